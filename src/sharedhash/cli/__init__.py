@@ -1,0 +1,1 @@
+"""The ``sharedhash`` command line: typer commands, each with ``--json``."""

@@ -1,0 +1,1 @@
+"""Deterrence: normalise search queries and match them against term lists. Pure library."""

@@ -1,0 +1,1 @@
+"""Built-in hash types: one file each, registered through the ``sharedhash.hash_types`` entry point."""

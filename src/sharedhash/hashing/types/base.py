@@ -1,0 +1,96 @@
+"""The interface every hash type implements, built-in or plug-in."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from sharedhash.errors import InvalidHashError, InvalidInputError
+
+
+class ContentKind(StrEnum):
+    """What a hash type can be computed from."""
+
+    FILE = "file"  # any bytes
+    IMAGE = "image"
+    VIDEO = "video"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The outcome of comparing two values of one hash type."""
+
+    match: bool
+    distance: int
+
+
+class HashType(ABC):
+    """One hash algorithm: its name, its value format, how to compare and how to compute values.
+
+    Public methods validate their arguments and then call the protected step a subclass overrides,
+    so that no subclass can skip canonicalisation or the threshold range check.
+    """
+
+    name: ClassVar[str]
+    content: ClassVar[frozenset[ContentKind]]
+    #: The largest meaningful distance (0 for exact hashes, 256 for PDQ).
+    max_distance: ClassVar[int] = 0
+    #: The distance at or under which two values match when nobody says otherwise.
+    default_threshold: ClassVar[int] = 0
+    #: Canonical example values, used by the contract test and the docs.
+    examples: ClassVar[tuple[str, ...]] = ()
+
+    def validate(self, value: str) -> str:
+        """Return the canonical form of ``value`` or raise :class:`InvalidHashError`."""
+        if not isinstance(value, str):
+            raise InvalidHashError(f"a {self.name} value must be a string, not {type(value).__name__}")
+        return self._canonicalise(value.strip())
+
+    def compare(self, a: str, b: str, threshold: int | None = None) -> Comparison:
+        """Compare two values: their distance, and whether it is within ``threshold``."""
+        limit = self.default_threshold if threshold is None else threshold
+        if not 0 <= limit <= self.max_distance:
+            raise InvalidInputError(
+                f"threshold {limit} is out of range for {self.name} (0 to {self.max_distance})",
+                hint="Pick a threshold in the range the hash type allows.",
+            )
+        distance = self._distance(self.validate(a), self.validate(b))
+        return Comparison(match=distance <= limit, distance=distance)
+
+    @abstractmethod
+    def _canonicalise(self, value: str) -> str:
+        """Check a stripped value and return its canonical string."""
+
+    @abstractmethod
+    def _distance(self, a: str, b: str) -> int:
+        """Distance between two canonical values."""
+
+    @abstractmethod
+    def hash_stream(self, stream: BinaryIO) -> str:
+        """Hash the content read from ``stream`` (which may be a file or an in-memory buffer)."""
+
+    def hash_path(self, path: Path) -> str:
+        """Hash the file at ``path``."""
+        from sharedhash.hashing.files import open_for_hashing
+
+        with open_for_hashing(path) as stream:
+            return self.hash_stream(stream)
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+
+
+def canonical_hex(hash_type: str, value: str, hex_chars: int) -> str:
+    """Lowercase ``value`` and check it is exactly ``hex_chars`` hexadecimal characters."""
+    lowered = value.lower()
+    if len(lowered) != hex_chars or not _HEX.fullmatch(lowered):
+        shown = value[:8] + ("…" if len(value) > 8 else "")
+        raise InvalidHashError(
+            f"not a {hash_type} value: expected {hex_chars} hex characters, got {len(value)} ({shown!r})"
+        )
+    return lowered

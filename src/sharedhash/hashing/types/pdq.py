@@ -1,0 +1,30 @@
+"""PDQ: Meta's 256-bit perceptual image hash, as 64 lowercase hex characters, compared by Hamming distance."""
+
+from __future__ import annotations
+
+from typing import BinaryIO
+
+from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex
+
+
+class PdqHashType(HashType):
+    """PDQ image hash. Two images match when their hashes are within 31 bits (of 256) by default."""
+
+    name = "pdq"
+    content = frozenset({ContentKind.IMAGE})
+    max_distance = 256
+    # Meta's recommended threshold: ~31 bits keeps false positives negligible on real photo collections.
+    default_threshold = 31
+    examples = (
+        "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+    )
+
+    def _canonicalise(self, value: str) -> str:
+        return canonical_hex(self.name, value, 64)
+
+    def _distance(self, a: str, b: str) -> int:
+        return (int(a, 16) ^ int(b, 16)).bit_count()
+
+    def hash_stream(self, stream: BinaryIO) -> str:
+        raise NotImplementedError("PDQ computation lands with the hashing engine")

@@ -1,0 +1,32 @@
+"""The one settings class: every field is read from a ``SHAREDHASH_<FIELD>`` environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings. Defaults suit a single machine with the embedded SQLite database."""
+
+    model_config = SettingsConfigDict(env_prefix="SHAREDHASH_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Folder for the SQLite database and index files.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in data_dir. Production: postgresql+psycopg://..."
+    )
+    # Decompression-bomb guard: 200 MP is larger than any camera photo in common use.
+    max_image_pixels: int = Field(default=200_000_000, ge=1, description="Refuse images with more pixels.")
+    max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="Refuse larger files.")
+    pdq_match_threshold: int = Field(default=31, ge=0, le=63, description="Default PDQ match distance.")
+    pdq_min_quality: int = Field(default=50, ge=0, le=100, description="PDQ hashes below this are not contributed.")
+    testdata: Path | None = Field(default=None, description="Reference test data (default ../shared/testdata).")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

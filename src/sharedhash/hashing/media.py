@@ -31,7 +31,8 @@ class MediaHashes:
     pdq_dihedral: list[str] | None = None
 
 
-def _check_types(types: Sequence[str]) -> list[str]:
+def check_types(types: Sequence[str]) -> list[str]:
+    """The requested hash types, lowercased and deduplicated; :class:`UnknownHashTypeError` for others."""
     if isinstance(types, str):
         types = [types]
     wanted = list(dict.fromkeys(t.strip().lower() for t in types if t.strip()))
@@ -89,7 +90,7 @@ def hash_media(
     """
     from sharedhash.hashing.pdq import pdq_from_pixels
 
-    wanted = _check_types(types)
+    wanted = check_types(types)
     settings = get_settings()
     digests = [t for t in wanted if t in _DIGESTS]
     hashes: dict[str, str] = {}

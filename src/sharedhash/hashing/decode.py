@@ -124,6 +124,11 @@ def decode(data: bytes, *, max_pixels: int, fast: bool = False) -> DecodedImage:
     """
     if not data:
         raise EmptyFileError("the file is empty (0 bytes)")
+    with _quiet_bomb_warning():
+        return _decode(data, max_pixels, fast)
+
+
+def _decode(data: bytes, max_pixels: int, fast: bool) -> DecodedImage:
     image = _open(data, max_pixels)
     width, height = image.size
     if width * height > max_pixels:
@@ -142,13 +147,12 @@ def decode(data: bytes, *, max_pixels: int, fast: bool = False) -> DecodedImage:
     if orientation not in range(1, 9):
         orientation = 1
     try:
-        with _quiet_bomb_warning():
-            if fast and fmt in ("JPEG", "MPO"):
-                _draft(image)
-            image.seek(0)
-            image.load()
-            if image.mode not in _DIRECT_MODES:
-                image = image.convert("RGB")
+        if fast and fmt in ("JPEG", "MPO"):
+            _draft(image)
+        image.seek(0)
+        image.load()
+        if image.mode not in _DIRECT_MODES:
+            image = image.convert("RGB")
     except MediaError:
         raise
     except MemoryError as exc:

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 
 /* Pillow >= 12: the mode is an enum (ModeID). */
 typedef struct {
@@ -537,9 +537,56 @@ done:
     return result;
 }
 
+/*
+ * quality(buf, tol) -> (quality, unsure): the reference's quality metric on a float64 64x64 buffer rounded to
+ * float32, and whether float32 noise of up to `tol` per value could change it (a term within reach of another
+ * integer, enough of them to cross a step of 90).
+ */
+static PyObject *pdq_quality(PyObject *self, PyObject *args) {
+    Py_buffer in;
+    double tol;
+    if (!PyArg_ParseTuple(args, "y*d", &in, &tol)) {
+        return NULL;
+    }
+    if (in.len != 64 * 64 * 8) {
+        PyBuffer_Release(&in);
+        PyErr_SetString(PyExc_ValueError, "buf must be float64[4096]");
+        return NULL;
+    }
+    const double *b = in.buf;
+    float f[64][64];
+    for (int i = 0; i < 64; i++) {
+        for (int j = 0; j < 64; j++) {
+            f[i][j] = (float)b[i * 64 + j];
+        }
+    }
+    PyBuffer_Release(&in);
+    double reach = 2.0 * tol * 100.0 / 255.0;
+    long total = 0, unsure = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < (pass ? 64 : 63); i++) {
+            for (int j = 0; j < (pass ? 63 : 64); j++) {
+                float u = f[i][j], v = pass ? f[i][j + 1] : f[i + 1][j];
+                float scaled = ((u - v) * 100) / 255;
+                total += labs((long)(int)scaled);
+                double nearest = nearbyint((double)scaled);
+                if (nearest != 0.0 && fabs((double)scaled - nearest) < reach) {
+                    unsure++;
+                }
+            }
+        }
+    }
+    long q = total / 90, lo = (total - unsure) / 90, hi = (total + unsure) / 90;
+    q = q > 100 ? 100 : q;
+    lo = lo > 100 ? 100 : lo;
+    hi = hi > 100 ? 100 : hi;
+    return Py_BuildValue("(iO)", (int)q, lo != hi ? Py_True : Py_False);
+}
+
 static PyMethodDef methods[] = {
     {"sample", pdq_sample, METH_VARARGS, "The 64x64 PDQ buffer as weighted sums of luma at the sample points."},
     {"emulate", pdq_emulate, METH_VARARGS, "The reference pipeline in float32: 16x16 DCT into out, returns quality."},
+    {"quality", pdq_quality, METH_VARARGS, "Quality of a 64x64 buffer, and whether float32 noise could change it."},
     {NULL, NULL, 0, NULL},
 };
 

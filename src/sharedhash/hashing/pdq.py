@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-_CORE_ABI = 1
+_CORE_ABI = 2
 
 
 def _load_core() -> Any:
@@ -191,6 +191,9 @@ def _numpy_sample(
 
 def _quality_and_margin(buf: NDArray[np.float64], tol: float) -> tuple[int, bool]:
     """The reference's quality from the 64x64 buffer, and whether float32 noise could change it."""
+    if _core is not None:
+        quality, unsure = _core.quality(np.ascontiguousarray(buf).reshape(-1), tol)
+        return int(quality), bool(unsure)
     b32 = buf.astype(np.float32)
     ambiguous = 0
     total = 0
@@ -251,7 +254,10 @@ def pdq_from_pixels(src: PixelSource, *, dihedral: bool = False, exact: bool = T
     tol = _NOISE_PER_SQRT_DIM * math.sqrt(width + height) + _NOISE_FLOOR
     quality, quality_unsure = _quality_and_margin(buf, tol)
     d = _dct()
-    coef = d @ buf @ d.T
+    # einsum without optimize runs in numpy's own loops: BLAS would start its thread pool for this 16x64x64
+    # product, which oversubscribes the cores when every core already runs a hashing process.
+    half = np.einsum("ik,kl->il", d, buf, optimize=False)
+    coef = np.einsum("il,jl->ij", half, d, optimize=False)
     variants = _dihedral_coefficients(coef) if dihedral else [coef]
     results = [_hash_of(v) for v in variants]
     unsure = quality_unsure or any(gap <= 2 * tol for _, gap in results)

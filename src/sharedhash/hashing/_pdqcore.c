@@ -276,7 +276,7 @@ static void box1d(const float *in, float *out, int n, int stride, int full) {
 
 /* box1d on 4 rows at once: four independent chains of the very same operations, so the CPU overlaps their
  * latencies (the single-row loop is bound by the latency of its running sum). Results are identical. */
-static void box_rows4(const float *in, float *out, int n, size_t rowstride, int full) {
+static void box_rows4(const float *restrict in, float *restrict out, int n, size_t rowstride, int full) {
     int half = (full + 2) / 2;
     int p1 = half - 1, p2 = full - half + 1, p3 = n - full, p4 = half - 1;
     int li = 0, ri = 0, oi = 0, count = 0;
@@ -296,11 +296,13 @@ static void box_rows4(const float *in, float *out, int n, size_t rowstride, int 
         s2 += i2[ri];
         s3 += i3[ri];
         count++;
-        o0[oi] = s0 / count;
-        o1[oi] = s1 / count;
-        o2[oi] = s2 / count;
-        o3[oi] = s3 / count;
+        float c = (float)count;
+        o0[oi] = s0 / c;
+        o1[oi] = s1 / c;
+        o2[oi] = s2 / c;
+        o3[oi] = s3 / c;
     }
+    const float cf = (float)count;
     for (int i = 0; i < p3; i++, ri++, li++, oi++) {
         s0 += i0[ri];
         s0 -= i0[li];
@@ -310,10 +312,10 @@ static void box_rows4(const float *in, float *out, int n, size_t rowstride, int 
         s2 -= i2[li];
         s3 += i3[ri];
         s3 -= i3[li];
-        o0[oi] = s0 / count;
-        o1[oi] = s1 / count;
-        o2[oi] = s2 / count;
-        o3[oi] = s3 / count;
+        o0[oi] = s0 / cf;
+        o1[oi] = s1 / cf;
+        o2[oi] = s2 / cf;
+        o3[oi] = s3 / cf;
     }
     for (int i = 0; i < p4; i++, li++, oi++) {
         s0 -= i0[li];
@@ -321,10 +323,11 @@ static void box_rows4(const float *in, float *out, int n, size_t rowstride, int 
         s2 -= i2[li];
         s3 -= i3[li];
         count--;
-        o0[oi] = s0 / count;
-        o1[oi] = s1 / count;
-        o2[oi] = s2 / count;
-        o3[oi] = s3 / count;
+        float c = (float)count;
+        o0[oi] = s0 / c;
+        o1[oi] = s1 / c;
+        o2[oi] = s2 / c;
+        o3[oi] = s3 / c;
     }
 }
 
@@ -339,13 +342,22 @@ static void box_rows(const float *in, float *out, int rows, int cols, int full) 
 }
 
 /* Luma exactly as the reference's Python wrapper computes it: float64 products summed left to right, rounded to
- * float32. Kept in its own function so that it vectorises (the operations per pixel do not change). */
-__attribute__((target_clones("avx2", "default")))
+ * float32. The products only take 256 values per channel, so they come from tables (the same doubles). */
+static double luma_r[256], luma_g[256], luma_b[256];
+
+static void init_luma(void) {
+    for (int v = 0; v < 256; v++) {
+        luma_r[v] = (double)v * 0.299;
+        luma_g[v] = (double)v * 0.587;
+        luma_b[v] = (double)v * 0.114;
+    }
+}
+
 static void luma_exact_rgbx(const uint8_t *restrict p, float *restrict o, int width) {
     for (int x = 0; x < width; x++) {
-        double r = p[4 * x], g = p[4 * x + 1], b = p[4 * x + 2];
-        double l = r * 0.299 + g * 0.587;
-        l = l + b * 0.114;
+        const uint8_t *q = p + 4 * x;
+        double l = luma_r[q[0]] + luma_g[q[1]];
+        l = l + luma_b[q[2]];
         o[x] = (float)l;
     }
 }
@@ -357,9 +369,9 @@ static void luma_exact(const uint8_t *p, float *o, int width, int pixelsize, int
     }
     for (int x = 0; x < width; x++) {
         const uint8_t *q = p + (size_t)x * pixelsize;
-        double r = q[0], g = grey ? q[0] : q[1], b = grey ? q[0] : q[2];
-        double l = r * 0.299 + g * 0.587;
-        l = l + b * 0.114;
+        uint8_t r = q[0], g = grey ? q[0] : q[1], b = grey ? q[0] : q[2];
+        double l = luma_r[r] + luma_g[g];
+        l = l + luma_b[b];
         o[x] = (float)l;
     }
 }
@@ -467,6 +479,30 @@ static void dct64to16(float a[64][64], float out[16][16]) {
     }
 }
 
+/* Scratch for emulate, kept per thread: touching fresh pages costs more than the float32 passes themselves.
+ * Buffers up to this many floats are kept between calls; larger ones are freed at once. */
+#define SCRATCH_KEEP_FLOATS ((size_t)8 * 1024 * 1024) /* 32 MB: images up to ~4 MP */
+static _Thread_local float *scratch = NULL;
+static _Thread_local size_t scratch_cap = 0;
+
+static float *scratch_get(size_t n) {
+    if (n <= scratch_cap) {
+        return scratch;
+    }
+    free(scratch);
+    scratch = malloc(n * sizeof(float));
+    scratch_cap = scratch == NULL ? 0 : n;
+    return scratch;
+}
+
+static void scratch_done(void) {
+    if (scratch_cap > SCRATCH_KEEP_FLOATS) {
+        free(scratch);
+        scratch = NULL;
+        scratch_cap = 0;
+    }
+}
+
 /* emulate(source, width, height, pixelsize, grey, out) -> quality; out is float32[256] (16x16 DCT). */
 static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     PyObject *source;
@@ -479,6 +515,7 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     Pixels px;
     int have_px = 0;
     float *b1 = NULL, *b2 = NULL, *sums = NULL;
+    int have_scratch = 0;
     if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4)) {
         PyErr_SetString(PyExc_ValueError, "bad image geometry");
         goto done;
@@ -492,13 +529,14 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     }
     have_px = 1;
     size_t n = (size_t)width * height;
-    b1 = malloc(n * sizeof(float));
-    b2 = malloc(n * sizeof(float));
-    sums = malloc((size_t)width * sizeof(float));
-    if (b1 == NULL || b2 == NULL || sums == NULL) {
+    b1 = scratch_get(2 * n + (size_t)width);
+    if (b1 == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    have_scratch = 1;
+    b2 = b1 + n;
+    sums = b2 + n;
     int quality;
     Py_BEGIN_ALLOW_THREADS
     /* The reference's Python wrapper computes luma in float64 with numpy, then rounds it to float32. */
@@ -527,9 +565,9 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromLong(quality);
 done:
-    free(b1);
-    free(b2);
-    free(sums);
+    if (have_scratch) {
+        scratch_done();
+    }
     if (have_px) {
         pixels_release(&px);
     }
@@ -594,6 +632,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pdqcore", "Compiled
 
 PyMODINIT_FUNC PyInit__pdqcore(void) {
     init_dct();
+    init_luma();
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) != 0) {
         Py_DECREF(m);

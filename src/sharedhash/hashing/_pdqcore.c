@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 2
+#define ABI_VERSION 3
 
 /* Pillow >= 12: the mode is an enum (ModeID). */
 typedef struct {
@@ -152,18 +152,27 @@ static int check_weights(Py_buffer *start, Py_buffer *len, Py_buffer *w, int lim
  * sample(source, width, height, pixelsize, grey, rstart, rlen, rw, cstart, clen, cw, out)
  * out[a*64+b] = sum_y sum_x rw[a][y-rstart[a]] * cw[b][x-cstart[b]] * luma[y][x]
  */
+/* acc[i] += m * row[i] with m a small integer: exact in float32 while the sums stay below 2**24. */
+__attribute__((target_clones("avx2", "default")))
+static void accumulate_row_exact(float *restrict acc, const uint8_t *restrict row, size_t n, float m) {
+    for (size_t i = 0; i < n; i++) {
+        acc[i] += m * (float)row[i];
+    }
+}
+
 static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     PyObject *source;
     int width, height, pixelsize, grey;
-    Py_buffer rs, rl, rw, cs, cl, cw, out;
-    if (!PyArg_ParseTuple(args, "Oiiiiy*y*y*y*y*y*w*", &source, &width, &height, &pixelsize, &grey, &rs, &rl,
-                          &rw, &cs, &cl, &cw, &out)) {
+    Py_buffer rs, rl, rw, ru, cs, cl, cw, out;
+    if (!PyArg_ParseTuple(args, "Oiiiiy*y*y*y*y*y*y*w*", &source, &width, &height, &pixelsize, &grey, &rs, &rl,
+                          &rw, &ru, &cs, &cl, &cw, &out)) {
         return NULL;
     }
     PyObject *result = NULL;
     Pixels px;
     int have_px = 0;
     double *acc = NULL, *luma = NULL;
+    float *facc = NULL;
     Py_ssize_t rstride, cstride;
     if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4)) {
         PyErr_SetString(PyExc_ValueError, "bad image geometry");
@@ -172,8 +181,8 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     if (!check_weights(&rs, &rl, &rw, height, &rstride) || !check_weights(&cs, &cl, &cw, width, &cstride)) {
         goto done;
     }
-    if (out.len != 64 * 64 * 8) {
-        PyErr_SetString(PyExc_ValueError, "out must be float64[4096]");
+    if (out.len != 64 * 64 * 8 || ru.len != 64 * 8) {
+        PyErr_SetString(PyExc_ValueError, "out must be float64[4096], units float64[64]");
         goto done;
     }
     if (!pixels_get(source, width, height, pixelsize, &px)) {
@@ -182,21 +191,33 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     have_px = 1;
     size_t rowbytes = (size_t)width * pixelsize;
     acc = malloc(sizeof(double) * rowbytes);
+    facc = malloc(sizeof(float) * rowbytes);
     luma = malloc(sizeof(double) * (size_t)width);
-    if (acc == NULL || luma == NULL) {
+    if (acc == NULL || facc == NULL || luma == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     {
         const int32_t *rstart = rs.buf, *rlen = rl.buf, *cstart = cs.buf, *clen = cl.buf;
-        const double *rwt = rw.buf, *cwt = cw.buf;
+        const double *rwt = rw.buf, *cwt = cw.buf, *units = ru.buf;
         double *o = out.buf;
         Py_BEGIN_ALLOW_THREADS
         for (int a = 0; a < 64; a++) {
             /* Vertical first: the weighted sum of this sample's rows, per byte (channel) of each pixel. */
-            memset(acc, 0, sizeof(double) * rowbytes);
-            for (int t = 0; t < rlen[a]; t++) {
-                accumulate_row(acc, px.rows[rstart[a] + t], rowbytes, rwt[a * rstride + t]);
+            if (units[a] > 0) {
+                memset(facc, 0, sizeof(float) * rowbytes);
+                for (int t = 0; t < rlen[a]; t++) {
+                    float m = (float)nearbyint(rwt[a * rstride + t] / units[a]);
+                    accumulate_row_exact(facc, px.rows[rstart[a] + t], rowbytes, m);
+                }
+                for (size_t i = 0; i < rowbytes; i++) {
+                    acc[i] = (double)facc[i] * units[a];
+                }
+            } else {
+                memset(acc, 0, sizeof(double) * rowbytes);
+                for (int t = 0; t < rlen[a]; t++) {
+                    accumulate_row(acc, px.rows[rstart[a] + t], rowbytes, rwt[a * rstride + t]);
+                }
             }
             /* Luma is linear, so it can be taken after the vertical sums. */
             if (grey) {
@@ -224,6 +245,7 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     result = Py_NewRef(Py_None);
 done:
     free(acc);
+    free(facc);
     free(luma);
     if (have_px) {
         pixels_release(&px);
@@ -231,6 +253,7 @@ done:
     PyBuffer_Release(&rs);
     PyBuffer_Release(&rl);
     PyBuffer_Release(&rw);
+    PyBuffer_Release(&ru);
     PyBuffer_Release(&cs);
     PyBuffer_Release(&cl);
     PyBuffer_Release(&cw);

@@ -13,6 +13,7 @@ def sample(
     rstart: Any,
     rlen: Any,
     rweights: Any,
+    runits: Any,
     cstart: Any,
     clen: Any,
     cweights: Any,

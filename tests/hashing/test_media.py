@@ -100,3 +100,17 @@ def test_compiled_quality_equals_numpy_quality(seed: int, scale: float, tol: flo
     finally:
         pdq._core = core
     assert compiled == fallback
+
+
+def test_compiled_dct_equals_numpy_dct() -> None:
+    if not pdq.core_available():
+        pytest.skip("compiled kernels not built")
+    buf = np.random.default_rng(3).random((64, 64)) * 255
+    compiled = pdq._dct_of(buf)
+    core = pdq._core
+    try:
+        pdq._core = None
+        fallback = pdq._dct_of(buf)
+    finally:
+        pdq._core = core
+    np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 3
+#define ABI_VERSION 4
 
 /* Pillow >= 12: the mode is an enum (ModeID). */
 typedef struct {
@@ -450,14 +450,17 @@ static void box_cols(const float *in, float *out, int rows, int cols, int full, 
 
 static int window_size(int old_dim) { return (old_dim + 2 * 64 - 1) / (2 * 64); }
 
-static float dct_matrix[16][64];
+static float dct_matrix[16][64];  /* as the reference rounds it, for the exact path */
+static double dct_matrix_d[16][64]; /* in full precision, for the fast path */
 
 static void init_dct(void) {
     const double pi = 3.14159265358979323846;
     const float scale = (float)sqrt(2.0 / 64.0);
     for (int i = 0; i < 16; i++) {
         for (int j = 0; j < 64; j++) {
-            dct_matrix[i][j] = (float)(scale * cos((pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
+            double c = cos((pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1));
+            dct_matrix[i][j] = (float)(scale * c);
+            dct_matrix_d[i][j] = sqrt(2.0 / 64.0) * c;
         }
     }
 }
@@ -644,9 +647,48 @@ static PyObject *pdq_quality(PyObject *self, PyObject *args) {
     return Py_BuildValue("(iO)", (int)q, lo != hi ? Py_True : Py_False);
 }
 
+/* dct(buf, out): the 16x16 low-frequency DCT of a float64 64x64 buffer, in float64 (out is float64[256]). */
+static PyObject *pdq_dct(PyObject *self, PyObject *args) {
+    Py_buffer in, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &in, &out)) {
+        return NULL;
+    }
+    if (in.len != 64 * 64 * 8 || out.len != 256 * 8) {
+        PyBuffer_Release(&in);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "buf must be float64[4096], out float64[256]");
+        return NULL;
+    }
+    const double *a = in.buf;
+    double *b = out.buf;
+    double t[16][64];
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 64; j++) {
+            double s = 0.0;
+            for (int k = 0; k < 64; k++) {
+                s += dct_matrix_d[i][k] * a[k * 64 + j];
+            }
+            t[i][j] = s;
+        }
+    }
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 16; j++) {
+            double s = 0.0;
+            for (int k = 0; k < 64; k++) {
+                s += t[i][k] * dct_matrix_d[j][k];
+            }
+            b[i * 16 + j] = s;
+        }
+    }
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"sample", pdq_sample, METH_VARARGS, "The 64x64 PDQ buffer as weighted sums of luma at the sample points."},
     {"emulate", pdq_emulate, METH_VARARGS, "The reference pipeline in float32: 16x16 DCT into out, returns quality."},
+    {"dct", pdq_dct, METH_VARARGS, "The 16x16 low-frequency DCT of a 64x64 float64 buffer."},
     {"quality", pdq_quality, METH_VARARGS, "Quality of a 64x64 buffer, and whether float32 noise could change it."},
     {NULL, NULL, 0, NULL},
 };

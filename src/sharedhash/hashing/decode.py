@@ -91,8 +91,7 @@ def _formats() -> list[str]:
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     formats = _formats()
     try:
-        with _quiet_bomb_warning():
-            return Image.open(io.BytesIO(data), formats=formats)
+        return Image.open(io.BytesIO(data), formats=formats)  # warnings are already silenced by decode()
     except Image.DecompressionBombError:
         # Pillow refuses above twice its own limit; our configured limit may allow more. Raise Pillow's limit
         # only for this header read, under a lock, and only when needed.
@@ -100,8 +99,7 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
             saved = Image.MAX_IMAGE_PIXELS
             Image.MAX_IMAGE_PIXELS = max_pixels
             try:
-                with _quiet_bomb_warning():
-                    return Image.open(io.BytesIO(data), formats=formats)
+                return Image.open(io.BytesIO(data), formats=formats)
             except Image.DecompressionBombError as exc:
                 raise ImageTooLargeError(f"image has more than {max_pixels:,} pixels") from exc
             finally:

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-_CORE_ABI = 3
+_CORE_ABI = 4
 
 
 def _load_core() -> Any:
@@ -209,6 +209,18 @@ def _numpy_sample(
     return np.asarray(result, dtype=np.float64)
 
 
+def _dct_of(buf: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The 16x16 low-frequency DCT of the 64x64 buffer (float64)."""
+    if _core is not None:
+        out = np.empty(256)
+        _core.dct(np.ascontiguousarray(buf).reshape(-1), out)
+        return out.reshape(16, 16)
+    # Not BLAS: its thread pool would oversubscribe the cores when every core already runs a hashing process.
+    d = _dct()
+    half = np.einsum("ik,kl->il", d, buf, optimize=False)
+    return np.asarray(np.einsum("il,jl->ij", half, d, optimize=False), dtype=np.float64)
+
+
 def _quality_and_margin(buf: NDArray[np.float64], tol: float) -> tuple[int, bool]:
     """The reference's quality from the 64x64 buffer, and whether float32 noise could change it."""
     if _core is not None:
@@ -273,11 +285,7 @@ def pdq_from_pixels(src: PixelSource, *, dihedral: bool = False, exact: bool = T
     buf = _buffer64(src)
     tol = _NOISE_PER_SQRT_DIM * math.sqrt(width + height) + _NOISE_FLOOR
     quality, quality_unsure = _quality_and_margin(buf, tol)
-    d = _dct()
-    # einsum without optimize runs in numpy's own loops: BLAS would start its thread pool for this 16x64x64
-    # product, which oversubscribes the cores when every core already runs a hashing process.
-    half = np.einsum("ik,kl->il", d, buf, optimize=False)
-    coef = np.einsum("il,jl->ij", half, d, optimize=False)
+    coef = _dct_of(buf)
     variants = _dihedral_coefficients(coef) if dihedral else [coef]
     results = [_hash_of(v) for v in variants]
     unsure = quality_unsure or any(gap <= 2 * tol for _, gap in results)

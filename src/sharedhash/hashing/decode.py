@@ -77,6 +77,8 @@ class DecodedImage:
 def _quiet_bomb_warning() -> Iterator[None]:
     # Pillow warns about the file (its own ~89 MP bomb guard, odd palettes, bad EXIF): ours is the pixel check
     # right after opening, and a file's oddities are reported as errors or ignored, never as warnings.
+    # (catch_warnings swaps process-wide filters; concurrent threads may briefly see each other's, which can only
+    # hide a Pillow warning, never change a result.)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield

@@ -192,3 +192,13 @@ def test_fuzz_mutated_images_give_only_clean_errors(limits: pytest.MonkeyPatch, 
     assert len(result.hashes["pdq"]) == 64
     assert result.pdq_quality is not None
     assert 0 <= result.pdq_quality <= 100
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_refused_instead_of_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(FileAccessError):
+        hash_media(fifo)
+    with pytest.raises(FileAccessError):
+        hash_media(fifo, ("sha256",))

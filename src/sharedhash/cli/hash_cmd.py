@@ -17,17 +17,16 @@ from sharedhash.hashing.media import DEFAULT_TYPES, check_types, hash_media
 
 
 def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    """Files named, and every file under folders named (sorted, so runs are reproducible)."""
+    """Files named, and every regular file under folders named (sorted; symlinked folders are not followed)."""
     for path in paths:
-        if path.is_dir():
-            try:
-                found = sorted(p for p in path.rglob("*") if p.is_file())
-            except OSError:
-                found = []
-                yield path  # reported as unreadable by the worker
-            yield from found
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        found: list[Path] = []
+        for root, dirs, files in os.walk(path, onerror=None, followlinks=False):
+            dirs.sort()
+            found.extend(Path(root) / name for name in files if (Path(root) / name).is_file())
+        yield from sorted(found)
 
 
 def _hash_one(job: tuple[str, tuple[str, ...], bool, bool]) -> dict[str, Any]:

@@ -62,6 +62,13 @@ def test_fast_mode_is_close_to_exact() -> None:
     assert (int(exact, 16) ^ int(fast, 16)).bit_count() <= 16
 
 
+class _UnknownLayout(pdq.PixelSource):
+    """Pixels whose Pillow memory the kernel cannot read (as with an unknown Pillow version)."""
+
+    def core_source(self) -> bytes:
+        return b"not a Pillow capsule"
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     width=st.integers(5, 900),
@@ -82,6 +89,8 @@ def test_numpy_fallback_equals_the_compiled_kernel(width: int, height: int, orie
     finally:
         pdq._core = core
     np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)
+    # The kernel reading a numpy copy (for Pillow layouts it does not know) gives the same values too.
+    np.testing.assert_allclose(pdq._buffer64(_UnknownLayout(image, orientation)), compiled, rtol=0, atol=1e-9)
 
 
 @settings(max_examples=50, deadline=None)

@@ -159,7 +159,7 @@ class PixelSource:
         return 1 if self.grey else 4
 
     def core_source(self) -> Any:
-        """Pillow's image memory as a capsule (no copy), or a contiguous numpy copy if the layout is unknown."""
+        """Pillow's image memory as a capsule, for the kernels to read without a copy (layout checked there)."""
         return self.image.getim()
 
     def array(self) -> NDArray[np.uint8]:
@@ -176,16 +176,16 @@ def _buffer64(src: PixelSource) -> NDArray[np.float64]:
     ra = _flipped(height) if flip_rows else _tent(height)
     cb = _flipped(width) if flip_cols else _tent(width)
     z = np.empty((64, 64))
-    done = False
-    if _core is not None:
-        try:
-            units = _units(height)
-            _core.sample(src.core_source(), width, height, src.pixelsize, int(src.grey), *ra, units, *cb, z.reshape(-1))
-            done = True
-        except ValueError:
-            done = False
-    if not done:
+    if _core is None:
         z = _numpy_sample(src, ra, cb)
+    else:
+        units = _units(height)
+        try:
+            source, pixelsize = src.core_source(), src.pixelsize
+            _core.sample(source, width, height, pixelsize, int(src.grey), *ra, units, *cb, z.reshape(-1))
+        except ValueError:  # a Pillow whose memory layout the kernel does not know: give it a copy instead
+            arr = src.array()
+            _core.sample(arr, width, height, arr.shape[2], int(src.grey), *ra, units, *cb, z.reshape(-1))
     return z.T.copy() if swap else z
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +16,9 @@ def open_for_hashing(path: Path) -> BinaryIO:
             raise FileAccessError(
                 f"{path} is a folder, not a file", hint="Pass files, or a folder to `hash` to walk it."
             )
+        # A FIFO or a device would block or never end: only regular files are hashed.
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise FileAccessError(f"{path} is not a regular file", hint="Hash regular files only.")
         return path.open("rb")
     except FileNotFoundError as exc:
         raise FileAccessError(f"{path} does not exist") from exc

@@ -1,0 +1,222 @@
+/* PDQ Hamming range search kernels: multi-index hashing probe and linear scan over 256-bit rows.
+ *
+ * Measured against a numpy implementation of the same algorithm (bench/index.py): the numpy path spends most of
+ * its time building temporary candidate arrays, this one touches each candidate once with the GIL released, so
+ * two Python threads use both cores. Buffers come in through the buffer protocol; no numpy C API is needed.
+ */
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Every x86-64 CPU since 2008 has POPCNT; without it GCC calls a slow library routine per popcount. */
+#pragma GCC target("popcnt")
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORDS 4
+#define CHUNKS 16
+#define KEYS 65536
+#define MAX_RADIUS 4
+
+typedef struct {
+    uint32_t *pos;
+    uint16_t *dist;
+    Py_ssize_t n, cap;
+} hits_t;
+
+static int hits_push(hits_t *h, uint32_t pos, int dist) {
+    if (h->n == h->cap) {
+        Py_ssize_t cap = h->cap ? h->cap * 2 : 256;
+        uint32_t *p = realloc(h->pos, (size_t)cap * sizeof(uint32_t));
+        if (!p) return -1;
+        h->pos = p;
+        uint16_t *d = realloc(h->dist, (size_t)cap * sizeof(uint16_t));
+        if (!d) return -1;
+        h->dist = d;
+        h->cap = cap;
+    }
+    h->pos[h->n] = pos;
+    h->dist[h->n] = (uint16_t)dist;
+    h->n++;
+    return 0;
+}
+
+static uint16_t masks[1 + 16 + 120 + 560 + 1820];
+static int masks_upto[MAX_RADIUS + 2]; /* masks_upto[r] = number of masks with popcount <= r */
+
+static void init_masks(void) {
+    int n = 0;
+    for (int r = 0; r <= MAX_RADIUS; r++) {
+        for (uint32_t m = 0; m < KEYS; m++)
+            if (__builtin_popcount(m) == r) masks[n++] = (uint16_t)m;
+        masks_upto[r] = n;
+    }
+}
+
+static inline int ham256(const uint64_t *a, const uint64_t *b) {
+    return __builtin_popcountll(a[0] ^ b[0]) + __builtin_popcountll(a[1] ^ b[1]) +
+           __builtin_popcountll(a[2] ^ b[2]) + __builtin_popcountll(a[3] ^ b[3]);
+}
+
+static int scan_one(const uint64_t *rows, Py_ssize_t n, const uint8_t *tomb, const uint64_t *q, int maxd,
+                    hits_t *out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int d = ham256(rows + i * WORDS, q);
+        if (d <= maxd && !(tomb && tomb[i])) {
+            if (hits_push(out, (uint32_t)i, d)) return -1;
+        }
+    }
+    return 0;
+}
+
+/* Multi-index hashing: 16 chunks of 16 bits; a row within maxd of q has some chunk within maxd/16 bits of q's
+   chunk (pigeonhole), so probing every key within that radius in every chunk's posting list finds all of them.
+   A hit found through chunk c is reported only if no earlier chunk also probes it, which removes duplicates
+   without a hash set. Falls back to a scan when the posting lists to read approach the size of the table. */
+static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const int64_t *offsets,
+                   const uint8_t *tomb, const uint64_t *q, int maxd, hits_t *out) {
+    int radius = maxd / CHUNKS;
+    if (radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
+    const uint16_t *qc = (const uint16_t *)q;
+    int nmasks = masks_upto[radius];
+    int64_t total = 0;
+    for (int c = 0; c < CHUNKS; c++) {
+        const int64_t *off = offsets + (Py_ssize_t)c * (KEYS + 1);
+        for (int k = 0; k < nmasks; k++) {
+            uint16_t key = qc[c] ^ masks[k];
+            total += off[key + 1] - off[key];
+        }
+    }
+    /* A candidate costs a random access, a scanned row a sequential one: ~6x cheaper, measured. */
+    if (total * 6 > (int64_t)n) return scan_one(rows, n, tomb, q, maxd, out);
+    for (int c = 0; c < CHUNKS; c++) {
+        const int64_t *off = offsets + (Py_ssize_t)c * (KEYS + 1);
+        const uint32_t *post = postings + (Py_ssize_t)c * n;
+        for (int k = 0; k < nmasks; k++) {
+            uint16_t key = qc[c] ^ masks[k];
+            for (int64_t j = off[key]; j < off[key + 1]; j++) {
+                uint32_t p = post[j];
+                const uint64_t *row = rows + (Py_ssize_t)p * WORDS;
+                int d = ham256(row, q);
+                if (d > maxd || (tomb && tomb[p])) continue;
+                const uint16_t *rc = (const uint16_t *)row;
+                int seen = 0;
+                for (int e = 0; e < c; e++) {
+                    if (__builtin_popcount((unsigned)(rc[e] ^ qc[e])) <= radius) {
+                        seen = 1;
+                        break;
+                    }
+                }
+                if (!seen && hits_push(out, p, d)) return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    Py_buffer rows, postings, offsets, tomb, queries;
+    int has_index, has_tomb;
+} args_t;
+
+static void release(args_t *a) {
+    if (a->rows.obj) PyBuffer_Release(&a->rows);
+    if (a->postings.obj) PyBuffer_Release(&a->postings);
+    if (a->offsets.obj) PyBuffer_Release(&a->offsets);
+    if (a->tomb.obj) PyBuffer_Release(&a->tomb);
+    if (a->queries.obj) PyBuffer_Release(&a->queries);
+}
+
+static PyObject *run(args_t *a, int maxd) {
+    Py_ssize_t n = a->rows.len / (WORDS * 8);
+    Py_ssize_t nq = a->queries.len / (WORDS * 8);
+    if (a->has_index) {
+        if (a->postings.len != (Py_ssize_t)CHUNKS * n * 4 ||
+            a->offsets.len != (Py_ssize_t)CHUNKS * (KEYS + 1) * 8) {
+            PyErr_SetString(PyExc_ValueError, "postings or offsets do not fit the rows");
+            return NULL;
+        }
+    }
+    if (a->has_tomb && a->tomb.len < n) {
+        PyErr_SetString(PyExc_ValueError, "tombstones shorter than the rows");
+        return NULL;
+    }
+    int64_t *counts = calloc((size_t)(nq ? nq : 1), sizeof(int64_t));
+    hits_t hits = {0};
+    int err = 0;
+    if (!counts) return PyErr_NoMemory();
+    const uint64_t *rows = a->rows.buf;
+    const uint8_t *tomb = a->has_tomb ? a->tomb.buf : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < nq && !err; i++) {
+        Py_ssize_t before = hits.n;
+        const uint64_t *q = (const uint64_t *)a->queries.buf + i * WORDS;
+        if (a->has_index)
+            err = mih_one(rows, n, a->postings.buf, a->offsets.buf, tomb, q, maxd, &hits);
+        else
+            err = scan_one(rows, n, tomb, q, maxd, &hits);
+        counts[i] = hits.n - before;
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (err) {
+        PyErr_NoMemory();
+    } else {
+        result = Py_BuildValue("(y#y#y#)", (const char *)counts, (Py_ssize_t)(nq * 8),
+                               hits.pos ? (const char *)hits.pos : "", hits.n * 4,
+                               hits.dist ? (const char *)hits.dist : "", hits.n * 2);
+    }
+    free(counts);
+    free(hits.pos);
+    free(hits.dist);
+    return result;
+}
+
+static int get(PyObject *obj, Py_buffer *view) { return PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS); }
+
+static PyObject *py_mih(PyObject *self, PyObject *args) {
+    PyObject *rows, *postings, *offsets, *tomb, *queries;
+    int maxd;
+    if (!PyArg_ParseTuple(args, "OOOOOi", &rows, &postings, &offsets, &tomb, &queries, &maxd)) return NULL;
+    args_t a = {0};
+    a.has_index = 1;
+    a.has_tomb = tomb != Py_None;
+    if (get(rows, &a.rows) || get(postings, &a.postings) || get(offsets, &a.offsets) ||
+        (a.has_tomb && get(tomb, &a.tomb)) || get(queries, &a.queries)) {
+        release(&a);
+        return NULL;
+    }
+    PyObject *r = run(&a, maxd);
+    release(&a);
+    return r;
+}
+
+static PyObject *py_scan(PyObject *self, PyObject *args) {
+    PyObject *rows, *tomb, *queries;
+    int maxd;
+    if (!PyArg_ParseTuple(args, "OOOi", &rows, &tomb, &queries, &maxd)) return NULL;
+    args_t a = {0};
+    a.has_tomb = tomb != Py_None;
+    if (get(rows, &a.rows) || (a.has_tomb && get(tomb, &a.tomb)) || get(queries, &a.queries)) {
+        release(&a);
+        return NULL;
+    }
+    PyObject *r = run(&a, maxd);
+    release(&a);
+    return r;
+}
+
+static PyMethodDef methods[] = {
+    {"mih", py_mih, METH_VARARGS,
+     "mih(rows, postings, offsets, tomb, queries, max_distance) -> (counts, positions, distances) as bytes"},
+    {"scan", py_scan, METH_VARARGS, "scan(rows, tomb, queries, max_distance) -> (counts, positions, distances)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pdqkernel", "PDQ range search kernels.", -1, methods};
+
+PyMODINIT_FUNC PyInit__pdqkernel(void) {
+    init_masks();
+    return PyModule_Create(&module);
+}

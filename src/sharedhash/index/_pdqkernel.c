@@ -15,9 +15,11 @@
 #include <string.h>
 
 #define WORDS 4
-#define CHUNKS 16
-#define KEYS 65536
-#define MAX_RADIUS 4
+#define MAX_CHUNKS 32
+#define MAX_WIDTH 24
+#define MAX_RADIUS 3
+#define MAX_PROBES (1 + 24 + 276 + 2024) /* keys within 3 bits of a 24-bit key */
+#define PREFETCH 12
 
 typedef struct {
     uint32_t *pos;
@@ -42,18 +44,6 @@ static int hits_push(hits_t *h, uint32_t pos, int dist) {
     return 0;
 }
 
-static uint16_t masks[1 + 16 + 120 + 560 + 1820];
-static int masks_upto[MAX_RADIUS + 2]; /* masks_upto[r] = number of masks with popcount <= r */
-
-static void init_masks(void) {
-    int n = 0;
-    for (int r = 0; r <= MAX_RADIUS; r++) {
-        for (uint32_t m = 0; m < KEYS; m++)
-            if (__builtin_popcount(m) == r) masks[n++] = (uint16_t)m;
-        masks_upto[r] = n;
-    }
-}
-
 static inline int ham256(const uint64_t *a, const uint64_t *b) {
     return __builtin_popcountll(a[0] ^ b[0]) + __builtin_popcountll(a[1] ^ b[1]) +
            __builtin_popcountll(a[2] ^ b[2]) + __builtin_popcountll(a[3] ^ b[3]);
@@ -70,44 +60,70 @@ static int scan_one(const uint64_t *rows, Py_ssize_t n, const uint8_t *tomb, con
     return 0;
 }
 
-/* Multi-index hashing: 16 chunks of 16 bits; a row within maxd of q has some chunk within maxd/16 bits of q's
-   chunk (pigeonhole), so probing every key within that radius in every chunk's posting list finds all of them.
-   A hit found through chunk c is reported only if no earlier chunk also probes it, which removes duplicates
-   without a hash set. Falls back to a scan when the posting lists to read approach the size of the table. */
-static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const int64_t *offsets,
-                   const uint8_t *tomb, const uint64_t *q, int maxd, hits_t *out) {
-    int radius = maxd / CHUNKS;
-    if (radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
-    const uint16_t *qc = (const uint16_t *)q;
-    int nmasks = masks_upto[radius];
-    int64_t total = 0;
-    for (int c = 0; c < CHUNKS; c++) {
-        const int64_t *off = offsets + (Py_ssize_t)c * (KEYS + 1);
-        for (int k = 0; k < nmasks; k++) {
-            uint16_t key = qc[c] ^ masks[k];
-            total += off[key + 1] - off[key];
+/* The key of chunk [start, start + width) of a 256-bit row (bit b is bit b % 64 of little-endian word b / 64). */
+static inline uint32_t chunk_key(const uint64_t *row, int start, int width) {
+    int w = start >> 6, s = start & 63;
+    uint64_t v = row[w] >> s;
+    if (s + width > 64) v |= row[w + 1] << (64 - s);
+    return (uint32_t)(v & ((1u << width) - 1));
+}
+
+/* Every key within `radius` bits of `key` over `width` bits, written to `out`; returns how many. */
+static int probe_keys(uint32_t key, int width, int radius, uint32_t *out) {
+    int n = 0;
+    out[n++] = key;
+    for (int a = 0; radius >= 1 && a < width; a++) {
+        out[n++] = key ^ (1u << a);
+        for (int b = a + 1; radius >= 2 && b < width; b++) {
+            out[n++] = key ^ (1u << a) ^ (1u << b);
+            for (int e = b + 1; radius >= 3 && e < width; e++) out[n++] = key ^ (1u << a) ^ (1u << b) ^ (1u << e);
         }
+    }
+    return n;
+}
+
+typedef struct {
+    int m;
+    int start[MAX_CHUNKS], width[MAX_CHUNKS];
+    Py_ssize_t base[MAX_CHUNKS]; /* where chunk c's offsets begin in the flat offsets array */
+} layout_t;
+
+/* Multi-index hashing: the 256 bits are cut into m chunks; a row within maxd bits of q is within maxd / m bits
+   of q on some chunk (pigeonhole), so probing every key within that radius in every chunk's posting list finds
+   all of them. A hit found through chunk c is reported only if no earlier chunk also probes it, which removes
+   duplicates without a hash set. Falls back to a scan when the posting lists to read approach the table. */
+static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const uint32_t *offsets,
+                   const layout_t *lay, const uint8_t *tomb, const uint64_t *q, int maxd, hits_t *out) {
+    int radius = maxd / lay->m;
+    if (radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
+    static __thread uint32_t keys[MAX_CHUNKS][MAX_PROBES];
+    int nkeys[MAX_CHUNKS];
+    uint32_t qkey[MAX_CHUNKS];
+    int64_t total = 0;
+    for (int c = 0; c < lay->m; c++) {
+        const uint32_t *off = offsets + lay->base[c];
+        qkey[c] = chunk_key(q, lay->start[c], lay->width[c]);
+        nkeys[c] = probe_keys(qkey[c], lay->width[c], radius, keys[c]);
+        for (int k = 0; k < nkeys[c]; k++) total += (int64_t)off[keys[c][k] + 1] - off[keys[c][k]];
     }
     /* A candidate costs a random access, a scanned row a sequential one: ~6x cheaper, measured. */
     if (total * 6 > (int64_t)n) return scan_one(rows, n, tomb, q, maxd, out);
-    for (int c = 0; c < CHUNKS; c++) {
-        const int64_t *off = offsets + (Py_ssize_t)c * (KEYS + 1);
+    for (int c = 0; c < lay->m; c++) {
+        const uint32_t *off = offsets + lay->base[c];
         const uint32_t *post = postings + (Py_ssize_t)c * n;
-        for (int k = 0; k < nmasks; k++) {
-            uint16_t key = qc[c] ^ masks[k];
-            for (int64_t j = off[key]; j < off[key + 1]; j++) {
+        for (int k = 0; k < nkeys[c]; k++) {
+            uint32_t key = keys[c][k];
+            int64_t end = off[key + 1];
+            for (int64_t j = off[key]; j < end; j++) {
+                /* Candidates are random rows: fetching a few ahead overlaps their cache misses. */
+                if (j + PREFETCH < end) __builtin_prefetch(rows + (Py_ssize_t)post[j + PREFETCH] * WORDS);
                 uint32_t p = post[j];
                 const uint64_t *row = rows + (Py_ssize_t)p * WORDS;
                 int d = ham256(row, q);
                 if (d > maxd || (tomb && tomb[p])) continue;
-                const uint16_t *rc = (const uint16_t *)row;
                 int seen = 0;
-                for (int e = 0; e < c; e++) {
-                    if (__builtin_popcount((unsigned)(rc[e] ^ qc[e])) <= radius) {
-                        seen = 1;
-                        break;
-                    }
-                }
+                for (int e = 0; e < c && !seen; e++)
+                    seen = __builtin_popcount(chunk_key(row, lay->start[e], lay->width[e]) ^ qkey[e]) <= radius;
                 if (!seen && hits_push(out, p, d)) return -1;
             }
         }
@@ -117,6 +133,7 @@ static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings,
 
 typedef struct {
     Py_buffer rows, postings, offsets, tomb, queries;
+    layout_t layout;
     int has_index, has_tomb;
 } args_t;
 
@@ -132,8 +149,8 @@ static PyObject *run(args_t *a, int maxd) {
     Py_ssize_t n = a->rows.len / (WORDS * 8);
     Py_ssize_t nq = a->queries.len / (WORDS * 8);
     if (a->has_index) {
-        if (a->postings.len != (Py_ssize_t)CHUNKS * n * 4 ||
-            a->offsets.len != (Py_ssize_t)CHUNKS * (KEYS + 1) * 8) {
+        if (a->postings.len != (Py_ssize_t)a->layout.m * n * 4 ||
+            a->offsets.len != a->layout.base[a->layout.m - 1] * 4 + (((Py_ssize_t)1 << a->layout.width[a->layout.m - 1]) + 1) * 4) {
             PyErr_SetString(PyExc_ValueError, "postings or offsets do not fit the rows");
             return NULL;
         }
@@ -153,7 +170,7 @@ static PyObject *run(args_t *a, int maxd) {
         Py_ssize_t before = hits.n;
         const uint64_t *q = (const uint64_t *)a->queries.buf + i * WORDS;
         if (a->has_index)
-            err = mih_one(rows, n, a->postings.buf, a->offsets.buf, tomb, q, maxd, &hits);
+            err = mih_one(rows, n, a->postings.buf, a->offsets.buf, &a->layout, tomb, q, maxd, &hits);
         else
             err = scan_one(rows, n, tomb, q, maxd, &hits);
         counts[i] = hits.n - before;
@@ -177,9 +194,35 @@ static int get(PyObject *obj, Py_buffer *view) { return PyObject_GetBuffer(obj, 
 
 static PyObject *py_mih(PyObject *self, PyObject *args) {
     PyObject *rows, *postings, *offsets, *tomb, *queries;
+    const char *widths;
+    Py_ssize_t m;
     int maxd;
-    if (!PyArg_ParseTuple(args, "OOOOOi", &rows, &postings, &offsets, &tomb, &queries, &maxd)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOy#OOi", &rows, &postings, &offsets, &widths, &m, &tomb, &queries, &maxd))
+        return NULL;
     args_t a = {0};
+    if (m < 1 || m > MAX_CHUNKS) {
+        PyErr_SetString(PyExc_ValueError, "bad chunk count");
+        return NULL;
+    }
+    a.layout.m = (int)m;
+    int start = 0;
+    Py_ssize_t base = 0;
+    for (int c = 0; c < m; c++) {
+        int w = (unsigned char)widths[c];
+        if (w < 1 || w > MAX_WIDTH) {
+            PyErr_SetString(PyExc_ValueError, "bad chunk width");
+            return NULL;
+        }
+        a.layout.start[c] = start;
+        a.layout.width[c] = w;
+        a.layout.base[c] = base;
+        start += w;
+        base += ((Py_ssize_t)1 << w) + 1;
+    }
+    if (start != 256) {
+        PyErr_SetString(PyExc_ValueError, "chunk widths must add up to 256");
+        return NULL;
+    }
     a.has_index = 1;
     a.has_tomb = tomb != Py_None;
     if (get(rows, &a.rows) || get(postings, &a.postings) || get(offsets, &a.offsets) ||
@@ -209,14 +252,11 @@ static PyObject *py_scan(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"mih", py_mih, METH_VARARGS,
-     "mih(rows, postings, offsets, tomb, queries, max_distance) -> (counts, positions, distances) as bytes"},
+     "mih(rows, postings, offsets, widths, tomb, queries, max_distance) -> (counts, positions, distances)"},
     {"scan", py_scan, METH_VARARGS, "scan(rows, tomb, queries, max_distance) -> (counts, positions, distances)"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pdqkernel", "PDQ range search kernels.", -1, methods};
 
-PyMODINIT_FUNC PyInit__pdqkernel(void) {
-    init_masks();
-    return PyModule_Create(&module);
-}
+PyMODINIT_FUNC PyInit__pdqkernel(void) { return PyModule_Create(&module); }

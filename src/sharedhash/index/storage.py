@@ -139,11 +139,14 @@ def read_arrays(path: Path, kind: str) -> tuple[dict[str, Any], dict[str, np.nda
         data_start = -(-start // _ALIGN) * _ALIGN
         try:
             entries: dict[str, dict[str, Any]] = header["arrays"]
-            end = max((data_start + int(e["offset"]) + int(e["nbytes"]) for e in entries.values()), default=data_start)
+            end = max(
+                (data_start + int(e["offset"]) - (-int(e["nbytes"]) // _ALIGN) * _ALIGN for e in entries.values()),
+                default=data_start,
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptDataError(f"{path} has a damaged header") from exc
-        if size < end:
-            raise CorruptDataError(f"{path} is truncated: {size} bytes, expected at least {end}")
+        if size != end:
+            raise CorruptDataError(f"{path} is truncated or damaged: {size} bytes, expected {end}")
         mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else None
     arrays: dict[str, np.ndarray] = {}
     for name, entry in entries.items():

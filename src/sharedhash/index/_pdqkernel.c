@@ -19,7 +19,7 @@
 #define MAX_WIDTH 24
 #define MAX_RADIUS 3
 #define MAX_PROBES (1 + 24 + 276 + 2024) /* keys within 3 bits of a 24-bit key */
-#define PREFETCH 12
+#define PREFETCH 16
 
 typedef struct {
     uint32_t *pos;
@@ -92,8 +92,15 @@ typedef struct {
    of q on some chunk (pigeonhole), so probing every key within that radius in every chunk's posting list finds
    all of them. A hit found through chunk c is reported only if no earlier chunk also probes it, which removes
    duplicates without a hash set. Falls back to a scan when the posting lists to read approach the table. */
+typedef struct {
+    uint32_t *pos;
+    uint8_t *chunk;
+    int64_t cap;
+} cands_t;
+
 static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const uint32_t *offsets,
-                   const layout_t *lay, const uint8_t *tomb, const uint64_t *q, int maxd, hits_t *out) {
+                   const layout_t *lay, const uint8_t *tomb, const uint64_t *q, int maxd, cands_t *cands,
+                   hits_t *out) {
     int radius = maxd / lay->m;
     if (radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
     static __thread uint32_t keys[MAX_CHUNKS][MAX_PROBES];
@@ -104,29 +111,49 @@ static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings,
         const uint32_t *off = offsets + lay->base[c];
         qkey[c] = chunk_key(q, lay->start[c], lay->width[c]);
         nkeys[c] = probe_keys(qkey[c], lay->width[c], radius, keys[c]);
-        for (int k = 0; k < nkeys[c]; k++) total += (int64_t)off[keys[c][k] + 1] - off[keys[c][k]];
+        for (int k = 0; k < nkeys[c]; k++) {
+            if (k + PREFETCH < nkeys[c]) __builtin_prefetch(off + keys[c][k + PREFETCH]);
+            total += (int64_t)off[keys[c][k] + 1] - off[keys[c][k]];
+        }
     }
     /* A candidate costs a random access, a scanned row a sequential one: ~6x cheaper, measured. */
     if (total * 6 > (int64_t)n) return scan_one(rows, n, tomb, q, maxd, out);
+    if (total > cands->cap) {
+        int64_t cap = total > 2 * cands->cap ? total : 2 * cands->cap;
+        uint32_t *p = realloc(cands->pos, (size_t)cap * sizeof(uint32_t));
+        if (!p) return -1;
+        cands->pos = p;
+        uint8_t *ch = realloc(cands->chunk, (size_t)cap);
+        if (!ch) return -1;
+        cands->chunk = ch;
+        cands->cap = cap;
+    }
+    /* Two passes: gather every candidate position first, then check them as one flat stream. At 10 million
+       rows a posting run holds ~3 entries, so prefetching within a run does nothing; across the flat list it
+       keeps a dozen row fetches in flight (measured ~2x at 10M). */
+    int64_t m = 0;
     for (int c = 0; c < lay->m; c++) {
         const uint32_t *off = offsets + lay->base[c];
         const uint32_t *post = postings + (Py_ssize_t)c * n;
         for (int k = 0; k < nkeys[c]; k++) {
+            if (k + 4 < nkeys[c]) __builtin_prefetch(post + off[keys[c][k + 4]]);
             uint32_t key = keys[c][k];
-            int64_t end = off[key + 1];
-            for (int64_t j = off[key]; j < end; j++) {
-                /* Candidates are random rows: fetching a few ahead overlaps their cache misses. */
-                if (j + PREFETCH < end) __builtin_prefetch(rows + (Py_ssize_t)post[j + PREFETCH] * WORDS);
-                uint32_t p = post[j];
-                const uint64_t *row = rows + (Py_ssize_t)p * WORDS;
-                int d = ham256(row, q);
-                if (d > maxd || (tomb && tomb[p])) continue;
-                int seen = 0;
-                for (int e = 0; e < c && !seen; e++)
-                    seen = __builtin_popcount(chunk_key(row, lay->start[e], lay->width[e]) ^ qkey[e]) <= radius;
-                if (!seen && hits_push(out, p, d)) return -1;
+            for (uint32_t j = off[key], end = off[key + 1]; j < end; j++) {
+                cands->pos[m] = post[j];
+                cands->chunk[m++] = (uint8_t)c;
             }
         }
+    }
+    for (int64_t i = 0; i < m; i++) {
+        if (i + PREFETCH < m) __builtin_prefetch(rows + (Py_ssize_t)cands->pos[i + PREFETCH] * WORDS);
+        uint32_t p = cands->pos[i];
+        const uint64_t *row = rows + (Py_ssize_t)p * WORDS;
+        int d = ham256(row, q);
+        if (d > maxd || (tomb && tomb[p])) continue;
+        int seen = 0;
+        for (int e = 0; e < cands->chunk[i] && !seen; e++)
+            seen = __builtin_popcount(chunk_key(row, lay->start[e], lay->width[e]) ^ qkey[e]) <= radius;
+        if (!seen && hits_push(out, p, d)) return -1;
     }
     return 0;
 }
@@ -161,6 +188,7 @@ static PyObject *run(args_t *a, int maxd) {
     }
     int64_t *counts = calloc((size_t)(nq ? nq : 1), sizeof(int64_t));
     hits_t hits = {0};
+    cands_t cands = {0};
     int err = 0;
     if (!counts) return PyErr_NoMemory();
     const uint64_t *rows = a->rows.buf;
@@ -170,7 +198,7 @@ static PyObject *run(args_t *a, int maxd) {
         Py_ssize_t before = hits.n;
         const uint64_t *q = (const uint64_t *)a->queries.buf + i * WORDS;
         if (a->has_index)
-            err = mih_one(rows, n, a->postings.buf, a->offsets.buf, &a->layout, tomb, q, maxd, &hits);
+            err = mih_one(rows, n, a->postings.buf, a->offsets.buf, &a->layout, tomb, q, maxd, &cands, &hits);
         else
             err = scan_one(rows, n, tomb, q, maxd, &hits);
         counts[i] = hits.n - before;
@@ -185,6 +213,8 @@ static PyObject *run(args_t *a, int maxd) {
                                hits.dist ? (const char *)hits.dist : "", hits.n * 2);
     }
     free(counts);
+    free(cands.pos);
+    free(cands.chunk);
     free(hits.pos);
     free(hits.dist);
     return result;

@@ -48,6 +48,20 @@ def layout_for(n: int) -> tuple[int, ...]:
     return (16,) * 16 if n < (1 << 22) else (22,) * 4 + (21,) * 8
 
 
+def chunk_radii(widths: tuple[int, ...], max_distance: int) -> list[int]:
+    """Probe radius per chunk: any radii with sum(radius + 1) > max_distance find every match (pigeonhole).
+
+    The max_distance + 1 units are spread evenly and the remainder goes to the widest chunks, where a larger
+    radius costs the fewest candidates; -1 means the chunk is not probed. Same rule as the C kernel.
+    """
+    m = len(widths)
+    base, extra = divmod(max_distance + 1, m)
+    radii = [base - 1] * m
+    for c in sorted(range(m), key=lambda c: -widths[c])[:extra]:
+        radii[c] += 1
+    return radii
+
+
 def chunk_starts(widths: tuple[int, ...]) -> list[int]:
     """Bit offset of each chunk."""
     return [sum(widths[:c]) for c in range(len(widths))]
@@ -115,19 +129,20 @@ def _mih_one(
     query: np.ndarray,
     max_distance: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    m, n = len(widths), len(rows)
-    radius = max_distance // m
-    if radius > MAX_RADIUS:
+    n = len(rows)
+    radii = chunk_radii(widths, max_distance)
+    if max(radii) > MAX_RADIUS:
         return _scan_one(rows, tomb, query, max_distance)
     bases = offsets_bases(widths)
-    starts, lengths, owners = [], [], []
+    starts, lengths = [], []
     for c, (start, width) in enumerate(zip(chunk_starts(widths), widths, strict=True)):
+        if radii[c] < 0:
+            continue
         key = int(chunk_keys(query[None, :], start, width)[0])
-        keys = bases[c] + (key ^ probe_masks(width, radius))
+        keys = bases[c] + (key ^ probe_masks(width, radii[c]))
         begin = offsets[keys].astype(np.int64)
         starts.append(begin + c * n)
         lengths.append(offsets[keys + 1].astype(np.int64) - begin)
-        owners.append(c)
     all_starts, all_lengths = np.concatenate(starts), np.concatenate(lengths)
     total = int(all_lengths.sum())
     if total * SCAN_RATIO > n:

@@ -88,9 +88,9 @@ typedef struct {
     Py_ssize_t base[MAX_CHUNKS]; /* where chunk c's offsets begin in the flat offsets array */
 } layout_t;
 
-/* Multi-index hashing: the 256 bits are cut into m chunks; a row within maxd bits of q is within maxd / m bits
-   of q on some chunk (pigeonhole), so probing every key within that radius in every chunk's posting list finds
-   all of them. A hit found through chunk c is reported only if no earlier chunk also probes it, which removes
+/* Multi-index hashing: the 256 bits are cut into m chunks; a row within maxd bits of q is within its chunk's
+   radius of q on some chunk (pigeonhole, see chunk_radii), so probing every key within that radius in every
+   chunk's posting list finds all of them. A hit found through chunk c is reported only if no earlier chunk also probes it, which removes
    duplicates without a hash set. Falls back to a scan when the posting lists to read approach the table. */
 typedef struct {
     uint32_t *pos;
@@ -98,11 +98,29 @@ typedef struct {
     int64_t cap;
 } cands_t;
 
+/* Radius of each chunk: the radii only need sum(radius + 1) > maxd (if every chunk were further off than its
+   radius, the whole row would be more than maxd away), so instead of maxd / m everywhere, the d + 1 "units" are
+   spread evenly and the remainder goes to the widest chunks, where one more bit of radius costs the fewest
+   candidates. A radius of -1 means the chunk is not probed at all. Returns the largest radius. */
+static int chunk_radii(const layout_t *lay, int maxd, int *radius) {
+    int t = maxd + 1, base = t / lay->m, extra = t % lay->m, top = -1;
+    for (int c = 0; c < lay->m; c++) radius[c] = base - 1;
+    for (int w = MAX_WIDTH; w >= 1 && extra; w--)
+        for (int c = 0; c < lay->m && extra; c++)
+            if (lay->width[c] == w) {
+                radius[c]++;
+                extra--;
+            }
+    for (int c = 0; c < lay->m; c++)
+        if (radius[c] > top) top = radius[c];
+    return top;
+}
+
 static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const uint32_t *offsets,
                    const layout_t *lay, const uint8_t *tomb, const uint64_t *q, int maxd, cands_t *cands,
                    hits_t *out) {
-    int radius = maxd / lay->m;
-    if (radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
+    int radius[MAX_CHUNKS];
+    if (chunk_radii(lay, maxd, radius) > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
     static __thread uint32_t keys[MAX_CHUNKS][MAX_PROBES];
     int nkeys[MAX_CHUNKS];
     uint32_t qkey[MAX_CHUNKS];
@@ -110,7 +128,7 @@ static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings,
     for (int c = 0; c < lay->m; c++) {
         const uint32_t *off = offsets + lay->base[c];
         qkey[c] = chunk_key(q, lay->start[c], lay->width[c]);
-        nkeys[c] = probe_keys(qkey[c], lay->width[c], radius, keys[c]);
+        nkeys[c] = radius[c] < 0 ? 0 : probe_keys(qkey[c], lay->width[c], radius[c], keys[c]);
         for (int k = 0; k < nkeys[c]; k++) {
             if (k + PREFETCH < nkeys[c]) __builtin_prefetch(off + keys[c][k + PREFETCH]);
             total += (int64_t)off[keys[c][k] + 1] - off[keys[c][k]];
@@ -152,7 +170,7 @@ static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings,
         if (d > maxd || (tomb && tomb[p])) continue;
         int seen = 0;
         for (int e = 0; e < cands->chunk[i] && !seen; e++)
-            seen = __builtin_popcount(chunk_key(row, lay->start[e], lay->width[e]) ^ qkey[e]) <= radius;
+            seen = __builtin_popcount(chunk_key(row, lay->start[e], lay->width[e]) ^ qkey[e]) <= radius[e];
         if (!seen && hits_push(out, p, d)) return -1;
     }
     return 0;

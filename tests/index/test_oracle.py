@@ -9,9 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sharedhash.index import LinearIndex, Md5Index, PdqIndex, Sha1Index, Sha256Index
+from sharedhash.index._kernels import chunk_radii
 from sharedhash.index.segments import SegmentedIndex
 
-LAYOUTS = [None, (22,) * 4 + (21,) * 8, (8,) * 32]
+# Small layouts for the hypothesis test (a 22-bit chunk's offsets table is 16 MB to build per example); the
+# layout used from 4M hashes is checked on every distance below.
+LAYOUTS = [None, (12,) * 20 + (16,), (8,) * 32]
 
 
 def _near(value: str, bits: int, rng: random.Random) -> str:
@@ -47,7 +50,7 @@ def _check(index: SegmentedIndex, oracle: LinearIndex, queries: list[str], dista
     assert len(index) == len(oracle)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(workload=pdq_workloads(), layout=st.sampled_from(LAYOUTS), native=st.booleans(), compact=st.booleans())
 def test_pdq_index_equals_oracle(
     workload: tuple[list[str], list[str], list[int], list[int]],
@@ -73,6 +76,14 @@ def test_pdq_index_equals_oracle(
     _check(index, oracle, queries, distances)
 
 
+@pytest.mark.parametrize("widths", [(16,) * 16, (22,) * 4 + (21,) * 8, (24,) * 10 + (16,), (5,) * 51 + (1,)])
+def test_chunk_radii_satisfy_the_pigeonhole_bound(widths: tuple[int, ...]) -> None:
+    for d in range(257):
+        radii = chunk_radii(widths, d)
+        assert sum(r + 1 for r in radii) == d + 1
+        assert max(radii) - min(radii) <= 1
+
+
 def test_every_distance_0_to_64_on_clustered_data() -> None:
     rng = random.Random(7)
     centre = f"{rng.getrandbits(256):064x}"
@@ -82,7 +93,7 @@ def test_every_distance_0_to_64_on_clustered_data() -> None:
     oracle.add(values, ids)
     queries = [centre, _near(centre, 20, rng), f"{rng.getrandbits(256):064x}"]
     expected = [oracle.query_batch(queries, d) for d in range(65)]
-    for layout in LAYOUTS:
+    for layout in [*LAYOUTS, (22,) * 4 + (21,) * 8]:
         index = PdqIndex.from_arrays(PdqIndex().encode(values), ids, layout=layout)
         for d in range(65):
             assert index.query_batch(queries, d) == expected[d], (layout, d)

@@ -157,3 +157,7 @@ def test_bad_arguments() -> None:
         index.add_array(np.zeros((2, 31), dtype=np.uint8), [1, 2])
     with pytest.raises(InvalidInputError):
         PdqIndex(layout=(16,) * 15)
+    with pytest.raises(InvalidInputError):
+        index.add([A], ["seven"])  # type: ignore[list-item]
+    with pytest.raises(InvalidInputError):
+        index.remove(["seven"])  # type: ignore[list-item]

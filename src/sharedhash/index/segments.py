@@ -169,8 +169,11 @@ class SegmentedIndex(HashIndex):
         return [bytes(row).hex() for row in rows]
 
     def _check_arrays(self, rows: np.ndarray, ids: Any) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.ascontiguousarray(rows, dtype=np.uint8)
-        ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        try:
+            rows = np.ascontiguousarray(rows, dtype=np.uint8)
+            ids = np.ascontiguousarray(ids, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidInputError("values must be uint8 rows and ids integers (int64)") from exc
         if rows.ndim != 2 or rows.shape[1] != self.width:
             raise InvalidInputError(f"{self.hash_type} rows must have shape (n, {self.width}), not {rows.shape}")
         if len(rows) != len(ids):
@@ -212,7 +215,7 @@ class SegmentedIndex(HashIndex):
     def add(self, values: Sequence[str], ids: Sequence[int]) -> None:
         if len(values) != len(ids):
             raise InvalidInputError(f"{len(values)} values but {len(ids)} ids")
-        self.add_array(self.encode(values), np.asarray(ids, dtype=np.int64))
+        self.add_array(self.encode(values), ids)
 
     def add_array(self, rows: np.ndarray, ids: Any) -> None:
         """:meth:`add` for binary rows: ``(n, width)`` uint8 and int64 ids."""
@@ -228,7 +231,10 @@ class SegmentedIndex(HashIndex):
             self._compact_soon(wait=len(ids) >= self.compact_threshold or not self.background_compaction)
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> int:
-        wanted = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+        try:
+            wanted = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise InvalidInputError("ids must be integers (int64)") from exc
         with self._lock.write():
             removed = self._apply_remove(wanted)
             if self._log is not None:

@@ -82,3 +82,35 @@ def test_numpy_fallback_equals_the_compiled_kernel(width: int, height: int, orie
     finally:
         pdq._core = core
     np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([0.3, 3.0, 30.0, 255.0]), tol=st.sampled_from([1e-3, 0.05])
+)
+def test_compiled_quality_equals_numpy_quality(seed: int, scale: float, tol: float) -> None:
+    if not pdq.core_available():
+        pytest.skip("compiled kernels not built")
+    buf = np.random.default_rng(seed).random((64, 64)) * scale
+    compiled = pdq._quality_and_margin(buf, tol)
+    core = pdq._core
+    try:
+        pdq._core = None
+        fallback = pdq._quality_and_margin(buf, tol)
+    finally:
+        pdq._core = core
+    assert compiled == fallback
+
+
+def test_compiled_dct_equals_numpy_dct() -> None:
+    if not pdq.core_available():
+        pytest.skip("compiled kernels not built")
+    buf = np.random.default_rng(3).random((64, 64)) * 255
+    compiled = pdq._dct_of(buf)
+    core = pdq._core
+    try:
+        pdq._core = None
+        fallback = pdq._dct_of(buf)
+    finally:
+        pdq._core = core
+    np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)

@@ -119,3 +119,14 @@ def test_animated_images_hash_their_first_frame() -> None:
     data = encode(frames[0], "GIF", save_all=True, append_images=frames[1:])
     first = encode(Image.open(io.BytesIO(data)).convert("RGB"), "PNG")
     assert hash_media(data, ("pdq",)) == hash_media(first, ("pdq",))
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "AVIF"])
+def test_every_supported_format_equals_the_reference_on_its_decoded_pixels(fmt: str) -> None:
+    from PIL import features
+
+    if fmt == "AVIF" and not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF codec")
+    data = encode(make_sample("shapes", 300, 200, seed=5), fmt)
+    ours = hash_media(data, ("pdq",))
+    assert (ours.hashes["pdq"], ours.pdq_quality) == reference(Image.open(io.BytesIO(data)))

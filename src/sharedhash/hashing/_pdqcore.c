@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 1
+#define ABI_VERSION 4
 
 /* Pillow >= 12: the mode is an enum (ModeID). */
 typedef struct {
@@ -152,18 +152,27 @@ static int check_weights(Py_buffer *start, Py_buffer *len, Py_buffer *w, int lim
  * sample(source, width, height, pixelsize, grey, rstart, rlen, rw, cstart, clen, cw, out)
  * out[a*64+b] = sum_y sum_x rw[a][y-rstart[a]] * cw[b][x-cstart[b]] * luma[y][x]
  */
+/* acc[i] += m * row[i] with m a small integer: exact in float32 while the sums stay below 2**24. */
+__attribute__((target_clones("avx2", "default")))
+static void accumulate_row_exact(float *restrict acc, const uint8_t *restrict row, size_t n, float m) {
+    for (size_t i = 0; i < n; i++) {
+        acc[i] += m * (float)row[i];
+    }
+}
+
 static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     PyObject *source;
     int width, height, pixelsize, grey;
-    Py_buffer rs, rl, rw, cs, cl, cw, out;
-    if (!PyArg_ParseTuple(args, "Oiiiiy*y*y*y*y*y*w*", &source, &width, &height, &pixelsize, &grey, &rs, &rl,
-                          &rw, &cs, &cl, &cw, &out)) {
+    Py_buffer rs, rl, rw, ru, cs, cl, cw, out;
+    if (!PyArg_ParseTuple(args, "Oiiiiy*y*y*y*y*y*y*w*", &source, &width, &height, &pixelsize, &grey, &rs, &rl,
+                          &rw, &ru, &cs, &cl, &cw, &out)) {
         return NULL;
     }
     PyObject *result = NULL;
     Pixels px;
     int have_px = 0;
     double *acc = NULL, *luma = NULL;
+    float *facc = NULL;
     Py_ssize_t rstride, cstride;
     if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4)) {
         PyErr_SetString(PyExc_ValueError, "bad image geometry");
@@ -172,8 +181,8 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     if (!check_weights(&rs, &rl, &rw, height, &rstride) || !check_weights(&cs, &cl, &cw, width, &cstride)) {
         goto done;
     }
-    if (out.len != 64 * 64 * 8) {
-        PyErr_SetString(PyExc_ValueError, "out must be float64[4096]");
+    if (out.len != 64 * 64 * 8 || ru.len != 64 * 8) {
+        PyErr_SetString(PyExc_ValueError, "out must be float64[4096], units float64[64]");
         goto done;
     }
     if (!pixels_get(source, width, height, pixelsize, &px)) {
@@ -182,21 +191,33 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     have_px = 1;
     size_t rowbytes = (size_t)width * pixelsize;
     acc = malloc(sizeof(double) * rowbytes);
+    facc = malloc(sizeof(float) * rowbytes);
     luma = malloc(sizeof(double) * (size_t)width);
-    if (acc == NULL || luma == NULL) {
+    if (acc == NULL || facc == NULL || luma == NULL) {
         PyErr_NoMemory();
         goto done;
     }
     {
         const int32_t *rstart = rs.buf, *rlen = rl.buf, *cstart = cs.buf, *clen = cl.buf;
-        const double *rwt = rw.buf, *cwt = cw.buf;
+        const double *rwt = rw.buf, *cwt = cw.buf, *units = ru.buf;
         double *o = out.buf;
         Py_BEGIN_ALLOW_THREADS
         for (int a = 0; a < 64; a++) {
             /* Vertical first: the weighted sum of this sample's rows, per byte (channel) of each pixel. */
-            memset(acc, 0, sizeof(double) * rowbytes);
-            for (int t = 0; t < rlen[a]; t++) {
-                accumulate_row(acc, px.rows[rstart[a] + t], rowbytes, rwt[a * rstride + t]);
+            if (units[a] > 0) {
+                memset(facc, 0, sizeof(float) * rowbytes);
+                for (int t = 0; t < rlen[a]; t++) {
+                    float m = (float)nearbyint(rwt[a * rstride + t] / units[a]);
+                    accumulate_row_exact(facc, px.rows[rstart[a] + t], rowbytes, m);
+                }
+                for (size_t i = 0; i < rowbytes; i++) {
+                    acc[i] = (double)facc[i] * units[a];
+                }
+            } else {
+                memset(acc, 0, sizeof(double) * rowbytes);
+                for (int t = 0; t < rlen[a]; t++) {
+                    accumulate_row(acc, px.rows[rstart[a] + t], rowbytes, rwt[a * rstride + t]);
+                }
             }
             /* Luma is linear, so it can be taken after the vertical sums. */
             if (grey) {
@@ -224,6 +245,7 @@ static PyObject *pdq_sample(PyObject *self, PyObject *args) {
     result = Py_NewRef(Py_None);
 done:
     free(acc);
+    free(facc);
     free(luma);
     if (have_px) {
         pixels_release(&px);
@@ -231,6 +253,7 @@ done:
     PyBuffer_Release(&rs);
     PyBuffer_Release(&rl);
     PyBuffer_Release(&rw);
+    PyBuffer_Release(&ru);
     PyBuffer_Release(&cs);
     PyBuffer_Release(&cl);
     PyBuffer_Release(&cw);
@@ -274,7 +297,110 @@ static void box1d(const float *in, float *out, int n, int stride, int full) {
     }
 }
 
+/* box1d on 4 rows at once: four independent chains of the very same operations, so the CPU overlaps their
+ * latencies (the single-row loop is bound by the latency of its running sum). Results are identical. */
+static void box_rows4(const float *restrict in, float *restrict out, int n, size_t rowstride, int full) {
+    int half = (full + 2) / 2;
+    int p1 = half - 1, p2 = full - half + 1, p3 = n - full, p4 = half - 1;
+    int li = 0, ri = 0, oi = 0, count = 0;
+    const float *i0 = in, *i1 = in + rowstride, *i2 = in + 2 * rowstride, *i3 = in + 3 * rowstride;
+    float *o0 = out, *o1 = out + rowstride, *o2 = out + 2 * rowstride, *o3 = out + 3 * rowstride;
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (int i = 0; i < p1; i++, ri++) {
+        s0 += i0[ri];
+        s1 += i1[ri];
+        s2 += i2[ri];
+        s3 += i3[ri];
+        count++;
+    }
+    for (int i = 0; i < p2; i++, ri++, oi++) {
+        s0 += i0[ri];
+        s1 += i1[ri];
+        s2 += i2[ri];
+        s3 += i3[ri];
+        count++;
+        float c = (float)count;
+        o0[oi] = s0 / c;
+        o1[oi] = s1 / c;
+        o2[oi] = s2 / c;
+        o3[oi] = s3 / c;
+    }
+    const float cf = (float)count;
+    for (int i = 0; i < p3; i++, ri++, li++, oi++) {
+        s0 += i0[ri];
+        s0 -= i0[li];
+        s1 += i1[ri];
+        s1 -= i1[li];
+        s2 += i2[ri];
+        s2 -= i2[li];
+        s3 += i3[ri];
+        s3 -= i3[li];
+        o0[oi] = s0 / cf;
+        o1[oi] = s1 / cf;
+        o2[oi] = s2 / cf;
+        o3[oi] = s3 / cf;
+    }
+    for (int i = 0; i < p4; i++, li++, oi++) {
+        s0 -= i0[li];
+        s1 -= i1[li];
+        s2 -= i2[li];
+        s3 -= i3[li];
+        count--;
+        float c = (float)count;
+        o0[oi] = s0 / c;
+        o1[oi] = s1 / c;
+        o2[oi] = s2 / c;
+        o3[oi] = s3 / c;
+    }
+}
+
+static void box_rows(const float *in, float *out, int rows, int cols, int full) {
+    int y = 0;
+    for (; y + 4 <= rows; y += 4) {
+        box_rows4(in + (size_t)y * cols, out + (size_t)y * cols, cols, (size_t)cols, full);
+    }
+    for (; y < rows; y++) {
+        box1d(in + (size_t)y * cols, out + (size_t)y * cols, cols, 1, full);
+    }
+}
+
+/* Luma exactly as the reference's Python wrapper computes it: float64 products summed left to right, rounded to
+ * float32. The products only take 256 values per channel, so they come from tables (the same doubles). */
+static double luma_r[256], luma_g[256], luma_b[256];
+
+static void init_luma(void) {
+    for (int v = 0; v < 256; v++) {
+        luma_r[v] = (double)v * 0.299;
+        luma_g[v] = (double)v * 0.587;
+        luma_b[v] = (double)v * 0.114;
+    }
+}
+
+static void luma_exact_rgbx(const uint8_t *restrict p, float *restrict o, int width) {
+    for (int x = 0; x < width; x++) {
+        const uint8_t *q = p + 4 * x;
+        double l = luma_r[q[0]] + luma_g[q[1]];
+        l = l + luma_b[q[2]];
+        o[x] = (float)l;
+    }
+}
+
+static void luma_exact(const uint8_t *p, float *o, int width, int pixelsize, int grey) {
+    if (pixelsize == 4 && !grey) {
+        luma_exact_rgbx(p, o, width);
+        return;
+    }
+    for (int x = 0; x < width; x++) {
+        const uint8_t *q = p + (size_t)x * pixelsize;
+        uint8_t r = q[0], g = grey ? q[0] : q[1], b = grey ? q[0] : q[2];
+        double l = luma_r[r] + luma_g[g];
+        l = l + luma_b[b];
+        o[x] = (float)l;
+    }
+}
+
 /* The column pass, run across all columns at once: per column, the identical sequence of operations. */
+__attribute__((target_clones("avx2", "default")))
 static void box_cols(const float *in, float *out, int rows, int cols, int full, float *sums) {
     int half = (full + 2) / 2;
     int p1 = half - 1, p2 = full - half + 1, p3 = rows - full, p4 = half - 1;
@@ -324,14 +450,17 @@ static void box_cols(const float *in, float *out, int rows, int cols, int full, 
 
 static int window_size(int old_dim) { return (old_dim + 2 * 64 - 1) / (2 * 64); }
 
-static float dct_matrix[16][64];
+static float dct_matrix[16][64];  /* as the reference rounds it, for the exact path */
+static double dct_matrix_d[16][64]; /* in full precision, for the fast path */
 
 static void init_dct(void) {
     const double pi = 3.14159265358979323846;
     const float scale = (float)sqrt(2.0 / 64.0);
     for (int i = 0; i < 16; i++) {
         for (int j = 0; j < 64; j++) {
-            dct_matrix[i][j] = (float)(scale * cos((pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1)));
+            double c = cos((pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1));
+            dct_matrix[i][j] = (float)(scale * c);
+            dct_matrix_d[i][j] = sqrt(2.0 / 64.0) * c;
         }
     }
 }
@@ -376,6 +505,30 @@ static void dct64to16(float a[64][64], float out[16][16]) {
     }
 }
 
+/* Scratch for emulate, kept per thread: touching fresh pages costs more than the float32 passes themselves.
+ * Buffers up to this many floats are kept between calls; larger ones are freed at once. */
+#define SCRATCH_KEEP_FLOATS ((size_t)8 * 1024 * 1024) /* 32 MB: images up to ~4 MP */
+static _Thread_local float *scratch = NULL;
+static _Thread_local size_t scratch_cap = 0;
+
+static float *scratch_get(size_t n) {
+    if (n <= scratch_cap) {
+        return scratch;
+    }
+    free(scratch);
+    scratch = malloc(n * sizeof(float));
+    scratch_cap = scratch == NULL ? 0 : n;
+    return scratch;
+}
+
+static void scratch_done(void) {
+    if (scratch_cap > SCRATCH_KEEP_FLOATS) {
+        free(scratch);
+        scratch = NULL;
+        scratch_cap = 0;
+    }
+}
+
 /* emulate(source, width, height, pixelsize, grey, out) -> quality; out is float32[256] (16x16 DCT). */
 static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     PyObject *source;
@@ -388,6 +541,7 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     Pixels px;
     int have_px = 0;
     float *b1 = NULL, *b2 = NULL, *sums = NULL;
+    int have_scratch = 0;
     if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4)) {
         PyErr_SetString(PyExc_ValueError, "bad image geometry");
         goto done;
@@ -401,26 +555,19 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     }
     have_px = 1;
     size_t n = (size_t)width * height;
-    b1 = malloc(n * sizeof(float));
-    b2 = malloc(n * sizeof(float));
-    sums = malloc((size_t)width * sizeof(float));
-    if (b1 == NULL || b2 == NULL || sums == NULL) {
+    b1 = scratch_get(2 * n + (size_t)width);
+    if (b1 == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    have_scratch = 1;
+    b2 = b1 + n;
+    sums = b2 + n;
     int quality;
     Py_BEGIN_ALLOW_THREADS
     /* The reference's Python wrapper computes luma in float64 with numpy, then rounds it to float32. */
     for (int y = 0; y < height; y++) {
-        const uint8_t *p = px.rows[y];
-        float *o = b1 + (size_t)y * width;
-        for (int x = 0; x < width; x++) {
-            const uint8_t *q = p + (size_t)x * pixelsize;
-            double r = q[0], g = grey ? q[0] : q[1], b = grey ? q[0] : q[2];
-            double l = r * 0.299 + g * 0.587;
-            l = l + b * 0.114;
-            o[x] = (float)l;
-        }
+        luma_exact(px.rows[y], b1 + (size_t)y * width, width, pixelsize, grey);
     }
     float buf[64][64];
     if (height == 64 && width == 64) {
@@ -428,9 +575,7 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     } else {
         int wr = window_size(width), wc = window_size(height);
         for (int rep = 0; rep < 2; rep++) {
-            for (int y = 0; y < height; y++) {
-                box1d(b1 + (size_t)y * width, b2 + (size_t)y * width, width, 1, wr);
-            }
+            box_rows(b1, b2, height, width, wr);
             box_cols(b2, b1, height, width, wc, sums);
         }
         for (int i = 0; i < 64; i++) {
@@ -446,9 +591,9 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromLong(quality);
 done:
-    free(b1);
-    free(b2);
-    free(sums);
+    if (have_scratch) {
+        scratch_done();
+    }
     if (have_px) {
         pixels_release(&px);
     }
@@ -456,9 +601,95 @@ done:
     return result;
 }
 
+/*
+ * quality(buf, tol) -> (quality, unsure): the reference's quality metric on a float64 64x64 buffer rounded to
+ * float32, and whether float32 noise of up to `tol` per value could change it (a term within reach of another
+ * integer, enough of them to cross a step of 90).
+ */
+static PyObject *pdq_quality(PyObject *self, PyObject *args) {
+    Py_buffer in;
+    double tol;
+    if (!PyArg_ParseTuple(args, "y*d", &in, &tol)) {
+        return NULL;
+    }
+    if (in.len != 64 * 64 * 8) {
+        PyBuffer_Release(&in);
+        PyErr_SetString(PyExc_ValueError, "buf must be float64[4096]");
+        return NULL;
+    }
+    const double *b = in.buf;
+    float f[64][64];
+    for (int i = 0; i < 64; i++) {
+        for (int j = 0; j < 64; j++) {
+            f[i][j] = (float)b[i * 64 + j];
+        }
+    }
+    PyBuffer_Release(&in);
+    double reach = 2.0 * tol * 100.0 / 255.0;
+    long total = 0, unsure = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < (pass ? 64 : 63); i++) {
+            for (int j = 0; j < (pass ? 63 : 64); j++) {
+                float u = f[i][j], v = pass ? f[i][j + 1] : f[i + 1][j];
+                float scaled = ((u - v) * 100) / 255;
+                total += labs((long)(int)scaled);
+                double nearest = nearbyint((double)scaled);
+                if (nearest != 0.0 && fabs((double)scaled - nearest) < reach) {
+                    unsure++;
+                }
+            }
+        }
+    }
+    long q = total / 90, lo = (total - unsure) / 90, hi = (total + unsure) / 90;
+    q = q > 100 ? 100 : q;
+    lo = lo > 100 ? 100 : lo;
+    hi = hi > 100 ? 100 : hi;
+    return Py_BuildValue("(iO)", (int)q, lo != hi ? Py_True : Py_False);
+}
+
+/* dct(buf, out): the 16x16 low-frequency DCT of a float64 64x64 buffer, in float64 (out is float64[256]). */
+static PyObject *pdq_dct(PyObject *self, PyObject *args) {
+    Py_buffer in, out;
+    if (!PyArg_ParseTuple(args, "y*w*", &in, &out)) {
+        return NULL;
+    }
+    if (in.len != 64 * 64 * 8 || out.len != 256 * 8) {
+        PyBuffer_Release(&in);
+        PyBuffer_Release(&out);
+        PyErr_SetString(PyExc_ValueError, "buf must be float64[4096], out float64[256]");
+        return NULL;
+    }
+    const double *a = in.buf;
+    double *b = out.buf;
+    double t[16][64];
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 64; j++) {
+            double s = 0.0;
+            for (int k = 0; k < 64; k++) {
+                s += dct_matrix_d[i][k] * a[k * 64 + j];
+            }
+            t[i][j] = s;
+        }
+    }
+    for (int i = 0; i < 16; i++) {
+        for (int j = 0; j < 16; j++) {
+            double s = 0.0;
+            for (int k = 0; k < 64; k++) {
+                s += t[i][k] * dct_matrix_d[j][k];
+            }
+            b[i * 16 + j] = s;
+        }
+    }
+    PyBuffer_Release(&in);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"sample", pdq_sample, METH_VARARGS, "The 64x64 PDQ buffer as weighted sums of luma at the sample points."},
     {"emulate", pdq_emulate, METH_VARARGS, "The reference pipeline in float32: 16x16 DCT into out, returns quality."},
+    {"dct", pdq_dct, METH_VARARGS, "The 16x16 low-frequency DCT of a 64x64 float64 buffer."},
+    {"quality", pdq_quality, METH_VARARGS, "Quality of a 64x64 buffer, and whether float32 noise could change it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -466,6 +697,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_pdqcore", "Compiled
 
 PyMODINIT_FUNC PyInit__pdqcore(void) {
     init_dct();
+    init_luma();
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) != 0) {
         Py_DECREF(m);

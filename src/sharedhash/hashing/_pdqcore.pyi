@@ -13,6 +13,7 @@ def sample(
     rstart: Any,
     rlen: Any,
     rweights: Any,
+    runits: Any,
     cstart: Any,
     clen: Any,
     cweights: Any,
@@ -20,3 +21,5 @@ def sample(
     /,
 ) -> None: ...
 def emulate(source: Any, width: int, height: int, pixelsize: int, grey: int, out: Any, /) -> int: ...
+def quality(buf: Any, tol: float, /) -> tuple[int, bool]: ...
+def dct(buf: Any, out: Any, /) -> None: ...

@@ -17,7 +17,12 @@ app = typer.Typer(
 )
 
 # One module per noun or top-level verb; each exposes ``register(app)``.
-_COMMAND_MODULES = ("sharedhash.cli.demo_cmd", "sharedhash.cli.hash_cmd")
+_COMMAND_MODULES = (
+    "sharedhash.cli.demo_cmd",
+    "sharedhash.cli.hash_cmd",
+    "sharedhash.cli.index_cmd",
+    "sharedhash.cli.match_cmd",
+)
 
 
 def _version(value: bool) -> None:

@@ -79,7 +79,8 @@ def test_update_and_hash_removal_and_tombstone(db: Database) -> None:
         updated = update_entry(s, owner, entry_id, classification="B1", labels=["quuxvid", " "], external_id="x-1")
         assert (updated.entry.classification, updated.entry.labels) == ("B1", ["quuxvid"])
         after = remove_hash(s, owner, entry_id, validate_hash("md5", md5(1)))
-        assert after is not None and [h.hash_type for h in after.hashes] == ["pdq"]
+        assert after is not None
+        assert [h.hash_type for h in after.hashes] == ["pdq"]
     with db.writing() as s:
         assert remove_hash(s, owner, entry_id, validate_hash("pdq", pdq(1))) is None
     with pytest.raises(NotFoundError), db.reading() as s:
@@ -87,7 +88,8 @@ def test_update_and_hash_removal_and_tombstone(db: Database) -> None:
     # The hash is free again: adding it makes a new entry.
     with db.writing() as s:
         again, created = add_entry(s, owner, lst.id, entry(("pdq", pdq(1))))
-    assert created and again.entry.id != entry_id
+    assert created
+    assert again.entry.id != entry_id
 
 
 def test_visibility_private_shared_members(db: Database) -> None:
@@ -95,7 +97,8 @@ def test_visibility_private_shared_members(db: Database) -> None:
     sharee = make_org(db, "plimmerbolt")
     stranger = make_org(db, "zorblax")
     with db.writing() as s:
-        lst = create_list(s, owner, "main", visibility=Visibility.SHARED, shares=[ShareSpec("plimmerbolt", Access.READ)])
+        shares = [ShareSpec("plimmerbolt", Access.READ)]
+        lst = create_list(s, owner, "main", visibility=Visibility.SHARED, shares=shares)
         view, _ = add_entry(s, owner, lst.id, entry(("md5", md5(1))))
     with db.reading() as s:
         assert [x.id for x in list_readable(s, sharee)] == [lst.id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from sharedhash.store.db import Database, open_database
+
+# Starlette 1.x prefers httpx2 for its TestClient but still works with httpx, which our client is built on; the
+# deprecation notice fires once, at import, so it is silenced here rather than in the project-wide filters.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient` is deprecated")
+    from starlette.testclient import TestClient
+
+__all__ = ["TestClient"]
 
 POSTGRES_URL = os.environ.get("SHAREDHASH_TEST_POSTGRES_URL")
 _RUN = uuid.uuid4().hex[:8]

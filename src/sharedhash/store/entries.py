@@ -272,7 +272,8 @@ def _writable_entry(session: Session, caller: Caller, entry_id: int, *, sync: bo
     return entry, hash_list
 
 
-_UNSET: Any = object()
+#: Marks an argument the caller did not pass (None is a meaningful value: "clear it").
+UNSET: Any = object()
 
 
 def update_entry(
@@ -280,19 +281,19 @@ def update_entry(
     caller: Caller,
     entry_id: int,
     *,
-    classification: str | None = _UNSET,
+    classification: str | None = UNSET,
     labels: Iterable[str] | None = None,
-    external_id: str | None = _UNSET,
+    external_id: str | None = UNSET,
     add_hashes: Iterable[HashValue] = (),
     sync: bool = False,
 ) -> EntryView:
     """Change an entry's classification, labels or external id, or add hashes to it; one ``update`` change."""
     entry, hash_list = _writable_entry(session, caller, entry_id, sync=sync)
-    if classification is not _UNSET:
+    if classification is not UNSET:
         entry.classification = validate_classification(classification)
     if labels is not None:
         entry.labels = list(validate_labels(labels))
-    if external_id is not _UNSET:
+    if external_id is not UNSET:
         new_external = validate_external_id(external_id)
         _check_external_id(session, entry.list_id, new_external, exclude=entry.id)
         entry.external_id = new_external

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,9 @@ def decode_cursor(cursor: str | None, hash_list: HashList) -> int:
     return seq
 
 
-def record_changes(session: Session, list_id: int, changes: list[tuple[ChangeKind, int, dict[str, Any] | None]]) -> int:
+def record_changes(
+    session: Session, list_id: int, changes: Sequence[tuple[ChangeKind, int, dict[str, Any] | None]]
+) -> int:
     """Append ``(kind, entry_id, snapshot)`` changes to a list's feed; return the last ``seq`` used."""
     if not changes:
         return 0

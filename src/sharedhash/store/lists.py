@@ -165,3 +165,8 @@ def visible_list_thresholds(session: Session, caller: Caller) -> dict[int, tuple
     """``{list id: (name, pdq threshold)}`` for every list the caller may read (used to filter lookups)."""
     stmt = readable_lists(caller).with_only_columns(HashList.id, HashList.name, HashList.pdq_threshold)
     return {r[0]: (r[1], r[2]) for r in session.execute(stmt)}
+
+
+def all_list_seqs(session: Session) -> dict[int, int]:
+    """``{list id: last seq}`` of every list (the index follower compares these with what it has applied)."""
+    return {r[0]: int(r[1]) for r in session.execute(select(HashList.id, HashList.last_seq))}

@@ -61,7 +61,7 @@ def _pg_url(name: str) -> str:
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL database that each test's database is cloned from."""
-    name = f"sharedhash_test_template_{_RUN}"
+    name = f"sharedhash_test_template_{_RUN}_{uuid.uuid4().hex[:6]}"
     _admin_execute(f"CREATE DATABASE {name}")
     db = open_database(_pg_url(name))
     db.dispose()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from tests.server.conftest import Hub
 
 
 def pdq(n: int) -> str:
-    """A distinct valid PDQ value per ``n``."""
-    return f"{n:016x}" * 4
+    """A valid PDQ value per ``n``; different ``n`` are ~128 bits apart, as unrelated images are."""
+    return hashlib.sha256(f"pdq-{n}".encode()).hexdigest()
 
 
 def md5(n: int) -> str:

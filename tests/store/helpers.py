@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from sharedhash.store.db import Database
 from sharedhash.store.entries import HashValue, NewEntry, validate_entry, validate_hash
 from sharedhash.store.models import Scope
@@ -16,8 +18,8 @@ def make_org(db: Database, name: str, scopes: frozenset[Scope] = frozenset({Scop
 
 
 def pdq(n: int) -> str:
-    """A distinct valid PDQ value per ``n`` (far apart from each other for small n)."""
-    return f"{n:016x}" * 4
+    """A valid PDQ value per ``n``; different ``n`` are ~128 bits apart, as unrelated images are."""
+    return hashlib.sha256(f"pdq-{n}".encode()).hexdigest()
 
 
 def md5(n: int) -> str:

@@ -200,9 +200,11 @@ def _insert(session: Session, caller: Caller, list_id: int, fresh: list[NewEntry
         }
         for e in fresh
     ]
-    ids = list(session.scalars(insert(Entry).returning(Entry.id, sort_by_parameter_order=True), entry_rows))
+    # Core inserts (not ORM ones): SQLAlchemy then sends multi-row INSERTs instead of a statement per row.
+    entries, hashes = Entry.__table__, EntryHash.__table__
+    ids = list(session.scalars(insert(entries).returning(entries.c.id, sort_by_parameter_order=True), entry_rows))
     session.execute(
-        insert(EntryHash),
+        insert(hashes),
         [
             {
                 "entry_id": entry_id,

@@ -82,11 +82,17 @@ class Database:
 def open_database(url: str, *, migrate: bool = True, echo: bool = False) -> Database:
     """Connect to ``url`` (SQLite or PostgreSQL) and, unless told otherwise, run the migrations."""
     if url.startswith("sqlite"):
+        # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic
+        # plan for a 1,000-value IN list was measured 20x slower than a fresh plan (bulk import's checks).
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 60})
         _configure_sqlite(engine)
         write_engine: Engine = engine.execution_options(sqlite_immediate=True)
     else:
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic
+        # plan for a 1,000-value IN list was measured 20x slower than a fresh plan (bulk import's checks).
+        engine = create_engine(
+            url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+        )
         write_engine = engine
     db = Database(
         url=url,

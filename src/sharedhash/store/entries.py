@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, NotFoundError, PermissionDeniedError
@@ -426,11 +426,16 @@ def entries_by_id(session: Session, entry_ids: Iterable[int]) -> dict[int, Entry
 
 def find_active_pairs(session: Session, list_id: int, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which ``(type, value)`` pairs are already active in a list (bulk import's idempotency check)."""
-    if not pairs:
-        return set()
-    stmt = select(EntryHash.hash_type, EntryHash.value).where(
-        EntryHash.list_id == list_id,
-        EntryHash.deleted_at.is_(None),
-        tuple_(EntryHash.hash_type, EntryHash.value).in_(pairs),
-    )
-    return {(r[0], r[1]) for r in session.execute(stmt)}
+    by_type: dict[str, list[str]] = {}
+    for hash_type, value in pairs:
+        by_type.setdefault(hash_type, []).append(value)
+    found: set[tuple[str, str]] = set()
+    for hash_type, values in by_type.items():
+        stmt = select(EntryHash.value).where(
+            EntryHash.list_id == list_id,
+            EntryHash.hash_type == hash_type,
+            EntryHash.deleted_at.is_(None),
+            EntryHash.value.in_(values),
+        )
+        found.update((hash_type, v) for v in session.scalars(stmt))
+    return found

@@ -55,7 +55,7 @@ def record_changes(
     first = last - len(changes) + 1
     now = utcnow()
     session.execute(
-        insert(Change),
+        insert(Change.__table__),
         [
             {
                 "list_id": list_id,

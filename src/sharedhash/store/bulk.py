@@ -11,9 +11,9 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, SharedhashError
@@ -201,7 +201,7 @@ def _insert(session: Session, caller: Caller, list_id: int, fresh: list[NewEntry
         for e in fresh
     ]
     # Core inserts (not ORM ones): SQLAlchemy then sends multi-row INSERTs instead of a statement per row.
-    entries, hashes = Entry.__table__, EntryHash.__table__
+    entries, hashes = cast(Table, Entry.__table__), cast(Table, EntryHash.__table__)
     ids = list(session.scalars(insert(entries).returning(entries.c.id, sort_by_parameter_order=True), entry_rows))
     session.execute(
         insert(hashes),

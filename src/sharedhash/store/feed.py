@@ -11,9 +11,9 @@ import base64
 import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.store.errors import InvalidCursorError
@@ -55,7 +55,7 @@ def record_changes(
     first = last - len(changes) + 1
     now = utcnow()
     session.execute(
-        insert(Change.__table__),
+        insert(cast(Table, Change.__table__)),
         [
             {
                 "list_id": list_id,

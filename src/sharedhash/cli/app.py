@@ -17,7 +17,16 @@ app = typer.Typer(
 )
 
 # One module per noun or top-level verb; each exposes ``register(app)``.
-_COMMAND_MODULES = ("sharedhash.cli.demo_cmd",)
+_COMMAND_MODULES = (
+    "sharedhash.cli.demo_cmd",
+    "sharedhash.cli.server_cmd",
+    "sharedhash.cli.org_cmd",
+    "sharedhash.cli.key_cmd",
+    "sharedhash.cli.list_cmd",
+    "sharedhash.cli.entry_cmd",
+    "sharedhash.cli.lookup_cmd",
+    "sharedhash.cli.sync_cmd",
+)
 
 
 def _version(value: bool) -> None:

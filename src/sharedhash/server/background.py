@@ -27,9 +27,9 @@ def _run_subscriptions(state: HubState) -> None:
 
     while not state.stop.wait(state.settings.subscription_poll_seconds):
         try:
-            refreshed = run_due_subscriptions(state.db, stop=state.stop)
-            if refreshed:
-                state.indexes.follow(state.db)
+            run_due_subscriptions(
+                state.db, stop=state.stop, on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids)
+            )
         except Exception:
             log.exception("running subscriptions failed")
 

@@ -19,6 +19,7 @@ app = typer.Typer(
 # One module per noun or top-level verb; each exposes ``register(app)``.
 _COMMAND_MODULES = (
     "sharedhash.cli.demo_cmd",
+    "sharedhash.cli.hash_cmd",
     "sharedhash.cli.server_cmd",
     "sharedhash.cli.org_cmd",
     "sharedhash.cli.key_cmd",

@@ -9,26 +9,29 @@ import typer
 from rich.table import Table
 
 from sharedhash.cli.output import console, emit_json, handle_errors
-from sharedhash.hashing import ContentKind, get_hash_type, hash_type_names
+from sharedhash.hashing import DEFAULT_TYPES, hash_media
 from sharedhash.hashing.samples import write_samples
 
 
 def demo(as_json: bool = typer.Option(False, "--json", help="One JSON line per image.")) -> None:
-    """Generate a few benign sample images and print their hashes."""
+    """Generate a few benign sample images and print their hashes (PDQ with its quality, md5, sha1, sha256)."""
     with handle_errors(as_json=as_json), tempfile.TemporaryDirectory(prefix="sharedhash-demo-") as tmp:
-        types = [get_hash_type(n) for n in hash_type_names()]
-        types = [t for t in types if ContentKind.IMAGE in t.content]
         table = Table(title="sharedhash demo: hashes of generated sample images")
         table.add_column("image")
-        for t in types:
-            table.add_column(t.name)
+        table.add_column("pdq quality", justify="right")
+        for name in DEFAULT_TYPES:
+            table.add_column(name)
         for path in write_samples(Path(tmp)):
-            hashes = {t.name: t.hash_path(path) for t in types}
+            result = hash_media(path, DEFAULT_TYPES)
             if as_json:
-                emit_json({"path": path.name, "hashes": hashes})
+                emit_json({"path": path.name, "hashes": result.hashes, "pdq_quality": result.pdq_quality})
             else:
                 # Shown shortened, as everywhere in sharedhash's human output.
-                table.add_row(path.name, *(hashes[t.name][:16] + "…" for t in types))
+                table.add_row(
+                    path.name,
+                    str(result.pdq_quality),
+                    *(result.hashes[n][:16] + "…" for n in DEFAULT_TYPES),
+                )
         if not as_json:
             console.print(table)
 

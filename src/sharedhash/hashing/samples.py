@@ -33,7 +33,8 @@ def make_sample(name: str, width: int = 640, height: int = 480, seed: int = 0) -
         rng = np.random.default_rng(seed)
         for _ in range(12):
             x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
-            x1, y1 = x0 + int(rng.integers(20, width // 2)), y0 + int(rng.integers(20, height // 2))
+            x1 = x0 + int(rng.integers(20, max(21, width // 2)))
+            y1 = y0 + int(rng.integers(20, max(21, height // 2)))
             colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
             if rng.random() < 0.5:
                 draw.ellipse((x0, y0, x1, y1), fill=colour)

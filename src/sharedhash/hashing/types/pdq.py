@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from sharedhash.hashing.errors import FileTooLargeError
 from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex
+from sharedhash.settings import get_settings
 
 
 class PdqHashType(HashType):
@@ -27,4 +29,14 @@ class PdqHashType(HashType):
         return (int(a, 16) ^ int(b, 16)).bit_count()
 
     def hash_stream(self, stream: BinaryIO) -> str:
-        raise NotImplementedError("PDQ computation lands with the hashing engine")
+        """PDQ of the image read from ``stream`` (EXIF-oriented, first frame), bit for bit the reference's.
+
+        Use :func:`sharedhash.hashing.hash_media` to get the quality and other hashes from the same decode.
+        """
+        from sharedhash.hashing.media import hash_media
+
+        limit = get_settings().max_file_bytes
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise FileTooLargeError(f"the image is larger than the limit of {limit:,} bytes")
+        return hash_media(data, ("pdq",)).hashes["pdq"]

@@ -27,6 +27,8 @@ _COMMAND_MODULES = (
     "sharedhash.cli.entry_cmd",
     "sharedhash.cli.lookup_cmd",
     "sharedhash.cli.sync_cmd",
+    "sharedhash.cli.index_cmd",
+    "sharedhash.cli.match_cmd",
 )
 
 

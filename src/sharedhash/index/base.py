@@ -42,6 +42,23 @@ class HashIndex(ABC):
         """:meth:`query` for each value; subclasses override with a faster path."""
         return [self.query(v, max_distance) for v in values]
 
+    def query_any(self, values: Sequence[str], max_distance: int = 0) -> list[IndexMatch]:
+        """Ids matching any of ``values`` (e.g. the dihedral variants of one image), each once at its nearest."""
+        best: dict[int, int] = {}
+        for matches in self.query_batch(values, max_distance):
+            for m in matches:
+                if m.distance < best.get(m.id, m.distance + 1):
+                    best[m.id] = m.distance
+        return sorted(IndexMatch(distance=d, id=i) for i, d in best.items())
+
+    def knn(self, value: str, k: int) -> list[IndexMatch]:
+        """The ``k`` stored ids nearest to ``value``, nearest first (ties broken by id)."""
+        return self.query(value, 1 << 16)[:k]
+
+    def values_of(self, ids: Sequence[int]) -> list[str | None]:
+        """The canonical value stored under each id, or None where the id is absent."""
+        raise NotImplementedError
+
     @abstractmethod
     def __len__(self) -> int:
         """Number of ids stored."""

@@ -45,6 +45,9 @@ class LinearIndex(HashIndex):
                 hits.append(IndexMatch(distance=comparison.distance, id=id_))
         return sorted(hits)
 
+    def values_of(self, ids: Sequence[int]) -> list[str | None]:
+        return [self._value_of.get(int(i)) for i in ids]
+
     def __len__(self) -> int:
         return len(self._value_of)
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from sharedhash.errors import LimitExceededError
+from sharedhash.errors import LimitExceededError, UnsupportedMediaError
 from sharedhash.server.deps import Reader, State
 from sharedhash.server.lookup import Query, lookup, validate_queries
 from sharedhash.server.schemas import FileLookupOut, LookupIn, LookupOut, MatchOut
@@ -31,13 +31,17 @@ def lookup_file(
     max_distance: Annotated[int | None, Form(ge=0, le=63)] = None,
 ) -> FileLookupOut:
     """Hash the upload (PDQ for images, md5/sha1/sha256 for any file) and look the hashes up; nothing is kept."""
-    from sharedhash.hashing import hash_media  # type: ignore[attr-defined,unused-ignore]
+    from sharedhash.hashing.media import hash_media
 
     limit = state.settings.max_file_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise LimitExceededError(f"the file is over the limit of {limit} bytes")
-    media = hash_media(data, dihedral=dihedral)
+    try:
+        media = hash_media(data, dihedral=dihedral)
+    except UnsupportedMediaError:
+        # Not an image (a video, a document): its exact hashes can still match.
+        media = hash_media(data, ("md5", "sha1", "sha256"))
     del data
     items = sorted(media.hashes.items())
     queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     index_follow_seconds: float = Field(
         default=1.0, gt=0, description="How often the server picks up writes other processes made (e.g. sync)."
     )
+    audit_flush_seconds: float = Field(
+        default=0.5, gt=0, description="Lookup audit events are written in batches this often."
+    )
     subscription_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often the server checks whether a subscription is due."
     )

@@ -34,11 +34,21 @@ def _run_subscriptions(state: HubState) -> None:
             log.exception("running subscriptions failed")
 
 
+def _flush_audit(state: HubState) -> None:
+    while not state.stop.wait(state.settings.audit_flush_seconds):
+        try:
+            state.audit.flush()
+        except Exception:
+            log.exception("writing the audit log failed; retrying")
+    state.audit.flush()
+
+
 def start_background(state: HubState) -> list[threading.Thread]:
     """Start the index loader/follower and the subscription runner; they end when ``state.stop`` is set."""
     threads = [
         threading.Thread(target=_load_then_follow, args=(state,), name="sharedhash-indexes", daemon=True),
         threading.Thread(target=_run_subscriptions, args=(state,), name="sharedhash-subscriptions", daemon=True),
+        threading.Thread(target=_flush_audit, args=(state,), name="sharedhash-audit", daemon=True),
     ]
     for thread in threads:
         thread.start()

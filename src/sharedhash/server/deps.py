@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sharedhash.errors import AuthenticationError
+from sharedhash.server.audit_buffer import AuditBuffer
 from sharedhash.server.indexes import IndexSet
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
@@ -26,6 +27,10 @@ class HubState:
     db: Database
     indexes: IndexSet = field(default_factory=IndexSet)
     stop: threading.Event = field(default_factory=threading.Event)
+    audit: AuditBuffer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditBuffer(self.db)
 
 
 def get_state(request: Request) -> HubState:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type
+from sharedhash.server.audit_buffer import AuditBuffer
 from sharedhash.server.indexes import Hit, IndexSet
 from sharedhash.store import audit
 from sharedhash.store.db import Database
@@ -50,6 +51,7 @@ def lookup(
     queries: list[Query],
     *,
     max_distance: int | None = None,
+    audit_log: AuditBuffer | None = None,
 ) -> list[dict[str, Any]]:
     """Every match of ``queries`` among the caller's readable lists, as API dicts, nearest first per query."""
     if max_distance is not None and not 0 <= max_distance <= PDQ_THRESHOLD_MAX:
@@ -57,7 +59,7 @@ def lookup(
     with db.reading() as session:
         lists = visible_list_thresholds(session, caller)
     if not lists or not queries:
-        _audit(db, caller, queries, 0)
+        _audit(db, audit_log, caller, queries, 0)
         return []
 
     def allowed(list_id: int, hash_type: str) -> int:
@@ -75,7 +77,7 @@ def lookup(
         for q, hits in zip(group, indexes.query(hash_type, [q.value for q in group], reach), strict=True):
             raw.extend((q, h) for h in hits if h.list_id in lists and h.distance <= allowed(h.list_id, hash_type))
     if not raw:
-        _audit(db, caller, queries, 0)
+        _audit(db, audit_log, caller, queries, 0)
         return []
 
     with db.reading() as session:
@@ -109,11 +111,14 @@ def lookup(
                 "feedback": counts[entry.id],
             }
         )
-    _audit(db, caller, queries, len(matches))
+    _audit(db, audit_log, caller, queries, len(matches))
     return matches
 
 
-def _audit(db: Database, caller: Caller, queries: list[Query], matches: int) -> None:
-    types = sorted({q.hash_type for q in queries})
+def _audit(db: Database, buffer: AuditBuffer | None, caller: Caller, queries: list[Query], matches: int) -> None:
+    detail = {"types": sorted({q.hash_type for q in queries}), "matches": matches}
+    if buffer is not None:
+        buffer.add(caller, "lookup", len(queries), detail)
+        return
     with db.writing() as session:
-        audit.record(session, caller, "lookup", count=len(queries), detail={"types": types, "matches": matches})
+        audit.record(session, caller, "lookup", count=len(queries), detail=detail)

@@ -11,18 +11,25 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, SharedhashError
 from sharedhash.hashing import hash_type_names
-from sharedhash.store.entries import HashValue, NewEntry, find_active_pairs, snapshot, validate_entry, validate_hash
+from sharedhash.store.entries import (
+    HashValue,
+    NewEntry,
+    find_active_pairs,
+    insert_entries,
+    snapshot,
+    validate_entry,
+    validate_hash,
+)
 from sharedhash.store.errors import DuplicateExternalIdError
-from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import get_writable_list
-from sharedhash.store.models import ChangeKind, Entry, EntryHash, utcnow
+from sharedhash.store.models import Entry
 from sharedhash.store.visibility import Caller
 
 BATCH = 1000
@@ -186,43 +193,7 @@ def import_entries(
 
 
 def _insert(session: Session, caller: Caller, list_id: int, fresh: list[NewEntry], result: ImportResult) -> None:
-    now = utcnow()
-    entry_rows = [
-        {
-            "list_id": list_id,
-            "org_id": caller.org_id,
-            "contributor": caller.org_name,
-            "classification": e.classification,
-            "labels": list(e.labels),
-            "external_id": e.external_id,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for e in fresh
-    ]
-    # Core inserts (not ORM ones): SQLAlchemy then sends multi-row INSERTs instead of a statement per row.
-    entries, hashes = cast(Table, Entry.__table__), cast(Table, EntryHash.__table__)
-    ids = list(session.scalars(insert(entries).returning(entries.c.id, sort_by_parameter_order=True), entry_rows))
-    session.execute(
-        insert(hashes),
-        [
-            {
-                "entry_id": entry_id,
-                "list_id": list_id,
-                "hash_type": h.type,
-                "value": h.value,
-                "quality": h.quality,
-                "created_at": now,
-            }
-            for entry_id, e in zip(ids, fresh, strict=True)
-            for h in e.hashes
-        ],
-    )
-    changes = []
-    for entry_id, e, row in zip(ids, fresh, entry_rows, strict=True):
-        snap_entry = Entry(id=entry_id, **row)
-        changes.append((ChangeKind.ADD, entry_id, snapshot(snap_entry, e.hashes)))
-    record_changes(session, list_id, changes)
+    ids = insert_entries(session, caller, list_id, fresh)
     result.created += len(ids)
     result.entry_ids.extend(ids)
 

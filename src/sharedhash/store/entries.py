@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, NotFoundError, PermissionDeniedError
@@ -140,17 +141,140 @@ def _hash_dict(h: EntryHash | HashValue) -> dict[str, Any]:
 
 def snapshot(entry: Entry, hashes: Iterable[EntryHash | HashValue]) -> dict[str, Any]:
     """The JSON form of an entry with its active hashes, as carried by the feed and exports."""
+    return snapshot_of(
+        entry.id,
+        entry.list_id,
+        hashes,
+        classification=entry.classification,
+        labels=entry.labels,
+        external_id=entry.external_id,
+        contributor=entry.contributor,
+        created_at=entry.created_at,
+        updated_at=entry.updated_at,
+    )
+
+
+def snapshot_of(
+    entry_id: int,
+    list_id: int,
+    hashes: Iterable[EntryHash | HashValue],
+    *,
+    classification: str | None,
+    labels: Iterable[str],
+    external_id: str | None,
+    contributor: str,
+    created_at: datetime,
+    updated_at: datetime,
+) -> dict[str, Any]:
+    """:func:`snapshot` from plain values (bulk paths build thousands without ORM objects)."""
     return {
-        "id": entry.id,
-        "list_id": entry.list_id,
+        "id": entry_id,
+        "list_id": list_id,
         "hashes": sorted((_hash_dict(h) for h in hashes), key=lambda d: (d["type"], d["value"])),
-        "classification": entry.classification,
-        "labels": list(entry.labels),
-        "external_id": entry.external_id,
-        "contributor": entry.contributor,
-        "created_at": entry.created_at.isoformat(),
-        "updated_at": entry.updated_at.isoformat(),
+        "classification": classification,
+        "labels": list(labels),
+        "external_id": external_id,
+        "contributor": contributor,
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
     }
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows with one executemany (Core, cached statement; a literal multi-row VALUES per batch was
+    measured 5x slower because SQLAlchemy compiles it afresh every time)."""
+    if rows:
+        session.execute(insert(table), rows)
+
+
+def reserve_ids(session: Session, table: str, n: int) -> list[int]:
+    """``n`` unused ids of ``table`` (entries or entry_hashes) for explicit multi-row inserts."""
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
+        return [int(i) for i in session.scalars(stmt, {"t": table, "n": n})]
+    # SQLite: the writing transaction began with BEGIN IMMEDIATE, so no other writer can take these ids.
+    top = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # noqa: S608 (fixed table names)
+    return list(range(int(top or 0) + 1, int(top or 0) + 1 + n))
+
+
+def insert_entries(
+    session: Session,
+    caller: Caller,
+    list_id: int,
+    fresh: list[NewEntry],
+    *,
+    contributors: list[str] | None = None,
+    source_entry_ids: list[int] | None = None,
+) -> list[int]:
+    """Insert new entries with their hashes and ``add`` changes in three multi-row statements; return their ids.
+
+    The caller has checked that none of the hashes is active in the list (bulk import, sync).
+    """
+    if not fresh:
+        return []
+    now = utcnow()
+    names = contributors or [caller.org_name] * len(fresh)
+    sources = source_entry_ids or [None] * len(fresh)  # type: ignore[list-item]
+    rows = [
+        {
+            "list_id": list_id,
+            "org_id": caller.org_id,
+            "contributor": name,
+            "classification": e.classification,
+            "labels": list(e.labels),
+            "external_id": e.external_id,
+            "source_entry_id": source,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for e, name, source in zip(fresh, names, sources, strict=True)
+    ]
+    # Core inserts with ids reserved up front: SQLAlchemy then sends multi-row INSERTs (with RETURNING, SQLite
+    # falls back to one statement per row, measured 4x slower for the whole import).
+    entries, hashes = cast(Table, Entry.__table__), cast(Table, EntryHash.__table__)
+    ids = reserve_ids(session, "entries", len(rows))
+    for row, entry_id in zip(rows, ids, strict=True):
+        row["id"] = entry_id
+    insert_rows(session, entries, rows)
+    insert_rows(
+        session,
+        hashes,
+        [
+            {
+                "entry_id": entry_id,
+                "list_id": list_id,
+                "hash_type": h.type,
+                "value": h.value,
+                "quality": h.quality,
+                "created_at": now,
+            }
+            for entry_id, e in zip(ids, fresh, strict=True)
+            for h in e.hashes
+        ],
+    )
+    record_changes(
+        session,
+        list_id,
+        [
+            (
+                ChangeKind.ADD,
+                entry_id,
+                snapshot_of(
+                    entry_id,
+                    list_id,
+                    e.hashes,
+                    classification=e.classification,
+                    labels=e.labels,
+                    external_id=e.external_id,
+                    contributor=name,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+            for entry_id, e, name in zip(ids, fresh, names, strict=True)
+        ],
+    )
+    return ids
 
 
 def active_hashes(session: Session, entry_ids: Iterable[int]) -> dict[int, list[EntryHash]]:

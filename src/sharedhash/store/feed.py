@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.store.errors import InvalidCursorError
@@ -54,8 +54,11 @@ def record_changes(
     ).scalar_one()
     first = last - len(changes) + 1
     now = utcnow()
-    session.execute(
-        insert(cast(Table, Change.__table__)),
+    from sharedhash.store.entries import insert_rows
+
+    insert_rows(
+        session,
+        cast(Table, Change.__table__),
         [
             {
                 "list_id": list_id,

@@ -13,7 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError
-from sharedhash.store.entries import HashValue, active_hashes, snapshot, validate_entry, validate_hash
+from sharedhash.store.entries import (
+    HashValue,
+    NewEntry,
+    active_hashes,
+    insert_entries,
+    snapshot,
+    validate_entry,
+    validate_hash,
+)
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
@@ -98,7 +106,43 @@ def apply_page(
     }
     recorded: list[tuple[ChangeKind, int, dict[str, Any] | None]] = []
     now = utcnow()
+    # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
+    # flushes them, so everything still lands in feed order.
+    fresh: list[tuple[int, NewEntry, str]] = []
+
+    def flush_fresh() -> None:
+        if not fresh:
+            return
+        record_changes(session, mirror.id, recorded)
+        recorded.clear()
+        ids = insert_entries(
+            session,
+            caller,
+            mirror.id,
+            [new for _, new, _ in fresh],
+            contributors=[name for _, _, name in fresh],
+            source_entry_ids=[source for source, _, _ in fresh],
+        )
+        for (source, _, _), entry_id in zip(fresh, ids, strict=True):
+            inserted[source] = entry_id
+        outcome.added += len(ids)
+        outcome.touched.extend(ids)
+        fresh.clear()
+
+    inserted: dict[int, int] = {}
+    pending: set[int] = set()
     for change in changes:
+        if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
+            if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
+                hashes, fields = _parse_snapshot(change.entry)
+                new = NewEntry(tuple(hashes), fields["classification"], tuple(fields["labels"]), fields["external_id"])
+                fresh.append((change.entry_id, new, fields["contributor"]))
+                pending.add(change.entry_id)
+                continue
+        flush_fresh()
+        pending.clear()
+        if change.entry_id in inserted and change.entry_id not in local:
+            local[change.entry_id] = session.get_one(Entry, inserted[change.entry_id])
         existing = local.get(change.entry_id)
         if change.kind == ChangeKind.TOMBSTONE.value:
             if existing is None or existing.deleted_at is not None:
@@ -160,6 +204,7 @@ def apply_page(
         else:
             continue
         outcome.touched.append(entry.id)
+    flush_fresh()
     record_changes(session, mirror.id, recorded)
     session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=cursor))
     return outcome

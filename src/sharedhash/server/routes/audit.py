@@ -19,5 +19,6 @@ def events(
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> list[AuditEventOut]:
     """Who in the org did what, when; hash values appear at most as an 8-character prefix."""
+    state.audit.flush()  # lookups are logged in batches; show them up to this moment
     with state.db.reading() as session:
         return [AuditEventOut.of(e) for e in list_events(session, caller, before=before, limit=limit)]

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 def lookup_hashes(body: LookupIn, state: State, caller: Reader) -> LookupOut:
     """Every match of up to 10,000 hashes among the lists the caller may read."""
     queries = validate_queries([(h.type, h.value) for h in body.hashes], state.settings.max_lookup_hashes)
-    matches = lookup(state.db, state.indexes, caller, queries, max_distance=body.max_distance)
+    matches = lookup(state.db, state.indexes, caller, queries, max_distance=body.max_distance, audit_log=state.audit)
     return LookupOut(queried=len(queries), matches=[MatchOut(**m) for m in matches])
 
 
@@ -48,7 +48,7 @@ def lookup_file(
     if dihedral and media.pdq_dihedral:
         extra = [v for v in media.pdq_dihedral if v != media.hashes.get("pdq")]
         queries += [Query(len(items) + i, "pdq", v) for i, v in enumerate(extra)]
-    matches = lookup(state.db, state.indexes, caller, queries, max_distance=max_distance)
+    matches = lookup(state.db, state.indexes, caller, queries, max_distance=max_distance, audit_log=state.audit)
     # Dihedral variants report as the file's own pdq query.
     pdq_position = next((i for i, (t, _) in enumerate(items) if t == "pdq"), None)
     seen: set[tuple[int, int]] = set()

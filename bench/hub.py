@@ -51,6 +51,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {"SHAREDHASH_DATABASE_URL": db_url, "SHAREDHASH_DATA_DIR": str(data_dir)}
         self.proc: subprocess.Popen[bytes] | None = None
+        _RUNNING.append(self)
 
     def cli(self, *args: str) -> str:
         return subprocess.run([str(BIN), *args], env=self.env, check=True, capture_output=True, text=True).stdout
@@ -112,7 +113,19 @@ def jsonl_chunks(start: int, stop: int, per_chunk: int = 2000) -> Iterator[bytes
         )
 
 
+_RUNNING: list[Server] = []
+
+
 def measure(backend: str, db_url: str, entries: int, work: Path) -> dict[str, float]:
+    try:
+        return _measure(backend, db_url, entries, work)
+    finally:
+        for server in _RUNNING:
+            server.stop()
+        _RUNNING.clear()
+
+
+def _measure(backend: str, db_url: str, entries: int, work: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     hub = Server(db_url, work / "hub")
     token = json.loads(hub.cli("org", "create", "bench", "--json"))["api_key"]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 
 from sharedhash.hashing.media import hash_media
 from sharedhash.hashing.samples import make_sample
+from sharedhash.settings import get_settings
 from tests.server.conftest import Hub
 from tests.server.helpers import add, assert_error, new_list
 
@@ -59,3 +61,13 @@ def test_non_images_match_by_digest_and_bad_uploads_are_refused(hub: Hub) -> Non
     assert r.status_code == 413
     r = hub.client.post("/v1/lookup/file", headers=hub.auth("owner"))
     assert_error(r, 422, "invalid_request")
+
+
+def test_pixel_limit_refuses_large_images(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAREDHASH_MAX_IMAGE_PIXELS", "10000")
+    get_settings.cache_clear()
+    try:
+        assert_error(_post(hub, _jpeg(make_sample("gradient", 200, 200))), 422, "image_too_large")
+    finally:
+        monkeypatch.delenv("SHAREDHASH_MAX_IMAGE_PIXELS")
+        get_settings.cache_clear()

@@ -27,6 +27,7 @@ from sharedhash.store.feed import changed_entries_since
 from sharedhash.store.lists import all_list_seqs
 
 log = logging.getLogger(__name__)
+_REFRESH_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,8 +103,9 @@ class IndexSet:
     def refresh_entries(self, session: Session, entry_ids: Iterable[int]) -> None:
         """Bring the indexes in line with the committed state of these entries' hashes."""
         ids = list(entry_ids)
-        if ids:
-            self._apply(hash_rows_of_entries(session, ids))
+        # In chunks: a 100,000-entry import would otherwise exceed PostgreSQL's 65,535 bind parameters.
+        for start in range(0, len(ids), _REFRESH_CHUNK):
+            self._apply(hash_rows_of_entries(session, ids[start : start + _REFRESH_CHUNK]))
 
     def refresh_after_write(self, db: Database, entry_ids: Iterable[int]) -> None:
         """Called after a write commits: its hashes match (or stop matching) from now on."""

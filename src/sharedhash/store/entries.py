@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -46,6 +46,13 @@ class NewEntry:
     classification: str | None = None
     labels: tuple[str, ...] = ()
     external_id: str | None = None
+
+
+def chunked(values: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
+    """``values`` in lists of at most ``size``: IN lists stay under PostgreSQL's 65,535 bind parameters."""
+    batch = list(values)
+    for start in range(0, len(batch), size):
+        yield batch[start : start + size]
 
 
 def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min_quality: int = 50) -> HashValue:
@@ -528,24 +535,24 @@ def iter_active_hash_rows(session: Session, batch: int = 50_000) -> Iterable[lis
 
 def active_hash_ids(session: Session, hash_ids: Iterable[int]) -> set[int]:
     """Which of these hash ids are still active with an active entry (the truth behind a lookup hit)."""
-    ids = list(hash_ids)
-    if not ids:
-        return set()
-    stmt = (
-        select(EntryHash.id)
-        .join(Entry, Entry.id == EntryHash.entry_id)
-        .where(EntryHash.id.in_(ids), EntryHash.deleted_at.is_(None), Entry.deleted_at.is_(None))
-    )
-    return set(session.scalars(stmt))
+    found: set[int] = set()
+    for ids in chunked(hash_ids):
+        stmt = (
+            select(EntryHash.id)
+            .join(Entry, Entry.id == EntryHash.entry_id)
+            .where(EntryHash.id.in_(ids), EntryHash.deleted_at.is_(None), Entry.deleted_at.is_(None))
+        )
+        found.update(session.scalars(stmt))
+    return found
 
 
 def entries_by_id(session: Session, entry_ids: Iterable[int]) -> dict[int, Entry]:
     """Active entries by id (no visibility check: lookups filter by visible list first)."""
-    ids = list(entry_ids)
-    if not ids:
-        return {}
-    stmt = select(Entry).where(Entry.id.in_(ids), Entry.deleted_at.is_(None))
-    return {e.id: e for e in session.scalars(stmt)}
+    out: dict[int, Entry] = {}
+    for ids in chunked(entry_ids):
+        stmt = select(Entry).where(Entry.id.in_(ids), Entry.deleted_at.is_(None))
+        out.update((e.id, e) for e in session.scalars(stmt))
+    return out
 
 
 def find_active_pairs(session: Session, list_id: int, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, NotFoundError
+from sharedhash.store.entries import chunked
 from sharedhash.store.models import Entry, Feedback, Verdict, utcnow
 from sharedhash.store.visibility import Caller, readable_entries
 
@@ -62,24 +63,23 @@ def feedback_counts(session: Session, entry_ids: Iterable[int]) -> dict[int, dic
     """``{entry id: {"confirm": n, "dispute": m}}`` for these entries."""
     ids = list(entry_ids)
     out = {i: {"confirm": 0, "dispute": 0} for i in ids}
-    if not ids:
-        return out
-    stmt = (
-        select(Feedback.entry_id, Feedback.verdict, func.count())
-        .where(Feedback.entry_id.in_(ids))
-        .group_by(Feedback.entry_id, Feedback.verdict)
-    )
-    for entry_id, verdict, n in session.execute(stmt):
-        out[entry_id][verdict] = int(n)
+    for part in chunked(ids):
+        stmt = (
+            select(Feedback.entry_id, Feedback.verdict, func.count())
+            .where(Feedback.entry_id.in_(part))
+            .group_by(Feedback.entry_id, Feedback.verdict)
+        )
+        for entry_id, verdict, n in session.execute(stmt):
+            out[entry_id][verdict] = int(n)
     return out
 
 
 def disputed_by(session: Session, caller: Caller, entry_ids: Iterable[int]) -> set[int]:
     """Which of these entries the caller's own org disputes (suppressed in its lookups)."""
-    ids = list(entry_ids)
-    if not ids:
-        return set()
-    stmt = select(Feedback.entry_id).where(
-        Feedback.entry_id.in_(ids), Feedback.org_id == caller.org_id, Feedback.verdict == Verdict.DISPUTE.value
-    )
-    return set(session.scalars(stmt))
+    found: set[int] = set()
+    for part in chunked(entry_ids):
+        stmt = select(Feedback.entry_id).where(
+            Feedback.entry_id.in_(part), Feedback.org_id == caller.org_id, Feedback.verdict == Verdict.DISPUTE.value
+        )
+        found.update(session.scalars(stmt))
+    return found

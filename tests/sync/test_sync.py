@@ -89,7 +89,7 @@ def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:
     assert mirrors["owner/shared"].pdq_threshold == 20
     for remote, local in ((shared, mirrors["owner/shared"]), (members, mirrors["owner/everyone"])):
         assert normalised(list(owner.export(remote.id))) == normalised(list(node.export(local.id)))
-    # Mirrors are read-only, and the node's own feed replays to the same list.
+    # Mirrors are read-only.
     with pytest.raises(ReadOnlyListError):
         node.add_entry(mirrors["owner/shared"].id, [("md5", md5(9999))])
     # The node's server picks up what the sync (outside its request path) wrote, within seconds.

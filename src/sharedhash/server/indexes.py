@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import SharedhashError
-from sharedhash.index import HashIndex, make_index
+from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.server.errors import IndexLoadingError
 from sharedhash.store.db import Database
 from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_rows
@@ -135,9 +135,16 @@ class IndexSet:
             raise IndexLoadingError("the indexes are still loading")
         with self._lock:
             index = self._indexes.get(hash_type)
-            if index is None:
-                return [[] for _ in values]
+        if index is None:
+            return [[] for _ in values]
+        if isinstance(index, SegmentedIndex):
+            # The fast indexes guard themselves (readers in parallel with writers), so lookups do not queue
+            # behind each other here; the id-to-entry map is read under our lock below.
             found = index.query_batch(list(values), max_distance)
+        else:
+            with self._lock:
+                found = index.query_batch(list(values), max_distance)
+        with self._lock:
             out: list[list[Hit]] = []
             for matches in found:
                 hits = []

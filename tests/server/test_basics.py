@@ -87,3 +87,17 @@ def test_orgs_and_operator(hub: Hub) -> None:
     token = r.json()["admin_key"]["key"]
     assert hub.client.get("/v1/orgs/me", headers={"Authorization": f"Bearer {token}"}).json()["name"] == "plimmerbolt"
     assert_error(hub.client.post("/v1/orgs", json={"name": "owner"}, headers=hub.auth("owner")), 409, "name_taken")
+
+
+def test_nul_characters_are_refused_not_a_server_error(hub: Hub) -> None:
+    # Found by schemathesis: PostgreSQL cannot store NUL in text, so it must be refused before the database.
+    assert_error(
+        hub.client.post("/v1/orgs", json={"name": "\u0000"}, headers=hub.auth("owner")), 422, "invalid_request"
+    )
+    r = hub.client.post("/v1/hash-lists", json={"name": "a\u0000b"}, headers=hub.auth("owner"))
+    assert_error(r, 422, "invalid_request")
+    lst = new_list(hub)
+    line = b'{"hashes": [{"type": "md5", "value": "' + b"0" * 32 + b'"}], "labels": ["zorb\\u0000lax"]}\n'
+    r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=line, headers=hub.auth("owner"))
+    assert r.status_code == 400
+    assert r.json()["errors"][0]["code"] == "invalid_input"

@@ -42,7 +42,9 @@ def test_no_server_errors(api_schema: Any) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+        )
         def check(case: Any) -> None:
             response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
             statuses.append(response.status_code)

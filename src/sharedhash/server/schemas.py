@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sharedhash.store.entries import EntryView
 from sharedhash.store.feedback import Reason
@@ -16,10 +16,25 @@ ClassificationName = Literal["A1", "A2", "B1", "B2"]
 HashTypeName = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
 
 
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        # PostgreSQL cannot store NUL in text, and no legitimate name, label or hash contains one.
+        raise ValueError("text must not contain NUL characters")
+    if isinstance(value, list):
+        for item in value:
+            _no_nul(item)
+    return value
+
+
 class Strict(BaseModel):
-    """Unknown fields are refused: a typo must not silently do nothing."""
+    """Unknown fields are refused: a typo must not silently do nothing. Text with NUL characters is refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_without_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 class HashIn(Strict):

@@ -66,6 +66,13 @@ def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min
     return HashValue(type=hash_type, value=canonical, quality=quality)
 
 
+def check_text(value: str, what: str) -> str:
+    """``value`` unchanged, unless it holds a NUL character (PostgreSQL cannot store one; nothing real has one)."""
+    if "\x00" in value:
+        raise InvalidInputError(f"{what} contains a NUL character")
+    return value
+
+
 def validate_classification(value: str | None) -> str | None:
     """A classification name, or None for "none" / empty."""
     if value is None or value in ("", "none"):
@@ -82,7 +89,7 @@ def validate_labels(labels: Iterable[str]) -> tuple[str, ...]:
     for label in labels:
         if not isinstance(label, str):
             raise InvalidInputError("labels are strings")
-        text = label.strip()
+        text = check_text(label.strip(), "a label")
         if not text:
             continue
         if len(text) > MAX_LABEL_CHARS:
@@ -100,7 +107,7 @@ def validate_external_id(value: str | None) -> str | None:
         return None
     if len(value) > MAX_EXTERNAL_ID_CHARS:
         raise LimitExceededError(f"an external id is at most {MAX_EXTERNAL_ID_CHARS} characters")
-    return value.strip()
+    return check_text(value.strip(), "the external id")
 
 
 def validate_entry(

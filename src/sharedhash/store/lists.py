@@ -26,6 +26,8 @@ class ShareSpec:
 def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
     if name is not None and not 1 <= len(name.strip()) <= 200:
         raise InvalidInputError("a list name is 1 to 200 characters")
+    if name is not None and "\x00" in name:
+        raise InvalidInputError("a list name contains a NUL character")
     if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
         raise InvalidInputError(f"pdq_threshold must be 0 to {PDQ_THRESHOLD_MAX}")
 

@@ -45,8 +45,8 @@ def parse_scopes(scopes: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
 def create_org(session: Session, name: str, *, is_operator: bool = False) -> Org:
     """Create an org; the name must be unused."""
     name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInputError("an org name is 1 to 100 characters")
+    if not name or len(name) > 100 or "\x00" in name:
+        raise InvalidInputError("an org name is 1 to 100 characters, without NUL characters")
     if session.scalar(select(Org.id).where(Org.name == name)) is not None:
         raise NameTakenError(f"an org named {name!r} already exists")
     org = Org(name=name, is_operator=is_operator)

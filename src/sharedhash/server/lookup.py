@@ -17,7 +17,7 @@ from sharedhash.server.indexes import Hit, IndexSet
 from sharedhash.store import audit
 from sharedhash.store.db import Database
 from sharedhash.store.entries import active_hash_ids, entries_by_id
-from sharedhash.store.feedback import disputed_by, feedback_counts
+from sharedhash.store.feedback import feedback_view
 from sharedhash.store.lists import PDQ_THRESHOLD_MAX, visible_list_thresholds
 from sharedhash.store.visibility import Caller
 
@@ -84,9 +84,8 @@ def lookup(
         live = active_hash_ids(session, {h.hash_id for _, h in raw})
         raw = [(q, h) for q, h in raw if h.hash_id in live]
         entry_ids = {h.entry_id for _, h in raw}
-        hidden = disputed_by(session, caller, entry_ids)
+        counts, hidden = feedback_view(session, caller, entry_ids)
         entries = entries_by_id(session, entry_ids - hidden)
-        counts = feedback_counts(session, entries)
 
     best: dict[tuple[int, int], tuple[Query, Hit]] = {}
     for q, h in raw:

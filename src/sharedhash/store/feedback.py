@@ -74,6 +74,22 @@ def feedback_counts(session: Session, entry_ids: Iterable[int]) -> dict[int, dic
     return out
 
 
+def feedback_view(
+    session: Session, caller: Caller, entry_ids: Iterable[int]
+) -> tuple[dict[int, dict[str, int]], set[int]]:
+    """:func:`feedback_counts` and :func:`disputed_by` in one query per chunk (the lookup path)."""
+    ids = list(entry_ids)
+    counts = {i: {"confirm": 0, "dispute": 0} for i in ids}
+    mine: set[int] = set()
+    for part in chunked(ids):
+        stmt = select(Feedback.entry_id, Feedback.verdict, Feedback.org_id).where(Feedback.entry_id.in_(part))
+        for entry_id, verdict, org_id in session.execute(stmt):
+            counts[entry_id][verdict] += 1
+            if org_id == caller.org_id and verdict == Verdict.DISPUTE.value:
+                mine.add(entry_id)
+    return counts, mine
+
+
 def disputed_by(session: Session, caller: Caller, entry_ids: Iterable[int]) -> set[int]:
     """Which of these entries the caller's own org disputes (suppressed in its lookups)."""
     found: set[int] = set()

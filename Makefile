@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine with Python 3.11+ and make:
-#   make run    creates .venv, installs sharedhash and runs it
+#   make run    creates .venv, installs sharedhash and runs the hub on http://127.0.0.1:8000
 #   make test   installs the development dependencies and runs lint, types and the whole suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,8 +22,11 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS_TEST)]'
 	touch $@ $(VENV)/.run-installed
 
+# A working hub on SQLite in ./data: the demo org is created on first run (its API key is printed once).
 run: $(VENV)/.run-installed
-	$(BIN)/sharedhash demo
+	$(BIN)/sharedhash org create demo --if-missing
+	@echo "API docs: http://127.0.0.1:8000/docs (schema: http://127.0.0.1:8000/openapi.json)"
+	$(BIN)/sharedhash serve --host 127.0.0.1 --port 8000
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests bench

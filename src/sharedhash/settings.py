@@ -24,6 +24,24 @@ class Settings(BaseSettings):
     pdq_match_threshold: int = Field(default=31, ge=0, le=63, description="Default PDQ match distance.")
     pdq_min_quality: int = Field(default=50, ge=0, le=100, description="PDQ hashes below this are not contributed.")
     testdata: Path | None = Field(default=None, description="Reference test data (default ../shared/testdata).")
+    # Talking to a hub (the CLI and sync).
+    hub_url: str = Field(default="http://127.0.0.1:8000", description="The hub the CLI talks to.")
+    api_key: str | None = Field(default=None, description="The org API key the CLI sends to the hub.")
+    # Hub server limits and timings.
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, description="Largest API request body.")
+    max_import_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, ge=1024, description="Largest bulk-import body (streamed to disk)."
+    )
+    max_lookup_hashes: int = Field(default=10_000, ge=1, description="Most hashes in one lookup request.")
+    index_follow_seconds: float = Field(
+        default=1.0, gt=0, description="How often the server picks up writes other processes made (e.g. sync)."
+    )
+    audit_flush_seconds: float = Field(
+        default=0.5, gt=0, description="Lookup audit events are written in batches this often."
+    )
+    subscription_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often the server checks whether a subscription is due."
+    )
 
 
 @lru_cache(maxsize=1)

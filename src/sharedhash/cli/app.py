@@ -20,6 +20,13 @@ app = typer.Typer(
 _COMMAND_MODULES = (
     "sharedhash.cli.demo_cmd",
     "sharedhash.cli.hash_cmd",
+    "sharedhash.cli.server_cmd",
+    "sharedhash.cli.org_cmd",
+    "sharedhash.cli.key_cmd",
+    "sharedhash.cli.list_cmd",
+    "sharedhash.cli.entry_cmd",
+    "sharedhash.cli.lookup_cmd",
+    "sharedhash.cli.sync_cmd",
     "sharedhash.cli.index_cmd",
     "sharedhash.cli.match_cmd",
 )

@@ -1,0 +1,274 @@
+"""Benchmark the hub against real servers on loopback (SQLite and PostgreSQL): import, lookup, latency, sync, start.
+
+    python bench/hub.py --entries 100000 --backend sqlite --backend postgres
+
+Each backend gets a fresh database and a `sharedhash serve` subprocess; a second server (the node, SQLite) is
+synced from it with `sharedhash sync`. Figures print as a Markdown table (the issue's targets beside them).
+There is no reference hub to compare with in the same run, so absolute figures are reported; the machine is shared
+and noisy, so treat them as lower bounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from sharedhash.client import Client
+
+BIN = Path(sys.executable).parent / "sharedhash"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A `sharedhash serve` subprocess on its own database."""
+
+    def __init__(self, db_url: str, data_dir: Path) -> None:
+        self.db_url = db_url
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {"SHAREDHASH_DATABASE_URL": db_url, "SHAREDHASH_DATA_DIR": str(data_dir)}
+        self.proc: subprocess.Popen[bytes] | None = None
+        _RUNNING.append(self)
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run([str(BIN), *args], env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def start(self) -> float:
+        """Start the server; return the seconds until /readyz answers 200."""
+        began = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while True:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return time.perf_counter() - began
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("the server exited during start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+
+def pdq(i: int) -> str:
+    return hashlib.sha256(f"bench-pdq-{i}".encode()).hexdigest()
+
+
+def md5(i: int) -> str:
+    return hashlib.md5(f"bench-md5-{i}".encode()).hexdigest()
+
+
+def flip(value: str, bits: int, rng: random.Random) -> str:
+    n = int(value, 16)
+    for b in rng.sample(range(256), bits):
+        n ^= 1 << b
+    return f"{n:064x}"
+
+
+def jsonl_chunks(start: int, stop: int, per_chunk: int = 2000) -> Iterator[bytes]:
+    for first in range(start, stop, per_chunk):
+        yield b"".join(
+            json.dumps(
+                {
+                    "hashes": [{"type": "pdq", "value": pdq(i), "quality": 90}, {"type": "md5", "value": md5(i)}],
+                    "classification": "A1",
+                    "labels": ["bench"],
+                },
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+            for i in range(first, min(first + per_chunk, stop))
+        )
+
+
+_RUNNING: list[Server] = []
+
+
+def measure(backend: str, db_url: str, entries: int, work: Path) -> dict[str, float]:
+    try:
+        return _measure(backend, db_url, entries, work)
+    finally:
+        for server in _RUNNING:
+            server.stop()
+        _RUNNING.clear()
+
+
+def _measure(backend: str, db_url: str, entries: int, work: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    hub = Server(db_url, work / "hub")
+    token = json.loads(hub.cli("org", "create", "bench", "--json"))["api_key"]
+    hub.start()
+    client = Client(hub.url, token, timeout=3600)
+    lst = client.create_list("bench", visibility="members")
+
+    # Bulk import, in requests of up to 100,000 entries each.
+    began = time.perf_counter()
+    for first in range(0, entries, 100_000):
+        result = client.import_entries(lst.id, jsonl_chunks(first, min(first + 100_000, entries)))
+        assert result.committed, result.errors[:3]
+    out["import entries/s"] = entries / (time.perf_counter() - began)
+
+    # Batch lookup: 1,000 PDQ hashes a request, half near stored ones.
+    rng = random.Random(1)
+    batches = []
+    for _ in range(10):
+        batch = []
+        for _ in range(1000):
+            i = rng.randrange(entries)
+            batch.append(("pdq", flip(pdq(i), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))))
+        batches.append(batch)
+    began = time.perf_counter()
+    found = sum(len(client.lookup(b).matches) for b in batches)
+    out["lookup hashes/s (batches of 1000 pdq)"] = 10_000 / (time.perf_counter() - began)
+    assert found >= 4000, found
+
+    # Single-hash lookups from 16 concurrent clients.
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker(seed: int) -> None:
+        local = random.Random(seed)
+        with Client(hub.url, token) as c:
+            for _ in range(60):
+                value = flip(pdq(local.randrange(entries)), 4, local)
+                t0 = time.perf_counter()
+                c.lookup([("pdq", value)])
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    out["single lookup p50 ms (16 clients)"] = statistics.median(latencies) * 1000
+    out["single lookup p99 ms (16 clients)"] = latencies[int(len(latencies) * 0.99) - 1] * 1000
+
+    # A new hash is matchable on the hub at once.
+    fresh = pdq(10**12)
+    t0 = time.perf_counter()
+    client.add_entry(lst.id, [("pdq", fresh)])
+    assert client.lookup([("pdq", fresh)]).matches
+    out["add then match on hub ms"] = (time.perf_counter() - t0) * 1000
+
+    # Full sync into a node (SQLite), then a new hash through the feed to the node.
+    node = Server(f"sqlite:///{work / 'node.db'}", work / "node")
+    began = time.perf_counter()
+    node.cli("sync", "--from", hub.url, "--api-key", token, "--org", "node", "--json")
+    out["full sync into a node s"] = time.perf_counter() - began
+    node.start()
+    node_token = json.loads(node.cli("org", "create", "reader", "--json"))["api_key"]
+    del node_token  # the node's mirrors belong to "node"; read them with its key
+    node_key = _key_for(node, "node")
+    newer = pdq(10**12 + 1)
+    t0 = time.perf_counter()
+    client.add_entry(lst.id, [("pdq", newer)])
+    node.cli("sync", "--from", hub.url, "--api-key", token, "--org", "node", "--json")
+    with Client(node.url, node_key) as nc:
+        while not nc.lookup([("pdq", newer)]).matches:
+            time.sleep(0.05)
+    out["add on hub then match on node s"] = time.perf_counter() - t0
+    node.stop()
+
+    # Restart: time until the hub serves with every entry indexed.
+    hub.stop()
+    out["server start, ready to serve s"] = hub.start()
+    hub.stop()
+    client.close()
+    print(f"[{backend}] done", file=sys.stderr)
+    return out
+
+
+def _key_for(server: Server, org: str) -> str:
+    code = (
+        "from sharedhash.settings import get_settings;from sharedhash.store.db import database_url, open_database;"
+        "from sharedhash.store.orgs import create_key, get_org_by_name;from sharedhash.store.models import Scope;"
+        f"db=open_database(database_url(get_settings()))\nwith db.writing() as s: "
+        f"print(create_key(s, get_org_by_name(s, {org!r}).id, frozenset({{Scope.READ}})).token)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], env=server.env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
+    args = parser.parse_args()
+    backends = args.backend or ["sqlite"]
+    results: dict[str, dict[str, float]] = {}
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="sharedhash-bench-") as tmp:
+            work = Path(tmp)
+            if backend == "sqlite":
+                results[backend] = measure(backend, f"sqlite:///{work / 'hub.db'}", args.entries, work)
+                continue
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f"CREATE DATABASE {name}"))
+            try:
+                url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+                results[backend] = measure(backend, url, args.entries, work)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                admin.dispose()
+    targets = {
+        "import entries/s": ">= 20,000",
+        "lookup hashes/s (batches of 1000 pdq)": ">= 20,000",
+        "single lookup p50 ms (16 clients)": "",
+        "single lookup p99 ms (16 clients)": "<= 20",
+        "add then match on hub ms": "at once",
+        "full sync into a node s": "<= 120 (1M)",
+        "add on hub then match on node s": "<= 5",
+        "server start, ready to serve s": "<= 30 (1M)",
+    }
+    print(f"\n{args.entries:,} entries (2 hashes each: pdq + md5)\n")
+    print("| measure | " + " | ".join(backends) + " | target |")
+    print("| --- | " + " | ".join("---" for _ in backends) + " | --- |")
+    for key, target in targets.items():
+        cells = [f"{results[b][key]:,.1f}" for b in backends]
+        print(f"| {key} | " + " | ".join(cells) + f" | {target} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""``sharedhash serve``: run the hub (the HTTP API) with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+
+from sharedhash.cli.output import handle_errors
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    as_json: bool = typer.Option(False, "--json", help="Errors as JSON."),
+) -> None:
+    """Serve the hub API (docs at /docs, schema at /openapi.json); migrations run at start."""
+    with handle_errors(as_json=as_json):
+        from sharedhash._optional import require
+
+        uvicorn = require("uvicorn", "server", "the hub server")
+        from sharedhash.server.app import create_app
+
+        # One process: the indexes live in its memory (several workers would each hold and update their own).
+        uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve``."""
+    app.command("serve")(serve)

@@ -1,0 +1,197 @@
+"""What the hub answers, as typed objects (pydantic), independent of the server's own code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    # Newer hubs may add fields; an older client must keep working.
+    model_config = ConfigDict(extra="ignore")
+
+
+class Org(_Model):
+    """An org."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+class ApiKey(_Model):
+    """An API key's public facts."""
+
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+class IssuedKey(ApiKey):
+    """A new key with its secret (shown once)."""
+
+    key: str
+
+
+class CreatedOrg(Org):
+    """A new org with its first admin key."""
+
+    admin_key: IssuedKey
+
+
+class Share(_Model):
+    """A share of a list with an org."""
+
+    org: str
+    access: str
+
+
+class HashList(_Model):
+    """A hash list."""
+
+    id: int
+    name: str
+    description: str
+    owner: str
+    visibility: str
+    pdq_threshold: int
+    last_seq: int
+    mirror_of: str | None = None
+    shares: list[Share] | None = None
+    created_at: datetime
+
+
+class Hash(_Model):
+    """A hash of an entry."""
+
+    type: str
+    value: str
+    quality: int | None = None
+
+
+class FeedbackCounts(_Model):
+    """Confirmations and disputes of an entry."""
+
+    confirm: int = 0
+    dispute: int = 0
+
+
+class Entry(_Model):
+    """An entry."""
+
+    id: int
+    list_id: int
+    hashes: list[Hash]
+    classification: str | None
+    labels: list[str]
+    external_id: str | None
+    contributor: str
+    created_at: datetime
+    updated_at: datetime
+    feedback: FeedbackCounts | None = None
+
+
+class EntryAdded(Entry):
+    """An added entry, or the existing one (``created`` false)."""
+
+    created: bool
+
+
+class EntryPage(_Model):
+    """A page of entries."""
+
+    entries: list[Entry]
+    next_after: int | None
+
+
+class Feedback(_Model):
+    """The caller's org's verdict on an entry."""
+
+    entry_id: int
+    verdict: str
+    reason: str
+    note: str
+    updated_at: datetime
+
+
+class Change(_Model):
+    """A feed change; ``entry`` is the entry's full state after it (None for a tombstone)."""
+
+    seq: int
+    kind: str
+    entry_id: int
+    entry: dict[str, Any] | None
+    time: datetime
+
+
+class FeedPage(_Model):
+    """A page of a feed."""
+
+    list_id: int
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+    last_seq: int
+
+
+class Match(_Model):
+    """A lookup hit."""
+
+    query: int
+    hash_type: str
+    distance: int
+    entry_id: int
+    list_id: int
+    list_name: str
+    classification: str | None
+    labels: list[str]
+    external_id: str | None
+    contributor: str
+    feedback: FeedbackCounts
+
+
+class LookupResult(_Model):
+    """The matches of a lookup."""
+
+    queried: int
+    matches: list[Match]
+    hash_types: list[str] | None = None
+    pdq_quality: int | None = None
+
+
+class ImportLineError(_Model):
+    """A bad line of an import."""
+
+    line: int
+    code: str
+    message: str
+
+
+class ImportResult(_Model):
+    """The outcome of an import (nothing is written when there are errors)."""
+
+    committed: bool
+    lines: int
+    created: int
+    existing: int
+    errors: list[ImportLineError]
+    errors_truncated: bool
+
+
+class AuditEvent(_Model):
+    """An audit event."""
+
+    id: int
+    action: str
+    target: str
+    count: int
+    key_id: int | None
+    detail: dict[str, Any]
+    time: datetime

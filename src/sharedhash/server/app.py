@@ -1,0 +1,149 @@
+"""The FastAPI app factory: routes, the standard error body for every failure, body limits, start and stop."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sharedhash import __version__
+from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
+from sharedhash.server.deps import HubState
+from sharedhash.server.errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
+from sharedhash.settings import Settings
+from sharedhash.store.db import Database, database_url, open_database
+
+log = logging.getLogger(__name__)
+
+
+def error_response(exc: SharedhashError) -> JSONResponse:
+    """The standard error body with the error's HTTP status."""
+    headers = {"Retry-After": "2"} if exc.http_status in (429, 503) else None
+    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
+
+
+def _validation_error(exc: RequestValidationError) -> SharedhashError:
+    # Only where and what: the offending input is left out, as it may hold hash values.
+    problems = [
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()[:20]
+    ]
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    where = ".".join(first["loc"])
+    return RequestValidationFailedError(f"{where}: {first['msg']}", errors=problems)
+
+
+def _http_error(exc: StarletteHTTPException) -> SharedhashError:
+    if exc.status_code == 404:
+        return RouteNotFoundError("no such route")
+    if exc.status_code == 405:
+        return MethodNotAllowedError("this route does not accept this HTTP method")
+    if exc.status_code == 413:
+        return LimitExceededError("the request body is too large")
+    return InvalidInputError(str(exc.detail))
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit, by Content-Length at once or by counting a streamed body."""
+
+    def __init__(self, app: ASGIApp, limit: int, import_limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.import_limit = import_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.import_limit if str(scope.get("path", "")).endswith("/import") else self.limit
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        too_large = LimitExceededError(
+            f"the request body is over the limit of {limit} bytes",
+            hint="Split the request, or raise SHAREDHASH_MAX_REQUEST_BYTES / SHAREDHASH_MAX_IMPORT_BYTES.",
+        )
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await error_response(too_large)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise too_large
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """The hub's ASGI app. It opens (and migrates) the configured database unless one is given."""
+    from sharedhash.server.routes import ROUTERS
+    from sharedhash.settings import get_settings
+
+    settings = settings or get_settings()
+    db = database or open_database(database_url(settings))
+    state = HubState(settings=settings, db=db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from sharedhash.server.background import start_background
+
+        threads = start_background(state)
+        try:
+            yield
+        finally:
+            state.stop.set()
+            for thread in threads:
+                thread.join(timeout=10)
+            if database is None:
+                db.dispose()
+
+    app = FastAPI(
+        title="sharedhash hub",
+        version=__version__,
+        summary="Share hashes of known abuse material between platforms: contribute, look up, sync.",
+        lifespan=lifespan,
+        responses={
+            401: {"model": _error_model(), "description": "No valid API key"},
+            422: {"model": _error_model(), "description": "The request does not match the schema"},
+        },
+    )
+    app.state.hub = state
+
+    @app.exception_handler(SharedhashError)
+    async def _sharedhash_error(_: Request, exc: SharedhashError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(_validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_exception(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(_http_error(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(SharedhashError("internal error", hint="The hub logged the details; retry later."))
+
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
+    return app
+
+
+def _error_model() -> Any:
+    from sharedhash.server.schemas import ErrorOut
+
+    return ErrorOut

@@ -1,0 +1,24 @@
+"""``/v1/audit``: an org admin reads its own org's audit events, newest first."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from sharedhash.server.deps import Admin, State
+from sharedhash.server.schemas import AuditEventOut
+from sharedhash.store.audit import list_events
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+@router.get("", response_model=list[AuditEventOut], summary="The org's audit events")
+def events(
+    state: State,
+    caller: Admin,
+    before: int | None = Query(default=None, ge=1, description="Only events with a smaller id (paging)."),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> list[AuditEventOut]:
+    """Who in the org did what, when; hash values appear at most as an 8-character prefix."""
+    state.audit.flush()  # lookups are logged in batches; show them up to this moment
+    with state.db.reading() as session:
+        return [AuditEventOut.of(e) for e in list_events(session, caller, before=before, limit=limit)]

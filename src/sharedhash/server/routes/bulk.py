@@ -1,0 +1,133 @@
+"""``/v1/hash-lists/{id}/import`` and ``/export``: JSON lines or CSV, streamed both ways.
+
+An import body is spooled to a temporary file as it arrives (never held whole in memory), then read line by
+line inside one transaction, so 100,000 entries take one request and a bad line leaves nothing written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import tempfile
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import IO, Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sharedhash.errors import InvalidInputError
+from sharedhash.server.deps import Contributor, HubState, Reader, State
+from sharedhash.server.schemas import ImportLineError, ImportOut
+from sharedhash.store import audit
+from sharedhash.store.bulk import export_csv, export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
+from sharedhash.store.lists import get_readable_list
+from sharedhash.store.visibility import Caller
+
+router = APIRouter(prefix="/v1/hash-lists", tags=["bulk"])
+
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+
+class BulkFormat(StrEnum):
+    """Bulk file formats."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
+def _text_lines(raw: IO[bytes]) -> Iterator[str]:
+    reader = codecs.getreader("utf-8")(raw, "strict")
+    try:
+        yield from reader
+    except UnicodeDecodeError:
+        raise InvalidInputError("the body is not UTF-8 text") from None
+
+
+def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, spool: IO[bytes]) -> ImportOut:
+    min_quality = state.settings.pdq_min_quality
+    lines = _text_lines(spool)
+    parsed = parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality)
+    with state.db.write_sessions() as session:
+        session.begin()
+        result = import_entries(session, caller, list_id, parsed)
+        committed = not result.errors
+        if committed:
+            audit.record(
+                session,
+                caller,
+                "list.import",
+                target=f"list:{list_id}",
+                count=result.created,
+                detail={"lines": result.lines, "existing": result.existing, "format": fmt.value},
+            )
+            session.commit()
+        else:
+            session.rollback()
+    if committed:
+        state.indexes.refresh_after_write(state.db, result.entry_ids)
+    return ImportOut(
+        committed=committed,
+        lines=result.lines,
+        created=result.created if committed else 0,
+        existing=result.existing,
+        errors=[ImportLineError(**e) for e in result.errors],
+        errors_truncated=result.errors_truncated,
+    )
+
+
+@router.post(
+    "/{list_id}/import",
+    response_model=ImportOut,
+    summary="Bulk-add entries (JSON lines or CSV)",
+    responses={400: {"model": ImportOut, "description": "Bad lines: nothing was written"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def import_list(
+    list_id: int,
+    request: Request,
+    state: State,
+    caller: Contributor,
+    format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,
+) -> JSONResponse:
+    """Add every entry of the body, all or nothing. Lines whose hashes are already in the list count as existing."""
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        outcome = await run_in_threadpool(_run_import, state, caller, list_id, format, spool)
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=200 if outcome.committed else 400)
+
+
+@router.get(
+    "/{list_id}/export",
+    summary="Download every entry (JSON lines or CSV)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+def export_list(
+    list_id: int,
+    state: State,
+    caller: Reader,
+    format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,
+) -> StreamingResponse:
+    """The list's active entries, streamed in batches, in a form ``import`` accepts."""
+    with state.db.reading() as session:
+        get_readable_list(session, caller, list_id)
+    with state.db.writing() as session:
+        audit.record(session, caller, "list.export", target=f"list:{list_id}", detail={"format": format.value})
+
+    def body() -> Iterator[str]:
+        with state.db.reading() as session:
+            snaps = iter_snapshots(session, list_id)
+            yield from export_jsonl(snaps) if format is BulkFormat.JSONL else export_csv(snaps)
+
+    media = "application/x-ndjson" if format is BulkFormat.JSONL else "text/csv"
+    return StreamingResponse(body(), media_type=media)

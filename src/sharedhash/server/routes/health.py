@@ -1,0 +1,30 @@
+"""``/healthz`` (the process lives) and ``/readyz`` (lookups would be complete: the indexes are loaded)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from sharedhash.server.deps import State
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is alive")
+def healthz() -> dict[str, str]:
+    """Always 200 while the process serves requests."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Lookups would be complete", responses={503: {"description": "Not ready yet"}})
+def readyz(state: State) -> JSONResponse:
+    """200 once the indexes are built from the database; 503 with ``index_loading`` until then."""
+    if not state.indexes.ready.is_set():
+        code, message = (
+            ("index_load_failed", state.indexes.load_error)
+            if state.indexes.load_error
+            else ("index_loading", "the indexes are still loading")
+        )
+        body = {"error": {"code": code, "message": message, "hint": "Retry shortly; lookups wait until ready."}}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse({"status": "ready", "indexes": state.indexes.sizes()})

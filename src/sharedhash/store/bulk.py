@@ -1,0 +1,252 @@
+"""Bulk import and export of a list's entries as JSON lines or CSV: streamed, all-or-nothing, per-line errors.
+
+An import runs in one transaction. Every line is checked even after the first error, so the report lists all
+the problems (up to a limit); if there is any, the transaction is rolled back and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import InvalidInputError, SharedhashError
+from sharedhash.hashing import hash_type_names
+from sharedhash.store.entries import (
+    HashValue,
+    NewEntry,
+    find_active_pairs,
+    insert_entries,
+    snapshot,
+    validate_entry,
+    validate_hash,
+)
+from sharedhash.store.errors import DuplicateExternalIdError
+from sharedhash.store.lists import get_writable_list
+from sharedhash.store.models import Entry
+from sharedhash.store.visibility import Caller
+
+BATCH = 1000
+MAX_REPORTED_ERRORS = 100
+MAX_LINE_CHARS = 64 * 1024
+#: Fields an export line carries that an import ignores, so that an export can be imported as it is.
+_EXPORT_ONLY = {"id", "list_id", "contributor", "created_at", "updated_at", "feedback"}
+_IMPORT_FIELDS = {"hashes", "classification", "labels", "external_id"}
+
+
+@dataclass(slots=True)
+class ImportResult:
+    """What an import did (or, with errors, would have done and did not)."""
+
+    lines: int = 0
+    created: int = 0
+    existing: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors_truncated: bool = False
+    entry_ids: list[int] = field(default_factory=list)
+
+    def add_error(self, line: int, exc: SharedhashError) -> None:
+        """Record a bad line (keeping the first :data:`MAX_REPORTED_ERRORS`)."""
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append({"line": line, "code": exc.code, "message": exc.message})
+        else:
+            self.errors_truncated = True
+
+
+def _entry_from_object(obj: Any, min_quality: int) -> NewEntry:
+    if not isinstance(obj, dict):
+        raise InvalidInputError("each line must be a JSON object")
+    unknown = set(obj) - _IMPORT_FIELDS - _EXPORT_ONLY
+    if unknown:
+        raise InvalidInputError(f"unknown field {sorted(unknown)[0]!r}")
+    raw_hashes = obj.get("hashes")
+    if not isinstance(raw_hashes, list):
+        raise InvalidInputError("`hashes` must be a list of {type, value} objects")
+    hashes = []
+    for h in raw_hashes:
+        if not isinstance(h, dict) or not isinstance(h.get("type"), str) or not isinstance(h.get("value"), str):
+            raise InvalidInputError("each hash is an object with string `type` and `value`")
+        quality = h.get("quality")
+        if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
+            raise InvalidInputError("`quality` must be an integer")
+        hashes.append(validate_hash(h["type"], h["value"], quality, min_quality=min_quality))
+    labels = obj.get("labels") or []
+    classification = obj.get("classification")
+    external_id = obj.get("external_id")
+    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+        raise InvalidInputError("`labels` must be a list of strings")
+    for name, value in (("classification", classification), ("external_id", external_id)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(f"`{name}` must be a string")
+    return validate_entry(hashes, classification, labels, external_id)
+
+
+def parse_jsonl(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int, NewEntry | SharedhashError]]:
+    """``(line number, entry or error)`` for each non-blank line of a JSON-lines import."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            yield number, InvalidInputError(f"line is over {MAX_LINE_CHARS} characters")
+            continue
+        try:
+            yield number, _entry_from_object(json.loads(line), min_quality)
+        except json.JSONDecodeError as exc:
+            yield number, InvalidInputError(f"not JSON: {exc.msg}")
+        except SharedhashError as exc:
+            yield number, exc
+
+
+def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int, NewEntry | SharedhashError]]:
+    """Entries from CSV with a header: one column per hash type (``a|b`` for several), ``pdq_quality``,
+    ``classification``, ``labels`` (``;``-separated) and ``external_id``."""
+    reader = csv.DictReader(iter(lines))
+    types = set(hash_type_names())
+    header = reader.fieldnames or []
+    known = types | {"pdq_quality", "classification", "labels", "external_id"} | _EXPORT_ONLY
+    unknown = [c for c in header if c not in known]
+    if unknown or not any(c in types for c in header):
+        problem = f"unknown column {unknown[0]!r}" if unknown else "no hash-type column"
+        yield 1, InvalidInputError(f"CSV header: {problem}", hint="Columns: " + ", ".join(sorted(known)))
+        return
+    for row in reader:
+        number = reader.line_num
+        try:
+            if None in row:
+                raise InvalidInputError("more cells than header columns")
+            quality_cell = (row.get("pdq_quality") or "").strip()
+            quality = int(quality_cell) if quality_cell else None
+            hashes: list[HashValue] = []
+            for t in sorted(types & set(header)):
+                for value in filter(None, (v.strip() for v in (row.get(t) or "").split("|"))):
+                    hashes.append(validate_hash(t, value, quality if t == "pdq" else None, min_quality=min_quality))
+            labels = [x for x in (row.get("labels") or "").split(";") if x.strip()]
+            yield number, validate_entry(hashes, row.get("classification") or None, labels, row.get("external_id"))
+        except ValueError:
+            yield number, InvalidInputError("pdq_quality must be an integer")
+        except SharedhashError as exc:
+            yield number, exc
+
+
+def import_entries(
+    session: Session, caller: Caller, list_id: int, parsed: Iterable[tuple[int, NewEntry | SharedhashError]]
+) -> ImportResult:
+    """Write parsed entries to a list in batches; the caller commits only if ``result.errors`` is empty."""
+    hash_list = get_writable_list(session, caller, list_id)
+    result = ImportResult()
+    seen_hashes: set[tuple[str, str]] = set()
+    seen_external: set[str] = set()
+    batch: list[tuple[int, NewEntry]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        pairs = list({(h.type, h.value) for _, e in batch for h in e.hashes})
+        present = find_active_pairs(session, list_id, pairs)
+        externals = [e.external_id for _, e in batch if e.external_id]
+        taken = (
+            set(
+                session.scalars(
+                    select(Entry.external_id).where(
+                        Entry.list_id == list_id, Entry.deleted_at.is_(None), Entry.external_id.in_(externals)
+                    )
+                )
+            )
+            if externals
+            else set()
+        )
+        fresh: list[NewEntry] = []
+        for number, new in batch:
+            keys = {(h.type, h.value) for h in new.hashes}
+            if keys & present or keys & seen_hashes:
+                result.existing += 1
+                seen_hashes.update(keys)
+                continue
+            if new.external_id and (new.external_id in taken or new.external_id in seen_external):
+                result.add_error(number, DuplicateExternalIdError(f"external id {new.external_id!r} is used twice"))
+                continue
+            seen_hashes.update(keys)
+            if new.external_id:
+                seen_external.add(new.external_id)
+            fresh.append(new)
+        batch.clear()
+        if result.errors or not fresh:
+            return
+        _insert(session, caller, hash_list.id, fresh, result)
+
+    for number, item in parsed:
+        result.lines += 1
+        if isinstance(item, SharedhashError):
+            result.add_error(number, item)
+            continue
+        batch.append((number, item))
+        if len(batch) >= BATCH:
+            flush()
+    flush()
+    return result
+
+
+def _insert(session: Session, caller: Caller, list_id: int, fresh: list[NewEntry], result: ImportResult) -> None:
+    ids = insert_entries(session, caller, list_id, fresh)
+    result.created += len(ids)
+    result.entry_ids.extend(ids)
+
+
+def iter_snapshots(session: Session, list_id: int, batch: int = BATCH) -> Iterator[dict[str, Any]]:
+    """Every active entry of a list as its snapshot, by id, read in batches (no visibility check: do it first)."""
+    from sharedhash.store.entries import active_hashes
+
+    last = 0
+    while True:
+        entries = list(
+            session.scalars(
+                select(Entry)
+                .where(Entry.list_id == list_id, Entry.deleted_at.is_(None), Entry.id > last)
+                .order_by(Entry.id)
+                .limit(batch)
+            )
+        )
+        if not entries:
+            return
+        hashes = active_hashes(session, [e.id for e in entries])
+        for e in entries:
+            yield snapshot(e, hashes[e.id])
+        last = entries[-1].id
+        session.expunge_all()
+
+
+def export_jsonl(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """One JSON line per entry."""
+    for snap in snapshots:
+        yield json.dumps(snap, separators=(",", ":")) + "\n"
+
+
+def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV rows in the import format (one column per hash type, several values joined with ``|``)."""
+    types = hash_type_names()
+    columns = ["external_id", "classification", "labels", *types, "pdq_quality"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for snap in snapshots:
+        by_type: dict[str, list[str]] = {}
+        quality = ""
+        for h in snap["hashes"]:
+            by_type.setdefault(h["type"], []).append(h["value"])
+            if h["type"] == "pdq" and h.get("quality") is not None:
+                quality = str(h["quality"])
+        writer.writerow(
+            [snap["external_id"] or "", snap["classification"] or "", ";".join(snap["labels"])]
+            + ["|".join(by_type.get(t, [])) for t in types]
+            + [quality]
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,109 @@
+"""The per-list change feed: dense ``seq`` numbers, opaque cursors, and pages in a stable total order.
+
+A list's ``seq`` is bumped by an UPDATE of its own row inside the writing transaction, so writers of one list
+commit in ``seq`` order (PostgreSQL holds the row lock until commit; SQLite has one writer at a time). A reader
+that has seen ``seq`` n can therefore never later find a committed change numbered below n.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from sharedhash.store.errors import InvalidCursorError
+from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
+
+
+def encode_cursor(list_id: int, seq: int) -> str:
+    """An opaque cursor meaning "after change ``seq`` of list ``list_id``"."""
+    return base64.urlsafe_b64encode(f"v1.{list_id}.{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, hash_list: HashList) -> int:
+    """The ``seq`` a cursor stands for; None means the beginning. Foreign or damaged cursors raise."""
+    if cursor is None or cursor == "":
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        mark, list_part, seq_part = text.split(".")
+        list_id, seq = int(list_part), int(seq_part)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursorError("the cursor is not one this hub hands out") from None
+    if mark != "v1" or list_id != hash_list.id or not 0 <= seq <= hash_list.last_seq:
+        raise InvalidCursorError("the cursor does not belong to this list")
+    return seq
+
+
+def record_changes(
+    session: Session, list_id: int, changes: Sequence[tuple[ChangeKind, int, dict[str, Any] | None]]
+) -> int:
+    """Append ``(kind, entry_id, snapshot)`` changes to a list's feed; return the last ``seq`` used."""
+    if not changes:
+        return 0
+    last = session.execute(
+        update(HashList)
+        .where(HashList.id == list_id)
+        .values(last_seq=HashList.last_seq + len(changes))
+        .returning(HashList.last_seq)
+    ).scalar_one()
+    first = last - len(changes) + 1
+    now = utcnow()
+    from sharedhash.store.entries import insert_rows
+
+    insert_rows(
+        session,
+        cast(Table, Change.__table__),
+        [
+            {
+                "list_id": list_id,
+                "seq": first + i,
+                "kind": kind.value,
+                "entry_id": entry_id,
+                "entry": snap,
+                "created_at": now,
+            }
+            for i, (kind, entry_id, snap) in enumerate(changes)
+        ],
+    )
+    return int(last)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """One page of a feed: the changes, the cursor to continue from, and whether more changes exist now."""
+
+    changes: list[Change]
+    next_cursor: str
+    has_more: bool
+    last_seq: int
+
+
+def read_feed(session: Session, hash_list: HashList, after: str | None, limit: int) -> FeedPage:
+    """Changes of ``hash_list`` after the cursor, oldest first, at most ``limit`` of them."""
+    start = decode_cursor(after, hash_list)
+    rows = list(
+        session.scalars(
+            select(Change).where(Change.list_id == hash_list.id, Change.seq > start).order_by(Change.seq).limit(limit)
+        )
+    )
+    end = rows[-1].seq if rows else start
+    return FeedPage(
+        changes=rows,
+        next_cursor=encode_cursor(hash_list.id, end),
+        has_more=end < hash_list.last_seq,
+        last_seq=hash_list.last_seq,
+    )
+
+
+def changed_entries_since(session: Session, list_id: int, after_seq: int) -> tuple[set[int], int]:
+    """Ids of entries changed in a list after ``after_seq``, and the newest ``seq`` seen."""
+    rows = session.execute(
+        select(Change.entry_id, Change.seq).where(Change.list_id == list_id, Change.seq > after_seq)
+    ).all()
+    return {r[0] for r in rows}, max((r[1] for r in rows), default=after_seq)

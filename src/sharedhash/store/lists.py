@@ -1,0 +1,174 @@
+"""Hash lists: creation, settings, sharing; every read goes through :mod:`sharedhash.store.visibility`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from sharedhash.store.errors import NameTakenError, ReadOnlyListError
+from sharedhash.store.models import Access, Entry, HashList, ListShare, Org, Visibility
+from sharedhash.store.visibility import Caller, contributable_lists, owned_lists, readable_lists
+
+PDQ_THRESHOLD_MAX = 63
+
+
+@dataclass(frozen=True, slots=True)
+class ShareSpec:
+    """Share a list with the org called ``org`` for ``access``."""
+
+    org: str
+    access: Access
+
+
+def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
+    if name is not None and not 1 <= len(name.strip()) <= 200:
+        raise InvalidInputError("a list name is 1 to 200 characters")
+    if name is not None and "\x00" in name:
+        raise InvalidInputError("a list name contains a NUL character")
+    if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
+        raise InvalidInputError(f"pdq_threshold must be 0 to {PDQ_THRESHOLD_MAX}")
+
+
+def create_list(
+    session: Session,
+    caller: Caller,
+    name: str,
+    *,
+    description: str = "",
+    visibility: Visibility = Visibility.PRIVATE,
+    pdq_threshold: int = 31,
+    shares: list[ShareSpec] | None = None,
+    source_url: str | None = None,
+    source_list_id: int | None = None,
+) -> HashList:
+    """A new list owned by the caller's org."""
+    _check_settings(name, pdq_threshold)
+    name = name.strip()
+    taken = select(HashList.id).where(HashList.owner_org_id == caller.org_id, HashList.name == name)
+    if session.scalar(taken) is not None:
+        raise NameTakenError(f"your org already has a list named {name!r}")
+    hash_list = HashList(
+        owner_org_id=caller.org_id,
+        name=name,
+        description=description,
+        visibility=visibility.value,
+        pdq_threshold=pdq_threshold,
+        last_seq=0,
+        source_url=source_url,
+        source_list_id=source_list_id,
+    )
+    session.add(hash_list)
+    session.flush()
+    if shares:
+        set_shares(session, caller, hash_list.id, shares)
+    return hash_list
+
+
+def get_readable_list(session: Session, caller: Caller, list_id: int) -> HashList:
+    """A list the caller may read, else :class:`NotFoundError`."""
+    found = session.scalar(readable_lists(caller).where(HashList.id == list_id))
+    if found is None:
+        raise NotFoundError(f"no hash list with id {list_id}")
+    return found
+
+
+def get_owned_list(session: Session, caller: Caller, list_id: int, *, for_update: bool = False) -> HashList:
+    """A list the caller owns; one it can read but not own answers 403, any other 404."""
+    stmt = owned_lists(caller).where(HashList.id == list_id)
+    found = session.scalar(stmt.with_for_update() if for_update else stmt)
+    if found is None:
+        get_readable_list(session, caller, list_id)
+        raise PermissionDeniedError("only the owning org may change this list")
+    return found
+
+
+def get_writable_list(session: Session, caller: Caller, list_id: int, *, sync: bool = False) -> HashList:
+    """A list the caller may contribute to, locked for the rest of the transaction (writers of a list queue)."""
+    found = session.scalar(contributable_lists(caller).where(HashList.id == list_id).with_for_update())
+    if found is None:
+        get_readable_list(session, caller, list_id)
+        raise PermissionDeniedError("your org may read this list but not contribute to it")
+    if found.source_url is not None and not sync:
+        raise ReadOnlyListError(f"hash list {list_id} mirrors {found.source_url}; only sync changes it")
+    return found
+
+
+def list_readable(session: Session, caller: Caller) -> list[HashList]:
+    """Every list the caller may read, by id."""
+    return list(session.scalars(readable_lists(caller).order_by(HashList.id)))
+
+
+def update_list(
+    session: Session,
+    caller: Caller,
+    list_id: int,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    visibility: Visibility | None = None,
+    pdq_threshold: int | None = None,
+    shares: list[ShareSpec] | None = None,
+) -> HashList:
+    """Change a list's settings or shares (owner only)."""
+    _check_settings(name, pdq_threshold)
+    hash_list = get_owned_list(session, caller, list_id, for_update=True)
+    if name is not None and name.strip() != hash_list.name:
+        taken = select(HashList.id).where(HashList.owner_org_id == caller.org_id, HashList.name == name.strip())
+        if session.scalar(taken) is not None:
+            raise NameTakenError(f"your org already has a list named {name!r}")
+        hash_list.name = name.strip()
+    if description is not None:
+        hash_list.description = description
+    if visibility is not None:
+        hash_list.visibility = visibility.value
+    if pdq_threshold is not None:
+        hash_list.pdq_threshold = pdq_threshold
+    if shares is not None:
+        set_shares(session, caller, list_id, shares)
+    session.flush()
+    return hash_list
+
+
+def set_shares(session: Session, caller: Caller, list_id: int, shares: list[ShareSpec]) -> None:
+    """Replace the list's shares with ``shares`` (org names must exist; the owner cannot share with itself)."""
+    names = [s.org for s in shares]
+    if len(set(names)) != len(names):
+        raise InvalidInputError("an org appears twice in the shares")
+    orgs = {o.name: o.id for o in session.scalars(select(Org).where(Org.name.in_(names)))}
+    missing = sorted(set(names) - set(orgs))
+    if missing:
+        raise NotFoundError(f"no org named {missing[0]!r}")
+    if caller.org_id in orgs.values():
+        raise InvalidInputError("a list cannot be shared with its owner")
+    session.execute(delete(ListShare).where(ListShare.list_id == list_id))
+    for spec in shares:
+        session.add(ListShare(list_id=list_id, org_id=orgs[spec.org], access=spec.access.value))
+    session.flush()
+
+
+def shares_of(session: Session, list_id: int) -> list[tuple[str, str]]:
+    """``(org name, access)`` of each share of a list, by name."""
+    rows = session.execute(
+        select(Org.name, ListShare.access).join(Org, Org.id == ListShare.org_id).where(ListShare.list_id == list_id)
+    ).all()
+    return sorted((r[0], r[1]) for r in rows)
+
+
+def entry_count(session: Session, list_id: int) -> int:
+    """Active entries in a list."""
+    stmt = select(func.count()).select_from(Entry).where(Entry.list_id == list_id, Entry.deleted_at.is_(None))
+    return int(session.scalar(stmt) or 0)
+
+
+def visible_list_thresholds(session: Session, caller: Caller) -> dict[int, tuple[str, int]]:
+    """``{list id: (name, pdq threshold)}`` for every list the caller may read (used to filter lookups)."""
+    stmt = readable_lists(caller).with_only_columns(HashList.id, HashList.name, HashList.pdq_threshold)
+    return {r[0]: (r[1], r[2]) for r in session.execute(stmt)}
+
+
+def all_list_seqs(session: Session) -> dict[int, int]:
+    """``{list id: last seq}`` of every list (the index follower compares these with what it has applied)."""
+    return {r[0]: int(r[1]) for r in session.execute(select(HashList.id, HashList.last_seq))}

@@ -1,0 +1,225 @@
+"""Mirrored lists: local read-only copies of remote lists, changed only by applying the remote feed.
+
+A page of remote changes and the cursor after it are written in one transaction, and entries are keyed by their
+remote id, so a sync killed at any point resumes from the last committed page with nothing lost or doubled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import InvalidInputError
+from sharedhash.store.entries import (
+    HashValue,
+    NewEntry,
+    active_hashes,
+    insert_entries,
+    snapshot,
+    validate_entry,
+    validate_hash,
+)
+from sharedhash.store.feed import record_changes
+from sharedhash.store.lists import create_list
+from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
+from sharedhash.store.visibility import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteChange:
+    """One change read from a remote feed."""
+
+    seq: int
+    kind: str
+    entry_id: int
+    entry: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class PageOutcome:
+    """What applying one page did locally."""
+
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    touched: list[int] = field(default_factory=list)
+
+
+def mirror_for(
+    session: Session, caller: Caller, source_url: str, remote_list_id: int, *, name: str, pdq_threshold: int
+) -> HashList:
+    """The caller's mirrored list of a remote list, created (private, read-only) on first sight."""
+    found = session.scalar(
+        select(HashList).where(
+            HashList.owner_org_id == caller.org_id,
+            HashList.source_url == source_url,
+            HashList.source_list_id == remote_list_id,
+        )
+    )
+    if found is not None:
+        if found.pdq_threshold != pdq_threshold:
+            found.pdq_threshold = pdq_threshold
+        return found
+    unique = name
+    suffix = 1
+    while session.scalar(select(HashList.id).where(HashList.owner_org_id == caller.org_id, HashList.name == unique)):
+        suffix += 1
+        unique = f"{name} ({suffix})"
+    return create_list(
+        session,
+        caller,
+        unique[:200],
+        description=f"Mirror of list {remote_list_id} on {source_url}",
+        pdq_threshold=pdq_threshold,
+        source_url=source_url,
+        source_list_id=remote_list_id,
+    )
+
+
+def _parse_snapshot(snap: dict[str, Any]) -> tuple[list[HashValue], dict[str, Any]]:
+    try:
+        hashes = [validate_hash(h["type"], h["value"], h.get("quality"), min_quality=0) for h in snap["hashes"]]
+        new = validate_entry(hashes, snap.get("classification"), snap.get("labels") or [], snap.get("external_id"))
+    except (KeyError, TypeError) as exc:
+        raise InvalidInputError(f"a remote feed change has a malformed entry: {exc}") from None
+    fields = {
+        "classification": new.classification,
+        "labels": list(new.labels),
+        "external_id": new.external_id,
+        "contributor": str(snap.get("contributor") or "")[:100],
+    }
+    return list(new.hashes), fields
+
+
+def apply_page(
+    session: Session, caller: Caller, mirror: HashList, changes: list[RemoteChange], cursor: str
+) -> PageOutcome:
+    """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction."""
+    outcome = PageOutcome()
+    remote_ids = {c.entry_id for c in changes}
+    local = {
+        e.source_entry_id: e
+        for e in session.scalars(select(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.in_(remote_ids)))
+    }
+    recorded: list[tuple[ChangeKind, int, dict[str, Any] | None]] = []
+    now = utcnow()
+    # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
+    # flushes them, so everything still lands in feed order.
+    fresh: list[tuple[int, NewEntry, str]] = []
+
+    def flush_fresh() -> None:
+        if not fresh:
+            return
+        record_changes(session, mirror.id, recorded)
+        recorded.clear()
+        ids = insert_entries(
+            session,
+            caller,
+            mirror.id,
+            [new for _, new, _ in fresh],
+            contributors=[name for _, _, name in fresh],
+            source_entry_ids=[source for source, _, _ in fresh],
+        )
+        for (source, _, _), entry_id in zip(fresh, ids, strict=True):
+            inserted[source] = entry_id
+        outcome.added += len(ids)
+        outcome.touched.extend(ids)
+        fresh.clear()
+
+    inserted: dict[int, int] = {}
+    pending: set[int] = set()
+    for change in changes:
+        if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
+            if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
+                hashes, fields = _parse_snapshot(change.entry)
+                new = NewEntry(tuple(hashes), fields["classification"], tuple(fields["labels"]), fields["external_id"])
+                fresh.append((change.entry_id, new, fields["contributor"]))
+                pending.add(change.entry_id)
+                continue
+        flush_fresh()
+        pending.clear()
+        if change.entry_id in inserted and change.entry_id not in local:
+            local[change.entry_id] = session.get_one(Entry, inserted[change.entry_id])
+        existing = local.get(change.entry_id)
+        if change.kind == ChangeKind.TOMBSTONE.value:
+            if existing is None or existing.deleted_at is not None:
+                continue
+            existing.deleted_at = now
+            existing.updated_at = now
+            session.execute(
+                update(EntryHash)
+                .where(EntryHash.entry_id == existing.id, EntryHash.deleted_at.is_(None))
+                .values(deleted_at=now)
+            )
+            recorded.append((ChangeKind.TOMBSTONE, existing.id, None))
+            outcome.removed += 1
+            outcome.touched.append(existing.id)
+            session.flush()
+            continue
+        if change.entry is None:
+            raise InvalidInputError(f"remote change {change.seq} is an {change.kind} without an entry")
+        hashes, fields = _parse_snapshot(change.entry)
+        if existing is None:
+            entry = Entry(
+                list_id=mirror.id,
+                org_id=caller.org_id,
+                source_entry_id=change.entry_id,
+                created_at=now,
+                updated_at=now,
+                **fields,
+            )
+            session.add(entry)
+            session.flush()
+            session.add_all(
+                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.type, value=h.value, quality=h.quality)
+                for h in hashes
+            )
+            session.flush()
+            local[change.entry_id] = entry
+            recorded.append((ChangeKind.ADD, entry.id, snapshot(entry, hashes)))
+            outcome.added += 1
+        elif existing.deleted_at is None:
+            entry = existing
+            for key, value in fields.items():
+                setattr(entry, key, value)
+            entry.updated_at = now
+            wanted = {(h.type, h.value): h for h in hashes}
+            current = active_hashes(session, [entry.id])[entry.id]
+            for row in current:
+                if (row.hash_type, row.value) not in wanted:
+                    row.deleted_at = now
+            session.flush()
+            have = {(r.hash_type, r.value) for r in current}
+            session.add_all(
+                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.type, value=h.value, quality=h.quality)
+                for key, h in wanted.items()
+                if key not in have
+            )
+            session.flush()
+            recorded.append((ChangeKind.UPDATE, entry.id, snapshot(entry, hashes)))
+            outcome.updated += 1
+        else:
+            continue
+        outcome.touched.append(entry.id)
+    flush_fresh()
+    record_changes(session, mirror.id, recorded)
+    session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=cursor))
+    return outcome
+
+
+def list_subscriptions(session: Session) -> list[Subscription]:
+    """Every configured subscription."""
+    return list(session.scalars(select(Subscription).order_by(Subscription.id)))
+
+
+def add_subscription(session: Session, caller: Caller, url: str, api_key: str, interval_seconds: int) -> Subscription:
+    """A standing pull of ``url`` for the caller's org, run by the server every ``interval_seconds``."""
+    if interval_seconds < 1:
+        raise InvalidInputError("a subscription interval is at least 1 second")
+    sub = Subscription(org_id=caller.org_id, url=url, api_key=api_key, interval_seconds=interval_seconds)
+    session.add(sub)
+    session.flush()
+    return sub

@@ -1,0 +1,283 @@
+"""SQLAlchemy 2 models of the hub: orgs, API keys, hash lists and their shares, entries, feedback, feed, audit.
+
+Rows are never deleted: removals set ``deleted_at`` (a tombstone), so ids are never reused and the feed and the
+in-memory indexes can rely on "an id, once dead, stays dead".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets real 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Scope(StrEnum):
+    """What an API key may do. ``admin`` implies ``contribute`` implies ``read``."""
+
+    READ = "read"
+    CONTRIBUTE = "contribute"
+    ADMIN = "admin"
+
+
+class Visibility(StrEnum):
+    """Who may read a hash list besides its owner."""
+
+    PRIVATE = "private"
+    SHARED = "shared"
+    MEMBERS = "members"
+
+
+class Access(StrEnum):
+    """What a sharee may do with a shared list."""
+
+    READ = "read"
+    CONTRIBUTE = "contribute"
+
+
+class Classification(StrEnum):
+    """The industry classification: A prepubescent / B pubescent; 1 sex act / 2 lascivious exhibition."""
+
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+
+
+class Verdict(StrEnum):
+    """An org's feedback on an entry."""
+
+    CONFIRM = "confirm"
+    DISPUTE = "dispute"
+
+
+class ChangeKind(StrEnum):
+    """The kind of a feed change."""
+
+    ADD = "add"
+    UPDATE = "update"
+    TOMBSTONE = "tombstone"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every sharedhash table."""
+
+
+class Org(Base):
+    """A member organisation."""
+
+    __tablename__ = "orgs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # The hub operator's org may create other orgs through the API; everyone else is a member.
+    is_operator: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """An org's API key: only a salted SHA-256 of the secret is stored, found by its public prefix."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class HashList(Base):
+    """A named collection of entries owned by one org; ``last_seq`` numbers its feed."""
+
+    __tablename__ = "hash_lists"
+    __table_args__ = (UniqueConstraint("owner_org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PRIVATE.value)
+    pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Set on a mirrored list: the feed it copies (read-only locally; only sync writes to it).
+    source_url: Mapped[str | None] = mapped_column(String(2000))
+    source_list_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_cursor: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ListShare(Base):
+    """A hash list shared with a named org, for reading or contributing."""
+
+    __tablename__ = "list_shares"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True, index=True)
+    access: Mapped[str] = mapped_column(String(16))
+
+
+class Entry(Base):
+    """One known file: its hashes (in :class:`EntryHash`), classification, labels and provenance."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index(
+            "ix_entries_list_external_id",
+            "list_id",
+            "external_id",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
+            postgresql_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
+        ),
+        Index("ix_entries_list_source_entry", "list_id", "source_entry_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    contributor: Mapped[str] = mapped_column(String(100))
+    classification: Mapped[str | None] = mapped_column(String(2))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # On a mirrored list: the entry's id on the source hub, which makes sync idempotent.
+    source_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EntryHash(Base):
+    """One hash of an entry. A (type, value) is active at most once per list."""
+
+    __tablename__ = "entry_hashes"
+    __table_args__ = (
+        Index(
+            "ix_entry_hashes_active_value",
+            "list_id",
+            "hash_type",
+            "value",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"))
+    hash_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(512))
+    quality: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Feedback(Base):
+    """An org's verdict on an entry; one per (entry, org), replaced when the org changes its mind."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("entry_id", "org_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    verdict: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Change(Base):
+    """One feed change of a hash list: ``seq`` is dense and increasing per list; ``entry`` is the snapshot."""
+
+    __tablename__ = "changes"
+    __table_args__ = (UniqueConstraint("list_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    entry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """An append-only record of a write, lookup, key event or sync: who, what, when, counts; never a full hash."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_org_id", "org_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(BigInteger)
+    key_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Subscription(Base):
+    """A standing pull of a remote hub's feeds into local mirrored lists, run by the server on a schedule."""
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    # The remote key must be usable to call the remote hub, so it cannot be hashed; keep the database private.
+    api_key: Mapped[str] = mapped_column(String(200))
+    interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,0 +1,159 @@
+"""Orgs and their API keys: creation, authentication, revocation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
+from sharedhash.store.errors import KeyExpiredError, KeyRevokedError, NameTakenError
+from sharedhash.store.models import ApiKey, Org, Scope, utcnow
+from sharedhash.store.security import new_secret, secret_matches, split_token
+from sharedhash.store.visibility import Caller
+
+#: Writing last_used_at on every request would turn every lookup into a write; a minute's resolution is plenty.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A key just created: ``token`` is the only time the secret is visible."""
+
+    key: ApiKey
+    token: str
+
+
+def parse_scopes(scopes: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
+    """Scopes from names (a list or a comma-separated string); unknown names raise InvalidInputError."""
+    names = scopes.split(",") if isinstance(scopes, str) else list(scopes)
+    out: set[Scope] = set()
+    for name in names:
+        try:
+            out.add(Scope(name.strip()))
+        except ValueError:
+            raise InvalidInputError(
+                f"unknown scope {name.strip()!r}", hint="Scopes are read, contribute and admin."
+            ) from None
+    if not out:
+        raise InvalidInputError("a key needs at least one scope", hint="Scopes are read, contribute and admin.")
+    return frozenset(out)
+
+
+def create_org(session: Session, name: str, *, is_operator: bool = False) -> Org:
+    """Create an org; the name must be unused."""
+    name = name.strip()
+    if not name or len(name) > 100 or "\x00" in name:
+        raise InvalidInputError("an org name is 1 to 100 characters, without NUL characters")
+    if session.scalar(select(Org.id).where(Org.name == name)) is not None:
+        raise NameTakenError(f"an org named {name!r} already exists")
+    org = Org(name=name, is_operator=is_operator)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def get_org_by_name(session: Session, name: str) -> Org:
+    """The org called ``name``."""
+    org = session.scalar(select(Org).where(Org.name == name))
+    if org is None:
+        raise NotFoundError(f"no org named {name!r}")
+    return org
+
+
+def get_org(session: Session, org_id: int) -> Org:
+    """The org with id ``org_id``."""
+    org = session.get(Org, org_id)
+    if org is None:
+        raise NotFoundError(f"no org with id {org_id}")
+    return org
+
+
+def list_orgs(session: Session) -> list[Org]:
+    """Every org on the hub, by name: members need the names to share lists with each other."""
+    return list(session.scalars(select(Org).order_by(Org.name)))
+
+
+def create_key(
+    session: Session,
+    org_id: int,
+    scopes: frozenset[Scope],
+    *,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> IssuedKey:
+    """A new key for ``org_id``; the returned token is never stored or shown again."""
+    if len(name) > 100:
+        raise InvalidInputError("a key name is at most 100 characters")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInputError("the expiry time is in the past")
+    secret = new_secret()
+    key = ApiKey(
+        org_id=org_id,
+        name=name,
+        prefix=secret.prefix,
+        salt=secret.salt,
+        secret_hash=secret.secret_hash,
+        scopes=",".join(sorted(s.value for s in scopes)),
+        expires_at=expires_at,
+    )
+    session.add(key)
+    session.flush()
+    return IssuedKey(key=key, token=secret.token)
+
+
+def list_keys(session: Session, caller: Caller) -> list[ApiKey]:
+    """The caller's org's keys (never their secrets)."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.org_id == caller.org_id).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, caller: Caller, key_id: int) -> ApiKey:
+    """Revoke one of the caller's org's keys; revoking twice is harmless."""
+    key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.org_id == caller.org_id))
+    if key is None:
+        raise NotFoundError(f"no key with id {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, token: str) -> tuple[Caller, bool]:
+    """The caller a token stands for, and whether its last-used time is stale enough to record.
+
+    Unknown, malformed, revoked and expired keys raise :class:`AuthenticationError` (or a subclass).
+    """
+    parts = split_token(token)
+    if parts is None:
+        raise AuthenticationError("the API key is malformed")
+    prefix, secret = parts
+    row = session.execute(select(ApiKey, Org).join(Org, Org.id == ApiKey.org_id).where(ApiKey.prefix == prefix)).first()
+    if row is None or not secret_matches(row[0].salt, secret, row[0].secret_hash):
+        raise AuthenticationError("the API key is not valid")
+    key, org = row
+    now = utcnow()
+    if key.revoked_at is not None:
+        raise KeyRevokedError(f"the API key {prefix} was revoked")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise KeyExpiredError(f"the API key {prefix} expired at {key.expires_at.isoformat()}")
+    caller = Caller(
+        org_id=org.id,
+        org_name=org.name,
+        key_id=key.id,
+        scopes=parse_scopes(key.scopes),
+        is_operator=org.is_operator,
+    )
+    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
+    return caller, stale
+
+
+def touch_key(session: Session, key_id: int) -> None:
+    """Record that a key was just used."""
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+
+
+def caller_for_org(org: Org, scopes: frozenset[Scope] = frozenset({Scope.ADMIN})) -> Caller:
+    """A caller acting as ``org`` without a key: the local command line, or sync writing mirrored lists."""
+    return Caller(org_id=org.id, org_name=org.name, key_id=None, scopes=scopes, is_operator=org.is_operator)

@@ -1,0 +1,125 @@
+"""The hub commands end to end: CLI -> client -> a live hub on loopback; --json output and clean errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from sharedhash.cli.app import app
+from sharedhash.settings import get_settings
+from tests.server.conftest import make_settings
+from tests.sync.conftest import LiveServer, start_server
+
+MD5 = "d41d8cd98f00b204e9800998ecf8427e"
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+@pytest.fixture
+def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[LiveServer, str]]:
+    """A live hub on SQLite and the demo org's key, created with ``sharedhash org create``."""
+    url = f"sqlite:///{tmp_path / 'hub.db'}"
+    monkeypatch.setenv("SHAREDHASH_DATABASE_URL", url)
+    monkeypatch.setenv("SHAREDHASH_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    created = run("org", "create", "demo", "--json")
+    key = created["api_key"]
+    assert created["operator"]
+    assert run("org", "create", "demo", "--if-missing", "--json") == {"org": "demo", "created": False}
+    server = start_server(make_settings(tmp_path, url))
+    monkeypatch.setenv("SHAREDHASH_HUB_URL", server.url)
+    monkeypatch.setenv("SHAREDHASH_API_KEY", key)
+    get_settings.cache_clear()
+    try:
+        yield server, key
+    finally:
+        server.stop()
+        get_settings.cache_clear()
+
+
+def run(*args: str, code: int = 0) -> Any:
+    """Run a command with --json output; return the parsed single JSON line (or list of lines)."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    lines = [json.loads(x) for x in result.stdout.splitlines() if x.strip()]
+    return lines[0] if len(lines) == 1 else lines
+
+
+def test_contribute_lookup_remove(hub: tuple[LiveServer, str], tmp_path: Path) -> None:
+    assert run("org", "me", "--json")["name"] == "demo"
+    lst = run("list", "create", "main", "--visibility", "members", "--pdq-threshold", "20", "--json")
+    list_id = str(lst["id"])
+    added = run(
+        "entry",
+        "add",
+        list_id,
+        "--hash",
+        f"md5:{MD5}",
+        "--hash",
+        f"pdq:{PDQ}",
+        "--classification",
+        "A1",
+        "--label",
+        "zorblax",
+        "--json",
+    )
+    assert added["created"]
+    found = run("lookup", f"md5:{MD5}", f"pdq:{PDQ[:-1]}0", "--json")
+    assert [(m["query"], m["distance"]) for m in found["matches"]] == [(0, 0), (1, 1)]
+    run("entry", "feedback", str(added["id"]), "confirm", "--reason", "verified", "--json")
+    assert run("entry", "show", str(added["id"]), "--json")["feedback"] == {"confirm": 1, "dispute": 0}
+    assert run("entry", "remove", str(added["id"]), "--hash", f"md5:{MD5}", "--json")["removed"] == "hash"
+    assert run("lookup", f"md5:{MD5}", "--json")["matches"] == []
+    feed = run("list", "feed", list_id, "--json")
+    assert [c["kind"] for c in feed["changes"]] == ["add", "update"]
+
+
+def test_import_export_and_keys(hub: tuple[LiveServer, str], tmp_path: Path) -> None:
+    list_id = str(run("list", "create", "main", "--json")["id"])
+    source = tmp_path / "in.csv"
+    source.write_text(f"md5,classification,labels\n{MD5},B2,quuxvid\n")
+    assert run("list", "import", list_id, str(source), "--json")["created"] == 1
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"hashes": [{"type": "md5", "value": "zz"}]}\n')
+    report = run("list", "import", list_id, str(bad), "--json", code=1)
+    assert report["errors"][0]["code"] == "invalid_hash"
+    out = tmp_path / "out.jsonl"
+    assert run("list", "export", list_id, "--output", str(out), "--json")["lines"] == 1
+    assert json.loads(out.read_text())["classification"] == "B2"
+    key = run("key", "create", "--scope", "read", "--name", "ci", "--json")
+    assert key["key"].startswith("shk_")
+    assert len(run("key", "list", "--json")) == 2
+    assert run("key", "revoke", str(key["id"]), "--json")["revoked_at"]
+
+
+def test_errors_are_clean(hub: tuple[LiveServer, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("lookup", "md5:nothex", "--json", code=1)["error"]["code"] == "invalid_hash"
+    assert run("lookup", "nocolon", "--json", code=1)["error"]["code"] == "invalid_input"
+    assert run("list", "show", "999", "--json", code=1)["error"]["code"] == "not_found"
+    monkeypatch.setenv("SHAREDHASH_API_KEY", "shk_0000000000000000_nope")
+    get_settings.cache_clear()
+    assert run("list", "ls", "--json", code=1)["error"]["code"] == "unauthenticated"
+    result = CliRunner().invoke(app, ["list", "ls", "--url", "http://127.0.0.1:9"])
+    assert result.exit_code == 1
+    assert "hub_unreachable" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_sync_command(hub: tuple[LiveServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, key = hub
+    list_id = str(run("list", "create", "main", "--json")["id"])
+    run("entry", "add", list_id, "--hash", f"md5:{MD5}", "--json")
+    node_url = f"sqlite:///{tmp_path / 'node.db'}"
+    monkeypatch.setenv("SHAREDHASH_DATABASE_URL", node_url)
+    get_settings.cache_clear()
+    report = run("sync", "--from", server.url, "--api-key", key, "--org", "node", "--json")
+    assert report["changed"] == 1
+    assert report["lists"][0]["name"] == "demo/main"
+    assert run("sync", "--from", server.url, "--api-key", key, "--org", "node", "--json")["changed"] == 0
+    sub = run("sync", "subscribe", "--from", server.url, "--api-key", key, "--org", "node", "--json")
+    assert sub["interval"] == 60
+    assert run("sync", "--json", code=1)["error"]["code"] == "unauthenticated"

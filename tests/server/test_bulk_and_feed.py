@@ -1,0 +1,151 @@
+"""Bulk import/export (JSON lines, CSV; all-or-nothing with a per-line report) and the feed over HTTP."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.server.conftest import Hub
+from tests.server.helpers import add, assert_error, lookup, md5, new_list, pdq
+
+
+def _import(hub: Hub, list_id: int, body: str, fmt: str = "jsonl", who: str = "owner") -> Any:
+    return hub.client.post(
+        f"/v1/hash-lists/{list_id}/import?format={fmt}", content=body.encode(), headers=hub.auth(who)
+    )
+
+
+def _jsonl(n: int, start: int = 0) -> str:
+    return "".join(
+        json.dumps({"hashes": [{"type": "pdq", "value": pdq(i), "quality": 90}, {"type": "md5", "value": md5(i)}],
+                    "classification": "B1", "labels": ["quuxvid"], "external_id": f"case-{i}"}) + "\n"
+        for i in range(start + 1, start + n + 1)
+    )
+
+
+def _export(hub: Hub, list_id: int, fmt: str = "jsonl") -> str:
+    r = hub.client.get(f"/v1/hash-lists/{list_id}/export?format={fmt}", headers=hub.auth("owner"))
+    assert r.status_code == 200
+    return r.text
+
+
+def test_jsonl_import_is_idempotent_and_matchable(hub: Hub) -> None:
+    lst = new_list(hub)
+    r = _import(hub, lst["id"], _jsonl(2500))
+    assert r.status_code == 200, r.text
+    assert r.json() | {"errors": []} == {"committed": True, "lines": 2500, "created": 2500, "existing": 0,
+                                         "errors": [], "errors_truncated": False}
+    assert len(lookup(hub, ("pdq", pdq(1234)), ("md5", md5(2500)))) == 2
+    again = _import(hub, lst["id"], _jsonl(2600)).json()
+    assert (again["created"], again["existing"]) == (100, 2500)
+
+
+def test_a_bad_line_leaves_nothing_written_and_every_error_is_reported(hub: Hub) -> None:
+    lst = new_list(hub)
+    lines = _jsonl(1500).splitlines()
+    lines[10] = '{"hashes": [{"type": "pdq", "value": "nothex"}]}'
+    lines[1400] = '{"hashes": [{"type": "md5", "value": "' + md5(99999) + '"}], "classification": "C9"}'
+    lines.insert(700, "not json at all")
+    lines.append('{"hashes": [{"type": "md5", "value": "' + md5(88888) + '"}], "external_id": "case-3"}')
+    r = _import(hub, lst["id"], "\n".join(lines) + "\n")
+    assert r.status_code == 400
+    body = r.json()
+    assert not body["committed"]
+    assert body["created"] == 0
+    assert [(e["line"], e["code"]) for e in body["errors"]] == [
+        (11, "invalid_hash"), (701, "invalid_input"), (1402, "invalid_classification"), (1502, "duplicate_external_id")
+    ]
+    assert _export(hub, lst["id"]) == ""
+    assert lookup(hub, ("md5", md5(1))) == []
+    assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 0
+
+
+def test_csv_round_trip_and_header_errors(hub: Hub) -> None:
+    lst = new_list(hub)
+    csv_body = "md5,pdq,pdq_quality,classification,labels,external_id\n"
+    csv_body += f"{md5(1)},{pdq(1)},80,A1,zorblax;quuxvid,x-1\n{md5(2)},,,,,\n{md5(3)}|{md5(4)},,,B2,,\n"
+    r = _import(hub, lst["id"], csv_body, "csv")
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 3
+    exported = _export(hub, lst["id"], "csv")
+    other = new_list(hub, name="copy")
+    assert _import(hub, other["id"], exported, "csv").json()["created"] == 3
+    strip = [{k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
+             for x in _export(hub, lst["id"]).splitlines()]
+    strip2 = [{k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
+              for x in _export(hub, other["id"]).splitlines()]
+    assert strip == strip2
+    assert strip[0]["hashes"][1] == {"type": "pdq", "value": pdq(1), "quality": 80}
+    bad = _import(hub, lst["id"], "colour,md5\nred," + md5(9) + "\n", "csv")
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["line"] == 1
+
+
+def test_jsonl_export_imports_back(hub: Hub) -> None:
+    lst = new_list(hub)
+    _import(hub, lst["id"], _jsonl(50))
+    other = new_list(hub, name="copy")
+    assert _import(hub, other["id"], _export(hub, lst["id"])).json()["created"] == 50
+
+
+def test_bad_format_and_non_utf8(hub: Hub) -> None:
+    lst = new_list(hub)
+    assert_error(_import(hub, lst["id"], "", "xml"), 422, "invalid_request")
+    r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=b"\xff\xfe\n", headers=hub.auth("owner"))
+    assert_error(r, 400, "invalid_input")
+
+
+def test_feed_replay_equals_the_export(hub: Hub) -> None:
+    lst = new_list(hub)
+    _import(hub, lst["id"], _jsonl(30))
+    e = add(hub, lst["id"], ("md5", md5(1000)))
+    hub.client.patch(f"/v1/entries/{e['id']}", json={"classification": "A2"}, headers=hub.auth("owner"))
+    first = hub.client.get(f"/v1/hash-lists/{lst['id']}/entries?limit=3", headers=hub.auth("owner")).json()
+    for entry in first["entries"][:2]:
+        hub.client.delete(f"/v1/entries/{entry['id']}", headers=hub.auth("owner"))
+    state: dict[int, Any] = {}
+    cursor = ""
+    pages = 0
+    while True:
+        page = hub.client.get(f"/v1/hash-lists/{lst['id']}/feed?limit=7&after={cursor}", headers=hub.auth("owner"))
+        assert page.status_code == 200
+        data = page.json()
+        pages += 1
+        for change in data["changes"]:
+            if change["kind"] == "tombstone":
+                del state[change["entry_id"]]
+            else:
+                state[change["entry_id"]] = change["entry"]
+        cursor = data["next_cursor"]
+        if not data["has_more"]:
+            break
+    assert pages == 5  # 30 adds + 1 add + 1 update + 2 tombstones = 34 changes
+    exported = {json.loads(x)["id"]: json.loads(x) for x in _export(hub, lst["id"]).splitlines()}
+    assert state == exported
+    assert_error(hub.client.get(f"/v1/hash-lists/{lst['id']}/feed?after=bogus", headers=hub.auth("owner")), 400,
+                 "invalid_cursor")
+
+
+def test_entry_rules_over_http(hub: Hub) -> None:
+    lst = new_list(hub)
+    url = f"/v1/hash-lists/{lst['id']}/entries"
+    first = hub.client.post(url, json={"hashes": [{"type": "md5", "value": md5(1)}], "external_id": "x"},
+                            headers=hub.auth("owner"))
+    assert first.status_code == 201
+    again = hub.client.post(url, json={"hashes": [{"type": "md5", "value": md5(1).upper()}]}, headers=hub.auth("owner"))
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert not again.json()["created"]
+    cases = [
+        ({"hashes": [{"type": "pdq", "value": pdq(1), "quality": 20}]}, 400, "low_quality_hash"),
+        ({"hashes": [{"type": "md5", "value": md5(2)}, {"type": "md5", "value": md5(2)}]}, 400, "duplicate_hash"),
+        ({"hashes": [{"type": "md5", "value": md5(3)}], "external_id": "x"}, 409, "duplicate_external_id"),
+        ({"hashes": [{"type": "md5", "value": md5(3)}], "classification": "Z1"}, 422, "invalid_request"),
+        ({"hashes": [{"type": "sha1", "value": md5(3)}]}, 400, "invalid_hash"),
+        ({"hashes": [{"type": "zorblax", "value": md5(3)}]}, 400, "unknown_hash_type"),
+        ({"hashes": []}, 422, "invalid_request"),
+        ({"hashes": [{"type": "md5", "value": md5(i)} for i in range(40)]}, 422, "invalid_request"),
+    ]
+    for body, status, code in cases:
+        assert_error(hub.client.post(url, json=body, headers=hub.auth("owner")), status, code)
+    assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 1

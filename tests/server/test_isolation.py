@@ -1,0 +1,80 @@
+"""The isolation matrix: every route with an id, as the owner, a read-only sharee and a stranger (who gets 404)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.server.conftest import Hub
+from tests.server.helpers import add, lookup, md5, new_list
+
+# method, path template, body, expected status for (stranger, sharee, owner). Run in that order, so a
+# destructive request by the owner comes last.
+MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
+    ("GET", "/v1/hash-lists/{list}", None, (404, 200, 200)),
+    ("PATCH", "/v1/hash-lists/{list}", {"description": "quuxvid"}, (404, 403, 200)),
+    ("GET", "/v1/hash-lists/{list}/entries", None, (404, 200, 200)),
+    ("POST", "/v1/hash-lists/{list}/entries", {"hashes": [{"type": "md5", "value": "f" * 32}]}, (404, 403, 201)),
+    ("GET", "/v1/hash-lists/{list}/feed", None, (404, 200, 200)),
+    ("GET", "/v1/hash-lists/{list}/export", None, (404, 200, 200)),
+    ("POST", "/v1/hash-lists/{list}/import", b'{"hashes":[{"type":"md5","value":"' + b"e" * 32 + b'"}]}\n',
+     (404, 403, 200)),
+    ("GET", "/v1/entries/{entry}", None, (404, 200, 200)),
+    ("PATCH", "/v1/entries/{entry}", {"labels": ["plimmerbolt 9"]}, (404, 403, 200)),
+    ("PUT", "/v1/entries/{entry}/feedback", {"verdict": "confirm", "reason": "verified"}, (404, 200, 200)),
+    ("DELETE", "/v1/entries/{entry}/feedback", None, (404, 204, 204)),
+    ("DELETE", "/v1/entries/{entry}/hashes/md5/{md5}", None, (404, 403, 200)),
+    ("DELETE", "/v1/entries/{entry}", None, (404, 403, 204)),
+    ("DELETE", "/v1/keys/{key}", None, (404, 404, 200)),
+]
+
+
+def _setup(hub: Hub) -> dict[str, Any]:
+    lst = new_list(hub, visibility="shared", shares=[{"org": "sharee", "access": "read"}])
+    e = add(hub, lst["id"], ("pdq", "a" * 64), ("md5", md5(1)))
+    key = hub.client.post("/v1/keys", json={"scopes": ["read"]}, headers=hub.auth("owner")).json()
+    # So the sharee and the owner both have feedback to withdraw.
+    for who in ("sharee", "owner"):
+        r = hub.client.put(f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"},
+                           headers=hub.auth(who))
+        assert r.status_code == 200
+    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1)}
+
+
+@pytest.mark.parametrize(("method", "template", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
+def test_route_as_owner_sharee_stranger(
+    hub: Hub, method: str, template: str, body: Any, expected: tuple[int, int, int]
+) -> None:
+    ids = _setup(hub)
+    path = template.format(**ids)
+    for who, status in zip(("stranger", "sharee", "owner"), expected, strict=True):
+        kwargs: dict[str, Any] = {"headers": hub.auth(who)}
+        if isinstance(body, bytes):
+            kwargs["content"] = body
+        elif body is not None:
+            kwargs["json"] = body
+        r = hub.client.request(method, path, **kwargs)
+        assert r.status_code == status, f"{who}: {r.status_code} {r.text}"
+        if status == 404:
+            assert r.json()["error"]["code"] == "not_found"
+            # Nothing about the hidden object leaks into the answer.
+            assert "main" not in r.text
+            assert "owner" not in r.text
+
+
+def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
+    spec = hub.client.get("/openapi.json").json()
+    covered = {(m, t.replace("{list}", "{list_id}").replace("{entry}", "{entry_id}").replace("{key}", "{key_id}")
+                .replace("{md5}", "{value}").replace("/md5/", "/{hash_type}/")) for m, t, _, _ in MATRIX}
+    for path, methods in spec["paths"].items():
+        if "{" in path:
+            for method in methods:
+                assert (method.upper(), path) in covered, f"{method.upper()} {path} is missing from the matrix"
+
+
+def test_stranger_lookups_never_return_hidden_entries(hub: Hub) -> None:
+    ids = _setup(hub)
+    assert lookup(hub, ("md5", ids["md5"]), who="stranger") == []
+    assert lookup(hub, ("pdq", "a" * 64), who="stranger", max_distance=63) == []
+    assert len(lookup(hub, ("md5", ids["md5"]), who="sharee")) == 1

@@ -1,0 +1,73 @@
+"""``POST /v1/lookup/file``: the upload is hashed in memory (PDQ and digests) and looked up; rotations with dihedral."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from sharedhash.hashing.media import hash_media
+from sharedhash.hashing.samples import make_sample
+from sharedhash.settings import get_settings
+from tests.server.conftest import Hub
+from tests.server.helpers import add, assert_error, new_list
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def _post(hub: Hub, data: bytes, **form: str) -> object:
+    return hub.client.post(
+        "/v1/lookup/file", files={"file": ("upload.jpg", data)}, data=form, headers=hub.auth("owner")
+    )
+
+
+def test_file_lookup_matches_exact_and_rotated_copies(hub: Hub) -> None:
+    original = make_sample("shapes", seed=3)
+    data = _jpeg(original)
+    hashes = hash_media(data).hashes
+    lst = new_list(hub)
+    entry = add(hub, lst["id"], ("pdq", hashes["pdq"]), ("md5", hashes["md5"]), classification="B2")
+    r = _post(hub, data)
+    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
+    body = r.json()  # type: ignore[attr-defined]
+    assert body["hash_types"] == ["md5", "pdq", "sha1", "sha256"]
+    assert body["pdq_quality"] >= 50
+    assert {(m["hash_type"], m["distance"], m["entry_id"]) for m in body["matches"]} == {
+        ("md5", 0, entry["id"]),
+        ("pdq", 0, entry["id"]),
+    }
+    rotated = _jpeg(original.transpose(Image.Transpose.ROTATE_90))
+    assert _post(hub, rotated).json()["matches"] == []  # type: ignore[attr-defined]
+    turned = _post(hub, rotated, dihedral="true").json()  # type: ignore[attr-defined]
+    assert [(m["hash_type"], m["entry_id"], m["query"]) for m in turned["matches"]] == [("pdq", entry["id"], 1)]
+    assert turned["matches"][0]["distance"] <= 31
+
+
+def test_non_images_match_by_digest_and_bad_uploads_are_refused(hub: Hub) -> None:
+    text = b"plimmerbolt 9 is not an image"
+    lst = new_list(hub)
+    add(hub, lst["id"], ("sha256", hash_media(text, ("sha256",)).hashes["sha256"]))
+    body = _post(hub, text).json()  # type: ignore[attr-defined]
+    assert body["hash_types"] == ["md5", "sha1", "sha256"]
+    assert [m["hash_type"] for m in body["matches"]] == ["sha256"]
+    assert_error(_post(hub, b""), 422, "empty_file")
+    too_big = b"\0" * (hub.settings.max_request_bytes + 1)
+    r = hub.client.post("/v1/lookup/file", files={"file": ("x.bin", too_big)}, headers=hub.auth("owner"))
+    assert r.status_code == 413
+    r = hub.client.post("/v1/lookup/file", headers=hub.auth("owner"))
+    assert_error(r, 422, "invalid_request")
+
+
+def test_pixel_limit_refuses_large_images(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHAREDHASH_MAX_IMAGE_PIXELS", "10000")
+    get_settings.cache_clear()
+    try:
+        assert_error(_post(hub, _jpeg(make_sample("gradient", 200, 200))), 422, "image_too_large")
+    finally:
+        monkeypatch.delenv("SHAREDHASH_MAX_IMAGE_PIXELS")
+        get_settings.cache_clear()

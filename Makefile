@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS_RUN := server
 EXTRAS_TEST := server,dev,faiss
+# The compiled kernels: editing one re-runs the install, which rebuilds it.
+NATIVE := $(wildcard src/sharedhash/*/_*.c)
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -14,11 +16,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.run-installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS_RUN)]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS_TEST)]'
 	touch $@ $(VENV)/.run-installed
 

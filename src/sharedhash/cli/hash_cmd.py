@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,22 +11,10 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sharedhash.cli.files import file_error_line, print_file_error, walk_files
 from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
 from sharedhash.errors import FileAccessError, SharedhashError
 from sharedhash.hashing.media import DEFAULT_TYPES, check_types, hash_media
-
-
-def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    """Files named, and every regular file under folders named (sorted; symlinked folders are not followed)."""
-    for path in paths:
-        if not path.is_dir():
-            yield path
-            continue
-        found: list[Path] = []
-        for root, dirs, files in os.walk(path, onerror=None, followlinks=False):
-            dirs.sort()
-            found.extend(Path(root) / name for name in files if (Path(root) / name).is_file())
-        yield from sorted(found)
 
 
 def _hash_one(job: tuple[str, tuple[str, ...], bool, bool]) -> dict[str, Any]:
@@ -38,7 +26,7 @@ def _hash_one(job: tuple[str, tuple[str, ...], bool, bool]) -> dict[str, Any]:
             raise FileAccessError(f"{path} cannot be listed")
         result = hash_media(p, types, dihedral=dihedral, fast=fast)
     except SharedhashError as exc:
-        return {"path": path, "error": {"code": exc.code, "message": exc.message}}
+        return file_error_line(path, exc)
     except Exception as exc:  # a bug must cost one file, not the run; the message names the type only
         return {"path": path, "error": {"code": "internal_error", "message": f"unexpected {type(exc).__name__}"}}
     line: dict[str, Any] = {"path": path, "hashes": result.hashes}
@@ -61,11 +49,7 @@ def _results(jobs: list[tuple[str, tuple[str, ...], bool, bool]], workers: int) 
 
 def _human(line: dict[str, Any]) -> None:
     if "error" in line:
-        err_console.print(
-            f"[bold red]error[/] [dim]({line['error']['code']})[/] {line['path']}: {line['error']['message']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        print_file_error(line)
         return
     parts = [f"{name}={value}" for name, value in line["hashes"].items()]
     if "pdq_quality" in line:
@@ -91,7 +75,7 @@ def hash_files(
         wanted = tuple(check_types(types.split(",")))
     except SharedhashError as exc:
         raise fail(exc, as_json=as_json) from None
-    files = [str(p) for p in _walk(paths)]
+    files = [str(p) for p in walk_files(paths)]
     jobs = [(f, wanted, dihedral, fast) for f in files]
     n_workers = workers or os.cpu_count() or 1
     failed = 0

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from sharedhash.cli.files import file_error_line, print_file_error, walk_files
 from sharedhash.cli.index_cmd import read_with_progress
 from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
 from sharedhash.errors import FileAccessError, InvalidInputError, SharedhashError
 from sharedhash.hashing.media import DEFAULT_TYPES, hash_media
 from sharedhash.index.indexset import IndexSet
-
-
-def _walk(paths: Sequence[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
-        else:
-            yield path
 
 
 def _match_one(path: Path, index_set: IndexSet, max_distance: int, dihedral: bool) -> dict[str, Any]:
@@ -31,18 +23,14 @@ def _match_one(path: Path, index_set: IndexSet, max_distance: int, dihedral: boo
             return {"path": str(path), "matches": []}
         media = hash_media(path, types, dihedral=dihedral and "pdq" in types)
     except SharedhashError as exc:
-        return {"path": str(path), "error": {"code": exc.code, "message": exc.message}}
+        return file_error_line(path, exc)
     matches = index_set.match(media.hashes, max_distance, pdq_variants=media.pdq_dihedral)
     return {"path": str(path), "hashes": media.hashes, "matches": [m.to_dict() for m in matches]}
 
 
 def _human(line: dict[str, Any]) -> None:
     if "error" in line:
-        err_console.print(
-            f"[bold red]error[/] [dim]({line['error']['code']})[/] {line['path']}: {line['error']['message']}",
-            highlight=False,
-            soft_wrap=True,
-        )
+        print_file_error(line)
     elif line["matches"]:
         found = ", ".join(f"{m['hash_type']} id {m['id']} (distance {m['distance']})" for m in line["matches"])
         console.print(f"[bold]MATCH[/] {line['path']}: {found}", highlight=False, soft_wrap=True)
@@ -71,7 +59,7 @@ def match(
         else:
             assert hashes is not None
             index_set = IndexSet.from_records(read_with_progress(hashes, as_json=as_json))
-        files = list(_walk(paths))
+        files = list(walk_files(paths))
         if not files:
             raise FileAccessError("no files to match under the given paths")
     except SharedhashError as exc:

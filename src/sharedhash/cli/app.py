@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 
 # One module per noun or top-level verb; each exposes ``register(app)``.
-_COMMAND_MODULES = ("sharedhash.cli.demo_cmd",)
+_COMMAND_MODULES = ("sharedhash.cli.demo_cmd", "sharedhash.cli.deter_cmd")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,89 @@
+"""The benign lexicon: ordinary words of the languages a platform serves, which fuzzy matching never bends.
+
+A correctly spelled dictionary word is not a misspelling of a rule term, and a dictionary word that happens to
+contain a rule's letters is not that rule: with 10,000 rules, most false positives are exactly these cases
+(measured in ``bench/deterrence.py``). Exact whole-word matches are never suppressed by the lexicon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sharedhash._optional import require
+from sharedhash.deterrence.normalise import normalise
+from sharedhash.errors import FileAccessError
+
+#: Languages of the default wordfreq lexicon: the ones whose Latin or look-alike letters meet rule skeletons.
+DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "ru")
+DEFAULT_WORDS_PER_LANGUAGE = 100_000
+#: The most frequent words of each language are the ones people glue to a term ("video", "free"); a term found
+#: inside a word is believed only when the rest of the word is one of these.
+DEFAULT_COMMON_PER_LANGUAGE = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Skeletons of benign words, and the subset of common ones that may be glued to a term."""
+
+    words: frozenset[str] = frozenset()
+    common: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def __contains__(self, skeleton: object) -> bool:
+        return skeleton in self.words
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+
+def _skeletons(words: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for word in words:
+        out.update(normalise(word).tokens)
+    return out
+
+
+def build_lexicon(words: Iterable[str], common: Iterable[str] | None = None) -> Lexicon:
+    """A lexicon of ``words``; ``common`` defaults to all of them (a word list without frequencies)."""
+    skeletons = _skeletons(words)
+    return Lexicon(frozenset(skeletons), frozenset(_skeletons(common)) if common is not None else frozenset(skeletons))
+
+
+def lexicon_from_file(path: Path) -> Lexicon:
+    """A lexicon from a UTF-8 word list, one word a line (Debian's /usr/share/dict lists work as they are)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise FileAccessError(f"cannot read lexicon {str(path)!r}: {exc.strerror or exc}") from None
+    return build_lexicon(line.strip() for line in text.splitlines() if line.strip())
+
+
+def wordfreq_lexicon(
+    languages: Iterable[str] = DEFAULT_LANGUAGES,
+    per_language: int = DEFAULT_WORDS_PER_LANGUAGE,
+    common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
+    extra: Iterable[str] = (),
+) -> Lexicon:
+    """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``),
+    plus ``extra`` words (for example a platform's own dictionaries)."""
+    wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
+    words: list[str] = list(extra)
+    common: list[str] = []
+    for lang in languages:
+        top = wordfreq.top_n_list(lang, per_language)
+        words += top
+        common += top[:common_per_language]
+    return Lexicon(frozenset(_skeletons(words)), frozenset(_skeletons(common)))
+
+
+def load_lexicon(spec: str | None) -> Lexicon:
+    """The lexicon a setting names: ``None`` or ``""`` for none, ``"wordfreq"``, or a word-list path."""
+    if not spec:
+        return Lexicon()
+    if spec == "wordfreq":
+        return wordfreq_lexicon()
+    return lexicon_from_file(Path(spec))

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, QueryNote, TermList, normalise
+from sharedhash.deterrence.lexicon import build_lexicon, lexicon_from_file, load_lexicon
 from sharedhash.deterrence.variants import TRANSFORMS
+from sharedhash.errors import FileAccessError
 
 from .conftest import BENIGN_WORDS
 
@@ -112,8 +115,6 @@ def test_binary_query_with_a_term_inside(matcher: Matcher) -> None:
 def test_lexicon_stops_fuzzy_matches_on_ordinary_words(term_list: TermList, lexicon_matcher: Matcher) -> None:
     plain = Matcher(TermList.from_lines(["term globaz"]))
     assert plain.check("global").deter  # one edit away
-    from sharedhash.deterrence.lexicon import build_lexicon
-
     guarded = Matcher(TermList.from_lines(["term globaz"]), lexicon=build_lexicon(["global"]))
     assert not guarded.check("global").deter
     assert guarded.check("globaz").deter  # exact matches are never suppressed
@@ -171,3 +172,14 @@ def test_exact_whole_word_matches_agree_with_a_linear_scan(words: list[str]) -> 
     }
     got = {m.rule.texts[0] for m in Matcher(rules).check(query).matches if m.how in (MatchHow.WORD, MatchHow.JOINED)}
     assert got == expected
+
+
+def test_lexicon_from_a_word_list_file(tmp_path: Path) -> None:
+    path = tmp_path / "words"
+    path.write_text("global\nGarden\n", encoding="utf-8")
+    lexicon = lexicon_from_file(path)
+    assert "giobai" in lexicon and "garden" in lexicon
+    assert len(load_lexicon(str(path))) == 2
+    assert not load_lexicon(None)
+    with pytest.raises(FileAccessError):
+        lexicon_from_file(tmp_path / "absent")

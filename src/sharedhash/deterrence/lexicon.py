@@ -18,17 +18,15 @@ from sharedhash.errors import FileAccessError
 #: Languages of the default wordfreq lexicon: the ones whose Latin or look-alike letters meet rule skeletons.
 DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "ru")
 DEFAULT_WORDS_PER_LANGUAGE = 100_000
-#: The most frequent words of each language are the ones people glue to a term ("video", "free"); a term found
-#: inside a word is believed only when the rest of the word is one of these.
-DEFAULT_COMMON_PER_LANGUAGE = 5_000
+#: Numbers are glued to words in queries as often as words are ("zorblax2024"); word lists hold few of them.
+NUMBERS_UP_TO = 2100
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Skeletons of benign words, and the subset of common ones that may be glued to a term."""
+    """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words."""
 
     words: frozenset[str] = frozenset()
-    common: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -40,17 +38,12 @@ class Lexicon:
         return len(self.words)
 
 
-def _skeletons(words: Iterable[str]) -> set[str]:
+def build_lexicon(words: Iterable[str]) -> Lexicon:
+    """A lexicon of ``words`` (each word's normalised tokens)."""
     out: set[str] = set()
     for word in words:
         out.update(normalise(word).tokens)
-    return out
-
-
-def build_lexicon(words: Iterable[str], common: Iterable[str] | None = None) -> Lexicon:
-    """A lexicon of ``words``; ``common`` defaults to all of them (a word list without frequencies)."""
-    skeletons = _skeletons(words)
-    return Lexicon(frozenset(skeletons), frozenset(_skeletons(common)) if common is not None else frozenset(skeletons))
+    return Lexicon(frozenset(out))
 
 
 def lexicon_from_file(path: Path) -> Lexicon:
@@ -65,19 +58,15 @@ def lexicon_from_file(path: Path) -> Lexicon:
 def wordfreq_lexicon(
     languages: Iterable[str] = DEFAULT_LANGUAGES,
     per_language: int = DEFAULT_WORDS_PER_LANGUAGE,
-    common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
     extra: Iterable[str] = (),
 ) -> Lexicon:
-    """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``),
-    plus ``extra`` words (for example a platform's own dictionaries)."""
+    """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``), the
+    numbers up to ``NUMBERS_UP_TO``, and ``extra`` words (for example a platform's own dictionaries)."""
     wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
-    words: list[str] = list(extra)
-    common: list[str] = []
+    words: list[str] = [*extra, *(str(n) for n in range(NUMBERS_UP_TO + 1))]
     for lang in languages:
-        top = wordfreq.top_n_list(lang, per_language)
-        words += top
-        common += top[:common_per_language]
-    return Lexicon(frozenset(_skeletons(words)), frozenset(_skeletons(common)))
+        words += wordfreq.top_n_list(lang, per_language)
+    return build_lexicon(words)
 
 
 def load_lexicon(spec: str | None) -> Lexicon:

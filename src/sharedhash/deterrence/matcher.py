@@ -26,6 +26,8 @@ INSIDE_WORD_MIN = 5
 #: Words longer than this that are not lexicon words are also searched for a misspelt term at their beginning
 #: or end ("zorblqxvideo"): a misspelling glued to another word.
 ANCHORED_FROM = 7
+#: The shortest ordinary word a misspelt term is looked for beside, inside one query word.
+MIN_GLUED = 2
 #: How many neighbouring words are joined to find a split or misspelt phrase ("zor blax", "zorblqx quuxvid").
 MAX_JOINED_WORDS = 4
 
@@ -130,8 +132,8 @@ class Matcher:
         max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
     ) -> None:
         """Compile ``rules``. With a ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`), a query word in it is
-        never a fuzzy or inside-word match, and a term inside a longer word counts only when the rest of the word
-        is a common word; without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word."""
+        never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a lexicon word;
+        without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.lexicon = lexicon if lexicon is not None else Lexicon()
         self.max_query_chars = max_query_chars
@@ -248,20 +250,17 @@ class Matcher:
         return found
 
     def _believable_inside(self, text: NormalisedText, start: int, end: int) -> bool:
-        """Whether a term found inside a longer query word counts: with a lexicon, only inside a word that is not
-        an ordinary word itself, and whose other parts are common words ("freezorblaxvideo")."""
+        """Whether a term found inside a longer query word counts: with a lexicon, not inside an ordinary word."""
         if not self.lexicon:
             return True
         for i, (s, e) in enumerate(zip(text.starts, text.ends, strict=True)):
             if s <= start and end <= e:
-                if text.tokens[i] in self.lexicon:
-                    return False
-                before, after = text.despaced[s:start], text.despaced[end:e]
-                return self._glued(before) and self._glued(after)
+                return text.tokens[i] not in self.lexicon.words
         return True  # the span crosses words: separators inside a term, not a term inside a word
 
     def _glued(self, part: str) -> bool:
-        return not part or part in self.lexicon.common or part in self._term_keys
+        """Whether ``part`` may be what a misspelt term was glued to: an ordinary word or another rule's term."""
+        return len(part) >= MIN_GLUED and (part in self.lexicon.words or part in self._term_keys)
 
     def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
         """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).
@@ -270,7 +269,7 @@ class Matcher:
         with its repeated letters kept; and the beginnings and ends of a long word that is not a lexicon word
         (a misspelt term glued to another word). Runs made only of lexicon words are skipped.
         """
-        tokens, lexicon = text.tokens, self.lexicon
+        tokens, lexicon = text.tokens, self.lexicon.words
         longest = self._fuzzy.max_length + 2
         for first in range(len(tokens)):
             ordinary = True
@@ -282,16 +281,19 @@ class Matcher:
                 if ordinary:
                     continue
                 yield candidate, first, last, True
-                if last == first and text.uncollapsed[first] != candidate:
-                    yield text.uncollapsed[first], first, last, True
+                kept = "".join(text.uncollapsed[first : last + 1])
+                if kept != candidate:
+                    yield kept, first, last, True
             token = tokens[first]
             if len(token) > ANCHORED_FROM and token not in lexicon:
                 # Only where the rest of the word is itself an ordinary word ("zorblqx" + "video"): a rare word's
                 # beginning one edit from a rule is common, the same with an ordinary word glued on is not.
+                # A letter shared at the junction was collapsed ("hd" + "drooff" is "hdrof"), so the rest of the
+                # word is also tried with that letter given back.
                 for size in range(ONE_EDIT_FROM - 1, min(len(token) - 1, longest + 1)):
-                    if token[size:] in lexicon.common:
+                    if self._glued(token[size:]) or self._glued(token[size - 1 :]):
                         yield token[:size], first, first, False
-                    if token[:-size] in lexicon.common:
+                    if self._glued(token[:-size]) or self._glued(token[: 1 - size]):
                         yield token[-size:], first, first, False
 
 

@@ -27,11 +27,12 @@ _EXTRA_CONFUSABLES = {
 # 2 is left alone: it stands for "to" far more often than for "z".
 _LEET_ALNUM = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "5": "s", "6": "b", "7": "t",
                              "8": "b", "9": "g"})  # fmt: skip
-# Symbols that stand for letters inside a word ("zorbl@x", "$tuff") or spelled out ("z . @ . x"); at a word's
-# end ("zorblax!") they are punctuation.
+# Symbols that stand for letters inside a word ("zorbl@x", "$tuff", "bol+") or spelled out ("z . @ . x"). Only
+# "!" at a word's end is punctuation ("zorblax!").
 _LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "£": "1", "¢": "c"}
-_SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])")
+_SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+€£¢])[@$|+€£¢]")
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -88,12 +89,14 @@ def _confusable_table() -> dict[int, str]:
 
 
 def _fold_unicode(text: str) -> tuple[str, bool]:
-    """NFKC, look-alikes to Latin, case folding, marks and format characters dropped; flags control characters."""
-    text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_confusable_table()).casefold()
+    """NFKD, look-alikes to Latin, case folding, marks and format characters dropped; flags control characters.
+
+    Decomposing first means a look-alike with an accent ("ѐ": Cyrillic e with grave) is found as its base letter.
+    """
+    text = unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold()
     out: list[str] = []
     control = False
-    for ch in unicodedata.normalize("NFD", text):
+    for ch in unicodedata.normalize("NFKD", text):
         cat = unicodedata.category(ch)
         if cat in _DROPPED_CATEGORIES:
             continue
@@ -144,7 +147,7 @@ def normalise(query: str | bytes, *, max_chars: int | None = None, collapse: boo
         notes.append(QueryNote.TRUNCATED)
     if text.isascii():
         text = text.lower()
-        if any(ord(c) < 32 and c not in "\t\n\r" or ord(c) == 127 for c in text):
+        if _ASCII_CONTROL.search(text):
             notes.append(QueryNote.CONTROL_CHARACTERS)
     else:
         text, control = _fold_unicode(text)

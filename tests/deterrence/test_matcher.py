@@ -178,7 +178,8 @@ def test_lexicon_from_a_word_list_file(tmp_path: Path) -> None:
     path = tmp_path / "words"
     path.write_text("global\nGarden\n", encoding="utf-8")
     lexicon = lexicon_from_file(path)
-    assert "giobai" in lexicon and "garden" in lexicon
+    assert "giobai" in lexicon
+    assert "garden" in lexicon
     assert len(load_lexicon(str(path))) == 2
     assert not load_lexicon(None)
     with pytest.raises(FileAccessError):

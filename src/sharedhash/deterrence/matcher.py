@@ -6,6 +6,7 @@ the queries it sees: the result is the only place a query's normal form appears.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ INSIDE_WORD_MIN = 5
 #: Words longer than this that are not lexicon words are also searched for a misspelt term at their beginning
 #: or end ("zorblqxvideo"): a misspelling glued to another word.
 ANCHORED_FROM = 7
+_REPEATS = re.compile(r"(.)\1+")
 #: The shortest ordinary word a misspelt term is looked for beside, inside one query word.
 MIN_GLUED = 2
 #: How many neighbouring words are joined to find a split or misspelt phrase ("zor blax", "zorblqx quuxvid").
@@ -260,7 +262,10 @@ class Matcher:
 
     def _glued(self, part: str) -> bool:
         """Whether ``part`` may be what a misspelt term was glued to: an ordinary word or another rule's term."""
-        return len(part) >= MIN_GLUED and (part in self.lexicon.words or part in self._term_keys)
+        if len(part) < MIN_GLUED:
+            return False
+        part = _REPEATS.sub(r"\1", part)
+        return part in self.lexicon.words or part in self._term_keys
 
     def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
         """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).
@@ -285,16 +290,25 @@ class Matcher:
                 if kept != candidate:
                     yield kept, first, last, True
             token = tokens[first]
-            if len(token) > ANCHORED_FROM and token not in lexicon:
-                # Only where the rest of the word is itself an ordinary word ("zorblqx" + "video"): a rare word's
-                # beginning one edit from a rule is common, the same with an ordinary word glued on is not.
-                # A letter shared at the junction was collapsed ("hd" + "drooff" is "hdrof"), so the rest of the
-                # word is also tried with that letter given back.
-                for size in range(ONE_EDIT_FROM - 1, min(len(token) - 1, longest + 1)):
-                    if self._glued(token[size:]) or self._glued(token[size - 1 :]):
-                        yield token[:size], first, first, False
-                    if self._glued(token[:-size]) or self._glued(token[: 1 - size]):
-                        yield token[-size:], first, first, False
+            if lexicon and len(token) > ANCHORED_FROM and token not in lexicon:
+                yield from self._glued_candidates(token, first)
+                kept = text.uncollapsed[first]
+                if kept != token:
+                    yield from self._glued_candidates(kept, first)
+
+    def _glued_candidates(self, token: str, position: int) -> Iterator[tuple[str, int, int, bool]]:
+        """Beginnings and ends of ``token`` whose rest is an ordinary word ("zorblqx" + "video").
+
+        A rare word's beginning one edit from a rule is common; the same with an ordinary word glued on is not.
+        A letter shared at the junction was collapsed ("hd" + "drooff" is "hdrof"), so the rest of the word is
+        also tried with that letter given back.
+        """
+        longest = self._fuzzy.max_length + 2
+        for size in range(ONE_EDIT_FROM - 1, min(len(token) - 1, longest + 1)):
+            if self._glued(token[size:]) or self._glued(token[size - 1 :]):
+                yield token[:size], position, position, False
+            if self._glued(token[:-size]) or self._glued(token[: 1 - size]):
+                yield token[-size:], position, position, False
 
 
 def _first_per_rule(matches: list[RuleMatch]) -> list[RuleMatch]:

@@ -145,7 +145,6 @@ class Matcher:
         self._fuzzy = DeletionIndex()
         self._fuzzy_owners: list[list[tuple[int, int]]] = []  # per fuzzy word: (rule index, near part or -1)
         fuzzy_ids: dict[str, int] = {}
-        self._max_term_len = 0
 
         def add_fuzzy(word: str, owner: tuple[int, int]) -> None:
             if word in fuzzy_ids and owner in self._fuzzy_owners[fuzzy_ids[word]]:
@@ -162,7 +161,6 @@ class Matcher:
             elif rule.kind is RuleKind.TERM:
                 key = forms[0].despaced
                 terms[key].append(index)
-                self._max_term_len = max(self._max_term_len, len(key))
                 if rule.fuzzy:
                     add_fuzzy(key, (index, -1))
                     add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1))
@@ -252,12 +250,20 @@ class Matcher:
         return found
 
     def _believable_inside(self, text: NormalisedText, start: int, end: int) -> bool:
-        """Whether a term found inside a longer query word counts: with a lexicon, not inside an ordinary word."""
+        """Whether a term found inside a longer query word counts. With a lexicon: only inside a word that is not
+        an ordinary word, and only if what is glued before and after it is ("bestzorblaxvideo")."""
         if not self.lexicon:
             return True
         for i, (s, e) in enumerate(zip(text.starts, text.ends, strict=True)):
             if s <= start and end <= e:
-                return text.tokens[i] not in self.lexicon.words
+                if text.tokens[i] in self.lexicon.words:
+                    return False
+                # As for glued misspellings, a letter shared at the junction is given back to the glued word.
+                glued_before = (
+                    start == s or self._glued(text.despaced[s:start]) or self._glued(text.despaced[s : start + 1])
+                )
+                glued_after = end == e or self._glued(text.despaced[end:e]) or self._glued(text.despaced[end - 1 : e])
+                return glued_before and glued_after
         return True  # the span crosses words: separators inside a term, not a term inside a word
 
     def _glued(self, part: str) -> bool:

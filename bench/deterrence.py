@@ -162,6 +162,9 @@ def main() -> None:
     sample = rng.sample(terms, min(args.recall_rules, len(terms)))
     per_transform: Counter[str] = Counter()
     per_transform_miss: Counter[str] = Counter()
+    alone: Counter[str] = Counter()  # variants made by one transformation only
+    alone_miss: Counter[str] = Counter()
+    combined = combined_miss = 0
     total = missed = 0
     shown = 0
     for rule in sample:
@@ -171,6 +174,12 @@ def main() -> None:
             for name in variant.transforms:
                 per_transform[name] += 1
                 per_transform_miss[name] += not hit
+            if len(variant.transforms) == 1:
+                alone[variant.transforms[0]] += 1
+                alone_miss[variant.transforms[0]] += not hit
+            else:
+                combined += 1
+                combined_miss += not hit
             if not hit:
                 missed += 1
                 if shown < args.show_misses:
@@ -216,7 +225,9 @@ def main() -> None:
     report = {
         "rules": len(rules),
         "recall": {"variants": total, "missed": missed, "recall": recall, "rules_sampled": len(sample),
-                   "per_transform": {k: 1 - per_transform_miss[k] / v for k, v in sorted(per_transform.items())}},
+                   "per_transform": {k: 1 - per_transform_miss[k] / v for k, v in sorted(per_transform.items())},
+                   "alone": {k: 1 - alone_miss[k] / v for k, v in sorted(alone.items())},
+                   "combined": {"variants": combined, "recall": 1 - combined_miss / max(combined, 1)}},
         "false_positives": {"queries": fp_queries, "false_positives": fp_total,
                             "per_100k": fp_total / fp_queries * 100_000, "sources": fp_report},
         "throughput": {"queries_per_s": qps, "linear_reference_queries_per_s": ref_qps,
@@ -226,8 +237,11 @@ def main() -> None:
         print(json.dumps(report))
         return
     print(f"\nrecall: {recall:.4%} ({total - missed}/{total} variants of {len(sample)} rules)")
+    print(f"  combined (2+ transformations): {1 - combined_miss / max(combined, 1):.4%} ({combined} variants)")
+    print("  transformation   alone      in any variant")
     for name, value in report["recall"]["per_transform"].items():  # type: ignore[index]
-        print(f"  {name:<14} {value:.4%}  ({per_transform[name]} variants)")
+        alone_recall = 1 - alone_miss[name] / alone[name] if alone[name] else float("nan")
+        print(f"  {name:<14} {alone_recall:9.2%}   {value:9.4%}  ({per_transform[name]} variants)")
     print(
         f"false positives: {fp_total} in {fp_queries} benign queries = "
         f"{fp_total / fp_queries * 100_000:.2f} per 100,000 (wordfreq + Debian lists, lexicon configured)"

@@ -250,28 +250,37 @@ class Matcher:
         return found
 
     def _believable_inside(self, text: NormalisedText, start: int, end: int) -> bool:
-        """Whether a term found inside a longer query word counts. With a lexicon: only inside a word that is not
-        an ordinary word, and only if what is glued before and after it is ("bestzorblaxvideo")."""
+        """Whether a term found inside a longer query word (or across words, but not at either's edge) counts.
+
+        A span across words needs one end on a word edge ("zor blaxvideo"). With a lexicon, a term inside one
+        word counts only if that word is not an ordinary word, and only if what is glued before and after it is
+        ("bestzorblaxvideo").
+        """
+        first = next(i for i, e in enumerate(text.ends) if e > start)
+        last = next(i for i, e in enumerate(text.ends) if e >= end)
+        s, e = text.starts[first], text.ends[last]
+        if first != last and start != s and end != e:
+            return False
         if not self.lexicon:
             return True
-        for i, (s, e) in enumerate(zip(text.starts, text.ends, strict=True)):
-            if s <= start and end <= e:
-                if text.tokens[i] in self.lexicon.words:
-                    return False
-                # As for glued misspellings, a letter shared at the junction is given back to the glued word.
-                glued_before = (
-                    start == s or self._glued(text.despaced[s:start]) or self._glued(text.despaced[s : start + 1])
-                )
-                glued_after = end == e or self._glued(text.despaced[end:e]) or self._glued(text.despaced[end - 1 : e])
-                return glued_before and glued_after
-        return True  # the span crosses words: separators inside a term, not a term inside a word
+        if first == last and text.tokens[first] in self.lexicon.words:
+            return False
+        return self._glued(text.despaced[s:start], before=True) and self._glued(text.despaced[end:e], before=False)
 
-    def _glued(self, part: str) -> bool:
-        """Whether ``part`` may be what a misspelt term was glued to: an ordinary word or another rule's term."""
+    def _glued(self, part: str, *, before: bool) -> bool:
+        """Whether ``part``, found glued before or after a term, is something people glue to one: nothing, an
+        ordinary word or another rule's term. A letter shared at the junction was collapsed ("hd" + "drooff" is
+        "hdrof"), so a part of two letters or more is also tried with that letter given back."""
+        if not part:
+            return True
         if len(part) < MIN_GLUED:
             return False
-        part = _REPEATS.sub(r"\1", part)
-        return part in self.lexicon.words or part in self._term_keys
+        words, keys = self.lexicon.words, self._term_keys
+        for candidate in (part, part + part[-1]) if before else (part, part[0] + part):
+            candidate = _REPEATS.sub(r"\1", candidate)
+            if candidate in words or candidate in keys:
+                return True
+        return False
 
     def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
         """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).
@@ -306,14 +315,12 @@ class Matcher:
         """Beginnings and ends of ``token`` whose rest is an ordinary word ("zorblqx" + "video").
 
         A rare word's beginning one edit from a rule is common; the same with an ordinary word glued on is not.
-        A letter shared at the junction was collapsed ("hd" + "drooff" is "hdrof"), so the rest of the word is
-        also tried with that letter given back.
         """
         longest = self._fuzzy.max_length + 2
-        for size in range(ONE_EDIT_FROM - 1, min(len(token) - 1, longest + 1)):
-            if self._glued(token[size:]) or self._glued(token[size - 1 :]):
+        for size in range(ONE_EDIT_FROM - 1, min(len(token) - MIN_GLUED, longest) + 1):
+            if self._glued(token[size:], before=False):
                 yield token[:size], position, position, False
-            if self._glued(token[:-size]) or self._glued(token[: 1 - size]):
+            if self._glued(token[:-size], before=True):
                 yield token[-size:], position, position, False
 
 

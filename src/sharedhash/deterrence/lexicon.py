@@ -20,13 +20,18 @@ DEFAULT_LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "ru")
 DEFAULT_WORDS_PER_LANGUAGE = 100_000
 #: Numbers are glued to words in queries as often as words are ("zorblax2024"); word lists hold few of them.
 NUMBERS_UP_TO = 2100
+#: Misspelt terms are looked for only beside these most frequent words of each language ("video", "free"): a
+#: rare word's beginning one edit from a rule, followed by any lexicon fragment, is far too common (measured).
+DEFAULT_COMMON_PER_LANGUAGE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words."""
+    """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words, and of the common ones among
+    them that people glue to other words (all of them for a word list without frequencies)."""
 
     words: frozenset[str] = frozenset()
+    common: frozenset[str] = frozenset()
 
     def __bool__(self) -> bool:
         return bool(self.words)
@@ -38,12 +43,17 @@ class Lexicon:
         return len(self.words)
 
 
-def build_lexicon(words: Iterable[str]) -> Lexicon:
-    """A lexicon of ``words`` (each word's normalised tokens)."""
+def _skeletons(words: Iterable[str]) -> frozenset[str]:
     out: set[str] = set()
     for word in words:
         out.update(normalise(word).tokens)
-    return Lexicon(frozenset(out))
+    return frozenset(out)
+
+
+def build_lexicon(words: Iterable[str], common: Iterable[str] | None = None) -> Lexicon:
+    """A lexicon of ``words`` (each word's normalised tokens); ``common`` defaults to all of them."""
+    skeletons = _skeletons(words)
+    return Lexicon(skeletons, skeletons if common is None else _skeletons(common) & skeletons)
 
 
 def lexicon_from_file(path: Path) -> Lexicon:
@@ -59,14 +69,19 @@ def wordfreq_lexicon(
     languages: Iterable[str] = DEFAULT_LANGUAGES,
     per_language: int = DEFAULT_WORDS_PER_LANGUAGE,
     extra: Iterable[str] = (),
+    common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
 ) -> Lexicon:
     """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``), the
     numbers up to ``NUMBERS_UP_TO``, and ``extra`` words (for example a platform's own dictionaries)."""
     wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
-    words: list[str] = [*extra, *(str(n) for n in range(NUMBERS_UP_TO + 1))]
+    numbers = [str(n) for n in range(NUMBERS_UP_TO + 1)]
+    words: list[str] = [*extra, *numbers]
+    common: list[str] = list(numbers)
     for lang in languages:
-        words += wordfreq.top_n_list(lang, per_language)
-    return build_lexicon(words)
+        top = wordfreq.top_n_list(lang, per_language)
+        words += top
+        common += top[:common_per_language]
+    return build_lexicon(words, common)
 
 
 def load_lexicon(spec: str | None) -> Lexicon:

@@ -267,7 +267,7 @@ class Matcher:
             return False
         return self._glued(text.despaced[s:start], before=True) and self._glued(text.despaced[end:e], before=False)
 
-    def _glued(self, part: str, *, before: bool) -> bool:
+    def _glued(self, part: str, *, before: bool, common: bool = False) -> bool:
         """Whether ``part``, found glued before or after a term, is something people glue to one: nothing, an
         ordinary word or another rule's term. A letter shared at the junction was collapsed ("hd" + "drooff" is
         "hdrof"), so a part of two letters or more is also tried with that letter given back."""
@@ -275,7 +275,7 @@ class Matcher:
             return True
         if len(part) < MIN_GLUED:
             return False
-        words, keys = self.lexicon.words, self._term_keys
+        words, keys = self.lexicon.common if common else self.lexicon.words, self._term_keys
         for candidate in (part, part + part[-1]) if before else (part, part[0] + part):
             candidate = _REPEATS.sub(r"\1", candidate)
             if candidate in words or candidate in keys:
@@ -312,15 +312,15 @@ class Matcher:
                     yield from self._glued_candidates(kept, first)
 
     def _glued_candidates(self, token: str, position: int) -> Iterator[tuple[str, int, int, bool]]:
-        """Beginnings and ends of ``token`` whose rest is an ordinary word ("zorblqx" + "video").
+        """Beginnings and ends of ``token`` whose rest is a common word ("zorblqx" + "video").
 
-        A rare word's beginning one edit from a rule is common; the same with an ordinary word glued on is not.
+        A rare word's beginning one edit from a rule is frequent; the same with a common word glued on is not.
         """
         longest = self._fuzzy.max_length + 2
         for size in range(ONE_EDIT_FROM - 1, min(len(token) - MIN_GLUED, longest) + 1):
-            if self._glued(token[size:], before=False):
+            if self._glued(token[size:], before=False, common=True):
                 yield token[:size], position, position, False
-            if self._glued(token[:-size], before=True):
+            if self._glued(token[:-size], before=True, common=True):
                 yield token[-size:], position, position, False
 
 

@@ -236,7 +236,8 @@ def main() -> None:
         "false_positives": {"queries": fp_queries, "false_positives": fp_total,
                             "per_100k": fp_total / fp_queries * 100_000, "sources": fp_report},
         "throughput": {"queries_per_s": qps, "linear_reference_queries_per_s": ref_qps,
-                       "speedup_vs_linear": qps / ref_qps, "by_source": qps_by_source, "benign_pass_s": benign_s, "compile_s": compile_s},
+                       "speedup_vs_linear": qps / ref_qps,
+                       "by_source": qps_by_source, "benign_pass_s": benign_s, "compile_s": compile_s},
     }  # fmt: skip
     if args.json:
         print(json.dumps(report))

@@ -184,3 +184,9 @@ def test_lexicon_from_a_word_list_file(tmp_path: Path) -> None:
     assert not load_lexicon(None)
     with pytest.raises(FileAccessError):
         lexicon_from_file(tmp_path / "absent")
+
+
+def test_fuzzy_cache_gives_the_same_answers(term_list: TermList, matcher: Matcher) -> None:
+    cached = Matcher(term_list, fuzzy_cache=2)
+    for query in ["zorblqx", "zorblqx", "glimerwoxxan", "quuxvyd", "zorblqx", "garden"]:
+        assert cached.check(query) == matcher.check(query)

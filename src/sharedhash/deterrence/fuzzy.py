@@ -57,10 +57,13 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 class DeletionIndex:
     """Words, each with its own edit allowance, found from a query word by shared deletions."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = 0) -> None:
+        """``cache_size`` > 0 keeps that many look-up answers (see :meth:`lookup`); 0 keeps nothing."""
+        self.cache_size = cache_size
         self._words: list[str] = []
         self._edits: list[int] = []
         self._keys: dict[str, list[int]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self.max_length = 0
 
     def add(self, word: str) -> int:
@@ -72,16 +75,32 @@ class DeletionIndex:
         for key in deletions(word, edits):
             self._keys.setdefault(key, []).append(ident)
         self.max_length = max(self.max_length, len(word))
+        self._cache.clear()
         return ident
 
     def __len__(self) -> int:
         return len(self._words)
 
     def lookup(self, candidate: str) -> Iterable[tuple[int, int]]:
-        """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded)."""
+        """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded).
+
+        With a cache, answers are kept in memory by query word (never with anything else about the query), since
+        search words follow a Zipf distribution and most look-ups repeat; it is emptied when full. It is off by
+        default because it holds fragments of recent queries in memory.
+        """
         n = len(candidate)
         if n < ONE_EDIT_FROM - 1 or n > self.max_length + 2:
             return ()
+        if not self.cache_size:
+            return self._lookup(candidate, n)
+        cached = self._cache.get(candidate)
+        if cached is None:
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()
+            cached = self._cache[candidate] = tuple(self._lookup(candidate, n))
+        return cached
+
+    def _lookup(self, candidate: str, n: int) -> list[tuple[int, int]]:
         # A candidate this short can only be two edits away from a word of at most n + 2 characters, which is
         # below TWO_EDITS_FROM unless n >= TWO_EDITS_FROM - 2.
         depth = 2 if n >= TWO_EDITS_FROM - 2 else 1

@@ -1,7 +1,8 @@
 """The compiled matcher: one Aho-Corasick automaton over every rule's skeleton, plus word and fuzzy indexes.
 
-``Matcher(term_list).check(query)`` answers whether to deter, which rules fired and why. It keeps nothing about
-the queries it sees: the result is the only place a query's normal form appears.
+``Matcher(term_list).check(query)`` answers whether to deter, which rules fired and why. Unless its optional
+fuzzy cache is on, it keeps nothing about the queries it sees: the result is the only place a query's normal
+form appears.
 """
 
 from __future__ import annotations
@@ -132,17 +133,20 @@ class Matcher:
         *,
         lexicon: Lexicon | None = None,
         max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
+        fuzzy_cache: int = 0,
     ) -> None:
         """Compile ``rules``. With a ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`), a query word in it is
         never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a lexicon word;
-        without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word."""
+        without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word. ``fuzzy_cache`` > 0
+        keeps that many fuzzy look-up answers by query word in memory (faster on real traffic; off by default,
+        because it holds fragments of recent queries)."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.lexicon = lexicon if lexicon is not None else Lexicon()
         self.max_query_chars = max_query_chars
         terms: dict[str, list[int]] = defaultdict(list)
         allows: dict[str, list[int]] = defaultdict(list)
         self._near_words: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        self._fuzzy = DeletionIndex()
+        self._fuzzy = DeletionIndex(cache_size=fuzzy_cache)
         self._fuzzy_owners: list[list[tuple[int, int]]] = []  # per fuzzy word: (rule index, near part or -1)
         fuzzy_ids: dict[str, int] = {}
 

@@ -267,6 +267,9 @@ def main() -> None:
         f"throughput: {qps:,.0f} queries/s (one core, {len(rules)} rules); linear reference {ref_qps:,.0f}/s;"
         f" x{qps / ref_qps:.0f}"
     )
+    for name, value in qps_by_source.items():
+        print(f"  {name:<9} {value:,.0f} queries/s")
+    print(f"  with the optional fuzzy cache (mixed queries): {cached_qps:,.0f} queries/s")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="Refuse larger files.")
     pdq_match_threshold: int = Field(default=31, ge=0, le=63, description="Default PDQ match distance.")
     pdq_min_quality: int = Field(default=50, ge=0, le=100, description="PDQ hashes below this are not contributed.")
+    deterrence_max_query_chars: int = Field(
+        default=1000, ge=1, description="Deterrence checks read at most this many characters of a query."
+    )
+    deterrence_lexicon: str | None = Field(
+        default=None, description="Benign words that fuzzy matching never bends: a word-list path, or 'wordfreq'."
+    )
     testdata: Path | None = Field(default=None, description="Reference test data (default ../shared/testdata).")
     # Talking to a hub (the CLI and sync).
     hub_url: str = Field(default="http://127.0.0.1:8000", description="The hub the CLI talks to.")

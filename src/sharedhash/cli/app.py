@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "sharedhash.cli.sync_cmd",
     "sharedhash.cli.index_cmd",
     "sharedhash.cli.match_cmd",
+    "sharedhash.cli.deter_cmd",
 )
 
 

@@ -1,0 +1,121 @@
+"""Approximate matching of words: a deletion-neighbourhood index (as SymSpell does) and a bounded edit distance.
+
+Two strings within k edits share a string reachable from each by at most k deletions, so indexing every rule
+word's deletions lets a query word find its candidates with a few dictionary look-ups instead of comparing
+against all 10,000 rules; each candidate is then confirmed with the real distance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+#: Fuzzy matching starts at this many characters (one edit), and allows two edits from ``TWO_EDITS_FROM``.
+#: Shorter words are too close to too many ordinary words for a typo allowance to be safe.
+ONE_EDIT_FROM = 6
+TWO_EDITS_FROM = 10
+
+
+def allowed_edits(length: int) -> int:
+    """How many edits a rule word of ``length`` normalised characters tolerates."""
+    if length >= TWO_EDITS_FROM:
+        return 2
+    return 1 if length >= ONE_EDIT_FROM else 0
+
+
+def deletions(word: str, depth: int) -> set[str]:
+    """``word`` and every string obtained from it by deleting up to ``depth`` characters."""
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (a swap of neighbours counts one edit), or ``limit + 1`` if larger."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = i
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, prev2[j - 2] + 1)
+            cur[j] = value
+            best = min(best, value)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return min(prev[len(b)], limit + 1)
+
+
+class DeletionIndex:
+    """Words, each with its own edit allowance, found from a query word by shared deletions."""
+
+    def __init__(self, *, cache_size: int = 0) -> None:
+        """``cache_size`` > 0 keeps that many look-up answers (see :meth:`lookup`); 0 keeps nothing."""
+        self.cache_size = cache_size
+        self._words: list[str] = []
+        self._edits: list[int] = []
+        self._keys: dict[str, list[int]] = {}
+        self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self.max_length = 0
+
+    def add(self, word: str) -> int:
+        """Index ``word`` with the allowance its length gives; return its id (the same id for the same word)."""
+        edits = allowed_edits(len(word))
+        ident = len(self._words)
+        self._words.append(word)
+        self._edits.append(edits)
+        for key in deletions(word, edits):
+            self._keys.setdefault(key, []).append(ident)
+        self.max_length = max(self.max_length, len(word))
+        self._cache.clear()
+        return ident
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def lookup(self, candidate: str) -> Iterable[tuple[int, int]]:
+        """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded).
+
+        With a cache, answers are kept in memory by query word (never with anything else about the query), since
+        search words follow a Zipf distribution and most look-ups repeat; it is emptied when full. It is off by
+        default because it holds fragments of recent queries in memory.
+        """
+        n = len(candidate)
+        if n < ONE_EDIT_FROM - 1 or n > self.max_length + 2:
+            return ()
+        if not self.cache_size:
+            return self._lookup(candidate, n)
+        cached = self._cache.get(candidate)
+        if cached is None:
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()
+            cached = self._cache[candidate] = tuple(self._lookup(candidate, n))
+        return cached
+
+    def _lookup(self, candidate: str, n: int) -> list[tuple[int, int]]:
+        # A candidate this short can only be two edits away from a word of at most n + 2 characters, which is
+        # below TWO_EDITS_FROM unless n >= TWO_EDITS_FROM - 2.
+        depth = 2 if n >= TWO_EDITS_FROM - 2 else 1
+        seen: set[int] = set()
+        out: list[tuple[int, int]] = []
+        keys = self._keys
+        for key in deletions(candidate, depth):
+            for ident in keys.get(key, ()):
+                if ident in seen:
+                    continue
+                seen.add(ident)
+                word = self._words[ident]
+                if word == candidate:
+                    continue
+                distance = edit_distance(candidate, word, self._edits[ident])
+                if distance <= self._edits[ident]:
+                    out.append((ident, distance))
+        return out

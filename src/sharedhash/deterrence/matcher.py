@@ -1,0 +1,338 @@
+"""The compiled matcher: one Aho-Corasick automaton over every rule's skeleton, plus word and fuzzy indexes.
+
+``Matcher(term_list).check(query)`` answers whether to deter, which rules fired and why. Unless its optional
+fuzzy cache is on, it keeps nothing about the queries it sees: the result is the only place a query's normal
+form appears.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+import ahocorasick
+
+from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, DeletionIndex
+from sharedhash.deterrence.lexicon import Lexicon
+from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
+from sharedhash.deterrence.rules import Rule, RuleKind, TermList
+
+#: Default longest query checked, in characters; longer ones are checked on this prefix and noted as truncated.
+DEFAULT_MAX_QUERY_CHARS = 1000
+#: A term's skeleton shorter than this matches only whole words, never inside a longer word, because short
+#: letter strings occur inside too many ordinary words.
+INSIDE_WORD_MIN = 5
+#: Words longer than this that are not lexicon words are also searched for a misspelt term at their beginning
+#: or end ("zorblqxvideo"): a misspelling glued to another word.
+ANCHORED_FROM = 7
+_REPEATS = re.compile(r"(.)\1+")
+#: The shortest ordinary word a misspelt term is looked for beside, inside one query word.
+MIN_GLUED = 2
+#: How many neighbouring words are joined to find a split or misspelt phrase ("zor blax", "zorblqx quuxvid").
+MAX_JOINED_WORDS = 4
+
+
+class MatchHow(StrEnum):
+    """Why a rule fired, for term-list maintainers."""
+
+    WORD = "word"  # the skeleton equals whole query words
+    JOINED = "joined"  # the skeleton spans query words run together or split by separators
+    INSIDE_WORD = "inside_word"  # the skeleton sits inside a longer query word
+    FUZZY = "fuzzy"  # within the rule's edit allowance of query words
+    FUZZY_INSIDE_WORD = "fuzzy_inside_word"  # misspelt, at the start or end of a word glued to an ordinary word
+    NEAR = "near"  # both words of a co-occurrence rule, close enough
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """One rule that fired on a query, and how."""
+
+    rule: Rule
+    how: MatchHow
+    matched: str  # the normalised query text that matched
+    distance: int  # edits, for fuzzy matches; words apart, for near matches; else 0
+    span: tuple[int, int]  # offsets in the despaced normal form
+
+    def explain(self) -> str:
+        """One line for maintainers: the rule, what in the normalised query matched, and how."""
+        rule = self.rule.to_line()
+        if self.how is MatchHow.FUZZY:
+            detail = f"{self.distance} edit{'s' if self.distance != 1 else ''} from the rule"
+        elif self.how is MatchHow.FUZZY_INSIDE_WORD:
+            detail = f"{self.distance} edit{'s' if self.distance != 1 else ''} from the rule, glued to another word"
+        elif self.how is MatchHow.NEAR:
+            detail = f"words {self.distance} apart (rule allows {self.rule.within})"
+        else:
+            detail = {
+                MatchHow.WORD: "whole words",
+                MatchHow.JOINED: "words run together or split by separators",
+                MatchHow.INSIDE_WORD: "inside a longer word",
+            }[self.how]
+        return f"[{self.rule.rule_id}] {rule}: {self.how} match on {self.matched!r} ({detail})"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form, with the rule's id, canonical value and the explanation."""
+        return {
+            "rule_id": self.rule.rule_id,
+            "rule": self.rule.to_dict(),
+            "how": self.how.value,
+            "matched": self.matched,
+            "distance": self.distance,
+            "explanation": self.explain(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The answer for one query: deter or not, the rules that fired (most severe first), and query notes.
+
+    ``normalised`` and each match's ``matched`` are derived from the query: show them to maintainers, and never
+    store or log them in a service.
+    """
+
+    deter: bool
+    matches: tuple[RuleMatch, ...]
+    suppressed: tuple[RuleMatch, ...]
+    normalised: str
+    notes: tuple[QueryNote, ...]
+
+    @property
+    def top(self) -> RuleMatch | None:
+        """The most severe match, which picks the message, or ``None``."""
+        return self.matches[0] if self.matches else None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form for the CLI and for maintainers' tools."""
+        return {
+            "deter": self.deter,
+            "matches": [m.to_dict() for m in self.matches],
+            "suppressed": [m.to_dict() for m in self.suppressed],
+            "normalised": self.normalised,
+            "notes": [n.value for n in self.notes],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """A skeleton the automaton finds, with the term or allow rules that own it."""
+
+    key: str
+    terms: tuple[int, ...]
+    allows: tuple[int, ...]
+
+
+class Matcher:
+    """Rules compiled for fast checking. Build once per term-list version; ``check`` is thread-safe."""
+
+    def __init__(
+        self,
+        rules: TermList | Iterable[Rule],
+        *,
+        lexicon: Lexicon | None = None,
+        max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
+        fuzzy_cache: int = 0,
+    ) -> None:
+        """Compile ``rules``. With a ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`), a query word in it is
+        never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a lexicon word;
+        without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word. ``fuzzy_cache`` > 0
+        keeps that many fuzzy look-up answers by query word in memory (faster on real traffic; off by default,
+        because it holds fragments of recent queries)."""
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.lexicon = lexicon if lexicon is not None else Lexicon()
+        self.max_query_chars = max_query_chars
+        terms: dict[str, list[int]] = defaultdict(list)
+        allows: dict[str, list[int]] = defaultdict(list)
+        self._near_words: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._fuzzy = DeletionIndex(cache_size=fuzzy_cache)
+        self._fuzzy_owners: list[list[tuple[int, int]]] = []  # per fuzzy word: (rule index, near part or -1)
+        fuzzy_ids: dict[str, int] = {}
+
+        def add_fuzzy(word: str, owner: tuple[int, int]) -> None:
+            if word in fuzzy_ids and owner in self._fuzzy_owners[fuzzy_ids[word]]:
+                return
+            if word not in fuzzy_ids:
+                fuzzy_ids[word] = self._fuzzy.add(word)
+                self._fuzzy_owners.append([])
+            self._fuzzy_owners[fuzzy_ids[word]].append(owner)
+
+        for index, rule in enumerate(self.rules):
+            forms = [normalise(t) for t in rule.texts]
+            if rule.kind is RuleKind.ALLOW:
+                allows[forms[0].despaced].append(index)
+            elif rule.kind is RuleKind.TERM:
+                key = forms[0].despaced
+                terms[key].append(index)
+                if rule.fuzzy:
+                    add_fuzzy(key, (index, -1))
+                    add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1))
+            else:
+                for part, form in enumerate(forms):
+                    self._near_words[form.despaced].append((index, part))
+                    if rule.fuzzy:
+                        add_fuzzy(form.despaced, (index, part))
+        self._automaton: ahocorasick.Automaton | None = None
+        if terms or allows:
+            automaton = ahocorasick.Automaton()
+            for key in set(terms) | set(allows):
+                automaton.add_word(key, _Target(key, tuple(terms.get(key, ())), tuple(allows.get(key, ()))))
+            automaton.make_automaton()
+            self._automaton = automaton
+        self._term_keys = frozenset(terms)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def check(self, query: str | bytes) -> CheckResult:
+        """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead."""
+        text = normalise(query, max_chars=self.max_query_chars)
+        if not text.tokens:
+            return CheckResult(False, (), (), "", text.notes)
+        found: list[RuleMatch] = []
+        allowed: list[tuple[int, int]] = []
+        exact_rules: set[int] = set()
+        starts = {s: i for i, s in enumerate(text.starts)}
+        ends = {e: i for i, e in enumerate(text.ends)}
+        if self._automaton is not None:
+            for end_index, target in self._automaton.iter(text.despaced):
+                end = end_index + 1
+                start = end - len(target.key)
+                aligned = start in starts and end in ends
+                if target.allows and aligned:
+                    allowed.append((start, end))
+                if not target.terms or not (aligned or len(target.key) >= INSIDE_WORD_MIN):
+                    continue
+                if not aligned and not self._believable_inside(text, start, end):
+                    continue
+                if aligned:
+                    how = MatchHow.WORD if starts[start] == ends[end] else MatchHow.JOINED
+                else:
+                    how = MatchHow.INSIDE_WORD
+                for index in target.terms:
+                    exact_rules.add(index)
+                    found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
+        found += self._fuzzy_and_near(text, exact_rules)
+        kept = [m for m in found if not any(a <= m.span[0] and m.span[1] <= b for a, b in allowed)]
+        suppressed = [m for m in found if m not in kept]
+        kept.sort(key=lambda m: (-m.rule.severity.rank, m.how is MatchHow.FUZZY, m.span))
+        return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
+
+    def _fuzzy_and_near(self, text: NormalisedText, exact_rules: set[int]) -> list[RuleMatch]:
+        found: list[RuleMatch] = []
+        near_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # rule -> (part, word position, edits)
+        tokens = text.tokens
+        for position, token in enumerate(tokens):
+            for rule_index, part in self._near_words.get(token, ()):
+                near_hits[rule_index].append((part, position, 0))
+        if len(self._fuzzy):
+            for candidate, first, last, whole in self._fuzzy_candidates(text):
+                for ident, distance in self._fuzzy.lookup(candidate):
+                    for rule_index, part in self._fuzzy_owners[ident]:
+                        if part >= 0:
+                            if whole and last == first:
+                                near_hits[rule_index].append((part, first, distance))
+                        elif rule_index not in exact_rules:
+                            exact_rules.add(rule_index)
+                            span = (text.starts[first], text.ends[last])
+                            how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD
+                            found.append(RuleMatch(self.rules[rule_index], how, candidate, distance, span))
+        for rule_index, hits in near_hits.items():
+            best: tuple[int, int, int] | None = None
+            for part_a, pos_a, _ in hits:
+                for part_b, pos_b, _ in hits:
+                    if part_a == 0 and part_b == 1 and pos_a != pos_b:
+                        gap = abs(pos_a - pos_b)
+                        if gap <= self.rules[rule_index].within and (best is None or gap < best[0]):
+                            best = (gap, min(pos_a, pos_b), max(pos_a, pos_b))
+            if best is not None:
+                gap, lo, hi = best
+                span = (text.starts[lo], text.ends[hi])
+                matched = " ".join(tokens[lo : hi + 1])
+                found.append(RuleMatch(self.rules[rule_index], MatchHow.NEAR, matched, gap, span))
+        return found
+
+    def _believable_inside(self, text: NormalisedText, start: int, end: int) -> bool:
+        """Whether a term found inside a longer query word (or across words, but not at either's edge) counts.
+
+        A span across words needs one end on a word edge ("zor blaxvideo"). With a lexicon, a term inside one
+        word counts only if that word is not an ordinary word, and only if what is glued before and after it is
+        ("bestzorblaxvideo").
+        """
+        first = next(i for i, e in enumerate(text.ends) if e > start)
+        last = next(i for i, e in enumerate(text.ends) if e >= end)
+        s, e = text.starts[first], text.ends[last]
+        if first != last and start != s and end != e:
+            return False
+        if not self.lexicon:
+            return True
+        if first == last and text.tokens[first] in self.lexicon.words:
+            return False
+        return self._glued(text.despaced[s:start], before=True) and self._glued(text.despaced[end:e], before=False)
+
+    def _glued(self, part: str, *, before: bool, common: bool = False) -> bool:
+        """Whether ``part``, found glued before or after a term, is something people glue to one: nothing, an
+        ordinary word or another rule's term. A letter shared at the junction was collapsed ("hd" + "drooff" is
+        "hdrof"), so a part of two letters or more is also tried with that letter given back."""
+        if not part:
+            return True
+        if len(part) < MIN_GLUED:
+            return False
+        words, keys = self.lexicon.common if common else self.lexicon.words, self._term_keys
+        for candidate in (part, part + part[-1]) if before else (part, part[0] + part):
+            candidate = _REPEATS.sub(r"\1", candidate)
+            if candidate in words or candidate in keys:
+                return True
+        return False
+
+    def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
+        """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).
+
+        Whole words and runs of up to ``MAX_JOINED_WORDS`` neighbours (a split or spaced-out term), each also
+        with its repeated letters kept; and the beginnings and ends of a long word that is not a lexicon word
+        (a misspelt term glued to another word). Runs made only of lexicon words are skipped.
+        """
+        tokens, lexicon = text.tokens, self.lexicon.words
+        longest = self._fuzzy.max_length + 2
+        for first in range(len(tokens)):
+            ordinary = True
+            for last in range(first, min(first + MAX_JOINED_WORDS, len(tokens))):
+                ordinary = ordinary and tokens[last] in lexicon
+                candidate = text.despaced[text.starts[first] : text.ends[last]]
+                if len(candidate) > longest:
+                    break
+                if ordinary:
+                    continue
+                yield candidate, first, last, True
+                kept = "".join(text.uncollapsed[first : last + 1])
+                if kept != candidate:
+                    yield kept, first, last, True
+            token = tokens[first]
+            if lexicon and len(token) > ANCHORED_FROM and token not in lexicon:
+                yield from self._glued_candidates(token, first)
+                kept = text.uncollapsed[first]
+                if kept != token:
+                    yield from self._glued_candidates(kept, first)
+
+    def _glued_candidates(self, token: str, position: int) -> Iterator[tuple[str, int, int, bool]]:
+        """Beginnings and ends of ``token`` whose rest is a common word ("zorblqx" + "video").
+
+        A rare word's beginning one edit from a rule is frequent; the same with a common word glued on is not.
+        """
+        longest = self._fuzzy.max_length + 2
+        for size in range(ONE_EDIT_FROM - 1, min(len(token) - MIN_GLUED, longest) + 1):
+            if self._glued(token[size:], before=False, common=True):
+                yield token[:size], position, position, False
+            if self._glued(token[:-size], before=True, common=True):
+                yield token[-size:], position, position, False
+
+
+def _first_per_rule(matches: list[RuleMatch]) -> list[RuleMatch]:
+    seen: set[str] = set()
+    out: list[RuleMatch] = []
+    for match in matches:
+        if match.rule.canonical not in seen:
+            seen.add(match.rule.canonical)
+            out.append(match)
+    return out

@@ -1,0 +1,26 @@
+"""The variant generator the benchmark and ``deter test`` use: enough variants, every transformation, repeatable."""
+
+from __future__ import annotations
+
+from sharedhash.deterrence import parse_rule
+from sharedhash.deterrence.variants import TRANSFORMS, variants
+
+
+def test_at_least_a_hundred_variants_using_every_transformation() -> None:
+    rule = parse_rule("term zorblax")
+    found = list(variants(rule, count=120))
+    assert len(found) == 120
+    used = {name for v in found for name in v.transforms}
+    assert used == set(TRANSFORMS)
+    assert sum(len(v.transforms) > 1 for v in found) >= 100  # mostly combinations
+
+
+def test_no_misspellings_for_short_or_non_fuzzy_rules() -> None:
+    for line in ("term qix", "term zorblax fuzzy=off"):
+        assert all("typo" not in v.transforms for v in variants(parse_rule(line), count=50))
+
+
+def test_repeatable_and_only_for_terms() -> None:
+    rule = parse_rule("term zorblax")
+    assert list(variants(rule, count=30, seed=3)) == list(variants(rule, count=30, seed=3))
+    assert list(variants(parse_rule("near frobnitz wuggle"))) == []

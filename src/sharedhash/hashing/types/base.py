@@ -42,7 +42,7 @@ class HashType(ABC):
     max_distance: ClassVar[int] = 0
     #: The distance at or under which two values match when nobody says otherwise.
     default_threshold: ClassVar[int] = 0
-    #: Canonical example values, used by the contract test and the docs.
+    #: Canonical example values (at least two, distinct), used by the contract test and the docs.
     examples: ClassVar[tuple[str, ...]] = ()
 
     def validate(self, value: str) -> str:

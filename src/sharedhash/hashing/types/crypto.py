@@ -36,7 +36,7 @@ class Md5HashType(_DigestHashType):
     name = "md5"
     algorithm = "md5"
     hex_chars = 32
-    examples = ("d41d8cd98f00b204e9800998ecf8427e",)
+    examples = ("d41d8cd98f00b204e9800998ecf8427e", "900150983cd24fb0d6963f7d28e17f72")
 
 
 class Sha1HashType(_DigestHashType):
@@ -45,7 +45,7 @@ class Sha1HashType(_DigestHashType):
     name = "sha1"
     algorithm = "sha1"
     hex_chars = 40
-    examples = ("da39a3ee5e6b4b0d3255bfef95601890afd80709",)
+    examples = ("da39a3ee5e6b4b0d3255bfef95601890afd80709", "a9993e364706816aba3e25717850c26c9cd0d89d")
 
 
 class Sha256HashType(_DigestHashType):
@@ -54,4 +54,7 @@ class Sha256HashType(_DigestHashType):
     name = "sha256"
     algorithm = "sha256"
     hex_chars = 64
-    examples = ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)
+    examples = (
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    )

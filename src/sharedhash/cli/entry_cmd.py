@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sharedhash.cli.hub_common import JSON_OPTION, KEY_OPTION, URL_OPTION, make_client, short
 from sharedhash.cli.output import console, emit_json, handle_errors
-from sharedhash.client.models import Entry
 from sharedhash.errors import InvalidInputError
 
 entry_app = typer.Typer(help="Entries: add, show, update, remove, feedback.", no_args_is_help=True)
+
+if TYPE_CHECKING:
+    from sharedhash.client.models import Entry
 
 
 def parse_hash(text: str) -> tuple[str, str]:

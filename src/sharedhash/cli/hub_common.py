@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from sharedhash.client import Client
 from sharedhash.errors import AuthenticationError
 from sharedhash.settings import get_settings
+
+if TYPE_CHECKING:
+    from sharedhash.client import Client
 
 URL_OPTION: Any = typer.Option(None, "--url", help="Hub URL (default: SHAREDHASH_HUB_URL or http://127.0.0.1:8000).")
 KEY_OPTION: Any = typer.Option(None, "--api-key", help="Org API key (default: SHAREDHASH_API_KEY).")
@@ -17,6 +19,9 @@ JSON_OPTION: Any = typer.Option(False, "--json", help="Print JSON instead of tab
 
 def make_client(url: str | None, api_key: str | None) -> Client:
     """A client of the chosen hub; a missing key is a clear error, not a 401 later."""
+    # Imported here: httpx costs every other command (hash, match) start-up time it does not need.
+    from sharedhash.client import Client
+
     settings = get_settings()
     key = api_key or settings.api_key
     if not key:

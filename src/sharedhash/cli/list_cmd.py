@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from sharedhash.cli.hub_common import JSON_OPTION, KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, err_console, handle_errors
-from sharedhash.client.models import HashList
 from sharedhash.errors import InvalidInputError
 
 list_app = typer.Typer(help="Hash lists: create, show, update, import, export, feed.", no_args_is_help=True)
+
+if TYPE_CHECKING:
+    from sharedhash.client.models import HashList
 
 
 def _shares(values: list[str]) -> list[tuple[str, str]]:

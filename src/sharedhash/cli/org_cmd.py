@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from sharedhash.cli.hub_common import JSON_OPTION, KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, handle_errors
-from sharedhash.store.db import Database
+
+if TYPE_CHECKING:
+    from sharedhash.store.db import Database
 
 org_app = typer.Typer(
     help="Orgs: create one (prints its first admin key), list them, show your own.", no_args_is_help=True

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS_RUN := server
-EXTRAS_TEST := server,dev,faiss
+EXTRAS_TEST := server,dev,faiss,heif
 # The compiled kernels: editing one re-runs the install, which rebuilds it.
 NATIVE := $(wildcard src/sharedhash/*/_*.c)
 

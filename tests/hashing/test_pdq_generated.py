@@ -130,3 +130,14 @@ def test_every_supported_format_equals_the_reference_on_its_decoded_pixels(fmt: 
     data = encode(make_sample("shapes", 300, 200, seed=5), fmt)
     ours = hash_media(data, ("pdq",))
     assert (ours.hashes["pdq"], ours.pdq_quality) == reference(Image.open(io.BytesIO(data)))
+
+
+def test_heic_through_the_heif_extra_equals_the_reference_on_its_decoded_pixels() -> None:
+    pillow_heif = pytest.importorskip("pillow_heif", reason="the heif extra (pillow-heif) is not installed")
+    out = io.BytesIO()
+    pillow_heif.from_pillow(make_sample("shapes", 300, 200, seed=5)).save(out, quality=90)
+    data = out.getvalue()
+    assert data[4:12] == b"ftypheic"
+    ours = hash_media(data, ("pdq", "md5"))
+    pillow_heif.register_heif_opener()
+    assert (ours.hashes["pdq"], ours.pdq_quality) == reference(Image.open(io.BytesIO(data)))

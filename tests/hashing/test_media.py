@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -14,6 +16,8 @@ from hypothesis import strategies as st
 from sharedhash.errors import UnknownHashTypeError
 from sharedhash.hashing import MediaHashes, hash_media, pdq
 from sharedhash.hashing.samples import make_sample
+
+T = TypeVar("T")
 
 
 def jpeg(name: str = "shapes", width: int = 640, height: int = 480) -> bytes:
@@ -69,6 +73,13 @@ class _UnknownLayout(pdq.PixelSource):
         return b"not a Pillow capsule"
 
 
+def _without_core(fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)`` with the compiled kernels switched off: the numpy fallback path."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pdq, "_core", None)
+        return fn(*args)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     width=st.integers(5, 900),
@@ -82,12 +93,7 @@ def test_numpy_fallback_equals_the_compiled_kernel(width: int, height: int, orie
     image = make_sample("texture", width, height).convert(mode)
     src = pdq.PixelSource(image, orientation)
     compiled = pdq._buffer64(src)
-    core = pdq._core
-    try:
-        pdq._core = None
-        fallback = pdq._buffer64(src)
-    finally:
-        pdq._core = core
+    fallback = _without_core(pdq._buffer64, src)
     np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)
     # The kernel reading a numpy copy (for Pillow layouts it does not know) gives the same values too.
     np.testing.assert_allclose(pdq._buffer64(_UnknownLayout(image, orientation)), compiled, rtol=0, atol=1e-9)
@@ -102,12 +108,7 @@ def test_compiled_quality_equals_numpy_quality(seed: int, scale: float, tol: flo
         pytest.skip("compiled kernels not built")
     buf = np.random.default_rng(seed).random((64, 64)) * scale
     compiled = pdq._quality_and_margin(buf, tol)
-    core = pdq._core
-    try:
-        pdq._core = None
-        fallback = pdq._quality_and_margin(buf, tol)
-    finally:
-        pdq._core = core
+    fallback = _without_core(pdq._quality_and_margin, buf, tol)
     assert compiled == fallback
 
 
@@ -116,10 +117,5 @@ def test_compiled_dct_equals_numpy_dct() -> None:
         pytest.skip("compiled kernels not built")
     buf = np.random.default_rng(3).random((64, 64)) * 255
     compiled = pdq._dct_of(buf)
-    core = pdq._core
-    try:
-        pdq._core = None
-        fallback = pdq._dct_of(buf)
-    finally:
-        pdq._core = core
+    fallback = _without_core(pdq._dct_of, buf)
     np.testing.assert_allclose(compiled, fallback, rtol=0, atol=1e-9)

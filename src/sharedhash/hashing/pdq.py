@@ -260,9 +260,17 @@ def _dihedral_coefficients(c: NDArray[Any]) -> list[NDArray[Any]]:
     ]
 
 
-def _bits_to_hex(bits: NDArray[np.bool_]) -> str:
-    # The reference stores bit k (row-major over the 16x16 grid) in 16-bit word k // 16 and prints words 15..0.
-    return np.packbits(bits.reshape(-1)[::-1]).tobytes().hex()
+def bits_to_hex(bits: NDArray[Any]) -> str:
+    """The PDQ hex string of 256 bits given row-major over the 16x16 coefficient grid.
+
+    The reference stores bit k in 16-bit word k // 16 (bit k % 16 of it) and prints words 15..0.
+    """
+    return np.packbits(np.asarray(bits, dtype=bool).reshape(-1)[::-1]).tobytes().hex()
+
+
+def hex_to_bits(value: str) -> NDArray[np.uint8]:
+    """The 16x16 grid of 0/1 bits of a canonical PDQ hex string: the inverse of :func:`bits_to_hex`."""
+    return np.unpackbits(np.frombuffer(bytes.fromhex(value), dtype=np.uint8))[::-1].reshape(16, 16)
 
 
 def _hash_of(c: NDArray[Any]) -> tuple[str, float]:
@@ -270,7 +278,7 @@ def _hash_of(c: NDArray[Any]) -> tuple[str, float]:
     flat = c.reshape(-1)
     ordered = np.sort(flat)
     median = ordered[127]  # the reference's Torben median of 256 values is the lower one
-    return _bits_to_hex(flat > median), float(ordered[128] - ordered[127])
+    return bits_to_hex(flat > median), float(ordered[128] - ordered[127])
 
 
 def pdq_from_pixels(src: PixelSource, *, dihedral: bool = False, exact: bool = True) -> PdqResult:

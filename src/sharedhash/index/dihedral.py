@@ -12,21 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from sharedhash.hashing.pdq import bits_to_hex, hex_to_bits
+
 #: Names of the variants, in the order :func:`dihedral_variants` returns them.
 #: The names of Meta's reference images (shared/testdata/pdq/dihedral): flip-x mirrors about the x axis.
 VARIANTS = ("original", "rotate-90", "rotate-180", "rotate-270", "flip-x", "flip-y", "flip-plus-1", "flip-minus-1")
 
 _ODD_FREQ = (np.arange(16) % 2 == 0).astype(np.uint8)  # index j has frequency j + 1
-
-
-def _bits(value: str) -> np.ndarray:
-    words = np.frombuffer(bytes.fromhex(value), dtype=">u2")[::-1]  # word i = row i
-    return ((words[:, None] >> np.arange(16)) & 1).astype(np.uint8)  # [i, j]
-
-
-def _hex(bits: np.ndarray) -> str:
-    words = (bits.astype(np.uint32) << np.arange(16, dtype=np.uint32)).sum(axis=1).astype(">u2")
-    return str(words[::-1].tobytes().hex())
 
 
 def _flip_x(bits: np.ndarray) -> np.ndarray:
@@ -41,7 +33,7 @@ def _flip_y(bits: np.ndarray) -> np.ndarray:
 
 def dihedral_variants(value: str) -> list[str]:
     """The PDQ hashes of the 8 dihedral transforms of the image hashed to ``value``, original first."""
-    b = _bits(value.strip().lower())
+    b = hex_to_bits(value.strip().lower())
     t = b.T
     variants = [
         b,
@@ -53,4 +45,4 @@ def dihedral_variants(value: str) -> list[str]:
         t,  # mirror across the main diagonal
         _flip_x(_flip_y(t)),  # mirror across the anti-diagonal
     ]
-    return [_hex(v) for v in variants]
+    return [bits_to_hex(v) for v in variants]

@@ -102,7 +102,10 @@ def jsonl_chunks(start: int, stop: int, per_chunk: int = 2000) -> Iterator[bytes
         yield b"".join(
             json.dumps(
                 {
-                    "hashes": [{"type": "pdq", "value": pdq(i), "quality": 90}, {"type": "md5", "value": md5(i)}],
+                    "hashes": [
+                        {"hash_type": "pdq", "value": pdq(i), "quality": 90},
+                        {"hash_type": "md5", "value": md5(i)},
+                    ],
                     "classification": "A1",
                     "labels": ["bench"],
                 },

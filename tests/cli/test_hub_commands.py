@@ -84,7 +84,7 @@ def test_import_export_and_keys(hub: tuple[LiveServer, str], tmp_path: Path) -> 
     source.write_text(f"md5,classification,labels\n{MD5},B2,quuxvid\n")
     assert run("list", "import", list_id, str(source), "--json")["created"] == 1
     bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"hashes": [{"type": "md5", "value": "zz"}]}\n')
+    bad.write_text('{"hashes": [{"hash_type": "md5", "value": "zz"}]}\n')
     report = run("list", "import", list_id, str(bad), "--json", code=1)
     assert report["errors"][0]["code"] == "invalid_hash"
     out = tmp_path / "out.jsonl"

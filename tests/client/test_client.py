@@ -42,7 +42,7 @@ def test_lists_entries_lookup_feed(clients: dict[str, Client]) -> None:
 def test_bulk_round_trip(clients: dict[str, Client]) -> None:
     owner = clients["owner"]
     lst = owner.create_list("main")
-    lines = b"".join(b'{"hashes":[{"type":"md5","value":"%s"}]}\n' % md5(i).encode() for i in range(100))
+    lines = b"".join(b'{"hashes":[{"hash_type":"md5","value":"%s"}]}\n' % md5(i).encode() for i in range(100))
     chunks = [lines[i : i + 777] for i in range(0, len(lines), 777)]
     result = owner.import_entries(lst.id, chunks)
     assert (result.committed, result.created) == (True, 100)
@@ -50,7 +50,7 @@ def test_bulk_round_trip(clients: dict[str, Client]) -> None:
     assert len(exported) == 100
     other = owner.create_list("copy")
     assert owner.import_entries(other.id, "\n".join(exported).encode()).created == 100
-    bad = owner.import_entries(other.id, b'{"hashes":[{"type":"md5","value":"zz"}]}\n')
+    bad = owner.import_entries(other.id, b'{"hashes":[{"hash_type":"md5","value":"zz"}]}\n')
     assert not bad.committed
     assert bad.errors[0].code == "invalid_hash"
     csv_rows = list(owner.export(lst.id, format="csv"))

@@ -33,7 +33,7 @@ def new_list(hub: Hub, who: str = "owner", **body: Any) -> dict[str, Any]:
 
 def add(hub: Hub, list_id: int, *hashes: tuple[str, str], who: str = "owner", **body: Any) -> dict[str, Any]:
     """Add an entry and return it."""
-    body["hashes"] = [{"type": t, "value": v} for t, v in hashes]
+    body["hashes"] = [{"hash_type": t, "value": v} for t, v in hashes]
     r = hub.client.post(f"/v1/hash-lists/{list_id}/entries", json=body, headers=hub.auth(who))
     assert r.status_code in (200, 201), r.text
     return r.json()  # type: ignore[no-any-return]
@@ -41,7 +41,7 @@ def add(hub: Hub, list_id: int, *hashes: tuple[str, str], who: str = "owner", **
 
 def lookup(hub: Hub, *hashes: tuple[str, str], who: str = "owner", **body: Any) -> list[dict[str, Any]]:
     """Look hashes up and return the matches."""
-    body["hashes"] = [{"type": t, "value": v} for t, v in hashes]
+    body["hashes"] = [{"hash_type": t, "value": v} for t, v in hashes]
     r = hub.client.post("/v1/lookup", json=body, headers=hub.auth(who))
     assert r.status_code == 200, r.text
     return r.json()["matches"]  # type: ignore[no-any-return]

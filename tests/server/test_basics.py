@@ -60,7 +60,7 @@ def test_errors_have_the_standard_body(hub: Hub) -> None:
 
 def test_scopes_are_enforced(hub: Hub) -> None:
     lst = new_list(hub)
-    body = {"hashes": [{"type": "md5", "value": "0" * 32}]}
+    body = {"hashes": [{"hash_type": "md5", "value": "0" * 32}]}
     r = hub.client.post(f"/v1/hash-lists/{lst['id']}/entries", json=body, headers=hub.auth("owner_read"))
     assert_error(r, 403, "permission_denied")
     r = hub.client.post("/v1/hash-lists", json={"name": "x"}, headers=hub.auth("owner_contribute"))
@@ -97,7 +97,7 @@ def test_nul_characters_are_refused_not_a_server_error(hub: Hub) -> None:
     r = hub.client.post("/v1/hash-lists", json={"name": "a\u0000b"}, headers=hub.auth("owner"))
     assert_error(r, 422, "invalid_request")
     lst = new_list(hub)
-    line = b'{"hashes": [{"type": "md5", "value": "' + b"0" * 32 + b'"}], "labels": ["zorb\\u0000lax"]}\n'
+    line = b'{"hashes": [{"hash_type": "md5", "value": "' + b"0" * 32 + b'"}], "labels": ["zorb\\u0000lax"]}\n'
     r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=line, headers=hub.auth("owner"))
     assert r.status_code == 400
     assert r.json()["errors"][0]["code"] == "invalid_input"

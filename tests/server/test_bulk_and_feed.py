@@ -17,7 +17,8 @@ def _import(hub: Hub, list_id: int, body: str, fmt: str = "jsonl", who: str = "o
 
 def _jsonl(n: int, start: int = 0) -> str:
     return "".join(
-        json.dumps({"hashes": [{"type": "pdq", "value": pdq(i), "quality": 90}, {"type": "md5", "value": md5(i)}],
+        json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90},
+                               {"hash_type": "md5", "value": md5(i)}],
                     "classification": "B1", "labels": ["quuxvid"], "external_id": f"case-{i}"}) + "\n"
         for i in range(start + 1, start + n + 1)
     )
@@ -43,10 +44,10 @@ def test_jsonl_import_is_idempotent_and_matchable(hub: Hub) -> None:
 def test_a_bad_line_leaves_nothing_written_and_every_error_is_reported(hub: Hub) -> None:
     lst = new_list(hub)
     lines = _jsonl(1500).splitlines()
-    lines[10] = '{"hashes": [{"type": "pdq", "value": "nothex"}]}'
-    lines[1400] = '{"hashes": [{"type": "md5", "value": "' + md5(99999) + '"}], "classification": "C9"}'
+    lines[10] = '{"hashes": [{"hash_type": "pdq", "value": "nothex"}]}'
+    lines[1400] = '{"hashes": [{"hash_type": "md5", "value": "' + md5(99999) + '"}], "classification": "C9"}'
     lines.insert(700, "not json at all")
-    lines.append('{"hashes": [{"type": "md5", "value": "' + md5(88888) + '"}], "external_id": "case-3"}')
+    lines.append('{"hashes": [{"hash_type": "md5", "value": "' + md5(88888) + '"}], "external_id": "case-3"}')
     r = _import(hub, lst["id"], "\n".join(lines) + "\n")
     assert r.status_code == 400
     body = r.json()
@@ -75,7 +76,7 @@ def test_csv_round_trip_and_header_errors(hub: Hub) -> None:
     strip2 = [{k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
               for x in _export(hub, other["id"]).splitlines()]
     assert strip == strip2
-    assert strip[0]["hashes"][1] == {"type": "pdq", "value": pdq(1), "quality": 80}
+    assert strip[0]["hashes"][1] == {"hash_type": "pdq", "value": pdq(1), "quality": 80}
     bad = _import(hub, lst["id"], "colour,md5\nred," + md5(9) + "\n", "csv")
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["line"] == 1
@@ -129,22 +130,24 @@ def test_feed_replay_equals_the_export(hub: Hub) -> None:
 def test_entry_rules_over_http(hub: Hub) -> None:
     lst = new_list(hub)
     url = f"/v1/hash-lists/{lst['id']}/entries"
-    first = hub.client.post(url, json={"hashes": [{"type": "md5", "value": md5(1)}], "external_id": "x"},
+    first = hub.client.post(url, json={"hashes": [{"hash_type": "md5", "value": md5(1)}], "external_id": "x"},
                             headers=hub.auth("owner"))
     assert first.status_code == 201
-    again = hub.client.post(url, json={"hashes": [{"type": "md5", "value": md5(1).upper()}]}, headers=hub.auth("owner"))
+    again = hub.client.post(url, json={"hashes": [{"hash_type": "md5", "value": md5(1).upper()}]},
+                            headers=hub.auth("owner"))
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert not again.json()["created"]
     cases = [
-        ({"hashes": [{"type": "pdq", "value": pdq(1), "quality": 20}]}, 400, "low_quality_hash"),
-        ({"hashes": [{"type": "md5", "value": md5(2)}, {"type": "md5", "value": md5(2)}]}, 400, "duplicate_hash"),
-        ({"hashes": [{"type": "md5", "value": md5(3)}], "external_id": "x"}, 409, "duplicate_external_id"),
-        ({"hashes": [{"type": "md5", "value": md5(3)}], "classification": "Z1"}, 422, "invalid_request"),
-        ({"hashes": [{"type": "sha1", "value": md5(3)}]}, 400, "invalid_hash"),
-        ({"hashes": [{"type": "zorblax", "value": md5(3)}]}, 400, "unknown_hash_type"),
+        ({"hashes": [{"hash_type": "pdq", "value": pdq(1), "quality": 20}]}, 400, "low_quality_hash"),
+        ({"hashes": [{"hash_type": "md5", "value": md5(2)}, {"hash_type": "md5", "value": md5(2)}]}, 400,
+         "duplicate_hash"),
+        ({"hashes": [{"hash_type": "md5", "value": md5(3)}], "external_id": "x"}, 409, "duplicate_external_id"),
+        ({"hashes": [{"hash_type": "md5", "value": md5(3)}], "classification": "Z1"}, 422, "invalid_request"),
+        ({"hashes": [{"hash_type": "sha1", "value": md5(3)}]}, 400, "invalid_hash"),
+        ({"hashes": [{"hash_type": "zorblax", "value": md5(3)}]}, 400, "unknown_hash_type"),
         ({"hashes": []}, 422, "invalid_request"),
-        ({"hashes": [{"type": "md5", "value": md5(i)} for i in range(40)]}, 422, "invalid_request"),
+        ({"hashes": [{"hash_type": "md5", "value": md5(i)} for i in range(40)]}, 422, "invalid_request"),
     ]
     for body, status, code in cases:
         assert_error(hub.client.post(url, json=body, headers=hub.auth("owner")), status, code)

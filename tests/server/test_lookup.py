@@ -48,7 +48,7 @@ def test_removals_stop_matching_at_once(hub: Hub) -> None:
     e = add(hub, lst["id"], ("pdq", pdq(1)), ("md5", md5(1)))
     r = hub.client.delete(f"/v1/entries/{e['id']}/hashes/md5/{md5(1)}", headers=hub.auth("owner"))
     assert r.status_code == 200
-    assert [h["type"] for h in r.json()["hashes"]] == ["pdq"]
+    assert [h["hash_type"] for h in r.json()["hashes"]] == ["pdq"]
     assert lookup(hub, ("md5", md5(1))) == []
     assert len(lookup(hub, ("pdq", pdq(1)))) == 1
     assert hub.client.delete(f"/v1/entries/{e['id']}", headers=hub.auth("owner")).status_code == 204
@@ -83,14 +83,14 @@ def test_bad_lookups_are_refused_whole(hub: Hub) -> None:
     def post(body: object) -> object:
         return hub.client.post("/v1/lookup", json=body, headers=hub.auth("owner"))
 
-    assert_error(post({"hashes": [{"type": "md5", "value": md5(1)}, {"type": "md5", "value": "xyz"}]}), 400,
+    assert_error(post({"hashes": [{"hash_type": "md5", "value": md5(1)}, {"hash_type": "md5", "value": "xyz"}]}), 400,
                  "invalid_hash")
-    r = post({"hashes": [{"type": "quuxhash", "value": "00"}]})
+    r = post({"hashes": [{"hash_type": "quuxhash", "value": "00"}]})
     assert_error(r, 400, "unknown_hash_type")
-    too_many = [{"type": "md5", "value": md5(i)} for i in range(hub.settings.max_lookup_hashes + 1)]
+    too_many = [{"hash_type": "md5", "value": md5(i)} for i in range(hub.settings.max_lookup_hashes + 1)]
     assert_error(post({"hashes": too_many}), 413, "limit_exceeded")
     assert_error(post({"hashes": []}), 422, "invalid_request")
-    assert_error(post({"hashes": [{"type": "md5", "value": md5(1)}], "max_distance": 64}), 422, "invalid_request")
+    assert_error(post({"hashes": [{"hash_type": "md5", "value": md5(1)}], "max_distance": 64}), 422, "invalid_request")
 
 
 def test_lookups_are_audited_without_hash_values(hub: Hub) -> None:

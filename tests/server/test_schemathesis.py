@@ -27,7 +27,7 @@ def api_schema(database_url: str, tmp_path: Path) -> Iterator[Any]:
         wait_ready(client)
         auth = {"Authorization": f"Bearer {_KEYS['owner']}"}
         lst = client.post("/v1/hash-lists", json={"name": "main", "visibility": "members"}, headers=auth).json()
-        body = {"hashes": [{"type": "md5", "value": "0" * 32}, {"type": "pdq", "value": "f" * 64}]}
+        body = {"hashes": [{"hash_type": "md5", "value": "0" * 32}, {"hash_type": "pdq", "value": "f" * 64}]}
         client.post(f"/v1/hash-lists/{lst['id']}/entries", json=body, headers=auth)
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 

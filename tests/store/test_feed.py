@@ -72,7 +72,7 @@ def test_feed_replay_reconstructs_the_list(db: Database, page: int) -> None:
                     target = live[n % len(live)]
                     hashes = _current(db, owner, lst.id)[target]["hashes"]
                     h = hashes[k % len(hashes)]
-                    remove_hash(s, owner, target, validate_hash(h["type"], h["value"]))
+                    remove_hash(s, owner, target, validate_hash(h["hash_type"], h["value"]))
         assert _replay(db, owner, lst.id, page) == _current(db, owner, lst.id)
 
     run()

@@ -13,7 +13,7 @@ from tests.store.helpers import make_org, md5
 def _snap(entry_id: int, *values: str, classification: str | None = None) -> dict[str, Any]:
     return {
         "id": entry_id,
-        "hashes": [{"type": "md5", "value": v} for v in values],
+        "hashes": [{"hash_type": "md5", "value": v} for v in values],
         "classification": classification,
         "labels": ["zorblax"],
         "external_id": None,

@@ -71,7 +71,7 @@ def test_sync_survives_kill_9_at_any_point(pair: Pair, tmp_path: Path) -> None:
     owner = Client(pair.hub.url, pair.hub_keys["owner"])
     shared = owner.create_list("shared", visibility="shared", shares=[("sharee", "read")])
     body = b"".join(
-        json.dumps({"hashes": [{"type": "md5", "value": md5(i)}], "labels": ["zorblax"]}).encode() + b"\n"
+        json.dumps({"hashes": [{"hash_type": "md5", "value": md5(i)}], "labels": ["zorblax"]}).encode() + b"\n"
         for i in range(1500)
     )
     assert owner.import_entries(shared.id, body).created == 1500

@@ -53,7 +53,7 @@ def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:
     body = b"".join(
         json.dumps(
             {
-                "hashes": [{"type": "md5", "value": md5(i)}, {"type": "pdq", "value": pdq(i), "quality": 80}],
+                "hashes": [{"hash_type": "md5", "value": md5(i)}, {"hash_type": "pdq", "value": pdq(i), "quality": 80}],
                 "classification": "A1",
                 "labels": ["quuxvid"],
             }

@@ -32,7 +32,7 @@ def _print_entry(entry: Entry, as_json: bool, extra: dict[str, object] | None = 
         return
     console.print(f"entry {entry.id} in list {entry.list_id} by {entry.contributor}: {entry.classification or '-'}")
     for h in entry.hashes:
-        console.print(f"  {h.type} {short(h.value, 16)}", highlight=False)
+        console.print(f"  {h.hash_type} {short(h.value, 16)}", highlight=False)
     if entry.labels:
         console.print(f"  labels: {', '.join(entry.labels)}")
     if entry.feedback:
@@ -97,7 +97,7 @@ def update(
         if external_id is not None:
             changes["external_id"] = external_id
         if add_hash:
-            changes["add_hashes"] = [{"type": t, "value": v} for t, v in map(parse_hash, add_hash)]
+            changes["add_hashes"] = [{"hash_type": t, "value": v} for t, v in map(parse_hash, add_hash)]
         _print_entry(client.update_entry(entry_id, **changes), as_json)
 
 

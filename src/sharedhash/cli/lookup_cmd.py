@@ -39,7 +39,9 @@ def lookup(
         if not result.matches:
             console.print(f"no match for {result.queried} hashes")
             return
-        table = Table("query", "type", "distance", "entry", "list", "classification", "contributor", "confirm/dispute")
+        table = Table(
+            "query", "hash type", "distance", "entry", "list", "classification", "contributor", "confirm/dispute"
+        )
         for m in result.matches:
             query = short(pairs[m.query][1]) if m.query < len(pairs) else (file.name if file else str(m.query))
             table.add_row(

@@ -302,7 +302,7 @@ class Client:
         """Add an entry of ``(type, value[, quality])`` hashes; an already-present hash returns the existing entry."""
         body: dict[str, Any] = {
             "hashes": [
-                {"type": h[0], "value": h[1], **({"quality": h[2]} if len(h) > 2 and h[2] is not None else {})}
+                {"hash_type": h[0], "value": h[1], **({"quality": h[2]} if len(h) > 2 and h[2] is not None else {})}
                 for h in hashes
             ],
             "classification": classification,
@@ -341,7 +341,7 @@ class Client:
 
     def lookup(self, hashes: Iterable[tuple[str, str]], *, max_distance: int | None = None) -> LookupResult:
         """Every match of ``(type, value)`` hashes among the lists the org may read."""
-        body: dict[str, Any] = {"hashes": [{"type": t, "value": v} for t, v in hashes]}
+        body: dict[str, Any] = {"hashes": [{"hash_type": t, "value": v} for t, v in hashes]}
         if max_distance is not None:
             body["max_distance"] = max_distance
         return self._model(LookupResult, "POST", "/v1/lookup", json=body)

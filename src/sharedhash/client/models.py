@@ -71,7 +71,7 @@ class HashList(_Model):
 class Hash(_Model):
     """A hash of an entry."""
 
-    type: str
+    hash_type: str
     value: str
     quality: int | None = None
 

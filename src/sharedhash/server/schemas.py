@@ -40,7 +40,7 @@ class Strict(BaseModel):
 class HashIn(Strict):
     """One hash: its type, value and, for PDQ, optionally the quality reported by the hasher."""
 
-    type: str = HashTypeName
+    hash_type: str = HashTypeName
     value: str = Field(min_length=1, max_length=512)
     quality: int | None = Field(default=None, ge=0, le=100)
 
@@ -48,7 +48,7 @@ class HashIn(Strict):
 class HashOut(BaseModel):
     """One hash of an entry."""
 
-    type: str
+    hash_type: str
     value: str
     quality: int | None = None
 
@@ -272,7 +272,7 @@ class FeedPageOut(BaseModel):
 class LookupHashIn(Strict):
     """One hash to look up."""
 
-    type: str = HashTypeName
+    hash_type: str = HashTypeName
     value: str = Field(min_length=1, max_length=512)
 
 

@@ -67,15 +67,15 @@ def _entry_from_object(obj: Any, min_quality: int) -> NewEntry:
         raise InvalidInputError(f"unknown field {sorted(unknown)[0]!r}")
     raw_hashes = obj.get("hashes")
     if not isinstance(raw_hashes, list):
-        raise InvalidInputError("`hashes` must be a list of {type, value} objects")
+        raise InvalidInputError("`hashes` must be a list of {hash_type, value} objects")
     hashes = []
     for h in raw_hashes:
-        if not isinstance(h, dict) or not isinstance(h.get("type"), str) or not isinstance(h.get("value"), str):
-            raise InvalidInputError("each hash is an object with string `type` and `value`")
+        if not isinstance(h, dict) or not isinstance(h.get("hash_type"), str) or not isinstance(h.get("value"), str):
+            raise InvalidInputError("each hash is an object with string `hash_type` and `value`")
         quality = h.get("quality")
         if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
             raise InvalidInputError("`quality` must be an integer")
-        hashes.append(validate_hash(h["type"], h["value"], quality, min_quality=min_quality))
+        hashes.append(validate_hash(h["hash_type"], h["value"], quality, min_quality=min_quality))
     labels = obj.get("labels") or []
     classification = obj.get("classification")
     external_id = obj.get("external_id")
@@ -147,7 +147,7 @@ def import_entries(
     def flush() -> None:
         if not batch:
             return
-        pairs = list({(h.type, h.value) for _, e in batch for h in e.hashes})
+        pairs = list({(h.hash_type, h.value) for _, e in batch for h in e.hashes})
         present = find_active_pairs(session, list_id, pairs)
         externals = [e.external_id for _, e in batch if e.external_id]
         taken = (
@@ -163,7 +163,7 @@ def import_entries(
         )
         fresh: list[NewEntry] = []
         for number, new in batch:
-            keys = {(h.type, h.value) for h in new.hashes}
+            keys = {(h.hash_type, h.value) for h in new.hashes}
             if keys & present or keys & seen_hashes:
                 result.existing += 1
                 seen_hashes.update(keys)
@@ -238,8 +238,8 @@ def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
         by_type: dict[str, list[str]] = {}
         quality = ""
         for h in snap["hashes"]:
-            by_type.setdefault(h["type"], []).append(h["value"])
-            if h["type"] == "pdq" and h.get("quality") is not None:
+            by_type.setdefault(h["hash_type"], []).append(h["value"])
+            if h["hash_type"] == "pdq" and h.get("quality") is not None:
                 quality = str(h["quality"])
         writer.writerow(
             [snap["external_id"] or "", snap["classification"] or "", ";".join(snap["labels"])]

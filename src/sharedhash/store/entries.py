@@ -33,7 +33,7 @@ MAX_EXTERNAL_ID_CHARS = 200
 class HashValue:
     """A validated hash of an entry: canonical value, and the PDQ quality when the contributor gave it."""
 
-    type: str
+    hash_type: str
     value: str
     quality: int | None = None
 
@@ -63,7 +63,7 @@ def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min
             raise InvalidInputError(f"quality {quality} is out of range (0 to 100)")
         if hash_type == "pdq" and quality < min_quality:
             raise LowQualityHashError(f"pdq hash {canonical[:8]}… has quality {quality}, under {min_quality}")
-    return HashValue(type=hash_type, value=canonical, quality=quality)
+    return HashValue(hash_type=hash_type, value=canonical, quality=quality)
 
 
 def check_text(value: str, what: str) -> str:
@@ -122,7 +122,7 @@ def validate_entry(
         raise InvalidInputError("an entry needs at least one hash")
     if len(hash_tuple) > MAX_HASHES_PER_ENTRY:
         raise LimitExceededError(f"an entry has at most {MAX_HASHES_PER_ENTRY} hashes")
-    keys = [(h.type, h.value) for h in hash_tuple]
+    keys = [(h.hash_type, h.value) for h in hash_tuple]
     if len(set(keys)) != len(keys):
         raise DuplicateHashError("the same hash appears twice in one entry")
     return NewEntry(
@@ -147,7 +147,7 @@ class EntryView:
 
 
 def _hash_dict(h: EntryHash | HashValue) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": h.hash_type if isinstance(h, EntryHash) else h.type, "value": h.value}
+    out: dict[str, Any] = {"hash_type": h.hash_type, "value": h.value}
     if h.quality is not None:
         out["quality"] = h.quality
     return out
@@ -184,7 +184,7 @@ def snapshot_of(
     return {
         "id": entry_id,
         "list_id": list_id,
-        "hashes": sorted((_hash_dict(h) for h in hashes), key=lambda d: (d["type"], d["value"])),
+        "hashes": sorted((_hash_dict(h) for h in hashes), key=lambda d: (d["hash_type"], d["value"])),
         "classification": classification,
         "labels": list(labels),
         "external_id": external_id,
@@ -257,7 +257,7 @@ def insert_entries(
             {
                 "entry_id": entry_id,
                 "list_id": list_id,
-                "hash_type": h.type,
+                "hash_type": h.hash_type,
                 "value": h.value,
                 "quality": h.quality,
                 "created_at": now,
@@ -306,7 +306,7 @@ def active_hashes(session: Session, entry_ids: Iterable[int]) -> dict[int, list[
 
 def existing_entry_for(session: Session, list_id: int, hashes: Iterable[HashValue]) -> int | None:
     """The id of an active entry of the list that already holds one of ``hashes``, if any."""
-    pairs = [(h.type, h.value) for h in hashes]
+    pairs = [(h.hash_type, h.value) for h in hashes]
     if not pairs:
         return None
     stmt = select(EntryHash.entry_id).where(
@@ -364,7 +364,7 @@ def add_entry(
     session.flush()
     rows = [
         EntryHash(
-            entry_id=entry.id, list_id=list_id, hash_type=h.type, value=h.value, quality=h.quality, created_at=now
+            entry_id=entry.id, list_id=list_id, hash_type=h.hash_type, value=h.value, quality=h.quality, created_at=now
         )
         for h in new.hashes
     ]
@@ -439,14 +439,14 @@ def update_entry(
     if extra:
         current = active_hashes(session, [entry_id])[entry_id]
         have = {(h.hash_type, h.value) for h in current}
-        fresh = [h for h in extra if (h.type, h.value) not in have]
+        fresh = [h for h in extra if (h.hash_type, h.value) not in have]
         if len(current) + len(fresh) > MAX_HASHES_PER_ENTRY:
             raise LimitExceededError(f"an entry has at most {MAX_HASHES_PER_ENTRY} hashes")
         other = existing_entry_for(session, entry.list_id, fresh)
         if other is not None:
             raise DuplicateHashError(f"one of the hashes already belongs to entry {other} of this list")
         session.add_all(
-            EntryHash(entry_id=entry.id, list_id=entry.list_id, hash_type=h.type, value=h.value, quality=h.quality)
+            EntryHash(entry_id=entry.id, list_id=entry.list_id, hash_type=h.hash_type, value=h.value, quality=h.quality)
             for h in fresh
         )
     entry.updated_at = utcnow()
@@ -474,9 +474,9 @@ def remove_hash(session: Session, caller: Caller, entry_id: int, hash_value: Has
     """Tombstone one hash of an entry; removing its last hash tombstones the entry (returns None then)."""
     entry, hash_list = _writable_entry(session, caller, entry_id)
     current = active_hashes(session, [entry_id])[entry_id]
-    target = [h for h in current if h.hash_type == hash_value.type and h.value == hash_value.value]
+    target = [h for h in current if h.hash_type == hash_value.hash_type and h.value == hash_value.value]
     if not target:
-        raise NotFoundError(f"entry {entry_id} has no active {hash_value.type} hash {hash_value.value[:8]}…")
+        raise NotFoundError(f"entry {entry_id} has no active {hash_value.hash_type} hash {hash_value.value[:8]}…")
     if len(current) == 1:
         remove_entry(session, caller, entry_id)
         return None

@@ -81,7 +81,7 @@ def mirror_for(
 
 def _parse_snapshot(snap: dict[str, Any]) -> tuple[list[HashValue], dict[str, Any]]:
     try:
-        hashes = [validate_hash(h["type"], h["value"], h.get("quality"), min_quality=0) for h in snap["hashes"]]
+        hashes = [validate_hash(h["hash_type"], h["value"], h.get("quality"), min_quality=0) for h in snap["hashes"]]
         new = validate_entry(hashes, snap.get("classification"), snap.get("labels") or [], snap.get("external_id"))
     except (KeyError, TypeError) as exc:
         raise InvalidInputError(f"a remote feed change has a malformed entry: {exc}") from None
@@ -174,7 +174,7 @@ def apply_page(
             session.add(entry)
             session.flush()
             session.add_all(
-                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.type, value=h.value, quality=h.quality)
+                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.hash_type, value=h.value, quality=h.quality)
                 for h in hashes
             )
             session.flush()
@@ -186,7 +186,7 @@ def apply_page(
             for key, value in fields.items():
                 setattr(entry, key, value)
             entry.updated_at = now
-            wanted = {(h.type, h.value): h for h in hashes}
+            wanted = {(h.hash_type, h.value): h for h in hashes}
             current = active_hashes(session, [entry.id])[entry.id]
             for row in current:
                 if (row.hash_type, row.value) not in wanted:
@@ -194,7 +194,7 @@ def apply_page(
             session.flush()
             have = {(r.hash_type, r.value) for r in current}
             session.add_all(
-                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.type, value=h.value, quality=h.quality)
+                EntryHash(entry_id=entry.id, list_id=mirror.id, hash_type=h.hash_type, value=h.value, quality=h.quality)
                 for key, h in wanted.items()
                 if key not in have
             )

@@ -24,7 +24,7 @@ def one_entry(entry_id: int, state: State, caller: Reader) -> EntryOut:
 def change_entry(entry_id: int, body: EntryUpdate, state: State, caller: Contributor) -> EntryOut:
     """Change classification, labels or external id, or add hashes (the contributor or the list owner)."""
     min_quality = state.settings.pdq_min_quality
-    extra = [validate_hash(h.type, h.value, h.quality, min_quality=min_quality) for h in body.add_hashes]
+    extra = [validate_hash(h.hash_type, h.value, h.quality, min_quality=min_quality) for h in body.add_hashes]
     classification = None if body.clear_classification else (body.classification or UNSET)
     fields = body.model_fields_set
     with state.db.writing() as session:

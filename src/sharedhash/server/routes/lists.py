@@ -109,7 +109,7 @@ def entries(
 def new_entry(list_id: int, body: EntryCreate, state: State, caller: Contributor, response: Response) -> EntryAdded:
     """Add an entry; if one of its hashes is already in the list, answer 200 with the existing entry."""
     min_quality = state.settings.pdq_min_quality
-    hashes = [validate_hash(h.type, h.value, h.quality, min_quality=min_quality) for h in body.hashes]
+    hashes = [validate_hash(h.hash_type, h.value, h.quality, min_quality=min_quality) for h in body.hashes]
     new = validate_entry(hashes, body.classification, body.labels, body.external_id)
     with state.db.writing() as session:
         view, created = add_entry(session, caller, list_id, new)
@@ -119,7 +119,7 @@ def new_entry(list_id: int, body: EntryCreate, state: State, caller: Contributor
             "entry.add" if created else "entry.add_existing",
             target=f"entry:{view.entry.id}",
             count=len(hashes),
-            detail={"list_id": list_id, "hashes": [f"{h.type}:{h.value[:8]}" for h in hashes]},
+            detail={"list_id": list_id, "hashes": [f"{h.hash_type}:{h.value[:8]}" for h in hashes]},
         )
     state.indexes.refresh_after_write(state.db, [view.entry.id])
     if not created:

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
 @router.post("", response_model=LookupOut, summary="Look up hashes")
 def lookup_hashes(body: LookupIn, state: State, caller: Reader) -> LookupOut:
     """Every match of up to 10,000 hashes among the lists the caller may read."""
-    queries = validate_queries([(h.type, h.value) for h in body.hashes], state.settings.max_lookup_hashes)
+    queries = validate_queries([(h.hash_type, h.value) for h in body.hashes], state.settings.max_lookup_hashes)
     matches = lookup(state.db, state.indexes, caller, queries, max_distance=body.max_distance, audit_log=state.audit)
     return LookupOut(queried=len(queries), matches=[MatchOut(**m) for m in matches])
 

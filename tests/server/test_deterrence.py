@@ -64,7 +64,9 @@ def test_check_answers_message_and_resources_not_the_rule(hub: Hub) -> None:
         assert resource["url"].startswith("http://testserver/v1/deterrence/click/")
     text = str(body)
     rule = parse_rule(ZORBLAX)
-    assert rule.rule_id not in text and "placeholder" not in text and "zorb" not in text.lower()
+    assert rule.rule_id not in text
+    assert "placeholder" not in text
+    assert "zorb" not in text.lower()
     # Co-occurrence fires; the allow phrase suppresses; unrelated text does not fire.
     assert check(hub, "quuxvid and frobnitz")["deter"] is True
     assert check(hub, "quuxvid garden tools shed lawn frobnitz")["deter"] is False
@@ -97,7 +99,9 @@ def test_explain_for_admins_only(hub: Hub) -> None:
     body = check(hub, "zorblqx", explain=True)
     assert body["explain"][0]["rule_id"] == parse_rule(ZORBLAX).rule_id
     assert body["explain"][0]["how"] == "fuzzy"
-    r = hub.client.post("/v1/deterrence/check", json={"query": "zorblax", "explain": True}, headers=hub.auth("owner_read"))
+    r = hub.client.post(
+        "/v1/deterrence/check", json={"query": "zorblax", "explain": True}, headers=hub.auth("owner_read")
+    )
     assert_error(r, 403, "permission_denied")
     assert "explain" not in check(hub, "zorblax", who="owner_read")
 
@@ -125,7 +129,8 @@ def test_added_and_removed_rules_take_effect_promptly(hub: Hub) -> None:
     added = eventually(lambda: check(hub, "plimmerbolt 9")["deter"])
     assert hub.client.delete(f"/v1/entries/{entry['id']}", headers=hub.auth("owner")).status_code == 204
     removed = eventually(lambda: not check(hub, "plimmerbolt 9")["deter"])
-    assert added < 5 and removed < 5
+    assert added < 5
+    assert removed < 5
     # An allow rule added later suppresses the term.
     add_rules(hub, lst["id"], ZORBLAX)
     eventually(lambda: check(hub, "zorblax museum")["deter"])
@@ -160,24 +165,27 @@ def test_html_snippet_is_escaped(hub: Hub) -> None:
     assert r.headers["content-type"].startswith("text/html")
     html = r.text
     assert html.startswith('<div class="sharedhash-deterrence"')
-    assert "<script>" not in html and "<img" not in html and "<b>" not in html
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;" in html
     assert 'href="http://testserver/v1/deterrence/click/' in html
     # The query never comes back, and a clean query gets an empty snippet.
-    r = hub.client.post(
-        "/v1/deterrence/check.html", json={"query": f"zorblax {evil}"}, headers=hub.auth("owner")
-    )
-    assert "alert(1)</script>" not in r.text and "&lt;script&gt;alert(1)&lt;/script&gt; zorblax" not in r.text
+    r = hub.client.post("/v1/deterrence/check.html", json={"query": f"zorblax {evil}"}, headers=hub.auth("owner"))
+    assert "alert(1)</script>" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; zorblax" not in r.text
     r = hub.client.post("/v1/deterrence/check.html", json={"query": "garden"}, headers=hub.auth("owner"))
-    assert r.status_code == 200 and r.text == ""
+    assert r.status_code == 200
+    assert r.text == ""
 
 
 def test_settings_defaults_validation_and_reset(hub: Hub) -> None:
     r = hub.client.get("/v1/deterrence/settings", headers=hub.auth("owner"))
     assert r.status_code == 200
     body = r.json()
-    assert body["public"] is False and body["custom_catalog"] is False
+    assert body["public"] is False
+    assert body["custom_catalog"] is False
     assert set(body["catalog"]["templates"]) >= {"en", "de", "fr", "es", "nl"}
     assert body["public_check_path"] == "/v1/orgs/owner/deterrence/check"
     good = {"templates": {"en": dict.fromkeys(("title", "illegal", "harm", "consequences", "help"), "x")},
@@ -201,7 +209,8 @@ def test_settings_defaults_validation_and_reset(hub: Hub) -> None:
     r = hub.client.put("/v1/deterrence/settings", json={"public": True}, headers=hub.auth("owner_contribute"))
     assert_error(r, 403, "permission_denied")
     r = hub.client.put("/v1/deterrence/settings", json={"catalog": good}, headers=hub.auth("owner"))
-    assert r.status_code == 200 and r.json()["custom_catalog"] is True
+    assert r.status_code == 200
+    assert r.json()["custom_catalog"] is True
     assert r.json()["catalog"]["resources"][0]["url"] == "https://help.example.org"
     assert r.json()["public"] is False  # untouched
     # Other orgs keep the defaults; null restores them.
@@ -220,7 +229,8 @@ def test_counters_and_click_redirect(hub: Hub) -> None:
     links = check(hub, "quuxvid", locale="en-US")["resources"]
     check(hub, "garden")
     r = hub.client.get(links[0]["url"].removeprefix("http://testserver"), follow_redirects=False)
-    assert r.status_code == 302 and r.headers["location"] == "https://www.stopitnow.org"
+    assert r.status_code == 302
+    assert r.headers["location"] == "https://www.stopitnow.org"
     stats = hub.client.get("/v1/deterrence/stats", headers=hub.auth("owner")).json()
     (day,) = stats["days"]
     assert (day["checks"], day["responses"], day["clicks"]) == (5, 4, 1)

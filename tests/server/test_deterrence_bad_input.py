@@ -25,7 +25,7 @@ def test_odd_queries_get_an_answer_with_notes(hub: Hub) -> None:
         (json.dumps({"query": "zorblax " + "a" * (limit * 5)}).encode(), True, ["truncated"]),
         (json.dumps({"query": "a " * (limit * 5) + "zorblax"}).encode(), False, ["truncated"]),
         (b'{"query": "\\u0000zor\\u0001blax\\u0002"}', True, ["control_characters"]),
-        ('{"query": "zorblax\x00\x07"}'.encode(), True, ["control_characters"]),  # raw control bytes
+        (b'{"query": "zorblax\x00\x07"}', True, ["control_characters"]),  # raw control bytes
         (b'{"query": "zorblax \xff\xfe\xc3"}', True, ["invalid_unicode"]),  # not UTF-8
         (b'{"query": "zorb\\udc80lax"}', True, ["invalid_unicode"]),  # a lone surrogate
         (b'{"query": "\\ud800"}', False, ["empty", "invalid_unicode"]),
@@ -74,7 +74,8 @@ def test_malformed_rule_refused_on_import_with_its_line(hub: Hub) -> None:
     r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=body, headers=hub.auth("owner"))
     assert r.status_code == 400, r.text
     report = r.json()
-    assert report["committed"] is False and report["created"] == 0
+    assert report["committed"] is False
+    assert report["created"] == 0
     assert [(e["line"], e["code"]) for e in report["errors"]] == [(2, "invalid_rule"), (3, "invalid_rule")]
     assert "unknown option for a term rule: within" in report["errors"][0]["message"]
     entries = hub.client.get(f"/v1/hash-lists/{lst['id']}/entries", headers=hub.auth("owner")).json()
@@ -82,6 +83,7 @@ def test_malformed_rule_refused_on_import_with_its_line(hub: Hub) -> None:
     # Without the bad lines the import goes through and the rules fire.
     good = "\n".join(json.dumps(x) for x in (lines[0], lines[3])).encode()
     r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=good, headers=hub.auth("owner"))
-    assert r.status_code == 200 and r.json()["created"] == 2
+    assert r.status_code == 200
+    assert r.json()["created"] == 2
     check = hub.client.post("/v1/deterrence/check", json={"query": "quuxvid"}, headers=hub.auth("owner"))
     assert check.json()["deter"] is True

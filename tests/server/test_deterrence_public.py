@@ -26,11 +26,14 @@ def test_public_mode_is_off_until_the_org_turns_it_on(hub: Hub) -> None:
     assert_error(public(hub, "owner", "zorblax"), 404, "not_found")
     assert_error(public(hub, "nobody", "zorblax"), 404, "not_found")
     r = hub.client.put("/v1/deterrence/settings", json={"public": True}, headers=hub.auth("owner"))
-    assert r.status_code == 200 and r.json()["public"] is True
+    assert r.status_code == 200
+    assert r.json()["public"] is True
     r = public(hub, "owner", "zorblax")
     assert r.status_code == 200, r.text  # type: ignore[attr-defined]
     body = r.json()  # type: ignore[attr-defined]
-    assert body["deter"] is True and body["message"]["help"] and "explain" not in body
+    assert body["deter"] is True
+    assert body["message"]["help"]
+    assert "explain" not in body
     org_id = hub.client.get("/v1/orgs/me", headers=hub.auth("owner")).json()["id"]
     assert public(hub, str(org_id), "zorblax").json()["deter"] is True  # type: ignore[attr-defined]
     html = public(hub, "owner", "zorblax", html=True)
@@ -44,7 +47,9 @@ def test_public_mode_is_off_until_the_org_turns_it_on(hub: Hub) -> None:
 
 
 def test_public_rate_limit_per_org(hub: Hub) -> None:
-    r = hub.client.put("/v1/deterrence/settings", json={"public": True, "public_per_minute": 3}, headers=hub.auth("owner"))
+    r = hub.client.put(
+        "/v1/deterrence/settings", json={"public": True, "public_per_minute": 3}, headers=hub.auth("owner")
+    )
     assert r.status_code == 200
     statuses = [public(hub, "owner", "garden").status_code for _ in range(3)]  # type: ignore[attr-defined]
     assert statuses == [200, 200, 200]
@@ -85,5 +90,6 @@ def test_token_buckets_refill_and_client_keys_hide_addresses() -> None:
     assert buckets.take("a", 60, now=2.0) == 0.0
     limiter, other = PublicLimiter(10), PublicLimiter(10)
     key = limiter.client_key("203.0.113.7")
-    assert "203.0.113.7" not in key and "203" not in key
+    assert "203.0.113.7" not in key
+    assert "203" not in key
     assert key == limiter.client_key("203.0.113.7") != other.client_key("203.0.113.7")  # per-process secret

@@ -80,4 +80,5 @@ def test_link_rows_and_the_token_key_are_made_once(db: Database) -> None:
     with db.writing() as s:
         assert store.link_id(s, org.org_id, "cd34", "https://help.example.org") != link
         row = store.get_link(s, link)
-        assert row is not None and row.url == "https://help.example.org"
+        assert row is not None
+        assert row.url == "https://help.example.org"

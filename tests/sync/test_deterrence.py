@@ -42,7 +42,8 @@ def test_synced_term_list_deters_on_the_node(pair: Pair) -> None:
         assert node.deterrence_check("plimmerbolt 9").deter is True
         assert node.deterrence_check("the zorblax museum").deter is False
         answer = node.deterrence_check("zorblax", locale="en-GB")
-        assert answer.message is not None and answer.resources[0].url.startswith(pair.node_url)
+        assert answer.message is not None
+        assert answer.resources[0].url.startswith(pair.node_url)
         # A removal on the hub reaches the node's check with the next sync.
         owner.remove_entry(gone.id)
         assert sync_from(node_db, sharee_on_hub).changed == 1

@@ -41,10 +41,3 @@ class InvalidCheckRequestError(InvalidInputError):
 
     code = "invalid_check_request"
     default_hint = 'Send a JSON object such as {"query": "...", "locale": "en-GB", "country": "GB"}.'
-
-
-class DeterrenceRateLimitedError(RateLimitedError):
-    """Too many public deterrence checks from this client or for this org in the last minute."""
-
-    code = "rate_limited"
-    default_hint = "Wait the number of seconds in the Retry-After header, then retry."

@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from sharedhash.deterrence.errors import InvalidCatalogError
-from sharedhash.errors import NotFoundError
+from sharedhash.errors import NotFoundError, RateLimitedError
 from sharedhash.server.deps import Admin, Reader, State
 from sharedhash.server.deterrence import (
     CheckAnswer,
@@ -34,7 +35,7 @@ from sharedhash.server.deterrence_schemas import (
     SettingsOut,
     StatsOut,
 )
-from sharedhash.server.errors import DeterrenceRateLimitedError, InvalidCheckRequestError
+from sharedhash.server.errors import InvalidCheckRequestError
 from sharedhash.store import audit
 from sharedhash.store import deterrence as store
 from sharedhash.store.models import Scope
@@ -82,12 +83,17 @@ async def _read_check(request: Request) -> CheckIn:
     return CheckIn.model_construct(**fields)
 
 
-def _answer(service: DeterrenceService, org_id: int, body: CheckIn, request: Request) -> tuple[CheckAnswer, Any]:
+async def _answer(service: DeterrenceService, org_id: int, body: CheckIn, request: Request) -> tuple[CheckAnswer, Any]:
+    # In the thread pool: an org's first check builds its matcher, and a first link is written to the database.
+    return await run_in_threadpool(_answer_sync, service, org_id, body, str(request.base_url))
+
+
+def _answer_sync(service: DeterrenceService, org_id: int, body: CheckIn, base_url: str) -> tuple[CheckAnswer, Any]:
     answer = service.check(org_id, body.query, body.locale, body.country)
     top = answer.result.top
     message = None
     if answer.message is not None and top is not None:
-        message = service.with_links(org_id, top.rule.rule_id, answer.message, str(request.base_url))
+        message = service.with_links(org_id, top.rule.rule_id, answer.message, base_url)
     return answer, message
 
 
@@ -132,7 +138,7 @@ async def check(request: Request, caller: Reader) -> JSONResponse:
     malformed queries are answered too (``deter`` false or true on what could be read, with ``notes``)."""
     body = await _read_check(request)
     explain = _explain_allowed(caller, body)
-    answer, message = _answer(service_of(request), caller.org_id, body, request)
+    answer, message = await _answer(service_of(request), caller.org_id, body, request)
     return _json(answer, message, explain)
 
 
@@ -146,28 +152,32 @@ async def check(request: Request, caller: Reader) -> JSONResponse:
 async def check_html(request: Request, caller: Reader) -> HTMLResponse:
     """The deterrence message as an escaped HTML snippet to embed beside search results; empty when not deterred."""
     body = await _read_check(request)
-    _, message = _answer(service_of(request), caller.org_id, body, request)
+    _, message = await _answer(service_of(request), caller.org_id, body, request)
     return _html(message)
+
+
+def _public_org(service: DeterrenceService, org: str) -> tuple[Any, Any]:
+    with service.db.reading() as session:
+        found = store.find_org(session, org)
+    return found, (service.org_settings(found.id) if found is not None else None)
 
 
 async def _public(request: Request, org: str) -> tuple[DeterrenceService, int, CheckIn]:
     service = service_of(request)
-    with service.db.reading() as session:
-        found = store.find_org(session, org)
-    settings = service.org_settings(found.id) if found is not None else None
+    found, settings = await run_in_threadpool(_public_org, service, org)
     if found is None or settings is None or not settings.public:
         raise NotFoundError("no public deterrence check for this org", hint="The org's admin turns public mode on.")
     address = request.client.host if request.client else None
     wait = service.limiter.check(found.id, settings.public_per_minute, address)
     if wait:
-        raise DeterrenceRateLimitedError(f"too many checks; retry in {wait} s", retry_after=wait)
+        raise RateLimitedError(f"too many checks; retry in {wait} s", retry_after=wait)
     body = await _read_check(request)
     if body.explain:
         raise InvalidCheckRequestError('"explain" needs an admin API key; use /v1/deterrence/check')
     return service, found.id, body
 
 
-def _rate_limited(exc: DeterrenceRateLimitedError) -> JSONResponse:
+def _rate_limited(exc: RateLimitedError) -> JSONResponse:
     wait = int(exc.details.get("retry_after", 1))
     return JSONResponse({"error": exc.to_dict()}, status_code=429, headers={"Retry-After": str(wait)})
 
@@ -187,9 +197,9 @@ async def public_check(org: str, request: Request) -> JSONResponse:
     """Like ``/v1/deterrence/check`` for the org named ``org`` (or with that id), without an API key."""
     try:
         service, org_id, body = await _public(request, org)
-    except DeterrenceRateLimitedError as exc:
+    except RateLimitedError as exc:
         return _rate_limited(exc)
-    answer, message = _answer(service, org_id, body, request)
+    answer, message = await _answer(service, org_id, body, request)
     return _json(answer, message, False)
 
 
@@ -208,9 +218,9 @@ async def public_check_html(org: str, request: Request) -> Response:
     """Like ``/v1/deterrence/check.html`` for the org named ``org``, without an API key."""
     try:
         service, org_id, body = await _public(request, org)
-    except DeterrenceRateLimitedError as exc:
+    except RateLimitedError as exc:
         return _rate_limited(exc)
-    _, message = _answer(service, org_id, body, request)
+    _, message = await _answer(service, org_id, body, request)
     return _html(message)
 
 

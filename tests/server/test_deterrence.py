@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from sharedhash.deterrence import parse_rule
-from tests.server.conftest import Hub
+from sharedhash.server.app import create_app
+from tests.hub_fixtures import TestClient
+from tests.server.conftest import Hub, wait_ready
 from tests.server.helpers import assert_error, new_list
 
 ZORBLAX = "term zorblax severity=high category=placeholder"
@@ -20,7 +22,13 @@ def hash_json(hash_type: str, value: str) -> dict[str, str]:
     return {"type": hash_type, "value": value}
 
 
-def add_rules(hub: Hub, list_id: int, *rules: str, who: str = "owner") -> list[dict[str, Any]]:
+def settle(hub: Hub) -> None:
+    """Run one round of the server's rule watcher now, so the next check sees every committed change (the
+    watcher itself runs every ``deterrence_refresh_seconds``; the prompt-change test relies on it instead)."""
+    hub.client.app.state.deterrence.refresh()  # type: ignore[attr-defined]
+
+
+def add_rules(hub: Hub, list_id: int, *rules: str, who: str = "owner", wait: bool = True) -> list[dict[str, Any]]:
     """Add each rule as an entry with one ``term`` hash; return the entries."""
     out = []
     for rule in rules:
@@ -28,6 +36,8 @@ def add_rules(hub: Hub, list_id: int, *rules: str, who: str = "owner") -> list[d
         r = hub.client.post(f"/v1/hash-lists/{list_id}/entries", json=body, headers=hub.auth(who))
         assert r.status_code == 201, r.text
         out.append(r.json())
+    if wait:
+        settle(hub)
     return out
 
 
@@ -125,16 +135,16 @@ def test_sharing_decides_who_is_deterred(hub: Hub) -> None:
 def test_added_and_removed_rules_take_effect_promptly(hub: Hub) -> None:
     lst = new_list(hub, name="terms")
     assert check(hub, "plimmerbolt 9")["deter"] is False  # builds the (empty) matcher
-    entry = add_rules(hub, lst["id"], "term 'plimmerbolt 9'")[0]
+    entry = add_rules(hub, lst["id"], "term 'plimmerbolt 9'", wait=False)[0]
     added = eventually(lambda: check(hub, "plimmerbolt 9")["deter"])
     assert hub.client.delete(f"/v1/entries/{entry['id']}", headers=hub.auth("owner")).status_code == 204
     removed = eventually(lambda: not check(hub, "plimmerbolt 9")["deter"])
     assert added < 5
     assert removed < 5
     # An allow rule added later suppresses the term.
-    add_rules(hub, lst["id"], ZORBLAX)
+    add_rules(hub, lst["id"], ZORBLAX, wait=False)
     eventually(lambda: check(hub, "zorblax museum")["deter"])
-    add_rules(hub, lst["id"], ALLOW)
+    add_rules(hub, lst["id"], ALLOW, wait=False)
     eventually(lambda: not check(hub, "zorblax museum")["deter"])
     assert check(hub, "zorblax")["deter"] is True
 
@@ -256,3 +266,22 @@ def test_click_is_no_open_redirect(hub: Hub) -> None:
     assert_error(hub.client.get(url, follow_redirects=False), 404, "not_found")
     fresh = check(hub, "zorblax")["resources"][0]["url"].removeprefix("http://testserver")
     assert hub.client.get(fresh, follow_redirects=False).headers["location"] == "https://other.example.org"
+
+
+def test_orgs_reading_the_same_rules_share_a_matcher_built_at_start(hub: Hub) -> None:
+    lst = new_list(hub, name="terms", visibility="shared", shares=[{"org": "sharee", "access": "read"}])
+    add_rules(hub, lst["id"], ZORBLAX)
+    for who in ("owner", "sharee", "stranger"):
+        check(hub, "zorblax", who=who)
+    ids = {who: hub.client.get("/v1/orgs/me", headers=hub.auth(who)).json()["id"] for who in ("owner", "sharee")}
+    ids["stranger"] = hub.client.get("/v1/orgs/me", headers=hub.auth("stranger")).json()["id"]
+    rules = hub.client.app.state.deterrence.rules  # type: ignore[attr-defined]
+    assert rules.rules_for(ids["owner"]).matcher is rules.rules_for(ids["sharee"]).matcher
+    assert rules.rules_for(ids["owner"]).matcher is not rules.rules_for(ids["stranger"]).matcher
+    # A restarted server compiles every org's rules in the background, before any check.
+    with TestClient(create_app(hub.settings), raise_server_exceptions=False) as again:
+        wait_ready(again)
+        fresh = again.app.state.deterrence.rules  # type: ignore[attr-defined]
+        eventually(lambda: all(fresh.is_built(i) for i in ids.values()))
+        r = again.post("/v1/deterrence/check", json={"query": "zorblax"}, headers=hub.auth("sharee"))
+        assert r.json()["deter"] is True

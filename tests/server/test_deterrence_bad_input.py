@@ -6,7 +6,7 @@ import json
 
 from tests.server.conftest import Hub
 from tests.server.helpers import assert_error, new_list
-from tests.server.test_deterrence import ZORBLAX, add_rules, hash_json
+from tests.server.test_deterrence import ZORBLAX, add_rules, hash_json, settle
 
 
 def raw_check(hub: Hub, body: bytes) -> object:
@@ -85,5 +85,6 @@ def test_malformed_rule_refused_on_import_with_its_line(hub: Hub) -> None:
     r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=good, headers=hub.auth("owner"))
     assert r.status_code == 200
     assert r.json()["created"] == 2
+    settle(hub)
     check = hub.client.post("/v1/deterrence/check", json={"query": "quuxvid"}, headers=hub.auth("owner"))
     assert check.json()["deter"] is True

@@ -214,6 +214,10 @@ class DeterrenceService:
         """Start the watcher and the counter flusher; they end when ``stop`` is set."""
 
         def watch() -> None:
+            try:
+                self.rules.warm()
+            except Exception:  # the first check of an org then builds its rules instead
+                log.exception("building deterrence rules at start failed")
             while not stop.wait(self.settings.deterrence_refresh_seconds):
                 try:
                     self.refresh()

@@ -48,6 +48,8 @@ class RuleCache:
         self._orgs: dict[int, OrgRules] = {}
         self._list_values: dict[int, tuple[int, tuple[str, ...]]] = {}
         self._signature: tuple[object, ...] | None = None
+        # Orgs that read the same rules share one compiled matcher (most orgs read the same few term lists).
+        self._shared: dict[frozenset[str], Matcher] = {}
         self._build_lock = threading.Lock()
         self.rebuilds = 0
 
@@ -63,6 +65,21 @@ class RuleCache:
                     found = self._build(session, org_id, None)
                 self._orgs[org_id] = found
             return found
+
+    def is_built(self, org_id: int) -> bool:
+        """Whether the org's rules are compiled (its next check will not build them)."""
+        return org_id in self._orgs
+
+    def warm(self) -> int:
+        """Build every org's rules ahead of its first check (at start, in the background); return how many."""
+        with self._db.reading() as session:
+            org_ids = store.org_ids(session)
+        built = 0
+        for org_id in org_ids:
+            if org_id not in self._orgs:
+                self.rules_for(org_id)
+                built += 1
+        return built
 
     def refresh(self) -> int:
         """Rebuild the orgs whose readable lists changed since the last call; return how many were rebuilt."""
@@ -93,6 +110,9 @@ class RuleCache:
         canonical = frozenset(v for lid in seqs for v in self._list_values[lid][1])
         if current is not None and current.canonical == canonical:
             return OrgRules(current.matcher, seqs, canonical)
+        shared = self._shared.get(canonical)
+        if shared is not None:
+            return OrgRules(shared, seqs, canonical)
         rules: list[Rule] = []
         skipped = 0
         for value in sorted(canonical):
@@ -105,4 +125,7 @@ class RuleCache:
             log.warning("org %d: %d stored term rules could not be parsed and are not used", org_id, skipped)
         matcher = Matcher(TermList.from_rules(rules), lexicon=self._lexicon, max_query_chars=self._max_query_chars)
         self.rebuilds += 1
+        in_use = {o.canonical for o in self._orgs.values()}
+        self._shared = {k: m for k, m in self._shared.items() if k in in_use}
+        self._shared[canonical] = matcher
         return OrgRules(matcher, seqs, canonical)

@@ -58,6 +58,11 @@ def find_org(session: Session, ref: str) -> Org | None:
     return found
 
 
+def org_ids(session: Session) -> list[int]:
+    """Every org's id."""
+    return list(session.scalars(select(Org.id).order_by(Org.id)))
+
+
 def get_settings(session: Session, org_id: int) -> DeterrenceSettings | None:
     """The org's stored settings, or ``None`` when it never changed the defaults."""
     return session.get(DeterrenceSettings, org_id)

@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often the server checks whether a subscription is due."
     )
+    # Deterrence service.
+    deterrence_refresh_seconds: float = Field(
+        default=0.25, gt=0, description="How often the server looks for changed term lists (rules take effect then)."
+    )
+    deterrence_counter_flush_seconds: float = Field(
+        default=1.0, gt=0, description="Deterrence counters are added up in memory and written this often."
+    )
+    deterrence_public_client_per_minute: int = Field(
+        default=60, ge=1, description="Public deterrence checks allowed per client per minute (over: 429)."
+    )
+    deterrence_click_base_url: str | None = Field(
+        default=None, description="Base URL of click-through links (default: the URL the request came to)."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from sharedhash.cli.app import app
+from sharedhash.settings import get_settings
+from tests.cli.test_hub_commands import hub
+from tests.sync.conftest import LiveServer
+
+__all__ = ["hub"]
 
 runner = CliRunner()
 
@@ -79,3 +86,68 @@ def test_missing_rule_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["deter", "check", "zorblax", "--rules", str(tmp_path / "absent"), "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["error"]["code"] == "unreadable_path"
+
+
+# -- against a hub -------------------------------------------------------------------------------------------
+
+
+def _hub_run(*args: str, code: int = 0) -> Any:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return json.loads(result.stdout.splitlines()[-1]) if "--json" in args else result.output
+
+
+def test_check_settings_and_stats_against_a_hub(hub: tuple[LiveServer, str], rules: Path, tmp_path: Path) -> None:
+    server, key = hub
+    lst = _hub_run("list", "create", "terms", "--json")
+    imported = _hub_run("deter", "import-rules", str(lst["id"]), "--rules", str(rules), "--json")
+    assert imported["created"] == 3
+    deadline = time.monotonic() + 10  # the rules take effect with the hub's next watcher round
+    while not _hub_run("deter", "check", "zorblax", "--json")["deter"]:
+        assert time.monotonic() < deadline, "the imported rules did not take effect"
+        time.sleep(0.1)
+    (start,) = _hub_run("deter", "stats", "--json")["days"]
+    answer = _hub_run("deter", "check", "Z.0.R.B.L.4.X", "--locale", "en-GB", "--json")
+    assert answer["deter"] is True
+    assert answer["resources"][0]["url"].startswith(f"{server.url}/v1/deterrence/click/")
+    assert "explain" not in answer
+    explained = _hub_run("deter", "check", "zorblqx", "--explain", "--json")
+    assert explained["explain"][0]["how"] == "fuzzy"
+    assert _hub_run("deter", "check", "the zorblax museum", "--json")["deter"] is False
+    text = _hub_run("deter", "check", "zorblax", "--hub", server.url, "--api-key", key, "--explain", "--country", "GB")
+    assert "deter" in text
+    assert "term zorblax" in text
+    assert "Stop It Now" in text
+    # Settings: public mode, a catalog file, validation errors, reset.
+    assert _hub_run("deter", "settings", "show", "--json")["public"] is False
+    shown = _hub_run("deter", "settings", "set", "--public", "--public-per-minute", "120", "--json")
+    assert (shown["public"], shown["public_per_minute"]) == (True, 120)
+    public = _hub_run("deter", "check", "zorblax", "--public", "demo", "--api-key", "", "--json")
+    assert public["deter"] is True
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps({
+        "templates": {"en": {"title": "T", "illegal": "I", "harm": "H", "consequences": "C", "help": "Help"}},
+        "resources": [{"name": "Line", "url": "https://help.example.org", "languages": ["en"]}],
+    }), encoding="utf-8")  # fmt: skip
+    assert _hub_run("deter", "settings", "set", "--catalog", str(catalog), "--json")["custom_catalog"] is True
+    assert _hub_run("deter", "check", "zorblax", "--json")["message"]["title"] == "T"
+    catalog.write_text(json.dumps({"templates": {"en": {"title": "T"}}}), encoding="utf-8")
+    error = _hub_run("deter", "settings", "set", "--catalog", str(catalog), "--json", code=1)["error"]
+    assert error["code"] == "invalid_catalog"
+    assert error["hint"]
+    assert _hub_run("deter", "settings", "set", "--json", code=1)["error"]["code"] == "invalid_input"
+    assert _hub_run("deter", "settings", "set", "--reset-catalog", "--json")["custom_catalog"] is False
+    assert "catalog: the defaults" in _hub_run("deter", "settings", "show")
+    # Counters: the 6 checks above (the public one included), 5 of them deterred.
+    stats = _hub_run("deter", "stats", "--json")
+    (day,) = stats["days"]
+    assert (day["checks"] - start["checks"], day["responses"] - start["responses"]) == (6, 5)
+    assert "term zorblax" in _hub_run("deter", "stats")
+
+
+def test_hub_check_needs_a_key(hub: tuple[LiveServer, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SHAREDHASH_API_KEY")
+    get_settings.cache_clear()
+    assert _hub_run("deter", "check", "zorblax", "--json", code=1)["error"]["code"] == "unauthenticated"
+    # Public mode is off by default: the public check is refused like an absent org.
+    assert _hub_run("deter", "check", "x", "--public", "demo", "--json", code=1)["error"]["code"] == "not_found"

@@ -21,7 +21,9 @@ def test_every_v1_route_needs_a_valid_key(hub: Hub) -> None:
             continue
         concrete = path.replace("{list_id}", "1").replace("{entry_id}", "1").replace("{key_id}", "1")
         concrete = concrete.replace("{hash_type}", "md5").replace("{value}", "0" * 32)
-        for method in methods:
+        for method, operation in methods.items():
+            if operation.get("security") == []:  # documented as public: public deterrence checks, help links
+                continue
             r = hub.client.request(method.upper(), concrete)
             assert_error(r, 401, "unauthenticated")
             r = hub.client.request(method.upper(), concrete, headers={"Authorization": "Bearer shk_0000000000000000_x"})

@@ -1,19 +1,27 @@
-"""``sharedhash deter``: check a query against a rule file, and test a rule file against obfuscated variants."""
+"""``sharedhash deter``: check a query (rule file or hub), test a rule file against obfuscated variants, and the
+hub's deterrence settings and counters."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from sharedhash.cli.hub_common import KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, err_console, handle_errors
-from sharedhash.deterrence import Matcher, RuleKind, TermList
+from sharedhash.deterrence import Matcher, Rule, RuleKind, TermList
 from sharedhash.deterrence.lexicon import load_lexicon
 from sharedhash.deterrence.messages import MessageCatalog
 from sharedhash.deterrence.variants import variants
+from sharedhash.errors import FileAccessError, InvalidInputError
 from sharedhash.settings import get_settings
+
+if TYPE_CHECKING:
+    from sharedhash.client.models import DeterrenceSettings
 
 deter_app = typer.Typer(help="Deterrence: check search queries against a term list.", no_args_is_help=True)
 
@@ -22,6 +30,10 @@ _LEXICON = typer.Option(
     None, "--lexicon", help="Benign word list (a path, or 'wordfreq'); default: SHAREDHASH_DETERRENCE_LEXICON."
 )
 _JSON = typer.Option(False, "--json", help="One JSON line instead of text.")
+_RULES_OR_HUB: Any = typer.Option(
+    None, "--rules", help="Check against this rule file; without it, ask the hub (--url, --api-key)."
+)
+_CATALOG: Any = typer.Option(None, "--catalog", help="JSON file: templates and help resources (docs/deterrence.md).")
 
 
 def _matcher(rules: Path, lexicon: str | None) -> Matcher:
@@ -34,14 +46,21 @@ def _matcher(rules: Path, lexicon: str | None) -> Matcher:
 @deter_app.command("check")
 def check(
     query: str = typer.Argument(..., help="The search query to check."),
-    rules: Path = _RULES,
+    rules: Path | None = _RULES_OR_HUB,
     locale: str | None = typer.Option(None, "--locale", help="Language of the message, e.g. de-DE."),
     country: str | None = typer.Option(None, "--country", help="Country for help resources, e.g. GB."),
     lexicon: str | None = _LEXICON,
+    url: str | None = typer.Option(None, "--url", "--hub", help="Hub URL (default: SHAREDHASH_HUB_URL)."),
+    api_key: str | None = KEY_OPTION,
+    public: str | None = typer.Option(None, "--public", help="Use this org's public check (no API key)."),
+    explain: bool = typer.Option(False, "--explain", help="Hub: also show which rules fired (admin key)."),
     as_json: bool = _JSON,
 ) -> None:
     """Check one query: whether it is deterred, which rules fired and why, and the message it would get."""
     with handle_errors(as_json=as_json):
+        if rules is None:
+            _hub_check(query, locale, country, url, api_key, public, explain, as_json)
+            return
         result = _matcher(rules, lexicon).check(query)
         message = MessageCatalog().message(locale, country) if result.deter else None
         if as_json:
@@ -61,6 +80,41 @@ def check(
                 console.print(f"  {text}", highlight=False)
             for resource in message.resources:
                 console.print(f"  - {resource.name}: {resource.url}", highlight=False)
+
+
+def _hub_check(
+    query: str,
+    locale: str | None,
+    country: str | None,
+    url: str | None,
+    api_key: str | None,
+    public: str | None,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    if public is not None:
+        from sharedhash.client import Client
+
+        client = Client(url or get_settings().hub_url)
+    else:
+        client = make_client(url, api_key)
+    with client:
+        answer = client.deterrence_check(query, locale=locale, country=country, explain=explain, public_org=public)
+    if as_json:
+        emit_json(answer.model_dump(mode="json", exclude_none=True))
+        return
+    console.print("[bold red]deter[/]" if answer.deter else "[green]no match[/]", highlight=False)
+    for note in answer.notes:
+        console.print(f"  note: {note}", highlight=False)
+    for explained in answer.explain or []:
+        console.print(f"  fired: {explained.explanation}", highlight=False)
+    if answer.message is not None:
+        m = answer.message
+        console.print(f"\n[bold]{m.title}[/]", highlight=False)
+        for text in (m.illegal, m.harm, m.consequences, m.help):
+            console.print(f"  {text}", highlight=False)
+        for resource in answer.resources:
+            console.print(f"  - {resource.name}: {resource.url}", highlight=False)
 
 
 @deter_app.command("test")
@@ -111,6 +165,112 @@ def variants_test(
             raise typer.Exit(1)
 
 
+def rule_entry_json(rule: Rule) -> dict[str, Any]:
+    """One bulk-import line holding a rule as a ``term`` hash (the one place that builds the hash JSON)."""
+    return {"hashes": [{"type": "term", "value": rule.canonical}]}
+
+
+@deter_app.command("import-rules")
+def import_rules(
+    list_id: int = typer.Argument(..., help="The term list (a hash list) to add the rules to."),
+    rules: Path = _RULES,
+    url: str | None = URL_OPTION,
+    api_key: str | None = KEY_OPTION,
+    as_json: bool = _JSON,
+) -> None:
+    """Add every rule of a rule file to a hash list on the hub, all or nothing (a bad line names its number)."""
+    with handle_errors(as_json=as_json):
+        term_list = TermList.from_file(rules)
+        body = "".join(json.dumps(rule_entry_json(r)) + "\n" for r in term_list).encode("utf-8")
+        with make_client(url, api_key) as client:
+            result = client.import_entries(list_id, body)
+        if as_json:
+            emit_json(result.model_dump(mode="json"))
+        else:
+            console.print(f"{result.created} rules added, {result.existing} already there", highlight=False)
+
+
+settings_app = typer.Typer(help="The org's deterrence settings on the hub (admin key).", no_args_is_help=True)
+deter_app.add_typer(settings_app, name="settings")
+
+
+def _print_settings(settings: DeterrenceSettings, as_json: bool) -> None:
+    if as_json:
+        emit_json(settings.model_dump(mode="json"))
+        return
+    console.print(f"public: {'on' if settings.public else 'off'} ({settings.public_per_minute}/min)", highlight=False)
+    console.print(f"public check: POST {settings.public_check_path}", highlight=False)
+    kind = "the org's own" if settings.custom_catalog else "the defaults"
+    languages = ", ".join(sorted(settings.catalog.get("templates", {})))
+    console.print(f"catalog: {kind}; languages: {languages}", highlight=False)
+    for resource in settings.catalog.get("resources", []):
+        console.print(f"  - {resource['name']}: {resource['url']}", highlight=False)
+
+
+@settings_app.command("show")
+def settings_show(url: str | None = URL_OPTION, api_key: str | None = KEY_OPTION, as_json: bool = _JSON) -> None:
+    """Show public mode, its rate limit and the message catalog in use."""
+    with handle_errors(as_json=as_json), make_client(url, api_key) as client:
+        _print_settings(client.deterrence_settings(), as_json)
+
+
+@settings_app.command("set")
+def settings_set(
+    public: bool | None = typer.Option(None, "--public/--no-public", help="Allow checks without an API key."),
+    per_minute: int | None = typer.Option(None, "--public-per-minute", min=1, help="Public checks a minute."),
+    catalog: Path | None = _CATALOG,
+    reset_catalog: bool = typer.Option(False, "--reset-catalog", help="Go back to the default catalog."),
+    url: str | None = URL_OPTION,
+    api_key: str | None = KEY_OPTION,
+    as_json: bool = _JSON,
+) -> None:
+    """Change public mode, its rate, or the message catalog (validated by the hub)."""
+    with handle_errors(as_json=as_json):
+        changes: dict[str, Any] = {}
+        if public is not None:
+            changes["public"] = public
+        if per_minute is not None:
+            changes["public_per_minute"] = per_minute
+        if catalog is not None and reset_catalog:
+            raise InvalidInputError("give --catalog or --reset-catalog, not both")
+        if catalog is not None:
+            try:
+                changes["catalog"] = json.loads(catalog.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise FileAccessError(f"cannot read {str(catalog)!r}: {exc.strerror or exc}") from None
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise InvalidInputError(f"{catalog} is not a JSON file: {exc}") from None
+        if reset_catalog:
+            changes["catalog"] = None
+        if not changes:
+            raise InvalidInputError(
+                "nothing to change", hint="Pass --public/--no-public, --catalog or --reset-catalog."
+            )
+        with make_client(url, api_key) as client:
+            _print_settings(client.update_deterrence_settings(**changes), as_json)
+
+
+@deter_app.command("stats")
+def stats(
+    days: int = typer.Option(30, "--days", min=1, max=366, help="How many days back, today included."),
+    url: str | None = URL_OPTION,
+    api_key: str | None = KEY_OPTION,
+    as_json: bool = _JSON,
+) -> None:
+    """Counts per day and rule: checks, deterrence responses, help-link clicks (admin key)."""
+    with handle_errors(as_json=as_json), make_client(url, api_key) as client:
+        found = client.deterrence_stats(days=days)
+        if as_json:
+            emit_json({"days": [d.model_dump(mode="json") for d in found]})
+            return
+        table = Table("day", "rule", "checks", "responses", "clicks")
+        for day in found:
+            table.add_row(str(day.day), "(all)", str(day.checks), str(day.responses), str(day.clicks))
+            for rule in day.rules:
+                table.add_row("", rule.rule or rule.rule_id, "", str(rule.responses), str(rule.clicks))
+        console.print(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``deter check`` and ``deter test`` to the root command."""
+    """Add ``deter check``, ``deter test``, ``deter settings`` and ``deter stats`` to the root command."""
     app.add_typer(deter_app, name="deter")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Self, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -20,6 +21,9 @@ from sharedhash.client.models import (
     ApiKey,
     AuditEvent,
     CreatedOrg,
+    DeterrenceCheck,
+    DeterrenceDay,
+    DeterrenceSettings,
     Entry,
     EntryAdded,
     EntryPage,
@@ -363,6 +367,45 @@ class Client:
         if before is not None:
             params["before"] = before
         return self._models(AuditEvent, "GET", "/v1/audit", params=params)
+
+    # -- deterrence -----------------------------------------------------------------------------------------
+
+    def deterrence_check(
+        self,
+        query: str,
+        *,
+        locale: str | None = None,
+        country: str | None = None,
+        explain: bool = False,
+        public_org: str | None = None,
+    ) -> DeterrenceCheck:
+        """Check a search query (``explain`` needs an admin key); ``public_org`` uses that org's public check."""
+        body: dict[str, Any] = {"query": query, "locale": locale, "country": country}
+        if explain:
+            body["explain"] = True
+        path = f"/v1/orgs/{quote(public_org, safe='')}/deterrence/check" if public_org else "/v1/deterrence/check"
+        return self._model(DeterrenceCheck, "POST", path, json=body)
+
+    def deterrence_check_html(self, query: str, *, locale: str | None = None, country: str | None = None) -> str:
+        """The deterrence message as an HTML snippet (empty when the query is not deterred)."""
+        body = {"query": query, "locale": locale, "country": country}
+        return self._send("POST", "/v1/deterrence/check.html", json=body).text
+
+    def deterrence_settings(self) -> DeterrenceSettings:
+        """The org's deterrence settings (admin key)."""
+        return self._model(DeterrenceSettings, "GET", "/v1/deterrence/settings")
+
+    def update_deterrence_settings(self, **changes: Any) -> DeterrenceSettings:
+        """Change ``public``, ``public_per_minute`` or ``catalog`` (``catalog=None`` restores the defaults)."""
+        return self._model(DeterrenceSettings, "PUT", "/v1/deterrence/settings", json=changes)
+
+    def deterrence_stats(self, *, days: int = 30) -> list[DeterrenceDay]:
+        """Counts per UTC day and rule: checks, deterrence responses, help-link clicks (admin key)."""
+        data = self._json("GET", "/v1/deterrence/stats", params={"days": days})
+        try:
+            return [DeterrenceDay.model_validate(d) for d in data["days"]]
+        except (ValidationError, TypeError, KeyError) as exc:
+            raise UnexpectedResponseError(f"the hub's deterrence stats have an unexpected shape: {exc}") from None
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:

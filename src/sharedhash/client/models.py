@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -195,3 +195,70 @@ class AuditEvent(_Model):
     key_id: int | None
     detail: dict[str, Any]
     time: datetime
+
+
+class DeterrenceMessage(_Model):
+    """The four-part deterrence message in one language."""
+
+    language: str
+    title: str
+    illegal: str
+    harm: str
+    consequences: str
+    help: str
+
+
+class DeterrenceResource(_Model):
+    """A help service; ``url`` is the hub's click-through link to it."""
+
+    name: str
+    url: str
+    description: str = ""
+
+
+class DeterrenceExplanation(_Model):
+    """For term-list maintainers (admin keys): a rule that fired and how."""
+
+    rule_id: str
+    rule: str
+    how: str
+    explanation: str
+
+
+class DeterrenceCheck(_Model):
+    """A deterrence check's answer."""
+
+    deter: bool
+    message: DeterrenceMessage | None = None
+    resources: list[DeterrenceResource] = []
+    notes: list[str] = []
+    explain: list[DeterrenceExplanation] | None = None
+
+
+class DeterrenceSettings(_Model):
+    """An org's deterrence settings."""
+
+    public: bool
+    public_per_minute: int
+    public_check_path: str
+    custom_catalog: bool
+    catalog: dict[str, Any]
+
+
+class DeterrenceRuleCount(_Model):
+    """One rule's counts on one day."""
+
+    rule_id: str
+    rule: str | None = None
+    responses: int
+    clicks: int
+
+
+class DeterrenceDay(_Model):
+    """One UTC day's deterrence counts."""
+
+    day: date
+    checks: int
+    responses: int
+    clicks: int
+    rules: list[DeterrenceRuleCount] = []

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
 from sharedhash.server.deps import HubState
+from sharedhash.server.deterrence import DeterrenceService, install_access_log_redactor
 from sharedhash.server.errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database, database_url, open_database
@@ -93,15 +94,19 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     settings = settings or get_settings()
     db = database or open_database(database_url(settings))
     state = HubState(settings=settings, db=db)
+    deterrence = DeterrenceService(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from sharedhash.server.background import start_background
 
         threads = start_background(state)
+        threads += deterrence.run(state.stop)
+        redactor = install_access_log_redactor()
         try:
             yield
         finally:
+            logging.getLogger("uvicorn.access").removeFilter(redactor)
             state.stop.set()
             for thread in threads:
                 thread.join(timeout=10)
@@ -119,6 +124,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         },
     )
     app.state.hub = state
+    app.state.deterrence = deterrence
 
     @app.exception_handler(SharedhashError)
     async def _sharedhash_error(_: Request, exc: SharedhashError) -> JSONResponse:

@@ -34,3 +34,10 @@ class RouteNotFoundError(NotFoundError):
 
     code = "route_not_found"
     default_hint = "Check the path against the API documentation at /docs; routes start with /v1/."
+
+
+class InvalidCheckRequestError(InvalidInputError):
+    """A deterrence check body that is not a JSON object with a string ``query``."""
+
+    code = "invalid_check_request"
+    default_hint = 'Send a JSON object such as {"query": "...", "locale": "en-GB", "country": "GB"}.'

@@ -6,13 +6,14 @@ in-memory indexes can rely on "an id, once dead, stays dead".
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -280,4 +281,54 @@ class Subscription(Base):
     interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeterrenceSettings(Base):
+    """An org's deterrence settings: public mode and its rate, and its message catalog (null: the defaults)."""
+
+    __tablename__ = "deterrence_settings"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    public: Mapped[bool] = mapped_column(default=False)
+    public_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    catalog: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeterrenceCounter(Base):
+    """Counts only, per org, rule and UTC day: checks, deterrence responses, help-link clicks. Never a query."""
+
+    __tablename__ = "deterrence_counters"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    # The rule's 12-character id; "" is the day's total row (all checks, all responses, all clicks).
+    rule_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    checks: Mapped[int] = mapped_column(BigInteger, default=0)
+    responses: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class DeterrenceLink(Base):
+    """A help resource of an org as reached from one rule; click tokens seal this row's id (never a query)."""
+
+    __tablename__ = "deterrence_links"
+    __table_args__ = (UniqueConstraint("org_id", "rule_id", "url_hash"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    rule_id: Mapped[str] = mapped_column(String(16))
+    url_hash: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DeterrenceSecret(Base):
+    """The hub's key for sealing click tokens (one row), so that links stay valid across restarts."""
+
+    __tablename__ = "deterrence_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from sharedhash.server.routes import audit, bulk, entries, health, keys, lists, lookup, orgs
+from sharedhash.server.routes import deterrence as deterrence_routes
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -15,4 +16,5 @@ ROUTERS: list[APIRouter] = [
     entries.router,
     lookup.router,
     audit.router,
+    deterrence_routes.router,
 ]

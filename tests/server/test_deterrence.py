@@ -19,7 +19,7 @@ ALLOW = 'allow "zorblax museum"'
 
 def hash_json(hash_type: str, value: str) -> dict[str, str]:
     """One hash as request bodies carry it (the one place that names the JSON keys)."""
-    return {"type": hash_type, "value": value}
+    return {"hash_type": hash_type, "value": value}
 
 
 def settle(hub: Hub) -> None:

@@ -167,7 +167,7 @@ def variants_test(
 
 def rule_entry_json(rule: Rule) -> dict[str, Any]:
     """One bulk-import line holding a rule as a ``term`` hash (the one place that builds the hash JSON)."""
-    return {"hashes": [{"type": "term", "value": rule.canonical}]}
+    return {"hashes": [{"hash_type": "term", "value": rule.canonical}]}
 
 
 @deter_app.command("import-rules")

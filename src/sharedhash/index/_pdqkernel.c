@@ -90,17 +90,18 @@ typedef struct {
 } layout_t;
 
 /* Per-query scratch space, reused across the queries of one call: the probe keys of one chunk, the posting
-   groups to read, then the candidate positions found in them (in chunk order). */
+   groups to read (offsets entry, budget, then where the group's postings start and how many), and the candidate
+   positions found in them, in chunk order. */
 typedef struct {
-    uint32_t group, begin, end;
-    uint8_t chunk, budget;
-} span_t;
-
-typedef struct {
-    uint32_t *keys;
-    span_t *spans;
-    uint32_t *pos;
+    uint32_t *group, *len, *pos;
+    uint8_t *budget;
+    int64_t *start;
     int64_t cap;
+    /* Fixed for a call (one max distance): each chunk's radius, and the masks of its probed groups (every
+       (width - g)-bit mask within the radius) with the budget left for the key's low bits. */
+    int radius[MAX_CHUNKS], top_radius, nmasks[MAX_CHUNKS];
+    uint32_t *masks;
+    uint8_t *mask_budget;
 } work_t;
 
 /* Radius of each chunk: the radii only need sum(radius + 1) > maxd (if every chunk were further off than its
@@ -141,33 +142,35 @@ static int chunk_radii(const layout_t *lay, int maxd, int *radius) {
 static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings, const uint32_t *offsets,
                    const layout_t *lay, const uint8_t *tomb, const uint64_t *q, int maxd, work_t *work,
                    hits_t *out) {
-    int radius[MAX_CHUNKS];
-    if (chunk_radii(lay, maxd, radius) > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
+    const int *radius = work->radius;
+    if (work->top_radius > MAX_RADIUS) return scan_one(rows, n, tomb, q, maxd, out);
     const int g = lay->group_bits, pbits = 32 - g;
     const uint32_t posmask = (uint32_t)(((uint64_t)1 << pbits) - 1), lowmask = (1u << g) - 1;
     uint32_t qkey[MAX_CHUNKS];
-    uint32_t *keys = work->keys, *pos;
-    span_t *spans = work->spans;
-    int nspans = 0;
+    uint32_t *group = work->group, *len = work->len, *pos;
+    uint8_t *budget = work->budget;
+    int64_t *start = work->start;
+    int nspans = 0, chunk_spans[MAX_CHUNKS];
     for (int c = 0; c < lay->m; c++) {
         qkey[c] = chunk_key(q, lay->start[c], lay->width[c]);
-        if (radius[c] < 0) continue;
-        uint32_t high = qkey[c] >> g, base = (uint32_t)lay->base[c];
-        int nk = probe_keys(high, lay->width[c] - g, radius[c], keys);
-        for (int k = 0; k < nk; k++) {
-            span_t *sp = &spans[nspans++];
-            sp->group = base + keys[k];
-            sp->chunk = (uint8_t)c;
-            sp->budget = (uint8_t)(radius[c] - __builtin_popcount(keys[k] ^ high));
+        const uint32_t high = qkey[c] >> g, base = (uint32_t)lay->base[c], *masks = work->masks + c * MAX_PROBES;
+        const uint8_t *mask_budget = work->mask_budget + c * MAX_PROBES;
+        for (int k = 0; k < work->nmasks[c]; k++, nspans++) {
+            group[nspans] = base + (high ^ masks[k]);
+            budget[nspans] = mask_budget[k];
         }
+        chunk_spans[c] = nspans;
     }
     int64_t total = 0;
-    for (int k = 0; k < nspans; k++) {
-        if (k + PREFETCH < nspans) __builtin_prefetch(offsets + spans[k + PREFETCH].group);
-        uint32_t begin = offsets[spans[k].group], end = offsets[spans[k].group + 1];
-        spans[k].begin = begin;
-        spans[k].end = end;
-        total += (int64_t)end - begin;
+    for (int c = 0, k = 0; c < lay->m; c++) {
+        const int64_t first = (int64_t)c * n;
+        for (; k < chunk_spans[c]; k++) {
+            if (k + PREFETCH < nspans) __builtin_prefetch(offsets + group[k + PREFETCH]);
+            uint32_t begin = offsets[group[k]], end = offsets[group[k] + 1];
+            start[k] = first + begin;
+            len[k] = end - begin;
+            total += end - begin;
+        }
     }
     /* A candidate costs a random access, a scanned row a sequential one: ~6x cheaper, measured. */
     if (total * 6 > (int64_t)n) return scan_one(rows, n, tomb, q, maxd, out);
@@ -179,28 +182,35 @@ static int mih_one(const uint64_t *rows, Py_ssize_t n, const uint32_t *postings,
         work->cap = cap;
     }
     pos = work->pos;
-    int64_t m = 0, chunk_end[MAX_CHUNKS] = {0};
-    for (int k = 0; k < nspans; k++) {
-        if (k + PREFETCH < nspans) {
-            const span_t *ahead = &spans[k + PREFETCH];
-            const uint32_t *run = postings + (Py_ssize_t)ahead->chunk * n;
-            __builtin_prefetch(run + ahead->begin);
-            if (ahead->end > ahead->begin) __builtin_prefetch(run + ahead->end - 1);
-        }
-        const span_t *sp = &spans[k];
-        const uint32_t *post = postings + (Py_ssize_t)sp->chunk * n;
-        const uint32_t qlow = qkey[sp->chunk] & lowmask;
-        const int budget = sp->budget;
-        if (budget >= g) {
-            for (uint32_t j = sp->begin; j < sp->end; j++) pos[m++] = post[j] & posmask;
-        } else {
-            for (uint32_t j = sp->begin; j < sp->end; j++) {
-                uint32_t e = post[j];
-                pos[m] = e & posmask;
-                m += __builtin_popcount((e >> pbits) ^ qlow) <= budget;
+    int64_t m = 0, chunk_end[MAX_CHUNKS];
+    for (int c = 0, k = 0; c < lay->m; c++) {
+        /* A posting is kept if the low bits of its key are within the group's budget of the query's. */
+        const uint32_t qlow = (uint32_t)((uint64_t)(qkey[c] & lowmask) << pbits);
+        for (; k < chunk_spans[c]; k++) {
+            if (k + PREFETCH < nspans) {
+                __builtin_prefetch(postings + start[k + PREFETCH]);
+                __builtin_prefetch(postings + start[k + PREFETCH] + len[k + PREFETCH] - 1);
+            }
+            const uint32_t *run = postings + start[k];
+            const uint32_t count = len[k];
+            if (budget[k] >= g) {
+                for (uint32_t j = 0; j < count; j++) pos[m++] = run[j] & posmask;
+            } else if (budget[k] == 0) {
+                for (uint32_t j = 0; j < count; j++) {
+                    uint32_t e = run[j] ^ qlow;
+                    pos[m] = e & posmask;
+                    m += e <= posmask;
+                }
+            } else {
+                const int b = budget[k];
+                for (uint32_t j = 0; j < count; j++) {
+                    uint32_t e = run[j] ^ qlow;
+                    pos[m] = e & posmask;
+                    m += __builtin_popcount((uint32_t)((uint64_t)e >> pbits)) <= b;
+                }
             }
         }
-        chunk_end[sp->chunk] = m;
+        chunk_end[c] = m;
     }
     for (int64_t i = 0, c = 0; c < lay->m; c++) {
         for (; i < chunk_end[c]; i++) {
@@ -253,14 +263,26 @@ static PyObject *run(args_t *a, int maxd) {
     work_t work = {0};
     int err = 0;
     if (a->has_index) {
-        work.keys = malloc(MAX_PROBES * sizeof(uint32_t));
-        work.spans = malloc((size_t)a->layout.m * MAX_PROBES * sizeof(span_t));
+        size_t spans = (size_t)a->layout.m * MAX_PROBES;
+        work.group = malloc(spans * sizeof(uint32_t));
+        work.len = malloc(spans * sizeof(uint32_t));
+        work.budget = malloc(spans);
+        work.start = malloc(spans * sizeof(int64_t));
+        work.masks = malloc(spans * sizeof(uint32_t));
+        work.mask_budget = malloc(spans);
+        if (!work.group || !work.len || !work.budget || !work.start || !work.masks || !work.mask_budget) err = 1;
+        work.top_radius = chunk_radii(&a->layout, maxd, work.radius);
+        for (int c = 0; !err && work.top_radius <= MAX_RADIUS && c < a->layout.m; c++) {
+            const int r = work.radius[c], bits = a->layout.width[c] - a->layout.group_bits;
+            uint32_t *masks = work.masks + c * MAX_PROBES;
+            work.nmasks[c] = r < 0 ? 0 : probe_keys(0, bits, r, masks);
+            for (int k = 0; k < work.nmasks[c]; k++)
+                work.mask_budget[c * MAX_PROBES + k] = (uint8_t)(r - __builtin_popcount(masks[k]));
+        }
     }
-    if (!counts || (a->has_index && (!work.keys || !work.spans))) {
-        free(counts);
-        free(work.keys);
-        free(work.spans);
-        return PyErr_NoMemory();
+    if (!counts || err) {
+        err = 1;
+        nq = 0;
     }
     const uint64_t *rows = a->rows.buf;
     const uint8_t *tomb = a->has_tomb ? a->tomb.buf : NULL;
@@ -284,8 +306,12 @@ static PyObject *run(args_t *a, int maxd) {
                                hits.dist ? (const char *)hits.dist : "", hits.n * 2);
     }
     free(counts);
-    free(work.keys);
-    free(work.spans);
+    free(work.masks);
+    free(work.mask_budget);
+    free(work.group);
+    free(work.len);
+    free(work.budget);
+    free(work.start);
     free(work.pos);
     free(hits.pos);
     free(hits.dist);

@@ -121,9 +121,13 @@ class PdqIndex(SegmentedIndex):
             table = offsets[bases[c] : bases[c + 1]]
             if table[0] != 0 or table[-1] != n or np.any(table[1:] < table[:-1]):
                 raise CorruptDataError("the PDQ index file has inconsistent offsets")
-        mask = np.uint32(_kernels.position_mask(group_bits))
-        if n and max(int(np.bitwise_and(chunk, mask).max()) for chunk in postings) >= n:
+        if n and group_bits == 0 and int(postings.max()) >= n:
             raise CorruptDataError("the PDQ index file has posting entries out of range")
+        if n and group_bits:
+            mask, positions = np.uint32(_kernels.position_mask(group_bits)), np.empty(n, dtype=np.uint32)
+            for chunk in postings:
+                if int(np.bitwise_and(chunk, mask, out=positions).max()) >= n:
+                    raise CorruptDataError("the PDQ index file has posting entries out of range")
 
     def _search_main(self, main: MainSegment, queries: np.ndarray, max_distance: int) -> Hits:
         group_bits = main.extra.get("group_bits")

@@ -128,3 +128,12 @@ def test_group_bits_that_do_not_match_the_offsets_fail(tmp_path: Path) -> None:
     _write_pdq(tmp_path / "bad", index, group_bits=np.array([2], dtype=np.uint8))
     with pytest.raises(CorruptDataError, match="offsets of the wrong shape"):
         PdqIndex.load(tmp_path / "bad")
+
+
+def test_grouped_posting_out_of_range_fails(tmp_path: Path) -> None:
+    index = PdqIndex.from_arrays(np.zeros((10, 32), dtype=np.uint8), np.arange(10), group_bits=1)
+    postings = index._main.extra["postings"].copy()
+    postings[0, 0] = (postings[0, 0] & np.uint32(1 << 31)) | np.uint32(10)  # keeps the key bit, position 10 of 10
+    _write_pdq(tmp_path / "bad", index, postings=postings)
+    with pytest.raises(CorruptDataError, match="out of range"):
+        PdqIndex.load(tmp_path / "bad")

@@ -124,10 +124,14 @@ class PdqIndex(SegmentedIndex):
         if n and group_bits == 0 and int(postings.max()) >= n:
             raise CorruptDataError("the PDQ index file has posting entries out of range")
         if n and group_bits:
-            mask, positions = np.uint32(_kernels.position_mask(group_bits)), np.empty(n, dtype=np.uint32)
+            # Through one small buffer: no temporary as large as a posting list.
+            mask, block = np.uint32(_kernels.position_mask(group_bits)), 1 << 20
+            positions = np.empty(min(n, block), dtype=np.uint32)
             for chunk in postings:
-                if int(np.bitwise_and(chunk, mask, out=positions).max()) >= n:
-                    raise CorruptDataError("the PDQ index file has posting entries out of range")
+                for begin in range(0, n, block):
+                    part = chunk[begin : begin + block]
+                    if int(np.bitwise_and(part, mask, out=positions[: len(part)]).max()) >= n:
+                        raise CorruptDataError("the PDQ index file has posting entries out of range")
 
     def _search_main(self, main: MainSegment, queries: np.ndarray, max_distance: int) -> Hits:
         group_bits = main.extra.get("group_bits")

@@ -411,6 +411,7 @@ def print_table(report: dict[str, Any]) -> None:
         ("p50 ms", "p50_ms", "{:.3f}"),
         ("p99 ms", "p99_ms", "{:.3f}"),
         ("batch q/s", "batch_qps", "{:,.0f}"),
+        ("CPU ms/query (batch)", "batch_cpu_ms_per_query", "{:.3f}"),
         ("10k adds s", "add_10k_s", "{:.3f}"),
         ("10k removes s", "remove_10k_s", "{:.3f}"),
         ("recall", "recall", "{:.4f}"),

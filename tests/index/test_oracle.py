@@ -13,8 +13,11 @@ from sharedhash.index._kernels import chunk_radii
 from sharedhash.index.segments import SegmentedIndex
 
 # Small layouts for the hypothesis test (a 22-bit chunk's offsets table is 16 MB to build per example); the
-# layout used from 4M hashes is checked on every distance below.
+# layouts used from 4M hashes (old files and new) are checked on every distance below.
 LAYOUTS = [None, (12,) * 20 + (16,), (8,) * 32]
+# Keys per offsets entry: 2**group_bits (None: the index's default for the layout).
+GROUP_BITS = [None, 1, 3]
+WIDE = (24,) * 6 + (23,) * 4 + (20,)
 
 
 def _near(value: str, bits: int, rng: random.Random) -> str:
@@ -51,15 +54,22 @@ def _check(index: SegmentedIndex, oracle: LinearIndex, queries: list[str], dista
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(workload=pdq_workloads(), layout=st.sampled_from(LAYOUTS), native=st.booleans(), compact=st.booleans())
+@given(
+    workload=pdq_workloads(),
+    layout=st.sampled_from(LAYOUTS),
+    group_bits=st.sampled_from(GROUP_BITS),
+    native=st.booleans(),
+    compact=st.booleans(),
+)
 def test_pdq_index_equals_oracle(
     workload: tuple[list[str], list[str], list[int], list[int]],
     layout: tuple[int, ...] | None,
+    group_bits: int | None,
     native: bool,
     compact: bool,
 ) -> None:
     values, queries, removals, distances = workload
-    index = PdqIndex(layout=layout, compact_threshold=40, background_compaction=False)
+    index = PdqIndex(layout=layout, group_bits=group_bits, compact_threshold=40, background_compaction=False)
     index.native = native
     oracle = LinearIndex("pdq")
     ids = list(range(len(values)))
@@ -76,7 +86,7 @@ def test_pdq_index_equals_oracle(
     _check(index, oracle, queries, distances)
 
 
-@pytest.mark.parametrize("widths", [(16,) * 16, (22,) * 4 + (21,) * 8, (24,) * 10 + (16,), (5,) * 51 + (1,)])
+@pytest.mark.parametrize("widths", [(16,) * 16, (22,) * 4 + (21,) * 8, WIDE, (24,) * 10 + (16,), (5,) * 51 + (1,)])
 def test_chunk_radii_satisfy_the_pigeonhole_bound(widths: tuple[int, ...]) -> None:
     for d in range(257):
         radii = chunk_radii(widths, d)
@@ -84,7 +94,8 @@ def test_chunk_radii_satisfy_the_pigeonhole_bound(widths: tuple[int, ...]) -> No
         assert max(radii) - min(radii) <= 1
 
 
-def test_every_distance_0_to_64_on_clustered_data() -> None:
+@pytest.mark.parametrize("native", [True, False])
+def test_every_distance_0_to_64_on_clustered_data(native: bool) -> None:
     rng = random.Random(7)
     centre = f"{rng.getrandbits(256):064x}"
     values = [_near(centre, rng.randint(0, 80), rng) for _ in range(400)] + [centre] * 30
@@ -93,10 +104,12 @@ def test_every_distance_0_to_64_on_clustered_data() -> None:
     oracle.add(values, ids)
     queries = [centre, _near(centre, 20, rng), f"{rng.getrandbits(256):064x}"]
     expected = [oracle.query_batch(queries, d) for d in range(65)]
-    for layout in [*LAYOUTS, (22,) * 4 + (21,) * 8]:
-        index = PdqIndex.from_arrays(PdqIndex().encode(values), ids, layout=layout)
+    shapes = [(layout, None) for layout in LAYOUTS] + [((22,) * 4 + (21,) * 8, 0), (WIDE, 2), ((16,) * 16, 5)]
+    for layout, group_bits in shapes:
+        index = PdqIndex.from_arrays(PdqIndex().encode(values), ids, layout=layout, group_bits=group_bits)
+        index.native = native
         for d in range(65):
-            assert index.query_batch(queries, d) == expected[d], (layout, d)
+            assert index.query_batch(queries, d) == expected[d], (layout, group_bits, d)
 
 
 @pytest.mark.parametrize("cls", [Md5Index, Sha1Index, Sha256Index])

@@ -157,6 +157,10 @@ def test_bad_arguments() -> None:
         index.add_array(np.zeros((2, 31), dtype=np.uint8), [1, 2])
     with pytest.raises(InvalidInputError):
         PdqIndex(layout=(16,) * 15)
+    with pytest.raises(InvalidInputError, match="group_bits"):
+        PdqIndex(group_bits=9)
+    with pytest.raises(InvalidInputError, match="group_bits"):
+        PdqIndex(layout=(8,) * 32, group_bits=8)
     with pytest.raises(InvalidInputError):
         index.add([A], ["seven"])  # type: ignore[list-item]
     with pytest.raises(InvalidInputError):

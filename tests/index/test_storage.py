@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from sharedhash.errors import CorruptDataError, FileAccessError
-from sharedhash.index import IndexMatch, Md5Index, PdqIndex, Sha1Index, load_index
+from sharedhash.index import IndexMatch, Md5Index, PdqIndex, Sha1Index, load_index, storage
 from sharedhash.index.storage import MAGIC
 
 A = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -95,3 +95,45 @@ def test_not_an_index(tmp_path: Path) -> None:
         load_index(tmp_path / "x")
     with pytest.raises(FileAccessError):
         load_index(tmp_path / "missing")
+
+
+def _write_pdq(path: Path, index: PdqIndex, **replace: np.ndarray | None) -> None:
+    """Save ``index``'s main segment with some search arrays replaced (None: left out)."""
+    main = index._main
+    extra = {**main.extra, **replace}
+    arrays = {"rows": main.rows, "ids": main.ids, **{k: v for k, v in extra.items() if v is not None}}
+    storage.write_arrays(path, "pdq", {"hash_type": "pdq", "count": len(main.ids), "width": 32}, arrays)
+
+
+def test_files_without_group_bits_load_as_one_key_per_offset(tmp_path: Path) -> None:
+    # Files written before grouped offsets have no group_bits array; their offsets have one entry per key.
+    rows = np.random.default_rng(2).integers(0, 256, size=(300, 32), dtype=np.uint8)
+    index = PdqIndex.from_arrays(rows, np.arange(300), group_bits=0)
+    _write_pdq(tmp_path / "old", index, group_bits=None)
+    loaded = PdqIndex.load(tmp_path / "old")
+    queries = [bytes(r).hex() for r in rows[:20]]
+    assert loaded.query_batch(queries, 40) == index.query_batch(queries, 40)
+
+
+@pytest.mark.parametrize("group_bits", [np.array([9], dtype=np.uint8), np.array([1, 1], dtype=np.uint8)])
+def test_invalid_group_bits_fail(tmp_path: Path, group_bits: np.ndarray) -> None:
+    index = PdqIndex.from_arrays(np.zeros((10, 32), dtype=np.uint8), np.arange(10))
+    _write_pdq(tmp_path / "bad", index, group_bits=group_bits)
+    with pytest.raises(CorruptDataError, match="group size"):
+        PdqIndex.load(tmp_path / "bad")
+
+
+def test_group_bits_that_do_not_match_the_offsets_fail(tmp_path: Path) -> None:
+    index = PdqIndex.from_arrays(np.zeros((10, 32), dtype=np.uint8), np.arange(10), group_bits=1)
+    _write_pdq(tmp_path / "bad", index, group_bits=np.array([2], dtype=np.uint8))
+    with pytest.raises(CorruptDataError, match="offsets of the wrong shape"):
+        PdqIndex.load(tmp_path / "bad")
+
+
+def test_grouped_posting_out_of_range_fails(tmp_path: Path) -> None:
+    index = PdqIndex.from_arrays(np.zeros((10, 32), dtype=np.uint8), np.arange(10), group_bits=1)
+    postings = index._main.extra["postings"].copy()
+    postings[0, 0] = (postings[0, 0] & np.uint32(1 << 31)) | np.uint32(10)  # keeps the key bit, position 10 of 10
+    _write_pdq(tmp_path / "bad", index, postings=postings)
+    with pytest.raises(CorruptDataError, match="out of range"):
+        PdqIndex.load(tmp_path / "bad")

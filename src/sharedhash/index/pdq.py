@@ -3,10 +3,11 @@
 Multi-index hashing (Norouzi et al.): the 256 bits are cut into 16 chunks of 16 bits, and each chunk has a
 CSR posting list (row positions sorted by chunk value, plus 65,537 offsets). A hash within d bits of the query
 agrees with it within d // 16 bits on at least one chunk (pigeonhole), so probing those keys finds every match:
-for d = 31, 17 keys per chunk. From 4 million hashes the bits are cut into 12 chunks of 21-22 bits instead
-(radius 2 at d = 31, 3.7x fewer candidates). When the probed lists would be a large share of the table, a scan
-is cheaper and is used instead. Memory per hash: 32 bytes of value, 8 of id, 64 (or 48) of postings, 1 of
-tombstone, plus an offsets table of 4 MB (or 134 MB).
+for d = 31, 17 keys per chunk. From 4 million hashes the bits are cut into 11 chunks of 20-24 bits instead
+(radius 2 on ten of them at d = 31), with an offsets entry per group of 4 keys (the key's low 2 bits ride in
+each posting's top bits) so the tables stay small. When the probed lists would be a large share of the table, a
+scan is cheaper and is used instead. Memory per hash: 32 bytes of value, 8 of id, 64 (or 44) of postings, 1 of
+tombstone, plus an offsets table of 4 MB (or 135 MB).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from sharedhash.index.base import IndexMatch
 from sharedhash.index.dihedral import dihedral_variants
 from sharedhash.index.segments import DeltaSegment, MainSegment, SegmentedIndex
 
+# The C kernel's limit too: a posting keeps at least 24 bits for its row position.
+_MAX_GROUP_BITS = 8
+
 
 class PdqIndex(SegmentedIndex):
     """Exact PDQ range search over millions of hashes, with live updates and a memory-mapped file format."""
@@ -33,42 +37,80 @@ class PdqIndex(SegmentedIndex):
     #: Use the C kernel when it was built (tests switch this off to check the numpy kernel too).
     native: bool = True
 
-    def __init__(self, *, layout: tuple[int, ...] | None = None, **options: Any) -> None:
-        """``layout`` forces chunk widths (summing to 256, each 1 to 24 bits) instead of choosing by size."""
+    def __init__(
+        self, *, layout: tuple[int, ...] | None = None, group_bits: int | None = None, **options: Any
+    ) -> None:
+        """``layout`` forces chunk widths (summing to 256, each 1 to 24 bits) instead of choosing by size, and
+        ``group_bits`` the keys per offsets entry (2**group_bits, 0 to 8; 0 if a layout is forced without it)."""
         if layout is not None and (sum(layout) != 256 or not all(1 <= w <= 24 for w in layout)):
             raise InvalidInputError(f"chunk widths {layout} must be 1 to 24 bits each and add up to 256")
+        if group_bits is not None and not (
+            0 <= group_bits <= _MAX_GROUP_BITS and (layout is None or group_bits < min(layout))
+        ):
+            raise InvalidInputError(
+                f"group_bits {group_bits} must be 0 to {_MAX_GROUP_BITS} and less than every chunk width"
+            )
         self.layout = layout
+        self.group_bits = group_bits
         super().__init__(**options)
+
+    def _shape_for(self, n: int) -> tuple[tuple[int, ...], int]:
+        widths = self.layout or _kernels.layout_for(n)
+        if self.group_bits is not None:
+            group_bits = self.group_bits
+        else:
+            group_bits = 0 if self.layout is not None else _kernels.group_bits_for(n)
+        if group_bits >= min(widths) or n > 1 << (32 - group_bits):
+            raise InvalidInputError(f"group_bits {group_bits} does not fit chunk widths {widths} and {n:,} hashes")
+        return widths, group_bits
 
     def _build_extra(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         n = len(rows)
-        widths = self.layout or _kernels.layout_for(n)
-        bases = _kernels.offsets_bases(widths)
+        widths, group_bits = self._shape_for(n)
+        bases = _kernels.offsets_bases(widths, group_bits)
         postings = np.empty((len(widths), n), dtype=np.uint32)
         offsets = np.zeros(bases[-1], dtype=np.uint32)
+        position_bits = np.uint32(32 - group_bits)
 
         def build(c: int) -> None:
             keys = _kernels.chunk_keys(rows, _kernels.chunk_starts(widths)[c], widths[c])
             # Sorting (key, position) pairs packed in one uint64 keeps each posting list in row order (kinder to
             # the cache) and is ~2x faster than a stable argsort of wide keys; numpy's sort releases the GIL.
-            packed = (keys.astype(np.uint64) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
+            # The low 32 bits are already the posting: the key's low g bits above the position.
+            posting = np.arange(n, dtype=np.uint32)
+            if group_bits:
+                posting |= (keys & np.uint32((1 << group_bits) - 1)) << position_bits
+            packed = ((keys >> np.uint32(group_bits)).astype(np.uint64) << np.uint64(32)) | posting
             packed.sort()
             postings[c] = packed.astype(np.uint32)
-            np.cumsum(np.bincount(keys, minlength=1 << widths[c]), out=offsets[bases[c] + 1 : bases[c + 1]])
+            counts = np.bincount(keys >> np.uint32(group_bits), minlength=1 << (widths[c] - group_bits))
+            np.cumsum(counts, out=offsets[bases[c] + 1 : bases[c + 1]])
 
         if n:
             with ThreadPoolExecutor(max_workers=2) as pool:
                 list(pool.map(build, range(len(widths))))
-        return {"postings": postings, "offsets": offsets, "widths": np.array(widths, dtype=np.uint8)}
+        return {
+            "group_bits": np.array([group_bits], dtype=np.uint8),
+            "postings": postings,
+            "offsets": offsets,
+            "widths": np.array(widths, dtype=np.uint8),
+        }
 
     def _check_extra(self, n: int, extra: dict[str, np.ndarray]) -> None:
         postings, offsets, widths = extra.get("postings"), extra.get("offsets"), extra.get("widths")
-        if postings is None or offsets is None or widths is None or len(extra) != 3:
+        # Files written before grouped offsets have no group_bits array: one offsets entry per key.
+        groups = extra.get("group_bits", np.zeros(1, dtype=np.uint8))
+        if postings is None or offsets is None or widths is None or len(extra) != 3 + ("group_bits" in extra):
             raise CorruptDataError("the PDQ index file lacks its posting lists")
         layout = tuple(int(w) for w in widths)
         if widths.dtype != np.uint8 or not all(1 <= w <= 24 for w in layout) or sum(layout) != 256:
             raise CorruptDataError("the PDQ index file has an invalid chunk layout")
-        bases = _kernels.offsets_bases(layout)
+        if groups.dtype != np.uint8 or groups.shape != (1,):
+            raise CorruptDataError("the PDQ index file has an invalid group size")
+        group_bits = int(groups[0])
+        if group_bits > _MAX_GROUP_BITS or group_bits >= min(layout) or n > 1 << (32 - group_bits):
+            raise CorruptDataError("the PDQ index file has an invalid group size")
+        bases = _kernels.offsets_bases(layout, group_bits)
         if postings.shape != (len(layout), n) or postings.dtype != np.uint32:
             raise CorruptDataError("the PDQ index file has posting lists of the wrong shape")
         if offsets.shape != (bases[-1],) or offsets.dtype != np.uint32:
@@ -78,15 +120,26 @@ class PdqIndex(SegmentedIndex):
             table = offsets[bases[c] : bases[c + 1]]
             if table[0] != 0 or table[-1] != n or np.any(table[1:] < table[:-1]):
                 raise CorruptDataError("the PDQ index file has inconsistent offsets")
-        if n and int(postings.max()) >= n:
+        if n and group_bits == 0 and int(postings.max()) >= n:
             raise CorruptDataError("the PDQ index file has posting entries out of range")
+        if n and group_bits:
+            # Through one small buffer: no temporary as large as a posting list.
+            mask, block = np.uint32(_kernels.position_mask(group_bits)), 1 << 20
+            positions = np.empty(min(n, block), dtype=np.uint32)
+            for chunk in postings:
+                for begin in range(0, n, block):
+                    part = chunk[begin : begin + block]
+                    if int(np.bitwise_and(part, mask, out=positions[: len(part)]).max()) >= n:
+                        raise CorruptDataError("the PDQ index file has posting entries out of range")
 
     def _search_main(self, main: MainSegment, queries: np.ndarray, max_distance: int) -> Hits:
+        group_bits = main.extra.get("group_bits")
         return _kernels.mih(
             main.rows,
             main.extra["postings"],
             main.extra["offsets"],
             tuple(int(w) for w in main.extra["widths"]),
+            0 if group_bits is None else int(group_bits[0]),
             main.tomb if main.dead else None,
             queries,
             max_distance,

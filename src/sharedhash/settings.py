@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often the server checks whether a subscription is due."
     )
+    lookup_cache_entries: int = Field(
+        default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,408 @@
+"""In-memory caches of the lookup path: API keys, every hash list's read policy, and matched entries' facts.
+
+Writes made through this server invalidate them when their transaction commits (session events on the database's
+write sessions), before the write's response is sent: a revoked key, a changed share or visibility, a removed
+entry or an org's own dispute takes effect for every later request. Writes by other processes on the same
+database (``sharedhash sync`` into a running node) are picked up by the index follower's next round, which also
+polls the small tables here (``SHAREDHASH_INDEX_FOLLOW_SECONDS``). A cache never answers with something older than
+what was committed before it was last invalidated: a fill that overlaps an invalidation is not kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from sharedhash.store.db import Database
+from sharedhash.store.feedback import feedback_changed_since, feedback_fingerprint
+from sharedhash.store.lookup_data import EntryFacts, active_entry_ids, entry_facts
+from sharedhash.store.models import ApiKey, Feedback, HashList, ListShare, Org
+from sharedhash.store.orgs import KeyRecord, key_record, revoked_key_count
+from sharedhash.store.visibility import ListPolicy, list_policies
+
+if TYPE_CHECKING:
+    from sharedhash.server.deps import HubState
+
+log = logging.getLogger(__name__)
+
+#: What a lookup needs of a readable list: its name and PDQ threshold.
+VisibleLists = dict[int, tuple[str, int]]
+
+
+class KeyCache:
+    """Key records by public prefix. The secret is still checked on every request (against the stored hash)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._records: dict[str, tuple[KeyRecord, int]] = {}
+        self._generation = 0
+        self._revoked_seen: int | None = None
+
+    def get_cached(self, prefix: str) -> KeyRecord | None:
+        """The record of ``prefix`` if it is in memory."""
+        cached = self._records.get(prefix)
+        return None if cached is None else cached[0]
+
+    def get(self, db: Database, prefix: str) -> KeyRecord | None:
+        """The record of ``prefix``, from memory or else from the database (unknown prefixes are not cached)."""
+        cached = self._records.get(prefix)
+        if cached is not None:
+            return cached[0]
+        with self._lock:
+            generation = self._generation
+        with db.reading() as session:
+            revoked = revoked_key_count(session)
+            record = key_record(session, prefix)
+        if record is not None:
+            with self._lock:
+                if generation == self._generation:
+                    self._records[prefix] = (record, revoked)
+        return record
+
+    def touched(self, prefix: str, when: datetime) -> None:
+        """The key's last-used time was just written."""
+        with self._lock:
+            cached = self._records.get(prefix)
+            if cached is not None:
+                self._records[prefix] = (replace(cached[0], last_used_at=when), cached[1])
+
+    def clear(self) -> None:
+        """Forget every record (a key was revoked or changed)."""
+        with self._lock:
+            self._generation += 1
+            self._records.clear()
+
+    def poll(self, session: Session) -> None:
+        """Drop records read before a revocation made by another process (revocations only ever add up)."""
+        revoked = revoked_key_count(session)
+        with self._lock:
+            if revoked != self._revoked_seen:
+                self._generation += 1
+                self._records = {p: (r, seen) for p, (r, seen) in self._records.items() if seen == revoked}
+                self._revoked_seen = revoked
+
+
+@dataclass
+class _PolicySnapshot:
+    generation: int
+    lists: dict[int, ListPolicy]
+    by_org: dict[int, VisibleLists] = field(default_factory=dict)
+
+
+class PolicyCache:
+    """Every hash list's read policy; per org, the lists it may read with their names and thresholds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._snapshot = _PolicySnapshot(generation=-1, lists={})
+
+    def invalidate(self) -> None:
+        """A list or a share changed: the next lookup reloads the policies."""
+        with self._lock:
+            self._generation += 1
+
+    def visible(self, db: Database, org_id: int) -> VisibleLists:
+        """``{list id: (name, pdq threshold)}`` of the lists ``org_id`` may read (the rule of ``readable_lists``)."""
+        snapshot = self._snapshot
+        if snapshot.generation != self._generation:
+            snapshot = self._reload(db)
+        found = snapshot.by_org.get(org_id)
+        if found is None:
+            found = {
+                p.list_id: (p.name, p.pdq_threshold) for p in snapshot.lists.values() if p.readable_by(org_id)
+            }
+            snapshot.by_org[org_id] = found
+        return found
+
+    def _reload(self, db: Database) -> _PolicySnapshot:
+        with self._lock:
+            generation = self._generation
+        with db.reading() as session:
+            lists = list_policies(session)
+        # If an invalidation came in meanwhile, the snapshot keeps the older generation and the next call reloads.
+        snapshot = _PolicySnapshot(generation=generation, lists=lists)
+        with self._lock:
+            if self._snapshot.generation <= generation:
+                self._snapshot = snapshot
+        return snapshot
+
+    def poll(self, session: Session) -> None:
+        """Reload if another process changed a list's policy (the tables are small: a list per org or so)."""
+        with self._lock:
+            generation = self._generation
+        lists = list_policies(session)
+        if lists != self._snapshot.lists:
+            with self._lock:
+                if self._snapshot.generation <= generation:
+                    self._snapshot = _PolicySnapshot(generation=generation, lists=lists)
+
+
+class _Fill:
+    __slots__ = ("invalidated", "poisoned")
+
+    def __init__(self) -> None:
+        self.invalidated: set[int] = set()
+        self.poisoned = False
+
+
+_MISSING: Any = object()
+
+
+class EntryCache:
+    """Facts of entries (classification, labels, contributor, feedback) by id; None marks a removed entry.
+
+    Filled on a miss, by the refresh that keeps the indexes current and by a warm-up at start, up to
+    ``max_entries``; invalidated by the same refresh and by feedback written through this server.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._facts: dict[int, EntryFacts | None] = {}
+        self._fills: list[_Fill] = []
+        # Entries without an external id or feedback mostly share their facts: keep one copy of each.
+        self._shared: dict[EntryFacts, EntryFacts] = {}
+        self._queue: list[int] = []
+        self._queued = threading.Condition(self._lock)
+        self.rewarm = threading.Event()
+
+    def __len__(self) -> int:
+        return len(self._facts)
+
+    def get_many(self, db: Database, entry_ids: Iterable[int]) -> dict[int, EntryFacts | None]:
+        """Facts of these entries; misses are read from the database in one go (and kept)."""
+        out: dict[int, EntryFacts | None] = {}
+        missing: list[int] = []
+        facts = self._facts
+        for entry_id in entry_ids:
+            found = facts.get(entry_id, _MISSING)
+            if found is _MISSING:
+                missing.append(entry_id)
+            else:
+                out[entry_id] = found
+        if missing:
+            out.update(self.fill(db, missing))
+        return out
+
+    def fill(self, db: Database, entry_ids: list[int]) -> dict[int, EntryFacts | None]:
+        """Read these entries' facts and keep those no write touched while they were being read."""
+        fill = _Fill()
+        with self._lock:
+            self._fills.append(fill)
+        try:
+            with db.reading() as session:
+                found = entry_facts(session, entry_ids)
+        finally:
+            with self._lock:
+                self._fills.remove(fill)
+        with self._lock:
+            if not fill.poisoned:
+                room = self.max_entries - len(self._facts)
+                for entry_id, facts in found.items():
+                    if room <= 0:
+                        break
+                    if entry_id in fill.invalidated:
+                        continue
+                    if facts is not None and facts.external_id is None:
+                        facts = self._shared.setdefault(facts, facts)
+                    if entry_id not in self._facts:
+                        room -= 1
+                    self._facts[entry_id] = facts
+        return found
+
+    def invalidate(self, entry_ids: Iterable[int]) -> None:
+        """These entries changed (committed): forget them, and keep no fill that read them before the change."""
+        ids = list(entry_ids)
+        with self._lock:
+            for entry_id in ids:
+                self._facts.pop(entry_id, None)
+            for fill in self._fills:
+                fill.invalidated.update(ids)
+
+    def refreshed(self, entry_ids: Iterable[int]) -> None:
+        """The indexes just refreshed these entries: forget them, and read them again in the background."""
+        ids = list(entry_ids)
+        self.invalidate(ids)
+        if self.max_entries > 0:
+            with self._lock:
+                self._queue.extend(ids)
+                self._queued.notify()
+
+    def clear(self) -> None:
+        """Forget everything (feedback changed in a way that cannot be narrowed to entries); warm up again."""
+        with self._lock:
+            self._facts.clear()
+            self._shared.clear()
+            for fill in self._fills:
+                fill.poisoned = True
+        self.rewarm.set()
+
+    def take_queued(self, limit: int, timeout: float) -> list[int]:
+        """Up to ``limit`` queued entry ids, waiting up to ``timeout`` seconds for some."""
+        with self._lock:
+            if not self._queue:
+                self._queued.wait(timeout)
+            taken, self._queue = self._queue[:limit], self._queue[limit:]
+            return [i for i in taken if i not in self._facts]
+
+    def warm(self, db: Database, stop: threading.Event, page: int = 20_000) -> int:
+        """Read every active entry's facts, page by page, until full; return how many were read."""
+        after, read = 0, 0
+        while not stop.is_set() and len(self._facts) < self.max_entries:
+            with db.reading() as session:
+                ids = active_entry_ids(session, after=after, limit=page)
+            if not ids:
+                break
+            after = ids[-1]
+            missing = [i for i in ids if i not in self._facts]
+            if missing:
+                self.fill(db, missing)
+            read += len(missing)
+        return read
+
+
+class FeedbackWatch:
+    """Sees feedback given or withdrawn by other processes, from the table's count and newest time."""
+
+    def __init__(self, entries: EntryCache) -> None:
+        self._entries = entries
+        self._seen: tuple[int, datetime | None] | None = None
+
+    def poll(self, session: Session) -> None:
+        """Invalidate entries whose feedback changed since the last round."""
+        count, newest = feedback_fingerprint(session)
+        if self._seen is not None and (count, newest) != self._seen:
+            seen_count, seen_newest = self._seen
+            if count < seen_count:
+                # A withdrawal: it cannot be narrowed to entries from the table alone.
+                self._entries.clear()
+            else:
+                self._entries.invalidate(feedback_changed_since(session, seen_newest))
+        self._seen = (count, newest)
+
+
+@dataclass
+class _Changes:
+    policy: bool = False
+    keys: bool = False
+    feedback: set[int] = field(default_factory=set)
+    all_feedback: bool = False
+
+
+_LIST_POLICY_FIELDS = ("owner_org_id", "visibility", "name", "pdq_threshold")
+_CHANGES = "sharedhash.cache_changes"
+
+
+class LookupCaches:
+    """The three caches of one database, and the session events that keep them right."""
+
+    def __init__(self, db: Database, *, max_entries: int) -> None:
+        self.db = db
+        self.keys = KeyCache()
+        self.policy = PolicyCache()
+        self.entries = EntryCache(max_entries)
+        self._feedback = FeedbackWatch(self.entries)
+        target = db.write_sessions
+        event.listen(target, "after_flush", self._after_flush)
+        event.listen(target, "do_orm_execute", self._on_execute)
+        event.listen(target, "after_commit", self._after_commit)
+
+    def poll(self, session: Session) -> None:
+        """One round of looking for changes other processes made (called by the index follower)."""
+        self.keys.poll(session)
+        self.policy.poll(session)
+        self._feedback.poll(session)
+
+    @staticmethod
+    def _changes(session: Session) -> _Changes:
+        changes = session.info.get(_CHANGES)
+        if changes is None:
+            changes = session.info[_CHANGES] = _Changes()
+        return changes
+
+    def _after_flush(self, session: Session, _flush: UOWTransaction) -> None:
+        changes = self._changes(session)
+        for obj in [*session.new, *session.dirty, *session.deleted]:
+            if isinstance(obj, ListShare):
+                changes.policy = True
+            elif isinstance(obj, HashList):
+                state = inspect(obj)
+                if obj in session.new or obj in session.deleted or any(
+                    state.attrs[name].history.has_changes() for name in _LIST_POLICY_FIELDS
+                ):
+                    changes.policy = True
+            elif isinstance(obj, Feedback):
+                changes.feedback.add(obj.entry_id)
+            elif isinstance(obj, ApiKey | Org) and obj not in session.new:
+                changes.keys = True
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if not (state.is_update or state.is_delete or state.is_insert):
+            return
+        table = getattr(getattr(state.statement, "table", None), "name", None)
+        if table == ListShare.__tablename__:
+            self._changes(state.session).policy = True
+        elif table == Feedback.__tablename__:
+            self._changes(state.session).all_feedback = True
+        elif table in (ApiKey.__tablename__, Org.__tablename__) and not state.execution_options.get(
+            "sharedhash_touch"
+        ):
+            self._changes(state.session).keys = True
+        # UPDATEs of hash_lists by statement only move the feed's seq and a mirror's cursor (store/feed.py,
+        # store/mirror.py); settings change through the ORM and are seen in _after_flush. The follower's poll
+        # would catch anything else within a round.
+
+    def _after_commit(self, session: Session) -> None:
+        changes = session.info.pop(_CHANGES, None)
+        if changes is None:
+            return
+        if changes.policy:
+            self.policy.invalidate()
+        if changes.keys:
+            self.keys.clear()
+        if changes.all_feedback:
+            self.entries.clear()
+        elif changes.feedback:
+            self.entries.invalidate(changes.feedback)
+
+
+def start_entry_warmer(state: HubState) -> threading.Thread:
+    """Start the thread that keeps the entry cache warm; it ends when ``state.stop`` is set."""
+    thread = threading.Thread(
+        target=run_entry_warmer,
+        args=(state.caches, state.indexes.ready, state.stop),
+        name="sharedhash-entry-cache",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def run_entry_warmer(caches: LookupCaches, ready: threading.Event, stop: threading.Event) -> None:
+    """Background thread: once the indexes are loaded, read every entry's facts, then those of refreshed ones."""
+    entries = caches.entries
+    if entries.max_entries <= 0:
+        return
+    while not ready.wait(0.5):
+        if stop.is_set():
+            return
+    entries.rewarm.set()
+    while not stop.is_set():
+        try:
+            if entries.rewarm.is_set():
+                entries.rewarm.clear()
+                log.info("entry cache warmed: %d entries", entries.warm(caches.db, stop))
+            queued = entries.take_queued(20_000, timeout=0.5)
+            if queued:
+                entries.fill(caches.db, queued)
+        except Exception:  # a database hiccup must not end the warmer; lookups read misses themselves
+            log.exception("warming the entry cache failed")
+            stop.wait(1)

@@ -177,6 +177,9 @@ class EntryCache:
     def __len__(self) -> int:
         return len(self._facts)
 
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._facts
+
     def get_many(self, db: Database, entry_ids: Iterable[int]) -> dict[int, EntryFacts | None]:
         """Facts of these entries; misses are read from the database in one go (and kept)."""
         out: dict[int, EntryFacts | None] = {}

@@ -10,9 +10,10 @@ what was committed before it was last invalidated: a fill that overlaps an inval
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from sharedhash.store.db import Database
 from sharedhash.store.feedback import feedback_changed_since, feedback_fingerprint
-from sharedhash.store.lookup_data import EntryFacts, active_entry_ids, entry_facts
+from sharedhash.store.lookup_data import EntryFacts, active_entry_facts, entry_facts
 from sharedhash.store.models import ApiKey, Feedback, HashList, ListShare, Org
 from sharedhash.store.orgs import KeyRecord, key_record, revoked_key_count
 from sharedhash.store.visibility import ListPolicy, list_policies
@@ -197,12 +198,17 @@ class EntryCache:
 
     def fill(self, db: Database, entry_ids: list[int]) -> dict[int, EntryFacts | None]:
         """Read these entries' facts and keep those no write touched while they were being read."""
+        return self._read_and_keep(db, lambda session: entry_facts(session, entry_ids))
+
+    def _read_and_keep(
+        self, db: Database, read: Callable[[Session], dict[int, EntryFacts | None]]
+    ) -> dict[int, EntryFacts | None]:
         fill = _Fill()
         with self._lock:
             self._fills.append(fill)
         try:
             with db.reading() as session:
-                found = entry_facts(session, entry_ids)
+                found = read(session)
         finally:
             with self._lock:
                 self._fills.remove(fill)
@@ -256,19 +262,20 @@ class EntryCache:
             taken, self._queue = self._queue[:limit], self._queue[limit:]
             return [i for i in taken if i not in self._facts]
 
-    def warm(self, db: Database, stop: threading.Event, page: int = 20_000) -> int:
-        """Read every active entry's facts, page by page, until full; return how many were read."""
-        after, read = 0, 0
+    def warm(self, db: Database, stop: threading.Event, page: int = 50_000) -> int:
+        """Read every active entry's facts, a range of ids at a time, until full; return how many were read."""
+        read = 0
+        position = [0]  # the highest id read so far
+
+        def read_page(session: Session) -> dict[int, EntryFacts | None]:
+            found, position[0] = active_entry_facts(session, after=position[0], limit=page)
+            return found
+
         while not stop.is_set() and len(self._facts) < self.max_entries:
-            with db.reading() as session:
-                ids = active_entry_ids(session, after=after, limit=page)
-            if not ids:
+            found = self._read_and_keep(db, read_page)
+            if not found:
                 break
-            after = ids[-1]
-            missing = [i for i in ids if i not in self._facts]
-            if missing:
-                self.fill(db, missing)
-            read += len(missing)
+            read += len(found)
         return read
 
 
@@ -377,11 +384,25 @@ class LookupCaches:
             self.entries.invalidate(changes.feedback)
 
 
+#: Below this many indexed hashes a full collection is quick, and nothing is frozen.
+FREEZE_FROM_HASHES = 100_000
+
+
+def _freeze_long_lived(indexed: int) -> None:
+    if indexed < FREEZE_FROM_HASHES:
+        return
+    # The indexes' id maps and the entry cache are a few huge dicts that live as long as the server; a full
+    # collection traverses them (measured 160 ms at 1M entries), which showed as lookups' p99. Freezing moves
+    # everything alive now out of the collector's reach; later objects are collected as usual.
+    gc.collect()
+    gc.freeze()
+
+
 def start_entry_warmer(state: HubState) -> threading.Thread:
     """Start the thread that keeps the entry cache warm; it ends when ``state.stop`` is set."""
     thread = threading.Thread(
         target=run_entry_warmer,
-        args=(state.caches, state.indexes.ready, state.stop),
+        args=(state.caches, state.indexes.ready, state.stop, lambda: sum(state.indexes.sizes().values())),
         name="sharedhash-entry-cache",
         daemon=True,
     )
@@ -389,20 +410,27 @@ def start_entry_warmer(state: HubState) -> threading.Thread:
     return thread
 
 
-def run_entry_warmer(caches: LookupCaches, ready: threading.Event, stop: threading.Event) -> None:
-    """Background thread: once the indexes are loaded, read every entry's facts, then those of refreshed ones."""
+def run_entry_warmer(
+    caches: LookupCaches, ready: threading.Event, stop: threading.Event, indexed: Callable[[], int] = lambda: 0
+) -> None:
+    """Background thread: once the indexes are loaded, read every entry's facts, then those of refreshed ones.
+
+    After the load and after each full warm-up, the objects alive are frozen out of the garbage collector.
+    """
     entries = caches.entries
-    if entries.max_entries <= 0:
-        return
     while not ready.wait(0.5):
         if stop.is_set():
             return
+    _freeze_long_lived(indexed())
+    if entries.max_entries <= 0:
+        return
     entries.rewarm.set()
     while not stop.is_set():
         try:
             if entries.rewarm.is_set():
                 entries.rewarm.clear()
                 log.info("entry cache warmed: %d entries", entries.warm(caches.db, stop))
+                _freeze_long_lived(indexed())
             queued = entries.take_queued(20_000, timeout=0.5)
             if queued:
                 entries.fill(caches.db, queued)

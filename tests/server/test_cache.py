@@ -188,24 +188,23 @@ def test_a_fill_overlapping_a_write_is_not_kept(hub: Hub) -> None:
     cache.invalidate([e["id"]])
     written = []
 
-    # Right after the cache read the entry, a write commits a new classification (as a concurrent request would).
-    def write_after_read(execute_state: Any) -> Any:
-        if written or "entries" not in str(execute_state.statement):
-            return None
+    # Right after the cache's query for the entry ran, a write commits a new classification (as a concurrent
+    # request would); the query's rows were already produced from the state before it.
+    def write_after_read(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if written or not statement.lstrip().upper().startswith("SELECT") or "entries.classification" not in statement:
+            return
         written.append(True)
-        result = execute_state.invoke_statement().freeze()
         with state.db.writing() as s:
             row = s.get(Entry, e["id"])
             assert row is not None
             row.classification = "B1"
         state.indexes.refresh_after_write(state.db, [e["id"]])
-        return result()
 
-    event.listen(state.db.read_sessions, "do_orm_execute", write_after_read)
+    event.listen(state.db.engine, "after_cursor_execute", write_after_read)
     try:
         seen = cache.get_many(state.db, [e["id"]])[e["id"]]
     finally:
-        event.remove(state.db.read_sessions, "do_orm_execute", write_after_read)
+        event.remove(state.db.engine, "after_cursor_execute", write_after_read)
     assert seen is not None
     assert seen.classification == "A1"  # the read that overlapped the write
     assert written

@@ -234,8 +234,9 @@ def _drive(server: Server, token: str, bodies: list[bytes], connections: int) ->
             script.write_text(_WRK_SCRIPT)
             data.write_bytes(b"\n".join(bodies) + b"\n")
             threads = min(2, connections)
+            seconds = f"{max(1, round(LOOKUP_SECONDS))}s"
             run = subprocess.run(
-                ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(LOOKUP_SECONDS))}s", "--timeout", "30s",
+                ["wrk", "-t", str(threads), "-c", str(connections), "-d", seconds, "--timeout", "30s",
                  "-s", str(script), server.url, "--", str(data), token],
                 capture_output=True, text=True,
             )

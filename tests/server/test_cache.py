@@ -161,9 +161,11 @@ def test_feedback_from_another_process_applies_within_a_round(hub: Hub, other: D
     with other.writing() as s:
         give_feedback(s, stranger, e["id"], Verdict.DISPUTE, Reason.NOT_ILLEGAL)
     eventually(lambda: lookup(hub, ("md5", md5(1)), who="stranger") == [])
+    clears = state_of(hub).caches.entries.clears
     with other.writing() as s:
         withdraw_feedback(s, stranger, e["id"])
     eventually(lambda: len(lookup(hub, ("md5", md5(1)), who="stranger")) == 1)
+    assert state_of(hub).caches.entries.clears > clears  # a withdrawal elsewhere cannot be narrowed to entries
 
 
 def test_in_memory_visibility_is_the_databases(hub: Hub) -> None:
@@ -225,3 +227,22 @@ def test_entry_cache_warms_and_stays_within_its_limit(hub: Hub) -> None:
     assert len(cache) <= 2
     # Over the limit, misses are still answered (from the database).
     assert len(lookup(hub, *[("md5", md5(i)) for i in range(5)])) == 5
+
+
+def test_feedback_through_the_server_keeps_the_rest_of_the_cache(hub: Hub) -> None:
+    lst = new_list(hub, visibility="members")
+    ids = [add(hub, lst["id"], ("md5", md5(i)))["id"] for i in range(3)]
+    state = state_of(hub)
+    cache = state.caches.entries
+    eventually(lambda: all(i in cache for i in ids))
+    clears = cache.clears
+    url = f"/v1/entries/{ids[0]}/feedback"
+    r = hub.client.put(url, json={"verdict": "dispute", "reason": "other"}, headers=hub.auth("sharee"))
+    assert r.status_code == 200
+    assert hub.client.delete(url, headers=hub.auth("sharee")).status_code == 204
+    for _ in range(2):  # follower rounds: this process's own withdrawal is accounted for, nothing is cleared
+        state.indexes.follow(state.db)
+    assert cache.clears == clears
+    assert ids[1] in cache
+    assert ids[2] in cache
+    assert len(lookup(hub, ("md5", md5(0)), who="sharee")) == 1

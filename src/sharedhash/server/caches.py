@@ -174,6 +174,8 @@ class EntryCache:
         self._queue: list[int] = []
         self._queued = threading.Condition(self._lock)
         self.rewarm = threading.Event()
+        #: How many times everything was forgotten (feedback changed elsewhere in a way not narrowed to entries).
+        self.clears = 0
 
     def __len__(self) -> int:
         return len(self._facts)
@@ -248,6 +250,7 @@ class EntryCache:
     def clear(self) -> None:
         """Forget everything (feedback changed in a way that cannot be narrowed to entries); warm up again."""
         with self._lock:
+            self.clears += 1
             self._facts.clear()
             self._shared.clear()
             for fill in self._fills:
@@ -280,19 +283,32 @@ class EntryCache:
 
 
 class FeedbackWatch:
-    """Sees feedback given or withdrawn by other processes, from the table's count and newest time."""
+    """Sees feedback given or withdrawn by other processes, from the table's row count and newest time.
+
+    Verdicts given or replaced elsewhere are found by their time and invalidated one by one (so another process's
+    dispute suppresses within a round); a withdrawal elsewhere (fewer rows than this process accounts for) cannot
+    be narrowed to an entry, and clears the entry cache.
+    """
 
     def __init__(self, entries: EntryCache) -> None:
         self._entries = entries
+        self._lock = threading.Lock()
         self._seen: tuple[int, datetime | None] | None = None
+        self._local_delta = 0
+
+    def committed_here(self, delta: int) -> None:
+        """This process committed ``delta`` more (or fewer) feedback rows."""
+        with self._lock:
+            self._local_delta += delta
 
     def poll(self, session: Session) -> None:
         """Invalidate entries whose feedback changed since the last round."""
         count, newest = feedback_fingerprint(session)
+        with self._lock:
+            local, self._local_delta = self._local_delta, 0
         if self._seen is not None and (count, newest) != self._seen:
             seen_count, seen_newest = self._seen
-            if count < seen_count:
-                # A withdrawal: it cannot be narrowed to entries from the table alone.
+            if count < seen_count + local:
                 self._entries.clear()
             else:
                 self._entries.invalidate(feedback_changed_since(session, seen_newest))
@@ -304,6 +320,7 @@ class _Changes:
     policy: bool = False
     keys: bool = False
     feedback: set[int] = field(default_factory=set)
+    feedback_rows: int = 0
     all_feedback: bool = False
 
 
@@ -320,6 +337,9 @@ class LookupCaches:
         self.policy = PolicyCache()
         self.entries = EntryCache(max_entries)
         self._feedback = FeedbackWatch(self.entries)
+        # The baselines of the polls, before anything is cached: a change after this is seen by the first round.
+        with db.reading() as session:
+            self.poll(session)
         target = db.write_sessions
         event.listen(target, "after_flush", self._after_flush)
         event.listen(target, "do_orm_execute", self._on_execute)
@@ -351,6 +371,7 @@ class LookupCaches:
                     changes.policy = True
             elif isinstance(obj, Feedback):
                 changes.feedback.add(obj.entry_id)
+                changes.feedback_rows += (obj in session.new) - (obj in session.deleted)
             elif isinstance(obj, ApiKey | Org) and obj not in session.new:
                 changes.keys = True
 
@@ -382,6 +403,8 @@ class LookupCaches:
             self.entries.clear()
         elif changes.feedback:
             self.entries.invalidate(changes.feedback)
+        if changes.feedback_rows:
+            self._feedback.committed_here(changes.feedback_rows)
 
 
 #: Below this many indexed hashes a full collection is quick, and nothing is frozen.

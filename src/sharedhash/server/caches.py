@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -156,6 +157,9 @@ class _Fill:
 
 _MISSING: Any = object()
 
+#: Entries refreshed by writes are read into the cache once writes have paused this long.
+QUEUE_SETTLE_SECONDS = 1.0
+
 
 class EntryCache:
     """Facts of entries (classification, labels, contributor, feedback) by id; None marks a removed entry.
@@ -172,6 +176,7 @@ class EntryCache:
         # Entries without an external id or feedback mostly share their facts: keep one copy of each.
         self._shared: dict[EntryFacts, EntryFacts] = {}
         self._queue: list[int] = []
+        self._last_queued = 0.0
         self._queued = threading.Condition(self._lock)
         self.rewarm = threading.Event()
         #: How many times everything was forgotten (feedback changed elsewhere in a way not narrowed to entries).
@@ -211,10 +216,13 @@ class EntryCache:
         try:
             with db.reading() as session:
                 found = read(session)
-        finally:
+        except BaseException:
             with self._lock:
                 self._fills.remove(fill)
+            raise
+        # Unregistering and keeping under one lock: an invalidation in between would otherwise be missed.
         with self._lock:
+            self._fills.remove(fill)
             if not fill.poisoned:
                 room = self.max_entries - len(self._facts)
                 for entry_id, facts in found.items():
@@ -245,6 +253,7 @@ class EntryCache:
         if self.max_entries > 0:
             with self._lock:
                 self._queue.extend(ids)
+                self._last_queued = time.monotonic()
                 self._queued.notify()
 
     def clear(self) -> None:
@@ -258,11 +267,22 @@ class EntryCache:
         self.rewarm.set()
 
     def take_queued(self, limit: int, timeout: float) -> list[int]:
-        """Up to ``limit`` queued entry ids, waiting up to ``timeout`` seconds for some."""
+        """Up to ``limit`` queued entry ids, waiting up to ``timeout`` seconds for some.
+
+        Nothing is handed out while refreshes keep coming (a bulk import is running: its CPU comes first, and
+        lookups read misses themselves meanwhile). A backlog over ``limit`` is dropped for one warm-up over every
+        entry, which reads id ranges and costs less per entry than reading lists of ids.
+        """
         with self._lock:
             if not self._queue:
                 self._queued.wait(timeout)
-            taken, self._queue = self._queue[:limit], self._queue[limit:]
+            if not self._queue or time.monotonic() - self._last_queued < QUEUE_SETTLE_SECONDS:
+                return []
+            if len(self._queue) > limit:
+                self._queue = []
+                self.rewarm.set()
+                return []
+            taken, self._queue = self._queue, []
             return [i for i in taken if i not in self._facts]
 
     def warm(self, db: Database, stop: threading.Event, page: int = 50_000) -> int:
@@ -454,7 +474,7 @@ def run_entry_warmer(
                 entries.rewarm.clear()
                 log.info("entry cache warmed: %d entries", entries.warm(caches.db, stop))
                 _freeze_long_lived(indexed())
-            queued = entries.take_queued(20_000, timeout=0.5)
+            queued = entries.take_queued(50_000, timeout=0.5)
             if queued:
                 entries.fill(caches.db, queued)
         except Exception:  # a database hiccup must not end the warmer; lookups read misses themselves

@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from sharedhash.server.background import start_background
-        from sharedhash.server.caches import start_entry_warmer
+        from sharedhash.server.entry_cache import start_entry_warmer
 
         threads = start_background(state)
         threads.append(start_entry_warmer(state))

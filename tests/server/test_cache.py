@@ -161,12 +161,11 @@ def test_feedback_from_another_process_applies_within_a_round(hub: Hub, other: D
     with other.writing() as s:
         give_feedback(s, stranger, e["id"], Verdict.DISPUTE, Reason.NOT_ILLEGAL)
     eventually(lambda: lookup(hub, ("md5", md5(1)), who="stranger") == [])
-    clears = state_of(hub).caches.entries.clears
+    # The lookup above may have cached the dispute before any round saw it; a withdrawal right after leaves the
+    # table's fingerprint as the last round saw it (the entry is read again anyway: it was kept with a verdict).
     with other.writing() as s:
         withdraw_feedback(s, stranger, e["id"])
     eventually(lambda: len(lookup(hub, ("md5", md5(1)), who="stranger")) == 1)
-    # A withdrawal elsewhere cannot be narrowed to entries: the next round forgets them all.
-    eventually(lambda: state_of(hub).caches.entries.clears > clears)
 
 
 def test_in_memory_visibility_is_the_databases(hub: Hub) -> None:

@@ -56,6 +56,8 @@ class EntryCache:
         # Entries without an external id or feedback mostly share their facts: keep one copy of each.
         self._shared: dict[EntryFacts, EntryFacts] = {}
         self._queue: list[int] = []
+        # Entries kept with verdicts since the feedback watch's last round: it re-reads them once (see there).
+        self._with_feedback: set[int] = set()
         self._last_queued = 0.0
         self._queued = threading.Condition(self._lock)
         self.rewarm = threading.Event()
@@ -110,6 +112,8 @@ class EntryCache:
                         break
                     if entry_id in fill.invalidated:
                         continue
+                    if facts is not None and facts.feedback:
+                        self._with_feedback.add(entry_id)
                     if facts is not None and facts.external_id is None:
                         facts = self._shared.setdefault(facts, facts)
                     if entry_id not in self._facts:
@@ -125,6 +129,12 @@ class EntryCache:
                 self._facts.pop(entry_id, None)
             for fill in self._fills:
                 fill.invalidated.update(ids)
+
+    def take_with_feedback(self) -> set[int]:
+        """Entries kept with verdicts since the last call."""
+        with self._lock:
+            taken, self._with_feedback = self._with_feedback, set()
+            return taken
 
     def refreshed(self, entry_ids: Iterable[int]) -> None:
         """The indexes just refreshed these entries: forget them, and read them again in the background."""
@@ -203,6 +213,9 @@ class FeedbackWatch:
 
     def poll(self, session: Session) -> None:
         """Invalidate entries whose feedback changed since the last round."""
+        # A verdict given and withdrawn elsewhere between two rounds leaves the fingerprint as it was, but a miss
+        # in between may have cached the verdict: every entry kept with verdicts is read again once after a round.
+        recheck = self._entries.take_with_feedback()
         count, newest = feedback_fingerprint(session)
         with self._lock:
             local, self._local_delta = self._local_delta, 0
@@ -213,6 +226,7 @@ class FeedbackWatch:
             else:
                 self._entries.invalidate(feedback_changed_since(session, seen_newest))
         self._seen = (count, newest)
+        self._entries.invalidate(recheck)
 
 
 #: Below this many indexed hashes a full collection is quick, and nothing is frozen.

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     deterrence_click_base_url: str | None = Field(
         default=None, description="Base URL of click-through links (default: the URL the request came to)."
     )
+    lookup_cache_entries: int = Field(
+        default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -21,7 +21,9 @@ def serve(
         from sharedhash.server.app import create_app
 
         # One process: the indexes live in its memory (several workers would each hold and update their own).
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
+        # No access log: it would record every client's IP address (never stored, by policy) and costs CPU on
+        # the lookup path. uvicorn picks httptools and uvloop when installed (the server extra pins them).
+        uvicorn.run(create_app(), host=host, port=port, log_level=log_level, access_log=False)
 
 
 def register(app: typer.Typer) -> None:

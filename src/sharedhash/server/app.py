@@ -89,6 +89,7 @@ class BodyLimitMiddleware:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The hub's ASGI app. It opens (and migrates) the configured database unless one is given."""
     from sharedhash.server.routes import ROUTERS
+    from sharedhash.server.routes.lookup import FastLookup
     from sharedhash.settings import get_settings
 
     settings = settings or get_settings()
@@ -99,8 +100,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from sharedhash.server.background import start_background
+        from sharedhash.server.entry_cache import start_entry_warmer
 
         threads = start_background(state)
+        threads.append(start_entry_warmer(state))
         threads += deterrence.run(state.stop)
         redactor = install_access_log_redactor()
         try:
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(FastLookup, state=state)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
     return app
 

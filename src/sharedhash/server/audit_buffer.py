@@ -38,8 +38,7 @@ class AuditBuffer:
             return 0
         try:
             with self._db.writing() as session:
-                for caller, action, count, detail in pending:
-                    audit.record(session, caller, action, count=count, detail=detail)
+                audit.record_many(session, pending)
         except Exception:
             with self._lock:  # keep them for the next flush rather than lose them
                 self._pending = pending + self._pending

@@ -8,33 +8,40 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import AuthenticationError
 from sharedhash.server.audit_buffer import AuditBuffer
+from sharedhash.server.caches import LookupCaches
 from sharedhash.server.indexes import IndexSet
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
 from sharedhash.store.models import Scope
-from sharedhash.store.orgs import authenticate, touch_key
+from sharedhash.store.orgs import KeyRecord, check_key, touch_key
+from sharedhash.store.security import split_token
 from sharedhash.store.visibility import Caller
 
 
 @dataclass
 class HubState:
-    """What every request shares: settings, the database and the in-memory indexes."""
+    """What every request shares: settings, the database, the in-memory indexes and the lookup caches."""
 
     settings: Settings
     db: Database
     indexes: IndexSet = field(default_factory=IndexSet)
     stop: threading.Event = field(default_factory=threading.Event)
     audit: AuditBuffer = field(init=False)
+    caches: LookupCaches = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = AuditBuffer(self.db)
+        self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
+        self.indexes.on_refresh.append(self.caches.entries.refreshed)
+        self.indexes.on_follow.append(self.caches.poll)
 
 
-def get_state(request: Request) -> HubState:
-    """The hub state of the running app."""
+async def get_state(request: Request) -> HubState:
+    """The hub state of the running app (async: FastAPI would run a plain function in its thread pool)."""
     state: HubState = request.app.state.hub
     return state
 
@@ -42,25 +49,44 @@ def get_state(request: Request) -> HubState:
 _bearer = HTTPBearer(auto_error=False, description="An org API key: `Authorization: Bearer shk_...`")
 
 
-def get_caller(
+def _record(state: HubState, prefix: str) -> KeyRecord | None:
+    return state.caches.keys.get(state.db, prefix)
+
+
+def _touch(state: HubState, record: KeyRecord, key_id: int) -> None:
+    with state.db.writing() as session:
+        when = touch_key(session, key_id)
+    state.caches.keys.touched(record.prefix, when)
+
+
+async def get_caller(
     state: Annotated[HubState, Depends(get_state)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """The org behind the request's API key; every route but health and docs depends on this."""
+    """The org behind the request's API key; every route but health and docs depends on this.
+
+    Keys come from memory after their first use (see :mod:`sharedhash.server.caches`); the secret is checked
+    against the salted hash on every request. Only a miss or the once-a-minute last-used write leaves the event loop.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("no API key: send `Authorization: Bearer <key>`")
-    with state.db.reading() as session:
-        caller, stale = authenticate(session, credentials.credentials)
-    if stale and caller.key_id is not None:
-        with state.db.writing() as session:
-            touch_key(session, caller.key_id)
+    parts = split_token(credentials.credentials)
+    if parts is None:
+        raise AuthenticationError("the API key is malformed")
+    prefix, secret = parts
+    record = state.caches.keys.get_cached(prefix)
+    if record is None:
+        record = await run_in_threadpool(_record, state, prefix)
+    caller, stale = check_key(record, secret)
+    if stale and caller.key_id is not None and record is not None:
+        await run_in_threadpool(_touch, state, record, caller.key_id)
     return caller
 
 
 def scoped(scope: Scope) -> object:
     """A dependency that authenticates and then requires ``scope``."""
 
-    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         caller.require(scope)
         return caller
 

@@ -5,7 +5,8 @@ a follower thread also picks up writes made by other processes (``sharedhash syn
 watching each list's feed ``seq``. There is never a periodic full rebuild.
 
 A hash id goes through at most three states, never backwards: absent, active, dead. Refreshes may therefore be
-applied in any order, and the database stays the truth: lookups recheck each hit there before answering.
+applied in any order. Lookups trust the indexes (no database recheck per hit): a write through this server is in
+them before its response is sent, another process's write after the follower's next round.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -51,6 +52,10 @@ class IndexSet:
         self._list_seq: dict[int, int] = {}
         self.ready = threading.Event()
         self.load_error: str | None = None
+        #: Called with the entry ids of every refresh, after the indexes took it in (the lookup caches).
+        self.on_refresh: list[Callable[[list[int]], None]] = []
+        #: Called with the follower's session every round, to look for other processes' writes.
+        self.on_follow: list[Callable[[Session], None]] = []
 
     def _index(self, hash_type: str) -> HashIndex:
         index = self._indexes.get(hash_type)
@@ -106,6 +111,8 @@ class IndexSet:
         # In chunks: a 100,000-entry import would otherwise exceed PostgreSQL's 65,535 bind parameters.
         for start in range(0, len(ids), _REFRESH_CHUNK):
             self._apply(hash_rows_of_entries(session, ids[start : start + _REFRESH_CHUNK]))
+        for hook in self.on_refresh:
+            hook(ids)
 
     def refresh_after_write(self, db: Database, entry_ids: Iterable[int]) -> None:
         """Called after a write commits: its hashes match (or stop matching) from now on."""
@@ -127,6 +134,8 @@ class IndexSet:
                 refreshed += len(entry_ids)
                 with self._lock:
                     self._list_seq[list_id] = max(self._list_seq.get(list_id, 0), newest)
+            for hook in self.on_follow:
+                hook(session)
         return refreshed
 
     def query(self, hash_type: str, values: Sequence[str], max_distance: int) -> list[list[Hit]]:

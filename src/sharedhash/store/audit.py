@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from sharedhash.store.models import AuditEvent
+from sharedhash.store.models import AuditEvent, utcnow
 from sharedhash.store.visibility import Caller
 
 PREFIX_CHARS = 8
@@ -38,6 +39,26 @@ def record(
             detail=detail or {},
         )
     )
+
+
+def record_many(session: Session, events: Sequence[tuple[Caller | None, str, int, dict[str, Any]]]) -> None:
+    """Append many ``(caller, action, count, detail)`` events in one statement (the buffered lookup log)."""
+    if not events:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "org_id": caller.org_id if caller else None,
+            "key_id": caller.key_id if caller else None,
+            "action": action,
+            "target": "",
+            "count": count,
+            "detail": detail,
+            "created_at": now,
+        }
+        for caller, action, count, detail in events
+    ]
+    session.connection().execute(insert(AuditEvent), rows)
 
 
 def list_events(session: Session, caller: Caller, *, before: int | None, limit: int) -> list[AuditEvent]:

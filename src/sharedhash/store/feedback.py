@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import func, select
@@ -99,3 +100,20 @@ def disputed_by(session: Session, caller: Caller, entry_ids: Iterable[int]) -> s
         )
         found.update(session.scalars(stmt))
     return found
+
+
+def feedback_fingerprint(session: Session) -> tuple[int, datetime | None]:
+    """How many verdicts there are and when the newest was given: the server compares these between rounds to
+    see feedback written by other processes."""
+    count, newest = session.execute(select(func.count(), func.max(Feedback.updated_at))).one()
+    if newest is not None and newest.tzinfo is None:  # SQLite forgets the zone in aggregates
+        newest = newest.replace(tzinfo=UTC)
+    return int(count or 0), newest
+
+
+def feedback_changed_since(session: Session, since: datetime | None) -> set[int]:
+    """Entries whose feedback was given or replaced at or after ``since`` (all entries with feedback if None)."""
+    stmt = select(Feedback.entry_id)
+    if since is not None:
+        stmt = stmt.where(Feedback.updated_at >= since)
+    return set(session.scalars(stmt))

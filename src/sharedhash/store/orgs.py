@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
@@ -120,6 +120,59 @@ def revoke_key(session: Session, caller: Caller, key_id: int) -> ApiKey:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What authenticating a key needs from its row (the server keeps these in memory; never the secret)."""
+
+    prefix: str
+    salt: str
+    secret_hash: str
+    caller: Caller
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+def key_record(session: Session, prefix: str) -> KeyRecord | None:
+    """The key with this public prefix, with its org, or None."""
+    row = session.execute(select(ApiKey, Org).join(Org, Org.id == ApiKey.org_id).where(ApiKey.prefix == prefix)).first()
+    if row is None:
+        return None
+    key, org = row
+    caller = Caller(
+        org_id=org.id,
+        org_name=org.name,
+        key_id=key.id,
+        scopes=parse_scopes(key.scopes),
+        is_operator=org.is_operator,
+    )
+    return KeyRecord(
+        prefix=key.prefix,
+        salt=key.salt,
+        secret_hash=key.secret_hash,
+        caller=caller,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        last_used_at=key.last_used_at,
+    )
+
+
+def check_key(record: KeyRecord | None, secret: str) -> tuple[Caller, bool]:
+    """The caller behind a presented secret, and whether the key's last-used time is stale enough to record.
+
+    A wrong secret, a revoked key and an expired key raise :class:`AuthenticationError` (or a subclass).
+    """
+    if record is None or not secret_matches(record.salt, secret, record.secret_hash):
+        raise AuthenticationError("the API key is not valid")
+    now = utcnow()
+    if record.revoked_at is not None:
+        raise KeyRevokedError(f"the API key {record.prefix} was revoked")
+    if record.expires_at is not None and record.expires_at <= now:
+        raise KeyExpiredError(f"the API key {record.prefix} expired at {record.expires_at.isoformat()}")
+    stale = record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION
+    return record.caller, stale
+
+
 def authenticate(session: Session, token: str) -> tuple[Caller, bool]:
     """The caller a token stands for, and whether its last-used time is stale enough to record.
 
@@ -129,29 +182,22 @@ def authenticate(session: Session, token: str) -> tuple[Caller, bool]:
     if parts is None:
         raise AuthenticationError("the API key is malformed")
     prefix, secret = parts
-    row = session.execute(select(ApiKey, Org).join(Org, Org.id == ApiKey.org_id).where(ApiKey.prefix == prefix)).first()
-    if row is None or not secret_matches(row[0].salt, secret, row[0].secret_hash):
-        raise AuthenticationError("the API key is not valid")
-    key, org = row
+    return check_key(key_record(session, prefix), secret)
+
+
+def touch_key(session: Session, key_id: int) -> datetime:
+    """Record that a key was just used; return the time recorded."""
     now = utcnow()
-    if key.revoked_at is not None:
-        raise KeyRevokedError(f"the API key {prefix} was revoked")
-    if key.expires_at is not None and key.expires_at <= now:
-        raise KeyExpiredError(f"the API key {prefix} expired at {key.expires_at.isoformat()}")
-    caller = Caller(
-        org_id=org.id,
-        org_name=org.name,
-        key_id=key.id,
-        scopes=parse_scopes(key.scopes),
-        is_operator=org.is_operator,
+    # Marked so the server's cache watcher knows this UPDATE changes no key's validity.
+    session.execute(
+        update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now).execution_options(sharedhash_touch=True)
     )
-    stale = key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION
-    return caller, stale
+    return now
 
 
-def touch_key(session: Session, key_id: int) -> None:
-    """Record that a key was just used."""
-    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=utcnow()))
+def revoked_key_count(session: Session) -> int:
+    """How many keys were ever revoked (revocation is final, so a change in this number means a new revocation)."""
+    return int(session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None))) or 0)
 
 
 def caller_for_org(org: Org, scopes: frozenset[Scope] = frozenset({Scope.ADMIN})) -> Caller:

@@ -6,9 +6,11 @@ the check; anything outside it looks absent (404), never forbidden.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session
 
 from sharedhash.errors import PermissionDeniedError
 from sharedhash.store.models import Access, Entry, HashList, ListShare, Scope, Visibility
@@ -72,3 +74,35 @@ def readable_entries(caller: Caller) -> Select[Entry]:
     """Active entries in lists the caller may read."""
     lists = readable_lists(caller).with_only_columns(HashList.id)
     return select(Entry).where(Entry.list_id.in_(lists), Entry.deleted_at.is_(None))
+
+
+@dataclass(frozen=True, slots=True)
+class ListPolicy:
+    """Who may read a hash list, and what a lookup needs of it (the server keeps every list's in memory)."""
+
+    list_id: int
+    owner_org_id: int
+    visibility: str
+    name: str
+    pdq_threshold: int
+    shared_with: frozenset[int]
+
+    def readable_by(self, org_id: int) -> bool:
+        """The rule of :func:`readable_lists`, for one list in memory: owner, members-wide, or shared with the org."""
+        return (
+            self.owner_org_id == org_id
+            or self.visibility == Visibility.MEMBERS.value
+            or (self.visibility == Visibility.SHARED.value and org_id in self.shared_with)
+        )
+
+
+def list_policies(session: Session) -> dict[int, ListPolicy]:
+    """Every hash list's read policy (owner, visibility, shares) with its name and PDQ threshold."""
+    shares: dict[int, set[int]] = defaultdict(set)
+    for list_id, org_id in session.execute(select(ListShare.list_id, ListShare.org_id)):
+        shares[list_id].add(org_id)
+    stmt = select(HashList.id, HashList.owner_org_id, HashList.visibility, HashList.name, HashList.pdq_threshold)
+    return {
+        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ())))
+        for r in session.execute(stmt)
+    }

@@ -51,7 +51,9 @@ def test_no_query_and_no_address_is_stored_or_logged(database_url: str, tmp_path
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "sharedhash"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            # With the access log on (it is off by default), so the test also covers its redaction.
+            [str(Path(sys.executable).parent / "sharedhash"), "serve", "--access-log", "--host", "127.0.0.1",
+             "--port", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

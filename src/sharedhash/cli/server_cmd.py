@@ -11,6 +11,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    access_log: bool = typer.Option(
+        False,
+        "--access-log/--no-access-log",
+        help="Log one line per request, with the client address (deterrence requests are logged without it).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Errors as JSON."),
 ) -> None:
     """Serve the hub API (docs at /docs, schema at /openapi.json); migrations run at start."""
@@ -21,9 +26,10 @@ def serve(
         from sharedhash.server.app import create_app
 
         # One process: the indexes live in its memory (several workers would each hold and update their own).
-        # No access log: it would record every client's IP address (never stored, by policy) and costs CPU on
-        # the lookup path. uvicorn picks httptools and uvloop when installed (the server extra pins them).
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level, access_log=False)
+        # No access log by default: it records client addresses (personal data an operator should opt in to;
+        # deterrence requests never carry one, see server/deterrence.py) and costs CPU on the lookup path.
+        # uvicorn picks httptools and uvloop when installed (the server extra pins them).
+        uvicorn.run(create_app(), host=host, port=port, log_level=log_level, access_log=access_log)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,7 +21,7 @@ from sharedhash.store.models import Entry
 
 #: Rows per SQLite ``IN (...)`` list (SQLite allows 32,766 bound parameters; a few are used by other terms).
 _SQLITE_IN_CHUNK = 30_000
-_encode_str: Any = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
+_encode_str: Any = json.encoder.encode_basestring_ascii
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -226,6 +226,33 @@ class BulkWriter:
                     (list_id, *chunk),
                 )
                 found.update(r[0] for r in cursor.fetchall())
+            return found
+        finally:
+            cursor.close()
+
+    def existing_sources(self, list_id: int, source_ids: Sequence[int]) -> set[int]:
+        """Which of these remote entry ids already have a local entry in the mirrored list (active or not)."""
+        found: set[int] = set()
+        if not source_ids:
+            return found
+        cursor = self.raw.cursor()
+        try:
+            if self.is_postgres:
+                cursor.execute(
+                    "SELECT q.v FROM unnest(%s::bigint[]) AS q(v), LATERAL (SELECT 1 FROM entries e"
+                    " WHERE e.list_id = %s AND e.source_entry_id = q.v LIMIT 1) f",
+                    (list(source_ids), list_id),
+                )
+                found.update(int(r[0]) for r in cursor.fetchall())
+                return found
+            for start in range(0, len(source_ids), _SQLITE_IN_CHUNK):
+                chunk = source_ids[start : start + _SQLITE_IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                cursor.execute(
+                    f"SELECT source_entry_id FROM entries WHERE list_id = ? AND source_entry_id IN ({marks})",  # noqa: S608
+                    (list_id, *chunk),
+                )
+                found.update(int(r[0]) for r in cursor.fetchall())
             return found
         finally:
             cursor.close()

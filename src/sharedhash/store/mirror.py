@@ -13,14 +13,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError
+from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import (
+    HashChecker,
     HashValue,
     NewEntry,
     active_hashes,
     insert_entries,
     snapshot,
     validate_entry,
-    validate_hash,
 )
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
@@ -79,9 +80,12 @@ def mirror_for(
     )
 
 
+_CHECK_REMOTE = HashChecker(min_quality=0)
+
+
 def _parse_snapshot(snap: dict[str, Any]) -> tuple[list[HashValue], dict[str, Any]]:
     try:
-        hashes = [validate_hash(h["hash_type"], h["value"], h.get("quality"), min_quality=0) for h in snap["hashes"]]
+        hashes = [_CHECK_REMOTE(h["hash_type"], h["value"], h.get("quality")) for h in snap["hashes"]]
         new = validate_entry(hashes, snap.get("classification"), snap.get("labels") or [], snap.get("external_id"))
     except (KeyError, TypeError) as exc:
         raise InvalidInputError(f"a remote feed change has a malformed entry: {exc}") from None
@@ -99,11 +103,14 @@ def apply_page(
 ) -> PageOutcome:
     """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction."""
     outcome = PageOutcome()
-    remote_ids = {c.entry_id for c in changes}
-    local = {
-        e.source_entry_id: e
-        for e in session.scalars(select(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.in_(remote_ids)))
-    }
+    writer = BulkWriter(session)
+    # Only remote entries the mirror already has are loaded as objects (none, for most pages of a first sync).
+    known = sorted(writer.existing_sources(mirror.id, sorted({c.entry_id for c in changes})))
+    local: dict[int | None, Entry] = {}
+    for start in range(0, len(known), 5000):
+        chunk = known[start : start + 5000]
+        stmt = select(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.in_(chunk))
+        local.update((e.source_entry_id, e) for e in session.scalars(stmt))
     recorded: list[tuple[ChangeKind, int, dict[str, Any] | None]] = []
     now = utcnow()
     # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
@@ -122,6 +129,7 @@ def apply_page(
             [new for _, new, _ in fresh],
             contributors=[name for _, _, name in fresh],
             source_entry_ids=[source for source, _, _ in fresh],
+            writer=writer,
         )
         for (source, _, _), entry_id in zip(fresh, ids, strict=True):
             inserted[source] = entry_id

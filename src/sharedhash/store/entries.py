@@ -567,20 +567,31 @@ def hash_rows_of_entries(session: Session, entry_ids: Iterable[int]) -> list[tup
     return [(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in session.execute(stmt)]
 
 
-def iter_active_hash_rows(session: Session, batch: int = 50_000) -> Iterable[list[tuple[int, str, str, int, int]]]:
-    """Every active hash as ``(hash id, type, value, list id, entry id)``, in batches (builds indexes at start)."""
+def iter_active_hash_columns(
+    session: Session, batch: int = 200_000
+) -> Iterator[tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...], tuple[int, ...], tuple[int, ...]]]:
+    """Every active hash as columns ``(hash ids, types, values, list ids, entry ids)``, by id, in big batches.
+
+    Reads through the driver (no SQLAlchemy row objects): building the indexes at start reads every hash.
+    """
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+    query = (
+        "SELECT id, hash_type, value, list_id, entry_id FROM entry_hashes"  # noqa: S608 (placeholders only)
+        f" WHERE deleted_at IS NULL AND id > {mark} ORDER BY id LIMIT {mark}"
+    )
     last = 0
-    while True:
-        rows = session.execute(
-            select(EntryHash.id, EntryHash.hash_type, EntryHash.value, EntryHash.list_id, EntryHash.entry_id)
-            .where(EntryHash.deleted_at.is_(None), EntryHash.id > last)
-            .order_by(EntryHash.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-        last = rows[-1][0]
+    try:
+        while True:
+            cursor.execute(query, (last, batch))
+            rows = cursor.fetchall()
+            if not rows:
+                return
+            ids, types, values, list_ids, entry_ids = zip(*rows, strict=True)
+            yield ids, types, values, list_ids, entry_ids
+            last = ids[-1]
+    finally:
+        cursor.close()
 
 
 def active_hash_ids(session: Session, hash_ids: Iterable[int]) -> set[int]:

@@ -65,7 +65,7 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
         else:
             session.rollback()
     if committed:
-        state.indexes.refresh_after_write(state.db, result.entry_ids)
+        state.indexes.add_written(result.hash_rows)
     return ImportOut(
         committed=committed,
         lines=result.lines,

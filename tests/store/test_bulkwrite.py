@@ -170,7 +170,8 @@ def test_import_into_a_list_with_entries_checks_every_batch(db: Database, monkey
         assert len(list_entries(s, owner, lst.id, limit=1000)) == 45
         columns = list(iter_active_hash_columns(s, batch=11))
     ids = [i for batch in columns for i in batch[0]]
-    assert ids == sorted(ids) and len(ids) == 90
+    assert ids == sorted(ids)
+    assert len(ids) == 90
     values = {(t, v) for batch in columns for t, v in zip(batch[1], batch[2], strict=True)}
     assert values == {(t, v) for i in range(45) for t, v in (("pdq", pdq(i)), ("md5", md5(i)))}
 
@@ -187,7 +188,8 @@ def test_csv_and_jsonl_imports_agree(db: Database) -> None:
         strip = ("id", "list_id", "created_at", "updated_at")
         got_a = [{k: v for k, v in x.items() if k not in strip} for x in iter_snapshots(s, a.id)]
         got_b = [{k: v for k, v in x.items() if k not in strip} for x in iter_snapshots(s, b.id)]
-    assert got_a == got_b and len(got_a) == 10
+    assert got_a == got_b
+    assert len(got_a) == 10
 
 
 def test_insert_entries_reports_the_hash_rows_it_wrote(db: Database) -> None:

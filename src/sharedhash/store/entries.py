@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -37,17 +38,18 @@ MAX_LABEL_CHARS = 100
 MAX_EXTERNAL_ID_CHARS = 200
 
 
-@dataclass(frozen=True, slots=True)
-class HashValue:
-    """A validated hash of an entry: canonical value, and the PDQ quality when the contributor gave it."""
+class HashValue(NamedTuple):
+    """A validated hash of an entry: canonical value, and the PDQ quality when the contributor gave it.
+
+    (A named tuple rather than a frozen dataclass: bulk paths make millions, and this is 3x cheaper to create.)
+    """
 
     hash_type: str
     value: str
     quality: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NewEntry:
+class NewEntry(NamedTuple):
     """A validated entry to add."""
 
     hashes: tuple[HashValue, ...]
@@ -137,9 +139,21 @@ _CLASSIFICATIONS = frozenset(c.value for c in Classification)
 
 def validate_labels(labels: Iterable[str]) -> tuple[str, ...]:
     """Free labels: trimmed, non-empty, unique, bounded in count and length; order kept."""
-    out: list[str] = []
-    if not labels:
+    given = tuple(labels)
+    if not given:
         return ()
+    if all(type(label) is str for label in given):
+        return _validate_label_strings(given)  # bulk paths repeat the same few label sets: cached
+    return _validate_labels(given)
+
+
+@functools.lru_cache(maxsize=4096)
+def _validate_label_strings(labels: tuple[str, ...]) -> tuple[str, ...]:
+    return _validate_labels(labels)
+
+
+def _validate_labels(labels: tuple[Any, ...]) -> tuple[str, ...]:
+    out: list[str] = []
     for label in labels:
         if not isinstance(label, str):
             raise InvalidInputError("labels are strings")
@@ -172,12 +186,12 @@ def validate_entry(
 ) -> NewEntry:
     """Check an entry as a whole: 1 to 32 hashes, none twice."""
     hash_tuple = tuple(hashes)
-    if not hash_tuple:
+    count = len(hash_tuple)
+    if not count:
         raise InvalidInputError("an entry needs at least one hash")
-    if len(hash_tuple) > MAX_HASHES_PER_ENTRY:
+    if count > MAX_HASHES_PER_ENTRY:
         raise LimitExceededError(f"an entry has at most {MAX_HASHES_PER_ENTRY} hashes")
-    keys = [(h.hash_type, h.value) for h in hash_tuple]
-    if len(set(keys)) != len(keys):
+    if count > 1 and len({(h.hash_type, h.value) for h in hash_tuple}) != count:
         raise DuplicateHashError("the same hash appears twice in one entry")
     return NewEntry(
         hashes=hash_tuple,
@@ -290,9 +304,8 @@ def insert_entries(
     names = contributors or [caller.org_name] * len(fresh)
     sources: list[int | None] = list(source_entry_ids) if source_entry_ids else [None] * len(fresh)
     ids = bulk.reserve_ids("entries", len(fresh))
-    hash_ids = iter(bulk.reserve_ids("entry_hashes", sum(len(e.hashes) for e in fresh)))
     entry_rows = []
-    hash_row_values = []
+    new_hashes: list[tuple[str, str, int | None, int]] = []
     snapshots = []
     org_id = caller.org_id
     for entry_id, e, name, source in zip(ids, fresh, names, sources, strict=True):
@@ -300,13 +313,8 @@ def insert_entries(
         entry_rows.append(
             (entry_id, list_id, org_id, name, e.classification, labels_json, e.external_id, source, stamp, stamp)
         )
-        triples = []
-        for h in e.hashes:
-            hash_id = next(hash_ids)
-            hash_row_values.append((hash_id, entry_id, list_id, h.hash_type, h.value, h.quality, stamp))
-            triples.append((h.hash_type, h.value, h.quality))
-            if hash_rows is not None:
-                hash_rows.append((hash_id, h.hash_type, h.value, list_id, entry_id, True))
+        triples = [(h.hash_type, h.value, h.quality) for h in e.hashes]
+        new_hashes.extend((t, v, q, entry_id) for t, v, q in triples)
         snapshots.append(
             (
                 entry_id,
@@ -322,6 +330,19 @@ def insert_entries(
                     updated_at=iso,
                 ),
             )
+        )
+    # Hashes go in in value order (ids follow it): the unique value index is then filled front to back rather
+    # than at random places, which costs less on both databases.
+    new_hashes.sort(key=lambda h: (h[0], h[1]))
+    hash_ids = bulk.reserve_ids("entry_hashes", len(new_hashes))
+    hash_row_values = [
+        (hash_id, entry_id, list_id, t, v, q, stamp)
+        for hash_id, (t, v, q, entry_id) in zip(hash_ids, new_hashes, strict=True)
+    ]
+    if hash_rows is not None:
+        hash_rows.extend(
+            (hash_id, t, v, list_id, entry_id, True)
+            for hash_id, (t, v, _, entry_id) in zip(hash_ids, new_hashes, strict=True)
         )
     bulk.insert_entries(entry_rows)
     bulk.insert_hashes(hash_row_values)

@@ -16,7 +16,6 @@ from sharedhash.errors import InvalidInputError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import (
     HashChecker,
-    HashValue,
     NewEntry,
     active_hashes,
     insert_entries,
@@ -83,19 +82,23 @@ def mirror_for(
 _CHECK_REMOTE = HashChecker(min_quality=0)
 
 
-def _parse_snapshot(snap: dict[str, Any]) -> tuple[list[HashValue], dict[str, Any]]:
+def _parse_snapshot(snap: dict[str, Any]) -> tuple[NewEntry, str]:
+    """A remote snapshot checked as any new entry is, and its contributor's name."""
     try:
         hashes = [_CHECK_REMOTE(h["hash_type"], h["value"], h.get("quality")) for h in snap["hashes"]]
         new = validate_entry(hashes, snap.get("classification"), snap.get("labels") or [], snap.get("external_id"))
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInputError(f"a remote feed change has a malformed entry: {exc}") from None
-    fields = {
+    return new, str(snap.get("contributor") or "")[:100]
+
+
+def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
+    return {
         "classification": new.classification,
         "labels": list(new.labels),
         "external_id": new.external_id,
-        "contributor": str(snap.get("contributor") or "")[:100],
+        "contributor": contributor,
     }
-    return list(new.hashes), fields
 
 
 def apply_page(
@@ -142,9 +145,8 @@ def apply_page(
     for change in changes:
         if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
             if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
-                hashes, fields = _parse_snapshot(change.entry)
-                new = NewEntry(tuple(hashes), fields["classification"], tuple(fields["labels"]), fields["external_id"])
-                fresh.append((change.entry_id, new, fields["contributor"]))
+                new, contributor = _parse_snapshot(change.entry)
+                fresh.append((change.entry_id, new, contributor))
                 pending.add(change.entry_id)
                 continue
         flush_fresh()
@@ -169,7 +171,8 @@ def apply_page(
             continue
         if change.entry is None:
             raise InvalidInputError(f"remote change {change.seq} is an {change.kind} without an entry")
-        hashes, fields = _parse_snapshot(change.entry)
+        parsed, contributor = _parse_snapshot(change.entry)
+        hashes, fields = list(parsed.hashes), _fields(parsed, contributor)
         if existing is None:
             entry = Entry(
                 list_id=mirror.id,

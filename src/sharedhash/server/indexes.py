@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sharedhash.errors import SharedhashError
 from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.server.errors import IndexLoadingError
+from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
 from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_columns
 from sharedhash.store.feed import changed_entries_since
@@ -62,7 +63,7 @@ class IndexSet:
     def load(self, db: Database) -> None:
         """Build every index from the database (at start); lookups wait for :attr:`ready`."""
         try:
-            with db.reading() as session:
+            with paused_gc(), db.reading() as session:
                 self._list_seq = all_list_seqs(session)
                 values: dict[str, list[str]] = defaultdict(list)
                 ids: dict[str, list[int]] = defaultdict(list)

@@ -17,6 +17,7 @@ from typing import Any
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.store import audit
+from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
 from sharedhash.store.models import ChangeKind, Org, Scope
@@ -111,6 +112,13 @@ def _pages(
                 return
 
 
+def _paused(pages: Iterator[FeedPageData]) -> Iterator[FeedPageData]:
+    """Pages applied with the garbage collector paused (see :func:`paused_gc`), resumed between pages."""
+    for page in pages:
+        with paused_gc():
+            yield page
+
+
 def normalise_url(url: str) -> str:
     """The form a source URL is stored in (mirrors are found by it)."""
     return url.strip().rstrip("/")
@@ -153,7 +161,7 @@ def sync_from(
             mirror_id, cursor = mirror.id, mirror.source_cursor
         item = ListReport(remote_list_id=remote.id, local_list_id=mirror_id, name=f"{remote.owner}/{remote.name}")
         report.lists.append(item)
-        for page in _pages(client, remote.id, cursor, page_size, stop):
+        for page in _paused(_pages(client, remote.id, cursor, page_size, stop)):
             changes = page.changes
             with db.writing() as session:
                 mirror = mirror_for(

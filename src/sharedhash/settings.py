@@ -48,6 +48,12 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(
         default=5.0, gt=0, description="How often the server checks whether a subscription is due."
     )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys; "
+        "default: the file secret.key in data_dir, created with permissions 0600.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sharedhash.errors import InvalidInputError
+from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import (
     HashChecker,
@@ -25,6 +25,7 @@ from sharedhash.store.entries import (
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
+from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.visibility import Caller
 
 
@@ -226,11 +227,29 @@ def list_subscriptions(session: Session) -> list[Subscription]:
     return list(session.scalars(select(Subscription).order_by(Subscription.id)))
 
 
-def add_subscription(session: Session, caller: Caller, url: str, api_key: str, interval_seconds: int) -> Subscription:
-    """A standing pull of ``url`` for the caller's org, run by the server every ``interval_seconds``."""
+#: Longest remote API key a subscription stores (sealed, it must fit the 200-character column).
+MAX_REMOTE_KEY_CHARS = 79
+
+
+def add_subscription(
+    session: Session,
+    caller: Caller,
+    url: str,
+    api_key: str,
+    interval_seconds: int,
+    *,
+    box: SecretBox | None = None,
+) -> Subscription:
+    """A standing pull of ``url`` for the caller's org, run by the server every ``interval_seconds``.
+
+    The remote API key is stored encrypted with the node's secret key (see :mod:`sharedhash.store.secretbox`).
+    """
     if interval_seconds < 1:
         raise InvalidInputError("a subscription interval is at least 1 second")
-    sub = Subscription(org_id=caller.org_id, url=url, api_key=api_key, interval_seconds=interval_seconds)
+    if not api_key.strip() or len(api_key) > MAX_REMOTE_KEY_CHARS:
+        raise LimitExceededError(f"a remote API key has 1 to {MAX_REMOTE_KEY_CHARS} characters")
+    sealed = (box or SecretBox.from_settings()).seal(api_key.strip())
+    sub = Subscription(org_id=caller.org_id, url=url, api_key=sealed, interval_seconds=interval_seconds)
     session.add(sub)
     session.flush()
     return sub

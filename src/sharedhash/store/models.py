@@ -177,7 +177,14 @@ class Entry(Base):
             sqlite_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
             postgresql_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
         ),
-        Index("ix_entries_list_source_entry", "list_id", "source_entry_id", unique=True),
+        Index(
+            "ix_entries_list_source_entry",
+            "list_id",
+            "source_entry_id",
+            unique=True,
+            sqlite_where=text("source_entry_id IS NOT NULL"),
+            postgresql_where=text("source_entry_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

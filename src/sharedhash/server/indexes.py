@@ -101,10 +101,24 @@ class IndexSet:
         with self._lock:
             self._indexes[hash_type] = index
 
-    def add_written(self, rows: Iterable[tuple[int, str, str, int, int, bool]]) -> None:
+    def add_written(
+        self,
+        rows: Iterable[tuple[int, str, str, int, int, bool]],
+        *,
+        list_id: int | None = None,
+        seq_range: tuple[int, int] | None = None,
+    ) -> None:
         """Index hashes a committed write has just added, given as ``(hash id, type, value, list id, entry id,
-        active)`` (bulk import hands over what it wrote instead of having it read back)."""
+        active)`` (bulk import hands over what it wrote instead of having it read back).
+
+        ``seq_range`` are the consecutive feed changes of ``list_id`` the write made, all of them in ``rows``: if
+        the follower had seen everything just before them, it is moved past them, so it does not read them all
+        back from the database."""
         self._apply(rows)
+        if list_id is not None and seq_range is not None:
+            with self._lock:
+                if self._list_seq.get(list_id, 0) == seq_range[0] - 1:
+                    self._list_seq[list_id] = seq_range[1]
 
     def _apply(self, rows: Iterable[tuple[int, str, str, int, int, bool]]) -> None:
         adds: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))

@@ -55,6 +55,8 @@ class ImportResult:
     entry_ids: list[int] = field(default_factory=list)
     #: ``(hash id, type, value, list id, entry id, True)`` of every hash written, for the in-memory indexes.
     hash_rows: list[tuple[int, str, str, int, int, bool]] = field(default_factory=list)
+    #: The first and last feed ``seq`` the import used (None if it wrote nothing).
+    seq_range: tuple[int, int] | None = None
 
     def add_error(self, line: int, exc: SharedhashError) -> None:
         """Record a bad line (keeping the first :data:`MAX_REPORTED_ERRORS`)."""
@@ -194,6 +196,7 @@ def import_entries(
         if len(batch) >= BATCH:
             flush()
     flush()
+    result.seq_range = writer.seq_ranges.get(list_id)
     return result
 
 

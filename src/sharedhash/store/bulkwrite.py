@@ -106,6 +106,9 @@ class BulkWriter:
         self.is_postgres = self.dialect.name == "postgresql"
         self.raw: Any = connection.connection.dbapi_connection
         self._labels_json: dict[tuple[str, ...], str] = {}
+        #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
+        #: SQLite's write lock, is held from the first bump until the transaction ends).
+        self.seq_ranges: dict[int, tuple[int, int]] = {}
         column = cast(Table, Entry.__table__).c.created_at
         # The dialect's own conversion (SQLite stores SQLAlchemy's fixed text form), applied once per batch.
         self._time_processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
@@ -197,9 +200,12 @@ class BulkWriter:
                 f"UPDATE hash_lists SET last_seq = last_seq + {mark} WHERE id = {mark} RETURNING last_seq",  # noqa: S608
                 (n, list_id),
             )
-            return int(cursor.fetchone()[0])
+            last = int(cursor.fetchone()[0])
         finally:
             cursor.close()
+        first = self.seq_ranges[list_id][0] if list_id in self.seq_ranges else last - n + 1
+        self.seq_ranges[list_id] = (first, last)
+        return last
 
     def active_values(self, list_id: int, hash_type: str, values: Sequence[str]) -> set[str]:
         """Which of ``values`` are active hashes of this type in the list (seeing this transaction's own rows)."""

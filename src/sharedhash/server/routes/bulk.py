@@ -66,7 +66,7 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
         else:
             session.rollback()
     if committed:
-        state.indexes.add_written(result.hash_rows)
+        state.indexes.add_written(result.hash_rows, list_id=list_id, seq_range=result.seq_range)
     return ImportOut(
         committed=committed,
         lines=result.lines,

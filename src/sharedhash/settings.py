@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     lookup_cache_entries: int = Field(
         default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
     )
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys; "
+        "default: the file secret.key in data_dir, created with permissions 0600.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -152,3 +152,18 @@ def test_entry_rules_over_http(hub: Hub) -> None:
     for body, status, code in cases:
         assert_error(hub.client.post(url, json=body, headers=hub.auth("owner")), status, code)
     assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 1
+
+
+def test_an_import_hands_its_hashes_to_the_indexes_and_moves_the_follower_past_them(hub: Hub) -> None:
+    state = hub.client.app.state.hub  # type: ignore[attr-defined]
+    lst = new_list(hub)
+    first = _import(hub, lst["id"], _jsonl(40))
+    assert first.status_code == 200, first.text
+    # The import's changes are 1..40, and the follower had seen everything before them: nothing is read back.
+    assert state.indexes._list_seq[lst["id"]] == 40
+    assert len(lookup(hub, ("pdq", pdq(7)), ("md5", md5(40)))) == 2
+    add(hub, lst["id"], ("md5", md5(5000)))  # seq 41: the follower picks it up
+    second = _import(hub, lst["id"], _jsonl(5, start=100))
+    assert second.json()["created"] == 5
+    assert len(lookup(hub, ("md5", md5(5000)), ("md5", md5(103)))) == 2
+    assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 46

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from sharedhash.client import Client
 from sharedhash.store.db import open_database
@@ -103,24 +105,46 @@ def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:
         c.close()
 
 
-def test_subscription_runs_on_the_node(pair: Pair) -> None:
+def test_subscription_runs_on_the_node(pair: Pair, tmp_path: Path) -> None:
     owner = Client(pair.hub.url, pair.hub_keys["owner"])
     shared = owner.create_list("shared", visibility="shared", shares=[("sharee", "read")])
     owner.add_entry(shared.id, [("md5", md5(1))])
     node_db = open_database(pair.node_db_url)
     try:
+        from sharedhash.settings import Settings
         from sharedhash.store.mirror import add_subscription
+        from sharedhash.store.models import Subscription
+        from sharedhash.store.secretbox import SecretBox
         from sharedhash.sync.mirror import local_caller
         from sharedhash.sync.scheduler import run_due_subscriptions
 
+        settings = Settings(data_dir=tmp_path / "node-secrets")
         caller = local_caller(node_db, "sharee")
         with node_db.writing() as s:
-            add_subscription(s, caller, pair.hub.url, pair.hub_keys["sharee"], 1)
-        assert run_due_subscriptions(node_db) == 1
-        assert run_due_subscriptions(node_db) == 0  # not due again yet
+            add_subscription(s, caller, pair.hub.url, pair.hub_keys["sharee"], 1, box=SecretBox.from_settings(settings))
+        with node_db.reading() as s:
+            stored = s.scalars(select(Subscription.api_key)).one()
+        assert pair.hub_keys["sharee"] not in stored
+        assert stored.startswith("enc1:")
+        assert run_due_subscriptions(node_db, settings=settings) == 1
+        assert run_due_subscriptions(node_db, settings=settings) == 0  # not due again yet
         owner.add_entry(shared.id, [("md5", md5(2))])
         time.sleep(1.1)
-        assert run_due_subscriptions(node_db) == 1
+        assert run_due_subscriptions(node_db, settings=settings) == 1
+        # A key stored in plaintext (before encryption at rest) still works, and is sealed once used.
+        with node_db.writing() as s:
+            s.scalars(select(Subscription)).one().api_key = pair.hub_keys["sharee"]
+        owner.add_entry(shared.id, [("md5", md5(4))])
+        time.sleep(1.1)
+        assert run_due_subscriptions(node_db, settings=settings) == 1
+        with node_db.reading() as s:
+            assert s.scalars(select(Subscription.api_key)).one().startswith("enc1:")
+        # Another secret key cannot open the stored API key: the run fails with a clear, recorded error.
+        owner.add_entry(shared.id, [("md5", md5(3))])
+        time.sleep(1.1)
+        assert run_due_subscriptions(node_db, settings=Settings(data_dir=tmp_path / "other")) == 0
+        with node_db.reading() as s:
+            assert s.scalars(select(Subscription.last_error)).one().startswith("secret_key_error:")
     finally:
         node_db.dispose()
     owner.close()

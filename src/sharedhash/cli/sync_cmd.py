@@ -20,7 +20,7 @@ def sync(
     org: str | None = typer.Option(
         None, "--org", help="Local org owning the mirrors (default: your org's name there)."
     ),
-    page_size: int = typer.Option(1000, "--page-size", min=1, max=10_000, help="Feed changes per request."),
+    page_size: int = typer.Option(10_000, "--page-size", min=1, max=10_000, help="Feed changes per request."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Pull every list the key can read into local read-only mirrored lists, from the stored cursors."""

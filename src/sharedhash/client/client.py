@@ -249,6 +249,22 @@ class Client:
             params["after"] = after
         return self._model(FeedPage, "GET", f"/v1/hash-lists/{list_id}/feed", params=params)
 
+    def feed_json(self, list_id: int, *, after: str | None = None, limit: int = 1000) -> dict[str, Any]:
+        """:meth:`feed` as the plain decoded JSON (sync reads millions of changes; it checks their shape itself)."""
+        import orjson
+
+        params: dict[str, Any] = {"limit": limit}
+        if after:
+            params["after"] = after
+        response = self._send("GET", f"/v1/hash-lists/{list_id}/feed", params=params)
+        try:
+            data = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise UnexpectedResponseError("the hub's feed page is not JSON") from None
+        if not isinstance(data, dict):
+            raise UnexpectedResponseError("the hub's feed page is not a JSON object")
+        return data
+
     def import_entries(
         self, list_id: int, source: Path | bytes | Iterable[bytes], *, format: str = "jsonl"
     ) -> ImportResult:

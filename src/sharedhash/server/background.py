@@ -28,7 +28,10 @@ def _run_subscriptions(state: HubState) -> None:
     while not state.stop.wait(state.settings.subscription_poll_seconds):
         try:
             run_due_subscriptions(
-                state.db, stop=state.stop, on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids)
+                state.db,
+                stop=state.stop,
+                on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids),
+                settings=state.settings,
             )
         except Exception:
             log.exception("running subscriptions failed")

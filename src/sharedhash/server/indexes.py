@@ -17,13 +17,15 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import SharedhashError
 from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.server.errors import IndexLoadingError
+from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
-from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_rows
+from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_columns
 from sharedhash.store.feed import changed_entries_since
 from sharedhash.store.lists import all_list_seqs
 
@@ -66,16 +68,62 @@ class IndexSet:
     def load(self, db: Database) -> None:
         """Build every index from the database (at start); lookups wait for :attr:`ready`."""
         try:
-            with db.reading() as session:
+            with paused_gc(), db.reading() as session:
                 self._list_seq = all_list_seqs(session)
-                for batch in iter_active_hash_rows(session):
-                    self._apply((hid, t, v, lid, eid, True) for hid, t, v, lid, eid in batch)
+                values: dict[str, list[str]] = defaultdict(list)
+                ids: dict[str, list[int]] = defaultdict(list)
+                for hash_ids, types, batch_values, list_ids, entry_ids in iter_active_hash_columns(session):
+                    with self._lock:
+                        self._where.update(zip(hash_ids, zip(types, list_ids, entry_ids, strict=True), strict=True))
+                    for hash_id, hash_type, value in zip(hash_ids, types, batch_values, strict=True):
+                        values[hash_type].append(value)
+                        ids[hash_type].append(hash_id)
+            for hash_type in list(values):
+                self._build_loaded(hash_type, values.pop(hash_type), ids.pop(hash_type))
             log.info("indexes loaded: %s", {t: len(i) for t, i in self._indexes.items()})
         except Exception as exc:  # a failed load must show on /readyz rather than kill the server silently
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.exception("loading the indexes failed")
             raise
         self.ready.set()
+
+    def _build_loaded(self, hash_type: str, values: list[str], ids: list[int]) -> None:
+        """One hash type's index built in one pass from every loaded hash (fast indexes from arrays: no
+        compaction after every batch)."""
+        try:
+            index = make_index(hash_type)
+            if isinstance(index, SegmentedIndex):
+                index = type(index).from_arrays(index.encode(values), np.asarray(ids, dtype=np.int64))
+            else:
+                index.add(values, ids)
+        except SharedhashError:
+            # A hash type no longer registered (a plug-in removed): its hashes cannot be searched.
+            log.warning("skipping %d hashes of unusable type %s", len(ids), hash_type)
+            with self._lock:
+                for hash_id in ids:
+                    self._where.pop(hash_id, None)
+            return
+        with self._lock:
+            self._indexes[hash_type] = index
+
+    def add_written(
+        self,
+        rows: Iterable[tuple[int, str, str, int, int, bool]],
+        *,
+        list_id: int | None = None,
+        seq_range: tuple[int, int] | None = None,
+    ) -> None:
+        """Index hashes a committed write has just added, given as ``(hash id, type, value, list id, entry id,
+        active)`` (bulk import hands over what it wrote instead of having it read back).
+
+        ``seq_range`` are the consecutive feed changes of ``list_id`` the write made, all of them in ``rows``: if
+        the follower had seen everything just before them, it is moved past them, so it does not read them all
+        back from the database."""
+        self._apply(rows)
+        if list_id is not None and seq_range is not None:
+            with self._lock:
+                if self._list_seq.get(list_id, 0) == seq_range[0] - 1:
+                    self._list_seq[list_id] = seq_range[1]
 
     def _apply(self, rows: Iterable[tuple[int, str, str, int, int, bool]]) -> None:
         adds: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))

@@ -13,31 +13,34 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, SharedhashError
 from sharedhash.hashing import hash_type_names
+from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import (
+    HashChecker,
     HashValue,
     NewEntry,
-    find_active_pairs,
     insert_entries,
     snapshot,
     validate_entry,
-    validate_hash,
 )
 from sharedhash.store.errors import DuplicateExternalIdError
 from sharedhash.store.lists import get_writable_list
 from sharedhash.store.models import Entry
 from sharedhash.store.visibility import Caller
 
-BATCH = 1000
+#: Lines checked and written together (bigger batches: fewer statements; this bounds an import's memory).
+BATCH = 5000
 MAX_REPORTED_ERRORS = 100
 MAX_LINE_CHARS = 64 * 1024
 #: Fields an export line carries that an import ignores, so that an export can be imported as it is.
 _EXPORT_ONLY = {"id", "list_id", "contributor", "created_at", "updated_at", "feedback"}
 _IMPORT_FIELDS = {"hashes", "classification", "labels", "external_id"}
+_KNOWN_FIELDS = frozenset(_IMPORT_FIELDS | _EXPORT_ONLY)
 
 
 @dataclass(slots=True)
@@ -50,6 +53,10 @@ class ImportResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     errors_truncated: bool = False
     entry_ids: list[int] = field(default_factory=list)
+    #: ``(hash id, type, value, list id, entry id, True)`` of every hash written, for the in-memory indexes.
+    hash_rows: list[tuple[int, str, str, int, int, bool]] = field(default_factory=list)
+    #: The first and last feed ``seq`` the import used (None if it wrote nothing).
+    seq_range: tuple[int, int] | None = None
 
     def add_error(self, line: int, exc: SharedhashError) -> None:
         """Record a bad line (keeping the first :data:`MAX_REPORTED_ERRORS`)."""
@@ -59,11 +66,11 @@ class ImportResult:
             self.errors_truncated = True
 
 
-def _entry_from_object(obj: Any, min_quality: int) -> NewEntry:
+def _entry_from_object(obj: Any, check: HashChecker) -> NewEntry:
     if not isinstance(obj, dict):
         raise InvalidInputError("each line must be a JSON object")
-    unknown = set(obj) - _IMPORT_FIELDS - _EXPORT_ONLY
-    if unknown:
+    if not obj.keys() <= _KNOWN_FIELDS:
+        unknown = set(obj) - _KNOWN_FIELDS
         raise InvalidInputError(f"unknown field {sorted(unknown)[0]!r}")
     raw_hashes = obj.get("hashes")
     if not isinstance(raw_hashes, list):
@@ -75,7 +82,7 @@ def _entry_from_object(obj: Any, min_quality: int) -> NewEntry:
         quality = h.get("quality")
         if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
             raise InvalidInputError("`quality` must be an integer")
-        hashes.append(validate_hash(h["hash_type"], h["value"], quality, min_quality=min_quality))
+        hashes.append(check(h["hash_type"], h["value"], quality))
     labels = obj.get("labels") or []
     classification = obj.get("classification")
     external_id = obj.get("external_id")
@@ -89,6 +96,7 @@ def _entry_from_object(obj: Any, min_quality: int) -> NewEntry:
 
 def parse_jsonl(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int, NewEntry | SharedhashError]]:
     """``(line number, entry or error)`` for each non-blank line of a JSON-lines import."""
+    check = HashChecker(min_quality)
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -96,8 +104,8 @@ def parse_jsonl(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[i
             yield number, InvalidInputError(f"line is over {MAX_LINE_CHARS} characters")
             continue
         try:
-            yield number, _entry_from_object(json.loads(line), min_quality)
-        except json.JSONDecodeError as exc:
+            yield number, _entry_from_object(orjson.loads(line), check)
+        except orjson.JSONDecodeError as exc:
             yield number, InvalidInputError(f"not JSON: {exc.msg}")
         except SharedhashError as exc:
             yield number, exc
@@ -108,6 +116,7 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
     ``classification``, ``labels`` (``;``-separated) and ``external_id``."""
     reader = csv.DictReader(iter(lines))
     types = set(hash_type_names())
+    check = HashChecker(min_quality)
     header = reader.fieldnames or []
     known = types | {"pdq_quality", "classification", "labels", "external_id"} | _EXPORT_ONLY
     unknown = [c for c in header if c not in known]
@@ -125,7 +134,7 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
             hashes: list[HashValue] = []
             for t in sorted(types & set(header)):
                 for value in filter(None, (v.strip() for v in (row.get(t) or "").split("|"))):
-                    hashes.append(validate_hash(t, value, quality if t == "pdq" else None, min_quality=min_quality))
+                    hashes.append(check(t, value, quality if t == "pdq" else None))
             labels = [x for x in (row.get("labels") or "").split(";") if x.strip()]
             yield number, validate_entry(hashes, row.get("classification") or None, labels, row.get("external_id"))
         except ValueError:
@@ -139,7 +148,10 @@ def import_entries(
 ) -> ImportResult:
     """Write parsed entries to a list in batches; the caller commits only if ``result.errors`` is empty."""
     hash_list = get_writable_list(session, caller, list_id)
+    writer = BulkWriter(session)
     result = ImportResult()
+    # Keys seen earlier in this import: the database check below also sees this transaction's own rows, but
+    # after the first bad line nothing more is written, and duplicates must still be told apart from new lines.
     seen_hashes: set[tuple[str, str]] = set()
     seen_external: set[str] = set()
     batch: list[tuple[int, NewEntry]] = []
@@ -147,24 +159,17 @@ def import_entries(
     def flush() -> None:
         if not batch:
             return
-        pairs = list({(h.hash_type, h.value) for _, e in batch for h in e.hashes})
-        present = find_active_pairs(session, list_id, pairs)
+        by_type: dict[str, list[str]] = {}
+        for _, e in batch:
+            for h in e.hashes:
+                by_type.setdefault(h.hash_type, []).append(h.value)
+        present = {(t, v) for t, values in by_type.items() for v in writer.active_values(list_id, t, values)}
         externals = [e.external_id for _, e in batch if e.external_id]
-        taken = (
-            set(
-                session.scalars(
-                    select(Entry.external_id).where(
-                        Entry.list_id == list_id, Entry.deleted_at.is_(None), Entry.external_id.in_(externals)
-                    )
-                )
-            )
-            if externals
-            else set()
-        )
+        taken = writer.taken_external_ids(list_id, externals)
         fresh: list[NewEntry] = []
         for number, new in batch:
             keys = {(h.hash_type, h.value) for h in new.hashes}
-            if keys & present or keys & seen_hashes:
+            if not keys.isdisjoint(present) or not keys.isdisjoint(seen_hashes):
                 result.existing += 1
                 seen_hashes.update(keys)
                 continue
@@ -178,7 +183,9 @@ def import_entries(
         batch.clear()
         if result.errors or not fresh:
             return
-        _insert(session, caller, hash_list.id, fresh, result)
+        ids = insert_entries(session, caller, hash_list.id, fresh, hash_rows=result.hash_rows, writer=writer)
+        result.created += len(ids)
+        result.entry_ids.extend(ids)
 
     for number, item in parsed:
         result.lines += 1
@@ -189,13 +196,8 @@ def import_entries(
         if len(batch) >= BATCH:
             flush()
     flush()
+    result.seq_range = writer.seq_ranges.get(list_id)
     return result
-
-
-def _insert(session: Session, caller: Caller, list_id: int, fresh: list[NewEntry], result: ImportResult) -> None:
-    ids = insert_entries(session, caller, list_id, fresh)
-    result.created += len(ids)
-    result.entry_ids.extend(ids)
 
 
 def iter_snapshots(session: Session, list_id: int, batch: int = BATCH) -> Iterator[dict[str, Any]]:

@@ -36,6 +36,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
+        # A page cache of up to 256 MiB per connection (the default is 2 MiB): a bulk import into a list of a
+        # million entries inserts at random places of the hash-value index, which then stays in memory
+        # (measured: the hash inserts of a 200,000-entry import took 45% less CPU than with the default).
+        cursor.execute("PRAGMA cache_size=-262144")
         cursor.close()
 
     @event.listens_for(engine, "begin")

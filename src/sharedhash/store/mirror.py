@@ -12,19 +12,20 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from sharedhash.errors import InvalidInputError
+from sharedhash.errors import InvalidInputError, LimitExceededError
+from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import (
-    HashValue,
+    HashChecker,
     NewEntry,
     active_hashes,
     insert_entries,
     snapshot,
     validate_entry,
-    validate_hash,
 )
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
+from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.visibility import Caller
 
 
@@ -79,19 +80,26 @@ def mirror_for(
     )
 
 
-def _parse_snapshot(snap: dict[str, Any]) -> tuple[list[HashValue], dict[str, Any]]:
+_CHECK_REMOTE = HashChecker(min_quality=0)
+
+
+def _parse_snapshot(snap: dict[str, Any]) -> tuple[NewEntry, str]:
+    """A remote snapshot checked as any new entry is, and its contributor's name."""
     try:
-        hashes = [validate_hash(h["hash_type"], h["value"], h.get("quality"), min_quality=0) for h in snap["hashes"]]
+        hashes = [_CHECK_REMOTE(h["hash_type"], h["value"], h.get("quality")) for h in snap["hashes"]]
         new = validate_entry(hashes, snap.get("classification"), snap.get("labels") or [], snap.get("external_id"))
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInputError(f"a remote feed change has a malformed entry: {exc}") from None
-    fields = {
+    return new, str(snap.get("contributor") or "")[:100]
+
+
+def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
+    return {
         "classification": new.classification,
         "labels": list(new.labels),
         "external_id": new.external_id,
-        "contributor": str(snap.get("contributor") or "")[:100],
+        "contributor": contributor,
     }
-    return list(new.hashes), fields
 
 
 def apply_page(
@@ -99,11 +107,14 @@ def apply_page(
 ) -> PageOutcome:
     """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction."""
     outcome = PageOutcome()
-    remote_ids = {c.entry_id for c in changes}
-    local = {
-        e.source_entry_id: e
-        for e in session.scalars(select(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.in_(remote_ids)))
-    }
+    writer = BulkWriter(session)
+    # Only remote entries the mirror already has are loaded as objects (none, for most pages of a first sync).
+    known = sorted(writer.existing_sources(mirror.id, sorted({c.entry_id for c in changes})))
+    local: dict[int | None, Entry] = {}
+    for start in range(0, len(known), 5000):
+        chunk = known[start : start + 5000]
+        stmt = select(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.in_(chunk))
+        local.update((e.source_entry_id, e) for e in session.scalars(stmt))
     recorded: list[tuple[ChangeKind, int, dict[str, Any] | None]] = []
     now = utcnow()
     # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
@@ -122,6 +133,7 @@ def apply_page(
             [new for _, new, _ in fresh],
             contributors=[name for _, _, name in fresh],
             source_entry_ids=[source for source, _, _ in fresh],
+            writer=writer,
         )
         for (source, _, _), entry_id in zip(fresh, ids, strict=True):
             inserted[source] = entry_id
@@ -134,9 +146,8 @@ def apply_page(
     for change in changes:
         if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
             if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
-                hashes, fields = _parse_snapshot(change.entry)
-                new = NewEntry(tuple(hashes), fields["classification"], tuple(fields["labels"]), fields["external_id"])
-                fresh.append((change.entry_id, new, fields["contributor"]))
+                new, contributor = _parse_snapshot(change.entry)
+                fresh.append((change.entry_id, new, contributor))
                 pending.add(change.entry_id)
                 continue
         flush_fresh()
@@ -161,7 +172,8 @@ def apply_page(
             continue
         if change.entry is None:
             raise InvalidInputError(f"remote change {change.seq} is an {change.kind} without an entry")
-        hashes, fields = _parse_snapshot(change.entry)
+        parsed, contributor = _parse_snapshot(change.entry)
+        hashes, fields = list(parsed.hashes), _fields(parsed, contributor)
         if existing is None:
             entry = Entry(
                 list_id=mirror.id,
@@ -215,11 +227,29 @@ def list_subscriptions(session: Session) -> list[Subscription]:
     return list(session.scalars(select(Subscription).order_by(Subscription.id)))
 
 
-def add_subscription(session: Session, caller: Caller, url: str, api_key: str, interval_seconds: int) -> Subscription:
-    """A standing pull of ``url`` for the caller's org, run by the server every ``interval_seconds``."""
+#: Longest remote API key a subscription stores (sealed, it must fit the 200-character column).
+MAX_REMOTE_KEY_CHARS = 79
+
+
+def add_subscription(
+    session: Session,
+    caller: Caller,
+    url: str,
+    api_key: str,
+    interval_seconds: int,
+    *,
+    box: SecretBox | None = None,
+) -> Subscription:
+    """A standing pull of ``url`` for the caller's org, run by the server every ``interval_seconds``.
+
+    The remote API key is stored encrypted with the node's secret key (see :mod:`sharedhash.store.secretbox`).
+    """
     if interval_seconds < 1:
         raise InvalidInputError("a subscription interval is at least 1 second")
-    sub = Subscription(org_id=caller.org_id, url=url, api_key=api_key, interval_seconds=interval_seconds)
+    if not api_key.strip() or len(api_key) > MAX_REMOTE_KEY_CHARS:
+        raise LimitExceededError(f"a remote API key has 1 to {MAX_REMOTE_KEY_CHARS} characters")
+    sealed = (box or SecretBox.from_settings()).seal(api_key.strip())
+    sub = Subscription(org_id=caller.org_id, url=url, api_key=sealed, interval_seconds=interval_seconds)
     session.add(sub)
     session.flush()
     return sub

@@ -178,7 +178,14 @@ class Entry(Base):
             sqlite_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
             postgresql_where=text("deleted_at IS NULL AND external_id IS NOT NULL"),
         ),
-        Index("ix_entries_list_source_entry", "list_id", "source_entry_id", unique=True),
+        Index(
+            "ix_entries_list_source_entry",
+            "list_id",
+            "source_entry_id",
+            unique=True,
+            sqlite_where=text("source_entry_id IS NOT NULL"),
+            postgresql_where=text("source_entry_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -276,7 +283,8 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
     url: Mapped[str] = mapped_column(String(2000))
-    # The remote key must be usable to call the remote hub, so it cannot be hashed; keep the database private.
+    # The remote key must be usable to call the remote hub, so it cannot be hashed: it is stored encrypted
+    # (store.secretbox) with a key kept outside the database.
     api_key: Mapped[str] = mapped_column(String(200))
     interval_seconds: Mapped[int] = mapped_column(Integer, default=60)
     last_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from sharedhash.client import Client
+from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.store import audit
+from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
-from sharedhash.store.models import Org, Scope
+from sharedhash.store.models import ChangeKind, Org, Scope
 from sharedhash.store.orgs import caller_for_org, create_org
 from sharedhash.store.visibility import Caller
 
@@ -51,6 +55,70 @@ class SyncReport:
         return sum(r.added + r.updated + r.removed for r in self.lists)
 
 
+@dataclass(frozen=True, slots=True)
+class FeedPageData:
+    """One remote feed page, checked."""
+
+    changes: list[RemoteChange]
+    next_cursor: str
+    has_more: bool
+
+
+_KINDS = frozenset(k.value for k in ChangeKind)
+
+
+def parse_feed_page(data: dict[str, Any]) -> FeedPageData:
+    """Check the shape of a decoded feed page and take its changes; anything unexpected raises."""
+    try:
+        changes = []
+        for c in data["changes"]:
+            seq, kind, entry_id, entry = c["seq"], c["kind"], c["entry_id"], c.get("entry")
+            if (
+                kind not in _KINDS
+                or type(seq) is not int
+                or type(entry_id) is not int
+                or not (entry is None or isinstance(entry, dict))
+            ):
+                raise TypeError(f"change {seq!r} is malformed")
+            changes.append(RemoteChange(seq, kind, entry_id, entry))
+        cursor, more = data["next_cursor"], data["has_more"]
+        if not isinstance(cursor, str) or not isinstance(more, bool):
+            raise TypeError("bad cursor or has_more")
+    except (KeyError, TypeError) as exc:
+        raise UnexpectedResponseError(f"the hub's feed page has an unexpected shape: {exc}") from None
+    return FeedPageData(changes=changes, next_cursor=cursor, has_more=more)
+
+
+def _pages(
+    client: Client, list_id: int, cursor: str | None, page_size: int, stop: threading.Event | None
+) -> Iterator[FeedPageData]:
+    """The feed's pages from ``cursor`` on; the next page is fetched (by a helper thread) while the caller
+    applies the current one. Stops after the last page, or before a page once ``stop`` is set."""
+
+    def fetch(after: str | None) -> FeedPageData:
+        return parse_feed_page(client.feed_json(list_id, after=after, limit=page_size))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sharedhash-feed") as pool:
+        if stop is not None and stop.is_set():
+            return
+        future: Future[FeedPageData] | None = pool.submit(fetch, cursor)
+        while future is not None:
+            page = future.result()
+            future = pool.submit(fetch, page.next_cursor) if page.has_more else None
+            yield page
+            if stop is not None and stop.is_set():
+                if future is not None:
+                    future.cancel()
+                return
+
+
+def _paused(pages: Iterator[FeedPageData]) -> Iterator[FeedPageData]:
+    """Pages applied with the garbage collector paused (see :func:`paused_gc`), resumed between pages."""
+    for page in pages:
+        with paused_gc():
+            yield page
+
+
 def normalise_url(url: str) -> str:
     """The form a source URL is stored in (mirrors are found by it)."""
     return url.strip().rstrip("/")
@@ -70,7 +138,7 @@ def sync_from(
     client: Client,
     *,
     org_name: str | None = None,
-    page_size: int = 1000,
+    page_size: int = 10_000,
     stop: threading.Event | None = None,
     on_page: Callable[[ListReport], None] | None = None,
     on_commit: Callable[[list[int]], None] | None = None,
@@ -93,9 +161,8 @@ def sync_from(
             mirror_id, cursor = mirror.id, mirror.source_cursor
         item = ListReport(remote_list_id=remote.id, local_list_id=mirror_id, name=f"{remote.owner}/{remote.name}")
         report.lists.append(item)
-        while stop is None or not stop.is_set():
-            page = client.feed(remote.id, after=cursor, limit=page_size)
-            changes = [RemoteChange(c.seq, c.kind, c.entry_id, c.entry) for c in page.changes]
+        for page in _paused(_pages(client, remote.id, cursor, page_size, stop)):
+            changes = page.changes
             with db.writing() as session:
                 mirror = mirror_for(
                     session, caller, source, remote.id, name=item.name, pdq_threshold=remote.pdq_threshold
@@ -111,8 +178,6 @@ def sync_from(
                 on_commit(outcome.touched)
             if on_page is not None:
                 on_page(item)
-            if not page.has_more:
-                break
     with db.writing() as session:
         audit.record(
             session,

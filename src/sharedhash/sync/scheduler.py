@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from sharedhash.client import Client
 from sharedhash.errors import SharedhashError
+from sharedhash.settings import Settings
 from sharedhash.store.db import Database
 from sharedhash.store.mirror import list_subscriptions
 from sharedhash.store.models import Org, Subscription, utcnow
+from sharedhash.store.secretbox import SecretBox, is_sealed
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +23,32 @@ def _due(sub: Subscription) -> bool:
 
 
 def run_due_subscriptions(
-    db: Database, *, stop: threading.Event | None = None, on_commit: Callable[[list[int]], None] | None = None
+    db: Database,
+    *,
+    stop: threading.Event | None = None,
+    on_commit: Callable[[list[int]], None] | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Sync every due subscription; return how many entries changed locally. Failures are recorded, not raised."""
+    """Sync every due subscription; return how many entries changed locally. Failures are recorded, not raised.
+
+    Stored API keys are opened with the node's secret key (``settings``, default: the environment's); an older
+    plaintext one is encrypted once it has been used."""
     from sharedhash.sync.mirror import sync_from
 
     with db.reading() as session:
         due = [(s.id, s.url, s.api_key, session.get(Org, s.org_id)) for s in list_subscriptions(session) if _due(s)]
     changed = 0
-    for sub_id, url, api_key, org in due:
+    box: SecretBox | None = None
+    for sub_id, url, stored_key, org in due:
         if stop is not None and stop.is_set():
             break
         error: str | None = None
+        reseal: str | None = None
         try:
+            box = box or SecretBox.from_settings(settings)
+            api_key = box.open(stored_key)
+            if not is_sealed(stored_key):
+                reseal = box.seal(api_key)
             with Client(url, api_key) as client:
                 changed += sync_from(
                     db, client, org_name=org.name if org else None, stop=stop, on_commit=on_commit
@@ -46,4 +61,6 @@ def run_due_subscriptions(
             if sub is not None:
                 sub.last_run_at = utcnow()
                 sub.last_error = error
+                if reseal is not None and sub.api_key == stored_key:
+                    sub.api_key = reseal
     return changed

@@ -21,6 +21,7 @@ from sharedhash.server.deps import Contributor, HubState, Reader, State
 from sharedhash.server.schemas import ImportLineError, ImportOut
 from sharedhash.store import audit
 from sharedhash.store.bulk import export_csv, export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
+from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.lists import get_readable_list
 from sharedhash.store.visibility import Caller
 
@@ -48,7 +49,7 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
     min_quality = state.settings.pdq_min_quality
     lines = _text_lines(spool)
     parsed = parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality)
-    with state.db.write_sessions() as session:
+    with paused_gc(), state.db.write_sessions() as session:
         session.begin()
         result = import_entries(session, caller, list_id, parsed)
         committed = not result.errors
@@ -65,7 +66,7 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
         else:
             session.rollback()
     if committed:
-        state.indexes.refresh_after_write(state.db, result.entry_ids)
+        state.indexes.add_written(result.hash_rows, list_id=list_id, seq_range=result.seq_range)
     return ImportOut(
         committed=committed,
         lines=result.lines,

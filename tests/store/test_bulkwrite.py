@@ -1,0 +1,209 @@
+"""The fast write and read paths: bulk rows through the driver, snapshot JSON text, the feed page as text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sharedhash.errors import SharedhashError
+from sharedhash.store.bulk import export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
+from sharedhash.store.bulkwrite import snapshot_json
+from sharedhash.store.db import Database
+from sharedhash.store.entries import (
+    HashChecker,
+    add_entry,
+    insert_entries,
+    iter_active_hash_columns,
+    list_entries,
+    remove_entry,
+    snapshot_of,
+    validate_hash,
+)
+from sharedhash.store.feed import read_feed, read_feed_json
+from sharedhash.store.lists import create_list, get_readable_list
+from sharedhash.store.models import utcnow
+from tests.store.helpers import entry, make_org, md5, pdq
+
+#: Text that COPY, SQL and JSON each treat specially: backslashes, tabs, newlines, quotes, non-ASCII, \N.
+AWKWARD = ['back\\slash', "tab\there", "new\nline\r\n", 'quote " and \'', "zorblax ü 🙂", "\\N", "x\\.y"]
+
+
+def test_snapshot_json_is_the_snapshot() -> None:
+    now = utcnow()
+    hashes = [("pdq", pdq(1), 90), ("md5", md5(2), None), ("md5", md5(1), None)]
+    for labels, external_id, classification in [([], None, None), (AWKWARD, AWKWARD[2], "B2")]:
+        text = snapshot_json(
+            7,
+            3,
+            hashes,
+            classification=classification,
+            labels_json=json.dumps(labels),
+            external_id=external_id,
+            contributor="quuxvid \\ \"org\"",
+            created_at=now.isoformat(),
+            updated_at=now.isoformat(),
+        )
+        from sharedhash.store.entries import HashValue
+
+        expected = snapshot_of(
+            7,
+            3,
+            [HashValue(t, v, q) for t, v, q in hashes],
+            classification=classification,
+            labels=labels,
+            external_id=external_id,
+            contributor="quuxvid \\ \"org\"",
+            created_at=now,
+            updated_at=now,
+        )
+        assert json.loads(text) == expected
+        assert text.isascii()
+
+
+def test_hash_checker_agrees_with_validate_hash() -> None:
+    check = HashChecker(min_quality=50)
+    values = [
+        ("pdq", pdq(1), 90),
+        ("pdq", pdq(1).upper(), None),
+        ("md5", " " + md5(3) + " ", None),
+        ("sha1", "a" * 40, None),
+        ("sha256", "B" * 64, 100),
+    ]
+    for hash_type, value, quality in values:
+        assert check(hash_type, value, quality) == validate_hash(hash_type, value, quality, min_quality=50)
+    bad = [("pdq", pdq(1), 20), ("pdq", pdq(1), 101), ("md5", "g" * 32, None), ("md5", md5(1)[:-1], None),
+           ("zorblax", md5(1), None), ("sha1", md5(1), None), ("md5", md5(1), -1)]
+    for hash_type, value, quality in bad:
+        with pytest.raises(SharedhashError) as fast:
+            check(hash_type, value, quality)
+        with pytest.raises(SharedhashError) as slow:
+            validate_hash(hash_type, value, quality, min_quality=50)
+        assert (fast.value.code, fast.value.message) == (slow.value.code, slow.value.message)
+
+
+def _lines(n: int, start: int = 0, **extra: Any) -> list[str]:
+    return [
+        json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90},
+                               {"hash_type": "md5", "value": md5(i)}], "labels": ["quuxvid"], **extra}) + "\n"
+        for i in range(start, start + n)
+    ]
+
+
+def test_awkward_text_survives_import_export_and_the_feed(db: Database) -> None:
+    owner = make_org(db, "quuxvid\\\t\"org\"")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+    lines = [
+        json.dumps({"hashes": [{"hash_type": "md5", "value": md5(i)}], "labels": [label], "external_id": label,
+                    "classification": "A2"}) + "\n"
+        for i, label in enumerate(AWKWARD)
+    ]
+    with db.writing() as s:
+        result = import_entries(s, owner, lst.id, parse_jsonl(lines))
+    assert (result.created, result.errors) == (len(AWKWARD), [])
+    with db.reading() as s:
+        snaps = list(iter_snapshots(s, lst.id))
+        page = read_feed(s, get_readable_list(s, owner, lst.id), None, 100)
+        body = json.loads(read_feed_json(s, get_readable_list(s, owner, lst.id), None, 100))
+    assert [s["labels"] for s in snaps] == [[label.strip()] for label in AWKWARD]
+    assert [s["external_id"] for s in snaps] == [label.strip() for label in AWKWARD]
+    assert snaps[0]["contributor"] == "quuxvid\\\t\"org\""
+    assert [c.entry for c in page.changes] == snaps == [c["entry"] for c in body["changes"]]
+    # What was exported imports back into another list as the same entries.
+    with db.writing() as s:
+        other = create_list(s, owner, "copy")
+        again = import_entries(s, owner, other.id, parse_jsonl(list(export_jsonl(snaps))))
+    assert again.created == len(AWKWARD)
+
+
+def test_feed_json_is_the_feed_page(db: Database) -> None:
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+        import_entries(s, owner, lst.id, parse_jsonl(_lines(20)))
+        view, _ = add_entry(s, owner, lst.id, entry(("md5", md5(999))))
+        remove_entry(s, owner, view.entry.id)
+    cursor = None
+    seen = 0
+    while True:
+        with db.reading() as s:
+            hash_list = get_readable_list(s, owner, lst.id)
+            page = read_feed(s, hash_list, cursor, 6)
+            body = json.loads(read_feed_json(s, hash_list, cursor, 6))
+        assert body["list_id"] == lst.id
+        assert body["next_cursor"] == page.next_cursor
+        assert body["has_more"] == page.has_more
+        assert body["last_seq"] == page.last_seq == 22
+        assert [(c["seq"], c["kind"], c["entry_id"], c["entry"]) for c in body["changes"]] == [
+            (c.seq, c.kind, c.entry_id, c.entry) for c in page.changes
+        ]
+        assert [c["time"] for c in body["changes"]] == [
+            c.created_at.isoformat().replace("+00:00", "Z") for c in page.changes
+        ]
+        seen += len(page.changes)
+        cursor = page.next_cursor
+        if not page.has_more:
+            break
+    assert seen == 22
+
+
+def test_import_into_a_list_with_entries_checks_every_batch(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sharedhash.store.bulk as bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 7)
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+        first = import_entries(s, owner, lst.id, parse_jsonl(_lines(30)))
+    assert (first.created, first.existing) == (30, 0)
+    # Half already there, some twice in the same body, one sharing only its md5 with a stored entry.
+    lines = _lines(30, start=15) + _lines(5, start=40)
+    lines.append(json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(500), "quality": 90},
+                                        {"hash_type": "md5", "value": md5(3)}]}) + "\n")
+    with db.writing() as s:
+        second = import_entries(s, owner, lst.id, parse_jsonl(lines))
+    assert (second.created, second.existing, second.errors) == (15, 21, [])
+    assert len(second.hash_rows) == 30
+    with db.reading() as s:
+        assert len(list_entries(s, owner, lst.id, limit=1000)) == 45
+        columns = list(iter_active_hash_columns(s, batch=11))
+    ids = [i for batch in columns for i in batch[0]]
+    assert ids == sorted(ids)
+    assert len(ids) == 90
+    values = {(t, v) for batch in columns for t, v in zip(batch[1], batch[2], strict=True)}
+    assert values == {(t, v) for i in range(45) for t, v in (("pdq", pdq(i)), ("md5", md5(i)))}
+
+
+def test_csv_and_jsonl_imports_agree(db: Database) -> None:
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        a = create_list(s, owner, "a")
+        b = create_list(s, owner, "b")
+        import_entries(s, owner, a.id, parse_jsonl(_lines(10)))
+        rows = ["pdq,pdq_quality,md5,labels"] + [f"{pdq(i).upper()},90,{md5(i)},quuxvid" for i in range(10)]
+        import_entries(s, owner, b.id, parse_csv([r + "\n" for r in rows]))
+    with db.reading() as s:
+        strip = ("id", "list_id", "created_at", "updated_at")
+        got_a = [{k: v for k, v in x.items() if k not in strip} for x in iter_snapshots(s, a.id)]
+        got_b = [{k: v for k, v in x.items() if k not in strip} for x in iter_snapshots(s, b.id)]
+    assert got_a == got_b
+    assert len(got_a) == 10
+
+
+def test_insert_entries_reports_the_hash_rows_it_wrote(db: Database) -> None:
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+        rows: list[tuple[int, str, str, int, int, bool]] = []
+        ids = insert_entries(s, owner, lst.id, [entry(("md5", md5(1)), ("pdq", pdq(1))), entry(("md5", md5(2)))],
+                             hash_rows=rows)
+    with db.reading() as s:
+        stored = sorted(
+            (hid, t, v, lid, eid, True)
+            for batch in iter_active_hash_columns(s)
+            for hid, t, v, lid, eid in zip(*batch, strict=True)
+        )
+    assert sorted(rows) == stored
+    assert {r[4] for r in rows} == set(ids)

@@ -84,6 +84,9 @@ class CounterBuffer:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
+        # Held for a whole flush, so a reader that flushes first (the stats route) waits for counts another flush
+        # has taken but not yet committed, instead of reading the table without them.
+        self._flush_lock = threading.Lock()
         self._pending: defaultdict[store.CounterKey, list[int]] = defaultdict(lambda: [0, 0, 0])
 
     def count(self, org_id: int, rule_id: str | None, *, check: bool = False, click: bool = False) -> None:
@@ -103,6 +106,10 @@ class CounterBuffer:
 
     def flush(self) -> int:
         """Write every pending count, and one audit event per org with its number of checks (nothing else)."""
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             pending, self._pending = self._pending, defaultdict(lambda: [0, 0, 0])
         if not pending:

@@ -17,6 +17,7 @@ import ahocorasick
 
 from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, DeletionIndex
 from sharedhash.deterrence.lexicon import Lexicon
+from sharedhash.deterrence.lexicon_data import default_lexicon
 from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
 from sharedhash.deterrence.rules import Rule, RuleKind, TermList
 
@@ -135,13 +136,15 @@ class Matcher:
         max_query_chars: int = DEFAULT_MAX_QUERY_CHARS,
         fuzzy_cache: int = 0,
     ) -> None:
-        """Compile ``rules``. With a ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`), a query word in it is
-        never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a lexicon word;
-        without one, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a word. ``fuzzy_cache`` > 0
+        """Compile ``rules``. The ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`; default: the shipped
+        :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`) says what an ordinary word is: a query word
+        in it is never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a
+        common word. With an empty ``Lexicon()``, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a
+        word and glued misspellings are not looked for. ``fuzzy_cache`` > 0
         keeps that many fuzzy look-up answers by query word in memory (faster on real traffic; off by default,
         because it holds fragments of recent queries)."""
         self.rules: tuple[Rule, ...] = tuple(rules)
-        self.lexicon = lexicon if lexicon is not None else Lexicon()
+        self.lexicon = lexicon if lexicon is not None else default_lexicon()
         self.max_query_chars = max_query_chars
         terms: dict[str, list[int]] = defaultdict(list)
         allows: dict[str, list[int]] = defaultdict(list)
@@ -181,6 +184,10 @@ class Matcher:
             automaton.make_automaton()
             self._automaton = automaton
         self._term_keys = frozenset(terms)
+        # What may be glued before or after a misspelt term (see _glued): common words, except the most
+        # productive affixes, or another rule's term.
+        self._glue_common_before = self.lexicon.common - self.lexicon.productive_prefixes
+        self._glue_common_after = self.lexicon.common - self.lexicon.productive_suffixes
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -267,23 +274,31 @@ class Matcher:
             return False
         if not self.lexicon:
             return True
-        if first == last and text.tokens[first] in self.lexicon.words:
+        if first == last and self.lexicon.ordinary(text.tokens[first]):
             return False
-        return self._glued(text.despaced[s:start], before=True) and self._glued(text.despaced[end:e], before=False)
+        despaced = text.despaced
+        return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
+            despaced[end:e], before=False, junction=despaced[end - 1]
+        )
 
-    def _glued(self, part: str, *, before: bool, common: bool = False) -> bool:
+    def _glued(self, part: str, *, before: bool, junction: str = "", common: bool = False) -> bool:
         """Whether ``part``, found glued before or after a term, is something people glue to one: nothing, an
-        ordinary word or another rule's term. A letter shared at the junction was collapsed ("hd" + "drooff" is
-        "hdrof"), so a part of two letters or more is also tried with that letter given back."""
+        ordinary word or another rule's term. A letter shared at the junction was written once ("hd" + "drooff"
+        is "hdrof"), so ``part`` is also tried with ``junction``, the term's letter beside it, given back."""
         if not part:
             return True
         if len(part) < MIN_GLUED:
             return False
-        words, keys = self.lexicon.common if common else self.lexicon.words, self._term_keys
-        for candidate in (part, part + part[-1]) if before else (part, part[0] + part):
-            candidate = _REPEATS.sub(r"\1", candidate)
-            if candidate in words or candidate in keys:
-                return True
+        if common:
+            glue = self._glue_common_before if before else self._glue_common_after
+        else:
+            glue = self.lexicon.words
+        keys = self._term_keys
+        if part in glue or part in keys:
+            return True
+        if junction and (part[-1] if before else part[0]) != junction:
+            joined = part + junction if before else junction + part
+            return joined in glue or joined in keys
         return False
 
     def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
@@ -293,12 +308,15 @@ class Matcher:
         with its repeated letters kept; and the beginnings and ends of a long word that is not a lexicon word
         (a misspelt term glued to another word). Runs made only of lexicon words are skipped.
         """
-        tokens, lexicon = text.tokens, self.lexicon.words
+        tokens, lexicon = text.tokens, self.lexicon
+        # A misspelt term is often a word plus an affix, or two short words, so word formation (which the glued
+        # search uses) would cost recall here (measured): only lexicon words are skipped.
+        known = [t in lexicon.words for t in tokens]
         longest = self._fuzzy.max_length + 2
         for first in range(len(tokens)):
             ordinary = True
             for last in range(first, min(first + MAX_JOINED_WORDS, len(tokens))):
-                ordinary = ordinary and tokens[last] in lexicon
+                ordinary = ordinary and known[last]
                 candidate = text.despaced[text.starts[first] : text.ends[last]]
                 if len(candidate) > longest:
                     break
@@ -309,22 +327,32 @@ class Matcher:
                 if kept != candidate:
                     yield kept, first, last, True
             token = tokens[first]
-            if lexicon and len(token) > ANCHORED_FROM and token not in lexicon:
+            if lexicon and len(token) > ANCHORED_FROM and not known[first] and not lexicon.ordinary(token):
                 yield from self._glued_candidates(token, first)
                 kept = text.uncollapsed[first]
                 if kept != token:
-                    yield from self._glued_candidates(kept, first)
+                    yield from self._glued_candidates(kept, first, collapsed=False)
 
-    def _glued_candidates(self, token: str, position: int) -> Iterator[tuple[str, int, int, bool]]:
+    def _glued_candidates(
+        self, token: str, position: int, *, collapsed: bool = True
+    ) -> Iterator[tuple[str, int, int, bool]]:
         """Beginnings and ends of ``token`` whose rest is a common word ("zorblqx" + "video").
 
         A rare word's beginning one edit from a rule is frequent; the same with a common word glued on is not.
+        ``collapsed=False`` is for a token with its repeated letters kept: its rest is collapsed before the test.
         """
         longest = self._fuzzy.max_length + 2
+        glued = self._glued
         for size in range(ONE_EDIT_FROM - 1, min(len(token) - MIN_GLUED, longest) + 1):
-            if self._glued(token[size:], before=False, common=True):
+            if collapsed:
+                after = glued(token[size:], before=False, junction=token[size - 1], common=True)
+                before = glued(token[:-size], before=True, junction=token[-size], common=True)
+            else:
+                after = glued(_REPEATS.sub(r"\1", token[size:]), before=False, common=True)
+                before = glued(_REPEATS.sub(r"\1", token[:-size]), before=True, common=True)
+            if after:
                 yield token[:size], position, position, False
-            if self._glued(token[:-size], before=True, common=True):
+            if before:
                 yield token[-size:], position, position, False
 
 

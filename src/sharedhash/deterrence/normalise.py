@@ -88,24 +88,33 @@ def _confusable_table() -> dict[int, str]:
     return table
 
 
+class _CharacterFolding(dict[int, str | None]):
+    """``str.translate`` table that drops marks and format characters and turns control characters into spaces.
+
+    Each code point's category is looked up once, the first time it is seen, and then answered by the table in C
+    (it holds single characters only, never query text).
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        value = None if cat in _DROPPED_CATEGORIES else " " if cat == "Cc" else ch
+        self[code] = value
+        return value
+
+
+_FOLDING = _CharacterFolding()
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _fold_unicode(text: str) -> tuple[str, bool]:
     """NFKD, look-alikes to Latin, case folding, marks and format characters dropped; flags control characters.
 
     Decomposing first means a look-alike with an accent ("ѐ": Cyrillic e with grave) is found as its base letter.
     """
-    text = unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold()
-    out: list[str] = []
-    control = False
-    for ch in unicodedata.normalize("NFKD", text):
-        cat = unicodedata.category(ch)
-        if cat in _DROPPED_CATEGORIES:
-            continue
-        if cat == "Cc":
-            control = control or ch not in "\t\n\r"
-            out.append(" ")
-        else:
-            out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out)), control
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold())
+    control = _CONTROL.search(text) is not None
+    return unicodedata.normalize("NFC", text.translate(_FOLDING)), control
 
 
 def decode_query(query: str | bytes) -> tuple[str, list[QueryNote]]:

@@ -17,9 +17,14 @@
 #define FNV_OFFSET 1469598103934665603ULL
 #define FNV_PRIME 1099511628211ULL
 
+/* Bloom filters are kept per key length: one look-up probes keys of three lengths only, whose filters stay in
+ * the cache between queries even when the whole index does not. Longer keys share the last length's filter. */
+#define BLOOM_LENGTHS 256
+
 typedef struct {
     uint64_t hash;
     uint32_t id;
+    uint32_t len;
 } Pair;
 
 typedef struct {
@@ -33,8 +38,9 @@ typedef struct {
     uint32_t *slot_count;
     uint64_t mask;
     uint32_t *postings;
-    uint64_t *bloom;        /* blocked Bloom filter: most probes of absent keys stop here, in one cache line */
-    uint64_t bloom_mask;    /* in 64-bit words */
+    uint64_t *bloom;        /* blocked Bloom filters: most probes of absent keys stop here, in one cache line */
+    uint64_t bloom_offset[BLOOM_LENGTHS];  /* per key length, in 64-bit words */
+    uint64_t bloom_mask[BLOOM_LENGTHS];
 } IndexObject;
 
 /* Three bits of one 64-bit word per key: one memory access per probe. */
@@ -42,9 +48,12 @@ static inline uint64_t bloom_bits(uint64_t h) {
     return (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 46) & 63)) | (1ULL << ((h >> 52) & 63));
 }
 
-static inline int bloom_maybe(const IndexObject *self, uint64_t h) {
+static inline Py_ssize_t bloom_length(Py_ssize_t len) { return len < BLOOM_LENGTHS ? len : BLOOM_LENGTHS - 1; }
+
+static inline int bloom_maybe(const IndexObject *self, uint64_t h, Py_ssize_t len) {
+    Py_ssize_t b = bloom_length(len);
     uint64_t bits = bloom_bits(h);
-    return (self->bloom[h & self->bloom_mask] & bits) == bits;
+    return (self->bloom[self->bloom_offset[b] + (h & self->bloom_mask[b])] & bits) == bits;
 }
 
 /* Polynomial hashes (mod 2^64, odd base) let every deletion's hash be computed in O(1) from prefix and suffix
@@ -226,6 +235,8 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
         for (Py_ssize_t i = 0; i < m; i++) {
             pairs[k].hash = hashes[i];
             pairs[k].id = (uint32_t)w;
+            /* deletion_hashes writes the word, then its 1-deletions, then its 2-deletions */
+            pairs[k].len = (uint32_t)(i == 0 ? len : i <= len ? len - 1 : len - 2);
             k++;
         }
     }
@@ -244,10 +255,18 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
     self->slot_hash = (uint64_t *)PyMem_Calloc((size_t)size, sizeof(uint64_t));
     self->slot_start = (uint32_t *)PyMem_Calloc((size_t)size, sizeof(uint32_t));
     self->slot_count = (uint32_t *)PyMem_Calloc((size_t)size, sizeof(uint32_t));
-    /* At least 12 bits per key: a few per cent false "maybe" answers, in a table small enough for the cache. */
-    uint64_t n_bloom = 16;
-    while (n_bloom * 64 < (uint64_t)unique * 12) n_bloom <<= 1;
-    self->bloom_mask = n_bloom - 1;
+    /* At least 12 bits per key: a few per cent false "maybe" answers. */
+    uint64_t per_length[BLOOM_LENGTHS] = {0};
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (i == 0 || pairs[i].hash != pairs[i - 1].hash) per_length[bloom_length(pairs[i].len)]++;
+    uint64_t n_bloom = 0;
+    for (int b = 0; b < BLOOM_LENGTHS; b++) {
+        uint64_t words = 1;
+        while (words * 64 < per_length[b] * 12) words <<= 1;
+        self->bloom_offset[b] = n_bloom;
+        self->bloom_mask[b] = words - 1;
+        n_bloom += words;
+    }
     self->bloom = (uint64_t *)PyMem_Calloc((size_t)n_bloom, sizeof(uint64_t));
     if (!self->postings || !self->slot_hash || !self->slot_start || !self->slot_count || !self->bloom) goto nomem;
     Py_ssize_t p = 0;
@@ -257,11 +276,15 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
         while (self->slot_hash[slot]) slot = (slot + 1) & self->mask;
         self->slot_hash[slot] = h;
         self->slot_start[slot] = (uint32_t)p;
-        self->bloom[h & self->bloom_mask] |= bloom_bits(h);
+
         for (; i < k && pairs[i].hash == h; i++)
             if (p == (Py_ssize_t)self->slot_start[slot] || self->postings[p - 1] != pairs[i].id)
                 self->postings[p++] = pairs[i].id;
         self->slot_count[slot] = (uint32_t)(p - self->slot_start[slot]);
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        Py_ssize_t b = bloom_length(pairs[i].len);
+        self->bloom[self->bloom_offset[b] + (pairs[i].hash & self->bloom_mask[b])] |= bloom_bits(pairs[i].hash);
     }
     PyMem_Free(pairs);
     return 0;
@@ -303,7 +326,7 @@ static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
     Py_ssize_t m = deletion_hashes(s, n, depth, hashes, hashes + deletion_count(n, depth) + 1);
     for (Py_ssize_t i = 0; i < m; i++) {
         uint64_t h = hashes[i];
-        if (!bloom_maybe(self, h)) continue;
+        if (!bloom_maybe(self, h, i == 0 ? n : i <= n ? n - 1 : n - 2)) continue;
         uint64_t slot = h & self->mask;
         while (self->slot_hash[slot] && self->slot_hash[slot] != h) slot = (slot + 1) & self->mask;
         if (!self->slot_hash[slot]) continue;

@@ -101,6 +101,12 @@ class DeletionIndex:
     def __len__(self) -> int:
         return len(self._words)
 
+    def prepare(self) -> None:
+        """Build the C kernel's tables now rather than on the first look-up (a few hundred ms for 10,000 rules)."""
+        if self.native and self._kernel is None and self._words:
+            assert NATIVE is not None
+            self._kernel = NATIVE.Index(self._words, self._edits)
+
     def lookup(self, candidate: str) -> Iterable[tuple[int, int]]:
         """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded).
 
@@ -112,6 +118,8 @@ class DeletionIndex:
         if n < ONE_EDIT_FROM - 1 or n > self.max_length + 2:
             return ()
         if not self.cache_size:
+            if self.native and self._kernel is not None:  # the common case, without another call
+                return self._kernel.lookup(candidate, 2 if n >= TWO_EDITS_FROM - 2 else 1)  # type: ignore[no-any-return]
             return self._lookup(candidate, n)
         cached = self._cache.get(candidate)
         if cached is None:
@@ -125,9 +133,7 @@ class DeletionIndex:
         # below TWO_EDITS_FROM unless n >= TWO_EDITS_FROM - 2.
         depth = 2 if n >= TWO_EDITS_FROM - 2 else 1
         if self.native:
-            if self._kernel is None:
-                assert NATIVE is not None
-                self._kernel = NATIVE.Index(self._words, self._edits)
+            self.prepare()
             return self._kernel.lookup(candidate, depth)  # type: ignore[no-any-return]
         seen: set[int] = set()
         out: list[tuple[int, int]] = []

@@ -79,7 +79,7 @@ class Lexicon:
         return bool(self.words)
 
     def __repr__(self) -> str:
-        return f"Lexicon({len(self.words)} words, {len(self.common)} common, {len(self.prefixes)} prefixes, {len(self.suffixes)} suffixes)"
+        return f"Lexicon({len(self.words)} words, {len(self.common)} common)"
 
     def __contains__(self, skeleton: object) -> bool:
         return skeleton in self.words

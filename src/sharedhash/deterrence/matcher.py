@@ -7,7 +7,6 @@ form appears.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -29,11 +28,10 @@ INSIDE_WORD_MIN = 5
 #: Words longer than this that are not lexicon words are also searched for a misspelt term at their beginning
 #: or end ("zorblqxvideo"): a misspelling glued to another word.
 ANCHORED_FROM = 7
-_REPEATS = re.compile(r"(.)\1+")
 #: The shortest ordinary word a misspelt term is looked for beside, inside one query word.
 MIN_GLUED = 2
 #: How many neighbouring words are joined to find a split or misspelt phrase ("zor blax", "zorblqx quuxvid").
-MAX_JOINED_WORDS = 4
+MAX_JOINED_WORDS = 3
 
 
 class MatchHow(StrEnum):
@@ -176,6 +174,7 @@ class Matcher:
                     self._near_words[form.despaced].append((index, part))
                     if rule.fuzzy:
                         add_fuzzy(form.despaced, (index, part))
+        self._fuzzy.prepare()
         self._automaton: ahocorasick.Automaton | None = None
         if terms or allows:
             automaton = ahocorasick.Automaton()
@@ -186,8 +185,8 @@ class Matcher:
         self._term_keys = frozenset(terms)
         # What may be glued before or after a misspelt term (see _glued): common words, except the most
         # productive affixes, or another rule's term.
-        self._glue_common_before = self.lexicon.common - self.lexicon.productive_prefixes
-        self._glue_common_after = self.lexicon.common - self.lexicon.productive_suffixes
+        self._glue_common_before = (self.lexicon.common - self.lexicon.productive_prefixes) | self._term_keys
+        self._glue_common_after = (self.lexicon.common - self.lexicon.productive_suffixes) | self._term_keys
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -200,10 +199,14 @@ class Matcher:
         found: list[RuleMatch] = []
         allowed: list[tuple[int, int]] = []
         exact_rules: set[int] = set()
-        starts = {s: i for i, s in enumerate(text.starts)}
-        ends = {e: i for i, e in enumerate(text.ends)}
+        ordinary: dict[int, bool] = {}  # token position -> Lexicon.ordinary(token), worked out once per query
+        starts: dict[int, int] = {}
+        ends: dict[int, int] = {}
         if self._automaton is not None:
             for end_index, target in self._automaton.iter(text.despaced):
+                if not starts:
+                    starts = {s: i for i, s in enumerate(text.starts)}
+                    ends = {e: i for i, e in enumerate(text.ends)}
                 end = end_index + 1
                 start = end - len(target.key)
                 aligned = start in starts and end in ends
@@ -211,7 +214,7 @@ class Matcher:
                     allowed.append((start, end))
                 if not target.terms or not (aligned or len(target.key) >= INSIDE_WORD_MIN):
                     continue
-                if not aligned and not self._believable_inside(text, start, end):
+                if not aligned and not self._believable_inside(text, start, end, ordinary):
                     continue
                 if aligned:
                     how = MatchHow.WORD if starts[start] == ends[end] else MatchHow.JOINED
@@ -220,13 +223,15 @@ class Matcher:
                 for index in target.terms:
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
-        found += self._fuzzy_and_near(text, exact_rules)
+        found += self._fuzzy_and_near(text, exact_rules, ordinary)
         kept = [m for m in found if not any(a <= m.span[0] and m.span[1] <= b for a, b in allowed)]
         suppressed = [m for m in found if m not in kept]
         kept.sort(key=lambda m: (-m.rule.severity.rank, m.how is MatchHow.FUZZY, m.span))
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
 
-    def _fuzzy_and_near(self, text: NormalisedText, exact_rules: set[int]) -> list[RuleMatch]:
+    def _fuzzy_and_near(
+        self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool]
+    ) -> list[RuleMatch]:
         found: list[RuleMatch] = []
         near_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # rule -> (part, word position, edits)
         tokens = text.tokens
@@ -234,7 +239,7 @@ class Matcher:
             for rule_index, part in self._near_words.get(token, ()):
                 near_hits[rule_index].append((part, position, 0))
         if len(self._fuzzy):
-            for candidate, first, last, whole in self._fuzzy_candidates(text):
+            for candidate, first, last, whole in self._fuzzy_candidates(text, ordinary):
                 for ident, distance in self._fuzzy.lookup(candidate):
                     for rule_index, part in self._fuzzy_owners[ident]:
                         if part >= 0:
@@ -260,7 +265,7 @@ class Matcher:
                 found.append(RuleMatch(self.rules[rule_index], MatchHow.NEAR, matched, gap, span))
         return found
 
-    def _believable_inside(self, text: NormalisedText, start: int, end: int) -> bool:
+    def _believable_inside(self, text: NormalisedText, start: int, end: int, ordinary: dict[int, bool]) -> bool:
         """Whether a term found inside a longer query word (or across words, but not at either's edge) counts.
 
         A span across words needs one end on a word edge ("zor blaxvideo"). With a lexicon, a term inside one
@@ -274,14 +279,20 @@ class Matcher:
             return False
         if not self.lexicon:
             return True
-        if first == last and self.lexicon.ordinary(text.tokens[first]):
+        if first == last and self._ordinary(text, first, ordinary):
             return False
         despaced = text.despaced
         return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
             despaced[end:e], before=False, junction=despaced[end - 1]
         )
 
-    def _glued(self, part: str, *, before: bool, junction: str = "", common: bool = False) -> bool:
+    def _ordinary(self, text: NormalisedText, position: int, memo: dict[int, bool]) -> bool:
+        known = memo.get(position)
+        if known is None:
+            known = memo[position] = self.lexicon.ordinary(text.tokens[position])
+        return known
+
+    def _glued(self, part: str, *, before: bool, junction: str = "") -> bool:
         """Whether ``part``, found glued before or after a term, is something people glue to one: nothing, an
         ordinary word or another rule's term. A letter shared at the junction was written once ("hd" + "drooff"
         is "hdrof"), so ``part`` is also tried with ``junction``, the term's letter beside it, given back."""
@@ -289,11 +300,7 @@ class Matcher:
             return True
         if len(part) < MIN_GLUED:
             return False
-        if common:
-            glue = self._glue_common_before if before else self._glue_common_after
-        else:
-            glue = self.lexicon.words
-        keys = self._term_keys
+        glue, keys = self.lexicon.words, self._term_keys
         if part in glue or part in keys:
             return True
         if junction and (part[-1] if before else part[0]) != junction:
@@ -301,7 +308,7 @@ class Matcher:
             return joined in glue or joined in keys
         return False
 
-    def _fuzzy_candidates(self, text: NormalisedText) -> Iterator[tuple[str, int, int, bool]]:
+    def _fuzzy_candidates(self, text: NormalisedText, memo: dict[int, bool]) -> Iterator[tuple[str, int, int, bool]]:
         """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).
 
         Whole words and runs of up to ``MAX_JOINED_WORDS`` neighbours (a split or spaced-out term), each also
@@ -311,49 +318,64 @@ class Matcher:
         tokens, lexicon = text.tokens, self.lexicon
         # A misspelt term is often a word plus an affix, or two short words, so word formation (which the glued
         # search uses) would cost recall here (measured): only lexicon words are skipped.
-        known = [t in lexicon.words for t in tokens]
+        words = lexicon.words
+        known = [t in words for t in tokens]
         longest = self._fuzzy.max_length + 2
-        for first in range(len(tokens)):
+        despaced, starts, ends, uncollapsed = text.despaced, text.starts, text.ends, text.uncollapsed
+        count = len(tokens)
+        for first in range(count):
             ordinary = True
-            for last in range(first, min(first + MAX_JOINED_WORDS, len(tokens))):
+            start = starts[first]
+            for last in range(first, min(first + MAX_JOINED_WORDS, count)):
                 ordinary = ordinary and known[last]
-                candidate = text.despaced[text.starts[first] : text.ends[last]]
+                candidate = despaced[start : ends[last]]
                 if len(candidate) > longest:
                     break
                 if ordinary:
                     continue
                 yield candidate, first, last, True
-                kept = "".join(text.uncollapsed[first : last + 1])
+                kept = uncollapsed[first] if first == last else "".join(uncollapsed[first : last + 1])
                 if kept != candidate:
                     yield kept, first, last, True
             token = tokens[first]
-            if lexicon and len(token) > ANCHORED_FROM and not known[first] and not lexicon.ordinary(token):
-                yield from self._glued_candidates(token, first)
-                kept = text.uncollapsed[first]
-                if kept != token:
-                    yield from self._glued_candidates(kept, first, collapsed=False)
+            if lexicon and len(token) > ANCHORED_FROM and not known[first] and not self._ordinary(text, first, memo):
+                yield from self._glued_candidates(token, uncollapsed[first], first)
 
-    def _glued_candidates(
-        self, token: str, position: int, *, collapsed: bool = True
-    ) -> Iterator[tuple[str, int, int, bool]]:
-        """Beginnings and ends of ``token`` whose rest is a common word ("zorblqx" + "video").
+    def _glued_candidates(self, token: str, kept: str, position: int) -> list[tuple[str, int, int, bool]]:
+        """Beginnings and ends of ``token`` whose rest is a common word ("zorblqx" + "video"); the same for
+        ``kept``, the token with its repeated letters kept, whose rest is compared collapsed.
 
         A rare word's beginning one edit from a rule is frequent; the same with a common word glued on is not.
-        ``collapsed=False`` is for a token with its repeated letters kept: its rest is collapsed before the test.
         """
+        n = len(token)
         longest = self._fuzzy.max_length + 2
-        glued = self._glued
-        for size in range(ONE_EDIT_FROM - 1, min(len(token) - MIN_GLUED, longest) + 1):
-            if collapsed:
-                after = glued(token[size:], before=False, junction=token[size - 1], common=True)
-                before = glued(token[:-size], before=True, junction=token[-size], common=True)
-            else:
-                after = glued(_REPEATS.sub(r"\1", token[size:]), before=False, common=True)
-                before = glued(_REPEATS.sub(r"\1", token[:-size]), before=True, common=True)
-            if after:
-                yield token[:size], position, position, False
-            if before:
-                yield token[-size:], position, position, False
+        after_words, before_words = self._glue_common_after, self._glue_common_before
+        # after[q]: token[q:] may follow a term; before[q]: token[:q] may precede one (each at least MIN_GLUED).
+        after = [n - q >= MIN_GLUED and token[q:] in after_words for q in range(n)]
+        before = [q >= MIN_GLUED and token[:q] in before_words for q in range(n + 1)]
+        out: list[tuple[str, int, int, bool]] = []
+        for size in range(ONE_EDIT_FROM - 1, min(n - MIN_GLUED, longest) + 1):
+            # A letter shared at the junction was written once ("hd" + "drooff" is "hdrof"): the rest is also
+            # tried with it given back.
+            if after[size] or after[size - 1]:
+                out.append((token[:size], position, position, False))
+            if before[n - size] or before[n - size + 1]:
+                out.append((token[n - size :], position, position, False))
+        if kept != token:
+            # run[p]: the position in token of kept[p]'s letter, so kept[p:] collapses to token[run[p]:].
+            run: list[int] = []
+            q = -1
+            for p, ch in enumerate(kept):
+                if not p or ch != kept[p - 1]:
+                    q += 1
+                run.append(q)
+            size_n = len(kept)
+            for size in range(ONE_EDIT_FROM - 1, min(size_n - MIN_GLUED, longest) + 1):
+                if after[run[size]]:
+                    out.append((kept[:size], position, position, False))
+                if before[run[size_n - size - 1] + 1]:
+                    out.append((kept[size_n - size :], position, position, False))
+        return out
 
 
 def _first_per_rule(matches: list[RuleMatch]) -> list[RuleMatch]:

@@ -170,7 +170,11 @@ def test_exact_whole_word_matches_agree_with_a_linear_scan(words: list[str]) -> 
             for j in range(i, len(text.tokens))
         )
     }
-    got = {m.rule.texts[0] for m in Matcher(rules, lexicon=Lexicon()).check(query).matches if m.how in (MatchHow.WORD, MatchHow.JOINED)}
+    got = {
+        m.rule.texts[0]
+        for m in Matcher(rules, lexicon=Lexicon()).check(query).matches
+        if m.how in (MatchHow.WORD, MatchHow.JOINED)
+    }
     assert got == expected
 
 

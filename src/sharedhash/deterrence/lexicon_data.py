@@ -59,7 +59,7 @@ def write_lexicon(path: Path, words: frozenset[str], common: frozenset[str], sou
         *(f"{a}\t{c}" for a, c in sorted(suffixes.items()) if c >= AFFIX_MIN_WORDS),
     ]
     # mtime=0: the same words give the same bytes, so a rebuild shows up in git only when something changed.
-    with gzip.GzipFile(filename="", mode="wb", fileobj=path.open("wb"), mtime=0, compresslevel=9) as out:
+    with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 

@@ -341,10 +341,10 @@ class Matcher:
                 if ordinary:
                     continue
                 yield candidate, first, last, True
-                # Repeated letters kept, for a misspelt double letter ("quauxvid"): whole words only (measured:
-                # runs of words with their repeats kept added no recall for a third more look-ups).
-                if first == last and uncollapsed[first] != candidate:
-                    yield uncollapsed[first], first, last, True
+                # Repeated letters kept, for a misspelt double letter ("quauxvid" for "quuxvid").
+                kept = uncollapsed[first] if first == last else "".join(uncollapsed[first : last + 1])
+                if kept != candidate:
+                    yield kept, first, last, True
             token = tokens[first]
             if lexicon and len(token) > ANCHORED_FROM and not known[first] and not self._ordinary(text, first, memo):
                 yield from self._glued_candidates(token, uncollapsed[first], first)

@@ -3,7 +3,7 @@
 Two strings within k edits share a string reachable from each by at most k deletions, so indexing every rule
 word's deletions lets a query word find its candidates with a few dictionary look-ups instead of comparing
 against all 10,000 rules; each candidate is then confirmed with the real distance. The look-up runs in the C
-kernel ``_fuzzykernel`` when it was built (about 30x faster on words that are not in the lexicon), else in Python.
+kernel ``_fuzzykernel`` when it was built (about 15x faster on queries of words outside the lexicon), else in Python.
 """
 
 from __future__ import annotations

@@ -297,31 +297,35 @@ fail:
     return -1;
 }
 
-static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
-    PyObject *candidate;
-    int depth;
-    if (!PyArg_ParseTuple(args, "Ui", &candidate, &depth)) return NULL;
-    if (depth < 0 || depth > MAX_DEPTH) {
-        PyErr_SetString(PyExc_ValueError, "depth must be 0, 1 or 2");
-        return NULL;
-    }
-    if (!self->chars) {
-        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
-        return NULL;
-    }
-    Py_ssize_t n;
-    uint32_t *s = as_ucs4(candidate, &n);
-    if (!s) return NULL;
-    PyObject *out = PyList_New(0);
-    uint64_t *hashes = (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * ((size_t)deletion_count(n, depth) + 3 * (size_t)n + 4));
+typedef struct {
+    uint32_t id;
+    int distance;
+} Hit;
+
+static int cmp_hit(const void *x, const void *y) {
+    const Hit *a = (const Hit *)x, *b = (const Hit *)y;
+    if (a->distance != b->distance) return a->distance - b->distance;
+    return a->id < b->id ? -1 : (a->id > b->id);
+}
+
+/* Appends to out, fewest edits first (then by id), every indexed word within its allowance of s[0:n] reached by up to depth deletions (the word
+ * equal to s excluded): (id, distance) when cand is NULL, else (candidate text, first, last, id, distance), the
+ * text built from s only on a hit. Returns 0, or -1 with an exception set. */
+static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n, int depth, PyObject *out, int with_text,
+                       Py_ssize_t first, Py_ssize_t last) {
+    uint64_t hashes_stack[512];
+    size_t need = (size_t)deletion_count(n, depth) + 3 * (size_t)n + 4;
+    uint64_t *hashes = need <= 512 ? hashes_stack : (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * need);
     uint32_t seen_stack[64];
     uint32_t *seen = seen_stack;
     Py_ssize_t n_seen = 0, cap_seen = 64;
-    if (!out || !hashes) {
-        Py_XDECREF(out);
-        PyMem_Free(s);
-        PyMem_Free(hashes);
-        return PyErr_NoMemory();
+    Hit hits_stack[16];
+    Hit *hits = hits_stack;
+    Py_ssize_t n_hits = 0, cap_hits = 16;
+    PyObject *text = NULL;
+    if (!hashes) {
+        PyErr_NoMemory();
+        return -1;
     }
     Py_ssize_t m = deletion_hashes(s, n, depth, hashes, hashes + deletion_count(n, depth) + 1);
     for (Py_ssize_t i = 0; i < m; i++) {
@@ -342,7 +346,10 @@ static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
             if (dup) continue;
             if (n_seen == cap_seen) {
                 uint32_t *grown = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * (size_t)cap_seen * 2);
-                if (!grown) goto nomem;
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
                 memcpy(grown, seen, sizeof(uint32_t) * (size_t)n_seen);
                 if (seen != seen_stack) PyMem_Free(seen);
                 seen = grown;
@@ -355,26 +362,157 @@ static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
             int limit = self->edits[id];
             int d = osa(s, n, word, len, limit);
             if (d <= limit) {
-                PyObject *item = Py_BuildValue("(Ii)", id, d);
-                if (!item || PyList_Append(out, item) < 0) {
-                    Py_XDECREF(item);
-                    goto fail;
+                if (n_hits == cap_hits) {
+                    Hit *grown = (Hit *)PyMem_Malloc(sizeof(Hit) * (size_t)cap_hits * 2);
+                    if (!grown) {
+                        PyErr_NoMemory();
+                        goto fail;
+                    }
+                    memcpy(grown, hits, sizeof(Hit) * (size_t)n_hits);
+                    if (hits != hits_stack) PyMem_Free(hits);
+                    hits = grown;
+                    cap_hits *= 2;
                 }
-                Py_DECREF(item);
+                hits[n_hits].id = id;
+                hits[n_hits].distance = d;
+                n_hits++;
             }
         }
     }
-    PyMem_Free(s);
-    PyMem_Free(hashes);
+    /* Fewest edits first, then by id: the same order as the Python code, whatever order the hash table gives. */
+    qsort(hits, (size_t)n_hits, sizeof(Hit), cmp_hit);
+    for (Py_ssize_t h = 0; h < n_hits; h++) {
+        PyObject *item;
+        if (with_text) {
+            if (!text && !(text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n))) goto fail;
+            item = Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
+        } else {
+            item = Py_BuildValue("(Ii)", hits[h].id, hits[h].distance);
+        }
+        if (!item || PyList_Append(out, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    Py_XDECREF(text);
+    if (hashes != hashes_stack) PyMem_Free(hashes);
     if (seen != seen_stack) PyMem_Free(seen);
-    return out;
-nomem:
-    PyErr_NoMemory();
+    if (hits != hits_stack) PyMem_Free(hits);
+    return 0;
 fail:
-    PyMem_Free(s);
-    PyMem_Free(hashes);
+    Py_XDECREF(text);
+    if (hashes != hashes_stack) PyMem_Free(hashes);
     if (seen != seen_stack) PyMem_Free(seen);
-    Py_DECREF(out);
+    if (hits != hits_stack) PyMem_Free(hits);
+    return -1;
+}
+
+static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
+    PyObject *candidate;
+    int depth;
+    if (!PyArg_ParseTuple(args, "Ui", &candidate, &depth)) return NULL;
+    if (depth < 0 || depth > MAX_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "depth must be 0, 1 or 2");
+        return NULL;
+    }
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t n;
+    uint32_t *s = as_ucs4(candidate, &n);
+    if (!s) return NULL;
+    PyObject *out = PyList_New(0);
+    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0) < 0) {
+        Py_XDECREF(out);
+        out = NULL;
+    }
+    PyMem_Free(s);
+    return out;
+}
+
+/* The look-ups of fuzzy.py's whole-word candidates, for one query in one call (see Matcher._fuzzy_candidates):
+ * for each word position, the runs of 1 to max_joined words from it (the despaced text between their edges),
+ * stopping at the first longer than longest; runs of known words only are skipped; each run is looked up, then
+ * its words' uncollapsed forms joined, when they differ. A candidate of min_len to max_len characters is looked
+ * up with depth 2 from two_from characters, 1 from one_from, else 0 (see fuzzy.py's lookup_depth). Hits come in that order: (text, first, last, id, distance). */
+static PyObject *Index_scan(IndexObject *self, PyObject *args) {
+    PyObject *despaced, *starts, *ends, *uncollapsed, *known;
+    Py_ssize_t max_joined, longest, min_len, max_len, one_from, two_from;
+    if (!PyArg_ParseTuple(args, "UO!O!O!O!nnnnnn", &despaced, &PyTuple_Type, &starts, &PyTuple_Type, &ends,
+                          &PyTuple_Type, &uncollapsed, &PyList_Type, &known, &max_joined, &longest, &min_len, &max_len,
+                          &one_from, &two_from))
+        return NULL;
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(starts);
+    if (PyTuple_GET_SIZE(ends) != count || PyTuple_GET_SIZE(uncollapsed) != count || PyList_GET_SIZE(known) != count) {
+        PyErr_SetString(PyExc_ValueError, "starts, ends, uncollapsed and known differ in length");
+        return NULL;
+    }
+    Py_ssize_t n;
+    uint32_t *text = as_ucs4(despaced, &n);
+    if (!text) return NULL;
+    PyObject *out = PyList_New(0);
+    uint32_t *kept = NULL;
+    Py_ssize_t kept_cap = 0;
+    if (!out) goto fail;
+    for (Py_ssize_t first = 0; first < count; first++) {
+        int ordinary = 1;
+        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
+        if (start == -1 && PyErr_Occurred()) goto fail;
+        Py_ssize_t kept_len = 0;
+        for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
+            int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, last));
+            if (is_known < 0) goto fail;
+            ordinary = ordinary && is_known;
+            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
+            if (end == -1 && PyErr_Occurred()) goto fail;
+            if (start < 0 || end > n || end < start) {
+                PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
+                goto fail;
+            }
+            /* The uncollapsed words first..last joined, kept up to date as last grows. */
+            PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
+            if (!PyUnicode_Check(word)) {
+                PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
+                goto fail;
+            }
+            Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
+            if (kept_len + wlen + 1 > kept_cap) {
+                Py_ssize_t cap = 2 * (kept_len + wlen + 1);
+                uint32_t *grown = (uint32_t *)PyMem_Realloc(kept, sizeof(uint32_t) * (size_t)cap);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                kept = grown;
+                kept_cap = cap;
+            }
+            if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), kept_cap - kept_len, 0)) goto fail;
+            kept_len += wlen;
+            Py_ssize_t len = end - start;
+            if (len > longest) break;
+            if (ordinary) continue;
+            const uint32_t *cand = text + start;
+            if (len >= min_len && len <= max_len &&
+                lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last) < 0)
+                goto fail;
+            if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
+                kept_len <= max_len && lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last) < 0)
+                goto fail;
+        }
+    }
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    return out;
+fail:
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    Py_XDECREF(out);
     return NULL;
 }
 
@@ -382,6 +520,9 @@ static PyMethodDef Index_methods[] = {
     {"lookup", (PyCFunction)Index_lookup, METH_VARARGS,
      "lookup(candidate, depth) -> [(id, distance)]: words within their allowance, reached by up to depth deletions "
      "of candidate (the candidate itself excluded)."},
+    {"scan", (PyCFunction)Index_scan, METH_VARARGS,
+     "scan(despaced, starts, ends, uncollapsed, known, max_joined, longest, min_len, max_len, one_from, two_from) -> "
+     "[(text, first, last, id, distance)]: the look-ups of a query's whole-word candidates in one call."},
     {NULL, NULL, 0, NULL},
 };
 

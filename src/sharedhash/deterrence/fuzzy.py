@@ -36,6 +36,18 @@ def allowed_edits(length: int) -> int:
     return 1 if length >= ONE_EDIT_FROM else 0
 
 
+def lookup_depth(length: int) -> int:
+    """How many deletions of a candidate of ``length`` characters a look-up needs: its own length's allowance.
+
+    A word of L characters within d <= allowed_edits(L) edits of the candidate shares with it a string of at least
+    L - d characters reached by at most d deletions from each (a substitution or swap is one deletion from each,
+    an insertion one from the longer). The candidate then needs n - (L - d) deletions; L - d is at least
+    ONE_EDIT_FROM - 1 for a one-edit word and TWO_EDITS_FROM - 2 for a two-edit word, so a candidate shorter
+    than ONE_EDIT_FROM needs none and one shorter than TWO_EDITS_FROM needs one at most.
+    """
+    return allowed_edits(length)
+
+
 def deletions(word: str, depth: int) -> set[str]:
     """``word`` and every string obtained from it by deleting up to ``depth`` characters."""
     found = {word}
@@ -107,8 +119,16 @@ class DeletionIndex:
             assert NATIVE is not None
             self._kernel = NATIVE.Index(self._words, self._edits)
 
+    def kernel(self) -> Any:
+        """The C kernel's index when look-ups go to it directly (native, built, no cache), else ``None``."""
+        if not self.native or self.cache_size or not self._words:
+            return None
+        self.prepare()
+        return self._kernel
+
     def lookup(self, candidate: str) -> Iterable[tuple[int, int]]:
-        """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded).
+        """Ids and distances of indexed words within their allowance of ``candidate`` (exact equality excluded),
+        fewest edits first, then by id (so the kernel and the Python code answer in the same order).
 
         With a cache, answers are kept in memory by query word (never with anything else about the query), since
         search words follow a Zipf distribution and most look-ups repeat; it is emptied when full. It is off by
@@ -119,7 +139,7 @@ class DeletionIndex:
             return ()
         if not self.cache_size:
             if self.native and self._kernel is not None:  # the common case, without another call
-                return self._kernel.lookup(candidate, 2 if n >= TWO_EDITS_FROM - 2 else 1)  # type: ignore[no-any-return]
+                return self._kernel.lookup(candidate, lookup_depth(n))  # type: ignore[no-any-return]
             return self._lookup(candidate, n)
         cached = self._cache.get(candidate)
         if cached is None:
@@ -129,9 +149,7 @@ class DeletionIndex:
         return cached
 
     def _lookup(self, candidate: str, n: int) -> list[tuple[int, int]]:
-        # A candidate this short can only be two edits away from a word of at most n + 2 characters, which is
-        # below TWO_EDITS_FROM unless n >= TWO_EDITS_FROM - 2.
-        depth = 2 if n >= TWO_EDITS_FROM - 2 else 1
+        depth = lookup_depth(n)
         if self.native:
             self.prepare()
             return self._kernel.lookup(candidate, depth)  # type: ignore[no-any-return]
@@ -149,4 +167,9 @@ class DeletionIndex:
                 distance = edit_distance(candidate, word, self._edits[ident])
                 if distance <= self._edits[ident]:
                     out.append((ident, distance))
+        out.sort(key=_fewest_edits)
         return out
+
+
+def _fewest_edits(hit: tuple[int, int]) -> tuple[int, int]:
+    return hit[1], hit[0]

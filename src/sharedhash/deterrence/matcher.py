@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import ahocorasick
 
-from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, DeletionIndex
+from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, lookup_depth
 from sharedhash.deterrence.lexicon import Lexicon
 from sharedhash.deterrence.lexicon_data import default_lexicon
 from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
@@ -239,17 +239,16 @@ class Matcher:
             for rule_index, part in self._near_words.get(token, ()):
                 near_hits[rule_index].append((part, position, 0))
         if len(self._fuzzy):
-            for candidate, first, last, whole in self._fuzzy_candidates(text, ordinary):
-                for ident, distance in self._fuzzy.lookup(candidate):
-                    for rule_index, part in self._fuzzy_owners[ident]:
-                        if part >= 0:
-                            if whole and last == first:
-                                near_hits[rule_index].append((part, first, distance))
-                        elif rule_index not in exact_rules:
-                            exact_rules.add(rule_index)
-                            span = (text.starts[first], text.ends[last])
-                            how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD
-                            found.append(RuleMatch(self.rules[rule_index], how, candidate, distance, span))
+            for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
+                for rule_index, part in self._fuzzy_owners[ident]:
+                    if part >= 0:
+                        if whole and last == first:
+                            near_hits[rule_index].append((part, first, distance))
+                    elif rule_index not in exact_rules:
+                        exact_rules.add(rule_index)
+                        span = (text.starts[first], text.ends[last])
+                        how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD
+                        found.append(RuleMatch(self.rules[rule_index], how, candidate, distance, span))
         for rule_index, hits in near_hits.items():
             best: tuple[int, int, int] | None = None
             for part_a, pos_a, _ in hits:
@@ -314,6 +313,45 @@ class Matcher:
             joined = part + junction if before else junction + part
             return joined in glue or joined in keys
         return False
+
+    def _fuzzy_hits(
+        self, text: NormalisedText, memo: dict[int, bool]
+    ) -> Iterator[tuple[str, int, int, bool, int, int]]:
+        """Fuzzy index hits of the query's candidates (see :meth:`_fuzzy_candidates`), in their order:
+        (candidate, first word, last word, whether it is whole words, fuzzy word id, edits).
+
+        With the C kernel (and no cache), one kernel call per query looks up every whole-word candidate; the
+        glued candidates of each long word follow that word's runs, exactly as the Python code orders them.
+        """
+        index = self._fuzzy
+        kernel = index.kernel()
+        if kernel is None:
+            for candidate, first, last, whole in self._fuzzy_candidates(text, memo):
+                for ident, distance in index.lookup(candidate):
+                    yield candidate, first, last, whole, ident, distance
+            return
+        tokens, lexicon = text.tokens, self.lexicon
+        words = lexicon.words
+        known = [t in words for t in tokens]
+        hits = kernel.scan(
+            text.despaced, text.starts, text.ends, text.uncollapsed, known, MAX_JOINED_WORDS,
+            index.max_length + 2, ONE_EDIT_FROM - 1, index.max_length + 2, ONE_EDIT_FROM, TWO_EDITS_FROM,
+        )  # fmt: skip
+        if not lexicon:
+            for candidate, first, last, ident, distance in hits:
+                yield candidate, first, last, True, ident, distance
+            return
+        at = 0
+        for position, token in enumerate(tokens):
+            while at < len(hits) and hits[at][1] == position:
+                candidate, first, last, ident, distance = hits[at]
+                yield candidate, first, last, True, ident, distance
+                at += 1
+            if len(token) > ANCHORED_FROM and not known[position] and not self._ordinary(text, position, memo):
+                glued = self._glued_candidates(token, text.uncollapsed[position], position)
+                for candidate, first, last, whole in glued:
+                    for ident, distance in kernel.lookup(candidate, lookup_depth(len(candidate))):
+                        yield candidate, first, last, whole, ident, distance
 
     def _fuzzy_candidates(self, text: NormalisedText, memo: dict[int, bool]) -> Iterator[tuple[str, int, int, bool]]:
         """Query strings worth a fuzzy look-up: (string, first word, last word, whether it is whole words).

@@ -397,10 +397,19 @@ class Matcher:
         longest = self._fuzzy.max_length + 2
         after_words, before_words = self._glue_common_after, self._glue_common_before
         # after[q]: token[q:] may follow a term; before[q]: token[:q] may precede one (each at least MIN_GLUED).
-        after = [n - q >= MIN_GLUED and token[q:] in after_words for q in range(n)]
-        before = [q >= MIN_GLUED and token[:q] in before_words for q in range(n + 1)]
+        # Without repeated letters only the splits the sizes below reach are looked up (each look-up is a likely
+        # cache miss in a set of 600,000+ words).
+        top, low = min(n - MIN_GLUED, longest), ONE_EDIT_FROM - 1
+        after: list[bool] | dict[int, bool]
+        before: list[bool] | dict[int, bool]
+        if kept == token:
+            after = {q: token[q:] in after_words for q in range(low - 1, top + 1)}
+            before = {q: token[:q] in before_words for q in range(n - top, n - low + 2)}
+        else:
+            after = [n - q >= MIN_GLUED and token[q:] in after_words for q in range(n)]
+            before = [q >= MIN_GLUED and token[:q] in before_words for q in range(n + 1)]
         out: list[tuple[str, int, int, bool]] = []
-        for size in range(ONE_EDIT_FROM - 1, min(n - MIN_GLUED, longest) + 1):
+        for size in range(low, top + 1):
             # A letter shared at the junction was written once ("hd" + "drooff" is "hdrof"): the rest is also
             # tried with it given back.
             if after[size] or after[size - 1]:

@@ -6,10 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from sharedhash.deterrence import Matcher, MatchHow, TermList, fuzzy, normalise
+from sharedhash.deterrence import Matcher, MatchHow, TermList, normalise
 from sharedhash.deterrence.errors import LexiconFileError
 from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, find_affixes, load_lexicon
 from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon, write_lexicon
@@ -113,17 +111,3 @@ def test_glued_misspelling_with_repeated_letters_kept() -> None:
     matcher = Matcher(TermList.from_lines(["term quuxvid"]), lexicon=_lexicon({"video", "free"}))
     assert matcher.check("quauxvidfree").deter  # "quuxvid" with a letter of its double changed
     assert matcher.check("freequuxvyd").deter
-
-
-_letters = st.text(alphabet="aeiorstnbk", min_size=1, max_size=16)
-
-
-@pytest.mark.skipif(fuzzy.NATIVE is None, reason="the C kernel was not built")
-@settings(max_examples=300, deadline=None)
-@given(token=_letters, affixes=st.booleans())
-def test_kernel_ordinary_answers_as_the_python_code(token: str, affixes: bool) -> None:
-    words = ["stone", "bank", "rain", "bones", "tree", "sea", "art", "rest", "store", "banker", "rainer"]
-    lexicon = build_lexicon(words)
-    assert lexicon.ordinary(token, affixes=affixes) == lexicon._ordinary(token, affixes=affixes)
-    for compound in ("stonebank", "bankker", "seastone", "rebank", "tressea"):
-        assert lexicon.ordinary(compound, affixes=affixes) == lexicon._ordinary(compound, affixes=affixes)

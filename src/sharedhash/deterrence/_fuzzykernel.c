@@ -537,57 +537,9 @@ static PyTypeObject IndexType = {
     .tp_methods = Index_methods,
 };
 
-/* Whether s[a:b] is in the set (a frozenset of str); -1 with an exception set on error. */
-static int slice_in(PyObject *s, Py_ssize_t a, Py_ssize_t b, PyObject *set) {
-    PyObject *part = PyUnicode_Substring(s, a, b);
-    if (!part) return -1;
-    int found = PySet_Contains(set, part);
-    Py_DECREF(part);
-    return found;
-}
-
-/* Lexicon.ordinary (lexicon.py) in C: the same tests in the same order, on the same sets. */
-static PyObject *kernel_ordinary(PyObject *module, PyObject *args) {
-    PyObject *token, *words, *prefixes, *suffixes;
-    Py_ssize_t min_part, max_affix, min_stem;
-    int affixes;
-    if (!PyArg_ParseTuple(args, "UO!O!O!nnnp", &token, &PyFrozenSet_Type, &words, &PyFrozenSet_Type, &prefixes,
-                          &PyFrozenSet_Type, &suffixes, &min_part, &max_affix, &min_stem, &affixes))
-        return NULL;
-    int found = PySet_Contains(words, token);
-    if (found) return found < 0 ? NULL : Py_NewRef(Py_True);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
-    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
-        /* A letter shared at the junction was written once: the second part is also tried with it given back. */
-        if ((found = slice_in(token, 0, i, words)) < 0) return NULL;
-        if (!found) continue;
-        if ((found = slice_in(token, i, n, words)) < 0) return NULL;
-        if (!found && (found = slice_in(token, i - 1, n, words)) < 0) return NULL;
-        if (found) return Py_NewRef(Py_True);
-    }
-    if (affixes) {
-        Py_ssize_t top = max_affix < n - min_stem ? max_affix : n - min_stem;
-        for (Py_ssize_t k = 1; k <= top; k++) {
-            if ((found = slice_in(token, n - k, n, suffixes)) < 0) return NULL;
-            if (found && (found = slice_in(token, 0, n - k, words)) < 0) return NULL;
-            if (found) return Py_NewRef(Py_True);
-            if ((found = slice_in(token, 0, k, prefixes)) < 0) return NULL;
-            if (found && (found = slice_in(token, k, n, words)) < 0) return NULL;
-            if (found) return Py_NewRef(Py_True);
-        }
-    }
-    return Py_NewRef(Py_False);
-}
-
-static PyMethodDef module_methods[] = {
-    {"ordinary", kernel_ordinary, METH_VARARGS,
-     "ordinary(token, words, prefixes, suffixes, min_part, max_affix, min_stem, affixes) -> bool: Lexicon.ordinary."},
-    {NULL, NULL, 0, NULL},
-};
-
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fuzzykernel", "Deletion-neighbourhood fuzzy look-up (C kernel).", -1, module_methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_fuzzykernel", "Deletion-neighbourhood fuzzy look-up (C kernel).", -1, NULL, NULL, NULL,
+    NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__fuzzykernel(void) {

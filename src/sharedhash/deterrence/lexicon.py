@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sharedhash._optional import require
-from sharedhash.deterrence.fuzzy import NATIVE as _NATIVE
 from sharedhash.deterrence.normalise import normalise
 from sharedhash.errors import FileAccessError
 
@@ -61,14 +60,6 @@ class Lexicon:
         a misspelt rule to look like it (measured in ``bench/deterrence.py``). Affixes are short, so a misspelt
         term is often a word plus an affix too: the matcher uses them only where a term is glued to a word.
         """
-        if _NATIVE is not None:  # the same tests in C, about 20% faster (most of the cost is the set look-ups)
-            return _NATIVE.ordinary(  # type: ignore[no-any-return]
-                token, self.words, self.prefixes, self.suffixes, MIN_COMPOUND_PART, MAX_AFFIX, MIN_STEM, affixes
-            )
-        return self._ordinary(token, affixes=affixes)
-
-    def _ordinary(self, token: str, *, affixes: bool = True) -> bool:
-        """:meth:`ordinary` in Python (without the C kernel)."""
         words = self.words
         if token in words:
             return True

@@ -111,3 +111,16 @@ def test_glued_misspelling_with_repeated_letters_kept() -> None:
     matcher = Matcher(TermList.from_lines(["term quuxvid"]), lexicon=_lexicon({"video", "free"}))
     assert matcher.check("quauxvidfree").deter  # "quuxvid" with a letter of its double changed
     assert matcher.check("freequuxvyd").deter
+
+
+def test_a_rule_one_edit_from_a_lexicon_word_has_no_glued_misspellings() -> None:
+    # "zorblux" is a lexicon word here, one edit from the rule: a misspelt copy glued to a word reads as a rare
+    # word of the language, while whole-word misspellings and exact matches still count.
+    rules = TermList.from_lines(["term zorblax", "term quuxvid"])
+    matcher = Matcher(rules, lexicon=_lexicon({"video", "zorblux"}))
+    assert not matcher.check("zorblqxvideo").deter
+    assert matcher.check("zorblqx").top is not None
+    assert matcher.check("zorblaxvideo").deter
+    glued = matcher.check("quuxvydvideo").top  # a rule with no lexicon word near it keeps its glued misspellings
+    assert glued is not None
+    assert glued.how is MatchHow.FUZZY_INSIDE_WORD

@@ -148,6 +148,13 @@ class DeletionIndex:
             cached = self._cache[candidate] = tuple(self._lookup(candidate, n))
         return cached
 
+    def lookup_uncached(self, candidate: str) -> list[tuple[int, int]]:
+        """:meth:`lookup` without the cache, for words that are not queries (the matcher's own compile-time use)."""
+        n = len(candidate)
+        if n < ONE_EDIT_FROM - 1 or n > self.max_length + 2:
+            return []
+        return self._lookup(candidate, n)
+
     def _lookup(self, candidate: str, n: int) -> list[tuple[int, int]]:
         depth = lookup_depth(n)
         if self.native:

@@ -175,6 +175,10 @@ class Matcher:
                     if rule.fuzzy:
                         add_fuzzy(form.despaced, (index, part))
         self._fuzzy.prepare()
+        # Fuzzy words with a lexicon word within their allowance ("bedroon", one edit from "bedroom"): their
+        # misspellings glued to another word are mostly rare real words, so such matches do not count for them
+        # (measured on the benchmark's tuning words: a third of the false positives, 0.06 points of recall).
+        self._word_like = self._fuzzy_words_near_the_lexicon()
         self._automaton: ahocorasick.Automaton | None = None
         if terms or allows:
             automaton = ahocorasick.Automaton()
@@ -190,6 +194,19 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self.rules)
+
+    def _fuzzy_words_near_the_lexicon(self) -> frozenset[int]:
+        """Ids of the fuzzy words some lexicon word is within the allowance of (0.6 s CPU for 10,000 rules and
+        the default lexicon with the C kernel; several seconds without it)."""
+        index = self._fuzzy
+        if not self.lexicon or not len(index):
+            return frozenset()
+        longest = index.max_length + 2
+        found: set[int] = set()
+        for word in self.lexicon.words:
+            if ONE_EDIT_FROM - 1 <= len(word) <= longest:
+                found.update(ident for ident, _ in index.lookup_uncached(word))
+        return frozenset(found)
 
     def check(self, query: str | bytes) -> CheckResult:
         """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead."""
@@ -244,7 +261,7 @@ class Matcher:
                     if part >= 0:
                         if whole and last == first:
                             near_hits[rule_index].append((part, first, distance))
-                    elif rule_index not in exact_rules:
+                    elif rule_index not in exact_rules and (whole or ident not in self._word_like):
                         exact_rules.add(rule_index)
                         span = (text.starts[first], text.ends[last])
                         how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD

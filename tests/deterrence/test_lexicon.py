@@ -124,3 +124,16 @@ def test_a_rule_one_edit_from_a_lexicon_word_has_no_glued_misspellings() -> None
     glued = matcher.check("quuxvydvideo").top  # a rule with no lexicon word near it keeps its glued misspellings
     assert glued is not None
     assert glued.how is MatchHow.FUZZY_INSIDE_WORD
+
+
+def test_a_term_inside_several_lexicon_words_counts_only_as_whole_words() -> None:
+    rules = TermList.from_lines(["term zorblax", "term quuxvid"])
+    formed = {"zorblaxing", "zorblaxer", "unzorblax", "best", "video"}
+    matcher = Matcher(rules, lexicon=_lexicon(formed))
+    assert not matcher.check("bestzorblaxvideo").deter  # part of how the words are formed
+    assert matcher.check("zorblax video").deter  # whole words still count
+    inside = matcher.check("bestquuxvidvideo").top  # a term inside no lexicon word still counts inside a word
+    assert inside is not None
+    assert inside.how is MatchHow.INSIDE_WORD
+    two_words = Matcher(rules, lexicon=_lexicon(formed - {"unzorblax"}))  # inside 2 lexicon words: still counts
+    assert two_words.check("bestzorblaxvideo").deter

@@ -1,7 +1,10 @@
 """Benchmark deterrence matching: recall on obfuscated variants, false positives on benign text, throughput.
 
 Every rule is an invented placeholder word (random pronounceable syllables, checked to be no word of the
-benign corpora). Run: ``pip install -e '.[bench]' && python bench/deterrence.py`` (``--json`` for one JSON line).
+benign corpora). The matcher uses the shipped default lexicon (wordfreq words); Debian's word lists, which it
+never saw, are split in two by a hash of each word: the tuning half was looked at while choosing thresholds, the
+held-out half only ever reported. Run: ``pip install -e '.[bench]' && python bench/deterrence.py`` (``--json``
+for one JSON line).
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import json
 import random
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from sharedhash.deterrence import Matcher, Rule, TermList, normalise
+from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
 from sharedhash.deterrence.lexicon import Lexicon, wordfreq_lexicon
+from sharedhash.deterrence.lexicon_data import default_lexicon
 from sharedhash.deterrence.variants import variants
 
 DICT_DIR = Path("/usr/share/dict")
@@ -84,16 +89,16 @@ def make_rules(count: int, rng: random.Random, forbidden: set[str]) -> list[Rule
 
 
 def benign_queries(corpus: dict[str, list[str]], count: int, rng: random.Random) -> list[str]:
-    """Single words, word pairs and 3-5 word phrases of one language each, as people type into a search box."""
-    out: list[str] = []
-    langs = list(corpus)
-    for lang in langs:  # every corpus word alone, once
-        out += corpus[lang]
+    """Half single words (each corpus word at most once), half word pairs and 3-5 word phrases of one language
+    each, as people type into a search box."""
+    langs = [lang for lang in corpus if corpus[lang]]
+    words = [w for lang in langs for w in corpus[lang]]
+    out = rng.sample(words, min(count // 2, len(words)))
     while len(out) < count:
-        words = corpus[rng.choice(langs)]
+        pool = corpus[rng.choice(langs)]
         size = rng.choice((2, 2, 2, 3, 4, 5))
-        out.append(" ".join(rng.choice(words) for _ in range(size)))
-    return out[:count]
+        out.append(" ".join(rng.choice(pool) for _ in range(size)))
+    return out
 
 
 def time_queries(check: Callable[[str], object], queries: list[str]) -> float:
@@ -115,46 +120,67 @@ class LinearMatcher:
         return any(k in text for k in self.keys)
 
 
+def split_words(debian: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Debian's words in two fixed halves by a hash of the word: the tuning half (looked at while choosing the
+    matcher's thresholds) and the held-out half (only ever reported)."""
+    tuning: dict[str, list[str]] = {}
+    held_out: dict[str, list[str]] = {}
+    for name, words in debian.items():
+        tuning[name] = [w for w in words if zlib.crc32(w.encode("utf-8")) % 2 == 0]
+        held_out[name] = [w for w in words if zlib.crc32(w.encode("utf-8")) % 2 == 1]
+    return tuning, held_out
+
+
+def rare_only(corpus: dict[str, list[str]], lexicon: Lexicon) -> dict[str, list[str]]:
+    """The words of ``corpus`` with at least one token outside the lexicon: the ones that take the fuzzy path."""
+    return {name: [w for w in words if not all(t in lexicon.words for t in normalise(w).tokens)]
+            for name, words in corpus.items()}  # fmt: skip
+
+
+def load_bench_lexicon(spec: str) -> Lexicon:
+    """``default`` (the shipped file), ``wordfreq`` (built at run time from the same source), or ``none``."""
+    if spec == "default":
+        return default_lexicon()
+    if spec == "wordfreq":
+        return wordfreq_lexicon()
+    return Lexicon()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rules", type=int, default=10_000, help="placeholder rules to generate")
     parser.add_argument("--variants", type=int, default=120, help="obfuscated variants per rule")
-    parser.add_argument("--recall-rules", type=int, default=2_000, help="rules whose variants are checked")
-    parser.add_argument("--benign", type=int, default=1_000_000, help="benign queries checked")
-    parser.add_argument("--words", type=int, default=50_000, help="benign words per language")
-    parser.add_argument("--lexicon-words", type=int, default=100_000, help="lexicon words per language (0: none)")
+    parser.add_argument("--recall-rules", type=int, default=1_000, help="rules whose variants are checked")
+    parser.add_argument("--benign", type=int, default=200_000, help="benign queries per corpus part")
+    parser.add_argument("--words", type=int, default=50_000, help="wordfreq benign words per language")
     parser.add_argument("--debian-words", type=int, default=100_000, help="Debian word-list words per list")
+    parser.add_argument("--timing", type=int, default=20_000, help="queries per throughput measurement")
+    parser.add_argument("--lexicon", choices=("default", "wordfreq", "none"), default="default")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
-    parser.add_argument("--show-misses", type=int, default=0, help="print this many missed variants")
+    parser.add_argument("--show-misses", type=int, default=0, help="print this many misses and false positives")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
 
     corpus = wordfreq_corpus(args.words)
     debian = debian_corpus(args.debian_words, rng)
+    tuning, held_out = split_words(debian)
     forbidden = {normalise(w).despaced for source in (corpus, debian) for ws in source.values() for w in ws}
     rules = make_rules(args.rules, rng, forbidden)
-    # Production configuration: wordfreq's lists plus the machine's dictionaries, except a held-out tenth of the
-    # Debian words, which measures the guard on words it was never given.
-    held_out: dict[str, list[str]] = {}
-    in_lexicon: dict[str, list[str]] = {}
-    for name, words in debian.items():
-        cut = len(words) // 10
-        held_out[name], in_lexicon[name] = words[:cut], words[cut:]
-    t0 = time.perf_counter()
-    lexicon = (
-        wordfreq_lexicon(LANGUAGES, args.lexicon_words, extra=(w for ws in in_lexicon.values() for w in ws))
-        if args.lexicon_words
-        else Lexicon()
-    )
-    lexicon_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0 = time.process_time()
+    lexicon = load_bench_lexicon(args.lexicon)
+    lexicon_s = time.process_time() - t0
+    t0 = time.process_time()
     matcher = Matcher(TermList.from_rules(rules), lexicon=lexicon)
-    compile_s = time.perf_counter() - t0
+    matcher.check("warm up the fuzzy index")
+    compile_s = time.process_time() - t0
     log(
-        f"{len(rules)} rules compiled in {compile_s:.2f} s; lexicon {len(lexicon)} skeletons in {lexicon_s:.1f} s;"
-        f" benign words: wordfreq {sum(map(len, corpus.values()))}, Debian {sum(map(len, debian.values()))}"
+        f"{len(rules)} rules compiled in {compile_s:.2f} s CPU; lexicon {args.lexicon!r}: {len(lexicon)} skeletons"
+        f" loaded in {lexicon_s:.2f} s CPU; benign words: wordfreq {sum(map(len, corpus.values()))},"
+        f" Debian {sum(map(len, debian.values()))} in {len(debian)} lists"
+        f" (tuning {sum(map(len, tuning.values()))}, held out {sum(map(len, held_out.values()))});"
+        f" fuzzy kernel: {'C' if fuzzy.NATIVE is not None else 'Python fallback'}"
     )
 
     # Recall on obfuscated variants
@@ -187,63 +213,51 @@ def main() -> None:
                     log(f"  missed {variant.query!r} {variant.transforms} for {rule.to_line()}")
     recall = 1 - missed / total
 
-    # False positives on benign queries: each source alone, words, pairs and phrases
+    # False positives on benign queries, per corpus part: every word alone, then pairs and 3-5 word phrases
+    parts = {"wordfreq": corpus, "debian_tuning": tuning, "debian_held_out": held_out,
+             "rare_tuning": rare_only(tuning, lexicon), "rare_held_out": rare_only(held_out, lexicon)}  # fmt: skip
     fp_report: dict[str, dict[str, object]] = {}
-    queries: list[str] = []
-    by_source: dict[str, list[str]] = {}
-    benign_s = 0.0
-    sources = (("wordfreq", corpus, args.benign // 2), ("debian", in_lexicon, args.benign // 2),
-               ("held_out", held_out, args.benign // 5))  # fmt: skip
-    for source, words_by_lang, size in sources:
-        if not words_by_lang:
-            continue
-        source_queries = benign_queries(words_by_lang, size, rng)
-        queries += source_queries
-        by_source[source] = source_queries
-        t0 = time.perf_counter()
+    by_part: dict[str, list[str]] = {}
+    for part, words_by_lang in parts.items():
+        queries = benign_queries(words_by_lang, args.benign, rng)
+        by_part[part] = queries
         fp = 0
         fp_how: Counter[str] = Counter()
-        for q in source_queries:
+        for q in queries:
             result = matcher.check(q)
             if result.deter:
                 fp += 1
-                fp_how[result.matches[0].how] += 1
+                fp_how[result.matches[0].how.value] += 1
                 if args.show_misses and fp <= 10:
-                    log(f"  false positive ({source}): {result.matches[0].explain()}")
-        benign_s += time.perf_counter() - t0
-        fp_report[source] = {"queries": len(source_queries), "false_positives": fp,
-                             "per_100k": fp / len(source_queries) * 100_000, "by_how": dict(fp_how)}  # fmt: skip
-    # The target is judged on the production configuration; held-out words are reported beside it.
-    judged = [r for name, r in fp_report.items() if name != "held_out"]
-    fp_total = sum(int(r["false_positives"]) for r in judged)  # type: ignore[call-overload]
-    fp_queries = sum(int(r["queries"]) for r in judged)  # type: ignore[call-overload]
+                    log(f"  false positive ({part}): {result.matches[0].explain()}")
+        fp_report[part] = {"queries": len(queries), "false_positives": fp,
+                           "per_100k": fp / len(queries) * 100_000, "by_how": dict(fp_how)}  # fmt: skip
 
-    # Throughput, compiled matcher against the linear reference, same queries, same run; per source too, since
-    # rare words (not in the lexicon) take the slow fuzzy path
-    timing = rng.sample(queries, min(20_000, len(queries)))
-    qps = time_queries(matcher.check, timing)
+    # Throughput per core (CPU time of this process), same queries for every matcher, in this run: common-word
+    # queries (wordfreq words, in the lexicon) and rare-word queries (held-out words outside the lexicon).
+    timing = {
+        "common_words": rng.sample(by_part["wordfreq"], min(args.timing, len(by_part["wordfreq"]))),
+        "rare_words": rng.sample(by_part["rare_held_out"], min(args.timing, len(by_part["rare_held_out"]))),
+    }
+    qps = {name: time_queries(matcher.check, qs) for name, qs in timing.items()}
     reference = LinearMatcher(rules)
-    ref_qps = time_queries(reference.check, timing[:2_000])
-    qps_by_source = {name: time_queries(matcher.check, rng.sample(qs, min(10_000, len(qs))))
-                     for name, qs in by_source.items()}  # fmt: skip
-    # The same with the optional fuzzy look-up cache (off by default), after one warm-up pass over other queries
-    cached = Matcher(TermList.from_rules(rules), lexicon=lexicon, fuzzy_cache=100_000)
-    for q in rng.sample(queries, min(100_000, len(queries))):
-        cached.check(q)
-    cached_qps = time_queries(cached.check, timing)
+    ref_qps = {name: time_queries(reference.check, qs[:2_000]) for name, qs in timing.items()}
+    python_qps: dict[str, float] = {}
+    if fuzzy.NATIVE is not None:
+        fallback = Matcher(TermList.from_rules(rules), lexicon=lexicon)
+        fallback._fuzzy.native = False  # the pure-Python fuzzy look-up, for the kernel's ratio
+        python_qps = {name: time_queries(fallback.check, qs[:1_000]) for name, qs in timing.items()}
 
     report = {
         "rules": len(rules),
+        "lexicon": {"spec": args.lexicon, "skeletons": len(lexicon), "load_cpu_s": lexicon_s},
         "recall": {"variants": total, "missed": missed, "recall": recall, "rules_sampled": len(sample),
                    "per_transform": {k: 1 - per_transform_miss[k] / v for k, v in sorted(per_transform.items())},
                    "alone": {k: 1 - alone_miss[k] / v for k, v in sorted(alone.items())},
                    "combined": {"variants": combined, "recall": 1 - combined_miss / max(combined, 1)}},
-        "false_positives": {"queries": fp_queries, "false_positives": fp_total,
-                            "per_100k": fp_total / fp_queries * 100_000, "sources": fp_report},
-        "throughput": {"queries_per_s": qps, "linear_reference_queries_per_s": ref_qps,
-                       "speedup_vs_linear": qps / ref_qps,
-                       "by_source": qps_by_source, "with_fuzzy_cache": cached_qps,
-                       "benign_pass_s": benign_s, "compile_s": compile_s},
+        "false_positives": fp_report,
+        "throughput": {"queries_per_cpu_s": qps, "linear_reference_queries_per_cpu_s": ref_qps,
+                       "python_fuzzy_fallback_queries_per_cpu_s": python_qps, "compile_cpu_s": compile_s},
     }  # fmt: skip
     if args.json:
         print(json.dumps(report))
@@ -254,22 +268,19 @@ def main() -> None:
     for name, value in report["recall"]["per_transform"].items():  # type: ignore[index]
         alone_recall = 1 - alone_miss[name] / alone[name] if alone[name] else float("nan")
         print(f"  {name:<14} {alone_recall:9.2%}   {value:9.4%}  ({per_transform[name]} variants)")
-    print(
-        f"false positives: {fp_total} in {fp_queries} benign queries = "
-        f"{fp_total / fp_queries * 100_000:.2f} per 100,000 (wordfreq + Debian lists, lexicon configured)"
-    )
-    for source, row in fp_report.items():
+    print("false positives (every word alone, then 2-5 word queries of one language):")
+    for part, row in fp_report.items():
         print(
-            f"  {source:<9} {row['false_positives']} in {row['queries']} ({row['per_100k']:.2f} per 100,000)"
+            f"  {part:<16} {row['false_positives']:>5} in {row['queries']} ({row['per_100k']:.2f} per 100,000)"
             f" {row['by_how']}"
         )
-    print(
-        f"throughput: {qps:,.0f} queries/s (one core, {len(rules)} rules); linear reference {ref_qps:,.0f}/s;"
-        f" x{qps / ref_qps:.0f}"
-    )
-    for name, value in qps_by_source.items():
-        print(f"  {name:<9} {value:,.0f} queries/s")
-    print(f"  with the optional fuzzy cache (mixed queries): {cached_qps:,.0f} queries/s")
+    print(f"throughput per core (queries per CPU second, {len(rules)} rules):")
+    for name in timing:
+        extra = f"; Python fuzzy fallback {python_qps[name]:,.0f}/s" if python_qps else ""
+        print(
+            f"  {name:<13} {qps[name]:>8,.0f}/s; linear reference {ref_qps[name]:,.0f}/s"
+            f" (x{qps[name] / ref_qps[name]:.0f}){extra}"
+        )
 
 
 if __name__ == "__main__":

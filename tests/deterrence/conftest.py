@@ -6,7 +6,7 @@ import pytest
 from hypothesis import settings
 
 from sharedhash.deterrence import Matcher, TermList
-from sharedhash.deterrence.lexicon import build_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, build_lexicon
 
 settings.register_profile("deterrence", max_examples=60, deadline=None)
 
@@ -39,6 +39,12 @@ def term_list() -> TermList:
 
 @pytest.fixture(scope="session")
 def matcher(term_list: TermList) -> Matcher:
+    # No lexicon: the normaliser and exact matching alone (the shipped default lexicon is tested separately).
+    return Matcher(term_list, lexicon=Lexicon())
+
+
+@pytest.fixture(scope="session")
+def default_matcher(term_list: TermList) -> Matcher:
     return Matcher(term_list)
 
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, QueryNote, TermList, normalise
-from sharedhash.deterrence.lexicon import build_lexicon, lexicon_from_file, load_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file, load_lexicon
 from sharedhash.deterrence.variants import TRANSFORMS
 from sharedhash.errors import FileAccessError
 
@@ -100,7 +100,7 @@ def test_bad_input_gets_a_clean_answer(matcher: Matcher, query: str | bytes) -> 
 
 
 def test_huge_query_is_checked_on_its_beginning(term_list: TermList) -> None:
-    small = Matcher(term_list, max_query_chars=50)
+    small = Matcher(term_list, max_query_chars=50, lexicon=Lexicon())
     result = small.check("zorblax " + "benign " * 10_000)
     assert result.deter
     assert QueryNote.TRUNCATED in result.notes
@@ -113,7 +113,7 @@ def test_binary_query_with_a_term_inside(matcher: Matcher) -> None:
 
 
 def test_lexicon_stops_fuzzy_matches_on_ordinary_words(term_list: TermList, lexicon_matcher: Matcher) -> None:
-    plain = Matcher(TermList.from_lines(["term globaz"]))
+    plain = Matcher(TermList.from_lines(["term globaz"]), lexicon=Lexicon())
     assert plain.check("global").deter  # one edit away
     guarded = Matcher(TermList.from_lines(["term globaz"]), lexicon=build_lexicon(["global"]))
     assert not guarded.check("global").deter
@@ -170,7 +170,11 @@ def test_exact_whole_word_matches_agree_with_a_linear_scan(words: list[str]) -> 
             for j in range(i, len(text.tokens))
         )
     }
-    got = {m.rule.texts[0] for m in Matcher(rules).check(query).matches if m.how in (MatchHow.WORD, MatchHow.JOINED)}
+    got = {
+        m.rule.texts[0]
+        for m in Matcher(rules, lexicon=Lexicon()).check(query).matches
+        if m.how in (MatchHow.WORD, MatchHow.JOINED)
+    }
     assert got == expected
 
 
@@ -181,12 +185,13 @@ def test_lexicon_from_a_word_list_file(tmp_path: Path) -> None:
     assert "giobai" in lexicon
     assert "garden" in lexicon
     assert len(load_lexicon(str(path))) == 2
-    assert not load_lexicon(None)
+    assert not load_lexicon("none")
+    assert len(load_lexicon(None)) > 600_000  # the shipped default
     with pytest.raises(FileAccessError):
         lexicon_from_file(tmp_path / "absent")
 
 
 def test_fuzzy_cache_gives_the_same_answers(term_list: TermList, matcher: Matcher) -> None:
-    cached = Matcher(term_list, fuzzy_cache=2)
+    cached = Matcher(term_list, fuzzy_cache=2, lexicon=Lexicon())
     for query in ["zorblqx", "zorblqx", "glimerwoxxan", "quuxvyd", "zorblqx", "garden"]:
         assert cached.check(query) == matcher.check(query)

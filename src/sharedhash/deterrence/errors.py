@@ -30,3 +30,10 @@ class InvalidCatalogError(InvalidInputError):
 
     code = "invalid_catalog"
     default_hint = "Every language needs the four messages (illegal, harm, consequences, help); see docs/deterrence.md."
+
+
+class LexiconFileError(InvalidInputError):
+    """A lexicon data file that is not in the expected format or was built by another normaliser version."""
+
+    code = "invalid_lexicon_file"
+    default_hint = "Rebuild it: python -m sharedhash.deterrence.build_lexicon --output FILE (see docs/deterrence.md)."

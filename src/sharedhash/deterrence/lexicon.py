@@ -7,6 +7,7 @@ contain a rule's letters is not that rule: with 10,000 rules, most false positiv
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,16 +26,60 @@ NUMBERS_UP_TO = 2100
 DEFAULT_COMMON_PER_LANGUAGE = 20_000
 
 
+#: Word formation (see :meth:`Lexicon.ordinary`): affixes of 1-5 letters, stems of 3+ letters, compound parts of 4+.
+MAX_AFFIX = 5
+MIN_STEM = 3
+MIN_COMPOUND_PART = 4
+#: An ending (or beginning) is an affix when this many lexicon words are another lexicon word plus it.
+AFFIX_MIN_WORDS = 10
+#: A common word that this many lexicon words end with (or begin with) does not count as glued after (before) a
+#: misspelt term: "en", "er", "ing" end too many rare words (tuned on the benchmark's tuning words).
+GLUE_MAX_AFFIX_WORDS = 300
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words, and of the common ones among
-    them that people glue to other words (all of them for a word list without frequencies)."""
+    """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words, of the common ones among
+    them that people glue to other words (all of them for a word list without frequencies), and the prefixes and
+    suffixes the words are formed with (see :func:`find_affixes`)."""
 
     words: frozenset[str] = frozenset()
     common: frozenset[str] = frozenset()
+    prefixes: frozenset[str] = frozenset()
+    suffixes: frozenset[str] = frozenset()
+    #: The most productive affixes (see ``GLUE_MAX_AFFIX_WORDS``): found beside a misspelt term, they are more
+    #: likely the rest of a rare word than a word glued to a term.
+    productive_prefixes: frozenset[str] = frozenset()
+    productive_suffixes: frozenset[str] = frozenset()
+
+    def ordinary(self, token: str, *, affixes: bool = True) -> bool:
+        """Whether ``token`` (a skeleton) is an ordinary word: a lexicon word, two lexicon words of 4+ letters
+        run together, or (with ``affixes``) a lexicon word with one of the lexicon's prefixes or suffixes.
+
+        Rare inflected and compound words are most of the words any word list lacks, and each is a chance for
+        a misspelt rule to look like it (measured in ``bench/deterrence.py``). Affixes are short, so a misspelt
+        term is often a word plus an affix too: the matcher uses them only where a term is glued to a word.
+        """
+        words = self.words
+        if token in words:
+            return True
+        n = len(token)
+        for i in range(MIN_COMPOUND_PART, n - MIN_COMPOUND_PART + 1):
+            # A letter shared at the junction was written once: "bok" + "keper" is "bokeper".
+            if token[:i] in words and (token[i:] in words or token[i - 1 :] in words):
+                return True
+        if affixes:
+            suffixes, prefixes = self.suffixes, self.prefixes
+            for k in range(1, min(MAX_AFFIX, n - MIN_STEM) + 1):
+                if (token[-k:] in suffixes and token[:-k] in words) or (token[:k] in prefixes and token[k:] in words):
+                    return True
+        return False
 
     def __bool__(self) -> bool:
         return bool(self.words)
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self.words)} words, {len(self.common)} common)"
 
     def __contains__(self, skeleton: object) -> bool:
         return skeleton in self.words
@@ -43,17 +88,53 @@ class Lexicon:
         return len(self.words)
 
 
-def _skeletons(words: Iterable[str]) -> frozenset[str]:
+def skeletons(words: Iterable[str]) -> frozenset[str]:
+    """The normalised tokens of ``words``."""
     out: set[str] = set()
     for word in words:
         out.update(normalise(word).tokens)
     return frozenset(out)
 
 
+def find_affixes(words: frozenset[str]) -> tuple[Counter[str], Counter[str]]:
+    """How many words of ``words`` are another of its words (of ``MIN_STEM``+ letters) plus each beginning and
+    each ending of 1 to ``MAX_AFFIX`` letters: (prefix counts, suffix counts). About 10 s for 700,000 words."""
+    prefixes: Counter[str] = Counter()
+    suffixes: Counter[str] = Counter()
+    for word in words:
+        n = len(word)
+        for k in range(1, min(MAX_AFFIX, n - MIN_STEM) + 1):
+            if word[:-k] in words:
+                suffixes[word[-k:]] += 1
+            if word[k:] in words:
+                prefixes[word[:k]] += 1
+    return prefixes, suffixes
+
+
+def lexicon_with_affixes(
+    words: frozenset[str], common: frozenset[str], prefixes: Counter[str], suffixes: Counter[str]
+) -> Lexicon:
+    """A lexicon whose affix sets are cut from affix counts at ``AFFIX_MIN_WORDS`` and ``GLUE_MAX_AFFIX_WORDS``."""
+
+    def at_least(counts: Counter[str], threshold: int) -> frozenset[str]:
+        return frozenset(a for a, c in counts.items() if c >= threshold)
+
+    return Lexicon(
+        words,
+        common,
+        at_least(prefixes, AFFIX_MIN_WORDS),
+        at_least(suffixes, AFFIX_MIN_WORDS),
+        at_least(prefixes, GLUE_MAX_AFFIX_WORDS),
+        at_least(suffixes, GLUE_MAX_AFFIX_WORDS),
+    )
+
+
 def build_lexicon(words: Iterable[str], common: Iterable[str] | None = None) -> Lexicon:
-    """A lexicon of ``words`` (each word's normalised tokens); ``common`` defaults to all of them."""
-    skeletons = _skeletons(words)
-    return Lexicon(skeletons, skeletons if common is None else _skeletons(common) & skeletons)
+    """A lexicon of ``words`` (each word's normalised tokens), with the affixes they are formed with; ``common``
+    defaults to all of them."""
+    all_words = skeletons(words)
+    common_words = all_words if common is None else skeletons(common) & all_words
+    return lexicon_with_affixes(all_words, common_words, *find_affixes(all_words))
 
 
 def lexicon_from_file(path: Path) -> Lexicon:
@@ -65,29 +146,50 @@ def lexicon_from_file(path: Path) -> Lexicon:
     return build_lexicon(line.strip() for line in text.splitlines() if line.strip())
 
 
+def wordfreq_words(
+    languages: Iterable[str] = DEFAULT_LANGUAGES,
+    per_language: int = DEFAULT_WORDS_PER_LANGUAGE,
+    common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
+) -> tuple[list[str], list[str]]:
+    """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``) and
+    the numbers up to ``NUMBERS_UP_TO``: (all words, the common ones)."""
+    wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
+    numbers = [str(n) for n in range(NUMBERS_UP_TO + 1)]
+    words: list[str] = list(numbers)
+    common: list[str] = list(numbers)
+    for lang in languages:
+        top = wordfreq.top_n_list(lang, per_language)
+        words += top
+        common += top[:common_per_language]
+    return words, common
+
+
 def wordfreq_lexicon(
     languages: Iterable[str] = DEFAULT_LANGUAGES,
     per_language: int = DEFAULT_WORDS_PER_LANGUAGE,
     extra: Iterable[str] = (),
     common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
 ) -> Lexicon:
-    """The most frequent words of each language from ``wordfreq`` (``pip install 'sharedhash[lexicon]'``), the
-    numbers up to ``NUMBERS_UP_TO``, and ``extra`` words (for example a platform's own dictionaries)."""
-    wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
-    numbers = [str(n) for n in range(NUMBERS_UP_TO + 1)]
-    words: list[str] = [*extra, *numbers]
-    common: list[str] = list(numbers)
-    for lang in languages:
-        top = wordfreq.top_n_list(lang, per_language)
-        words += top
-        common += top[:common_per_language]
-    return build_lexicon(words, common)
+    """The lexicon of :func:`wordfreq_words` plus ``extra`` words (for example a platform's own dictionaries),
+    built at run time (20-30 s). :func:`~sharedhash.deterrence.lexicon_data.default_lexicon` is the same lexicon
+    for the default arguments, shipped with the package."""
+    words, common = wordfreq_words(languages, per_language, common_per_language)
+    return build_lexicon([*extra, *words], common)
 
 
 def load_lexicon(spec: str | None) -> Lexicon:
-    """The lexicon a setting names: ``None`` or ``""`` for none, ``"wordfreq"``, or a word-list path."""
+    """The lexicon a setting names: ``None`` or ``""`` for the shipped default (see
+    :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`), ``"none"`` for none, ``"wordfreq"`` to build
+    it from the installed wordfreq, or the path of a word list (one word a line) or of a lexicon data file
+    (``*.lexicon.gz``, as ``python -m sharedhash.deterrence.lexicon_data`` writes)."""
+    from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon
+
     if not spec:
+        return default_lexicon()
+    if spec == "none":
         return Lexicon()
     if spec == "wordfreq":
         return wordfreq_lexicon()
+    if spec.endswith(".lexicon.gz"):
+        return read_lexicon(Path(spec))
     return lexicon_from_file(Path(spec))

@@ -7,6 +7,7 @@ collapse, repeated letters) can only make two spellings meet, never make a rule 
 from __future__ import annotations
 
 import json
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(.)\1+")
+# The repeated letter, once: a C-level replacement, several times faster than the template r"\1".
+_FIRST = operator.itemgetter(1)
 # Zero-width and other format characters (Cf), combining marks (Mn, Me), and unassigned or private code points.
 _DROPPED_CATEGORIES = frozenset({"Mn", "Me", "Cf", "Cn", "Co", "Cs"})
 
@@ -88,24 +91,33 @@ def _confusable_table() -> dict[int, str]:
     return table
 
 
+class _CharacterFolding(dict[int, str | None]):
+    """``str.translate`` table that drops marks and format characters and turns control characters into spaces.
+
+    Each code point's category is looked up once, the first time it is seen, and then answered by the table in C
+    (it holds single characters only, never query text).
+    """
+
+    def __missing__(self, code: int) -> str | None:
+        ch = chr(code)
+        cat = unicodedata.category(ch)
+        value = None if cat in _DROPPED_CATEGORIES else " " if cat == "Cc" else ch
+        self[code] = value
+        return value
+
+
+_FOLDING = _CharacterFolding()
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _fold_unicode(text: str) -> tuple[str, bool]:
     """NFKD, look-alikes to Latin, case folding, marks and format characters dropped; flags control characters.
 
     Decomposing first means a look-alike with an accent ("ѐ": Cyrillic e with grave) is found as its base letter.
     """
-    text = unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold()
-    out: list[str] = []
-    control = False
-    for ch in unicodedata.normalize("NFKD", text):
-        cat = unicodedata.category(ch)
-        if cat in _DROPPED_CATEGORIES:
-            continue
-        if cat == "Cc":
-            control = control or ch not in "\t\n\r"
-            out.append(" ")
-        else:
-            out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out)), control
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold())
+    control = _CONTROL.search(text) is not None
+    return unicodedata.normalize("NFC", text.translate(_FOLDING)), control
 
 
 def decode_query(query: str | bytes) -> tuple[str, list[QueryNote]]:
@@ -157,10 +169,15 @@ def normalise(query: str | bytes, *, max_chars: int | None = None, collapse: boo
         text = _SYMBOL_ALONE.sub(_leet_symbol_alone, _SYMBOL_IN_WORD.sub(_leet_symbol, text))
     text = _NON_WORD.sub(" ", text.translate(_LEET_ALNUM))
     raw = _join_spelled_out(text.split())
-    tokens = [_REPEATS.sub(r"\1", t) for t in raw] if collapse else raw
+    tokens = [_REPEATS.sub(_FIRST, t) for t in raw] if collapse else raw
     if not tokens:
         return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
     return _despace(tokens, raw, tuple(notes), collapse)
+
+
+def collapse_repeats(text: str) -> str:
+    """``text`` with every run of one repeated character written once ("zzoorb" is "zorb")."""
+    return _REPEATS.sub(_FIRST, text)
 
 
 def _join_spelled_out(tokens: list[str]) -> list[str]:

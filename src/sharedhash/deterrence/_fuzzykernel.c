@@ -1,0 +1,556 @@
+/* Deletion-neighbourhood look-up for deterrence fuzzy matching (see fuzzy.py, which runs the same algorithm in
+ * Python when this extension was not built).
+ *
+ * Index(words, edits) hashes every deletion of every word (up to that word's edit allowance) into one
+ * open-addressing table of posting lists; lookup(candidate, depth) hashes the candidate's deletions up to depth,
+ * collects the words they reach and confirms each with the optimal-string-alignment distance. A hash collision
+ * can only add a candidate, never lose one, and every candidate is confirmed exactly, so no collision changes an
+ * answer. The index is read-only after construction: lookups keep their state on the stack (thread-safe).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 2
+#define FNV_OFFSET 1469598103934665603ULL
+#define FNV_PRIME 1099511628211ULL
+
+/* Bloom filters are kept per key length: one look-up probes keys of three lengths only, whose filters stay in
+ * the cache between queries even when the whole index does not. Longer keys share the last length's filter. */
+#define BLOOM_LENGTHS 256
+
+typedef struct {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t len;
+} Pair;
+
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n_words;
+    uint32_t *chars;        /* every word's code points, back to back */
+    Py_ssize_t *offsets;    /* n_words + 1 */
+    uint8_t *edits;         /* allowance per word */
+    uint64_t *slot_hash;    /* open-addressing table; 0 means empty (hash 0 is remapped to 1) */
+    uint32_t *slot_start;   /* postings start per slot */
+    uint32_t *slot_count;
+    uint64_t mask;
+    uint32_t *postings;
+    uint64_t *bloom;        /* blocked Bloom filters: most probes of absent keys stop here, in one cache line */
+    uint64_t bloom_offset[BLOOM_LENGTHS];  /* per key length, in 64-bit words */
+    uint64_t bloom_mask[BLOOM_LENGTHS];
+} IndexObject;
+
+/* Three bits of one 64-bit word per key: one memory access per probe. */
+static inline uint64_t bloom_bits(uint64_t h) {
+    return (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 46) & 63)) | (1ULL << ((h >> 52) & 63));
+}
+
+static inline Py_ssize_t bloom_length(Py_ssize_t len) { return len < BLOOM_LENGTHS ? len : BLOOM_LENGTHS - 1; }
+
+static inline int bloom_maybe(const IndexObject *self, uint64_t h, Py_ssize_t len) {
+    Py_ssize_t b = bloom_length(len);
+    uint64_t bits = bloom_bits(h);
+    return (self->bloom[self->bloom_offset[b] + (h & self->bloom_mask[b])] & bits) == bits;
+}
+
+/* Polynomial hashes (mod 2^64, odd base) let every deletion's hash be computed in O(1) from prefix and suffix
+ * hashes: H(s) = sum s[p] * B^(n-1-p). A final mix spreads the bits for the table and the Bloom filter. */
+#define BASE 0x100000001b3ULL
+
+static inline uint64_t mix(uint64_t h, Py_ssize_t len) {
+    h ^= (uint64_t)len * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 29;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+/* Every deletion hash of s up to depth (duplicates included), written to out; returns how many. work holds
+ * 3 * (n + 1) values. */
+static Py_ssize_t deletion_hashes(const uint32_t *s, Py_ssize_t n, int depth, uint64_t *out, uint64_t *work) {
+    uint64_t *pre = work, *suf = work + (n + 1), *pw = work + 2 * (n + 1);
+    pw[0] = 1;
+    pre[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        pw[i + 1] = pw[i] * BASE;
+        pre[i + 1] = pre[i] * BASE + (uint64_t)s[i] + 1;
+    }
+    suf[n] = 0;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) suf[i] = suf[i + 1] + ((uint64_t)s[i] + 1) * pw[n - 1 - i];
+    Py_ssize_t k = 0;
+    out[k++] = mix(pre[n], n);
+    if (depth >= 1)
+        for (Py_ssize_t i = 0; i < n; i++) out[k++] = mix(pre[i] * pw[n - 1 - i] + suf[i + 1], n - 1);
+    if (depth >= 2)
+        for (Py_ssize_t i = 0; i < n; i++)
+            for (Py_ssize_t j = i + 1; j < n; j++) {
+                uint64_t mid = pre[j] - pre[i + 1] * pw[j - i - 1];
+                out[k++] = mix(pre[i] * pw[n - 2 - i] + mid * pw[n - 1 - j] + suf[j + 1], n - 2);
+            }
+    return k;
+}
+
+static inline Py_ssize_t deletion_count(Py_ssize_t n, int depth) {
+    Py_ssize_t k = 1;
+    if (depth >= 1) k += n;
+    if (depth >= 2) k += n * (n - 1) / 2;
+    return k;
+}
+
+/* Optimal-string-alignment distance, or limit + 1 when larger. */
+static int osa(const uint32_t *a, Py_ssize_t n, const uint32_t *b, Py_ssize_t m, int limit) {
+    if (n - m > limit || m - n > limit) return limit + 1;
+    int stack[3 * 256];
+    int *buf = (m + 1 <= 256) ? stack : (int *)malloc(sizeof(int) * 3 * (size_t)(m + 1));
+    if (!buf) return limit + 1;
+    int *prev2 = buf, *prev = buf + (m + 1), *cur = buf + 2 * (m + 1);
+    for (Py_ssize_t j = 0; j <= m; j++) prev[j] = (int)j;
+    for (Py_ssize_t i = 1; i <= n; i++) {
+        cur[0] = (int)i;
+        int best = (int)i;
+        for (Py_ssize_t j = 1; j <= m; j++) {
+            int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            int v = prev[j] + 1;
+            if (cur[j - 1] + 1 < v) v = cur[j - 1] + 1;
+            if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
+                v = prev2[j - 2] + 1;
+            cur[j] = v;
+            if (v < best) best = v;
+        }
+        if (best > limit) {
+            if (buf != stack) free(buf);
+            return limit + 1;
+        }
+        int *t = prev2;
+        prev2 = prev;
+        prev = cur;
+        cur = t;
+    }
+    int d = prev[m] < limit + 1 ? prev[m] : limit + 1;
+    if (buf != stack) free(buf);
+    return d;
+}
+
+static int cmp_pair(const void *x, const void *y) {
+    const Pair *a = (const Pair *)x, *b = (const Pair *)y;
+    if (a->hash != b->hash) return a->hash < b->hash ? -1 : 1;
+    return a->id < b->id ? -1 : (a->id > b->id);
+}
+
+static uint32_t *as_ucs4(PyObject *str, Py_ssize_t *n) {
+    if (!PyUnicode_Check(str)) {
+        PyErr_SetString(PyExc_TypeError, "words must be str");
+        return NULL;
+    }
+    *n = PyUnicode_GET_LENGTH(str);
+    uint32_t *buf = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * (size_t)(*n + 1));
+    if (!buf) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (!PyUnicode_AsUCS4(str, (Py_UCS4 *)buf, *n + 1, 1)) {
+        PyMem_Free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void Index_dealloc(IndexObject *self) {
+    PyMem_Free(self->chars);
+    PyMem_Free(self->offsets);
+    PyMem_Free(self->edits);
+    PyMem_Free(self->slot_hash);
+    PyMem_Free(self->slot_start);
+    PyMem_Free(self->slot_count);
+    PyMem_Free(self->postings);
+    PyMem_Free(self->bloom);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
+    PyObject *words, *edits;
+    static char *kwlist[] = {"words", "edits", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyList_Type, &words, &PyList_Type, &edits))
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    if (PyList_GET_SIZE(edits) != n) {
+        PyErr_SetString(PyExc_ValueError, "words and edits differ in length");
+        return -1;
+    }
+    if (self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is already initialised");
+        return -1;
+    }
+    self->n_words = n;
+    self->offsets = (Py_ssize_t *)PyMem_Calloc((size_t)n + 1, sizeof(Py_ssize_t));
+    self->edits = (uint8_t *)PyMem_Calloc((size_t)n + 1, 1);
+    if (!self->offsets || !self->edits) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t total_chars = 0, total_pairs = 0;
+    for (Py_ssize_t w = 0; w < n; w++) {
+        PyObject *word = PyList_GET_ITEM(words, w);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "words must be str");
+            return -1;
+        }
+        long e = PyLong_AsLong(PyList_GET_ITEM(edits, w));
+        if (e == -1 && PyErr_Occurred()) return -1;
+        if (e < 0 || e > MAX_DEPTH) {
+            PyErr_SetString(PyExc_ValueError, "edit allowance must be 0, 1 or 2");
+            return -1;
+        }
+        self->edits[w] = (uint8_t)e;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+        total_chars += len;
+        total_pairs += deletion_count(len, (int)e);
+        self->offsets[w + 1] = total_chars;
+    }
+    self->chars = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * ((size_t)total_chars + 1));
+    Pair *pairs = (Pair *)PyMem_Malloc(sizeof(Pair) * ((size_t)total_pairs + 1));
+    uint64_t *hashes = NULL, *work = NULL;
+    if (!self->chars || !pairs) goto nomem;
+    Py_ssize_t k = 0;
+    for (Py_ssize_t w = 0; w < n; w++) {
+        Py_ssize_t len;
+        uint32_t *s = as_ucs4(PyList_GET_ITEM(words, w), &len);
+        if (!s) goto fail;
+        memcpy(self->chars + self->offsets[w], s, sizeof(uint32_t) * (size_t)len);
+        PyMem_Free(s);
+        const uint32_t *stored = self->chars + self->offsets[w];
+        uint64_t *tmp = (uint64_t *)PyMem_Realloc(hashes, sizeof(uint64_t) * ((size_t)deletion_count(len, self->edits[w]) + 1));
+        if (!tmp) goto nomem;
+        hashes = tmp;
+        tmp = (uint64_t *)PyMem_Realloc(work, sizeof(uint64_t) * 3 * ((size_t)len + 1));
+        if (!tmp) goto nomem;
+        work = tmp;
+        Py_ssize_t m = deletion_hashes(stored, len, self->edits[w], hashes, work);
+        for (Py_ssize_t i = 0; i < m; i++) {
+            pairs[k].hash = hashes[i];
+            pairs[k].id = (uint32_t)w;
+            /* deletion_hashes writes the word, then its 1-deletions, then its 2-deletions */
+            pairs[k].len = (uint32_t)(i == 0 ? len : i <= len ? len - 1 : len - 2);
+            k++;
+        }
+    }
+    PyMem_Free(hashes);
+    PyMem_Free(work);
+    hashes = work = NULL;
+    qsort(pairs, (size_t)k, sizeof(Pair), cmp_pair);
+    /* Unique (hash, id) pairs become postings; unique hashes become table slots. */
+    self->postings = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * ((size_t)k + 1));
+    Py_ssize_t unique = 0;
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (i == 0 || pairs[i].hash != pairs[i - 1].hash) unique++;
+    uint64_t size = 16;
+    while (size < (uint64_t)unique * 2) size <<= 1;
+    self->mask = size - 1;
+    self->slot_hash = (uint64_t *)PyMem_Calloc((size_t)size, sizeof(uint64_t));
+    self->slot_start = (uint32_t *)PyMem_Calloc((size_t)size, sizeof(uint32_t));
+    self->slot_count = (uint32_t *)PyMem_Calloc((size_t)size, sizeof(uint32_t));
+    /* At least 12 bits per key: a few per cent false "maybe" answers. */
+    uint64_t per_length[BLOOM_LENGTHS] = {0};
+    for (Py_ssize_t i = 0; i < k; i++)
+        if (i == 0 || pairs[i].hash != pairs[i - 1].hash) per_length[bloom_length(pairs[i].len)]++;
+    uint64_t n_bloom = 0;
+    for (int b = 0; b < BLOOM_LENGTHS; b++) {
+        uint64_t words = 1;
+        while (words * 64 < per_length[b] * 12) words <<= 1;
+        self->bloom_offset[b] = n_bloom;
+        self->bloom_mask[b] = words - 1;
+        n_bloom += words;
+    }
+    self->bloom = (uint64_t *)PyMem_Calloc((size_t)n_bloom, sizeof(uint64_t));
+    if (!self->postings || !self->slot_hash || !self->slot_start || !self->slot_count || !self->bloom) goto nomem;
+    Py_ssize_t p = 0;
+    for (Py_ssize_t i = 0; i < k;) {
+        uint64_t h = pairs[i].hash;
+        uint64_t slot = h & self->mask;
+        while (self->slot_hash[slot]) slot = (slot + 1) & self->mask;
+        self->slot_hash[slot] = h;
+        self->slot_start[slot] = (uint32_t)p;
+
+        for (; i < k && pairs[i].hash == h; i++)
+            if (p == (Py_ssize_t)self->slot_start[slot] || self->postings[p - 1] != pairs[i].id)
+                self->postings[p++] = pairs[i].id;
+        self->slot_count[slot] = (uint32_t)(p - self->slot_start[slot]);
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        Py_ssize_t b = bloom_length(pairs[i].len);
+        self->bloom[self->bloom_offset[b] + (pairs[i].hash & self->bloom_mask[b])] |= bloom_bits(pairs[i].hash);
+    }
+    PyMem_Free(pairs);
+    return 0;
+nomem:
+    PyErr_NoMemory();
+fail:
+    PyMem_Free(hashes);
+    PyMem_Free(work);
+    PyMem_Free(pairs);
+    return -1;
+}
+
+typedef struct {
+    uint32_t id;
+    int distance;
+} Hit;
+
+static int cmp_hit(const void *x, const void *y) {
+    const Hit *a = (const Hit *)x, *b = (const Hit *)y;
+    if (a->distance != b->distance) return a->distance - b->distance;
+    return a->id < b->id ? -1 : (a->id > b->id);
+}
+
+/* Appends to out, fewest edits first (then by id), every indexed word within its allowance of s[0:n] reached by up to depth deletions (the word
+ * equal to s excluded): (id, distance) when cand is NULL, else (candidate text, first, last, id, distance), the
+ * text built from s only on a hit. Returns 0, or -1 with an exception set. */
+static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n, int depth, PyObject *out, int with_text,
+                       Py_ssize_t first, Py_ssize_t last) {
+    uint64_t hashes_stack[512];
+    size_t need = (size_t)deletion_count(n, depth) + 3 * (size_t)n + 4;
+    uint64_t *hashes = need <= 512 ? hashes_stack : (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * need);
+    uint32_t seen_stack[64];
+    uint32_t *seen = seen_stack;
+    Py_ssize_t n_seen = 0, cap_seen = 64;
+    Hit hits_stack[16];
+    Hit *hits = hits_stack;
+    Py_ssize_t n_hits = 0, cap_hits = 16;
+    PyObject *text = NULL;
+    if (!hashes) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t m = deletion_hashes(s, n, depth, hashes, hashes + deletion_count(n, depth) + 1);
+    for (Py_ssize_t i = 0; i < m; i++) {
+        uint64_t h = hashes[i];
+        if (!bloom_maybe(self, h, i == 0 ? n : i <= n ? n - 1 : n - 2)) continue;
+        uint64_t slot = h & self->mask;
+        while (self->slot_hash[slot] && self->slot_hash[slot] != h) slot = (slot + 1) & self->mask;
+        if (!self->slot_hash[slot]) continue;
+        const uint32_t *post = self->postings + self->slot_start[slot];
+        for (uint32_t c = 0; c < self->slot_count[slot]; c++) {
+            uint32_t id = post[c];
+            int dup = 0;
+            for (Py_ssize_t q = 0; q < n_seen; q++)
+                if (seen[q] == id) {
+                    dup = 1;
+                    break;
+                }
+            if (dup) continue;
+            if (n_seen == cap_seen) {
+                uint32_t *grown = (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * (size_t)cap_seen * 2);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                memcpy(grown, seen, sizeof(uint32_t) * (size_t)n_seen);
+                if (seen != seen_stack) PyMem_Free(seen);
+                seen = grown;
+                cap_seen *= 2;
+            }
+            seen[n_seen++] = id;
+            const uint32_t *word = self->chars + self->offsets[id];
+            Py_ssize_t len = self->offsets[id + 1] - self->offsets[id];
+            if (len == n && memcmp(word, s, sizeof(uint32_t) * (size_t)n) == 0) continue;
+            int limit = self->edits[id];
+            int d = osa(s, n, word, len, limit);
+            if (d <= limit) {
+                if (n_hits == cap_hits) {
+                    Hit *grown = (Hit *)PyMem_Malloc(sizeof(Hit) * (size_t)cap_hits * 2);
+                    if (!grown) {
+                        PyErr_NoMemory();
+                        goto fail;
+                    }
+                    memcpy(grown, hits, sizeof(Hit) * (size_t)n_hits);
+                    if (hits != hits_stack) PyMem_Free(hits);
+                    hits = grown;
+                    cap_hits *= 2;
+                }
+                hits[n_hits].id = id;
+                hits[n_hits].distance = d;
+                n_hits++;
+            }
+        }
+    }
+    /* Fewest edits first, then by id: the same order as the Python code, whatever order the hash table gives. */
+    qsort(hits, (size_t)n_hits, sizeof(Hit), cmp_hit);
+    for (Py_ssize_t h = 0; h < n_hits; h++) {
+        PyObject *item;
+        if (with_text) {
+            if (!text && !(text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n))) goto fail;
+            item = Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
+        } else {
+            item = Py_BuildValue("(Ii)", hits[h].id, hits[h].distance);
+        }
+        if (!item || PyList_Append(out, item) < 0) {
+            Py_XDECREF(item);
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    Py_XDECREF(text);
+    if (hashes != hashes_stack) PyMem_Free(hashes);
+    if (seen != seen_stack) PyMem_Free(seen);
+    if (hits != hits_stack) PyMem_Free(hits);
+    return 0;
+fail:
+    Py_XDECREF(text);
+    if (hashes != hashes_stack) PyMem_Free(hashes);
+    if (seen != seen_stack) PyMem_Free(seen);
+    if (hits != hits_stack) PyMem_Free(hits);
+    return -1;
+}
+
+static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
+    PyObject *candidate;
+    int depth;
+    if (!PyArg_ParseTuple(args, "Ui", &candidate, &depth)) return NULL;
+    if (depth < 0 || depth > MAX_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "depth must be 0, 1 or 2");
+        return NULL;
+    }
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t n;
+    uint32_t *s = as_ucs4(candidate, &n);
+    if (!s) return NULL;
+    PyObject *out = PyList_New(0);
+    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0) < 0) {
+        Py_XDECREF(out);
+        out = NULL;
+    }
+    PyMem_Free(s);
+    return out;
+}
+
+/* The look-ups of fuzzy.py's whole-word candidates, for one query in one call (see Matcher._fuzzy_candidates):
+ * for each word position, the runs of 1 to max_joined words from it (the despaced text between their edges),
+ * stopping at the first longer than longest; runs of known words only are skipped; each run is looked up, then
+ * its words' uncollapsed forms joined, when they differ. A candidate of min_len to max_len characters is looked
+ * up with depth 2 from two_from characters, 1 from one_from, else 0 (see fuzzy.py's lookup_depth). Hits come in that order: (text, first, last, id, distance). */
+static PyObject *Index_scan(IndexObject *self, PyObject *args) {
+    PyObject *despaced, *starts, *ends, *uncollapsed, *known;
+    Py_ssize_t max_joined, longest, min_len, max_len, one_from, two_from;
+    if (!PyArg_ParseTuple(args, "UO!O!O!O!nnnnnn", &despaced, &PyTuple_Type, &starts, &PyTuple_Type, &ends,
+                          &PyTuple_Type, &uncollapsed, &PyList_Type, &known, &max_joined, &longest, &min_len, &max_len,
+                          &one_from, &two_from))
+        return NULL;
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(starts);
+    if (PyTuple_GET_SIZE(ends) != count || PyTuple_GET_SIZE(uncollapsed) != count || PyList_GET_SIZE(known) != count) {
+        PyErr_SetString(PyExc_ValueError, "starts, ends, uncollapsed and known differ in length");
+        return NULL;
+    }
+    Py_ssize_t n;
+    uint32_t *text = as_ucs4(despaced, &n);
+    if (!text) return NULL;
+    PyObject *out = PyList_New(0);
+    uint32_t *kept = NULL;
+    Py_ssize_t kept_cap = 0;
+    if (!out) goto fail;
+    for (Py_ssize_t first = 0; first < count; first++) {
+        int ordinary = 1;
+        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
+        if (start == -1 && PyErr_Occurred()) goto fail;
+        Py_ssize_t kept_len = 0;
+        for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
+            int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, last));
+            if (is_known < 0) goto fail;
+            ordinary = ordinary && is_known;
+            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
+            if (end == -1 && PyErr_Occurred()) goto fail;
+            if (start < 0 || end > n || end < start) {
+                PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
+                goto fail;
+            }
+            /* The uncollapsed words first..last joined, kept up to date as last grows. */
+            PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
+            if (!PyUnicode_Check(word)) {
+                PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
+                goto fail;
+            }
+            Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
+            if (kept_len + wlen + 1 > kept_cap) {
+                Py_ssize_t cap = 2 * (kept_len + wlen + 1);
+                uint32_t *grown = (uint32_t *)PyMem_Realloc(kept, sizeof(uint32_t) * (size_t)cap);
+                if (!grown) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                kept = grown;
+                kept_cap = cap;
+            }
+            if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), kept_cap - kept_len, 0)) goto fail;
+            kept_len += wlen;
+            Py_ssize_t len = end - start;
+            if (len > longest) break;
+            if (ordinary) continue;
+            const uint32_t *cand = text + start;
+            if (len >= min_len && len <= max_len &&
+                lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last) < 0)
+                goto fail;
+            if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
+                kept_len <= max_len && lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last) < 0)
+                goto fail;
+        }
+    }
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    return out;
+fail:
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+static PyMethodDef Index_methods[] = {
+    {"lookup", (PyCFunction)Index_lookup, METH_VARARGS,
+     "lookup(candidate, depth) -> [(id, distance)]: words within their allowance, reached by up to depth deletions "
+     "of candidate (the candidate itself excluded)."},
+    {"scan", (PyCFunction)Index_scan, METH_VARARGS,
+     "scan(despaced, starts, ends, uncollapsed, known, max_joined, longest, min_len, max_len, one_from, two_from) -> "
+     "[(text, first, last, id, distance)]: the look-ups of a query's whole-word candidates in one call."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject IndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedhash.deterrence._fuzzykernel.Index",
+    .tp_basicsize = sizeof(IndexObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Index(words, edits): a read-only deletion-neighbourhood index of words with edit allowances 0-2.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Index_init,
+    .tp_dealloc = (destructor)Index_dealloc,
+    .tp_methods = Index_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_fuzzykernel", "Deletion-neighbourhood fuzzy look-up (C kernel).", -1, NULL, NULL, NULL,
+    NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__fuzzykernel(void) {
+    if (PyType_Ready(&IndexType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&IndexType);
+    if (PyModule_AddObject(m, "Index", (PyObject *)&IndexType) < 0) {
+        Py_DECREF(&IndexType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,47 @@
+"""Build the shipped default lexicon data file from the installed, pinned wordfreq release.
+
+Run ``pip install 'sharedhash[lexicon]' && python -m sharedhash.deterrence.build_lexicon``; the output is
+deterministic, so rebuilding with the same wordfreq and normaliser gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from importlib.metadata import version as dist_version
+from pathlib import Path
+
+from sharedhash.deterrence.lexicon import (
+    DEFAULT_COMMON_PER_LANGUAGE,
+    DEFAULT_LANGUAGES,
+    DEFAULT_WORDS_PER_LANGUAGE,
+    NUMBERS_UP_TO,
+    skeletons,
+    wordfreq_words,
+)
+from sharedhash.deterrence.lexicon_data import DEFAULT_FILE, write_lexicon
+
+#: The wordfreq release the shipped file is built from (the ``lexicon`` extra pins the same one).
+WORDFREQ_VERSION = "3.1.1"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Build the default lexicon data file from the installed wordfreq (``pip install 'sharedhash[lexicon]'``)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    default_output = Path(__file__).parent / "data" / DEFAULT_FILE
+    parser.add_argument("--output", type=Path, default=default_output, help=f"default: {default_output}")
+    args = parser.parse_args(argv)
+    version = dist_version("wordfreq")
+    if version != WORDFREQ_VERSION:
+        parser.error(f"the default lexicon is built from wordfreq {WORDFREQ_VERSION}; {version} is installed")
+    words, common = wordfreq_words()
+    lexicon = skeletons(words)
+    source = (
+        f"wordfreq {version} (CC BY-SA 4.0), top {DEFAULT_WORDS_PER_LANGUAGE} words of {', '.join(DEFAULT_LANGUAGES)}"
+        f" (top {DEFAULT_COMMON_PER_LANGUAGE} common), numbers 0-{NUMBERS_UP_TO}"
+    )
+    write_lexicon(args.output, lexicon, skeletons(common) & lexicon, source)
+    print(f"wrote {args.output}: {len(lexicon)} skeletons, {args.output.stat().st_size} bytes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The fuzzy look-up: the C kernel answers exactly what the Python code answers, and both what brute force does."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sharedhash.deterrence import Matcher, TermList, fuzzy
+from sharedhash.deterrence.fuzzy import DeletionIndex, allowed_edits, deletions, edit_distance, lookup_depth
+from sharedhash.deterrence.lexicon import build_lexicon
+
+needs_kernel = pytest.mark.skipif(fuzzy.NATIVE is None, reason="the C kernel was not built")
+
+# A small alphabet (with one non-ASCII letter) makes near words, and so hits, likely.
+_words = st.text(alphabet="abcdeé", min_size=1, max_size=14)
+
+
+def _brute_force(words: list[str], candidate: str) -> set[tuple[int, int]]:
+    out = set()
+    for ident, word in enumerate(words):
+        limit = allowed_edits(len(word))
+        distance = edit_distance(candidate, word, limit)
+        if word != candidate and distance <= limit:
+            out.add((ident, distance))
+    return out
+
+
+def _index(words: list[str], native: bool) -> DeletionIndex:
+    index = DeletionIndex(native=native)
+    for word in words:
+        index.add(word)
+    return index
+
+
+@needs_kernel
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(_words, min_size=1, max_size=30, unique=True), candidates=st.lists(_words, max_size=20))
+def test_kernel_and_python_agree_with_brute_force(words: list[str], candidates: list[str]) -> None:
+    native, python = _index(words, True), _index(words, False)
+    for candidate in candidates + [w[:-1] + "x" for w in words] + [w[1:] for w in words]:
+        expected = _brute_force(words, candidate) if candidate else set()
+        n = len(candidate)
+        if n < fuzzy.ONE_EDIT_FROM - 1 or n > python.max_length + 2:
+            expected = set()  # too short or too long to be within any allowance: not looked up
+        assert set(python.lookup(candidate)) == expected
+        # The same hits in the same order (fewest edits first, then by id), so the first hit per rule agrees.
+        assert list(native.lookup(candidate)) == list(python.lookup(candidate))
+        assert list(python.lookup(candidate)) == sorted(expected, key=lambda hit: (hit[1], hit[0]))
+
+
+@needs_kernel
+def test_kernel_handles_swaps_and_long_words() -> None:
+    words = ["zorblaxquuxvid", "plimmerbolt", "quuxvid"]
+    index = _index(words, True)
+    assert set(index.lookup("zorblaxquxuvid")) == {(0, 1)}  # a swap of neighbours is one edit
+    assert set(index.lookup("zorbaxquuxvd")) == {(0, 2)}
+    assert set(index.lookup("qiuxvid")) == {(2, 1)}
+    assert set(index.lookup("plimmerbolt")) == set()  # the word itself is an exact match, not a fuzzy one
+    assert index.lookup("x" * 300) == ()
+
+
+@needs_kernel
+def test_words_added_after_a_look_up_are_found() -> None:
+    index = _index(["zorblax"], True)
+    assert set(index.lookup("zorblqx")) == {(0, 1)}
+    index.add("quuxvid")
+    assert set(index.lookup("quuxvud")) == {(1, 1)}
+
+
+def test_asking_for_a_missing_kernel_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fuzzy, "NATIVE", None)
+    with pytest.raises(RuntimeError, match="_fuzzykernel was not built"):
+        DeletionIndex(native=True)
+    assert not DeletionIndex().native
+
+
+@settings(max_examples=200, deadline=None)
+@given(word=_words, candidate=_words)
+def test_a_candidate_needs_only_its_own_lengths_allowance_of_deletions(word: str, candidate: str) -> None:
+    # The look-up depth (see lookup_depth): any word within its allowance of the candidate shares a string with
+    # it reached by at most lookup_depth(len(candidate)) deletions of the candidate.
+    limit = allowed_edits(len(word))
+    if word != candidate and edit_distance(candidate, word, limit) <= limit:
+        assert deletions(candidate, lookup_depth(len(candidate))) & deletions(word, limit)
+
+
+# Rules and queries over a small alphabet, so that fuzzy, joined, glued and near matches are all frequent.
+_syllables = ["zor", "blax", "quu", "xvid", "plim", "mer", "bolt", "vid", "eo", "free"]
+_rule_words = st.lists(st.sampled_from(_syllables), min_size=2, max_size=4).map("".join)
+_query_words = st.lists(st.sampled_from([*_syllables, "zz", "q", "0"]), min_size=1, max_size=4).map("".join)
+
+
+@needs_kernel
+@settings(max_examples=120, deadline=None)
+@given(
+    rule_words=st.lists(_rule_words, min_size=1, max_size=12, unique=True),
+    queries=st.lists(st.lists(_query_words, min_size=1, max_size=5).map(" ".join), min_size=1, max_size=12),
+)
+def test_one_kernel_scan_per_query_answers_as_the_python_look_ups(rule_words: list[str], queries: list[str]) -> None:
+    lines = [f"term {w}" for w in rule_words] + [f"near {rule_words[0]} {rule_words[-1]} within=2"]
+    lexicon = build_lexicon(["free", "video", "vid", "eo", "mer", "bolt"])
+    native = Matcher(TermList.from_lines(lines), lexicon=lexicon)
+    python = Matcher(TermList.from_lines(lines), lexicon=lexicon)
+    python._fuzzy.native = False
+    cached = Matcher(TermList.from_lines(lines), lexicon=lexicon, fuzzy_cache=8)
+    assert native._fuzzy.kernel() is not None
+    assert python._fuzzy.kernel() is None
+    assert cached._fuzzy.kernel() is None
+    for query in queries:
+        assert native.check(query) == python.check(query) == cached.check(query)

@@ -1,0 +1,139 @@
+"""The lexicon: word formation, the shipped default data file, and how the matcher uses them."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from sharedhash.deterrence import Matcher, MatchHow, TermList, normalise
+from sharedhash.deterrence.errors import LexiconFileError
+from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, find_affixes, load_lexicon
+from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon, write_lexicon
+from sharedhash.errors import FileAccessError
+
+
+def test_default_lexicon_is_shipped_and_loaded_by_default() -> None:
+    lexicon = default_lexicon()
+    assert len(lexicon) > 600_000
+    assert lexicon.common <= lexicon.words
+    for word in ("video", "free", "garden", "Straße", "2024", "город"):
+        assert normalise(word).despaced in lexicon.common
+    assert {"s", "en", "ing"} <= lexicon.suffixes
+    assert "en" in lexicon.productive_suffixes
+    assert "video" not in lexicon.productive_suffixes
+    assert Matcher(TermList.from_lines(["term zorblax"])).lexicon is lexicon
+    assert load_lexicon(None) is lexicon
+    assert load_lexicon("") is lexicon
+    assert not load_lexicon("none")
+
+
+def test_shipped_skeletons_are_what_the_normaliser_makes_of_them() -> None:
+    words = sorted(default_lexicon().words)
+    for word in words[:: len(words) // 3000]:
+        assert normalise(word).tokens == (word,)
+
+
+def test_ordinary_words_are_lexicon_words_compounds_or_affixed_words() -> None:
+    lexicon = Lexicon(
+        frozenset({"garden", "house", "walk", "pot"}), frozenset(), frozenset({"re"}), frozenset({"ing", "s"})
+    )
+    assert lexicon.ordinary("garden")
+    assert lexicon.ordinary("gardenhouse")  # two words of 4+ letters
+    assert lexicon.ordinary("houseing")
+    assert lexicon.ordinary("rewalk")
+    assert lexicon.ordinary("gardens")
+    assert not lexicon.ordinary("gardens", affixes=False)
+    assert not lexicon.ordinary("potwalk")  # "pot" is too short to count as a compound part
+    assert not lexicon.ordinary("zorblaxhouse")
+
+
+def test_affixes_are_counted_from_the_words_themselves() -> None:
+    words = frozenset({"walk", "walks", "walking", "talk", "talks", "talking", "rewalk", "king"})
+    prefixes, suffixes = find_affixes(words)
+    assert suffixes["s"] == 2
+    assert suffixes["ing"] == 2
+    assert prefixes["re"] == 1
+    # "walking" is also "wal" + "king": chance pairs like this are why an affix needs AFFIX_MIN_WORDS words
+    assert prefixes["wal"] == 1
+    assert prefixes["t"] == 0
+
+
+def test_lexicon_file_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "small.lexicon.gz"
+    words = frozenset({"garden", "video", "fre", "walk", "walks"})
+    write_lexicon(path, words, frozenset({"video", "fre"}), source="test words")
+    lexicon = read_lexicon(path)
+    assert lexicon.words == words
+    assert lexicon.common == {"video", "fre"}
+    assert load_lexicon(str(path)).words == words
+    first = path.read_bytes()
+    write_lexicon(path, words, frozenset({"video", "fre"}), source="test words")
+    assert path.read_bytes() == first  # deterministic: a rebuild changes the file only when the words do
+
+
+def test_bad_lexicon_files_are_rejected_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.lexicon.gz"
+    path.write_bytes(b"not gzip")
+    with pytest.raises(LexiconFileError, match="not a gzip-compressed"):
+        read_lexicon(path)
+    path.write_bytes(gzip.compress(b"# sharedhash-lexicon 1\n# normaliser 0000000000000000\n@common\n"))
+    with pytest.raises(LexiconFileError, match="another version of the normaliser"):
+        read_lexicon(path)
+    path.write_bytes(gzip.compress(b"garden\nvideo\n"))
+    with pytest.raises(LexiconFileError, match="not a lexicon file"):
+        read_lexicon(path)
+    with pytest.raises(FileAccessError):
+        read_lexicon(tmp_path / "missing.lexicon.gz")
+
+
+def _lexicon(words: set[str], productive_suffixes: frozenset[str] = frozenset()) -> Lexicon:
+    base = build_lexicon(sorted(words))
+    return Lexicon(base.words, base.words, base.prefixes, base.suffixes, frozenset(), productive_suffixes)
+
+
+def test_glued_misspelling_needs_a_common_word_that_is_not_a_productive_ending() -> None:
+    rules = TermList.from_lines(["term zorblax"])
+    glued = Matcher(rules, lexicon=_lexicon({"video", "en"}, productive_suffixes=frozenset({"en"})))
+    match = glued.check("zorblqxvideo").top
+    assert match is not None
+    assert match.how is MatchHow.FUZZY_INSIDE_WORD
+    # "en" ends too many words: "zorblqxen" reads as a rare word, not as a misspelt term glued to a word
+    assert not glued.check("zorblqxen").deter
+    # a word made of two ordinary words is not searched for glued misspellings
+    ordinary = Matcher(rules, lexicon=_lexicon({"video", "zorblqx"}))
+    assert not ordinary.check("zorblqxvideo").deter
+    assert ordinary.check("zorblax").deter  # exact matches are never suppressed
+
+
+def test_glued_misspelling_with_repeated_letters_kept() -> None:
+    matcher = Matcher(TermList.from_lines(["term quuxvid"]), lexicon=_lexicon({"video", "free"}))
+    assert matcher.check("quauxvidfree").deter  # "quuxvid" with a letter of its double changed
+    assert matcher.check("freequuxvyd").deter
+
+
+def test_a_rule_one_edit_from_a_lexicon_word_has_no_glued_misspellings() -> None:
+    # "zorblux" is a lexicon word here, one edit from the rule: a misspelt copy glued to a word reads as a rare
+    # word of the language, while whole-word misspellings and exact matches still count.
+    rules = TermList.from_lines(["term zorblax", "term quuxvid"])
+    matcher = Matcher(rules, lexicon=_lexicon({"video", "zorblux"}))
+    assert not matcher.check("zorblqxvideo").deter
+    assert matcher.check("zorblqx").top is not None
+    assert matcher.check("zorblaxvideo").deter
+    glued = matcher.check("quuxvydvideo").top  # a rule with no lexicon word near it keeps its glued misspellings
+    assert glued is not None
+    assert glued.how is MatchHow.FUZZY_INSIDE_WORD
+
+
+def test_a_term_inside_several_lexicon_words_counts_only_as_whole_words() -> None:
+    rules = TermList.from_lines(["term zorblax", "term quuxvid"])
+    formed = {"zorblaxing", "zorblaxer", "unzorblax", "best", "video"}
+    matcher = Matcher(rules, lexicon=_lexicon(formed))
+    assert not matcher.check("bestzorblaxvideo").deter  # part of how the words are formed
+    assert matcher.check("zorblax video").deter  # whole words still count
+    inside = matcher.check("bestquuxvidvideo").top  # a term inside no lexicon word still counts inside a word
+    assert inside is not None
+    assert inside.how is MatchHow.INSIDE_WORD
+    two_words = Matcher(rules, lexicon=_lexicon(formed - {"unzorblax"}))  # inside 2 lexicon words: still counts
+    assert two_words.check("bestzorblaxvideo").deter

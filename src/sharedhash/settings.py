@@ -27,7 +27,9 @@ class Settings(BaseSettings):
         default=1000, ge=1, description="Deterrence checks read at most this many characters of a query."
     )
     deterrence_lexicon: str | None = Field(
-        default=None, description="Benign words that fuzzy matching never bends: a word-list path, or 'wordfreq'."
+        default=None,
+        description="Benign words that fuzzy matching never bends: unset for the shipped lexicon, 'none', "
+        "'wordfreq', a word-list path or a *.lexicon.gz file.",
     )
     testdata: Path | None = Field(default=None, description="Reference test data (default ../shared/testdata).")
     # Talking to a hub (the CLI and sync).

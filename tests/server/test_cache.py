@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import event, select
 
 from sharedhash.server.deps import HubState
+from sharedhash.server.entry_cache import EntryCache
 from sharedhash.store.db import Database, open_database
 from sharedhash.store.entries import remove_entry
 from sharedhash.store.feedback import Reason, give_feedback, withdraw_feedback
@@ -227,6 +228,32 @@ def test_entry_cache_warms_and_stays_within_its_limit(hub: Hub) -> None:
     assert len(cache) <= 2
     # Over the limit, misses are still answered (from the database).
     assert len(lookup(hub, *[("md5", md5(i)) for i in range(5)])) == 5
+
+
+def test_readyz_tells_whether_the_entry_cache_is_still_warming(hub: Hub) -> None:
+    lst = new_list(hub)
+    for i in range(3):
+        add(hub, lst["id"], ("md5", md5(i)))
+    cache = state_of(hub).caches.entries
+
+    def settled() -> bool:
+        body = hub.client.get("/readyz").json()
+        return body["entry_cache"] == {"entries": len(cache), "warming": False} and len(cache) >= 3
+
+    eventually(settled)
+    cache.clear()
+    eventually(settled)
+
+
+def test_an_entry_cache_with_work_pending_says_it_is_warming() -> None:
+    cache = EntryCache(max_entries=10)  # no warmer thread: nothing takes the work away
+    assert not cache.warming
+    cache.rewarm.set()  # a full warm-up is due
+    assert cache.warming
+    cache.rewarm.clear()
+    cache.refreshed([1, 2])  # refreshed entries wait to be read again
+    assert cache.warming
+    assert not EntryCache(max_entries=0).warming  # a disabled cache never warms
 
 
 def test_feedback_through_the_server_keeps_the_rest_of_the_cache(hub: Hub) -> None:

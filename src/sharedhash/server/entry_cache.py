@@ -61,11 +61,17 @@ class EntryCache:
         self._last_queued = 0.0
         self._queued = threading.Condition(self._lock)
         self.rewarm = threading.Event()
+        self._warming = False
         #: How many times everything was forgotten (feedback changed elsewhere in a way not narrowed to entries).
         self.clears = 0
 
     def __len__(self) -> int:
         return len(self._facts)
+
+    @property
+    def warming(self) -> bool:
+        """True while the warmer has work (a warm-up pending or running, or refreshed entries queued)."""
+        return self.max_entries > 0 and (self._warming or self.rewarm.is_set() or bool(self._queue))
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._facts
@@ -184,11 +190,15 @@ class EntryCache:
             found, position[0] = active_entry_facts(session, after=position[0], limit=page)
             return found
 
-        while not stop.is_set() and len(self._facts) < self.max_entries:
-            found = self._read_and_keep(db, read_page)
-            if not found:
-                break
-            read += len(found)
+        self._warming = True
+        try:
+            while not stop.is_set() and len(self._facts) < self.max_entries:
+                found = self._read_and_keep(db, read_page)
+                if not found:
+                    break
+                read += len(found)
+        finally:
+            self._warming = False
         return read
 
 
@@ -273,6 +283,7 @@ def run_entry_warmer(
     while not stop.is_set():
         try:
             if entries.rewarm.is_set():
+                entries._warming = True  # before the event clears, so `warming` never reads False in between
                 entries.rewarm.clear()
                 log.info("entry cache warmed: %d entries", entries.warm(caches.db, stop))
                 _freeze_long_lived(indexed())

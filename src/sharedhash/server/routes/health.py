@@ -27,4 +27,8 @@ def readyz(state: State) -> JSONResponse:
         )
         body = {"error": {"code": code, "message": message, "hint": "Retry shortly; lookups wait until ready."}}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "2"})
-    return JSONResponse({"status": "ready", "indexes": state.indexes.sizes()})
+    entries = state.caches.entries
+    # The entry cache only speeds lookups up (a miss reads the database), so warming does not make this a 503;
+    # it is shown so that operators and benchmarks can tell a warm server from one still catching up.
+    cache = {"entries": len(entries), "warming": entries.warming}
+    return JSONResponse({"status": "ready", "indexes": state.indexes.sizes(), "entry_cache": cache})

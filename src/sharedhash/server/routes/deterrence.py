@@ -182,6 +182,15 @@ def _rate_limited(exc: RateLimitedError) -> JSONResponse:
     return JSONResponse({"error": exc.to_dict()}, status_code=429, headers={"Retry-After": str(wait)})
 
 
+async def _public_answer(request: Request, org: str) -> tuple[CheckAnswer, Any] | JSONResponse:
+    """The answer to a public check, or the 429 response when the caller is over the limit."""
+    try:
+        service, org_id, body = await _public(request, org)
+    except RateLimitedError as exc:
+        return _rate_limited(exc)
+    return await _answer(service, org_id, body, request)
+
+
 @router.post(
     "/v1/orgs/{org}/deterrence/check",
     response_model=CheckOut,
@@ -195,11 +204,10 @@ def _rate_limited(exc: RateLimitedError) -> JSONResponse:
 )
 async def public_check(org: str, request: Request) -> JSONResponse:
     """Like ``/v1/deterrence/check`` for the org named ``org`` (or with that id), without an API key."""
-    try:
-        service, org_id, body = await _public(request, org)
-    except RateLimitedError as exc:
-        return _rate_limited(exc)
-    answer, message = await _answer(service, org_id, body, request)
+    result = await _public_answer(request, org)
+    if isinstance(result, JSONResponse):
+        return result
+    answer, message = result
     return _json(answer, message, False)
 
 
@@ -216,12 +224,10 @@ async def public_check(org: str, request: Request) -> JSONResponse:
 )
 async def public_check_html(org: str, request: Request) -> Response:
     """Like ``/v1/deterrence/check.html`` for the org named ``org``, without an API key."""
-    try:
-        service, org_id, body = await _public(request, org)
-    except RateLimitedError as exc:
-        return _rate_limited(exc)
-    _, message = await _answer(service, org_id, body, request)
-    return _html(message)
+    result = await _public_answer(request, org)
+    if isinstance(result, JSONResponse):
+        return result
+    return _html(result[1])
 
 
 @router.get(

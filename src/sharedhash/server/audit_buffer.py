@@ -23,6 +23,9 @@ class AuditBuffer:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._lock = threading.Lock()
+        # Held for a whole flush, so that a reader flushing first (``GET /v1/audit``) waits for events the
+        # background flush has taken but not yet committed, instead of reading the log without them.
+        self._flush_lock = threading.Lock()
         self._pending: list[tuple[Caller, str, int, dict[str, Any]]] = []
 
     def add(self, caller: Caller, action: str, count: int, detail: dict[str, Any]) -> None:
@@ -32,6 +35,10 @@ class AuditBuffer:
 
     def flush(self) -> int:
         """Write every queued event; return how many."""
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> int:
         with self._lock:
             pending, self._pending = self._pending, []
         if not pending:

@@ -46,6 +46,17 @@ def test_invalid_values_are_refused(hash_type: HashType, bad: str) -> None:
         hash_type.validate(bad)
 
 
+def test_validate_many_agrees_with_validate(hash_type: HashType) -> None:
+    values = [*hash_type.examples, f"  {hash_type.examples[0]} "]
+    assert hash_type.validate_many(values) == [hash_type.validate(v) for v in values]
+    if all(c in string.hexdigits for c in hash_type.examples[0]):
+        mixed = [hash_type.examples[0], hash_type.examples[1].upper()]
+        assert hash_type.validate_many(mixed) == list(hash_type.examples[:2])
+    assert hash_type.validate_many([]) == []
+    with pytest.raises(InvalidHashError):
+        hash_type.validate_many([hash_type.examples[0], "g" * 64])
+
+
 def test_compare(hash_type: HashType) -> None:
     a = hash_type.examples[0]
     same = hash_type.compare(a, a)

@@ -165,3 +165,22 @@ def test_bad_arguments() -> None:
         index.add([A], ["seven"])  # type: ignore[list-item]
     with pytest.raises(InvalidInputError):
         index.remove(["seven"])  # type: ignore[list-item]
+
+
+def test_a_batch_larger_than_the_delta_is_compacted_in_the_background() -> None:
+    rng = np.random.default_rng(5)
+    index = PdqIndex(compact_threshold=1000)
+    oracle = LinearIndex("pdq")
+    for step in range(4):  # each batch fills the delta on its own; later ones may arrive mid-compaction
+        rows = rng.integers(0, 256, size=(3000, 32), dtype=np.uint8)
+        ids = np.arange(3000) + step * 3000
+        index.add_array(rows, ids)
+        oracle.add(index.decode(rows), ids.tolist())
+        queries = index.decode(rows[:50])
+        assert index.query_batch(queries, 31) == oracle.query_batch(queries, 31)  # matchable at once
+    index.wait_for_compaction()
+    assert not index.compacting
+    assert index._delta.n < index.compact_threshold  # what arrived during a compaction was merged too
+    assert len(index) == len(oracle) == 12_000
+    queries = oracle.values_of([0, 4321, 11_999])
+    assert index.query_batch(queries, 40) == oracle.query_batch(queries, 40)

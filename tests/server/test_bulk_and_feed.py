@@ -167,3 +167,25 @@ def test_an_import_hands_its_hashes_to_the_indexes_and_moves_the_follower_past_t
     assert second.json()["created"] == 5
     assert len(lookup(hub, ("md5", md5(5000)), ("md5", md5(103)))) == 2
     assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 46
+
+
+def test_the_follower_waits_while_a_write_is_handed_over(hub: Hub) -> None:
+    import threading
+
+    state = hub.client.app.state.hub  # type: ignore[attr-defined]
+    lst = new_list(hub)
+    done = threading.Event()
+
+    def follow() -> None:
+        state.indexes.follow(state.db)
+        done.set()
+
+    with state.indexes.handing_over():
+        worker = threading.Thread(target=follow)
+        worker.start()
+        # Between a bulk write's commit and its hand-over, a follower round would read the write back.
+        assert not done.wait(0.3)
+    worker.join(10)
+    assert done.is_set()
+    assert _import(hub, lst["id"], _jsonl(30)).status_code == 200
+    assert state.indexes.follow(state.db) == 0  # nothing of the import is read back

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+import pytest
+
+from sharedhash.server.routes.lookup import plain_lookup_body
 from tests.server.conftest import Hub
 from tests.server.helpers import add, assert_error, flip, md5, new_list, pdq
 from tests.server.test_cache import state_of
@@ -24,6 +28,8 @@ def test_fast_and_routed_answers_are_identical(hub: Hub) -> None:
         {"hashes": [{"hash_type": "md5", "value": md5(i)} for i in range(12)]},  # over the inline size
         {"hashes": [{"hash_type": "pdq", "value": flip(pdq(i), 35)} for i in range(12)], "max_distance": 36},
         {"hashes": [{"hash_type": "pdq", "value": pdq(99)}, {"hash_type": "md5", "value": md5(2)}]},
+        {"hashes": [{"hash_type": "pdq", "value": pdq(i).upper()} for i in range(12)]},  # canonicalised
+        {"hashes": [{"hash_type": "md5", "value": f" {md5(i)}"} for i in range(12)], "max_distance": None},
     ]
     keys = state_of(hub).caches.keys
     for who in ("owner", "sharee"):
@@ -56,3 +62,37 @@ def test_refusals_come_from_the_route_with_a_cached_key(hub: Hub) -> None:
                                  headers=forged), 401, "unauthenticated")
     assert_error(hub.client.post("/v1/lookup", json={"hashes": [{"hash_type": "md5", "value": md5(1)}]}), 401,
                  "unauthenticated")
+
+
+def test_plain_lookup_body_takes_only_what_the_model_takes_unchanged() -> None:
+    one = {"hash_type": "md5", "value": md5(1)}
+    assert plain_lookup_body(orjson.dumps({"hashes": [one]})) == ([("md5", md5(1))], None)
+    assert plain_lookup_body(orjson.dumps({"hashes": [one], "max_distance": 7})) == ([("md5", md5(1))], 7)
+    assert plain_lookup_body(orjson.dumps({"hashes": [one], "max_distance": None})) == ([("md5", md5(1))], None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b"{}",
+        b'{"hashes": []}',
+        b'{"hashes": {}}',
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00"}], "zorblax": 1}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00"}], "max_distance": "5"}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00"}], "max_distance": True}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00"}], "max_distance": 64}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00"}], "max_distance": -1}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00", "quality": 90}]}),
+        orjson.dumps({"hashes": [{"hash_type": "md5"}]}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": 12}]}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": ""}]}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "0" * 513}]}),
+        orjson.dumps({"hashes": [{"hash_type": "md5", "value": "00\x0000"}]}),
+        orjson.dumps({"hashes": [{"hash_type": "quuxhash", "value": "00"}]}),
+        orjson.dumps({"hashes": ["md5:00"]}),
+    ],
+)
+def test_plain_lookup_body_leaves_everything_else_to_the_route(body: bytes) -> None:
+    assert plain_lookup_body(body) is None

@@ -228,7 +228,9 @@ class SegmentedIndex(HashIndex):
                 self._log.append(("add", rows, ids))
             full = self._delta.n >= self.compact_threshold
         if full:
-            self._compact_soon(wait=len(ids) >= self.compact_threshold or not self.background_compaction)
+            # Even a very large batch is compacted in the background: the build's sorts release the GIL, so the
+            # writer (a bulk import) goes on meanwhile, and queries scan the delta until the new main is in.
+            self._compact_soon(wait=not self.background_compaction)
 
     def remove(self, ids: Sequence[int] | np.ndarray) -> int:
         try:
@@ -311,8 +313,25 @@ class SegmentedIndex(HashIndex):
         with self._compact_lock:
             if self._compactor is not None and self._compactor.is_alive():
                 return
-            self._compactor = threading.Thread(target=self.compact, name="sharedhash-compaction", daemon=True)
+            self._compactor = threading.Thread(
+                target=self._compact_while_full, name="sharedhash-compaction", daemon=True
+            )
             self._compactor.start()
+
+    def _compact_while_full(self) -> None:
+        # Adds made during a compaction may fill the new delta again; they found this thread busy and left it
+        # to compact again rather than start another.
+        while True:
+            self.compact()
+            with self._lock.read():
+                if self._delta.n < self.compact_threshold:
+                    return
+
+    @property
+    def compacting(self) -> bool:
+        """Whether a background compaction is running (queries are correct meanwhile, only slower)."""
+        worker = self._compactor
+        return worker is not None and worker.is_alive()
 
     def wait_for_compaction(self) -> None:
         """Block until a background compaction in progress has finished."""

@@ -13,6 +13,8 @@ from sharedhash.store.lists import PDQ_THRESHOLD_MAX
 from sharedhash.store.models import Access, ApiKey, AuditEvent, HashList, Org, Scope, Verdict, Visibility
 
 ClassificationName = Literal["A1", "A2", "B1", "B2"]
+#: The longest hash value any request may carry.
+HASH_VALUE_MAX = 512
 HashTypeName = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
 
 
@@ -41,7 +43,7 @@ class HashIn(Strict):
     """One hash: its type, value and, for PDQ, optionally the quality reported by the hasher."""
 
     hash_type: str = HashTypeName
-    value: str = Field(min_length=1, max_length=512)
+    value: str = Field(min_length=1, max_length=HASH_VALUE_MAX)
     quality: int | None = Field(default=None, ge=0, le=100)
 
 
@@ -273,7 +275,7 @@ class LookupHashIn(Strict):
     """One hash to look up."""
 
     hash_type: str = HashTypeName
-    value: str = Field(min_length=1, max_length=512)
+    value: str = Field(min_length=1, max_length=HASH_VALUE_MAX)
 
 
 class LookupIn(Strict):

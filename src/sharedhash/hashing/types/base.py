@@ -51,6 +51,11 @@ class HashType(ABC):
             raise InvalidHashError(f"a {self.name} value must be a string, not {type(value).__name__}")
         return self._canonicalise(value.strip())
 
+    def validate_many(self, values: list[str]) -> list[str]:
+        """The canonical form of every value (as :meth:`validate`, which names the bad value on error); hex types
+        check a whole batch at once."""
+        return [self.validate(v) for v in values]
+
     def compare(self, a: str, b: str, threshold: int | None = None) -> Comparison:
         """Compare two values: their distance, and whether it is within ``threshold``."""
         limit = self.default_threshold if threshold is None else threshold
@@ -94,3 +99,16 @@ def canonical_hex(hash_type: str, value: str, hex_chars: int) -> str:
             f"not a {hash_type} value: expected {hex_chars} hex characters, got {len(value)} ({shown!r})"
         )
     return lowered
+
+
+def canonical_hex_many(hash_type: HashType, values: list[str], hex_chars: int) -> list[str]:
+    """:func:`canonical_hex` of every value, checked as one joined string when all are well formed (a lookup of
+    10,000 hashes: one regex match instead of 10,000); otherwise value by value, so the error names the value."""
+    if all(type(v) is str and len(v) == hex_chars for v in values):
+        joined = "".join(values)
+        lowered = joined.lower()
+        if _HEX.fullmatch(lowered) or not lowered:
+            if lowered == joined:
+                return list(values)
+            return [lowered[i : i + hex_chars] for i in range(0, len(lowered), hex_chars)]
+    return [hash_type.validate(v) for v in values]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import BinaryIO, ClassVar
 
-from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex
+from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex, canonical_hex_many
 
 _CHUNK = 1 << 20  # 1 MiB: large enough to amortise the call overhead, small enough never to matter for memory
 
@@ -19,6 +19,9 @@ class _DigestHashType(HashType):
 
     def _canonicalise(self, value: str) -> str:
         return canonical_hex(self.name, value, self.hex_chars)
+
+    def validate_many(self, values: list[str]) -> list[str]:
+        return canonical_hex_many(self, values, self.hex_chars)
 
     def _distance(self, a: str, b: str) -> int:
         return 0 if a == b else 1

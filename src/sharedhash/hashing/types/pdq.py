@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from sharedhash.hashing.errors import FileTooLargeError
-from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex
+from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex, canonical_hex_many
 from sharedhash.settings import get_settings
 
 
@@ -24,6 +24,9 @@ class PdqHashType(HashType):
 
     def _canonicalise(self, value: str) -> str:
         return canonical_hex(self.name, value, 64)
+
+    def validate_many(self, values: list[str]) -> list[str]:
+        return canonical_hex_many(self, values, 64)
 
     def _distance(self, a: str, b: str) -> int:
         return (int(a, 16) ^ int(b, 16)).bit_count()

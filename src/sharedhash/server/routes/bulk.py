@@ -62,11 +62,11 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
                 count=result.created,
                 detail={"lines": result.lines, "existing": result.existing, "format": fmt.value},
             )
-            session.commit()
+            with state.indexes.handing_over():
+                session.commit()
+                state.indexes.add_written(result.hash_rows, list_id=list_id, seq_range=result.seq_range)
         else:
             session.rollback()
-    if committed:
-        state.indexes.add_written(result.hash_rows, list_id=list_id, seq_range=result.seq_range)
     return ImportOut(
         committed=committed,
         lines=result.lines,

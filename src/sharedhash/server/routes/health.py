@@ -31,4 +31,10 @@ def readyz(state: State) -> JSONResponse:
     # The entry cache only speeds lookups up (a miss reads the database), so warming does not make this a 503;
     # it is shown so that operators and benchmarks can tell a warm server from one still catching up.
     cache = {"entries": len(entries), "warming": entries.warming}
-    return JSONResponse({"status": "ready", "indexes": state.indexes.sizes(), "entry_cache": cache})
+    ready: dict[str, object] = {
+        "status": "ready",
+        "indexes": state.indexes.sizes(),
+        "compacting": state.indexes.compacting(),
+        "entry_cache": cache,
+    }
+    return JSONResponse(ready)

@@ -253,6 +253,9 @@ def test_an_entry_cache_with_work_pending_says_it_is_warming() -> None:
     cache.rewarm.clear()
     cache.refreshed([1, 2])  # refreshed entries wait to be read again
     assert cache.warming
+    written = EntryCache(max_entries=10)
+    written.written(5, 9)  # entries a bulk import created wait to be read
+    assert written.warming
     assert not EntryCache(max_entries=0).warming  # a disabled cache never warms
 
 
@@ -273,3 +276,16 @@ def test_feedback_through_the_server_keeps_the_rest_of_the_cache(hub: Hub) -> No
     assert ids[1] in cache
     assert ids[2] in cache
     assert len(lookup(hub, ("md5", md5(0)), who="sharee")) == 1
+
+
+def test_entries_of_a_bulk_import_are_read_into_the_cache(hub: Hub) -> None:
+    lst = new_list(hub)
+    body = "".join(
+        f'{{"hashes": [{{"hash_type": "md5", "value": "{md5(i)}"}}], "labels": ["zorblax"]}}\n' for i in range(300)
+    )
+    r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=body.encode(), headers=hub.auth("owner"))
+    assert r.json()["created"] == 300
+    cache = state_of(hub).caches.entries
+    ids = [m["entry_id"] for m in lookup(hub, ("md5", md5(0)), ("md5", md5(299)))]
+    # The lookup read its two entries itself; the other 298 come from the warmer only.
+    eventually(lambda: not cache.warming and sum(1 for i in range(min(ids), max(ids) + 1) if i in cache) == 300)

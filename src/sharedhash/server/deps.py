@@ -37,6 +37,7 @@ class HubState:
         self.audit = AuditBuffer(self.db)
         self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
         self.indexes.on_refresh.append(self.caches.entries.refreshed)
+        self.indexes.on_written.append(self.caches.entries.written)
         self.indexes.on_follow.append(self.caches.poll)
 
 

@@ -56,6 +56,8 @@ class EntryCache:
         # Entries without an external id or feedback mostly share their facts: keep one copy of each.
         self._shared: dict[EntryFacts, EntryFacts] = {}
         self._queue: list[int] = []
+        # Id ranges of entries a bulk write just created, read into the cache a range at a time.
+        self._ranges: list[tuple[int, int]] = []
         # Entries kept with verdicts since the feedback watch's last round: it re-reads them once (see there).
         self._with_feedback: set[int] = set()
         self._last_queued = 0.0
@@ -71,7 +73,9 @@ class EntryCache:
     @property
     def warming(self) -> bool:
         """True while the warmer has work (a warm-up pending or running, or refreshed entries queued)."""
-        return self.max_entries > 0 and (self._warming or self.rewarm.is_set() or bool(self._queue))
+        return self.max_entries > 0 and (
+            self._warming or self.rewarm.is_set() or bool(self._queue) or bool(self._ranges)
+        )
 
     def __contains__(self, entry_id: object) -> bool:
         return entry_id in self._facts
@@ -151,6 +155,40 @@ class EntryCache:
                 self._queue.extend(ids)
                 self._last_queued = time.monotonic()
                 self._queued.notify()
+
+    def written(self, first: int, last: int) -> None:
+        """A bulk write created the entries with ids ``first`` to ``last`` (perhaps others' among them): read them
+        in the background, by id range (cheaper than a list of ids, and no warm-up over every entry)."""
+        if self.max_entries > 0:
+            with self._lock:
+                self._ranges.append((first, last))
+                self._last_queued = time.monotonic()
+                self._queued.notify()
+
+    def take_ranges(self) -> list[tuple[int, int]]:
+        """Id ranges written since the last call, once writes have paused (see :meth:`take_queued`)."""
+        with self._lock:
+            if not self._ranges or time.monotonic() - self._last_queued < QUEUE_SETTLE_SECONDS:
+                return []
+            taken, self._ranges = self._ranges, []
+            return taken
+
+    def warm_range(self, db: Database, first: int, last: int, stop: threading.Event, page: int = 50_000) -> int:
+        """Read the active entries with ids ``first`` to ``last``; return how many were read."""
+        read = 0
+        position = first - 1
+        while not stop.is_set() and position < last and len(self._facts) < self.max_entries:
+
+            def read_page(session: Session, after: int = position) -> dict[int, EntryFacts | None]:
+                found, _ = active_entry_facts(session, after=after, limit=min(page, last - after))
+                return found
+
+            found = self._read_and_keep(db, read_page)
+            if not found:
+                break
+            read += len(found)
+            position = max(found)
+        return read
 
     def clear(self) -> None:
         """Forget everything (feedback changed in a way that cannot be narrowed to entries); warm up again."""
@@ -290,6 +328,12 @@ def run_entry_warmer(
             queued = entries.take_queued(50_000, timeout=0.5)
             if queued:
                 entries.fill(caches.db, queued)
+            ranges = entries.take_ranges()
+            if ranges:
+                read = sum(entries.warm_range(caches.db, first, last, stop) for first, last in ranges)
+                log.info("entry cache read %d written entries", read)
+                if read >= FREEZE_FROM_HASHES:
+                    _freeze_long_lived(indexed())
         except Exception:  # a database hiccup must not end the warmer; lookups read misses themselves
             log.exception("warming the entry cache failed")
             stop.wait(1)

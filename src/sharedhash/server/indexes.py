@@ -62,6 +62,8 @@ class IndexSet:
         self.load_error: str | None = None
         #: Called with the entry ids of every refresh, after the indexes took it in (the lookup caches).
         self.on_refresh: list[Callable[[list[int]], None]] = []
+        #: Called with the lowest and highest entry id of every bulk write handed over (the entry cache).
+        self.on_written: list[Callable[[int, int], None]] = []
         #: Called with the follower's session every round, to look for other processes' writes.
         self.on_follow: list[Callable[[Session], None]] = []
 
@@ -137,7 +139,12 @@ class IndexSet:
         ``seq_range`` are the consecutive feed changes of ``list_id`` the write made, all of them in ``rows``: if
         the follower had seen everything just before them, it is moved past them, so it does not read them all
         back from the database."""
-        self._apply(rows)
+        batch = rows if isinstance(rows, list) else list(rows)
+        self._apply(batch)
+        if batch:
+            entry_ids = [r[4] for r in batch]
+            for hook in self.on_written:
+                hook(min(entry_ids), max(entry_ids))
         if list_id is not None and seq_range is not None:
             with self._lock:
                 if self._list_seq.get(list_id, 0) == seq_range[0] - 1:

@@ -23,6 +23,7 @@ from sharedhash.store import audit
 from sharedhash.store.bulk import export_csv, export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
 from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.lists import get_readable_list
+from sharedhash.store.prefetch import prefetched
 from sharedhash.store.visibility import Caller
 
 router = APIRouter(prefix="/v1/hash-lists", tags=["bulk"])
@@ -48,7 +49,7 @@ def _text_lines(raw: IO[bytes]) -> Iterator[str]:
 def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, spool: IO[bytes]) -> ImportOut:
     min_quality = state.settings.pdq_min_quality
     lines = _text_lines(spool)
-    parsed = parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality)
+    parsed = prefetched(parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality))
     with paused_gc(), state.db.write_sessions() as session:
         session.begin()
         result = import_entries(session, caller, list_id, parsed)

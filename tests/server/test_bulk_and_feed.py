@@ -189,3 +189,19 @@ def test_the_follower_waits_while_a_write_is_handed_over(hub: Hub) -> None:
     assert done.is_set()
     assert _import(hub, lst["id"], _jsonl(30)).status_code == 200
     assert state.indexes.follow(state.db) == 0  # nothing of the import is read back
+
+
+def test_the_indexes_tell_an_import_which_values_it_must_check(hub: Hub) -> None:
+    state = hub.client.app.state.hub  # type: ignore[attr-defined]
+    lst, other = new_list(hub), new_list(hub, name="other")
+    assert _import(hub, lst["id"], _jsonl(20)).json()["created"] == 20
+    add(hub, other["id"], ("md5", md5(500)))
+    seq = hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"]
+    asked = [md5(3), md5(500), md5(999)]
+    # Current: only the list's own active values may be present (md5(500) is another list's).
+    assert state.indexes.values_maybe_in(lst["id"], seq, "md5", asked) == [md5(3)]
+    # Not current (the list changed since the indexes last looked): unknown, the database decides.
+    assert state.indexes.values_maybe_in(lst["id"], seq + 1, "md5", asked) is None
+    # Re-importing with the hint in use still finds every existing line, and adds only the new ones.
+    again = _import(hub, lst["id"], _jsonl(25)).json()
+    assert (again["existing"], again["created"]) == (20, 5)

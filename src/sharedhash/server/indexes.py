@@ -235,6 +235,25 @@ class IndexSet:
             alive, list_ids, entry_ids = self._owners.resolve(found.ids)
         return FoundHits(query[alive], found.ids[alive], list_ids[alive], entry_ids[alive], found.distances[alive])
 
+    def values_maybe_in(self, list_id: int, last_seq: int, hash_type: str, values: list[str]) -> list[str] | None:
+        """Which of ``values`` may be active hashes of ``list_id`` (the others surely are not), or None if unknown.
+
+        Known only when the indexes have taken in every change of the list up to ``last_seq`` (as a writer holding
+        the list's lock read it) and the hash type has a fast index: then an active hash of the list is indexed.
+        """
+        if not self.ready.is_set():
+            return None
+        with self._lock:
+            current = self._list_seq.get(list_id, 0) == last_seq
+            index = self._indexes.get(hash_type)
+        if not current or not isinstance(index, SegmentedIndex):
+            return None
+        found = index.query_batch_array(index.encode(values), 0)
+        query = np.repeat(np.arange(len(values)), found.counts)
+        with self._lock:
+            alive, list_ids, _ = self._owners.resolve(found.ids)
+        return [values[i] for i in np.unique(query[alive & (list_ids == list_id)]).tolist()]
+
     def compacting(self) -> list[str]:
         """Hash types whose index is merging recent writes in the background (lookups are slower meanwhile)."""
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,11 +143,27 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
             yield number, exc
 
 
+#: ``(list id, its last_seq, hash type, values)`` -> the values that may be active in the list (the rest surely are
+#: not), or None when unknown: lets an import skip the database check for values known to be new.
+PresenceHint = Callable[[int, int, str, list[str]], list[str] | None]
+
+
 def import_entries(
-    session: Session, caller: Caller, list_id: int, parsed: Iterable[tuple[int, NewEntry | SharedhashError]]
+    session: Session,
+    caller: Caller,
+    list_id: int,
+    parsed: Iterable[tuple[int, NewEntry | SharedhashError]],
+    *,
+    presence: PresenceHint | None = None,
 ) -> ImportResult:
-    """Write parsed entries to a list in batches; the caller commits only if ``result.errors`` is empty."""
+    """Write parsed entries to a list in batches; the caller commits only if ``result.errors`` is empty.
+
+    ``presence`` (the server's in-memory indexes) narrows which values the duplicate check reads from the
+    database; it is asked with the list's ``last_seq`` as locked by this transaction, so it can tell whether it
+    has seen every change of the list.
+    """
     hash_list = get_writable_list(session, caller, list_id)
+    last_seq = hash_list.last_seq
     writer = BulkWriter(session)
     result = ImportResult()
     # Keys seen earlier in this import: the database check below also sees this transaction's own rows, but
@@ -163,7 +179,11 @@ def import_entries(
         for _, e in batch:
             for h in e.hashes:
                 by_type.setdefault(h.hash_type, []).append(h.value)
-        present = {(t, v) for t, values in by_type.items() for v in writer.active_values(list_id, t, values)}
+        present: set[tuple[str, str]] = set()
+        for t, values in by_type.items():
+            # Values this import wrote in earlier batches are in `seen_hashes`, not in the hint.
+            maybe = presence(list_id, last_seq, t, values) if presence is not None else None
+            present.update((t, v) for v in writer.active_values(list_id, t, values if maybe is None else maybe))
         externals = [e.external_id for _, e in batch if e.external_id]
         taken = writer.taken_external_ids(list_id, externals)
         fresh: list[NewEntry] = []

@@ -1,6 +1,6 @@
 """Which list and entry each indexed hash belongs to, and whether it is dead: flat arrays indexed by hash id.
 
-Hash ids are the row ids of ``entry_hashes`` (dense, from 1), so arrays indexed by id cost 17 bytes per id and
+Hash ids are the row ids of ``entry_hashes`` (dense, from 1), so arrays indexed by id cost 13 bytes per id and
 no Python object per hash. The dict of tuples this replaces cost about 200 bytes per hash, made every full
 garbage collection walk millions of objects (seen as lookup stalls), and resolved hits one at a time.
 """

@@ -130,8 +130,9 @@ def test_a_query_word_one_edit_from_a_lexicon_word_is_no_misspelt_rule() -> None
     # "zorbluxe" is a form the lexicon lacks, one edit from both the lexicon word "zorblux" and the rule
     # "zorblxe": it is read as a form of the word, not as the rule misspelt. Two edits from any lexicon word, a
     # misspelling counts.
-    matcher = Matcher(TermList.from_lines(["term zorblxe"]), lexicon=_lexicon({"video", "zorblux"}))
+    matcher = Matcher(TermList.from_lines(["term zorblxe"]), lexicon=_lexicon({"video", "zorblux", "zurbaxe"}))
     assert not matcher.check("zorbluxe").deter
+    assert matcher.check("zorbaxe").deter  # a whole word one edit from "zurbaxe", but not at its end
     assert not matcher.check("zorbluxevideo").deter
     assert matcher.check("zorblqxe").top is not None
     assert matcher.check("zorblqxevideo").deter
@@ -140,6 +141,9 @@ def test_a_query_word_one_edit_from_a_lexicon_word_is_no_misspelt_rule() -> None
     for near in ("rompiez", "ropmez", "rompe", "xrompez", "rompex"):  # inserted, swapped, deleted, replaced
         assert lexicon.next_to_word(near), near
     assert not lexicon.next_to_word("rompiex")
+    assert lexicon.next_to_word("rompezs", end=2)  # an edit at the end, where inflections are
+    assert lexicon.next_to_word("rompiz", end=2)
+    assert not lexicon.next_to_word("rxmpez", end=2)
     assert not Lexicon().next_to_word("rompez")
 
 

@@ -79,16 +79,17 @@ class Lexicon:
                     return True
         return False
 
-    def next_to_word(self, token: str) -> bool:
+    def next_to_word(self, token: str, *, end: int = 0) -> bool:
         """Whether a lexicon word is one edit (a letter inserted, deleted or replaced, or two neighbours swapped)
-        from ``token``, a skeleton. Inserted and replacing letters are the skeletons' Latin letters and the
-        token's own letters. About 450 set look-ups for 8 letters: the matcher asks only on a fuzzy hit."""
+        from ``token``, a skeleton; with ``end`` > 0, only an edit at one of the token's last ``end`` positions
+        (or after its end). Inserted and replacing letters are the skeletons' Latin letters and the token's own.
+        About 450 set look-ups for 8 letters: the matcher asks only on a fuzzy hit."""
         words = self.words
         if not words:
             return False
         letters = _SKELETON_LATIN.union(token)
         n = len(token)
-        for i in range(n + 1):
+        for i in range(max(0, n - end) if end else 0, n + 1):
             head, tail = token[:i], token[i:]
             for c in letters:
                 if head + c + tail in words:

@@ -88,6 +88,7 @@ class BodyLimitMiddleware:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The hub's ASGI app. It opens (and migrates) the configured database unless one is given."""
+    from sharedhash.server.deterrence_cors import DeterrenceCors
     from sharedhash.server.deterrence_fast import FastDeterrence
     from sharedhash.server.routes import ROUTERS
     from sharedhash.server.routes.lookup import FastLookup
@@ -152,6 +153,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(FastLookup, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
+    app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     return app
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
 from sharedhash.deterrence.lexicon import Lexicon, wordfreq_lexicon
-from sharedhash.deterrence.lexicon_data import default_lexicon
+from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon
 from sharedhash.deterrence.variants import variants
 
 DICT_DIR = Path("/usr/share/dict")
@@ -48,7 +48,14 @@ def debian_corpus(limit: int, rng: random.Random) -> dict[str, list[str]]:
     for path in sorted(DICT_DIR.glob("*")):
         if path.is_symlink() or not path.is_file() or path.name.startswith(("README", "words")):
             continue
-        words = [w.strip() for w in path.read_text(encoding="utf-8", errors="ignore").splitlines() if w.strip()]
+        # Most lists are UTF-8, but Debian's Swedish list is ISO-8859-1: decoding it as UTF-8 would drop every
+        # å, ä and ö and make non-words ("krleksfull") out of real ones.
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("iso-8859-1")
+        words = [w.strip() for w in text.splitlines() if w.strip()]
         corpus[path.name] = rng.sample(words, min(limit, len(words)))
     return corpus
 
@@ -143,6 +150,8 @@ def load_bench_lexicon(spec: str) -> Lexicon:
         return default_lexicon()
     if spec == "wordfreq":
         return wordfreq_lexicon()
+    if spec.endswith(".lexicon.gz"):
+        return read_lexicon(Path(spec))
     return Lexicon()
 
 
@@ -155,7 +164,7 @@ def main() -> None:
     parser.add_argument("--words", type=int, default=50_000, help="wordfreq benign words per language")
     parser.add_argument("--debian-words", type=int, default=100_000, help="Debian word-list words per list")
     parser.add_argument("--timing", type=int, default=20_000, help="queries per throughput measurement")
-    parser.add_argument("--lexicon", choices=("default", "wordfreq", "none"), default="default")
+    parser.add_argument("--lexicon", default="default", help="default, wordfreq, none or a *.lexicon.gz file")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many misses and false positives")

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     deterrence_click_base_url: str | None = Field(
         default=None, description="Base URL of click-through links (default: the URL the request came to)."
     )
+    deterrence_cors_origins: str = Field(
+        default="",
+        description="Web origins (comma-separated, e.g. 'https://www.example.org', or '*') whose pages may call the "
+        "public deterrence check and the help-link redirect from the browser (CORS); empty: none.",
+    )
     lookup_cache_entries: int = Field(
         default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
     )

@@ -118,12 +118,33 @@ def test_a_rule_one_edit_from_a_lexicon_word_has_no_glued_misspellings() -> None
     # word of the language, while whole-word misspellings and exact matches still count.
     rules = TermList.from_lines(["term zorblax", "term quuxvid"])
     matcher = Matcher(rules, lexicon=_lexicon({"video", "zorblux"}))
-    assert not matcher.check("zorblqxvideo").deter
-    assert matcher.check("zorblqx").top is not None
+    assert not matcher.check("zorblqaxvideo").deter
+    assert matcher.check("zorblqax").top is not None  # two edits from "zorblux"
     assert matcher.check("zorblaxvideo").deter
     glued = matcher.check("quuxvydvideo").top  # a rule with no lexicon word near it keeps its glued misspellings
     assert glued is not None
     assert glued.how is MatchHow.FUZZY_INSIDE_WORD
+
+
+def test_a_query_word_one_edit_from_a_lexicon_word_is_no_misspelt_rule() -> None:
+    # "zorbluxe" is a form the lexicon lacks, one edit from both the lexicon word "zorblux" and the rule
+    # "zorblxe": it is read as a form of the word, not as the rule misspelt. Two edits from any lexicon word, a
+    # misspelling counts.
+    matcher = Matcher(TermList.from_lines(["term zorblxe"]), lexicon=_lexicon({"video", "zorblux", "zurbaxe"}))
+    assert not matcher.check("zorbluxe").deter
+    assert matcher.check("zorbaxe").deter  # a whole word one edit from "zurbaxe", but not at its end
+    assert not matcher.check("zorbluxevideo").deter
+    assert matcher.check("zorblqxe").top is not None
+    assert matcher.check("zorblqxevideo").deter
+    assert matcher.check("zorblxe").deter  # exact matches always count
+    lexicon = _lexicon({"rompez"})
+    for near in ("rompiez", "ropmez", "rompe", "xrompez", "rompex"):  # inserted, swapped, deleted, replaced
+        assert lexicon.next_to_word(near), near
+    assert not lexicon.next_to_word("rompiex")
+    assert lexicon.next_to_word("rompezs", end=2)  # an edit at the end, where inflections are
+    assert lexicon.next_to_word("rompiz", end=2)
+    assert not lexicon.next_to_word("rxmpez", end=2)
+    assert not Lexicon().next_to_word("rompez")
 
 
 def test_a_term_inside_several_lexicon_words_counts_only_as_whole_words() -> None:

@@ -29,15 +29,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     default_output = Path(__file__).parent / "data" / DEFAULT_FILE
     parser.add_argument("--output", type=Path, default=default_output, help=f"default: {default_output}")
+    parser.add_argument("--languages", default=",".join(DEFAULT_LANGUAGES), help="comma-separated wordfreq codes")
+    parser.add_argument("--per-language", type=int, default=DEFAULT_WORDS_PER_LANGUAGE)
+    parser.add_argument("--common-per-language", type=int, default=DEFAULT_COMMON_PER_LANGUAGE)
     args = parser.parse_args(argv)
+    languages = tuple(args.languages.split(","))
     version = dist_version("wordfreq")
     if version != WORDFREQ_VERSION:
         parser.error(f"the default lexicon is built from wordfreq {WORDFREQ_VERSION}; {version} is installed")
-    words, common = wordfreq_words()
+    words, common = wordfreq_words(languages, args.per_language, args.common_per_language)
     lexicon = skeletons(words)
     source = (
-        f"wordfreq {version} (CC BY-SA 4.0), top {DEFAULT_WORDS_PER_LANGUAGE} words of {', '.join(DEFAULT_LANGUAGES)}"
-        f" (top {DEFAULT_COMMON_PER_LANGUAGE} common), numbers 0-{NUMBERS_UP_TO}"
+        f"wordfreq {version} (CC BY-SA 4.0), top {args.per_language} words of {', '.join(languages)}"
+        f" (top {args.common_per_language} common), numbers 0-{NUMBERS_UP_TO}"
     )
     write_lexicon(args.output, lexicon, skeletons(common) & lexicon, source)
     print(f"wrote {args.output}: {len(lexicon)} skeletons, {args.output.stat().st_size} bytes")

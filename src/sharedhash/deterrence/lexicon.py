@@ -37,6 +37,10 @@ AFFIX_MIN_WORDS = 10
 GLUE_MAX_AFFIX_WORDS = 300
 
 
+#: The Latin letters a skeleton holds: the normaliser reads every "l" as "i" (see normalise's leetspeak step).
+_SKELETON_LATIN = frozenset("abcdefghijkmnopqrstuvwxyz")
+
+
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """Skeletons (see :func:`~sharedhash.deterrence.normalise`) of ordinary words, of the common ones among
@@ -72,6 +76,31 @@ class Lexicon:
             suffixes, prefixes = self.suffixes, self.prefixes
             for k in range(1, min(MAX_AFFIX, n - MIN_STEM) + 1):
                 if (token[-k:] in suffixes and token[:-k] in words) or (token[:k] in prefixes and token[k:] in words):
+                    return True
+        return False
+
+    def next_to_word(self, token: str, *, end: int = 0) -> bool:
+        """Whether a lexicon word is one edit (a letter inserted, deleted or replaced, or two neighbours swapped)
+        from ``token``, a skeleton; with ``end`` > 0, only an edit at one of the token's last ``end`` positions
+        (or after its end). Inserted and replacing letters are the skeletons' Latin letters and the token's own.
+        About 450 set look-ups for 8 letters: the matcher asks only on a fuzzy hit."""
+        words = self.words
+        if not words:
+            return False
+        letters = _SKELETON_LATIN.union(token)
+        n = len(token)
+        for i in range(max(0, n - end) if end else 0, n + 1):
+            head, tail = token[:i], token[i:]
+            for c in letters:
+                if head + c + tail in words:
+                    return True
+            if i == n:
+                break
+            rest = tail[1:]
+            if head + rest in words or (rest and head + rest[0] + tail[0] + rest[1:] in words):
+                return True
+            for c in letters:
+                if c != tail[0] and head + c + rest in words:
                     return True
         return False
 

@@ -88,6 +88,8 @@ class BodyLimitMiddleware:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The hub's ASGI app. It opens (and migrates) the configured database unless one is given."""
+    from sharedhash.server.deterrence_cors import DeterrenceCors
+    from sharedhash.server.deterrence_fast import FastDeterrence
     from sharedhash.server.routes import ROUTERS
     from sharedhash.server.routes.lookup import FastLookup
     from sharedhash.settings import get_settings
@@ -149,7 +151,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
+    app.add_middleware(FastDeterrence, state=state, service=deterrence)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
+    app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     return app
 
 

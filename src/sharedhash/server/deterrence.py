@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -37,6 +38,8 @@ MAX_TEMPLATES = 60
 MAX_RESOURCES = 50
 #: Default public rate per org (checks a minute, all clients together).
 DEFAULT_PUBLIC_PER_MINUTE = 600
+#: How long the org a public check path names is remembered (public checks then need no database read).
+PUBLIC_ORG_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,7 @@ class DeterrenceService:
         self.limiter = PublicLimiter(settings.deterrence_public_client_per_minute)
         self._settings: dict[int, OrgSettings] = {}
         self._links: dict[tuple[int, str, str], int] = {}
+        self._public_orgs: dict[str, tuple[float, int | None]] = {}  # name or id -> (valid until, org id)
         self._key: bytes | None = None
         self._lock = threading.Lock()
 
@@ -144,6 +148,26 @@ class DeterrenceService:
         """Drop the cached settings of an org (after a change)."""
         self._settings.pop(org_id, None)
 
+    def public_org(self, ref: str) -> tuple[int, OrgSettings] | None:
+        """The org a public check path names (its name or id) and its settings, or ``None`` (reads the database;
+        the answer is kept for ``PUBLIC_ORG_SECONDS``, so renamed and deleted orgs are seen that much later)."""
+        with self.db.reading() as session:
+            found = store.find_org(session, ref)
+        answer = (found.id, self.org_settings(found.id)) if found is not None else None
+        with self._lock:
+            if len(self._public_orgs) > 10_000:  # unknown names, e.g. a scan: do not grow without bound
+                self._public_orgs.clear()
+            self._public_orgs[ref] = (time.monotonic() + PUBLIC_ORG_SECONDS, answer[0] if answer else None)
+        return answer
+
+    def public_org_cached(self, ref: str) -> tuple[int, OrgSettings] | None:
+        """:meth:`public_org` from memory, or ``None`` when not known (or not known to exist)."""
+        known = self._public_orgs.get(ref)
+        if known is None or known[1] is None or known[0] < time.monotonic():
+            return None
+        settings = self._settings.get(known[1])
+        return (known[1], settings) if settings is not None else None
+
     # -- checks ---------------------------------------------------------------------------------------------
 
     def check(self, org_id: int, query: str, locale: str | None, country: str | None) -> CheckAnswer:
@@ -165,6 +189,10 @@ class DeterrenceService:
             for r in message.resources
         )
         return replace(message, resources=resources)
+
+    def links_cached(self, org_id: int, rule_id: str, message: DeterrenceMessage) -> bool:
+        """Whether :meth:`with_links` can answer from memory, without a database write."""
+        return self._key is not None and all((org_id, rule_id, r.url) in self._links for r in message.resources)
 
     def _link_key(self) -> bytes:
         if self._key is None:

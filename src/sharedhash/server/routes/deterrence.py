@@ -58,9 +58,12 @@ def service_of(request: Request) -> DeterrenceService:
 
 
 async def _read_check(request: Request) -> CheckIn:
-    # Parsed here rather than by FastAPI, so that undecodable bytes and raw control characters in the query
-    # still get an answer (noted, and dropped before matching) instead of a JSON decode error.
-    raw = await request.body()
+    return parse_check(await request.body())
+
+
+def parse_check(raw: bytes) -> CheckIn:
+    """A check's body. Parsed here rather than by FastAPI, so that undecodable bytes and raw control characters
+    in the query still get an answer (noted, and dropped before matching) instead of a JSON decode error."""
     try:
         body = json.loads(raw.decode("utf-8", "surrogateescape"), strict=False)
     except ValueError:
@@ -97,7 +100,8 @@ def _answer_sync(service: DeterrenceService, org_id: int, body: CheckIn, base_ur
     return answer, message
 
 
-def _json(answer: CheckAnswer, message: Any, explain: bool) -> JSONResponse:
+def answer_json(answer: CheckAnswer, message: Any, explain: bool) -> JSONResponse:
+    """A check's JSON answer."""
     out: dict[str, Any] = {
         "deter": answer.deter,
         "message": (
@@ -114,7 +118,8 @@ def _json(answer: CheckAnswer, message: Any, explain: bool) -> JSONResponse:
     return JSONResponse(out, headers=_NO_STORE)
 
 
-def _html(message: Any) -> HTMLResponse:
+def answer_html(message: Any) -> HTMLResponse:
+    """A check's HTML snippet answer."""
     # Not deterred: an empty snippet, so a page can insert the answer as it is.
     html = message.to_html() if message is not None else ""
     return HTMLResponse(html, headers=_NO_STORE)
@@ -139,7 +144,7 @@ async def check(request: Request, caller: Reader) -> JSONResponse:
     body = await _read_check(request)
     explain = _explain_allowed(caller, body)
     answer, message = await _answer(service_of(request), caller.org_id, body, request)
-    return _json(answer, message, explain)
+    return answer_json(answer, message, explain)
 
 
 @router.post(
@@ -153,31 +158,34 @@ async def check_html(request: Request, caller: Reader) -> HTMLResponse:
     """The deterrence message as an escaped HTML snippet to embed beside search results; empty when not deterred."""
     body = await _read_check(request)
     _, message = await _answer(service_of(request), caller.org_id, body, request)
-    return _html(message)
-
-
-def _public_org(service: DeterrenceService, org: str) -> tuple[Any, Any]:
-    with service.db.reading() as session:
-        found = store.find_org(session, org)
-    return found, (service.org_settings(found.id) if found is not None else None)
+    return answer_html(message)
 
 
 async def _public(request: Request, org: str) -> tuple[DeterrenceService, int, CheckIn]:
     service = service_of(request)
-    found, settings = await run_in_threadpool(_public_org, service, org)
-    if found is None or settings is None or not settings.public:
-        raise NotFoundError("no public deterrence check for this org", hint="The org's admin turns public mode on.")
-    address = request.client.host if request.client else None
-    wait = service.limiter.check(found.id, settings.public_per_minute, address)
-    if wait:
-        raise RateLimitedError(f"too many checks; retry in {wait} s", retry_after=wait)
+    found = service.public_org_cached(org)
+    if found is None:
+        found = await run_in_threadpool(service.public_org, org)
+    org_id = public_allowed(service, found, request.client.host if request.client else None)
     body = await _read_check(request)
     if body.explain:
         raise InvalidCheckRequestError('"explain" needs an admin API key; use /v1/deterrence/check')
-    return service, found.id, body
+    return service, org_id, body
 
 
-def _rate_limited(exc: RateLimitedError) -> JSONResponse:
+def public_allowed(service: DeterrenceService, found: tuple[int, Any] | None, address: str | None) -> int:
+    """The org id of a public check, once public mode and the rate limits allow it (else 404 or 429)."""
+    if found is None or not found[1].public:
+        raise NotFoundError("no public deterrence check for this org", hint="The org's admin turns public mode on.")
+    org_id, settings = found
+    wait = service.limiter.check(org_id, settings.public_per_minute, address)
+    if wait:
+        raise RateLimitedError(f"too many checks; retry in {wait} s", retry_after=wait)
+    return int(org_id)
+
+
+def rate_limited(exc: RateLimitedError) -> JSONResponse:
+    """The 429 answer, with ``Retry-After``."""
     wait = int(exc.details.get("retry_after", 1))
     return JSONResponse({"error": exc.to_dict()}, status_code=429, headers={"Retry-After": str(wait)})
 
@@ -187,7 +195,7 @@ async def _public_answer(request: Request, org: str) -> tuple[CheckAnswer, Any] 
     try:
         service, org_id, body = await _public(request, org)
     except RateLimitedError as exc:
-        return _rate_limited(exc)
+        return rate_limited(exc)
     return await _answer(service, org_id, body, request)
 
 
@@ -208,7 +216,7 @@ async def public_check(org: str, request: Request) -> JSONResponse:
     if isinstance(result, JSONResponse):
         return result
     answer, message = result
-    return _json(answer, message, False)
+    return answer_json(answer, message, False)
 
 
 @router.post(
@@ -227,7 +235,7 @@ async def public_check_html(org: str, request: Request) -> Response:
     result = await _public_answer(request, org)
     if isinstance(result, JSONResponse):
         return result
-    return _html(result[1])
+    return answer_html(result[1])
 
 
 @router.get(

@@ -104,3 +104,35 @@ def test_lookups_are_audited_without_hash_values(hub: Hub) -> None:
     assert pdq(7) not in text
     assert pdq(7)[:8] in text
     assert hub.client.get("/v1/audit", headers=hub.auth("sharee")).json() == []
+
+
+def test_lookups_are_summed_per_key_and_hash_types_in_the_audit_log(hub: Hub) -> None:
+    from sharedhash.server.audit_buffer import AuditBuffer
+
+    lst = new_list(hub)
+    add(hub, lst["id"], ("md5", md5(1)))
+    lookup(hub, ("md5", md5(1)), ("md5", md5(2)))
+    lookup(hub, ("md5", md5(3)))
+    lookup(hub, ("md5", md5(1)), ("pdq", pdq(1)))
+    events = [e for e in hub.client.get("/v1/audit", headers=hub.auth("owner")).json() if e["action"] == "lookup"]
+    assert len(events) <= 3  # a background flush may fall between two lookups
+    summed: dict[tuple[str, ...], list[int]] = {}
+    for e in events:
+        totals = summed.setdefault(tuple(e["detail"]["types"]), [0, 0, 0])
+        for i, n in enumerate((e["count"], e["detail"]["requests"], e["detail"]["matches"])):
+            totals[i] += n
+    assert summed == {("md5",): [3, 2, 1], ("md5", "pdq"): [2, 1, 1]}
+    # Within one flush, one event per key and set of types.
+    state = hub.client.app.state.hub  # type: ignore[attr-defined]
+    caller = state.caches.keys.get(state.db, hub.keys["owner"].split("_")[1]).caller
+    buffer = AuditBuffer(state.db)
+    for hashes, matches in ((2, 1), (1, 0), (5, 2)):
+        buffer.add_lookup(caller, ("md5",), hashes, matches)
+    buffer.add_lookup(caller, ("pdq",), 1, 1)
+    assert buffer.flush() == 2
+    assert buffer.flush() == 0
+    newest = hub.client.get("/v1/audit", headers=hub.auth("owner")).json()[:2]
+    assert sorted((e["detail"]["types"], e["count"], e["detail"]["requests"]) for e in newest) == [
+        (["md5"], 8, 3),
+        (["pdq"], 1, 1),
+    ]

@@ -153,9 +153,10 @@ def _counts(entry: EntryFacts) -> dict[str, int]:
 
 
 def _audit(db: Database, buffer: AuditBuffer | None, caller: Caller, queries: list[Query], matches: int) -> None:
-    detail = {"types": sorted({q.hash_type for q in queries}), "matches": matches}
+    types = tuple(sorted({q.hash_type for q in queries}))
     if buffer is not None:
-        buffer.add(caller, "lookup", len(queries), detail)
+        buffer.add_lookup(caller, types, len(queries), matches)
         return
+    detail = {"types": list(types), "requests": 1, "matches": matches}
     with db.writing() as session:
         audit.record(session, caller, "lookup", count=len(queries), detail=detail)

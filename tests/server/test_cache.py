@@ -256,6 +256,11 @@ def test_an_entry_cache_with_work_pending_says_it_is_warming() -> None:
     written = EntryCache(max_entries=10)
     written.written(5, 9)  # entries a bulk import created wait to be read
     assert written.warming
+    with written.bulk_write():  # ... and are not handed out while a bulk write runs
+        written._last_queued = 0.0
+        assert written.take_ranges() == []
+    written._last_queued = 0.0
+    assert written.take_ranges() == [(5, 9)]
     assert not EntryCache(max_entries=0).warming  # a disabled cache never warms
 
 

@@ -10,7 +10,8 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,8 @@ class EntryCache:
         self._queue: list[int] = []
         # Id ranges of entries a bulk write just created, read into the cache a range at a time.
         self._ranges: list[tuple[int, int]] = []
+        # Bulk writes in progress: their CPU comes first, so written ranges wait until none runs.
+        self._bulk_writes = 0
         # Entries kept with verdicts since the feedback watch's last round: it re-reads them once (see there).
         self._with_feedback: set[int] = set()
         self._last_queued = 0.0
@@ -165,10 +168,23 @@ class EntryCache:
                 self._last_queued = time.monotonic()
                 self._queued.notify()
 
+    @contextmanager
+    def bulk_write(self) -> Iterator[None]:
+        """Hold this around a bulk write: ranges written meanwhile wait until no bulk write runs (a client sending
+        ten imports in a row gets the CPU for them; lookups read misses themselves meanwhile)."""
+        with self._lock:
+            self._bulk_writes += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._bulk_writes -= 1
+                self._last_queued = time.monotonic()
+
     def take_ranges(self) -> list[tuple[int, int]]:
         """Id ranges written since the last call, once writes have paused (see :meth:`take_queued`)."""
         with self._lock:
-            if not self._ranges or time.monotonic() - self._last_queued < QUEUE_SETTLE_SECONDS:
+            if not self._ranges or self._bulk_writes or time.monotonic() - self._last_queued < QUEUE_SETTLE_SECONDS:
                 return []
             taken, self._ranges = self._ranges, []
             return taken

@@ -50,7 +50,7 @@ def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, 
     min_quality = state.settings.pdq_min_quality
     lines = _text_lines(spool)
     parsed = prefetched(parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality))
-    with paused_gc(), state.db.write_sessions() as session:
+    with state.caches.entries.bulk_write(), paused_gc(), state.db.write_sessions() as session:
         session.begin()
         result = import_entries(session, caller, list_id, parsed, presence=state.indexes.values_maybe_in)
         committed = not result.errors

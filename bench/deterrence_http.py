@@ -28,7 +28,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 from deterrence import benign_queries, make_rules, wordfreq_corpus  # noqa: E402
-from hub import _RUNNING, Server  # noqa: E402
+from hub import _RUNNING, WRK_DONE, Server  # noqa: E402
 
 from sharedhash.client import Client  # noqa: E402
 from sharedhash.deterrence.variants import variants  # noqa: E402
@@ -49,13 +49,6 @@ function request()
   i = i % #bodies + 1
   return wrk.format("POST", path, headers, bodies[i])
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK {"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "errors": %d}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    e.connect + e.read + e.write + e.timeout + e.status))
-end
 """
 
 
@@ -69,7 +62,7 @@ def drive(
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory(prefix="sharedhash-wrk-") as tmp:
         script, data = Path(tmp) / "check.lua", Path(tmp) / "bodies.txt"
-        script.write_text(_WRK_SCRIPT)
+        script.write_text(_WRK_SCRIPT + WRK_DONE)
         data.write_bytes(b"\n".join(bodies) + b"\n")
         spy = None
         if profile is not None:

@@ -245,6 +245,10 @@ function request()
   i = i % #bodies + 1
   return wrk.format("POST", "/v1/lookup", headers, bodies[i])
 end
+"""
+
+#: The end of every wrk script here: one line of JSON with the figures the benchmarks read.
+WRK_DONE = """
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -272,7 +276,7 @@ def _drive(server: Server, token: str, bodies: list[bytes], connections: int) ->
     if shutil.which("wrk"):
         with tempfile.TemporaryDirectory(prefix="sharedhash-wrk-") as tmp:
             script, data = Path(tmp) / "lookup.lua", Path(tmp) / "bodies.txt"
-            script.write_text(_WRK_SCRIPT)
+            script.write_text(_WRK_SCRIPT + WRK_DONE)
             data.write_bytes(b"\n".join(bodies) + b"\n")
             threads = min(2, connections)
             seconds = f"{max(1, round(LOOKUP_SECONDS))}s"

@@ -19,11 +19,12 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sharedhash.errors import RateLimitedError, SharedhashError
 from sharedhash.server.deps import HubState
 from sharedhash.server.deterrence import DeterrenceService
+from sharedhash.server.fast_path import read_body, replaying
 from sharedhash.store.models import Scope as KeyScope
 from sharedhash.store.orgs import check_key
 from sharedhash.store.security import split_token
@@ -60,19 +61,13 @@ class FastDeterrence:
         if route is None:
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
         try:
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client went away
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
+            body = await read_body(receive)
         except SharedhashError as exc:  # the body limit
             await _error_response(exc)(scope, receive, send)
             return
-        body = b"".join(chunks)
+        if body is None:
+            return  # the client went away
         try:
             response = self._answer(scope, route[0], route[1], body)
         except SharedhashError:
@@ -80,16 +75,7 @@ class FastDeterrence:
         if response is not None:
             await response(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     def _answer(self, scope: Scope, org: str | None, html: bool, body: bytes) -> Response | None:
         from sharedhash.server.routes.deterrence import (

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sharedhash.errors import LimitExceededError, SharedhashError, UnsupportedMediaError
 from sharedhash.hashing import hash_type_names
 from sharedhash.server.deps import HubState, Reader, State
+from sharedhash.server.fast_path import read_body, replaying
 from sharedhash.server.lookup import Query, lookup, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX, FileLookupOut, LookupIn, LookupOut, MatchOut
 from sharedhash.store.lists import PDQ_THRESHOLD_MAX
@@ -116,19 +117,13 @@ class FastLookup:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/lookup":
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
         try:
-            while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client went away
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    break
+            body = await read_body(receive)
         except SharedhashError as exc:  # the body limit
             await _error_response(exc)(scope, receive, send)
             return
-        body = b"".join(chunks)
+        if body is None:
+            return  # the client went away
         try:
             response = await self._answer(scope, body)
         except SharedhashError as exc:
@@ -136,16 +131,7 @@ class FastLookup:
         if response is not None:
             await response(scope, receive, send)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(body, receive), send)
 
     async def _answer(self, scope: Scope, body: bytes) -> Response | None:
         headers = dict(scope["headers"])

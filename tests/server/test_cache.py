@@ -261,6 +261,7 @@ def test_an_entry_cache_with_work_pending_says_it_is_warming() -> None:
         assert written.take_ranges() == []
     written._last_queued = 0.0
     assert written.take_ranges() == [(5, 9)]
+    assert written.warming  # taken, not yet read
     assert not EntryCache(max_entries=0).warming  # a disabled cache never warms
 
 

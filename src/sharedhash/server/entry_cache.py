@@ -187,6 +187,8 @@ class EntryCache:
             if not self._ranges or self._bulk_writes or time.monotonic() - self._last_queued < QUEUE_SETTLE_SECONDS:
                 return []
             taken, self._ranges = self._ranges, []
+            # Until the warmer has read them (it clears this): `warming` must not read False in between.
+            self._warming = True
             return taken
 
     def warm_range(self, db: Database, first: int, last: int, stop: threading.Event, page: int = 50_000) -> int:
@@ -346,10 +348,13 @@ def run_entry_warmer(
                 entries.fill(caches.db, queued)
             ranges = entries.take_ranges()
             if ranges:
-                read = sum(entries.warm_range(caches.db, first, last, stop) for first, last in ranges)
-                log.info("entry cache read %d written entries", read)
-                if read >= FREEZE_FROM_HASHES:
-                    _freeze_long_lived(indexed())
+                try:
+                    read = sum(entries.warm_range(caches.db, first, last, stop) for first, last in ranges)
+                    log.info("entry cache read %d written entries", read)
+                    if read >= FREEZE_FROM_HASHES:
+                        _freeze_long_lived(indexed())
+                finally:
+                    entries._warming = False
         except Exception:  # a database hiccup must not end the warmer; lookups read misses themselves
             log.exception("warming the entry cache failed")
             stop.wait(1)

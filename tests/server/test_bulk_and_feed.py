@@ -205,3 +205,12 @@ def test_the_indexes_tell_an_import_which_values_it_must_check(hub: Hub) -> None
     # Re-importing with the hint in use still finds every existing line, and adds only the new ones.
     again = _import(hub, lst["id"], _jsonl(25)).json()
     assert (again["existing"], again["created"]) == (20, 5)
+
+
+def test_a_unicode_line_separator_inside_a_json_string_does_not_split_the_line(hub: Hub) -> None:
+    lst = new_list(hub)
+    line = json.dumps({"hashes": [{"hash_type": "md5", "value": md5(1)}], "labels": ["zorb\u2028lax"]},
+                      ensure_ascii=False)
+    r = _import(hub, lst["id"], line + "\r\n" + _jsonl(1, start=2))
+    assert r.status_code == 200, r.text
+    assert (r.json()["lines"], r.json()["created"]) == (2, 2)

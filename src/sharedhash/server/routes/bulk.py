@@ -46,9 +46,20 @@ def _text_lines(raw: IO[bytes]) -> Iterator[str]:
         raise InvalidInputError("the body is not UTF-8 text") from None
 
 
+def _json_lines(raw: IO[bytes]) -> Iterator[str]:
+    """JSON lines split at LF only, as the format says (a codecs reader also splits at U+2028 and other Unicode
+    line breaks, which may stand inside a JSON string), each decoded on its own: the binary file's C line reader
+    rather than the codecs reader's Python one (about a fifth of the parsing thread's time, and of the GIL)."""
+    for line in raw:
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInputError("the body is not UTF-8 text") from None
+
+
 def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, spool: IO[bytes]) -> ImportOut:
     min_quality = state.settings.pdq_min_quality
-    lines = _text_lines(spool)
+    lines = _json_lines(spool) if fmt is BulkFormat.JSONL else _text_lines(spool)
     parsed = prefetched(parse_jsonl(lines, min_quality) if fmt is BulkFormat.JSONL else parse_csv(lines, min_quality))
     with state.caches.entries.bulk_write(), paused_gc(), state.db.write_sessions() as session:
         session.begin()

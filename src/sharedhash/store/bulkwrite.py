@@ -25,6 +25,8 @@ from sharedhash.store.models import Entry
 #: Rows per SQLite ``IN (...)`` list (SQLite allows 32,766 bound parameters; a few are used by other terms).
 _SQLITE_IN_CHUNK = 30_000
 _encode_str: Any = json.encoder.encode_basestring_ascii
+#: Rows of a COPY formatted and sent at a time.
+_COPY_PIECE = 500
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -132,9 +134,11 @@ class BulkWriter:
         if not rows:
             return
         if self.is_postgres:
-            text = "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
+            # Sent in pieces as they are made: the server inserts one piece while the next is being formatted.
             with self.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(text)
+                for start in range(0, len(rows), _COPY_PIECE):
+                    piece = rows[start : start + _COPY_PIECE]
+                    copy.write("".join("\t".join(map(_copy_field, row)) + "\n" for row in piece))
             return
         marks = ", ".join("?" for _ in columns)
         cursor = self.raw.cursor()

@@ -77,6 +77,10 @@ def test_request_body_limit(hub: Hub) -> None:
     big = b'{"name": "' + b"x" * (hub.settings.max_request_bytes + 10) + b'"}'
     r = hub.client.post("/v1/hash-lists", content=big, headers=hub.auth("owner") | {"Content-Type": "application/json"})
     assert_error(r, 413, "limit_exceeded")
+    # The fast paths (lookup, deterrence check) read the body themselves and answer the same.
+    for path in ("/v1/lookup", "/v1/deterrence/check"):
+        r = hub.client.post(path, content=big, headers=hub.auth("owner") | {"Content-Type": "application/json"})
+        assert_error(r, 413, "limit_exceeded")
 
 
 def test_orgs_and_operator(hub: Hub) -> None:

@@ -61,13 +61,9 @@ class FastDeterrence:
         if route is None:
             await self.app(scope, receive, send)
             return
-        try:
-            body = await read_body(receive)
-        except SharedhashError as exc:  # the body limit
-            await _error_response(exc)(scope, receive, send)
-            return
+        body = await read_body(scope, receive, send)
         if body is None:
-            return  # the client went away
+            return  # the client went away, or the body was over the limit (answered)
         try:
             response = self._answer(scope, route[0], route[1], body)
         except SharedhashError:
@@ -152,9 +148,3 @@ class _Deferred(Response):
         message = await run_in_threadpool(service.with_links, org_id, rule_id, answer.message, base)
         response = answer_html(message) if html else answer_json(answer, message, False)
         await response(scope, receive, send)
-
-
-def _error_response(exc: SharedhashError) -> Response:
-    from sharedhash.server.app import error_response
-
-    return error_response(exc)

@@ -3,19 +3,28 @@ on to the app unchanged when the fast path leaves a request to the normal route.
 
 from __future__ import annotations
 
-from starlette.types import Message, Receive
+from starlette.types import Message, Receive, Scope, Send
+
+from sharedhash.errors import SharedhashError
 
 
-async def read_body(receive: Receive) -> bytes | None:
-    """The whole request body, or None if the client went away (the body limit raises its own error)."""
+async def read_body(scope: Scope, receive: Receive, send: Send) -> bytes | None:
+    """The whole request body, or None if there is nothing more to do: the client went away, or the body was over
+    the limit (then the error response has been sent)."""
     chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks)
+    try:
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+    except SharedhashError as exc:  # the body limit
+        from sharedhash.server.app import error_response
+
+        await error_response(exc)(scope, receive, send)
+        return None
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -117,13 +117,9 @@ class FastLookup:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/lookup":
             await self.app(scope, receive, send)
             return
-        try:
-            body = await read_body(receive)
-        except SharedhashError as exc:  # the body limit
-            await _error_response(exc)(scope, receive, send)
-            return
+        body = await read_body(scope, receive, send)
         if body is None:
-            return  # the client went away
+            return  # the client went away, or the body was over the limit (answered)
         try:
             response = await self._answer(scope, body)
         except SharedhashError as exc:

@@ -38,6 +38,9 @@ class _Fill:
 
 _MISSING: Any = object()
 
+#: An id above every entry's: the upper end of a warm-up over all of them.
+_NO_END = 2**63 - 1
+
 #: Entries refreshed by writes are read into the cache once writes have paused this long.
 QUEUE_SETTLE_SECONDS = 1.0
 
@@ -208,6 +211,14 @@ class EntryCache:
             position = max(found)
         return read
 
+    def read_written(self, db: Database, ranges: list[tuple[int, int]], stop: threading.Event) -> int:
+        """Read the ranges :meth:`take_ranges` handed out; return how many entries were read. ``warming`` reads
+        True from the moment they were taken until this returns."""
+        try:
+            return sum(self.warm_range(db, first, last, stop) for first, last in ranges)
+        finally:
+            self._warming = False
+
     def clear(self) -> None:
         """Forget everything (feedback changed in a way that cannot be narrowed to entries); warm up again."""
         with self._lock:
@@ -239,23 +250,11 @@ class EntryCache:
 
     def warm(self, db: Database, stop: threading.Event, page: int = 50_000) -> int:
         """Read every active entry's facts, a range of ids at a time, until full; return how many were read."""
-        read = 0
-        position = [0]  # the highest id read so far
-
-        def read_page(session: Session) -> dict[int, EntryFacts | None]:
-            found, position[0] = active_entry_facts(session, after=position[0], limit=page)
-            return found
-
         self._warming = True
         try:
-            while not stop.is_set() and len(self._facts) < self.max_entries:
-                found = self._read_and_keep(db, read_page)
-                if not found:
-                    break
-                read += len(found)
+            return self.warm_range(db, 1, _NO_END, stop, page)
         finally:
             self._warming = False
-        return read
 
 
 class FeedbackWatch:
@@ -348,13 +347,10 @@ def run_entry_warmer(
                 entries.fill(caches.db, queued)
             ranges = entries.take_ranges()
             if ranges:
-                try:
-                    read = sum(entries.warm_range(caches.db, first, last, stop) for first, last in ranges)
-                    log.info("entry cache read %d written entries", read)
-                    if read >= FREEZE_FROM_HASHES:
-                        _freeze_long_lived(indexed())
-                finally:
-                    entries._warming = False
+                read = entries.read_written(caches.db, ranges, stop)
+                log.info("entry cache read %d written entries", read)
+                if read >= FREEZE_FROM_HASHES:
+                    _freeze_long_lived(indexed())
         except Exception:  # a database hiccup must not end the warmer; lookups read misses themselves
             log.exception("warming the entry cache failed")
             stop.wait(1)

@@ -3,6 +3,7 @@ on to the app unchanged when the fast path leaves a request to the normal route.
 
 from __future__ import annotations
 
+from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from sharedhash.errors import SharedhashError
@@ -21,10 +22,15 @@ async def read_body(scope: Scope, receive: Receive, send: Send) -> bytes | None:
             if not message.get("more_body", False):
                 return b"".join(chunks)
     except SharedhashError as exc:  # the body limit
-        from sharedhash.server.app import error_response
-
-        await error_response(exc)(scope, receive, send)
+        await error_answer(exc)(scope, receive, send)
         return None
+
+
+def error_answer(exc: SharedhashError) -> Response:
+    """The standard error response of ``exc`` (the app's, imported late: the app imports the fast paths)."""
+    from sharedhash.server.app import error_response
+
+    return error_response(exc)
 
 
 def replaying(body: bytes, receive: Receive) -> Receive:

@@ -248,11 +248,8 @@ class IndexSet:
             index = self._indexes.get(hash_type)
         if not current or not isinstance(index, SegmentedIndex):
             return None
-        found = index.query_batch_array(index.encode(values), 0)
-        query = np.repeat(np.arange(len(values)), found.counts)
-        with self._lock:
-            alive, list_ids, _ = self._owners.resolve(found.ids)
-        return [values[i] for i in np.unique(query[alive & (list_ids == list_id)]).tolist()]
+        found = self.query(hash_type, values, 0)
+        return [values[i] for i in np.unique(found.query[found.list_ids == list_id]).tolist()]
 
     def compacting(self) -> list[str]:
         """Hash types whose index is merging recent writes in the background (lookups are slower meanwhile)."""

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sharedhash.errors import LimitExceededError, SharedhashError, UnsupportedMediaError
 from sharedhash.hashing import hash_type_names
 from sharedhash.server.deps import HubState, Reader, State
-from sharedhash.server.fast_path import read_body, replaying
+from sharedhash.server.fast_path import error_answer, read_body, replaying
 from sharedhash.server.lookup import Query, lookup, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX, FileLookupOut, LookupIn, LookupOut, MatchOut
 from sharedhash.store.lists import PDQ_THRESHOLD_MAX
@@ -123,7 +123,7 @@ class FastLookup:
         try:
             response = await self._answer(scope, body)
         except SharedhashError as exc:
-            response = _error_response(exc)
+            response = error_answer(exc)
         if response is not None:
             await response(scope, receive, send)
             return
@@ -193,8 +193,3 @@ def _known_types() -> frozenset[str]:
     # Registered names all fit the schema's hash-type pattern; the registry never changes in a running server.
     return frozenset(hash_type_names())
 
-
-def _error_response(exc: SharedhashError) -> Response:
-    from sharedhash.server.app import error_response
-
-    return error_response(exc)

@@ -207,3 +207,83 @@ def test_insert_entries_reports_the_hash_rows_it_wrote(db: Database) -> None:
         )
     assert sorted(rows) == stored
     assert {r[4] for r in rows} == set(ids)
+
+
+def test_copy_formatters_agree_with_the_generic_form() -> None:
+    from sharedhash.store.bulkwrite import _FORMATTERS, _copy_text
+
+    stamp = utcnow().isoformat()
+    plain = {
+        "entries": [(1, 2, 3, "quuxvid", "A1", '["zorblax"]', "case-1", None, stamp, stamp),
+                    (4, 2, 3, "quuxvid", None, "[]", None, 77, stamp, stamp)],
+        "entry_hashes": [(5, 1, 2, "pdq", pdq(1), 90, stamp), (6, 1, 2, "md5", md5(1), None, stamp)],
+        "changes": [(2, 1, "add", 1, '{"id":1}', stamp), (2, 2, "tombstone", 4, None, stamp)],
+    }  # fmt: skip
+    for table, rows in plain.items():
+        assert _FORMATTERS[table](rows) == _copy_text(rows)
+        # One field needing an escape sends the whole piece the generic way.
+        for awkward in AWKWARD:
+            row = list(rows[0])
+            row[4 if table != "entries" else 6] = awkward
+            mixed = [tuple(row), *rows[1:]]
+            assert _FORMATTERS[table](mixed) == _copy_text(mixed)
+
+
+def test_an_import_of_many_batches_keeps_ids_and_the_feed_dense(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small batches, COPY pieces and id blocks: ids are reserved in growing blocks and the list's last_seq is
+    counted by the writer (PostgreSQL) or bumped per batch (SQLite); either way the feed stays dense and later
+    writes carry on after it."""
+    import sharedhash.store.bulk as bulk
+    import sharedhash.store.bulkwrite as bulkwrite
+
+    monkeypatch.setattr(bulk, "BATCH", 7)
+    monkeypatch.setattr(bulkwrite, "_COPY_PIECE", 3)
+    monkeypatch.setattr(bulkwrite, "_MAX_ID_BLOCK", 16)
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+        first = import_entries(s, owner, lst.id, parse_jsonl(_lines(100)))
+    assert (first.created, first.seq_range) == (100, (1, 100))
+    assert len(set(first.entry_ids)) == 100
+    with db.writing() as s:
+        second = import_entries(s, owner, lst.id, parse_jsonl(_lines(30, start=100)))
+        view, _ = add_entry(s, owner, lst.id, entry(("md5", md5(999))))
+    assert second.seq_range == (101, 130)
+    assert not set(second.entry_ids) & set(first.entry_ids)
+    with db.reading() as s:
+        hash_list = get_readable_list(s, owner, lst.id)
+        page = read_feed(s, hash_list, None, 1000)
+    assert hash_list.last_seq == 131
+    assert [c.seq for c in page.changes] == list(range(1, 132))
+    assert [c.entry_id for c in page.changes] == [*first.entry_ids, *second.entry_ids, view.entry.id]
+    assert [c.entry["id"] for c in page.changes if c.entry] == [c.entry_id for c in page.changes]
+
+
+def test_a_write_that_fails_during_an_import_leaves_nothing(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A presence hint that wrongly says a stored value is new makes the database refuse a row (on PostgreSQL,
+    in the background COPY thread, batches after the one that failed): the error reaches the import's caller and
+    the rollback leaves the list as it was."""
+    import sqlite3
+
+    import psycopg
+
+    import sharedhash.store.bulk as bulk
+
+    monkeypatch.setattr(bulk, "BATCH", 5)
+    owner = make_org(db, "quuxvid")
+    with db.writing() as s:
+        lst = create_list(s, owner, "main")
+        import_entries(s, owner, lst.id, parse_jsonl(_lines(3, start=20)))
+    lines = _lines(20) + _lines(1, start=21) + _lines(20, start=30)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)), db.writing() as s:
+        import_entries(s, owner, lst.id, parse_jsonl(lines), presence=lambda _l, _s, _t, _v: [])
+    with db.reading() as s:
+        hash_list = get_readable_list(s, owner, lst.id)
+        assert hash_list.last_seq == 3
+        assert len(list_entries(s, owner, lst.id, limit=100)) == 3
+    # The list takes writes as before.
+    with db.writing() as s:
+        again = import_entries(s, owner, lst.id, parse_jsonl(lines))
+    assert (again.created, again.existing, again.seq_range) == (40, 1, (4, 43))

@@ -246,7 +246,11 @@ class IndexSet:
         with self._lock:
             current = self._list_seq.get(list_id, 0) == last_seq
             index = self._indexes.get(hash_type)
-        if not current or not isinstance(index, SegmentedIndex):
+        if not current:
+            return None
+        if index is None:
+            return []  # no hash of this type anywhere
+        if not isinstance(index, SegmentedIndex):
             return None
         found = self.query(hash_type, values, 0)
         return [values[i] for i in np.unique(found.query[found.list_ids == list_id]).tolist()]

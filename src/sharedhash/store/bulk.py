@@ -163,8 +163,24 @@ def import_entries(
     has seen every change of the list.
     """
     hash_list = get_writable_list(session, caller, list_id)
-    last_seq = hash_list.last_seq
-    writer = BulkWriter(session)
+    writer = BulkWriter(session, background=True)
+    try:
+        result = _import(session, caller, hash_list.id, hash_list.last_seq, parsed, writer, presence)
+        writer.finish()
+    finally:
+        writer.close()
+    return result
+
+
+def _import(
+    session: Session,
+    caller: Caller,
+    list_id: int,
+    last_seq: int,
+    parsed: Iterable[tuple[int, NewEntry | SharedhashError]],
+    writer: BulkWriter,
+    presence: PresenceHint | None,
+) -> ImportResult:
     result = ImportResult()
     # Keys seen earlier in this import: the database check below also sees this transaction's own rows, but
     # after the first bad line nothing more is written, and duplicates must still be told apart from new lines.
@@ -203,7 +219,7 @@ def import_entries(
         batch.clear()
         if result.errors or not fresh:
             return
-        ids = insert_entries(session, caller, hash_list.id, fresh, hash_rows=result.hash_rows, writer=writer)
+        ids = insert_entries(session, caller, list_id, fresh, hash_rows=result.hash_rows, writer=writer)
         result.created += len(ids)
         result.entry_ids.extend(ids)
 

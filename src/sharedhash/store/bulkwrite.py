@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import gc
 import json
+import queue
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
@@ -27,6 +28,8 @@ _SQLITE_IN_CHUNK = 30_000
 _encode_str: Any = json.encoder.encode_basestring_ascii
 #: Rows of a COPY formatted and sent at a time.
 _COPY_PIECE = 500
+#: The largest block of ids a background-copying writer reserves at once.
+_MAX_ID_BLOCK = 100_000
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -92,17 +95,124 @@ def snapshot_json(
     )
 
 
+_NULL = "\\N"
+
+
 def _copy_field(value: Any) -> str:
     if value is None:
-        return "\\N"
+        return _NULL
     text = value if isinstance(value, str) else str(value)
     return text.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(text) else text
 
 
-class BulkWriter:
-    """Writes rows of ``entries``, ``entry_hashes`` and ``changes`` through the session's DBAPI connection."""
+def _copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    """Rows in COPY's text format, every field checked for characters to escape."""
+    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
 
-    def __init__(self, session: Session) -> None:
+
+# Per-table COPY formatters: one f-string per row, about 4x faster than the generic field-by-field form above
+# (measured: 100,000 hash rows in 0.05 s instead of 0.20 s). Only the free-text columns can hold a character COPY
+# must escape (hash values, numbers, times, classifications and kinds are checked or made by the hub); they are
+# searched together, once per piece, and a piece where one does is formatted the generic way.
+def _entries_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[5]}{r[6] or ''}" for r in rows])):
+        return _copy_text(rows)
+    n = _NULL
+    return "".join(
+        [
+            f"{i}\t{li}\t{o}\t{c}\t{n if k is None else k}\t{lab}\t{n if x is None else x}"
+            f"\t{n if src is None else src}\t{t1}\t{t2}\n"
+            for i, li, o, c, k, lab, x, src, t1, t2 in rows
+        ]
+    )
+
+
+def _hashes_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[4]}" for r in rows])):
+        return _copy_text(rows)
+    n = _NULL
+    return "".join([f"{i}\t{e}\t{li}\t{t}\t{v}\t{n if q is None else q}\t{at}\n" for i, e, li, t, v, q, at in rows])
+
+
+def _changes_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[2]}{r[4] or ''}" for r in rows])):
+        return _copy_text(rows)
+    n = _NULL
+    return "".join([f"{li}\t{seq}\t{k}\t{e}\t{n if j is None else j}\t{at}\n" for li, seq, k, e, j, at in rows])
+
+
+_FORMATTERS: dict[str, Callable[[Sequence[tuple[Any, ...]]], str]] = {
+    "entries": _entries_text,
+    "entry_hashes": _hashes_text,
+    "changes": _changes_text,
+}
+
+
+class _Copier:
+    """A thread that runs a connection's COPY statements in order while the thread that queued them goes on.
+
+    The database server takes a COPY's rows at its own pace, and the client waits for it at the end: measured on
+    a 1M-entry import, a third of the import thread's time. Queued here, that wait overlaps formatting the next
+    batch. Nothing else may use the connection until :meth:`drain` has returned.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._jobs: queue.Queue[tuple[str, list[str]] | None] = queue.Queue(maxsize=8)
+        self._idle = threading.Condition()
+        self._pending = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="sharedhash-copy", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            sql, pieces = job
+            try:
+                if self._error is None:
+                    with self._raw.cursor() as cursor, cursor.copy(sql) as copy:
+                        for piece in pieces:
+                            copy.write(piece)
+            except BaseException as exc:  # handed to the queuing thread at its next call
+                self._error = exc
+            with self._idle:
+                self._pending -= 1
+                self._idle.notify_all()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def submit(self, sql: str, pieces: list[str]) -> None:
+        """Queue one COPY of ``pieces`` (waits while 8 are queued)."""
+        self._raise()
+        with self._idle:
+            self._pending += 1
+        self._jobs.put((sql, pieces))
+
+    def drain(self) -> None:
+        """Wait until every queued COPY has run; raise the first one's failure."""
+        with self._idle:
+            while self._pending:
+                self._idle.wait()
+        self._raise()
+
+    def close(self) -> None:
+        """Stop the thread once what is queued has run (or been skipped after a failure)."""
+        self._jobs.put(None)
+        self._thread.join()
+
+
+class BulkWriter:
+    """Writes rows of ``entries``, ``entry_hashes`` and ``changes`` through the session's DBAPI connection.
+
+    With ``background`` (PostgreSQL only; used by bulk import), COPY statements run in a second thread while the
+    caller prepares the next rows; ids are then reserved in growing blocks and a list's ``last_seq`` is counted
+    here after its first bump (the row stays locked until the transaction ends), so the caller rarely waits for
+    the server. Call :meth:`finish` before committing and :meth:`close` in any case.
+    """
+
+    def __init__(self, session: Session, *, background: bool = False) -> None:
         connection = session.connection()
         self.dialect = connection.dialect
         self.is_postgres = self.dialect.name == "postgresql"
@@ -112,6 +222,12 @@ class BulkWriter:
         #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
         #: SQLite's write lock, is held from the first bump until the transaction ends).
         self.seq_ranges: dict[int, tuple[int, int]] = {}
+        self._copier = _Copier(self.raw) if background and self.is_postgres else None
+        #: With a copier: ids reserved but not yet used, per table, and the size of the next block to reserve.
+        self._spare_ids: dict[str, list[int]] = {}
+        self._next_block: dict[str, int] = {}
+        #: With a copier: lists whose ``last_seq`` this writer has counted past the value stored in the database.
+        self._unsaved_seq: set[int] = set()
         column = cast(Table, Entry.__table__).c.created_at
         # The dialect's own conversion (SQLite stores SQLAlchemy's fixed text form), applied once per batch.
         self._time_processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
@@ -134,11 +250,16 @@ class BulkWriter:
         if not rows:
             return
         if self.is_postgres:
+            sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+            fmt = _FORMATTERS.get(table, _copy_text)
+            pieces = (fmt(rows[start : start + _COPY_PIECE]) for start in range(0, len(rows), _COPY_PIECE))
+            if self._copier is not None:
+                self._copier.submit(sql, list(pieces))
+                return
             # Sent in pieces as they are made: the server inserts one piece while the next is being formatted.
-            with self.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for start in range(0, len(rows), _COPY_PIECE):
-                    piece = rows[start : start + _COPY_PIECE]
-                    copy.write("".join("\t".join(map(_copy_field, row)) + "\n" for row in piece))
+            with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for piece in pieces:
+                    copy.write(piece)
             return
         marks = ", ".join("?" for _ in columns)
         cursor = self.raw.cursor()
@@ -175,15 +296,35 @@ class BulkWriter:
         """Rows of ``(list_id, seq, kind, entry_id, entry JSON or None, created_at)``."""
         self._write("changes", ("list_id", "seq", "kind", "entry_id", "entry", "created_at"), rows)
 
+    def _cursor(self) -> Any:
+        """A cursor of the connection, once every queued COPY has run."""
+        if self._copier is not None:
+            self._copier.drain()
+        return self.raw.cursor()
+
     def reserve_ids(self, table: str, n: int) -> list[int]:
-        """``n`` unused ids of ``entries`` or ``entry_hashes``.
+        """``n`` unused ids of ``entries`` or ``entry_hashes``, in increasing order.
 
         PostgreSQL draws them from the table's sequence; on SQLite the writing transaction began with BEGIN
-        IMMEDIATE, so no other writer can take ids above the current maximum before it commits.
+        IMMEDIATE, so no other writer can take ids above the current maximum before it commits. With a background
+        copier, ids are drawn in blocks that double up to ``_MAX_ID_BLOCK`` (each draw waits for the queued
+        COPYs); ids left over at the end are never used, as with any rolled-back sequence value.
         """
         if n <= 0:
             return []
-        cursor = self.raw.cursor()
+        if self._copier is None:
+            return self._draw_ids(table, n)
+        spare = self._spare_ids.setdefault(table, [])
+        if len(spare) < n:
+            block = max(n - len(spare), self._next_block.get(table, 0))
+            spare.extend(self._draw_ids(table, block))
+            self._next_block[table] = min(2 * block, _MAX_ID_BLOCK)
+        taken = spare[:n]
+        del spare[:n]
+        return taken
+
+    def _draw_ids(self, table: str, n: int) -> list[int]:
+        cursor = self._cursor()
         try:
             if self.is_postgres:
                 # The sequence is named once (per row, pg_get_serial_sequence cost 7x the nextval itself) and the
@@ -204,8 +345,16 @@ class BulkWriter:
             cursor.close()
 
     def bump_seq(self, list_id: int, n: int) -> int:
-        """Add ``n`` to a list's ``last_seq`` (locking its row until commit); return the new value."""
-        cursor = self.raw.cursor()
+        """Add ``n`` to a list's ``last_seq`` (locking its row until commit); return the new value.
+
+        With a background copier, only the first bump of a list goes to the database (it locks the row); later
+        ones are counted here and stored by :meth:`finish`."""
+        if self._copier is not None and list_id in self.seq_ranges:
+            first, last = self.seq_ranges[list_id]
+            self.seq_ranges[list_id] = (first, last + n)
+            self._unsaved_seq.add(list_id)
+            return last + n
+        cursor = self._cursor()
         try:
             mark = "%s" if self.is_postgres else "?"
             cursor.execute(
@@ -219,12 +368,31 @@ class BulkWriter:
         self.seq_ranges[list_id] = (first, last)
         return last
 
+    def finish(self) -> None:
+        """Wait for the queued COPYs and store the ``last_seq`` counted here (call before committing)."""
+        if self._copier is None:
+            return
+        cursor = self._cursor()
+        try:
+            for list_id in sorted(self._unsaved_seq):
+                last = self.seq_ranges[list_id][1]
+                cursor.execute("UPDATE hash_lists SET last_seq = %s WHERE id = %s", (last, list_id))
+        finally:
+            cursor.close()
+        self._unsaved_seq.clear()
+
+    def close(self) -> None:
+        """Stop the background copier, if any (after a failure, the transaction must be rolled back)."""
+        if self._copier is not None:
+            self._copier.close()
+            self._copier = None
+
     def active_values(self, list_id: int, hash_type: str, values: Sequence[str]) -> set[str]:
         """Which of ``values`` are active hashes of this type in the list (seeing this transaction's own rows)."""
         found: set[str] = set()
         if not values:
             return found
-        cursor = self.raw.cursor()
+        cursor = self._cursor()
         try:
             if self.is_postgres:
                 # One index probe per value, whatever the planner believes about the table: during a big import
@@ -254,7 +422,7 @@ class BulkWriter:
         found: set[str] = set()
         if not external_ids:
             return found
-        cursor = self.raw.cursor()
+        cursor = self._cursor()
         try:
             if self.is_postgres:
                 cursor.execute(
@@ -282,7 +450,7 @@ class BulkWriter:
         found: set[int] = set()
         if not source_ids:
             return found
-        cursor = self.raw.cursor()
+        cursor = self._cursor()
         try:
             if self.is_postgres:
                 cursor.execute(

@@ -184,3 +184,51 @@ def test_a_batch_larger_than_the_delta_is_compacted_in_the_background() -> None:
     assert len(index) == len(oracle) == 12_000
     queries = oracle.values_of([0, 4321, 11_999])
     assert index.query_batch(queries, 40) == oracle.query_batch(queries, 40)
+
+
+def test_exact_queries_on_a_large_delta_agree_with_the_scan() -> None:
+    """Distance-0 queries against a delta of 256+ rows are answered from its sorted first 64 bits: the same hits as
+    the scan, including rows that share their first 64 bits, repeated values and removed rows."""
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, 256, size=(3000, 32), dtype=np.uint8)
+    rows[100:110, :8] = rows[99, :8]  # same first 64 bits, different rest
+    rows[200] = rows[201]  # one value under two ids
+    sorted_index = PdqIndex(compact_threshold=10**9)
+    sorted_index.add_array(rows, np.arange(3000))
+    scanned = PdqIndex(compact_threshold=10**9)
+    scanned.add_array(rows[:200], np.arange(200))  # under the threshold: scanned
+    assert sorted_index.remove([5, 105]) == 2
+    assert scanned.remove([5, 105]) == 2
+    queries = np.concatenate([rows[:300], rng.integers(0, 256, size=(50, 32), dtype=np.uint8)])
+    got = sorted_index.query_batch_array(queries, 0).split()
+    for i in range(len(queries)):
+        want = [IndexMatch(0, j) for j in range(3000) if (rows[j] == queries[i]).all() and j not in (5, 105)]
+        assert got[i] == want, i
+    assert scanned.query_batch_array(rows[:200], 0).split() == got[:200]
+
+
+@pytest.mark.parametrize(("layout", "group_bits"), [(None, None), ((16,) * 16, 2)])
+def test_compacting_appended_rows_builds_the_same_index_as_building_them_all(
+    layout: tuple[int, ...] | None, group_bits: int | None
+) -> None:
+    """Rows appended above every stored id (bulk imports) are merged into the stored postings; the result is the
+    full build's, array for array; a removal or an id below the main segment's falls back to the full build."""
+    rng = np.random.default_rng(11)
+    rows = rng.integers(0, 256, size=(5000, 32), dtype=np.uint8)
+    rows[4000:4010] = rows[10]  # repeated values across the old and new parts
+    index = PdqIndex(layout=layout, group_bits=group_bits, compact_threshold=10**9, background_compaction=False)
+    for start, stop in ((0, 3000), (3000, 3001), (3001, 5000)):
+        index.add_array(rows[start:stop], np.arange(start, stop) * 3)
+        index.compact()
+    built = PdqIndex.from_arrays(rows, np.arange(5000) * 3, layout=layout, group_bits=group_bits)
+    for name in ("postings", "offsets", "widths", "group_bits"):
+        assert np.array_equal(index._main.extra[name], built._main.extra[name]), name
+    assert np.array_equal(index._main.ids, built._main.ids)
+    queries = np.concatenate([rows[::97], rng.integers(0, 256, size=(20, 32), dtype=np.uint8)])
+    assert index.query_batch_array(queries, 31).split() == built.query_batch_array(queries, 31).split()
+    # Not appended: an id below the main segment's highest, and a removal.
+    index.add_array(rows[:1], np.array([1]))
+    index.remove([6])
+    index.compact()
+    found = index.query_batch_array(rows[:3], 0).split()
+    assert found == [[IndexMatch(0, 0), IndexMatch(0, 1)], [IndexMatch(0, 3)], []]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from sharedhash.errors import InvalidInputError
 from tests.server.conftest import Hub
 from tests.server.helpers import add, assert_error, lookup, md5, new_list, pdq
 
@@ -214,3 +217,22 @@ def test_a_unicode_line_separator_inside_a_json_string_does_not_split_the_line(h
     r = _import(hub, lst["id"], line + "\r\n" + _jsonl(1, start=2))
     assert r.status_code == 200, r.text
     assert (r.json()["lines"], r.json()["created"]) == (2, 2)
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64, 1 << 20])
+def test_json_lines_are_split_at_lf_only_whatever_the_read_size(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body is read in blocks: a line (or a UTF-8 character) cut by a block's end is put back together."""
+    import io
+    import random
+
+    import sharedhash.server.routes.bulk as bulk_routes
+
+    monkeypatch.setattr(bulk_routes, "_READ_BLOCK", block)
+    rng = random.Random(block)
+    for _ in range(200):
+        lines = ["".join(rng.choice("zorb{} \u00e9\u2028\r") for _ in range(rng.randint(0, 9))) for _ in range(5)]
+        text = "\n".join(lines[: rng.randint(0, 5)]) + rng.choice(["", "\n"])
+        want = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
+        assert list(bulk_routes._json_lines(io.BytesIO(text.encode()))) == want
+    with pytest.raises(InvalidInputError):
+        list(bulk_routes._json_lines(io.BytesIO(b'{"a": 1}\n\xff\xfe\n')))

@@ -6,6 +6,7 @@ would open: its commits reach the server only through the follower's poll (``ind
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -295,3 +296,37 @@ def test_entries_of_a_bulk_import_are_read_into_the_cache(hub: Hub) -> None:
     ids = [m["entry_id"] for m in lookup(hub, ("md5", md5(0)), ("md5", md5(299)))]
     # The lookup read its two entries itself; the other 298 come from the warmer only.
     eventually(lambda: not cache.warming and sum(1 for i in range(min(ids), max(ids) + 1) if i in cache) == 300)
+
+
+def test_reading_written_ranges_gives_way_to_a_bulk_write(hub: Hub) -> None:
+    """The warmer reads what an import wrote only while no bulk write runs: one beginning between two pages stops
+    the reading, and the rest of the range is read once writes have paused."""
+    lst = new_list(hub)
+    body = "".join(f'{{"hashes": [{{"hash_type": "md5", "value": "{md5(i)}"}}]}}\n' for i in range(250))
+    r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=body.encode(), headers=hub.auth("owner"))
+    assert r.json()["created"] == 250
+    ids = sorted(m["entry_id"] for m in lookup(hub, *(("md5", md5(i)) for i in range(250))))
+    db = state_of(hub).db
+    cache = EntryCache(max_entries=1000)  # no warmer thread: this test does its work
+    read_page = cache._read_and_keep
+    writes = cache.bulk_write()
+
+    def read_then_a_write_begins(*args: Any) -> Any:
+        found = read_page(*args)
+        writes.__enter__()  # an import starts after the first page
+        return found
+
+    cache._read_and_keep = read_then_a_write_begins  # type: ignore[method-assign]
+    stop = threading.Event()
+    assert cache.warm_range(db, ids[0], ids[-1], stop, page=100, yield_to_writes=True) == 100
+    assert cache.warming  # the rest waits
+    cache._read_and_keep = read_page  # type: ignore[method-assign]
+    cache._last_queued = 0.0
+    assert cache.take_ranges() == []  # still writing
+    writes.__exit__(None, None, None)
+    cache._last_queued = 0.0
+    rest = cache.take_ranges()
+    assert rest == [(ids[99] + 1, ids[-1])]
+    assert cache.read_written(db, rest, stop) == 150
+    assert all(i in cache for i in ids)
+    assert not cache.warming

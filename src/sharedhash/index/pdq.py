@@ -96,6 +96,49 @@ class PdqIndex(SegmentedIndex):
             "widths": np.array(widths, dtype=np.uint8),
         }
 
+    def _extend_main(self, main: MainSegment, rows: np.ndarray, ids: np.ndarray) -> MainSegment:
+        """Rows appended to the main segment: each chunk's sorted postings are rebuilt from the stored ones and
+        the new rows' sorted postings by a merge (NumPy's stable sort merges two sorted runs in linear time),
+        rather than sorting every row again: measured, compacting 100,000 new rows into 1M went from 1.3 s to
+        0.44 s of CPU. The result is the same as a full build; when the layout changes with the size, it is one."""
+        old_n, n = len(main.ids), len(main.ids) + len(ids)
+        widths, group_bits = self._shape_for(n)
+        extra = main.extra
+        stored_groups = int(extra.get("group_bits", np.zeros(1, dtype=np.uint8))[0])
+        if not old_n or (tuple(int(w) for w in extra["widths"]), stored_groups) != (widths, group_bits):
+            return super()._extend_main(main, rows, ids)
+        bases = _kernels.offsets_bases(widths, group_bits)
+        starts = _kernels.chunk_starts(widths)
+        postings = np.empty((len(widths), n), dtype=np.uint32)
+        offsets = np.zeros(bases[-1], dtype=np.uint32)
+        position_bits = np.uint32(32 - group_bits)
+
+        def merge(c: int) -> None:
+            counts: np.ndarray = np.diff(extra["offsets"][bases[c] : bases[c + 1]].astype(np.int64))
+            high = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+            stored = (high << np.uint64(32)) | extra["postings"][c].astype(np.uint64)
+            keys = _kernels.chunk_keys(rows, starts[c], widths[c])
+            posting = np.arange(old_n, n, dtype=np.uint32)
+            if group_bits:
+                posting |= (keys & np.uint32((1 << group_bits) - 1)) << position_bits
+            added = ((keys >> np.uint32(group_bits)).astype(np.uint64) << np.uint64(32)) | posting
+            added.sort()
+            packed = np.concatenate([stored, added])
+            packed.sort(kind="stable")
+            postings[c] = packed.astype(np.uint32)
+            counts += np.bincount(keys >> np.uint32(group_bits), minlength=len(counts))
+            offsets[bases[c] + 1 : bases[c + 1]] = np.cumsum(counts)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(merge, range(len(widths))))
+        new_extra: dict[str, np.ndarray] = {
+            "group_bits": np.array([group_bits], dtype=np.uint8),
+            "postings": postings,
+            "offsets": offsets,
+            "widths": np.array(widths, dtype=np.uint8),
+        }
+        return MainSegment(rows=np.concatenate([main.rows, rows]), ids=np.concatenate([main.ids, ids]), extra=new_extra)
+
     def _check_extra(self, n: int, extra: dict[str, np.ndarray]) -> None:
         postings, offsets, widths = extra.get("postings"), extra.get("offsets"), extra.get("widths")
         # Files written before grouped offsets have no group_bits array: one offsets entry per key.
@@ -150,6 +193,8 @@ class PdqIndex(SegmentedIndex):
         if not delta.n:
             empty = np.zeros(0, dtype=np.int64)
             return Hits(np.zeros(len(queries), dtype=np.int64), empty, empty)
+        if max_distance == 0 and delta.n >= _EXACT_DELTA_FROM:
+            return _exact_delta_hits(delta, queries)
         return _kernels.scan(delta.rows[: delta.n], delta.tomb, queries, max_distance, native=self.native)
 
     def knn(self, value: str, k: int) -> list[IndexMatch]:
@@ -168,3 +213,30 @@ class PdqIndex(SegmentedIndex):
         (docs/index.md gives the measured error); hashing the transformed image is exact.
         """
         return self.query_any(dihedral_variants(value), max_distance)
+
+
+#: From this many delta rows an exact (distance 0) search sorts the delta's first 64 bits instead of scanning it:
+#: measured, 5,000 queries against a 100,000-row delta took 0.38 s scanned (a bulk import's duplicate check runs
+#: such a query for every batch while the previous import's rows wait for compaction).
+_EXACT_DELTA_FROM = 256
+
+
+def _exact_delta_hits(delta: DeltaSegment, queries: np.ndarray) -> Hits:
+    """Rows of the delta equal to each query: candidates share the first 64 bits, then whole rows are compared."""
+    rows = delta.rows[: delta.n]
+    keys = np.ascontiguousarray(rows[:, :8]).view(np.uint64).ravel()
+    wanted = np.ascontiguousarray(queries[:, :8]).view(np.uint64).ravel()
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    low = np.searchsorted(sorted_keys, wanted, side="left")
+    counts = np.searchsorted(sorted_keys, wanted, side="right") - low
+    query_of = np.repeat(np.arange(len(queries)), counts)
+    starts = np.repeat(low - (np.cumsum(counts) - counts), counts)
+    candidates = order[starts + np.arange(len(query_of))]
+    same = (rows[candidates] == queries[query_of]).all(axis=1) & (delta.tomb[candidates] == 0)
+    query_of, positions = query_of[same], candidates[same].astype(np.int64)
+    return Hits(
+        np.bincount(query_of, minlength=len(queries)).astype(np.int64),
+        positions,
+        np.zeros(len(positions), dtype=np.int64),
+    )

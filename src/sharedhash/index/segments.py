@@ -284,17 +284,36 @@ class SegmentedIndex(HashIndex):
         order = np.argsort(ids, kind="stable")
         return rows[order], ids[order]
 
+    def _appended(self) -> tuple[MainSegment, np.ndarray, np.ndarray] | None:
+        """The main segment and copies of the delta's rows and ids when the delta only appends to it (no
+        tombstone anywhere, delta ids increasing and above every main id: bulk imports), else None (call under
+        the lock)."""
+        main, delta = self._main, self._delta
+        ids = delta.ids[: delta.n]
+        if main.dead or delta.tomb[: delta.n].any() or not len(ids):
+            return None
+        if (len(main.ids) and ids[0] <= main.ids[-1]) or not np.all(ids[1:] > ids[:-1]):
+            return None
+        return main, delta.rows[: delta.n].copy(), ids.copy()
+
+    def _extend_main(self, main: MainSegment, rows: np.ndarray, ids: np.ndarray) -> MainSegment:
+        """A main segment holding ``main``'s rows followed by ``rows`` (whose ids are all above main's); indexes
+        whose search structure can take rows at its end without a rebuild do so."""
+        return self._build_main(np.concatenate([main.rows, rows]), np.concatenate([main.ids, ids]))
+
     def compact(self) -> None:
         """Merge the delta segment and tombstones into a new main segment now (queries continue meanwhile)."""
         with self._compact_lock:
             with self._lock.read():
                 if not self._main.dead and not self._delta.n:
                     return
-                rows, ids = self._alive()
+                appended = self._appended()
+                if appended is None:
+                    rows, ids = self._alive()
                 self._log = []
             main: MainSegment | None = None
             try:
-                main = self._build_main(rows, ids)
+                main = self._extend_main(*appended) if appended is not None else self._build_main(rows, ids)
             finally:
                 with self._lock.write():
                     log, self._log = self._log or [], None

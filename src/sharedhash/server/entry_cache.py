@@ -43,6 +43,8 @@ _NO_END = 2**63 - 1
 
 #: Entries refreshed by writes are read into the cache once writes have paused this long.
 QUEUE_SETTLE_SECONDS = 1.0
+#: Entries read at a time from ranges bulk writes made (small: a new bulk write stops the reading between pages).
+_WRITTEN_PAGE = 10_000
 
 
 class EntryCache:
@@ -194,11 +196,28 @@ class EntryCache:
             self._warming = True
             return taken
 
-    def warm_range(self, db: Database, first: int, last: int, stop: threading.Event, page: int = 50_000) -> int:
-        """Read the active entries with ids ``first`` to ``last``; return how many were read."""
+    def warm_range(
+        self,
+        db: Database,
+        first: int,
+        last: int,
+        stop: threading.Event,
+        page: int = 50_000,
+        *,
+        yield_to_writes: bool = False,
+    ) -> int:
+        """Read the active entries with ids ``first`` to ``last``; return how many were read.
+
+        With ``yield_to_writes``, a bulk write beginning meanwhile stops the reading between pages and the rest of
+        the range waits for writes to pause again (measured: a warmer that went on reading 700,000 entries beside
+        the next import took half its CPU)."""
         read = 0
         position = first - 1
         while not stop.is_set() and position < last and len(self._facts) < self.max_entries:
+            if yield_to_writes and self._bulk_writes:
+                with self._lock:
+                    self._ranges.append((position + 1, last))
+                break
 
             def read_page(session: Session, after: int = position) -> dict[int, EntryFacts | None]:
                 found, _ = active_entry_facts(session, after=after, limit=min(page, last - after))
@@ -215,7 +234,9 @@ class EntryCache:
         """Read the ranges :meth:`take_ranges` handed out; return how many entries were read. ``warming`` reads
         True from the moment they were taken until this returns."""
         try:
-            return sum(self.warm_range(db, first, last, stop) for first, last in ranges)
+            return sum(
+                self.warm_range(db, first, last, stop, _WRITTEN_PAGE, yield_to_writes=True) for first, last in ranges
+            )
         finally:
             self._warming = False
 

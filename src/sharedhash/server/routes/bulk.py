@@ -46,15 +46,33 @@ def _text_lines(raw: IO[bytes]) -> Iterator[str]:
         raise InvalidInputError("the body is not UTF-8 text") from None
 
 
+#: Bytes of the spooled body read at a time by the JSON-lines reader.
+_READ_BLOCK = 1 << 20
+
+
 def _json_lines(raw: IO[bytes]) -> Iterator[str]:
     """JSON lines split at LF only, as the format says (a codecs reader also splits at U+2028 and other Unicode
-    line breaks, which may stand inside a JSON string), each decoded on its own: the binary file's C line reader
-    rather than the codecs reader's Python one (about a fifth of the parsing thread's time, and of the GIL)."""
-    for line in raw:
-        try:
-            yield line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInputError("the body is not UTF-8 text") from None
+    line breaks, which may stand inside a JSON string). The body is read and decoded a megabyte at a time: read
+    line by line, each of the file's small reads let the parsing thread give up the GIL and wait to get it back
+    (measured: 11% of the import's busy time in the last imports of a 1M-entry load)."""
+    rest: list[bytes] = []  # the start of a line that goes on in the next block
+    while block := raw.read(_READ_BLOCK):
+        cut = block.rfind(b"\n") + 1
+        if not cut:
+            rest.append(block)
+            continue
+        whole = b"".join([*rest, block[:cut]]) if rest else block[:cut]
+        rest = [block[cut:]]
+        yield from _decoded(whole).split("\n")[:-1]
+    if any(rest):
+        yield _decoded(b"".join(rest))
+
+
+def _decoded(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInputError("the body is not UTF-8 text") from None
 
 
 def _run_import(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat, spool: IO[bytes]) -> ImportOut:

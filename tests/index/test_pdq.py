@@ -205,6 +205,10 @@ def test_exact_queries_on_a_large_delta_agree_with_the_scan() -> None:
         want = [IndexMatch(0, j) for j in range(3000) if (rows[j] == queries[i]).all() and j not in (5, 105)]
         assert got[i] == want, i
     assert scanned.query_batch_array(rows[:200], 0).split() == got[:200]
+    # The delta's sorted keys are kept between queries and made again once it grows.
+    extra = rng.integers(0, 256, size=(5, 32), dtype=np.uint8)
+    sorted_index.add_array(extra, np.arange(5000, 5005))
+    assert sorted_index.query_batch_array(extra, 0).split() == [[IndexMatch(0, 5000 + i)] for i in range(5)]
 
 
 @pytest.mark.parametrize(("layout", "group_bits"), [(None, None), ((16,) * 16, 2)])

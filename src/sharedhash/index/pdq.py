@@ -224,10 +224,15 @@ _EXACT_DELTA_FROM = 256
 def _exact_delta_hits(delta: DeltaSegment, queries: np.ndarray) -> Hits:
     """Rows of the delta equal to each query: candidates share the first 64 bits, then whole rows are compared."""
     rows = delta.rows[: delta.n]
-    keys = np.ascontiguousarray(rows[:, :8]).view(np.uint64).ravel()
+    cached = delta.sorted_prefixes
+    if cached is not None and cached[0] == delta.n:
+        _, order, sorted_keys = cached
+    else:  # sorted once per state of the delta (a bulk import asks once per batch while the delta stays the same)
+        keys = np.ascontiguousarray(rows[:, :8]).view(np.uint64).ravel()
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        delta.sorted_prefixes = (delta.n, order, sorted_keys)
     wanted = np.ascontiguousarray(queries[:, :8]).view(np.uint64).ravel()
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
     low = np.searchsorted(sorted_keys, wanted, side="left")
     counts = np.searchsorted(sorted_keys, wanted, side="right") - low
     query_of = np.repeat(np.arange(len(queries)), counts)

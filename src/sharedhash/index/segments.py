@@ -89,6 +89,8 @@ class DeltaSegment:
         self.n = 0
         self.where: dict[int, int] = {}
         self.lookup: dict[bytes, list[int]] = {}
+        #: ``(n, order, sorted keys)`` of the rows' first 64 bits, for exact searches (valid while ``n`` is unchanged).
+        self.sorted_prefixes: tuple[int, np.ndarray, np.ndarray] | None = None
 
     def append(self, rows: np.ndarray, ids: np.ndarray, *, keep_lookup: bool) -> None:
         """Append rows; ``keep_lookup`` also indexes them by exact value."""
@@ -391,7 +393,9 @@ class SegmentedIndex(HashIndex):
         limit = self._check_distance(max_distance)
         workers = os.cpu_count() or 1
         with self._lock.read():
-            if len(queries) < _PARALLEL_MIN_BATCH or workers == 1:
+            # Exact queries are cheap per query, and each part would repeat the per-batch work (sorting the
+            # delta's keys): measured, 5,000 PDQ queries against 1M + 100,000 rows cost twice the CPU split in two.
+            if len(queries) < _PARALLEL_MIN_BATCH or workers == 1 or limit == 0:
                 return self._search(queries, limit)
             parts = np.array_split(queries, workers)
             results = list(_pool().map(lambda part: self._search(np.ascontiguousarray(part), limit), parts))

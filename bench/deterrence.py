@@ -4,25 +4,31 @@ Every rule is an invented placeholder word (random pronounceable syllables, chec
 benign corpora). The matcher uses the shipped default lexicon (wordfreq words); Debian's word lists, which it
 never saw, are split in two by a hash of each word: the tuning half was looked at while choosing thresholds, the
 held-out half only ever reported. Run: ``pip install -e '.[bench]' && python bench/deterrence.py`` (``--json``
-for one JSON line).
+for one JSON line). ``--sweep`` then measures the matcher's knobs (see ``SWEEP``) on the same rules and queries:
+the recall-versus-false-positive curve, and the bound of what the query string alone can tell apart.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Protocol
 
 from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
+from sharedhash.deterrence import matcher as matcher_module
 from sharedhash.deterrence.lexicon import Lexicon, wordfreq_lexicon
 from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon
-from sharedhash.deterrence.variants import variants
+from sharedhash.deterrence.matcher import MatchHow, RuleMatch
+from sharedhash.deterrence.variants import typo_strings, variants
 
 DICT_DIR = Path("/usr/share/dict")
 LANGUAGES = ("en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl", "ru")
@@ -155,6 +161,172 @@ def load_bench_lexicon(spec: str) -> Lexicon:
     return Lexicon()
 
 
+#: The matcher's knobs ``--sweep`` compares, each row a set of module constants of ``sharedhash.deterrence.matcher``
+#: (and ``fuzzy`` for the edit allowances) set while one matcher is built and checked, plus ``whole_tie_break``
+#: (0: ``Lexicon.next_to_word`` is not asked for whole query words) and ``lexicon`` (``none``). The allowance rows
+#: change the issue's own fuzzy rule (1 edit from 6 letters, 2 from 10): they show the trade-off, not an option.
+SWEEP: dict[str, dict[str, int | str]] = {
+    "shipped": {},
+    "tie-break on whole words: edit in the last 1 letter": {"NEXT_TO_WORD_END": 1},
+    "tie-break on whole words: last 3 letters": {"NEXT_TO_WORD_END": 3},
+    "tie-break on whole words: any edit": {"NEXT_TO_WORD_END": 99},
+    "tie-break on glued words only": {"whole_tie_break": 0},
+    "2 edits from 11 letters (not 10)": {"TWO_EDITS_FROM": 11},
+    "1 edit from 7 letters (not 6)": {"ONE_EDIT_FROM": 7},
+    "1 edit from 8 letters": {"ONE_EDIT_FROM": 8},
+    "no inside-word matches": {"INSIDE_WORD_MIN": 1_000},
+    "no glued misspellings": {"ANCHORED_FROM": 1_000},
+    "whole-word tie-break any edit, no inside-word, no glued": {
+        "NEXT_TO_WORD_END": 99, "INSIDE_WORD_MIN": 1_000, "ANCHORED_FROM": 1_000},
+    "no fuzzy matching": {"ONE_EDIT_FROM": 1_000, "TWO_EDITS_FROM": 1_000},
+    "no lexicon": {"lexicon": "none"},
+}  # fmt: skip
+_FUZZY_HOWS = (MatchHow.FUZZY, MatchHow.FUZZY_INSIDE_WORD)
+
+
+class _WholeWordsUnguarded(Lexicon):
+    """A lexicon whose ``next_to_word`` says no for whole query words (asked with ``end`` > 0): the matcher's
+    whole-word tie-break off, its glued-word one on."""
+
+    def next_to_word(self, token: str, *, end: int = 0) -> bool:
+        return False if end else Lexicon.next_to_word(self, token, end=end)
+
+
+@contextlib.contextmanager
+def matcher_settings(settings: dict[str, int | str], lexicon: Lexicon) -> Iterator[Lexicon]:
+    """Set a ``SWEEP`` row's module constants while the block runs; yield the lexicon the row uses."""
+    saved: list[tuple[object, str, object]] = []
+    for name, value in settings.items():
+        if name in ("lexicon", "whole_tie_break"):
+            continue
+        modules = (fuzzy, matcher_module) if name in ("ONE_EDIT_FROM", "TWO_EDITS_FROM") else (matcher_module,)
+        for module in modules:
+            saved.append((module, name, getattr(module, name)))
+            setattr(module, name, value)
+    if settings.get("lexicon") == "none":
+        lexicon = Lexicon()
+    elif settings.get("whole_tie_break") == 0:
+        lexicon = _WholeWordsUnguarded(**{f.name: getattr(lexicon, f.name) for f in fields(lexicon)})
+    try:
+        yield lexicon
+    finally:
+        for owner, attribute, old in reversed(saved):
+            setattr(owner, attribute, old)
+
+
+class _Result(Protocol):
+    @property
+    def deter(self) -> bool: ...
+    @property
+    def matches(self) -> tuple[RuleMatch, ...]: ...
+
+
+@dataclass(frozen=True)
+class _Filtered:
+    deter: bool
+    matches: tuple[RuleMatch, ...]
+
+
+class OracleVocabulary:
+    """The bound of a perfect word list: the matcher's answers with every fuzzy match dropped whose query words
+    are all words of some Debian list, complete (both halves, so not a setting: it has seen the held-out words)
+    or of the lexicon. What it costs in recall is what knowing every benign word would cost."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+        self.words = set(matcher.lexicon.words)
+        for words in debian_corpus(10**9, random.Random(0)).values():
+            for word in words:
+                self.words.update(normalise(word).tokens)
+
+    def check(self, query: str) -> _Result:
+        result = self.matcher.check(query)
+        if not any(m.how in _FUZZY_HOWS for m in result.matches):
+            return result
+        text = normalise(query)
+        kept = tuple(m for m in result.matches if m.how not in _FUZZY_HOWS or not all(
+            token in self.words for token, s, e in zip(text.tokens, text.starts, text.ends, strict=True)
+            if s < m.span[1] and e > m.span[0]))  # fmt: skip
+        return _Filtered(bool(kept), kept)
+
+
+def recall_of(check: Callable[[str], _Result], cases: list[tuple[Rule, str]]) -> float:
+    """The share of (rule, variant) cases where that rule fired."""
+    return sum(any(m.rule == rule for m in check(query).matches) for rule, query in cases) / len(cases)
+
+
+def typo_reachable(match: RuleMatch) -> bool:
+    """Whether ``match`` is fuzzy and its matched text is the skeleton of a misspelling the variant generator's
+    ``typo`` transformation makes from the rule (then no test of that text alone can tell the two apart)."""
+    if match.how not in _FUZZY_HOWS:
+        return False
+    text = match.rule.texts[0]
+    skeleton = normalise(text).despaced
+    budget = fuzzy.allowed_edits(len(skeleton))
+    return match.matched in _typo_skeletons(text, budget)
+
+
+_TYPO_SKELETONS: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def _typo_skeletons(text: str, budget: int) -> frozenset[str]:
+    key = (text, budget)
+    if key not in _TYPO_SKELETONS:
+        found: set[str] = set()
+        for typo in typo_strings(text, budget):
+            found.add(normalise(typo).despaced)
+            found.add(normalise(typo, collapse=False).despaced)
+        _TYPO_SKELETONS[key] = frozenset(found)
+    return _TYPO_SKELETONS[key]
+
+
+def sweep(
+    rules: list[Rule], lexicon: Lexicon, cases: list[tuple[Rule, str]], by_part: dict[str, list[str]],
+    timing: dict[str, list[str]], log: Callable[..., None],
+) -> list[dict[str, object]]:  # fmt: skip
+    """Recall, false positives per 100,000 queries of each Debian part and throughput for every ``SWEEP`` row,
+    then the oracle-vocabulary bound; the shipped row also counts its held-out false positives the ``typo``
+    transformation can make."""
+    parts = ("debian_tuning", "debian_held_out", "rare_tuning", "rare_held_out")
+    log("\nsweep: recall on the same variants, false positives per 100,000 queries, queries per CPU second")
+    log(f"  {'setting':<56} {'recall':>8} " + " ".join(f"{p:>15}" for p in parts) + "   common     rare")
+    rows: list[dict[str, object]] = []
+    shipped: Matcher | None = None
+
+    def measure(name: str, check: Callable[[str], _Result]) -> None:
+        recall = recall_of(check, cases)
+        fps = {part: [r for r in map(check, by_part[part]) if r.deter] for part in parts}
+        qps = {name: time_queries(check, qs) for name, qs in timing.items()}
+        row: dict[str, object] = {"setting": name, "recall": recall,
+                                  "per_100k": {p: len(fps[p]) / len(by_part[p]) * 100_000 for p in parts},
+                                  "queries_per_cpu_s": qps}  # fmt: skip
+        if not rows:
+            reachable = {p: sum(all(typo_reachable(m) for m in r.matches) for r in fps[p]) for p in parts}
+            row["typo_reachable"] = reachable
+        rows.append(row)
+        log(
+            f"  {name:<56} {recall:8.3%} "
+            + " ".join(f"{len(fps[p]) / len(by_part[p]) * 100_000:15.1f}" for p in parts)
+            + f" {qps['common_words']:8,.0f} {qps['rare_words']:8,.0f}"
+        )
+
+    for name, settings in SWEEP.items():
+        with matcher_settings(settings, lexicon) as row_lexicon:
+            matcher = Matcher(TermList.from_rules(rules), lexicon=row_lexicon)
+            matcher.check("warm up the fuzzy index")
+            measure(name, matcher.check)
+        if not settings:
+            shipped = matcher
+    assert shipped is not None
+    measure("bound: fuzzy hits on words of any word list dropped", OracleVocabulary(shipped).check)
+    reachable = rows[0]["typo_reachable"]
+    log(
+        "  false positives of the shipped row that are all fuzzy and whose matched text the typo transformation"
+        " makes from the rule: " + ", ".join(f"{p} {reachable[p]}" for p in parts)  # type: ignore[index]
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rules", type=int, default=10_000, help="placeholder rules to generate")
@@ -168,6 +340,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
     parser.add_argument("--show-misses", type=int, default=0, help="print this many misses and false positives")
+    parser.add_argument("--sweep", action="store_true", help="also measure every SWEEP setting and the bound")
+    parser.add_argument("--sweep-timing", type=int, default=5_000, help="queries per throughput measurement per row")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
@@ -202,9 +376,11 @@ def main() -> None:
     combined = combined_miss = 0
     total = missed = 0
     shown = 0
+    cases: list[tuple[Rule, str]] = []
     for rule in sample:
         for variant in variants(rule, count=args.variants, seed=args.seed):
             total += 1
+            cases.append((rule, variant.query))
             hit = any(m.rule == rule for m in matcher.check(variant.query).matches)
             for name in variant.transforms:
                 per_transform[name] += 1
@@ -268,7 +444,10 @@ def main() -> None:
         "throughput": {"queries_per_cpu_s": qps, "linear_reference_queries_per_cpu_s": ref_qps,
                        "python_fuzzy_fallback_queries_per_cpu_s": python_qps, "compile_cpu_s": compile_s},
     }  # fmt: skip
+    sweep_timing = {name: qs[: args.sweep_timing] for name, qs in timing.items()}
     if args.json:
+        if args.sweep:
+            report["sweep"] = sweep(rules, lexicon, cases, by_part, sweep_timing, log)
         print(json.dumps(report))
         return
     print(f"\nrecall: {recall:.4%} ({total - missed}/{total} variants of {len(sample)} rules)")
@@ -290,6 +469,8 @@ def main() -> None:
             f"  {name:<13} {qps[name]:>8,.0f}/s; linear reference {ref_qps[name]:,.0f}/s"
             f" (x{qps[name] / ref_qps[name]:.0f}){extra}"
         )
+    if args.sweep:
+        sweep(rules, lexicon, cases, by_part, sweep_timing, log)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
 from sharedhash.deterrence import parse_rule
-from sharedhash.deterrence.variants import TRANSFORMS, variants
+from sharedhash.deterrence.variants import TRANSFORMS, _typo, typo_strings, variants
 
 
 def test_at_least_a_hundred_variants_using_every_transformation() -> None:
@@ -24,3 +26,15 @@ def test_repeatable_and_only_for_terms() -> None:
     rule = parse_rule("term zorblax")
     assert list(variants(rule, count=30, seed=3)) == list(variants(rule, count=30, seed=3))
     assert list(variants(parse_rule("near frobnitz wuggle"))) == []
+
+
+def test_typo_strings_hold_every_misspelling_the_generator_makes() -> None:
+    for text, budget in (("zorblax", 1), ("plimmerbolt", 2), ("quux vid", 1)):
+        every = typo_strings(text, budget)
+        rng = random.Random(7)
+        made = {_typo(text, rng, budget) for _ in range(3000)}
+        assert made <= every
+    one = typo_strings("zorblax", 1)
+    assert {"zorbax", "zqorblax", "zorblqx", "zorbalx"} <= one
+    assert "zorblaxx" not in one  # the generator never doubles a neighbour: that would collapse to no change
+    assert len(typo_strings("zorblax", 2)) > len(one)

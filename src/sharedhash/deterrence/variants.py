@@ -140,6 +140,34 @@ def _typo(text: str, rng: random.Random, budget: int) -> str:
     return text
 
 
+def typo_strings(text: str, budget: int) -> set[str]:
+    """Every string :func:`_typo` can make from ``text`` with up to ``budget`` edits: the misspellings the
+    benchmark counts in recall. A benign query word among them cannot be told from a generated misspelling by its
+    letters alone (``bench/deterrence.py --sweep`` counts how many false positives are such strings). ``text``
+    itself is one of them: swapping the last letter with nothing leaves it unchanged."""
+    found: set[str] = set()
+    level = {text}
+    for _ in range(budget):
+        following: set[str] = set(level)  # a swap at the last letter, or before a non-letter, changes nothing
+        for current in level:
+            spots = _letters(current)
+            if len(spots) < 3:
+                continue
+            for i in spots:
+                neighbours = {current[i - 1] if i else "", current[i + 1] if i + 1 < len(current) else "", current[i]}
+                head, tail = current[:i], current[i + 1 :]
+                for fresh in _ALPHABET:
+                    if fresh not in neighbours:
+                        following.add(head + fresh + tail)
+                        following.add(head + fresh + current[i:])
+                following.add(head + tail)
+                if tail and tail[0].isalpha():
+                    following.add(head + tail[0] + current[i] + tail[1:])
+        level = following
+        found |= following
+    return found
+
+
 Transform = Callable[[str, random.Random], str]
 
 #: Every transformation, by name; order is the order they are applied in when combined.

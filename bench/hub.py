@@ -1,6 +1,7 @@
 """Benchmark the hub against real servers on loopback (SQLite and PostgreSQL): import, lookup, latency, sync, start.
 
     python bench/hub.py --entries 100000 --backend sqlite --backend postgres
+    python bench/hub.py --entries 1000000 --backend postgres --import-only   # the bulk import alone
 
 Each backend gets a fresh database and a `sharedhash serve` subprocess; a second server (the node, SQLite) is
 synced from it with `sharedhash sync`. Figures print as a Markdown table (the issue's targets beside them).
@@ -91,6 +92,24 @@ class Server:
             self.proc = None
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time (user + system) of every PostgreSQL server process on this machine so far (Linux /proc)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
+        except OSError:
+            continue
+        if stat and stat.split("(", 1)[1].startswith("postgres"):
+            fields = stat.rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+#: Set by ``--import-only``: measure the bulk import and stop.
+IMPORT_ONLY = False
+
+
 def pdq(i: int) -> str:
     return hashlib.sha256(f"bench-pdq-{i}".encode()).hexdigest()
 
@@ -165,13 +184,17 @@ def _measure(backend: str, db_url: str, entries: int, work: Path) -> dict[str, f
             f.writelines(jsonl_chunks(first, min(first + 100_000, entries)))
         bodies.append(path)
     began = time.perf_counter()
-    cpu_before = hub.cpu_seconds()
+    cpu_before, db_cpu_before = hub.cpu_seconds(), postgres_cpu_seconds()
     for path in bodies:
         result = client.import_entries(lst.id, path)
         assert result.committed, result.errors[:3]
         path.unlink()
     out["import entries/s"] = entries / (time.perf_counter() - began)
     out["import: hub CPU s"] = hub.cpu_seconds() - cpu_before
+    if backend == "postgres":
+        out["import: PostgreSQL server CPU s"] = postgres_cpu_seconds() - db_cpu_before
+    if IMPORT_ONLY:
+        return out
 
     # After a bulk import the server merges the new hashes into its index segments in the background (lookups
     # meanwhile also scan the recent ones) and may read entries into its cache: lookups are measured once both are
@@ -395,7 +418,10 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
+    parser.add_argument("--import-only", action="store_true", help="measure the bulk import only")
     args = parser.parse_args()
+    global IMPORT_ONLY
+    IMPORT_ONLY = args.import_only
     backends = args.backend or ["sqlite"]
     results: dict[str, dict[str, float]] = {}
     for backend in backends:
@@ -421,6 +447,7 @@ def main() -> None:
     targets = {
         "import entries/s": ">= 20,000",
         "import: hub CPU s": "",
+        "import: PostgreSQL server CPU s": "",
         "lookup hashes/s (batches of 1000 pdq)": ">= 20,000",
         "single lookup p50 ms (16 clients)": "",
         "single lookup p99 ms (16 clients)": "<= 20",
@@ -435,7 +462,9 @@ def main() -> None:
     print("| measure | " + " | ".join(backends) + " | target |")
     print("| --- | " + " | ".join("---" for _ in backends) + " | --- |")
     for key, target in targets.items():
-        cells = [f"{results[b][key]:,.1f}" for b in backends]
+        if not any(key in results[b] for b in backends):
+            continue
+        cells = [f"{results[b][key]:,.1f}" if key in results[b] else "" for b in backends]
         print(f"| {key} | " + " | ".join(cells) + f" | {target} |")
 
 

@@ -330,3 +330,33 @@ def test_reading_written_ranges_gives_way_to_a_bulk_write(hub: Hub) -> None:
     assert cache.read_written(db, rest, stop) == 150
     assert all(i in cache for i in ids)
     assert not cache.warming
+
+
+def test_the_server_checkpoints_the_sqlite_wal_in_the_background(hub: Hub) -> None:
+    """A SQLite hub's commits leave their pages in the WAL; a background thread copies them into the database
+    file (seen here through an immutable connection, which reads the file and ignores the WAL)."""
+    import sqlite3
+
+    db = state_of(hub).db
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    path = db.engine.url.database
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    lst = new_list(hub)
+    body = "".join(f'{{"hashes": [{{"hash_type": "md5", "value": "{md5(i)}"}}]}}\n' for i in range(200))
+    r = hub.client.post(f"/v1/hash-lists/{lst['id']}/import", content=body.encode(), headers=hub.auth("owner"))
+    assert r.json()["created"] == 200
+
+    def in_the_file() -> int:
+        file_only = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return int(file_only.execute("SELECT count(*) FROM entries WHERE list_id = ?", (lst["id"],)).fetchone()[0])
+        except sqlite3.DatabaseError:  # the file caught mid-copy: try again
+            return -1
+        finally:
+            file_only.close()
+
+    eventually(lambda: in_the_file() == 200)
+    frames, done = db.checkpoint_wal() or (0, -1)
+    assert done == frames

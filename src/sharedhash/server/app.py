@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     from sharedhash.settings import get_settings
 
     settings = settings or get_settings()
-    db = database or open_database(database_url(settings))
+    db = database or open_database(database_url(settings), checkpoint_in_background=True)
     state = HubState(settings=settings, db=db)
     deterrence = DeterrenceService(db, settings)
 

@@ -46,13 +46,28 @@ def _flush_audit(state: HubState) -> None:
     state.audit.flush()
 
 
+#: Seconds between the SQLite WAL checkpoints of a running server (each is quick when there is nothing to copy).
+WAL_CHECKPOINT_SECONDS = 1.0
+
+
+def _checkpoint_wal(state: HubState) -> None:
+    while not state.stop.wait(WAL_CHECKPOINT_SECONDS):
+        try:
+            state.db.checkpoint_wal()
+        except Exception:
+            log.exception("checkpointing the SQLite WAL failed; retrying")
+
+
 def start_background(state: HubState) -> list[threading.Thread]:
-    """Start the index loader/follower and the subscription runner; they end when ``state.stop`` is set."""
+    """Start the index loader/follower, the subscription runner, the audit flusher and (SQLite) the WAL
+    checkpointer; they end when ``state.stop`` is set."""
     threads = [
         threading.Thread(target=_load_then_follow, args=(state,), name="sharedhash-indexes", daemon=True),
         threading.Thread(target=_run_subscriptions, args=(state,), name="sharedhash-subscriptions", daemon=True),
         threading.Thread(target=_flush_audit, args=(state,), name="sharedhash-audit", daemon=True),
     ]
+    if state.db.is_sqlite:
+        threads.append(threading.Thread(target=_checkpoint_wal, args=(state,), name="sharedhash-wal", daemon=True))
     for thread in threads:
         thread.start()
     return threads

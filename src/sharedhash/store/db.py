@@ -24,7 +24,7 @@ def database_url(settings: Settings) -> str:
     return f"sqlite:///{(settings.data_dir / 'sharedhash.db').resolve()}"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, autocheckpoint: bool = True) -> None:
     # pysqlite's own transaction handling issues a deferred BEGIN lazily; a deferred transaction that reads and
     # then writes fails at once with "database is locked" when another writer got in between, whatever the busy
     # timeout. So we issue BEGIN ourselves, and BEGIN IMMEDIATE on the write engine: writers queue, readers don't.
@@ -40,6 +40,11 @@ def _configure_sqlite(engine: Engine) -> None:
         # million entries inserts at random places of the hash-value index, which then stays in memory
         # (measured: the hash inserts of a 200,000-entry import took 45% less CPU than with the default).
         cursor.execute("PRAGMA cache_size=-262144")
+        if not autocheckpoint:
+            # The server checkpoints in a background thread (Database.checkpoint_wal): a commit then returns once
+            # its pages are in the WAL, instead of also copying them into the database file (measured: 0.4-0.8 s
+            # of every 100,000-entry import's commit at 1M entries).
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -82,14 +87,29 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def checkpoint_wal(self) -> tuple[int, int] | None:
+        """SQLite: copy the WAL's committed pages into the database file, without waiting for readers or the
+        writer (a passive checkpoint); return the WAL's frames and how many are now in the file. None on
+        PostgreSQL and in-memory SQLite."""
+        if not self.is_sqlite or self.engine.url.database in (None, "", ":memory:"):
+            return None
+        with self.engine.connect() as connection:
+            busy, frames, done = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        return int(frames), int(done)
 
-def open_database(url: str, *, migrate: bool = True, echo: bool = False) -> Database:
-    """Connect to ``url`` (SQLite or PostgreSQL) and, unless told otherwise, run the migrations."""
+
+def open_database(
+    url: str, *, migrate: bool = True, echo: bool = False, checkpoint_in_background: bool = False
+) -> Database:
+    """Connect to ``url`` (SQLite or PostgreSQL) and, unless told otherwise, run the migrations.
+
+    ``checkpoint_in_background``: SQLite commits leave their pages in the WAL for :meth:`Database.checkpoint_wal`
+    (the server calls it from a thread) instead of copying them into the database file themselves."""
     if url.startswith("sqlite"):
         # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic
         # plan for a 1,000-value IN list was measured 20x slower than a fresh plan (bulk import's checks).
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 60})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, autocheckpoint=not checkpoint_in_background)
         write_engine: Engine = engine.execution_options(sqlite_immediate=True)
     else:
         # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sharedhash.errors import RateLimitedError, SharedhashError
 from sharedhash.server.deps import HubState
 from sharedhash.server.deterrence import DeterrenceService
-from sharedhash.server.fast_path import read_body, replaying
+from sharedhash.server.fast_path import answer_or_forward
 from sharedhash.store.models import Scope as KeyScope
 from sharedhash.store.orgs import check_key
 from sharedhash.store.security import split_token
@@ -61,17 +61,15 @@ class FastDeterrence:
         if route is None:
             await self.app(scope, receive, send)
             return
-        body = await read_body(scope, receive, send)
-        if body is None:
-            return  # the client went away, or the body was over the limit (answered)
-        try:
-            response = self._answer(scope, route[0], route[1], body)
-        except SharedhashError:
-            response = None  # the route answers it, the same way as always
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await self.app(scope, replaying(body, receive), send)
+        org, html = route
+
+        async def answer(body: bytes) -> Response | None:
+            try:
+                return self._answer(scope, org, html, body)
+            except SharedhashError:
+                return None  # the route answers it, the same way as always
+
+        await answer_or_forward(self.app, scope, receive, send, answer)
 
     def _answer(self, scope: Scope, org: str | None, html: bool, body: bytes) -> Response | None:
         from sharedhash.server.routes.deterrence import (

@@ -3,8 +3,10 @@ on to the app unchanged when the fast path leaves a request to the normal route.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedhash.errors import SharedhashError
 
@@ -45,3 +47,17 @@ def replaying(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replay
+
+
+async def answer_or_forward(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, answer: Callable[[bytes], Awaitable[Response | None]]
+) -> None:
+    """Read the whole body and send ``answer(body)``; if that is None, hand the request (body and all) to ``app``."""
+    body = await read_body(scope, receive, send)
+    if body is None:
+        return  # the client went away, or the body was over the limit (answered)
+    response = await answer(body)
+    if response is not None:
+        await response(scope, receive, send)
+        return
+    await app(scope, replaying(body, receive), send)

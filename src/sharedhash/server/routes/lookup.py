@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sharedhash.errors import LimitExceededError, SharedhashError, UnsupportedMediaError
 from sharedhash.hashing import hash_type_names
 from sharedhash.server.deps import HubState, Reader, State
-from sharedhash.server.fast_path import error_answer, read_body, replaying
+from sharedhash.server.fast_path import answer_or_forward, error_answer
 from sharedhash.server.lookup import Query, lookup, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX, FileLookupOut, LookupIn, LookupOut, MatchOut
 from sharedhash.store.lists import PDQ_THRESHOLD_MAX
@@ -117,17 +117,14 @@ class FastLookup:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/lookup":
             await self.app(scope, receive, send)
             return
-        body = await read_body(scope, receive, send)
-        if body is None:
-            return  # the client went away, or the body was over the limit (answered)
-        try:
-            response = await self._answer(scope, body)
-        except SharedhashError as exc:
-            response = error_answer(exc)
-        if response is not None:
-            await response(scope, receive, send)
-            return
-        await self.app(scope, replaying(body, receive), send)
+
+        async def answer(body: bytes) -> Response | None:
+            try:
+                return await self._answer(scope, body)
+            except SharedhashError as exc:
+                return error_answer(exc)
+
+        await answer_or_forward(self.app, scope, receive, send, answer)
 
     async def _answer(self, scope: Scope, body: bytes) -> Response | None:
         headers = dict(scope["headers"])

@@ -12,6 +12,7 @@ tombstone, plus an offsets table of 4 MB (or 135 MB).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -65,36 +66,16 @@ class PdqIndex(SegmentedIndex):
         return widths, group_bits
 
     def _build_extra(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        n = len(rows)
-        widths, group_bits = self._shape_for(n)
-        bases = _kernels.offsets_bases(widths, group_bits)
-        postings = np.empty((len(widths), n), dtype=np.uint32)
-        offsets = np.zeros(bases[-1], dtype=np.uint32)
-        position_bits = np.uint32(32 - group_bits)
+        widths, group_bits = self._shape_for(len(rows))
+        starts = _kernels.chunk_starts(widths)
 
-        def build(c: int) -> None:
-            keys = _kernels.chunk_keys(rows, _kernels.chunk_starts(widths)[c], widths[c])
-            # Sorting (key, position) pairs packed in one uint64 keeps each posting list in row order (kinder to
-            # the cache) and is ~2x faster than a stable argsort of wide keys; numpy's sort releases the GIL.
-            # The low 32 bits are already the posting: the key's low g bits above the position.
-            posting = np.arange(n, dtype=np.uint32)
-            if group_bits:
-                posting |= (keys & np.uint32((1 << group_bits) - 1)) << position_bits
-            packed = ((keys >> np.uint32(group_bits)).astype(np.uint64) << np.uint64(32)) | posting
+        def sorted_chunk(c: int) -> tuple[np.ndarray, np.ndarray]:
+            keys = _kernels.chunk_keys(rows, starts[c], widths[c])
+            packed = _packed_postings(keys, 0, group_bits)
             packed.sort()
-            postings[c] = packed.astype(np.uint32)
-            counts = np.bincount(keys >> np.uint32(group_bits), minlength=1 << (widths[c] - group_bits))
-            np.cumsum(counts, out=offsets[bases[c] + 1 : bases[c + 1]])
+            return packed, np.bincount(keys >> np.uint32(group_bits), minlength=1 << (widths[c] - group_bits))
 
-        if n:
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                list(pool.map(build, range(len(widths))))
-        return {
-            "group_bits": np.array([group_bits], dtype=np.uint8),
-            "postings": postings,
-            "offsets": offsets,
-            "widths": np.array(widths, dtype=np.uint8),
-        }
+        return _search_structure(widths, group_bits, len(rows), sorted_chunk)
 
     def _extend_main(self, main: MainSegment, rows: np.ndarray, ids: np.ndarray) -> MainSegment:
         """Rows appended to the main segment: each chunk's sorted postings are rebuilt from the stored ones and
@@ -109,35 +90,23 @@ class PdqIndex(SegmentedIndex):
             return super()._extend_main(main, rows, ids)
         bases = _kernels.offsets_bases(widths, group_bits)
         starts = _kernels.chunk_starts(widths)
-        postings = np.empty((len(widths), n), dtype=np.uint32)
-        offsets = np.zeros(bases[-1], dtype=np.uint32)
-        position_bits = np.uint32(32 - group_bits)
 
-        def merge(c: int) -> None:
+        def merged_chunk(c: int) -> tuple[np.ndarray, np.ndarray]:
             counts: np.ndarray = np.diff(extra["offsets"][bases[c] : bases[c + 1]].astype(np.int64))
             high = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
             stored = (high << np.uint64(32)) | extra["postings"][c].astype(np.uint64)
             keys = _kernels.chunk_keys(rows, starts[c], widths[c])
-            posting = np.arange(old_n, n, dtype=np.uint32)
-            if group_bits:
-                posting |= (keys & np.uint32((1 << group_bits) - 1)) << position_bits
-            added = ((keys >> np.uint32(group_bits)).astype(np.uint64) << np.uint64(32)) | posting
+            added = _packed_postings(keys, old_n, group_bits)
             added.sort()
             packed = np.concatenate([stored, added])
             packed.sort(kind="stable")
-            postings[c] = packed.astype(np.uint32)
-            counts += np.bincount(keys >> np.uint32(group_bits), minlength=len(counts))
-            offsets[bases[c] + 1 : bases[c + 1]] = np.cumsum(counts)
+            return packed, counts + np.bincount(keys >> np.uint32(group_bits), minlength=len(counts))
 
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(merge, range(len(widths))))
-        new_extra: dict[str, np.ndarray] = {
-            "group_bits": np.array([group_bits], dtype=np.uint8),
-            "postings": postings,
-            "offsets": offsets,
-            "widths": np.array(widths, dtype=np.uint8),
-        }
-        return MainSegment(rows=np.concatenate([main.rows, rows]), ids=np.concatenate([main.ids, ids]), extra=new_extra)
+        return MainSegment(
+            rows=np.concatenate([main.rows, rows]),
+            ids=np.concatenate([main.ids, ids]),
+            extra=_search_structure(widths, group_bits, n, merged_chunk),
+        )
 
     def _check_extra(self, n: int, extra: dict[str, np.ndarray]) -> None:
         postings, offsets, widths = extra.get("postings"), extra.get("offsets"), extra.get("widths")
@@ -213,6 +182,46 @@ class PdqIndex(SegmentedIndex):
         (docs/index.md gives the measured error); hashing the transformed image is exact.
         """
         return self.query_any(dihedral_variants(value), max_distance)
+
+
+def _packed_postings(keys: np.ndarray, first: int, group_bits: int) -> np.ndarray:
+    """Each row's chunk key and posting packed in one uint64, for rows ``first``, ``first + 1``, ...: the key's high
+    bits above bit 32, below them the posting (the key's low ``group_bits`` bits above the row position).
+
+    Sorting these keeps each posting list in row order (kinder to the cache) and is ~2x faster than a stable
+    argsort of wide keys; numpy's sort releases the GIL."""
+    posting = np.arange(first, first + len(keys), dtype=np.uint32)
+    if group_bits:
+        posting |= (keys & np.uint32((1 << group_bits) - 1)) << np.uint32(32 - group_bits)
+    return ((keys >> np.uint32(group_bits)).astype(np.uint64) << np.uint64(32)) | posting
+
+
+def _search_structure(
+    widths: tuple[int, ...],
+    group_bits: int,
+    n: int,
+    sorted_chunk: Callable[[int], tuple[np.ndarray, np.ndarray]],
+) -> dict[str, np.ndarray]:
+    """The postings and offsets of ``n`` rows from ``sorted_chunk(c)``: chunk c's sorted packed postings (see
+    :func:`_packed_postings`) and its count of rows per offsets entry; chunks are made on two threads."""
+    bases = _kernels.offsets_bases(widths, group_bits)
+    postings = np.empty((len(widths), n), dtype=np.uint32)
+    offsets = np.zeros(bases[-1], dtype=np.uint32)
+
+    def fill(c: int) -> None:
+        packed, counts = sorted_chunk(c)
+        postings[c] = packed.astype(np.uint32)
+        offsets[bases[c] + 1 : bases[c + 1]] = np.cumsum(counts)
+
+    if n:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(fill, range(len(widths))))
+    return {
+        "group_bits": np.array([group_bits], dtype=np.uint8),
+        "postings": postings,
+        "offsets": offsets,
+        "widths": np.array(widths, dtype=np.uint8),
+    }
 
 
 #: From this many delta rows an exact (distance 0) search sorts the delta's first 64 bits instead of scanning it:

@@ -163,8 +163,6 @@ class _Copier:
     def __init__(self, raw: Any) -> None:
         self._raw = raw
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any] | None] | None] = queue.Queue(maxsize=8)
-        self._idle = threading.Condition()
-        self._pending = 0
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="sharedhash-copy", daemon=True)
         self._thread.start()
@@ -183,9 +181,7 @@ class _Copier:
                     self._error = exc
                 if future is not None:
                     future.set_exception(exc)
-            with self._idle:
-                self._pending -= 1
-                self._idle.notify_all()
+            self._jobs.task_done()
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -193,8 +189,6 @@ class _Copier:
 
     def _put(self, work: Callable[[Any], Any], future: Future[Any] | None) -> None:
         self._raise()
-        with self._idle:
-            self._pending += 1
         self._jobs.put((work, future))
 
     def copy(self, sql: str, pieces: list[str]) -> None:
@@ -215,9 +209,7 @@ class _Copier:
 
     def drain(self) -> None:
         """Wait until every queued statement has run; raise the first failure."""
-        with self._idle:
-            while self._pending:
-                self._idle.wait()
+        self._jobs.join()
         self._raise()
 
     def close(self) -> None:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from sharedhash.server.deps import HubState
 
 log = logging.getLogger(__name__)
+
+
+def _every(state: HubState, seconds: float, work: Callable[[], object], what: str) -> None:
+    """Run ``work`` every ``seconds`` until ``state.stop`` is set; a failure is logged and the next round retries
+    (a database hiccup must not end a background thread)."""
+    while not state.stop.wait(seconds):
+        try:
+            work()
+        except Exception:
+            log.exception("%s failed; retrying", what)
 
 
 def _load_then_follow(state: HubState) -> None:
@@ -15,34 +26,27 @@ def _load_then_follow(state: HubState) -> None:
         state.indexes.load(state.db)
     except Exception:  # recorded on the IndexSet and shown by /readyz
         return
-    while not state.stop.wait(state.settings.index_follow_seconds):
-        try:
-            state.indexes.follow(state.db)
-        except Exception:  # a database hiccup must not end the follower; the next round retries
-            log.exception("following the database failed")
+    _every(state, state.settings.index_follow_seconds, lambda: state.indexes.follow(state.db), "following the database")
 
 
 def _run_subscriptions(state: HubState) -> None:
     from sharedhash.sync.scheduler import run_due_subscriptions
 
-    while not state.stop.wait(state.settings.subscription_poll_seconds):
-        try:
-            run_due_subscriptions(
-                state.db,
-                stop=state.stop,
-                on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids),
-                settings=state.settings,
-            )
-        except Exception:
-            log.exception("running subscriptions failed")
+    _every(
+        state,
+        state.settings.subscription_poll_seconds,
+        lambda: run_due_subscriptions(
+            state.db,
+            stop=state.stop,
+            on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids),
+            settings=state.settings,
+        ),
+        "running subscriptions",
+    )
 
 
 def _flush_audit(state: HubState) -> None:
-    while not state.stop.wait(state.settings.audit_flush_seconds):
-        try:
-            state.audit.flush()
-        except Exception:
-            log.exception("writing the audit log failed; retrying")
+    _every(state, state.settings.audit_flush_seconds, state.audit.flush, "writing the audit log")
     state.audit.flush()
 
 
@@ -51,11 +55,7 @@ WAL_CHECKPOINT_SECONDS = 1.0
 
 
 def _checkpoint_wal(state: HubState) -> None:
-    while not state.stop.wait(WAL_CHECKPOINT_SECONDS):
-        try:
-            state.db.checkpoint_wal()
-        except Exception:
-            log.exception("checkpointing the SQLite WAL failed; retrying")
+    _every(state, WAL_CHECKPOINT_SECONDS, state.db.checkpoint_wal, "checkpointing the SQLite WAL")
 
 
 def start_background(state: HubState) -> list[threading.Thread]:

@@ -79,11 +79,8 @@ class Server:
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server process has used so far (Linux /proc), or 0 if unknown."""
-        try:
-            fields = Path(f"/proc/{self.proc.pid if self.proc else 0}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        found = _process_cpu(Path(f"/proc/{self.proc.pid if self.proc else 0}"))
+        return found[1] if found is not None else 0.0
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -92,18 +89,25 @@ class Server:
             self.proc = None
 
 
+def _process_cpu(proc: Path) -> tuple[str, float] | None:
+    """``(command name, CPU seconds used so far (user + system))`` of a ``/proc/<pid>`` folder, or None if gone."""
+    try:
+        stat = (proc / "stat").read_text()
+    except OSError:
+        return None
+    name, rest = stat.split("(", 1)[1].rsplit(")", 1)
+    fields = rest.split()
+    return name, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postgres_cpu_seconds() -> float:
     """CPU time (user + system) of every PostgreSQL server process on this machine so far (Linux /proc)."""
-    total = 0
+    total = 0.0
     for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text() if proc.name.isdigit() else ""
-        except OSError:
-            continue
-        if stat and stat.split("(", 1)[1].startswith("postgres"):
-            fields = stat.rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        found = _process_cpu(proc) if proc.name.isdigit() else None
+        if found is not None and found[0].startswith("postgres"):
+            total += found[1]
+    return total
 
 
 #: Set by ``--import-only``: measure the bulk import and stop.

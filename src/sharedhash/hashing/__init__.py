@@ -2,13 +2,14 @@
 
 from sharedhash.hashing.media import DEFAULT_TYPES, MediaHashes, hash_media
 from sharedhash.hashing.registry import get_hash_type, hash_type_names
-from sharedhash.hashing.types.base import Comparison, ContentKind, HashType
+from sharedhash.hashing.types.base import Comparison, ContentKind, HashType, IndexKind
 
 __all__ = [
     "DEFAULT_TYPES",
     "Comparison",
     "ContentKind",
     "HashType",
+    "IndexKind",
     "MediaHashes",
     "get_hash_type",
     "hash_media",

@@ -21,6 +21,14 @@ class ContentKind(StrEnum):
     TEXT = "text"
 
 
+class IndexKind(StrEnum):
+    """Which in-memory index structure serves a hash type (see :func:`sharedhash.index.make_index`)."""
+
+    EXACT = "exact"  # fixed-width hex digests, equality only: sorted binary keys
+    HAMMING256 = "hamming256"  # 256-bit values compared by Hamming distance: multi-index range search
+    LINEAR = "linear"  # anything else: brute force through :meth:`HashType.compare`
+
+
 @dataclass(frozen=True, slots=True)
 class Comparison:
     """The outcome of comparing two values of one hash type."""
@@ -45,6 +53,17 @@ class HashType(ABC):
     #: Canonical example values (at least two, distinct), used by the contract test and the docs.
     examples: ClassVar[tuple[str, ...]] = ()
 
+    # Traits: everything the store, the index and the server need to know about a type, declared here so that
+    # no code outside this package branches on a type's name.
+    #: Canonical values are exactly this many lowercase hex characters (None: another format).
+    hex_chars: ClassVar[int | None] = None
+    #: Values carry a quality score (0-100), and values under the configured minimum are not contributed.
+    quality_gated: ClassVar[bool] = False
+    #: The index structure that serves the type.
+    index_kind: ClassVar[IndexKind] = IndexKind.LINEAR
+    #: Lookups may also try the dihedral variants (rotations, mirrors) of a query value.
+    dihedral: ClassVar[bool] = False
+
     def validate(self, value: str) -> str:
         """Return the canonical form of ``value`` or raise :class:`InvalidHashError`."""
         if not isinstance(value, str):
@@ -54,6 +73,8 @@ class HashType(ABC):
     def validate_many(self, values: list[str]) -> list[str]:
         """The canonical form of every value (as :meth:`validate`, which names the bad value on error); hex types
         check a whole batch at once."""
+        if self.hex_chars is not None:
+            return canonical_hex_many(self, values, self.hex_chars)
         return [self.validate(v) for v in values]
 
     def compare(self, a: str, b: str, threshold: int | None = None) -> Comparison:
@@ -67,9 +88,11 @@ class HashType(ABC):
         distance = self._distance(self.validate(a), self.validate(b))
         return Comparison(match=distance <= limit, distance=distance)
 
-    @abstractmethod
     def _canonicalise(self, value: str) -> str:
-        """Check a stripped value and return its canonical string."""
+        """Check a stripped value and return its canonical string (hex types: lowercase, exact width)."""
+        if self.hex_chars is None:
+            raise NotImplementedError(f"{type(self).__name__} declares no hex_chars and must canonicalise itself")
+        return canonical_hex(self.name, value, self.hex_chars)
 
     @abstractmethod
     def _distance(self, a: str, b: str) -> int:

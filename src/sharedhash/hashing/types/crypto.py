@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import BinaryIO, ClassVar
 
-from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex, canonical_hex_many
+from sharedhash.hashing.types.base import ContentKind, HashType, IndexKind
 
 _CHUNK = 1 << 20  # 1 MiB: large enough to amortise the call overhead, small enough never to matter for memory
 
@@ -14,14 +14,8 @@ class _DigestHashType(HashType):
     """A hashlib digest of the whole byte stream, compared for equality."""
 
     algorithm: ClassVar[str]
-    hex_chars: ClassVar[int]
     content = frozenset({ContentKind.FILE, ContentKind.IMAGE, ContentKind.VIDEO})
-
-    def _canonicalise(self, value: str) -> str:
-        return canonical_hex(self.name, value, self.hex_chars)
-
-    def validate_many(self, values: list[str]) -> list[str]:
-        return canonical_hex_many(self, values, self.hex_chars)
+    index_kind = IndexKind.EXACT
 
     def _distance(self, a: str, b: str) -> int:
         return 0 if a == b else 1

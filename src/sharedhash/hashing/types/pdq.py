@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import BinaryIO
 
 from sharedhash.hashing.errors import FileTooLargeError
-from sharedhash.hashing.types.base import ContentKind, HashType, canonical_hex, canonical_hex_many
+from sharedhash.hashing.types.base import ContentKind, HashType, IndexKind
 from sharedhash.settings import get_settings
 
 
@@ -21,12 +21,10 @@ class PdqHashType(HashType):
         "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22",
         "0000000000000000000000000000000000000000000000000000000000000000",
     )
-
-    def _canonicalise(self, value: str) -> str:
-        return canonical_hex(self.name, value, 64)
-
-    def validate_many(self, values: list[str]) -> list[str]:
-        return canonical_hex_many(self, values, 64)
+    hex_chars = 64
+    quality_gated = True
+    index_kind = IndexKind.HAMMING256
+    dihedral = True
 
     def _distance(self, a: str, b: str) -> int:
         return (int(a, 16) ^ int(b, 16)).bit_count()

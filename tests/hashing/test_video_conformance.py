@@ -47,7 +47,10 @@ def test_every_clip_matches_the_published_reference_output(testdata: Path) -> No
 
 def _oracle(path: Path, seconds_per_hash: float) -> list[tuple[int, str, int, float]]:
     vpdq = pytest.importorskip("vpdq")
-    return [(f.frame_number, f.hex, f.quality, f.timestamp) for f in vpdq.computeHash(str(path), seconds_per_hash=seconds_per_hash)]
+    return [
+        (f.frame_number, f.hex, f.quality, f.timestamp)
+        for f in vpdq.computeHash(str(path), seconds_per_hash=seconds_per_hash)
+    ]
 
 
 def test_planned_decode_equals_every_frame_decode_on_the_reference_clips(testdata: Path) -> None:
@@ -88,8 +91,15 @@ def test_generated_clips_agree_with_the_reference_binding(
     # 8 and 16 pixels; from 20 up, identical).
     width, height = width // 2 * 2, height // 2 * 2
     clip = write_clip(
-        tmp_path / "clip.mp4", frames=frames, fps=fps, width=width, height=height, seed=seed,
-        bframes=bframes, gop=gop, rotate=rotate,
+        tmp_path / "clip.mp4",
+        frames=frames,
+        fps=fps,
+        width=width,
+        height=height,
+        seed=seed,
+        bframes=bframes,
+        gop=gop,
+        rotate=rotate,
     )
     reference = _oracle(clip, seconds_per_hash)
     ours = hash_video(clip, seconds_per_hash=seconds_per_hash, digests=())

@@ -452,9 +452,7 @@ def hash_video(
         result = _run(av, path, info, mod, size, None, False, limits, deadline, progress)
         assert result is not None
     hashed, total, decoded = result
-    frames = tuple(
-        VpdqFrame(n, q, h, round(n / info.fps, TIMESTAMP_DECIMALS)) for n, h, q in hashed
-    )
+    frames = tuple(VpdqFrame(n, q, h, round(n / info.fps, TIMESTAMP_DECIMALS)) for n, h, q in hashed)
     return VideoHashes(
         vpdq=VpdqHash(frames),
         hashes=file_digests(path, digests) if digests else {},

@@ -60,9 +60,7 @@ class VpdqHash:
     def serialise(self) -> str:
         """The canonical, versioned text (see the module docstring)."""
         parts = [FORMAT_TAG]
-        parts.extend(
-            f"{f.frame_number},{f.quality},{f.pdq},{f.timestamp:.{TIMESTAMP_DECIMALS}f}" for f in self.frames
-        )
+        parts.extend(f"{f.frame_number},{f.quality},{f.pdq},{f.timestamp:.{TIMESTAMP_DECIMALS}f}" for f in self.frames)
         return ";".join(parts)
 
     def to_threatexchange(self) -> str:
@@ -259,9 +257,7 @@ def match_videos(query: VpdqHash, listed: VpdqHash, rule: MatchRule = MatchRule(
     close = distances(hash_matrix(f.pdq for f in q), hash_matrix(f.pdq for f in t)) <= rule.frame_distance
     q_hit, t_hit = close.any(axis=1), close.any(axis=0)
     q_pct, t_pct = 100.0 * int(q_hit.sum()) / len(q), 100.0 * int(t_hit.sum()) / len(t)
-    return VideoMatch(
-        decide(rule, q_pct, t_pct), q_pct, t_pct, runs(q, q_hit.tolist()), runs(t, t_hit.tolist())
-    )
+    return VideoMatch(decide(rule, q_pct, t_pct), q_pct, t_pct, runs(q, q_hit.tolist()), runs(t, t_hit.tolist()))
 
 
 __all__ = [

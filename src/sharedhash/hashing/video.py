@@ -36,8 +36,8 @@ from sharedhash.errors import CorruptMediaError, EmptyFileError, FileAccessError
 from sharedhash.hashing.errors import (
     BadFrameRateError,
     FileTooLargeError,
-    NoVideoStreamError,
     NotAVideoError,
+    NoVideoStreamError,
     TruncatedVideoError,
     VideoCodecError,
     VideoTimeoutError,
@@ -368,9 +368,10 @@ def _run(
     else:
         total = plan.total
         if fast:
-            hashed = _spread_keyframes(key_hashes, total, mod)
-            if hashed is None:
+            spread = _spread_keyframes(key_hashes, total, mod)
+            if spread is None:
                 return None
+            hashed = spread
         elif sorted(n for n, _, _ in hashed) != list(range(0, total, mod)):
             return None
     if total == 0:

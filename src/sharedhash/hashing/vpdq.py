@@ -255,8 +255,8 @@ def match_videos(query: VpdqHash, listed: VpdqHash, rule: MatchRule = MatchRule(
     if not q or not t:
         return VideoMatch(False, 0.0, 0.0)
     close = distances(hash_matrix(f.pdq for f in q), hash_matrix(f.pdq for f in t)) <= rule.frame_distance
-    q_hit: list[bool] = close.any(axis=1).tolist()
-    t_hit: list[bool] = close.any(axis=0).tolist()
+    q_hit = [bool(x) for x in np.any(close, axis=1)]
+    t_hit = [bool(x) for x in np.any(close, axis=0)]
     q_pct, t_pct = 100.0 * sum(q_hit) / len(q), 100.0 * sum(t_hit) / len(t)
     return VideoMatch(decide(rule, q_pct, t_pct), q_pct, t_pct, runs(q, q_hit), runs(t, t_hit))
 

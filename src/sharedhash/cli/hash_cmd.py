@@ -72,9 +72,7 @@ def _hash_one(job: Job, progress: Any = None) -> dict[str, Any]:
                 digests=[t for t in video_types if t in _DIGESTS],
                 progress=progress,
             )
-            line = video_line(path, video)
-            line["_decoded"] = video.frames_decoded
-            return line
+            return {**video_line(path, video), "_decoded": video.frames_decoded}
         if not image_types:
             from sharedhash.hashing.errors import NotAVideoError
 

@@ -13,13 +13,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sharedhash.cli.files import file_error_line, print_file_error, walk_files
+from sharedhash.cli.hash_cmd import is_video
 from sharedhash.cli.index_cmd import read_with_progress
 from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
-from sharedhash.cli.hash_cmd import is_video
 from sharedhash.errors import FileAccessError, InvalidInputError, SharedhashError
 from sharedhash.hashing.media import DEFAULT_TYPES, hash_media
-from sharedhash.hashing.vpdq import MatchRule
 from sharedhash.hashing.video import hash_video
+from sharedhash.hashing.vpdq import MatchRule
 from sharedhash.index.indexset import IndexSet
 from sharedhash.index.video import frames_against_images
 

@@ -32,7 +32,7 @@ from typing import Any
 from PIL import Image
 
 from sharedhash._optional import require
-from sharedhash.errors import CorruptMediaError, EmptyFileError, FileAccessError, ImageTooSmallError
+from sharedhash.errors import CorruptMediaError, EmptyFileError, FileAccessError, ImageTooSmallError, SharedhashError
 from sharedhash.hashing.errors import (
     BadFrameRateError,
     FileTooLargeError,
@@ -162,7 +162,9 @@ def _open(av: Any, path: Path) -> Any:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except av.error.FileNotFoundError as exc:
         raise FileAccessError(f"{path} does not exist") from exc
-    except (av.error.InvalidDataError, av.error.EOFError, av.error.ValueError) as exc:
+    except av.error.DecoderNotFoundError as exc:
+        raise VideoCodecError(f"{path.name}: no decoder for its codec in this FFmpeg build") from exc
+    except (av.error.InvalidDataError, av.error.EOFError, av.error.ArgumentError) as exc:
         with open_for_hashing(path) as f:
             head = f.read(512)
         if looks_like_video(head):
@@ -172,6 +174,8 @@ def _open(av: Any, path: Path) -> Any:
         raise NotAVideoError(f"{path.name} is not a video in a format FFmpeg reads") from exc
     except av.error.FFmpegError as exc:
         raise CorruptMediaError(f"{path.name} cannot be opened as a video: {exc.strerror or exc}") from exc
+    except (ValueError, TypeError, UnicodeError, OverflowError) as exc:  # PyAV's own checks on damaged headers
+        raise CorruptMediaError(f"{path.name} has a damaged header ({type(exc).__name__})") from exc
 
 
 def _info(av: Any, container: Any, path: Path, limits: VideoLimits) -> tuple[Any, VideoInfo]:
@@ -182,6 +186,8 @@ def _info(av: Any, container: Any, path: Path, limits: VideoLimits) -> tuple[Any
         raise NoVideoStreamError(f"{path.name} has no video stream{what}")
     stream = streams.video[0]
     ctx = stream.codec_context
+    if ctx is None:
+        raise VideoCodecError(f"{path.name}: the video stream's codec is unknown or its parameters are damaged")
     width, height = int(ctx.width or 0), int(ctx.height or 0)
     if width <= 0 or height <= 0:
         raise CorruptMediaError(f"{path.name}: the video stream has no frame size")
@@ -246,7 +252,7 @@ def _plan(av: Any, path: Path, mod: int, limits: VideoLimits, deadline: _Deadlin
                 raise VideoTooLongError(f"{path.name} has more than {limits.max_frames:,} frames")
             if len(pts) % 256 == 0:
                 deadline.check()
-    except av.error.FFmpegError:
+    except (av.error.FFmpegError, ValueError, TypeError, OverflowError, OSError):
         return None  # the decoding pass reports the damage
     finally:
         container.close()
@@ -308,6 +314,7 @@ def _run(
     """Decode and hash; returns (frame number, hash, quality) per kept frame, frames in the video, frames decoded.
 
     None when a planned decode did not produce what the plan said (the caller decodes again, unplanned)."""
+    deadline.check()
     container = _open(av, path)
     try:
         stream = container.streams.video[0]
@@ -351,13 +358,15 @@ def _run(
                         hashed.append((number, *_hash_frame(frame, size)))
                     if progress is not None:
                         progress(1)
-                    if decoded % 32 == 0:
+                    if decoded % 8 == 0:
                         deadline.check()
                 if decoded == 0 and index % 64 == 0:
                     deadline.check()
-        except (av.error.InvalidDataError, av.error.EOFError, av.error.ValueError, av.error.OSError) as exc:
-            raise _decode_error(av, exc, path, decoded) from exc
+        except SharedhashError:
+            raise
         except av.error.FFmpegError as exc:
+            raise _decode_error(av, exc, path, decoded) from exc
+        except (ValueError, TypeError, OverflowError, UnicodeError, OSError) as exc:
             raise _decode_error(av, exc, path, decoded) from exc
         except MemoryError as exc:
             raise VideoTooLargeError(f"{path.name}: not enough memory to decode its frames") from exc
@@ -435,6 +444,10 @@ def hash_video(
     container = _open(av, path)
     try:
         _, info = _info(av, container, path, limits)
+    except SharedhashError:
+        raise
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError, AttributeError) as exc:
+        raise CorruptMediaError(f"{path.name} has a damaged video header ({type(exc).__name__})") from exc
     finally:
         container.close()
     size = downsample or (info.width, info.height)

@@ -232,13 +232,18 @@ def distances(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> NDArray[np.int32]:
 
 def runs(frames: Sequence[VpdqFrame], matched: Sequence[bool]) -> tuple[Run, ...]:
     """Runs of consecutive matched frames (consecutive among ``frames``) as (start, end, count)."""
+    return runs_at([f.timestamp for f in frames], matched)
+
+
+def runs_at(timestamps: Sequence[float], matched: Sequence[bool]) -> tuple[Run, ...]:
+    """:func:`runs` from the frames' timestamps."""
     out: list[Run] = []
     start = -1
     for i, hit in enumerate([*matched, False]):
         if hit and start < 0:
             start = i
         elif not hit and start >= 0:
-            out.append(Run(frames[start].timestamp, frames[i - 1].timestamp, i - start))
+            out.append(Run(float(timestamps[start]), float(timestamps[i - 1]), i - start))
             start = -1
     return tuple(out)
 
@@ -273,4 +278,5 @@ __all__ = [
     "match_videos",
     "parse",
     "runs",
+    "runs_at",
 ]

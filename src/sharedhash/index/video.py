@@ -23,7 +23,18 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from sharedhash.errors import CorruptDataError, InvalidInputError
-from sharedhash.hashing.vpdq import MatchRule, Run, VideoMatch, VpdqHash, decide, hash_matrix, parse, runs, usable
+from sharedhash.hashing.vpdq import (
+    MatchRule,
+    Run,
+    VideoMatch,
+    VpdqHash,
+    decide,
+    hash_matrix,
+    parse,
+    runs,
+    runs_at,
+    usable,
+)
 from sharedhash.index.base import HashIndex, IndexMatch
 from sharedhash.index.pdq import PdqIndex
 
@@ -57,9 +68,9 @@ class FrameHit:
 
 @dataclass(slots=True)
 class _Listed:
-    value: str
-    frames: tuple[Any, ...]  # the usable VpdqFrames
-    frame_ids: np.ndarray
+    value: str | None  # the canonical value (None when added as arrays without it)
+    first: int  # frame ids first .. first + count - 1 (its usable frames, in order)
+    count: int
 
 
 class VideoIndex(HashIndex):
@@ -67,17 +78,18 @@ class VideoIndex(HashIndex):
 
     As a :class:`HashIndex`, a query's distance to a listed video is ``100 - floor(listed %)`` (the vpdq type's
     distance), so ``query(value, 20)`` returns the listed videos at least 80% of whose frames match.
+    Memory per listed frame: the PDQ index's ~110 bytes plus 16 (video id, timestamp); per video a small record.
     """
 
     hash_type: ClassVar[str] = "vpdq"
 
     def __init__(self, rule: MatchRule | None = None, **pdq_options: Any) -> None:
         self.rule = rule or MatchRule()
+        self._pdq_options = pdq_options
         self._frames = PdqIndex(**pdq_options)
         self._videos: dict[int, _Listed] = {}
         self._frame_video = np.zeros(0, dtype=np.int64)
-        self._frame_pos = np.zeros(0, dtype=np.int32)
-        self._next_frame = 0
+        self._frame_ts = np.zeros(0, dtype=np.float64)
         self._lock = threading.Lock()
 
     # -- writing -------------------------------------------------------------------------------------------------
@@ -88,28 +100,53 @@ class VideoIndex(HashIndex):
         self.add_parsed([parse(v) for v in values], ids)
 
     def add_parsed(self, videos: Sequence[VpdqHash], ids: Sequence[int]) -> None:
-        """Add parsed values (the bulk path: one PDQ index append for all their frames)."""
+        """Add parsed values (one PDQ index append for all their frames)."""
+        hexes: list[str] = []
+        counts: list[int] = []
+        stamps: list[float] = []
+        for video in videos:
+            frames = usable(video.frames, self.rule.min_quality)
+            hexes.extend(f.pdq for f in frames)
+            stamps.extend(f.timestamp for f in frames)
+            counts.append(len(frames))
+        self.add_arrays(
+            np.asarray(ids, dtype=np.int64),
+            np.asarray(counts, dtype=np.int64),
+            hash_matrix(hexes) if hexes else np.zeros((0, 32), dtype=np.uint8),
+            np.asarray(stamps, dtype=np.float64),
+            [v.serialise() for v in videos],
+        )
+
+    def add_arrays(
+        self,
+        ids: np.ndarray,
+        counts: np.ndarray,
+        rows: np.ndarray,
+        timestamps: np.ndarray,
+        values: Sequence[str] | None = None,
+    ) -> None:
+        """The bulk path: video ``ids[i]`` has the next ``counts[i]`` frames of ``rows`` ((n, 32) uint8 PDQ hashes,
+        already quality-filtered) at ``timestamps``. Without ``values``, :meth:`values_of` answers None for them
+        (a hub keeps the values in its database)."""
+        if len(ids) != len(counts) or int(counts.sum()) != len(rows) or len(rows) != len(timestamps):
+            raise InvalidInputError("ids, counts, rows and timestamps do not fit together")
+        if values is not None and len(values) != len(ids):
+            raise InvalidInputError(f"{len(values)} values but {len(ids)} ids")
         with self._lock:
             self._remove_locked([int(i) for i in ids if int(i) in self._videos])
-            hexes: list[str] = []
-            owners: list[int] = []
-            positions: list[int] = []
-            for video, id_ in zip(videos, ids, strict=True):
-                frames = tuple(usable(video.frames, self.rule.min_quality))
-                first = self._next_frame + len(hexes)
-                self._videos[int(id_)] = _Listed(
-                    video.serialise(), frames, np.arange(first, first + len(frames), dtype=np.int64)
-                )
-                hexes.extend(f.pdq for f in frames)
-                owners.extend([int(id_)] * len(frames))
-                positions.extend(range(len(frames)))
-            if not hexes:
+            base = len(self._frame_video)
+            starts = base + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+            for i, (id_, first, count) in enumerate(zip(ids.tolist(), starts.tolist(), counts.tolist(), strict=True)):
+                self._videos[id_] = _Listed(values[i] if values is not None else None, first, count)
+            if not len(rows):
                 return
-            frame_ids = np.arange(self._next_frame, self._next_frame + len(hexes), dtype=np.int64)
-            self._next_frame += len(hexes)
-            self._frame_video = np.concatenate([self._frame_video, np.array(owners, dtype=np.int64)])
-            self._frame_pos = np.concatenate([self._frame_pos, np.array(positions, dtype=np.int32)])
-            self._frames.add_array(hash_matrix(hexes), frame_ids)
+            self._frame_video = np.concatenate([self._frame_video, np.repeat(ids.astype(np.int64), counts)])
+            self._frame_ts = np.concatenate([self._frame_ts, timestamps.astype(np.float64)])
+            frame_ids = np.arange(base, base + len(rows), dtype=np.int64)
+            if len(self._frames) == 0 and len(rows) >= 100_000:  # one build instead of appends and compactions
+                self._frames = PdqIndex.from_arrays(rows, frame_ids, **self._pdq_options)
+            else:
+                self._frames.add_array(rows, frame_ids)
 
     def remove(self, ids: Sequence[int]) -> int:
         with self._lock:
@@ -117,7 +154,7 @@ class VideoIndex(HashIndex):
 
     def _remove_locked(self, ids: list[int]) -> int:
         gone = [self._videos.pop(i) for i in ids if i in self._videos]
-        frame_ids = [v.frame_ids for v in gone if len(v.frame_ids)]
+        frame_ids = [np.arange(v.first, v.first + v.count, dtype=np.int64) for v in gone if v.count]
         if frame_ids:
             self._frames.remove(np.concatenate(frame_ids))
         return len(gone)
@@ -140,7 +177,7 @@ class VideoIndex(HashIndex):
             return []
         q_of = np.repeat(np.arange(len(frames)), found.counts)
         videos = self._frame_video[found.ids]
-        positions = self._frame_pos[found.ids]
+        positions = found.ids
         order = np.argsort(videos, kind="stable")
         videos, q_of, positions = videos[order], q_of[order], positions[order]
         bounds = np.flatnonzero(np.diff(videos)) + 1
@@ -148,20 +185,20 @@ class VideoIndex(HashIndex):
         for start, end in zip(np.r_[0, bounds], np.r_[bounds, len(videos)], strict=True):
             vid = int(videos[start])
             listed = self._videos.get(vid)
-            if listed is None:
+            if listed is None or not listed.count:
                 continue
             q_hit = np.zeros(len(frames), dtype=bool)
             q_hit[q_of[start:end]] = True
-            t_hit = np.zeros(len(listed.frames), dtype=bool)
-            t_hit[positions[start:end]] = True
+            t_hit = np.zeros(listed.count, dtype=bool)
+            t_hit[positions[start:end] - listed.first] = True
             q_pct = 100.0 * int(q_hit.sum()) / len(frames)
-            t_pct = 100.0 * int(t_hit.sum()) / len(listed.frames)
+            t_pct = 100.0 * int(t_hit.sum()) / listed.count
             result = VideoMatch(
                 decide(rule, q_pct, t_pct),
                 q_pct,
                 t_pct,
                 runs(frames, q_hit.tolist()),
-                runs(listed.frames, t_hit.tolist()),
+                runs_at(self._frame_ts[listed.first : listed.first + listed.count].tolist(), t_hit.tolist()),
             )
             if result.match or all_hits:
                 hits.append(VideoHit(vid, result))
@@ -180,13 +217,14 @@ class VideoIndex(HashIndex):
             if vid not in self._videos:
                 continue
             best[vid] = min(best.get(vid, dist), dist)
-            where.setdefault(vid, []).append(int(self._frame_pos[fid]))
+            where.setdefault(vid, []).append(fid - self._videos[vid].first)
         out = []
         for vid, dist in best.items():
-            frames = self._videos[vid].frames
-            hit = np.zeros(len(frames), dtype=bool)
+            listed = self._videos[vid]
+            hit = np.zeros(listed.count, dtype=bool)
             hit[where[vid]] = True
-            out.append(FrameHit(vid, dist, runs(frames, hit.tolist())))
+            stamps = self._frame_ts[listed.first : listed.first + listed.count].tolist()
+            out.append(FrameHit(vid, dist, runs_at(stamps, hit.tolist())))
         return sorted(out, key=lambda h: (h.distance, h.id))
 
     def query(self, value: str, max_distance: int = 0) -> list[IndexMatch]:
@@ -202,6 +240,10 @@ class VideoIndex(HashIndex):
 
     def values_of(self, ids: Sequence[int]) -> list[str | None]:
         return [v.value if (v := self._videos.get(int(i))) is not None else None for i in ids]
+
+    def frame_hits(self, frame_id: int) -> tuple[int, float]:
+        """The listed video and timestamp of a frame id (for callers reading the frame index directly)."""
+        return int(self._frame_video[frame_id]), float(self._frame_ts[frame_id])
 
     def __len__(self) -> int:
         return len(self._videos)
@@ -219,6 +261,8 @@ class VideoIndex(HashIndex):
 
     def save(self, path: Path) -> None:
         """A versioned, checksummed JSON-lines file of (id, value); the frame index is rebuilt on load."""
+        if any(v.value is None for v in self._videos.values()):
+            raise InvalidInputError("videos added as arrays without values cannot be saved")
         body = "\n".join(json.dumps([i, v.value]) for i, v in sorted(self._videos.items()))
         header = {
             "format": FORMAT,

@@ -14,7 +14,7 @@ We keep that choice of frames and do less work for it (``exact`` mode, same outp
   decoded at all (the next keyframe starts afresh). If the decoder's output then differs from the plan, the video
   is decoded again frame by frame, as the reference does.
 
-``fast`` mode decodes keyframes only and gives each kept frame the hash of the latest keyframe at or before it
+``fast`` mode decodes keyframes only and gives each kept frame the hash of the keyframe shown nearest to it
 (same frame numbers and timestamps; hashes drift, see docs/video.md).
 """
 
@@ -394,7 +394,7 @@ def _run(
 
 
 def _spread_keyframes(keys: list[tuple[int, str, int]], total: int, mod: int) -> list[tuple[int, str, int]] | None:
-    """Fast mode: each kept frame number takes the hash of the latest keyframe shown at or before it."""
+    """Fast mode: each kept frame number takes the hash of the keyframe shown nearest to it (the earlier on a tie)."""
     keys.sort()
     if not keys or keys[0][0] != 0:
         return None
@@ -403,7 +403,10 @@ def _spread_keyframes(keys: list[tuple[int, str, int]], total: int, mod: int) ->
     for number in range(0, total, mod):
         while k + 1 < len(keys) and keys[k + 1][0] <= number:
             k += 1
-        out.append((number, keys[k][1], keys[k][2]))
+        nearest = k
+        if k + 1 < len(keys) and keys[k + 1][0] - number < number - keys[k][0]:
+            nearest = k + 1
+        out.append((number, keys[nearest][1], keys[nearest][2]))
     return out
 
 

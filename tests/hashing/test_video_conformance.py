@@ -39,8 +39,8 @@ def test_every_clip_matches_the_published_reference_output(testdata: Path) -> No
                 assert _distance(frame.pdq, pdq) < 31, (clip.name, frame.frame_number)
             exact += frame.pdq == pdq and frame.quality == quality
             total += 1
-    # Measured: 3,244 of 5,872 frames are bit-exact with the published files, which another FFmpeg decoded
-    # (the reference binding on this machine gives the same count: the difference is the decoder, not vPDQ).
+    # Measured: 3,048 of 5,872 frames are bit-exact with the published files, which another FFmpeg decoded
+    # (on chair-19-sd-bar the reference binding built here is bit-exact on the same 270 of 564: the difference is FFmpeg, not vPDQ).
     assert total == 5872
     assert exact >= 3000
 

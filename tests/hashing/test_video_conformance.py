@@ -40,7 +40,8 @@ def test_every_clip_matches_the_published_reference_output(testdata: Path) -> No
             exact += frame.pdq == pdq and frame.quality == quality
             total += 1
     # Measured: 3,048 of 5,872 frames are bit-exact with the published files, which another FFmpeg decoded
-    # (on chair-19-sd-bar the reference binding built here is bit-exact on the same 270 of 564: the difference is FFmpeg, not vPDQ).
+    # (on chair-19-sd-bar the reference binding built here is bit-exact on the same 270 of 564: the difference is
+    # FFmpeg, not vPDQ).
     assert total == 5872
     assert exact >= 3000
 

@@ -187,7 +187,10 @@ def index(videos: int, frames: int, queries: int, oracle: int) -> dict[str, Any]
 
     def random_video() -> VpdqHash:
         return VpdqHash(
-            tuple(VpdqFrame(i, 100, bytes(rng.integers(0, 256, 32, dtype=np.uint8)).hex(), float(i)) for i in range(frames))
+            tuple(
+                VpdqFrame(i, 100, bytes(rng.integers(0, 256, 32, dtype=np.uint8)).hex(), float(i))
+                for i in range(frames)
+            )
         )
 
     qs = [near(int(rng.integers(0, videos))) if k % 4 else random_video() for k in range(queries)]

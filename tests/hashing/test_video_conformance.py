@@ -123,16 +123,18 @@ def _assert_conformant(ours: VpdqHash, reference: list[tuple[int, str, int, floa
 
 @pytest.mark.parametrize(
     ("codec", "width", "height", "steps"),
-    [("mpeg4", 45, 33, None), ("mpeg4", 61, 24, None)],
+    [("mpeg4", 45, 33, None), ("mpeg4", 61, 24, None), ("libx265", 96, 64, None)],
 )
 def test_other_codecs_odd_sizes_and_variable_rates_agree_with_the_reference(
     tmp_path: Path, codec: str, width: int, height: int, steps: list[int] | None
 ) -> None:
-    suffix = ".avi" if codec == "mjpeg" else ".mp4"
-    if codec == "libx264":
-        width, height = width // 2 * 2, height // 2 * 2
-    clip = write_clip(tmp_path / f"clip{suffix}", frames=25, width=width, height=height, codec=codec, pts_steps=steps)
+    try:
+        clip = write_clip(tmp_path / "clip.mp4", frames=45, width=width, height=height, codec=codec, pts_steps=steps)
+    except Exception as exc:  # e.g. a PyAV build without this encoder
+        pytest.skip(f"cannot write {codec}: {exc}")
     for seconds_per_hash in (0.0, 1.0):
         reference = _oracle(clip, seconds_per_hash)
         ours = hash_video(clip, seconds_per_hash=seconds_per_hash, digests=())
         _assert_conformant(ours.vpdq, reference)
+        full = hash_video(clip, seconds_per_hash=seconds_per_hash, digests=(), planned=False)
+        assert full.vpdq == ours.vpdq

@@ -20,7 +20,6 @@ We keep that choice of frames and do less work for it (``exact`` mode, same outp
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import time
@@ -45,6 +44,7 @@ from sharedhash.hashing.errors import (
     VideoTooLongError,
 )
 from sharedhash.hashing.files import open_for_hashing
+from sharedhash.hashing.media import _stream_digests
 from sharedhash.hashing.pdq import MIN_DIM, PixelSource, pdq_from_pixels
 from sharedhash.hashing.vpdq import TIMESTAMP_DECIMALS, VpdqFrame, VpdqHash
 from sharedhash.settings import get_settings
@@ -54,7 +54,6 @@ log = logging.getLogger(__name__)
 #: Codecs whose skip rules we rely on (NONREF frames are never referred to; IDR keyframes start afresh).
 _PLANNED_CODECS = frozenset({"h264", "hevc"})
 _DIGESTS = ("md5", "sha1", "sha256")
-_CHUNK = 1 << 20
 #: Container signatures, to tell "a video we cannot read" from "not a video at all".
 _MP4_BOXES = (b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip")
 
@@ -130,16 +129,8 @@ def looks_like_video(head: bytes) -> bool:
 
 
 def file_digests(path: Path, names: Sequence[str] = _DIGESTS) -> dict[str, str]:
-    """md5/sha1/sha256 of a file, streamed."""
-    digests = {n: hashlib.new(n) for n in names}
-    with open_for_hashing(path) as stream:
-        try:
-            while chunk := stream.read(_CHUNK):
-                for d in digests.values():
-                    d.update(chunk)
-        except OSError as exc:
-            raise FileAccessError(f"{path} cannot be read: {exc.strerror or exc}") from exc
-    return {n: d.hexdigest() for n, d in digests.items()}
+    """md5/sha1/sha256 of a file, streamed (as for images)."""
+    return _stream_digests(path, names)
 
 
 def frame_mod(seconds_per_hash: float, fps: float) -> int:

@@ -18,7 +18,7 @@ from sharedhash.cli.index_cmd import read_with_progress
 from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
 from sharedhash.errors import FileAccessError, InvalidInputError, SharedhashError
 from sharedhash.hashing.media import DEFAULT_TYPES, hash_media
-from sharedhash.hashing.video import hash_video
+from sharedhash.hashing.video import FrameCallback, hash_video
 from sharedhash.hashing.vpdq import MatchRule
 from sharedhash.index.indexset import IndexSet
 from sharedhash.index.video import frames_against_images
@@ -26,9 +26,11 @@ from sharedhash.index.video import frames_against_images
 _DIGESTS = ("md5", "sha1", "sha256")
 
 
-def _match_video(path: Path, index_set: IndexSet, max_distance: int, fast: bool) -> dict[str, Any]:
+def _match_video(
+    path: Path, index_set: IndexSet, max_distance: int, fast: bool, progress: FrameCallback | None = None
+) -> dict[str, Any]:
     digests = [t for t in _DIGESTS if t in index_set.indexes]
-    video = hash_video(path, digests=digests, fast=fast)
+    video = hash_video(path, digests=digests, fast=fast, progress=progress)
     found: list[dict[str, Any]] = [m.to_dict() for m in index_set.match(video.hashes, 0)]
     if index_set.videos is not None:
         for hit in index_set.videos.query_video(video.vpdq):
@@ -50,12 +52,17 @@ def _match_video(path: Path, index_set: IndexSet, max_distance: int, fast: bool)
 
 
 def _match_one(
-    path: Path, index_set: IndexSet, max_distance: int, dihedral: bool, fast: bool = False
+    path: Path,
+    index_set: IndexSet,
+    max_distance: int,
+    dihedral: bool,
+    fast: bool = False,
+    progress: FrameCallback | None = None,
 ) -> dict[str, Any]:
     types = [t for t in DEFAULT_TYPES if t in index_set.indexes]
     try:
         if is_video(path) and (index_set.videos is not None or "pdq" in types or set(types) & set(_DIGESTS)):
-            return _match_video(path, index_set, max_distance, fast)
+            return _match_video(path, index_set, max_distance, fast, progress)
         if index_set.videos is not None and "pdq" not in types:
             types = ["pdq", *types]
         if not types:
@@ -137,15 +144,25 @@ def match(
         TextColumn("matching"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[frames]}"),
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
-        disable=len(files) < 2,
+        disable=len(files) < 2 and not is_video(files[0]),
     )
+    decoded = 0
+
+    def one_frame(n: int) -> None:  # videos: decoded frames per second
+        nonlocal decoded
+        decoded += n
+        elapsed = progress.tasks[0].elapsed or 0.0
+        if decoded % 25 == 0 and elapsed > 0:
+            progress.update(task, frames=f"{decoded / elapsed:,.0f} frames/s")
+
     with progress:
-        task = progress.add_task("match", total=len(files))
+        task = progress.add_task("match", total=len(files), frames="")
         for path in files:
-            line = _match_one(path, index_set, max_distance, dihedral, fast)
+            line = _match_one(path, index_set, max_distance, dihedral, fast, one_frame)
             failed += "error" in line
             matched += bool(line.get("matches"))
             if as_json:

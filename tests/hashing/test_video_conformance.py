@@ -138,3 +138,15 @@ def test_other_codecs_odd_sizes_and_variable_rates_agree_with_the_reference(
         _assert_conformant(ours.vpdq, reference)
         full = hash_video(clip, seconds_per_hash=seconds_per_hash, digests=(), planned=False)
         assert full.vpdq == ours.vpdq
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv", "ts"])
+def test_planned_decoding_in_every_container_equals_the_reference(tmp_path: Path, container: str) -> None:
+    # Length-prefixed (MP4, Matroska) and start-code (MPEG-TS) H.264: IDR pictures are found in both.
+    clip = write_clip(tmp_path / f"clip.{container}", frames=120, width=96, height=64, gop=30, fps=10, seed=4)
+    planned = hash_video(clip, seconds_per_hash=1, digests=())
+    full = hash_video(clip, seconds_per_hash=1, digests=(), planned=False)
+    assert planned.mode == "planned"
+    assert planned.vpdq == full.vpdq
+    assert planned.frames_decoded < full.frames_decoded
+    _assert_conformant(planned.vpdq, _oracle(clip, 1.0))

@@ -230,6 +230,8 @@ def _plan(av: Any, path: Path, mod: int, limits: VideoLimits, deadline: _Deadlin
     container = _open(av, path)
     try:
         stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        length_size = _nal_length_size(codec, bytes(stream.codec_context.extradata or b""))
         pts: list[int] = []
         keys: list[bool] = []
         for packet in container.demux(stream):
@@ -238,7 +240,9 @@ def _plan(av: Any, path: Path, mod: int, limits: VideoLimits, deadline: _Deadlin
             if packet.pts is None:
                 return None
             pts.append(int(packet.pts))
-            keys.append(bool(packet.is_keyframe))
+            # Only an IDR picture starts afresh: a container's "keyframe" may be a recovery point that later
+            # frames refer across.
+            keys.append(bool(packet.is_keyframe) and _starts_afresh(codec, bytes(packet), length_size))
             if len(pts) > limits.max_frames:
                 raise VideoTooLongError(f"{path.name} has more than {limits.max_frames:,} frames")
             if len(pts) % 256 == 0:
@@ -269,6 +273,43 @@ def _plan(av: Any, path: Path, mod: int, limits: VideoLimits, deadline: _Deadlin
         needed[i] = keep[i] or later
         later = needed[i] and not (keys[i] and closed[i])
     return _Plan(rank, len(pts), keep, needed, keys)
+
+
+def _nal_length_size(codec: str, extradata: bytes) -> int:
+    """Bytes of each NAL unit's length prefix (avcC/hvcC extradata), or 0 for Annex B start codes."""
+    if codec == "h264" and len(extradata) >= 5 and extradata[0] == 1:
+        return (extradata[4] & 3) + 1
+    if codec == "hevc" and len(extradata) >= 23 and extradata[0] == 1:
+        return (extradata[21] & 3) + 1
+    return 0
+
+
+def _nal_headers(data: bytes, length_size: int) -> list[int]:
+    """The first header byte of every NAL unit in a packet."""
+    out: list[int] = []
+    if length_size:
+        at = 0
+        while at + length_size < len(data):
+            size = int.from_bytes(data[at : at + length_size], "big")
+            if size <= 0:
+                break
+            out.append(data[at + length_size])
+            at += length_size + size
+        return out
+    at = data.find(b"\x00\x00\x01")
+    while 0 <= at < len(data) - 3:
+        out.append(data[at + 3])
+        at = data.find(b"\x00\x00\x01", at + 3)
+    return out
+
+
+def _starts_afresh(codec: str, data: bytes, length_size: int) -> bool:
+    """Whether a packet holds an IDR picture (H.264 NAL type 5; HEVC IDR_W_RADL / IDR_N_LP): nothing after it in
+    decoding order refers to a frame before it."""
+    headers = _nal_headers(data, length_size)
+    if codec == "h264":
+        return any(h & 0x1F == 5 for h in headers)
+    return any((h >> 1) & 0x3F in (19, 20) for h in headers)
 
 
 FrameCallback = Callable[[int], None]

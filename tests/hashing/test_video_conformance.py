@@ -63,7 +63,7 @@ def test_planned_decode_equals_every_frame_decode_on_the_reference_clips(testdat
         assert planned.frames_decoded < full.frames_decoded
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     width=st.integers(20, 90),
     height=st.integers(12, 70),
@@ -74,6 +74,7 @@ def test_planned_decode_equals_every_frame_decode_on_the_reference_clips(testdat
     gop=st.integers(1, 30),
     seed=st.integers(0, 50),
     rotate=st.sampled_from([None, 90, 180]),
+    steps=st.one_of(st.none(), st.lists(st.integers(10, 400), min_size=1, max_size=5)),
 )
 def test_generated_clips_agree_with_the_reference_binding(
     tmp_path: Path,
@@ -86,6 +87,7 @@ def test_generated_clips_agree_with_the_reference_binding(
     gop: int,
     seed: int,
     rotate: int | None,
+    steps: list[int] | None,
 ) -> None:
     # x264 needs even sizes for yuv420p; odd sizes are covered by the next test. Frames under 20 pixels wide are
     # left out: there the bundled FFmpeg's swscale (PyAV) and the system one the binding links differ (measured at
@@ -101,6 +103,7 @@ def test_generated_clips_agree_with_the_reference_binding(
         bframes=bframes,
         gop=gop,
         rotate=rotate,
+        pts_steps=steps,
     )
     reference = _oracle(clip, seconds_per_hash)
     ours = hash_video(clip, seconds_per_hash=seconds_per_hash, digests=())

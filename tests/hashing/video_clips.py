@@ -46,8 +46,8 @@ def write_clip(
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
             stream.options = {"bf": str(bframes), "g": str(gop), "preset": "veryfast", "crf": "28"}
-        if pts_steps is not None:
-            stream.time_base = Fraction(1, 1000)
+        if pts_steps is not None:  # variable frame rate: times in milliseconds
+            stream.codec_context.time_base = Fraction(1, 1000)
         if rotate is not None:
             stream.metadata["rotate"] = str(rotate)
         t = 0

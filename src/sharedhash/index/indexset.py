@@ -105,8 +105,10 @@ class IndexSet:
         return found
 
     def query(self, hash_type: str, values: Sequence[str], max_distance: int) -> list[list[SetMatch]]:
-        """Matches of each of ``values`` (all of ``hash_type``)."""
-        index = self.indexes.get(hash_type)
+        """Matches of each of ``values`` (all of ``hash_type``); for vpdq the distance is 100 - listed %."""
+        index: HashIndex | None = self.indexes.get(hash_type)
+        if index is None and hash_type == VideoIndex.hash_type:
+            index = self.videos
         if index is None:
             return [[] for _ in values]
         out: list[list[SetMatch]] = []

@@ -354,10 +354,11 @@ def _run(
         ctx.thread_count = 1  # one core per video: a folder uses every core through processes
         hashed: list[tuple[int, str, int]] = []
         key_hashes: list[tuple[int, str, int]] = []  # fast mode: (rank, hash, quality) of decoded keyframes
-        produced = decoded = index = 0
+        produced = decoded = index = packets = 0
         try:
             for packet in container.demux(stream):
                 flushing = packet.size == 0
+                packets += not flushing
                 if plan is not None and not flushing:
                     i = index
                     index += 1
@@ -417,9 +418,11 @@ def _run(
             return None
     if total == 0:
         raise CorruptMediaError(f"{path.name}: no frame could be decoded")
-    if info.declared_frames and total < info.declared_frames:
+    # Packets, not decoded frames: a decoder may rightly drop a frame it cannot show (the reference then hashes
+    # fewer frames too), but a file that holds fewer frames than its index lists was cut short.
+    if info.declared_frames and packets < info.declared_frames:
         raise TruncatedVideoError(
-            f"{path.name} declares {info.declared_frames:,} frames but only {total:,} are in the file"
+            f"{path.name} declares {info.declared_frames:,} frames but only {packets:,} are in the file"
         )
     hashed.sort()
     return hashed, total, decoded

@@ -35,6 +35,18 @@ def test_zero_length_and_non_videos(tmp_path: Path) -> None:
     assert _code(tmp_path / "noise.mkv") == "not_a_video"
 
 
+def test_playlists_and_images_are_not_opened_as_videos(tmp_path: Path) -> None:
+    playlist = "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:9/zorblax.ts\n#EXT-X-ENDLIST\n"
+    (tmp_path / "list.m3u8").write_text(playlist)
+    assert _code(tmp_path / "list.m3u8") == "not_a_video"
+    (tmp_path / "concat.txt").write_text("ffconcat version 1.0\nfile '/etc/hostname'\n")
+    assert _code(tmp_path / "concat.txt") == "not_a_video"
+    from sharedhash.hashing.samples import make_sample
+
+    make_sample("rings", 64, 48).save(tmp_path / "still.jpg")
+    assert _code(tmp_path / "still.jpg") == "not_a_video"
+
+
 def test_audio_only(tmp_path: Path) -> None:
     assert _code(write_audio_only(tmp_path / "sound.m4a")) == "no_video_stream"
 

@@ -148,9 +148,17 @@ class _Deadline:
             raise VideoTimeoutError(f"decoding took longer than the limit of {self.seconds:g} s")
 
 
+#: The demuxers FFmpeg may use on untrusted files, and local files only: a playlist (HLS, concat...) that points
+#: at other files or URLs is never followed.
+_OPEN_OPTIONS = {
+    "format_whitelist": "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,ogg,asf",
+    "protocol_whitelist": "file",
+}
+
+
 def _open(av: Any, path: Path) -> Any:
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        return av.open(str(path), mode="r", metadata_errors="ignore", options=dict(_OPEN_OPTIONS))
     except av.error.FileNotFoundError as exc:
         raise FileAccessError(f"{path} does not exist") from exc
     except av.error.DecoderNotFoundError as exc:

@@ -393,6 +393,8 @@ def _run(
                         if frame.pts is None or frame.pts not in plan.rank:
                             return None
                         number = plan.rank[frame.pts]
+                    if number > info.fps * limits.max_seconds:  # the header may understate the duration
+                        raise VideoTooLongError(f"{path.name} lasts more than the limit of {limits.max_seconds:,.0f} s")
                     if fast and plan is not None:
                         key_hashes.append((number, *_hash_frame(frame, size)))
                     elif number % mod == 0:

@@ -9,7 +9,7 @@ EXTRAS_TEST := server,dev,faiss,heif
 # The compiled kernels: editing one re-runs the install, which rebuilds it.
 NATIVE := $(wildcard src/sharedhash/*/_*.c)
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean ffmpeg-dev
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("sharedhash needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -20,7 +20,16 @@ $(VENV)/.run-installed: pyproject.toml $(NATIVE) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS_RUN)]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(NATIVE) | $(BIN)/python
+# The dev extra's PyPI `vpdq` (Meta's reference binding, the oracle of the video tests) builds from source against
+# FFmpeg's development libraries with pkg-config and cmake: installed with apt-get when they are missing.
+FFMPEG_DEV := libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev libavfilter-dev pkg-config cmake g++
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ffmpeg-dev:
+	@pkg-config --exists libavcodec libavformat libswscale 2>/dev/null && command -v cmake >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "install FFmpeg development libraries, pkg-config and cmake"; exit 1; }; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(FFMPEG_DEV); }
+
+$(VENV)/.test-installed: pyproject.toml $(NATIVE) | $(BIN)/python ffmpeg-dev
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS_TEST)]'
 	touch $@ $(VENV)/.run-installed
 

@@ -21,6 +21,21 @@ class Settings(BaseSettings):
     # Decompression-bomb guard: 200 MP is larger than any camera photo in common use.
     max_image_pixels: int = Field(default=200_000_000, ge=1, description="Refuse images with more pixels.")
     max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="Refuse larger files.")
+    # Videos (vPDQ). Every limit is checked from the header before decoding where the header says, and again while
+    # decoding (a header can lie).
+    max_video_bytes: int = Field(default=4 * 1024**3, ge=1, description="Refuse larger video files.")
+    video_max_seconds: float = Field(default=4 * 3600, gt=0, description="Refuse longer videos (seconds).")
+    video_max_frames: int = Field(default=1_000_000, ge=1, description="Refuse videos with more frames.")
+    video_max_frame_pixels: int = Field(
+        default=8192 * 4320, ge=1, description="Refuse videos whose frames have more pixels (8K by default)."
+    )
+    video_max_fps: float = Field(default=1000.0, gt=0, description="Refuse videos with a higher frame rate.")
+    video_max_wall_seconds: float = Field(
+        default=600.0, gt=0, description="Stop decoding one video after this many seconds of wall time."
+    )
+    vpdq_seconds_per_hash: float = Field(
+        default=1.0, ge=0, description="vPDQ hashes one frame per this many seconds (0: every frame)."
+    )
     pdq_match_threshold: int = Field(default=31, ge=0, le=63, description="Default PDQ match distance.")
     pdq_min_quality: int = Field(default=50, ge=0, le=100, description="PDQ hashes below this are not contributed.")
     deterrence_max_query_chars: int = Field(

@@ -53,3 +53,30 @@ def write_samples(folder: Path, width: int = 640, height: int = 480) -> Iterator
         path = folder / f"{name}.jpg"
         make_sample(name, width, height).save(path, quality=90)
         yield path
+
+
+def write_sample_video(path: Path, seconds: int = 4, fps: int = 25, width: int = 320, height: int = 240) -> Path:
+    """A benign generated clip (the samples in turn, panning slowly) as H.264 MP4 (MPEG-4 Part 2 where this PyAV
+    build lacks an H.264 encoder)."""
+    from fractions import Fraction
+
+    from sharedhash._optional import require
+
+    av = require("av", "server", "Writing the sample video")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scenes = [np.asarray(make_sample(name, width * 2, height)) for name in SAMPLE_NAMES[:seconds]]
+    with av.open(str(path), mode="w") as out:
+        try:
+            stream = out.add_stream("libx264", rate=Fraction(fps))
+        except Exception:  # a build without libx264
+            stream = out.add_stream("mpeg4", rate=Fraction(fps))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(seconds * fps):
+            scene = scenes[(i // fps) % len(scenes)]
+            shift = (i % fps) * width // fps
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(scene[:, shift : shift + width]), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -20,7 +20,15 @@ FAST_INDEXES: dict[str, type[SegmentedIndex]] = {
 def make_index(hash_type: str) -> HashIndex:
     """The best index for ``hash_type``: a fast one for pdq, md5, sha1 and sha256, else the linear one."""
     fast = FAST_INDEXES.get(hash_type)
-    return fast() if fast is not None else LinearIndex(hash_type)
+    if fast is not None:
+        return fast()
+    from sharedhash.hashing import IndexKind, get_hash_type
+
+    if get_hash_type(hash_type).index_kind is IndexKind.VPDQ:
+        from sharedhash.index.video import VideoIndex
+
+        return VideoIndex()
+    return LinearIndex(hash_type)
 
 
 def load_index(path: Path) -> SegmentedIndex:

@@ -19,6 +19,7 @@ from sharedhash.index import FAST_INDEXES, load_index
 from sharedhash.index.base import HashIndex
 from sharedhash.index.hashfile import HashRecord
 from sharedhash.index.segments import SegmentedIndex
+from sharedhash.index.video import VideoIndex
 
 FORMAT = "sharedhash-index-set"
 VERSION = 1
@@ -42,9 +43,13 @@ class SetMatch:
 class IndexSet:
     """Indexes for every hash type found in a hash file, answering with the file's ids."""
 
-    def __init__(self, indexes: dict[str, SegmentedIndex], labels: list[Label]) -> None:
+    def __init__(
+        self, indexes: dict[str, SegmentedIndex], labels: list[Label], videos: VideoIndex | None = None
+    ) -> None:
         self.indexes = indexes
         self.labels = labels
+        #: Listed videos (vpdq records), matched by the reference rule; their frames also match images.
+        self.videos = videos
 
     @classmethod
     def from_records(cls, records: Sequence[HashRecord]) -> IndexSet:
@@ -55,7 +60,12 @@ class IndexSet:
             values.append(record.value)
             ids.append(number)
         indexes: dict[str, SegmentedIndex] = {}
+        videos: VideoIndex | None = None
         for hash_type, (values, ids) in by_type.items():
+            if _is_video(hash_type):
+                videos = VideoIndex()
+                videos.add(values, ids)
+                continue
             fast = FAST_INDEXES.get(hash_type)
             if fast is None:
                 from sharedhash.errors import UnknownHashTypeError
@@ -66,14 +76,17 @@ class IndexSet:
                 )
             indexes[hash_type] = fast.from_arrays(fast().encode(values), ids)
         labels: list[Label] = [r.id if r.id is not None else r.line for r in records]
-        return cls(indexes, labels)
+        return cls(indexes, labels, videos)
 
     def __len__(self) -> int:
-        return sum(len(i) for i in self.indexes.values())
+        return sum(len(i) for i in self.indexes.values()) + (len(self.videos) if self.videos is not None else 0)
 
     def counts(self) -> dict[str, int]:
         """Number of hashes per hash type."""
-        return {t: len(i) for t, i in sorted(self.indexes.items())}
+        counts = {t: len(i) for t, i in self.indexes.items()}
+        if self.videos is not None:
+            counts[VideoIndex.hash_type] = len(self.videos)
+        return dict(sorted(counts.items()))
 
     def match(
         self, hashes: dict[str, str], max_distance: int, *, pdq_variants: Sequence[str] | None = None
@@ -92,8 +105,10 @@ class IndexSet:
         return found
 
     def query(self, hash_type: str, values: Sequence[str], max_distance: int) -> list[list[SetMatch]]:
-        """Matches of each of ``values`` (all of ``hash_type``)."""
-        index = self.indexes.get(hash_type)
+        """Matches of each of ``values`` (all of ``hash_type``); for vpdq the distance is 100 - listed %."""
+        index: HashIndex | None = self.indexes.get(hash_type)
+        if index is None and hash_type == VideoIndex.hash_type:
+            index = self.videos
         if index is None:
             return [[] for _ in values]
         out: list[list[SetMatch]] = []
@@ -118,6 +133,9 @@ class IndexSet:
         for hash_type, index in self.indexes.items():
             files[hash_type] = f"{hash_type}.shidx"
             index.save(folder / files[hash_type])
+        if self.videos is not None:
+            files[VideoIndex.hash_type] = f"{VideoIndex.hash_type}.shvidx"
+            self.videos.save(folder / files[VideoIndex.hash_type])
         (folder / "labels.json").write_bytes(labels)
         manifest = {
             "format": FORMAT,
@@ -151,9 +169,26 @@ class IndexSet:
             raise CorruptDataError(f"{folder}/labels.json fails its checksum: the file is damaged")
         labels = json.loads(labels_raw)
         indexes: dict[str, SegmentedIndex] = {}
+        videos: VideoIndex | None = None
         for hash_type, name in dict(manifest.get("files", {})).items():
+            if _is_video(str(hash_type)):
+                videos = VideoIndex.load(folder / str(name))
+                if any(int(i) >= len(labels) for i in videos.ids()):
+                    raise CorruptDataError(f"{folder}/{name} does not fit the folder's labels")
+                continue
             index = load_index(folder / str(name))
             if index.hash_type != hash_type or (len(index) and int(index._main.ids.max()) >= len(labels)):
                 raise CorruptDataError(f"{folder}/{name} does not fit the folder's labels")
             indexes[hash_type] = index
-        return cls(indexes, labels)
+        return cls(indexes, labels, videos)
+
+
+def _is_video(hash_type: str) -> bool:
+    """Whether a type's values are videos (indexed by :class:`VideoIndex`), by its declared index kind."""
+    from sharedhash.errors import UnknownHashTypeError
+    from sharedhash.hashing import IndexKind, get_hash_type
+
+    try:
+        return get_hash_type(hash_type).index_kind is IndexKind.VPDQ
+    except UnknownHashTypeError:
+        return False

@@ -26,6 +26,7 @@ class IndexKind(StrEnum):
 
     EXACT = "exact"  # fixed-width hex digests, equality only: sorted binary keys
     HAMMING256 = "hamming256"  # 256-bit values compared by Hamming distance: multi-index range search
+    VPDQ = "vpdq"  # videos as lists of frame PDQ hashes: frames in a PDQ index with a frame -> video map
     LINEAR = "linear"  # anything else: brute force through :meth:`HashType.compare`
 
 

@@ -225,7 +225,7 @@ def test_json_lines_are_split_at_lf_only_whatever_the_read_size(block: int, monk
     import io
     import random
 
-    import sharedhash.server.routes.bulk as bulk_routes
+    import sharedhash.server.bulk.service as bulk_routes
 
     monkeypatch.setattr(bulk_routes, "_READ_BLOCK", block)
     rng = random.Random(block)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from sharedhash.server.deps import HubState
-from sharedhash.server.entry_cache import EntryCache
+from sharedhash.server.lookup.entry_cache import EntryCache
+from sharedhash.server.state import HubState
 from sharedhash.store.db import Database, open_database
 from sharedhash.store.entries import remove_entry
 from sharedhash.store.feedback import Reason, give_feedback, withdraw_feedback

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sharedhash.server.app import create_app
-from sharedhash.server.deterrence_cors import parse_origins, public_methods
+from sharedhash.server.deterrence.cors import parse_origins, public_methods
 from tests.hub_fixtures import TestClient
 from tests.server.conftest import Hub, make_settings, seed_orgs, wait_ready
 from tests.server.helpers import assert_error, new_list

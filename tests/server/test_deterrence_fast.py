@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sharedhash.server.deterrence_fast import FastDeterrence, route_of
+from sharedhash.server.deterrence.fast import FastDeterrence, route_of
 from tests.server.conftest import Hub
 from tests.server.helpers import assert_error, new_list
 from tests.server.test_deterrence import NEAR, ZORBLAX, add_rules

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sharedhash.server.app import create_app
-from sharedhash.server.deterrence_limits import PublicLimiter, TokenBuckets
+from sharedhash.server.deterrence.limits import PublicLimiter, TokenBuckets
 from tests.hub_fixtures import TestClient
 from tests.server.conftest import Hub, make_settings, seed_orgs, wait_ready
 from tests.server.helpers import assert_error, new_list

@@ -107,7 +107,7 @@ def test_lookups_are_audited_without_hash_values(hub: Hub) -> None:
 
 
 def test_lookups_are_summed_per_key_and_hash_types_in_the_audit_log(hub: Hub) -> None:
-    from sharedhash.server.audit_buffer import AuditBuffer
+    from sharedhash.server.audit.buffer import AuditBuffer
 
     lst = new_list(hub)
     add(hub, lst["id"], ("md5", md5(1)))

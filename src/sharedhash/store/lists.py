@@ -172,3 +172,9 @@ def visible_list_thresholds(session: Session, caller: Caller) -> dict[int, tuple
 def all_list_seqs(session: Session) -> dict[int, int]:
     """``{list id: last seq}`` of every list (the index follower compares these with what it has applied)."""
     return {r[0]: int(r[1]) for r in session.execute(select(HashList.id, HashList.last_seq))}
+
+
+def owner_name(session: Session, hash_list: HashList) -> str:
+    """The name of the org that owns ``hash_list`` ("" if it is gone)."""
+    owner = session.get(Org, hash_list.owner_org_id)
+    return owner.name if owner else ""

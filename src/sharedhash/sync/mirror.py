@@ -17,8 +17,8 @@ from typing import Any
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.store import audit
-from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
+from sharedhash.store.gc import paused_gc
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
 from sharedhash.store.models import ChangeKind, Org, Scope
 from sharedhash.store.orgs import caller_for_org, create_org

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 
 from sharedhash.store.db import Database
-from sharedhash.store.entries import HashValue, NewEntry, validate_entry, validate_hash
 from sharedhash.store.models import Scope
 from sharedhash.store.orgs import caller_for_org, create_org
+from sharedhash.store.validation import HashValue, NewEntry, validate_entry, validate_hash
 from sharedhash.store.visibility import Caller
 
 

@@ -6,16 +6,7 @@ import pytest
 
 from sharedhash.errors import InvalidHashError, NotFoundError, PermissionDeniedError, UnknownHashTypeError
 from sharedhash.store.db import Database
-from sharedhash.store.entries import (
-    add_entry,
-    get_entry,
-    list_entries,
-    remove_entry,
-    remove_hash,
-    update_entry,
-    validate_entry,
-    validate_hash,
-)
+from sharedhash.store.entries import add_entry, get_entry, list_entries, remove_entry, remove_hash, update_entry
 from sharedhash.store.errors import (
     DuplicateExternalIdError,
     DuplicateHashError,
@@ -25,6 +16,7 @@ from sharedhash.store.errors import (
 )
 from sharedhash.store.lists import ShareSpec, create_list, list_readable, update_list
 from sharedhash.store.models import Access, Visibility
+from sharedhash.store.validation import validate_entry, validate_hash
 from tests.store.helpers import entry, make_org, md5, pdq
 
 

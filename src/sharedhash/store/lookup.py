@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from sharedhash.store.entries import chunked
 from sharedhash.store.models import Entry, Feedback
+from sharedhash.store.sqlhelpers import chunked
 
 _entries = Entry.__table__.c
 _feedback = Feedback.__table__.c

@@ -63,6 +63,21 @@ def get_org_by_name(session: Session, name: str) -> Org:
     return org
 
 
+def find_org(session: Session, name: str) -> Org | None:
+    """The org called ``name``, or None."""
+    return session.scalar(select(Org).where(Org.name == name))
+
+
+def org_by_id(session: Session, org_id: int) -> Org | None:
+    """The org with id ``org_id``, or None."""
+    return session.get(Org, org_id)
+
+
+def org_count(session: Session) -> int:
+    """How many orgs the hub has."""
+    return int(session.scalar(select(func.count()).select_from(Org)) or 0)
+
+
 def get_org(session: Session, org_id: int) -> Org:
     """The org with id ``org_id``."""
     org = session.get(Org, org_id)

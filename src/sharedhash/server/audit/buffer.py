@@ -10,15 +10,17 @@ took ~25 ms of Python every flush, which showed in the lookups' p99.
 
 from __future__ import annotations
 
-import logging
-import threading
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
+from sharedhash.server.batching import BatchBuffer
 from sharedhash.store import audit
-from sharedhash.store.db import Database
 from sharedhash.store.visibility import Caller
 
-log = logging.getLogger(__name__)
+#: Lookups are summed per (org, key, hash types).
+TallyKey = tuple[int, int | None, tuple[str, ...]]
 
 
 @dataclass(slots=True)
@@ -38,16 +40,8 @@ class LookupTally:
         self.matches += other.matches
 
 
-class AuditBuffer:
-    """Sums lookup events and writes them in one transaction per flush."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._lock = threading.Lock()
-        # Held for a whole flush, so that a reader flushing first (``GET /v1/audit``) waits for events the
-        # background flush has taken but not yet committed, instead of reading the log without them.
-        self._flush_lock = threading.Lock()
-        self._pending: dict[tuple[int, int | None, tuple[str, ...]], LookupTally] = {}
+class AuditBuffer(BatchBuffer[TallyKey, LookupTally]):
+    """Sums lookup events and writes them in one transaction per flush (one ``lookup`` event per sum)."""
 
     def add_lookup(self, caller: Caller, types: tuple[str, ...], hashes: int, matches: int) -> None:
         """Count one lookup of ``hashes`` hashes of ``types`` (sorted) that found ``matches`` matches."""
@@ -60,29 +54,19 @@ class AuditBuffer:
             tally.hashes += hashes
             tally.matches += matches
 
-    def flush(self) -> int:
-        """Write every pending sum as one ``lookup`` event; return how many events."""
-        with self._flush_lock:
-            return self._flush()
+    def _empty(self) -> dict[TallyKey, LookupTally]:
+        return {}
 
-    def _flush(self) -> int:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-        if not pending:
-            return 0
+    def _write(self, session: Session, pending: MutableMapping[TallyKey, LookupTally]) -> int:
         events = [
             (t.caller, "lookup", t.hashes, {"types": list(t.types), "requests": t.requests, "matches": t.matches})
             for t in pending.values()
         ]
-        try:
-            with self._db.writing() as session:
-                audit.record_many(session, events)
-        except Exception:
-            with self._lock:  # keep them for the next flush rather than lose them
-                for key, tally in pending.items():
-                    newer = self._pending.get(key)
-                    if newer is not None:
-                        tally.merge(newer)
-                    self._pending[key] = tally
-            raise
+        audit.record_many(session, events)
         return len(events)
+
+    def _restore(self, key: TallyKey, taken: LookupTally) -> None:
+        newer = self._pending.get(key)
+        if newer is not None:
+            taken.merge(newer)
+        self._pending[key] = taken

@@ -14,11 +14,14 @@ import secrets
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from collections.abc import MutableMapping
 from datetime import UTC, datetime
 
+from sqlalchemy.orm import Session
+
+from sharedhash.server.batching import BatchBuffer
 from sharedhash.store import audit
 from sharedhash.store import deterrence as store
-from sharedhash.store.db import Database
 
 #: Most client buckets kept; the least recently seen are dropped first (a dropped bucket starts full again).
 MAX_CLIENT_BUCKETS = 100_000
@@ -78,16 +81,9 @@ def today() -> datetime:
     return datetime.now(UTC)
 
 
-class CounterBuffer:
-    """Counts added up in memory and written with one upsert per (org, rule, day) on each flush."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._lock = threading.Lock()
-        # Held for a whole flush, so a reader that flushes first (the stats route) waits for counts another flush
-        # has taken but not yet committed, instead of reading the table without them.
-        self._flush_lock = threading.Lock()
-        self._pending: defaultdict[store.CounterKey, list[int]] = defaultdict(lambda: [0, 0, 0])
+class CounterBuffer(BatchBuffer[store.CounterKey, list[int]]):
+    """Counts added up in memory and written with one upsert per (org, rule, day) on each flush, with one audit
+    event per org with its number of checks (nothing else)."""
 
     def count(self, org_id: int, rule_id: str | None, *, check: bool = False, click: bool = False) -> None:
         """Count one check (and a response when ``rule_id`` is given), or one click on ``rule_id``'s link."""
@@ -104,32 +100,22 @@ class CounterBuffer:
                 total[1] += 1
                 self._pending[(org_id, rule_id, day)][1] += 1
 
-    def flush(self) -> int:
-        """Write every pending count, and one audit event per org with its number of checks (nothing else)."""
-        with self._flush_lock:
-            return self._flush()
+    def _empty(self) -> defaultdict[store.CounterKey, list[int]]:
+        return defaultdict(lambda: [0, 0, 0])
 
-    def _flush(self) -> int:
-        with self._lock:
-            pending, self._pending = self._pending, defaultdict(lambda: [0, 0, 0])
-        if not pending:
-            return 0
+    def _write(self, session: Session, pending: MutableMapping[store.CounterKey, list[int]]) -> int:
         deltas = {k: store.CounterDelta(*v) for k, v in pending.items()}
         checks: dict[int, int] = defaultdict(int)
         for (org_id, rule_id, _), delta in deltas.items():
             if rule_id == "":
                 checks[org_id] += delta.checks
-        try:
-            with self._db.writing() as session:
-                store.add_counts(session, deltas)
-                for org_id, n in sorted(checks.items()):
-                    if n:
-                        audit.record(session, store.org_caller(org_id), "deterrence.check", count=n)
-        except Exception:
-            with self._lock:  # keep them for the next flush
-                for key, counts in pending.items():
-                    row = self._pending[key]
-                    for i, n in enumerate(counts):
-                        row[i] += n
-            raise
+        store.add_counts(session, deltas)
+        for org_id, n in sorted(checks.items()):
+            if n:
+                audit.record(session, store.org_caller(org_id), "deterrence.check", count=n)
         return len(deltas)
+
+    def _restore(self, key: store.CounterKey, taken: list[int]) -> None:
+        row = self._pending[key]
+        for i, n in enumerate(taken):
+            row[i] += n

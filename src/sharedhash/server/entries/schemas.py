@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from sharedhash.server.schemas import ClassificationName, FeedbackCounts, HashIn, HashOut, Strict
-from sharedhash.store.entries import EntryView
+from sharedhash.store.snapshots import EntryView
 
 
 class EntryCreate(Strict):

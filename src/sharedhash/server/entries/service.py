@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sharedhash.server.state import HubState
-from sharedhash.store import audit
+from sharedhash.store import audit, validation
 from sharedhash.store import entries as store
-from sharedhash.store.entries import UNSET, EntryView, HashValue
+from sharedhash.store.entries import UNSET
+from sharedhash.store.snapshots import EntryView
+from sharedhash.store.validation import HashValue
 from sharedhash.store.visibility import Caller
 
 __all__ = ["UNSET", "EntryView", "add", "get", "list_page", "remove", "remove_hash", "update"]
@@ -17,7 +19,7 @@ __all__ = ["UNSET", "EntryView", "add", "get", "list_page", "remove", "remove_ha
 
 def _hashes(state: HubState, hashes: Iterable[tuple[str, str, int | None]]) -> list[HashValue]:
     min_quality = state.settings.pdq_min_quality
-    return [store.validate_hash(t, v, q, min_quality=min_quality) for t, v, q in hashes]
+    return [validation.validate_hash(t, v, q, min_quality=min_quality) for t, v, q in hashes]
 
 
 def list_page(state: HubState, caller: Caller, list_id: int, *, after: int, limit: int) -> list[EntryView]:
@@ -39,7 +41,7 @@ def add(
     """Add an entry of ``(hash type, value, quality)`` hashes; if one of them is already in the list, the existing
     entry. Returns the entry and whether it was created."""
     values = _hashes(state, hashes)
-    new = store.validate_entry(values, classification, labels, external_id)
+    new = validation.validate_entry(values, classification, labels, external_id)
     with state.db.writing() as session:
         view, created = store.add_entry(session, caller, list_id, new)
         audit.record(
@@ -98,7 +100,7 @@ def remove(state: HubState, caller: Caller, entry_id: int) -> None:
 
 def remove_hash(state: HubState, caller: Caller, entry_id: int, hash_type: str, value: str) -> EntryView | None:
     """Tombstone one hash; removing the last hash removes the entry. The entry, or None if it went."""
-    target = store.validate_hash(hash_type, value)
+    target = validation.validate_hash(hash_type, value)
     with state.db.writing() as session:
         view = store.remove_hash(session, caller, entry_id, target)
         audit.record(

@@ -14,12 +14,11 @@ import threading
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import Session
 
 from sharedhash.server.lookup.entry_cache import EntryCache, FeedbackWatch
+from sharedhash.store.changes import CommittedChanges, watch_commits
 from sharedhash.store.db import Database
-from sharedhash.store.models import ApiKey, Feedback, HashList, ListShare, Org
 from sharedhash.store.orgs import KeyRecord, key_record, revoked_key_count
 from sharedhash.store.visibility import ListPolicy, list_policies
 
@@ -134,21 +133,9 @@ class PolicyCache:
                     self._snapshot = _PolicySnapshot(generation=generation, lists=lists)
 
 
-@dataclass
-class _Changes:
-    policy: bool = False
-    keys: bool = False
-    feedback: set[int] = field(default_factory=set)
-    feedback_rows: int = 0
-    all_feedback: bool = False
-
-
-_LIST_POLICY_FIELDS = ("owner_org_id", "visibility", "name", "pdq_threshold")
-_CHANGES = "sharedhash.cache_changes"
-
-
 class LookupCaches:
-    """The three caches of one database, and the session events that keep them right."""
+    """The three caches of one database, invalidated by what each committed write changed (see
+    :func:`sharedhash.store.changes.watch_commits`)."""
 
     def __init__(self, db: Database, *, max_entries: int) -> None:
         self.db = db
@@ -159,10 +146,7 @@ class LookupCaches:
         # The baselines of the polls, before anything is cached: a change after this is seen by the first round.
         with db.reading() as session:
             self.poll(session)
-        target = db.write_sessions
-        event.listen(target, "after_flush", self._after_flush)
-        event.listen(target, "do_orm_execute", self._on_execute)
-        event.listen(target, "after_commit", self._after_commit)
+        watch_commits(db, self._committed)
 
     def poll(self, session: Session) -> None:
         """One round of looking for changes other processes made (called by the index follower)."""
@@ -170,50 +154,7 @@ class LookupCaches:
         self.policy.poll(session)
         self._feedback.poll(session)
 
-    @staticmethod
-    def _changes(session: Session) -> _Changes:
-        changes = session.info.get(_CHANGES)
-        if changes is None:
-            changes = session.info[_CHANGES] = _Changes()
-        return changes
-
-    def _after_flush(self, session: Session, _flush: UOWTransaction) -> None:
-        changes = self._changes(session)
-        for obj in [*session.new, *session.dirty, *session.deleted]:
-            if isinstance(obj, ListShare):
-                changes.policy = True
-            elif isinstance(obj, HashList):
-                state = inspect(obj)
-                if (
-                    obj in session.new
-                    or obj in session.deleted
-                    or any(state.attrs[name].history.has_changes() for name in _LIST_POLICY_FIELDS)
-                ):
-                    changes.policy = True
-            elif isinstance(obj, Feedback):
-                changes.feedback.add(obj.entry_id)
-                changes.feedback_rows += (obj in session.new) - (obj in session.deleted)
-            elif isinstance(obj, ApiKey | Org) and obj not in session.new:
-                changes.keys = True
-
-    def _on_execute(self, state: ORMExecuteState) -> None:
-        if not (state.is_update or state.is_delete or state.is_insert):
-            return
-        table = getattr(getattr(state.statement, "table", None), "name", None)
-        if table == ListShare.__tablename__:
-            self._changes(state.session).policy = True
-        elif table == Feedback.__tablename__:
-            self._changes(state.session).all_feedback = True
-        elif table in (ApiKey.__tablename__, Org.__tablename__) and not state.execution_options.get("sharedhash_touch"):
-            self._changes(state.session).keys = True
-        # UPDATEs of hash_lists by statement only move the feed's seq and a mirror's cursor (store/feed.py,
-        # store/mirror.py); settings change through the ORM and are seen in _after_flush. The follower's poll
-        # would catch anything else within a round.
-
-    def _after_commit(self, session: Session) -> None:
-        changes = session.info.pop(_CHANGES, None)
-        if changes is None:
-            return
+    def _committed(self, changes: CommittedChanges) -> None:
         if changes.policy:
             self.policy.invalidate()
         if changes.keys:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from sharedhash.errors import InvalidInputError
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, lookup, md5, new_list, pdq
+from tests.support.api import add, assert_error, lookup, md5, new_list, pdq
+from tests.support.hub import Hub
 
 
 def _import(hub: Hub, list_id: int, body: str, fmt: str = "jsonl", who: str = "owner") -> Any:

@@ -16,7 +16,7 @@ from sharedhash.store.lists import create_list, get_readable_list
 from sharedhash.store.models import utcnow
 from sharedhash.store.snapshots import snapshot_json, snapshot_of
 from sharedhash.store.validation import HashChecker, validate_hash
-from tests.store.helpers import entry, make_org, md5, pdq
+from tests.support.store import entry, make_org, md5, pdq
 
 #: Text that COPY, SQL and JSON each treat specially: backslashes, tabs, newlines, quotes, non-ASCII, \N.
 AWKWARD = ['back\\slash', "tab\there", "new\nline\r\n", 'quote " and \'', "zorblax ü 🙂", "\\N", "x\\.y"]

@@ -14,12 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
+from sharedhash.hub_errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
 from sharedhash.server.deterrence.cors import DeterrenceCors
 from sharedhash.server.deterrence.fast import FastDeterrence
 from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
-from sharedhash.server.errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
 from sharedhash.server.schemas import ErrorOut

@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 
 from sharedhash.server.deterrence.service import DeterrenceService
-from sharedhash.server.lookup.entry_cache import run_entry_warmer
 from sharedhash.server.loops import Loop, LoopRegistry
+from sharedhash.server.memory.entry_cache import run_entry_warmer
 from sharedhash.server.state import HubState
 from sharedhash.server.subscriptions.service import run_due
 

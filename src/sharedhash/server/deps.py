@@ -41,7 +41,7 @@ async def get_caller(
 ) -> Caller:
     """The org behind the request's API key; every route but health and docs depends on this.
 
-    Keys come from memory after their first use (see :mod:`sharedhash.server.lookup.caches`); the secret is checked
+    Keys come from memory after their first use (see :mod:`sharedhash.server.memory.caches`); the secret is checked
     against the salted hash on every request. Only a miss or the once-a-minute last-used write leaves the event loop.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -7,10 +7,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sharedhash import limits
+
 ClassificationName = Literal["A1", "A2", "B1", "B2"]
-#: The longest hash value any request may carry.
-HASH_VALUE_MAX = 512
-HashTypeName = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")
+HASH_VALUE_MAX = limits.HASH_VALUE_MAX
+HashTypeName = Field(min_length=1, max_length=limits.HASH_TYPE_NAME_MAX, pattern=r"^[a-z][a-z0-9_]*$")
 
 
 def _no_nul(value: Any) -> Any:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from sharedhash.server.audit.buffer import AuditBuffer
-from sharedhash.server.lookup.caches import LookupCaches
-from sharedhash.server.lookup.indexes import IndexSet
+from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.indexes import IndexSet
+from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, SharedhashError
 from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hub_errors import DuplicateExternalIdError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries
-from sharedhash.store.errors import DuplicateExternalIdError
 from sharedhash.store.lists import get_writable_list
 from sharedhash.store.models import Entry
 from sharedhash.store.snapshots import snapshot

@@ -14,11 +14,12 @@ from sharedhash.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from sharedhash.store.bulkwrite import BulkWriter
-from sharedhash.store.errors import (
+from sharedhash.hub_errors import (
     DuplicateExternalIdError,
     DuplicateHashError,
 )
+from sharedhash.limits import MAX_HASHES_PER_ENTRY
+from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.feed import record_changes
 from sharedhash.store.feedback import feedback_counts
 from sharedhash.store.lists import get_readable_list, get_writable_list
@@ -26,7 +27,6 @@ from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, utcn
 from sharedhash.store.snapshots import EntryView, snapshot, snapshot_json
 from sharedhash.store.sqlhelpers import chunked
 from sharedhash.store.validation import (
-    MAX_HASHES_PER_ENTRY,
     HashValue,
     NewEntry,
     validate_classification,

@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from sharedhash.store.errors import InvalidCursorError
+from sharedhash.hub_errors import InvalidCursorError
 from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
 from sharedhash.store.sqlhelpers import insert_rows
 

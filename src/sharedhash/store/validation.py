@@ -10,19 +10,9 @@ from typing import Any, NamedTuple
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
 from sharedhash.hashing import get_hash_type
-from sharedhash.store.errors import DuplicateHashError, InvalidClassificationError, LowQualityHashError
+from sharedhash.hub_errors import DuplicateHashError, InvalidClassificationError, LowQualityHashError
+from sharedhash.limits import MAX_EXTERNAL_ID_CHARS, MAX_HASHES_PER_ENTRY, MAX_LABEL_CHARS, MAX_LABELS
 from sharedhash.store.models import Classification
-
-MAX_HASHES_PER_ENTRY = 32
-
-
-MAX_LABELS = 50
-
-
-MAX_LABEL_CHARS = 100
-
-
-MAX_EXTERNAL_ID_CHARS = 200
 
 
 class HashValue(NamedTuple):

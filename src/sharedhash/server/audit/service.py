@@ -1,5 +1,5 @@
 """The audit log as an org admin reads it. Writes are audited by each domain's service in the write's own
-transaction; lookups are summed in :class:`sharedhash.server.audit.buffer.AuditBuffer`. Queries are in
+transaction; lookups are summed in :class:`sharedhash.server.memory.tallies.AuditBuffer`. Queries are in
 :mod:`sharedhash.store.audit`."""
 
 from __future__ import annotations

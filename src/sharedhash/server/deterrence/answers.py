@@ -9,9 +9,9 @@ from typing import Any
 from starlette.responses import HTMLResponse, JSONResponse
 
 from sharedhash.errors import NotFoundError, RateLimitedError
+from sharedhash.hub_errors import InvalidCheckRequestError
 from sharedhash.server.deterrence.schemas import CheckIn
 from sharedhash.server.deterrence.service import CheckAnswer, DeterrenceService, resource_dict
-from sharedhash.server.errors import InvalidCheckRequestError
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 

@@ -24,12 +24,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sharedhash.errors import RateLimitedError, SharedhashError
 from sharedhash.server.asgi import answer_or_forward
+from sharedhash.server.auth import bearer_parts, fresh_cached_caller
 from sharedhash.server.deterrence.answers import answer_html, answer_json, parse_check, public_allowed, rate_limited
 from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.state import HubState
 from sharedhash.store.models import Scope as KeyScope
-from sharedhash.store.orgs import check_key
-from sharedhash.store.security import split_token
 
 _PRIVATE = {"/v1/deterrence/check": False, "/v1/deterrence/check.html": True}
 _PUBLIC_PREFIX = "/v1/orgs/"
@@ -111,17 +110,9 @@ class FastDeterrence:
             if name == b"authorization":
                 authorization = value
                 break
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        parts = split_token(token) if scheme.lower() == "bearer" else None
-        if parts is None:
-            return None
-        record = self.state.caches.keys.get_cached(parts[0])
-        if record is None:
-            return None
-        caller, stale = check_key(record, parts[1])
-        if stale or not caller.has(KeyScope.READ):
-            return None
-        return caller.org_id
+        parts = bearer_parts(authorization)
+        caller = fresh_cached_caller(self.state, parts, KeyScope.READ) if parts is not None else None
+        return caller.org_id if caller is not None else None
 
 
 class _Deferred(Response):

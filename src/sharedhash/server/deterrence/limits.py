@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from sharedhash.server.batching import BatchBuffer
+from sharedhash.server.memory.batching import BatchBuffer
 from sharedhash.store import audit
 from sharedhash.store import deterrence as store
 

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import NotFoundError, RateLimitedError
+from sharedhash.hub_errors import InvalidCheckRequestError
 from sharedhash.server.deps import Admin, Reader
 from sharedhash.server.deterrence.answers import (
     NO_STORE,
@@ -33,7 +34,6 @@ from sharedhash.server.deterrence.schemas import (
     StatsOut,
 )
 from sharedhash.server.deterrence.service import CheckAnswer, DeterrenceService, catalog_to_dict
-from sharedhash.server.errors import InvalidCheckRequestError
 from sharedhash.store.models import Scope
 from sharedhash.store.visibility import Caller
 

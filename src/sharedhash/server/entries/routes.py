@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Response, status
 
+from sharedhash.limits import MAX_ENTRY_PAGE
 from sharedhash.server.deps import Contributor, Reader, State
 from sharedhash.server.entries import service
 from sharedhash.server.entries.schemas import EntryAdded, EntryCreate, EntryOut, EntryPage, EntryUpdate
@@ -19,7 +20,7 @@ def entries(
     state: State,
     caller: Reader,
     after: int = Query(default=0, ge=0, description="Only entries with a larger id (pass `next_after`)."),
-    limit: int = Query(default=100, ge=1, le=1000),
+    limit: int = Query(default=100, ge=1, le=MAX_ENTRY_PAGE),
 ) -> EntryPage:
     """Active entries, by id."""
     views = service.list_page(state, caller, list_id, after=after, limit=limit)

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from sharedhash import limits
 from sharedhash.server.schemas import ClassificationName, FeedbackCounts, HashIn, HashOut, Strict
 from sharedhash.store.snapshots import EntryView
 
@@ -13,10 +14,10 @@ from sharedhash.store.snapshots import EntryView
 class EntryCreate(Strict):
     """A new entry: 1 to 32 hashes of one file, a classification, labels and an optional external id."""
 
-    hashes: list[HashIn] = Field(min_length=1, max_length=32)
+    hashes: list[HashIn] = Field(min_length=1, max_length=limits.MAX_HASHES_PER_ENTRY)
     classification: ClassificationName | None = None
-    labels: list[str] = Field(default_factory=list, max_length=50)
-    external_id: str | None = Field(default=None, max_length=200)
+    labels: list[str] = Field(default_factory=list, max_length=limits.MAX_LABELS)
+    external_id: str | None = Field(default=None, max_length=limits.MAX_EXTERNAL_ID_CHARS)
 
 
 class EntryUpdate(Strict):
@@ -24,9 +25,9 @@ class EntryUpdate(Strict):
 
     classification: ClassificationName | None = None
     clear_classification: bool = False
-    labels: list[str] | None = Field(default=None, max_length=50)
-    external_id: str | None = Field(default=None, max_length=200)
-    add_hashes: list[HashIn] = Field(default_factory=list, max_length=32)
+    labels: list[str] | None = Field(default=None, max_length=limits.MAX_LABELS)
+    external_id: str | None = Field(default=None, max_length=limits.MAX_EXTERNAL_ID_CHARS)
+    add_hashes: list[HashIn] = Field(default_factory=list, max_length=limits.MAX_HASHES_PER_ENTRY)
 
 
 class EntryOut(BaseModel):

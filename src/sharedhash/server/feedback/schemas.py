@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from sharedhash import limits
 from sharedhash.server.schemas import Strict
 from sharedhash.store.feedback import Reason
 from sharedhash.store.models import Verdict
@@ -16,7 +17,7 @@ class FeedbackIn(Strict):
 
     verdict: Verdict
     reason: Reason
-    note: str = Field(default="", max_length=2000)
+    note: str = Field(default="", max_length=limits.MAX_NOTE_CHARS)
 
 
 class FeedbackOut(BaseModel):

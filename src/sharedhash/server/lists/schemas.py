@@ -6,36 +6,36 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from sharedhash import limits
 from sharedhash.server.schemas import Strict
-from sharedhash.store.lists import PDQ_THRESHOLD_MAX
 from sharedhash.store.models import Access, HashList, Visibility
 
 
 class ShareIn(Strict):
     """Share a list with the org called ``org``."""
 
-    org: str = Field(min_length=1, max_length=100)
+    org: str = Field(min_length=1, max_length=limits.MAX_ORG_NAME_CHARS)
     access: Access = Access.READ
 
 
 class ListCreate(Strict):
     """A new hash list owned by the caller's org."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    name: str = Field(min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
+    description: str = Field(default="", max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
     visibility: Visibility = Visibility.PRIVATE
-    pdq_threshold: int = Field(default=31, ge=0, le=PDQ_THRESHOLD_MAX)
-    shares: list[ShareIn] = Field(default_factory=list, max_length=1000)
+    pdq_threshold: int = Field(default=limits.PDQ_THRESHOLD_DEFAULT, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    shares: list[ShareIn] = Field(default_factory=list, max_length=limits.MAX_SHARES)
 
 
 class ListUpdate(Strict):
     """Changes to a list's settings; omitted fields stay as they are. ``shares`` replaces all shares."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    name: str | None = Field(default=None, min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
     visibility: Visibility | None = None
-    pdq_threshold: int | None = Field(default=None, ge=0, le=PDQ_THRESHOLD_MAX)
-    shares: list[ShareIn] | None = Field(default=None, max_length=1000)
+    pdq_threshold: int | None = Field(default=None, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    shares: list[ShareIn] | None = Field(default=None, max_length=limits.MAX_SHARES)
 
 
 class ListOut(BaseModel):

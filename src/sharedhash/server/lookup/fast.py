@@ -12,14 +12,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sharedhash.errors import SharedhashError
 from sharedhash.hashing import hash_type_names
+from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.asgi import answer_or_forward, error_response
+from sharedhash.server.auth import bearer_parts, fresh_cached_caller
 from sharedhash.server.lookup.service import INLINE_HASHES, lookup_json_of, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX
 from sharedhash.server.state import HubState
-from sharedhash.store.lists import PDQ_THRESHOLD_MAX
 from sharedhash.store.models import Scope as KeyScope
-from sharedhash.store.orgs import check_key
-from sharedhash.store.security import split_token
 
 
 class FastLookup:
@@ -51,16 +50,14 @@ class FastLookup:
     async def _answer(self, scope: Scope, body: bytes) -> Response | None:
         headers = dict(scope["headers"])
         content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        parts = split_token(token) if scheme.lower() == "bearer" else None
+        parts = bearer_parts(headers.get(b"authorization", b""))
         if content_type != b"application/json" or parts is None:
             return None
-        record = self.state.caches.keys.get_cached(parts[0])
+        caller = fresh_cached_caller(self.state, parts, KeyScope.READ)
+        parsed = plain_lookup_body(body) if caller is not None else None
+        if caller is None or parsed is None:
+            return None
         try:
-            caller, stale = check_key(record, parts[1])
-            parsed = plain_lookup_body(body)
-            if parsed is None or stale or not caller.has(KeyScope.READ):
-                return None
             items, max_distance = parsed
             inline = len(items) <= INLINE_HASHES
             if inline:

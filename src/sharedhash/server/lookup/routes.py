@@ -12,6 +12,7 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import LimitExceededError
+from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.deps import Reader, State
 from sharedhash.server.lookup import service
 from sharedhash.server.lookup.schemas import FileLookupOut, LookupIn, LookupOut, MatchOut
@@ -45,7 +46,7 @@ def lookup_file(
     caller: Reader,
     file: Annotated[UploadFile, File(description="The image or file; it is hashed in memory and discarded.")],
     dihedral: Annotated[bool, Form(description="Also match rotated and mirrored copies (PDQ).")] = False,
-    max_distance: Annotated[int | None, Form(ge=0, le=63)] = None,
+    max_distance: Annotated[int | None, Form(ge=0, le=PDQ_THRESHOLD_MAX)] = None,
 ) -> FileLookupOut:
     """Hash the upload (PDQ for images, md5/sha1/sha256 for any file) and look the hashes up; nothing is kept."""
     limit = state.settings.max_file_bytes

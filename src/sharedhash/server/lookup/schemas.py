@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.schemas import HASH_VALUE_MAX, FeedbackCounts, HashTypeName, Strict
-from sharedhash.store.lists import PDQ_THRESHOLD_MAX
 
 
 class LookupHashIn(Strict):

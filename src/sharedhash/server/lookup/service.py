@@ -2,7 +2,7 @@
 
 Near-match hits (hash types with a distance, such as PDQ) count only within the list's threshold, and never beyond
 the request's ``max_distance``; exact types match at distance 0. Entries the caller's own org disputes are left out
-of its answers. Lookups are audited through the hub's :class:`~sharedhash.server.audit.buffer.AuditBuffer`.
+of its answers. Lookups are audited through the hub's :class:`~sharedhash.server.memory.tallies.AuditBuffer`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import orjson
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
 from sharedhash.hashing.types.base import ContentKind
-from sharedhash.server.audit.buffer import AuditBuffer
-from sharedhash.server.lookup.caches import LookupCaches
-from sharedhash.server.lookup.indexes import IndexSet
+from sharedhash.limits import PDQ_THRESHOLD_MAX
+from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.indexes import IndexSet
+from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store.db import Database
-from sharedhash.store.lists import PDQ_THRESHOLD_MAX
 from sharedhash.store.lookup import EntryFacts
 from sharedhash.store.models import Verdict
 from sharedhash.store.visibility import Caller
@@ -78,7 +78,7 @@ def lookup(
     """Every match of ``queries`` among the caller's readable lists, as API dicts, nearest first per query.
 
     Answered from memory: the indexes, the caller's readable lists and the matched entries' facts (see
-    :mod:`sharedhash.server.lookup.caches`); the database is read only for what the caches miss.
+    :mod:`sharedhash.server.memory.caches`); the database is read only for what the caches miss.
     """
     if max_distance is not None and not 0 <= max_distance <= PDQ_THRESHOLD_MAX:
         raise InvalidInputError(f"max_distance must be 0 to {PDQ_THRESHOLD_MAX}")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from sharedhash import limits
 from sharedhash.server.schemas import Strict
 from sharedhash.store.models import ApiKey, Org, Scope
 
@@ -26,13 +27,13 @@ class OrgOut(BaseModel):
 class OrgCreate(Strict):
     """A new org (hub operator only)."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=limits.MAX_ORG_NAME_CHARS)
 
 
 class KeyCreate(Strict):
     """A new API key for the caller's org."""
 
-    name: str = Field(default="", max_length=100)
+    name: str = Field(default="", max_length=limits.MAX_KEY_NAME_CHARS)
     scopes: list[Scope] = Field(min_length=1, max_length=3)
     expires_at: datetime | None = None
 

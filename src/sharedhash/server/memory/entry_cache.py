@@ -1,7 +1,7 @@
 """The entry cache: what a match shows of each entry, kept in memory and warmed in the background.
 
 Filled on a miss, by the refresh that follows each write, and by a warm-up over every entry at start; see
-:mod:`sharedhash.server.lookup.caches` for how writes invalidate it.
+:mod:`sharedhash.server.memory.caches` for how writes invalidate it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Builders for server tests."""
+"""API test helpers: generated hash values, and lists, entries and lookups through a test hub's HTTP API."""
 
 from __future__ import annotations
 
 import hashlib
 from typing import Any
 
-from tests.server.conftest import Hub
+from tests.support.hub import Hub
 
 
 def pdq(n: int) -> str:

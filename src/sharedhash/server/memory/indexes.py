@@ -22,11 +22,11 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import SharedhashError
+from sharedhash.hub_errors import IndexLoadingError
 from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.index.base import IndexMatch
 from sharedhash.index.segments import Matches
-from sharedhash.server.errors import IndexLoadingError
-from sharedhash.server.lookup.hash_owners import ABSENT, ACTIVE, HashOwners
+from sharedhash.server.memory.hash_owners import ABSENT, ACTIVE, HashOwners
 from sharedhash.store.db import Database
 from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_columns
 from sharedhash.store.feed import changed_entries_since

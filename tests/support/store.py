@@ -1,4 +1,4 @@
-"""Small builders for store tests."""
+"""Store test helpers: orgs as callers, generated hash values, entries to add."""
 
 from __future__ import annotations
 

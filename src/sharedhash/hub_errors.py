@@ -1,8 +1,11 @@
-"""Errors the store raises, under the branches of :mod:`sharedhash.errors`."""
+"""Errors the hub answers with (raised in store/ and server/), under the branches of :mod:`sharedhash.errors`.
+
+They sit at the bottom layer, beside the error tree, so that the client turns every error body back into its class
+without importing the server or the store."""
 
 from __future__ import annotations
 
-from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError
+from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError
 
 
 class InvalidCursorError(InvalidInputError):
@@ -66,3 +69,41 @@ class ReadOnlyListError(ConflictError):
 
     code = "read_only_list"
     default_hint = "Mirrored lists follow their source hub; contribute to the source list instead."
+
+
+class IndexLoadingError(RateLimitedError):
+    """Lookups wait until the in-memory indexes are built from the database (like a 429: retry shortly)."""
+
+    code = "index_loading"
+    http_status = 503
+    default_hint = "The server is loading its indexes; retry in a few seconds (GET /readyz says when)."
+
+
+class RequestValidationFailedError(InvalidInputError):
+    """The request does not match the API schema (a missing field, a wrong type, a value out of range)."""
+
+    code = "invalid_request"
+    http_status = 422
+    default_hint = "Compare the request with the schema at /openapi.json; `errors` lists each problem."
+
+
+class MethodNotAllowedError(InvalidInputError):
+    """The path exists but not with this HTTP method."""
+
+    code = "method_not_allowed"
+    http_status = 405
+    default_hint = "Check the method against the API documentation at /docs."
+
+
+class RouteNotFoundError(NotFoundError):
+    """No API route has this path."""
+
+    code = "route_not_found"
+    default_hint = "Check the path against the API documentation at /docs; routes start with /v1/."
+
+
+class InvalidCheckRequestError(InvalidInputError):
+    """A deterrence check body that is not a JSON object with a string ``query``."""
+
+    code = "invalid_check_request"
+    default_hint = 'Send a JSON object such as {"query": "...", "locale": "en-GB", "country": "GB"}.'

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from sharedhash.server.lookup.entry_cache import EntryCache, FeedbackWatch
+from sharedhash.server.memory.entry_cache import EntryCache, FeedbackWatch
 from sharedhash.store.changes import CommittedChanges, watch_commits
 from sharedhash.store.db import Database
 from sharedhash.store.orgs import KeyRecord, key_record, revoked_key_count

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from sharedhash.server.batching import BatchBuffer
+from sharedhash.server.memory.batching import BatchBuffer
 from sharedhash.store import audit
 from sharedhash.store.visibility import Caller
 

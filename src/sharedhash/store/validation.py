@@ -51,14 +51,19 @@ def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min
 _LOWER_HEX = re.compile(r"[0-9a-f]+")
 
 
-def _hex_traits(hash_type: str) -> tuple[int | None, bool]:
-    """A hex hash type's canonical width (its ``hex_chars`` trait; None for other formats and unknown types) and
-    whether its values are quality-gated."""
+def _hex_width(hash_type: str) -> int | None:
+    """A hex hash type's canonical width (its ``hex_chars`` trait; None for other formats and unknown types)."""
     try:
-        found = get_hash_type(hash_type)
+        return get_hash_type(hash_type).hex_chars
     except SharedhashError:
-        return None, False
-    return found.hex_chars, found.quality_gated
+        return None
+
+
+def _quality_gated(hash_type: str) -> bool:
+    try:
+        return get_hash_type(hash_type).quality_gated
+    except SharedhashError:
+        return False
 
 
 class HashChecker:
@@ -67,22 +72,28 @@ class HashChecker:
 
     def __init__(self, min_quality: int = 50) -> None:
         self.min_quality = min_quality
-        self._traits: dict[str, tuple[int | None, bool]] = {}
+        self._widths: dict[str, int | None] = {}
+        self._gated: dict[str, bool] = {}
 
     def __call__(self, hash_type: str, value: str, quality: int | None = None) -> HashValue:
         """The validated hash, or the error :func:`validate_hash` raises."""
-        traits = self._traits.get(hash_type)
-        if traits is None:
-            traits = self._traits[hash_type] = _hex_traits(hash_type)
-        width, gated = traits
+        width = self._widths.get(hash_type, -1)
+        if width == -1:
+            width = self._widths[hash_type] = _hex_width(hash_type)
         if (
             width is not None
             and len(value) == width
             and _LOWER_HEX.fullmatch(value) is not None
-            and (quality is None or (0 <= quality <= 100 and (not gated or quality >= self.min_quality)))
+            and (quality is None or 0 <= quality <= 100 and (quality >= self.min_quality or not self._gate(hash_type)))
         ):
             return HashValue(hash_type, value, quality)
         return validate_hash(hash_type, value, quality, min_quality=self.min_quality)
+
+    def _gate(self, hash_type: str) -> bool:
+        gated = self._gated.get(hash_type)
+        if gated is None:
+            gated = self._gated[hash_type] = _quality_gated(hash_type)
+        return gated
 
 
 def check_text(value: str, what: str) -> str:

@@ -1,7 +1,8 @@
 """Lookup: query the in-memory indexes and keep only hits in lists the caller may read, answered from memory.
 
-Near-match hits (hash types with a distance, such as PDQ) count only within the list's threshold, and never beyond
-the request's ``max_distance``; exact types match at distance 0. Entries the caller's own org disputes are left out
+Near-match hits (hash types served by the 256-bit Hamming index, such as PDQ: the list's threshold counts those
+bits) count only within the list's threshold, and never beyond the request's ``max_distance``; other types match
+at distance 0. Entries the caller's own org disputes are left out
 of its answers. Lookups are audited through the hub's :class:`~sharedhash.server.memory.tallies.AuditBuffer`.
 """
 
@@ -16,7 +17,7 @@ import orjson
 
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
-from sharedhash.hashing.types.base import ContentKind
+from sharedhash.hashing.types.base import ContentKind, IndexKind
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.memory.caches import LookupCaches
 from sharedhash.server.memory.indexes import IndexSet
@@ -94,7 +95,7 @@ def lookup(
     parts: list[tuple[np.ndarray, ...]] = []
     for hash_type, group in by_type.items():
         # How far a hit may be in each readable list: its threshold capped by the request; exact types 0.
-        if get_hash_type(hash_type).max_distance:  # a near-match type: the list's threshold applies
+        if get_hash_type(hash_type).index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
             cap = PDQ_THRESHOLD_MAX if max_distance is None else max_distance
             allowed = {list_id: min(threshold, cap) for list_id, (_, threshold) in lists.items()}
         else:

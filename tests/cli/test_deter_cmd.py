@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from sharedhash.cli.app import app
 from sharedhash.settings import get_settings
-from tests.cli.test_hub_commands import hub
-from tests.sync.conftest import LiveServer
+from tests.support.cli import hub
+from tests.support.live import LiveServer
 
 __all__ = ["hub"]
 

@@ -14,7 +14,7 @@ from sharedhash.cli.app import app
 from sharedhash.hashing.samples import make_sample
 from sharedhash.hashing.video import hash_video
 from sharedhash.hashing.vpdq import parse
-from tests.hashing.video_clips import write_clip
+from tests.support.video_clips import write_clip
 
 runner = CliRunner()
 

@@ -10,8 +10,8 @@ import pytest
 
 from sharedhash.client import Client
 from sharedhash.server.app import create_app
-from tests.hub_fixtures import TestClient, database_url, db, pg_template
-from tests.server.conftest import make_settings, seed_orgs, wait_ready
+from tests.support.db import TestClient, database_url, db, pg_template
+from tests.support.hub import make_settings, seed_orgs, wait_ready
 
 __all__ = ["database_url", "db", "pg_template"]
 

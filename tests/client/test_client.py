@@ -8,7 +8,7 @@ import pytest
 
 from sharedhash.client import Client, HubUnreachableError
 from sharedhash.errors import AuthenticationError, InvalidHashError, NotFoundError, PermissionDeniedError
-from sharedhash.store.errors import InvalidCursorError, KeyRevokedError
+from sharedhash.hub_errors import InvalidCursorError, KeyRevokedError
 
 
 def md5(n: int) -> str:

@@ -7,6 +7,7 @@ from hypothesis import settings
 
 from sharedhash.deterrence import Matcher, TermList
 from sharedhash.deterrence.lexicon import Lexicon, build_lexicon
+from tests.support.deterrence import BENIGN_WORDS
 
 settings.register_profile("deterrence", max_examples=60, deadline=None)
 
@@ -20,16 +21,6 @@ PLACEHOLDER_RULES = [
     "near frobnitz wuggle within=2",
     'allow "zorblax museum"',
 ]
-
-# A small benign vocabulary, standing in for the dictionaries the benchmark uses.
-BENIGN_WORDS = (
-    "the a of and to in is you that it he was for on are as with his they at be this have from or one had by word "
-    "but not what all were we when your can said there use an each which she do how their if will up other about "
-    "out many then them these so some her would make like him into time has look two more write go see number no "
-    "way could people my than first water been call who oil its now find long down day did get come made may part "
-    "video free new best watch online pics download full museum garden recipe weather train ticket holiday music "
-    "zebra zone global brass blanket bolt plimsoll glimmer wood xylophone quick quiz frozen robin wiggle nitrogen"
-).split()
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, QueryNote, TermList, normalise
-from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file, load_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file
+from sharedhash.deterrence.lexicon_data import load_lexicon
 from sharedhash.deterrence.variants import TRANSFORMS
 from sharedhash.errors import FileAccessError
-
-from .conftest import BENIGN_WORDS
+from tests.support.deterrence import BENIGN_WORDS
 
 
 def fired(matcher: Matcher, query: str | bytes) -> list[str]:

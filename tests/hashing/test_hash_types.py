@@ -71,7 +71,7 @@ def test_compare(hash_type: HashType) -> None:
 
 def test_stream_and_path_agree_and_validate(hash_type: HashType, image_bytes: bytes, tmp_path: Path) -> None:
     if ContentKind.VIDEO in hash_type.content:
-        from tests.hashing.video_clips import write_clip
+        from tests.support.video_clips import write_clip
 
         image_bytes = write_clip(tmp_path / "clip.mp4", frames=12).read_bytes()
     elif not hash_type.content & {ContentKind.FILE, ContentKind.IMAGE}:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from sharedhash.errors import MediaError, SharedhashError
 from sharedhash.hashing.video import VideoLimits, hash_video
-from tests.hashing.video_clips import write_audio_only, write_clip
+from tests.support.video_clips import write_audio_only, write_clip
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from sharedhash.hashing.video import hash_video
 from sharedhash.hashing.vpdq import VpdqHash
-from tests.hashing.video_clips import write_clip
+from tests.support.video_clips import write_clip
 
 pytestmark = pytest.mark.conformance
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.server.conftest import Hub
-from tests.server.helpers import assert_error, new_list
+from tests.support.api import assert_error, new_list
+from tests.support.hub import Hub
 
 
 def test_health_ready_and_openapi_need_no_key(hub: Hub) -> None:

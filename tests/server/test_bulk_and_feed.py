@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from sharedhash.errors import InvalidInputError
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, lookup, md5, new_list, pdq
+from tests.support.api import add, assert_error, lookup, md5, new_list, pdq
+from tests.support.hub import Hub
 
 
 def _import(hub: Hub, list_id: int, body: str, fmt: str = "jsonl", who: str = "owner") -> Any:
@@ -225,7 +225,7 @@ def test_json_lines_are_split_at_lf_only_whatever_the_read_size(block: int, monk
     import io
     import random
 
-    import sharedhash.server.routes.bulk as bulk_routes
+    import sharedhash.server.bulk.service as bulk_routes
 
     monkeypatch.setattr(bulk_routes, "_READ_BLOCK", block)
     rng = random.Random(block)

@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from sharedhash.server.deps import HubState
-from sharedhash.server.entry_cache import EntryCache
+from sharedhash.server.memory.entry_cache import EntryCache
 from sharedhash.store.db import Database, open_database
 from sharedhash.store.entries import remove_entry
 from sharedhash.store.feedback import Reason, give_feedback, withdraw_feedback
@@ -23,14 +22,8 @@ from sharedhash.store.lists import set_shares, update_list
 from sharedhash.store.models import Entry, HashList, Org, Scope, Verdict, Visibility
 from sharedhash.store.orgs import caller_for_org, get_org_by_name, revoke_key
 from sharedhash.store.visibility import readable_lists
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, flip, lookup, md5, new_list, pdq
-
-
-def state_of(hub: Hub) -> HubState:
-    """The running app's shared state."""
-    state: HubState = hub.client.app.state.hub  # type: ignore[attr-defined]
-    return state
+from tests.support.api import add, assert_error, flip, lookup, md5, new_list, pdq
+from tests.support.hub import Hub, state_of
 
 
 @pytest.fixture

@@ -8,37 +8,10 @@ from typing import Any
 
 from sharedhash.deterrence import parse_rule
 from sharedhash.server.app import create_app
-from tests.hub_fixtures import TestClient
-from tests.server.conftest import Hub, wait_ready
-from tests.server.helpers import assert_error, new_list
-
-ZORBLAX = "term zorblax severity=high category=placeholder"
-NEAR = "near quuxvid frobnitz within=2"
-ALLOW = 'allow "zorblax museum"'
-
-
-def hash_json(hash_type: str, value: str) -> dict[str, str]:
-    """One hash as request bodies carry it (the one place that names the JSON keys)."""
-    return {"hash_type": hash_type, "value": value}
-
-
-def settle(hub: Hub) -> None:
-    """Run one round of the server's rule watcher now, so the next check sees every committed change (the
-    watcher itself runs every ``deterrence_refresh_seconds``; the prompt-change test relies on it instead)."""
-    hub.client.app.state.deterrence.refresh()  # type: ignore[attr-defined]
-
-
-def add_rules(hub: Hub, list_id: int, *rules: str, who: str = "owner", wait: bool = True) -> list[dict[str, Any]]:
-    """Add each rule as an entry with one ``term`` hash; return the entries."""
-    out = []
-    for rule in rules:
-        body = {"hashes": [hash_json("term", rule)]}
-        r = hub.client.post(f"/v1/hash-lists/{list_id}/entries", json=body, headers=hub.auth(who))
-        assert r.status_code == 201, r.text
-        out.append(r.json())
-    if wait:
-        settle(hub)
-    return out
+from tests.support.api import assert_error, new_list
+from tests.support.db import TestClient
+from tests.support.deterrence import ALLOW, NEAR, ZORBLAX, add_rules
+from tests.support.hub import Hub, wait_ready
 
 
 def check(hub: Hub, query: str, who: str = "owner", **extra: Any) -> dict[str, Any]:

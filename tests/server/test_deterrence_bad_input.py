@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.server.conftest import Hub
-from tests.server.helpers import assert_error, new_list
-from tests.server.test_deterrence import ZORBLAX, add_rules, hash_json, settle
+from tests.support.api import assert_error, new_list
+from tests.support.deterrence import ZORBLAX, add_rules, hash_json, settle
+from tests.support.hub import Hub
 
 
 def raw_check(hub: Hub, body: bytes) -> object:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from sharedhash.server.app import create_app
-from sharedhash.server.deterrence_cors import parse_origins, public_methods
-from tests.hub_fixtures import TestClient
-from tests.server.conftest import Hub, make_settings, seed_orgs, wait_ready
-from tests.server.helpers import assert_error, new_list
-from tests.server.test_deterrence import ZORBLAX, add_rules
+from sharedhash.server.deterrence.cors import parse_origins, public_methods
+from tests.support.api import assert_error, new_list
+from tests.support.db import TestClient
+from tests.support.deterrence import ZORBLAX, add_rules
+from tests.support.hub import Hub, make_settings, seed_orgs, wait_ready
 
 SITE = "https://search.example.org"
 CHECK = "/v1/orgs/owner/deterrence/check"

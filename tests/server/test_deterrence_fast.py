@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from sharedhash.server.deterrence_fast import FastDeterrence, route_of
-from tests.server.conftest import Hub
-from tests.server.helpers import assert_error, new_list
-from tests.server.test_deterrence import NEAR, ZORBLAX, add_rules
+from sharedhash.server.deterrence.fast import FastDeterrence, route_of
+from tests.support.api import assert_error, new_list
+from tests.support.deterrence import NEAR, ZORBLAX, add_rules
+from tests.support.hub import Hub
 
 QUERIES = ["zorblax", "Z.0.R.B.L.4.X pics", "garden", "", "zorblqx", "quuxvid x frobnitz", "a\x00b", "\ud800zorblax"]
 

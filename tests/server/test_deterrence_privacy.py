@@ -16,9 +16,9 @@ from sqlalchemy import MetaData, select
 
 from sharedhash.deterrence import normalise
 from sharedhash.store.db import open_database
-from tests.server.conftest import seed_orgs
-from tests.server.test_deterrence import ZORBLAX, hash_json
-from tests.sync.conftest import free_port
+from tests.support.deterrence import ZORBLAX, hash_json
+from tests.support.hub import seed_orgs
+from tests.support.live import free_port
 
 # Invented words that appear nowhere else; each query carries one.
 SENTINELS = ("vexillombra", "trundlequav", "quorpelsnid", "blintwhistor", "zamfrogulet")

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from sharedhash.server.app import create_app
-from sharedhash.server.deterrence_limits import PublicLimiter, TokenBuckets
-from tests.hub_fixtures import TestClient
-from tests.server.conftest import Hub, make_settings, seed_orgs, wait_ready
-from tests.server.helpers import assert_error, new_list
-from tests.server.test_deterrence import ZORBLAX, add_rules
+from sharedhash.server.deterrence.limits import PublicLimiter, TokenBuckets
+from tests.support.api import assert_error, new_list
+from tests.support.db import TestClient
+from tests.support.deterrence import ZORBLAX, add_rules
+from tests.support.hub import Hub, make_settings, seed_orgs, wait_ready
 
 
 def public(hub: Hub, org: str, query: str, html: bool = False) -> object:

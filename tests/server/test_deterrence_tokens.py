@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sharedhash.server.deterrence_tokens import seal, unseal
+from sharedhash.server.deterrence.tokens import seal, unseal
 
 
 def test_tokens_round_trip_and_differ_each_time() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sharedhash.server.hash_owners import ABSENT, ACTIVE, DEAD, HashOwners
+from sharedhash.server.memory.hash_owners import ABSENT, ACTIVE, DEAD, HashOwners
 
 
 def _ids(*values: int) -> np.ndarray:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.server.conftest import Hub
-from tests.server.helpers import add, lookup, md5, new_list
+from tests.support.api import add, lookup, md5, new_list
+from tests.support.hub import Hub
 
 # method, path template, body, expected status for (stranger, sharee, owner). Run in that order, so a
 # destructive request by the owner comes last.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, flip, lookup, md5, new_list, pdq
+from tests.support.api import add, assert_error, flip, lookup, md5, new_list, pdq
+from tests.support.hub import Hub
 
 
 def test_exact_and_pdq_matches_with_distance(hub: Hub) -> None:
@@ -107,7 +107,7 @@ def test_lookups_are_audited_without_hash_values(hub: Hub) -> None:
 
 
 def test_lookups_are_summed_per_key_and_hash_types_in_the_audit_log(hub: Hub) -> None:
-    from sharedhash.server.audit_buffer import AuditBuffer
+    from sharedhash.server.memory.tallies import AuditBuffer
 
     lst = new_list(hub)
     add(hub, lst["id"], ("md5", md5(1)))

@@ -7,10 +7,9 @@ from typing import Any
 import orjson
 import pytest
 
-from sharedhash.server.routes.lookup import plain_lookup_body
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, flip, md5, new_list, pdq
-from tests.server.test_cache import state_of
+from sharedhash.server.lookup.fast import plain_lookup_body
+from tests.support.api import add, assert_error, flip, md5, new_list, pdq
+from tests.support.hub import Hub, state_of
 
 
 def _post(hub: Hub, body: Any, who: str = "owner", **kwargs: Any) -> Any:

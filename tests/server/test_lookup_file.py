@@ -10,8 +10,8 @@ from PIL import Image
 from sharedhash.hashing.media import hash_media
 from sharedhash.hashing.samples import make_sample
 from sharedhash.settings import get_settings
-from tests.server.conftest import Hub
-from tests.server.helpers import add, assert_error, new_list
+from tests.support.api import add, assert_error, new_list
+from tests.support.hub import Hub
 
 
 def _jpeg(image: Image.Image) -> bytes:

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from sharedhash.server.app import create_app
-from tests.hub_fixtures import TestClient
-from tests.server.conftest import make_settings, seed_orgs, wait_ready
+from tests.support.db import TestClient
+from tests.support.hub import make_settings, seed_orgs, wait_ready
 
 _KEYS: dict[str, str] = {}
 

@@ -1,7 +1,7 @@
-"""Store fixtures: a fresh database per test on each backend, and a few orgs."""
+"""Store fixtures: a fresh database per test on each backend (see :mod:`tests.support.db`)."""
 
 from __future__ import annotations
 
-from tests.hub_fixtures import database_url, db, pg_template
+from tests.support.db import database_url, db, pg_template
 
 __all__ = ["database_url", "db", "pg_template"]

@@ -9,22 +9,14 @@ import pytest
 
 from sharedhash.errors import SharedhashError
 from sharedhash.store.bulk import export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
-from sharedhash.store.bulkwrite import snapshot_json
 from sharedhash.store.db import Database
-from sharedhash.store.entries import (
-    HashChecker,
-    add_entry,
-    insert_entries,
-    iter_active_hash_columns,
-    list_entries,
-    remove_entry,
-    snapshot_of,
-    validate_hash,
-)
+from sharedhash.store.entries import add_entry, insert_entries, iter_active_hash_columns, list_entries, remove_entry
 from sharedhash.store.feed import read_feed, read_feed_json
 from sharedhash.store.lists import create_list, get_readable_list
 from sharedhash.store.models import utcnow
-from tests.store.helpers import entry, make_org, md5, pdq
+from sharedhash.store.snapshots import snapshot_json, snapshot_of
+from sharedhash.store.validation import HashChecker, validate_hash
+from tests.support.store import entry, make_org, md5, pdq
 
 #: Text that COPY, SQL and JSON each treat specially: backslashes, tabs, newlines, quotes, non-ASCII, \N.
 AWKWARD = ['back\\slash', "tab\there", "new\nline\r\n", 'quote " and \'', "zorblax ü 🙂", "\\N", "x\\.y"]
@@ -45,7 +37,7 @@ def test_snapshot_json_is_the_snapshot() -> None:
             created_at=now.isoformat(),
             updated_at=now.isoformat(),
         )
-        from sharedhash.store.entries import HashValue
+        from sharedhash.store.validation import HashValue
 
         expected = snapshot_of(
             7,
@@ -210,7 +202,8 @@ def test_insert_entries_reports_the_hash_rows_it_wrote(db: Database) -> None:
 
 
 def test_copy_formatters_agree_with_the_generic_form() -> None:
-    from sharedhash.store.bulkwrite import _FORMATTERS, _copy_text
+    from sharedhash.store.copytext import FORMATTERS as _FORMATTERS
+    from sharedhash.store.copytext import copy_text as _copy_text
 
     stamp = utcnow().isoformat()
     plain = {

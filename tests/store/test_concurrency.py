@@ -10,7 +10,7 @@ from sharedhash.store.db import Database
 from sharedhash.store.entries import add_entry, list_entries
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import Change
-from tests.store.helpers import entry, make_org, md5
+from tests.support.store import entry, make_org, md5
 
 
 def test_concurrent_adds_keep_a_dense_feed_and_stay_idempotent(db: Database) -> None:

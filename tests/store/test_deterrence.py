@@ -6,11 +6,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
-from sharedhash.server.deterrence_limits import CounterBuffer, today
+from sharedhash.server.deterrence.limits import CounterBuffer, today
 from sharedhash.store import deterrence as store
 from sharedhash.store.db import Database
 from sharedhash.store.models import AuditEvent
-from tests.store.helpers import make_org
+from tests.support.store import make_org
 
 DAY = date(2026, 11, 22)
 

@@ -5,27 +5,19 @@ from __future__ import annotations
 import pytest
 
 from sharedhash.errors import InvalidHashError, NotFoundError, PermissionDeniedError, UnknownHashTypeError
-from sharedhash.store.db import Database
-from sharedhash.store.entries import (
-    add_entry,
-    get_entry,
-    list_entries,
-    remove_entry,
-    remove_hash,
-    update_entry,
-    validate_entry,
-    validate_hash,
-)
-from sharedhash.store.errors import (
+from sharedhash.hub_errors import (
     DuplicateExternalIdError,
     DuplicateHashError,
     InvalidClassificationError,
     LowQualityHashError,
     ReadOnlyListError,
 )
+from sharedhash.store.db import Database
+from sharedhash.store.entries import add_entry, get_entry, list_entries, remove_entry, remove_hash, update_entry
 from sharedhash.store.lists import ShareSpec, create_list, list_readable, update_list
 from sharedhash.store.models import Access, Visibility
-from tests.store.helpers import entry, make_org, md5, pdq
+from sharedhash.store.validation import validate_entry, validate_hash
+from tests.support.store import entry, make_org, md5, pdq
 
 
 def test_adding_the_same_hash_twice_returns_the_existing_entry(db: Database) -> None:

@@ -8,13 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sharedhash.hub_errors import InvalidCursorError
 from sharedhash.store.db import Database
-from sharedhash.store.entries import add_entry, list_entries, remove_entry, remove_hash, update_entry, validate_hash
-from sharedhash.store.errors import InvalidCursorError
+from sharedhash.store.entries import add_entry, list_entries, remove_entry, remove_hash, update_entry
 from sharedhash.store.feed import encode_cursor, read_feed
 from sharedhash.store.lists import create_list, get_readable_list
+from sharedhash.store.validation import validate_hash
 from sharedhash.store.visibility import Caller
-from tests.store.helpers import entry, make_org, md5, pdq
+from tests.support.store import entry, make_org, md5, pdq
 
 
 def _replay(db: Database, caller: Caller, list_id: int, page: int) -> dict[int, dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 from sharedhash.store.db import Database
 from sharedhash.store.entries import list_entries
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
-from tests.store.helpers import make_org, md5
+from tests.support.store import make_org, md5
 
 
 def _snap(entry_id: int, *values: str, classification: str | None = None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
+from sharedhash.hub_errors import KeyExpiredError, KeyRevokedError, NameTakenError
 from sharedhash.store.db import Database
-from sharedhash.store.errors import KeyExpiredError, KeyRevokedError, NameTakenError
 from sharedhash.store.models import ApiKey, Scope, utcnow
 from sharedhash.store.orgs import authenticate, create_key, create_org, list_keys, parse_scopes, revoke_key
-from tests.store.helpers import make_org
+from tests.support.store import make_org
 
 
 def test_org_names_are_unique(db: Database) -> None:

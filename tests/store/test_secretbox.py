@@ -15,7 +15,7 @@ from sharedhash.store.db import Database
 from sharedhash.store.mirror import add_subscription
 from sharedhash.store.models import Subscription
 from sharedhash.store.secretbox import KEY_FILE, SecretBox, SecretKeyError, is_sealed
-from tests.store.helpers import make_org
+from tests.support.store import make_org
 
 TOKEN = "shk_0123456789abcdef_zorblaxquuxvidplimmerbolt9zorblaxquuxvidplimmer"
 

@@ -19,8 +19,7 @@ from sharedhash.client import Client
 from sharedhash.store.bulk import iter_snapshots
 from sharedhash.store.db import open_database
 from sharedhash.store.models import Change, Entry, HashList
-from tests.sync.conftest import Pair
-from tests.sync.test_sync import normalised
+from tests.support.live import Pair, normalised
 
 
 def md5(n: int) -> str:

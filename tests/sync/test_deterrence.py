@@ -7,8 +7,7 @@ import time
 from sharedhash.client import Client
 from sharedhash.store.db import open_database
 from sharedhash.sync.mirror import sync_from
-from tests.sync.conftest import Pair
-from tests.sync.test_sync import node_client
+from tests.support.live import Pair, node_client
 
 
 def term(rule: str) -> list[tuple[str, str]]:

@@ -13,7 +13,7 @@ from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.store.db import open_database
 from sharedhash.sync.mirror import ListReport, parse_feed_page, sync_from
-from tests.sync.conftest import Pair
+from tests.support.live import Pair
 
 
 def _page(**changes: Any) -> dict[str, Any]:

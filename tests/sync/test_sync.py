@@ -6,18 +6,15 @@ import hashlib
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from sharedhash.client import Client
+from sharedhash.hub_errors import ReadOnlyListError
 from sharedhash.store.db import open_database
-from sharedhash.store.errors import ReadOnlyListError
-from sharedhash.store.models import Scope
-from sharedhash.store.orgs import create_key, get_org_by_name
 from sharedhash.sync.mirror import sync_from
-from tests.sync.conftest import Pair
+from tests.support.live import Pair, node_client, normalised
 
 
 def md5(n: int) -> str:
@@ -26,24 +23,6 @@ def md5(n: int) -> str:
 
 def pdq(n: int) -> str:
     return hashlib.sha256(f"pdq-{n}".encode()).hexdigest()
-
-
-def normalised(lines: list[str]) -> list[dict[str, Any]]:
-    """Entries without local ids and times, sorted: what must be equal on hub and node."""
-    keep = ("hashes", "classification", "labels", "external_id", "contributor")
-    rows = [{k: json.loads(x)[k] for k in keep} for x in lines]
-    return sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
-
-
-def node_client(pair: Pair, org: str = "sharee") -> Client:
-    """A client of the node for the local org that owns the mirrors (its key made in the node database)."""
-    db = open_database(pair.node_db_url)
-    try:
-        with db.writing() as s:
-            token = create_key(s, get_org_by_name(s, org).id, frozenset({Scope.ADMIN})).token
-    finally:
-        db.dispose()
-    return Client(pair.node_url, token)
 
 
 def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:

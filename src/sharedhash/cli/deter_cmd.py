@@ -14,7 +14,7 @@ from rich.table import Table
 from sharedhash.cli.hub_common import KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, err_console, handle_errors
 from sharedhash.deterrence import Matcher, Rule, RuleKind, TermList
-from sharedhash.deterrence.lexicon import load_lexicon
+from sharedhash.deterrence.lexicon_data import load_lexicon
 from sharedhash.deterrence.messages import MessageCatalog
 from sharedhash.deterrence.variants import variants
 from sharedhash.errors import FileAccessError, InvalidInputError

@@ -34,22 +34,20 @@ def create(
 ) -> None:
     """Create an org in the local hub database and print its first admin key (shown once)."""
     with handle_errors(as_json=as_json):
-        from sqlalchemy import func, select
-
-        from sharedhash.store.models import Org, Scope
-        from sharedhash.store.orgs import create_key, create_org
+        from sharedhash.store.models import Scope
+        from sharedhash.store.orgs import create_key, create_org, find_org, org_count
 
         db = _local_db()
         try:
             with db.writing() as session:
-                existing = session.scalar(select(Org).where(Org.name == name))
+                existing = find_org(session, name)
                 if existing is not None and if_missing:
                     if as_json:
                         emit_json({"org": name, "created": False})
                     else:
                         console.print(f"org {name!r} exists already")
                     return
-                first = not session.scalar(select(func.count()).select_from(Org))
+                first = not org_count(session)
                 org = create_org(session, name, is_operator=operator or first)
                 issued = create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key")
                 org_id, operator_flag, token = org.id, org.is_operator, issued.token

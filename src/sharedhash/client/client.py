@@ -64,8 +64,7 @@ _BY_STATUS: dict[int, type[SharedhashError]] = {
 def _error_classes() -> dict[str, type[SharedhashError]]:
     import sharedhash.client.errors
     import sharedhash.hashing
-    import sharedhash.server.errors  # noqa: F401  (lightweight: only error classes)
-    import sharedhash.store.errors  # noqa: F401
+    import sharedhash.hub_errors  # noqa: F401  (lightweight: only error classes)
 
     found: dict[str, type[SharedhashError]] = {}
     pending: list[type[SharedhashError]] = [SharedhashError]

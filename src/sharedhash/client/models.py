@@ -197,8 +197,9 @@ class AuditEvent(_Model):
     time: datetime
 
 
-class DeterrenceMessage(_Model):
-    """The four-part deterrence message in one language."""
+class CheckMessage(_Model):
+    """The four-part deterrence message in one language, as a check answers it (the text only; help links are
+    in :attr:`DeterrenceCheck.resources`)."""
 
     language: str
     title: str
@@ -229,7 +230,7 @@ class DeterrenceCheck(_Model):
     """A deterrence check's answer."""
 
     deter: bool
-    message: DeterrenceMessage | None = None
+    message: CheckMessage | None = None
     resources: list[DeterrenceResource] = []
     notes: list[str] = []
     explain: list[DeterrenceExplanation] | None = None

@@ -206,19 +206,3 @@ def wordfreq_lexicon(
     return build_lexicon([*extra, *words], common)
 
 
-def load_lexicon(spec: str | None) -> Lexicon:
-    """The lexicon a setting names: ``None`` or ``""`` for the shipped default (see
-    :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`), ``"none"`` for none, ``"wordfreq"`` to build
-    it from the installed wordfreq, or the path of a word list (one word a line) or of a lexicon data file
-    (``*.lexicon.gz``, as ``python -m sharedhash.deterrence.lexicon_data`` writes)."""
-    from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon
-
-    if not spec:
-        return default_lexicon()
-    if spec == "none":
-        return Lexicon()
-    if spec == "wordfreq":
-        return wordfreq_lexicon()
-    if spec.endswith(".lexicon.gz"):
-        return read_lexicon(Path(spec))
-    return lexicon_from_file(Path(spec))

@@ -20,7 +20,9 @@ from sharedhash.deterrence.lexicon import (
     AFFIX_MIN_WORDS,
     Lexicon,
     find_affixes,
+    lexicon_from_file,
     lexicon_with_affixes,
+    wordfreq_lexicon,
 )
 from sharedhash.deterrence.normalise import normalise
 from sharedhash.errors import FileAccessError
@@ -114,3 +116,19 @@ def default_lexicon() -> Lexicon:
     and the numbers 0-2100."""
     data = resources.files("sharedhash.deterrence").joinpath("data", DEFAULT_FILE).read_bytes()
     return _parse(data, f"sharedhash/deterrence/data/{DEFAULT_FILE}")
+
+
+def load_lexicon(spec: str | None) -> Lexicon:
+    """The lexicon a setting names: ``None`` or ``""`` for the shipped default (see
+    :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`), ``"none"`` for none, ``"wordfreq"`` to build
+    it from the installed wordfreq, or the path of a word list (one word a line) or of a lexicon data file
+    (``*.lexicon.gz``, as ``python -m sharedhash.deterrence.lexicon_data`` writes)."""
+    if not spec:
+        return default_lexicon()
+    if spec == "none":
+        return Lexicon()
+    if spec == "wordfreq":
+        return wordfreq_lexicon()
+    if spec.endswith(".lexicon.gz"):
+        return read_lexicon(Path(spec))
+    return lexicon_from_file(Path(spec))

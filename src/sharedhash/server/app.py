@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,19 +14,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
-from sharedhash.server.deps import HubState
-from sharedhash.server.deterrence import DeterrenceService, install_access_log_redactor
-from sharedhash.server.errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
-from sharedhash.settings import Settings
+from sharedhash.hub_errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
+from sharedhash.server.asgi import error_response
+from sharedhash.server.background import start_background
+from sharedhash.server.deterrence.cors import DeterrenceCors
+from sharedhash.server.deterrence.fast import FastDeterrence
+from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
+from sharedhash.server.lookup.fast import FastLookup
+from sharedhash.server.routers import ROUTERS
+from sharedhash.server.schemas import ErrorOut
+from sharedhash.server.state import HubState
+from sharedhash.settings import Settings, get_settings
 from sharedhash.store.db import Database, database_url, open_database
 
 log = logging.getLogger(__name__)
-
-
-def error_response(exc: SharedhashError) -> JSONResponse:
-    """The standard error body with the error's HTTP status."""
-    headers = {"Retry-After": "2"} if exc.http_status in (429, 503) else None
-    return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status, headers=headers)
 
 
 def _validation_error(exc: RequestValidationError) -> SharedhashError:
@@ -88,12 +88,6 @@ class BodyLimitMiddleware:
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """The hub's ASGI app. It opens (and migrates) the configured database unless one is given."""
-    from sharedhash.server.deterrence_cors import DeterrenceCors
-    from sharedhash.server.deterrence_fast import FastDeterrence
-    from sharedhash.server.routes import ROUTERS
-    from sharedhash.server.routes.lookup import FastLookup
-    from sharedhash.settings import get_settings
-
     settings = settings or get_settings()
     db = database or open_database(database_url(settings), checkpoint_in_background=True)
     state = HubState(settings=settings, db=db)
@@ -101,12 +95,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from sharedhash.server.background import start_background
-        from sharedhash.server.entry_cache import start_entry_warmer
-
-        threads = start_background(state)
-        threads.append(start_entry_warmer(state))
-        threads += deterrence.run(state.stop)
+        threads = start_background(state, deterrence)
         redactor = install_access_log_redactor()
         try:
             yield
@@ -124,8 +113,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         summary="Share hashes of known abuse material between platforms: contribute, look up, sync.",
         lifespan=lifespan,
         responses={
-            401: {"model": _error_model(), "description": "No valid API key"},
-            422: {"model": _error_model(), "description": "The request does not match the schema"},
+            401: {"model": ErrorOut, "description": "No valid API key"},
+            422: {"model": ErrorOut, "description": "The request does not match the schema"},
         },
     )
     app.state.hub = state
@@ -155,9 +144,3 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     return app
-
-
-def _error_model() -> Any:
-    from sharedhash.server.schemas import ErrorOut
-
-    return ErrorOut

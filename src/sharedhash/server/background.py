@@ -1,73 +1,77 @@
-"""Background threads of a running server: build the indexes, follow other processes' writes, run subscriptions."""
+"""The background loops of a running server, registered in one :class:`~sharedhash.server.loops.LoopRegistry`:
+build the indexes and follow other processes' writes, run subscriptions, flush the audit buffer, checkpoint the
+SQLite WAL, keep the entry cache warm, and the deterrence loops (rules watcher, counter flush)."""
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable
 
-from sharedhash.server.deps import HubState
-
-log = logging.getLogger(__name__)
-
-
-def _every(state: HubState, seconds: float, work: Callable[[], object], what: str) -> None:
-    """Run ``work`` every ``seconds`` until ``state.stop`` is set; a failure is logged and the next round retries
-    (a database hiccup must not end a background thread)."""
-    while not state.stop.wait(seconds):
-        try:
-            work()
-        except Exception:
-            log.exception("%s failed; retrying", what)
-
-
-def _load_then_follow(state: HubState) -> None:
-    try:
-        state.indexes.load(state.db)
-    except Exception:  # recorded on the IndexSet and shown by /readyz
-        return
-    _every(state, state.settings.index_follow_seconds, lambda: state.indexes.follow(state.db), "following the database")
-
-
-def _run_subscriptions(state: HubState) -> None:
-    from sharedhash.sync.scheduler import run_due_subscriptions
-
-    _every(
-        state,
-        state.settings.subscription_poll_seconds,
-        lambda: run_due_subscriptions(
-            state.db,
-            stop=state.stop,
-            on_commit=lambda ids: state.indexes.refresh_after_write(state.db, ids),
-            settings=state.settings,
-        ),
-        "running subscriptions",
-    )
-
-
-def _flush_audit(state: HubState) -> None:
-    _every(state, state.settings.audit_flush_seconds, state.audit.flush, "writing the audit log")
-    state.audit.flush()
-
+from sharedhash.server.deterrence.service import DeterrenceService
+from sharedhash.server.loops import Loop, LoopRegistry
+from sharedhash.server.memory.entry_cache import run_entry_warmer
+from sharedhash.server.state import HubState
+from sharedhash.server.subscriptions.service import run_due
 
 #: Seconds between the SQLite WAL checkpoints of a running server (each is quick when there is nothing to copy).
 WAL_CHECKPOINT_SECONDS = 1.0
 
 
-def _checkpoint_wal(state: HubState) -> None:
-    _every(state, WAL_CHECKPOINT_SECONDS, state.db.checkpoint_wal, "checkpointing the SQLite WAL")
+def _load_indexes(state: HubState) -> bool:
+    try:
+        state.indexes.load(state.db)
+    except Exception:  # recorded on the IndexSet and shown by /readyz
+        return False
+    return True
 
 
-def start_background(state: HubState) -> list[threading.Thread]:
-    """Start the index loader/follower, the subscription runner, the audit flusher and (SQLite) the WAL
-    checkpointer; they end when ``state.stop`` is set."""
-    threads = [
-        threading.Thread(target=_load_then_follow, args=(state,), name="sharedhash-indexes", daemon=True),
-        threading.Thread(target=_run_subscriptions, args=(state,), name="sharedhash-subscriptions", daemon=True),
-        threading.Thread(target=_flush_audit, args=(state,), name="sharedhash-audit", daemon=True),
-    ]
+def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegistry:
+    """Every background loop of the hub, registered (not yet started)."""
+    loops = LoopRegistry(state.stop)
+    loops.add(
+        Loop(
+            "sharedhash-indexes",
+            "following the database",
+            state.settings.index_follow_seconds,
+            lambda: state.indexes.follow(state.db),
+            first=lambda: _load_indexes(state),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-subscriptions",
+            "running subscriptions",
+            state.settings.subscription_poll_seconds,
+            lambda: run_due(state),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-audit",
+            "writing the audit log",
+            state.settings.audit_flush_seconds,
+            state.audit.flush,
+            last=state.audit.flush,
+        )
+    )
     if state.db.is_sqlite:
-        threads.append(threading.Thread(target=_checkpoint_wal, args=(state,), name="sharedhash-wal", daemon=True))
-    for thread in threads:
-        thread.start()
-    return threads
+        loops.add(
+            Loop("sharedhash-wal", "checkpointing the SQLite WAL", WAL_CHECKPOINT_SECONDS, state.db.checkpoint_wal)
+        )
+    loops.add_thread(
+        "sharedhash-entry-cache",
+        lambda: run_entry_warmer(
+            state.caches.entries,
+            state.db,
+            state.indexes.ready,
+            state.stop,
+            lambda: sum(state.indexes.sizes().values()),
+        ),
+    )
+    for loop in deterrence.loops():
+        loops.add(loop)
+    return loops
+
+
+def start_background(state: HubState, deterrence: DeterrenceService) -> list[threading.Thread]:
+    """Start every background loop; they end when ``state.stop`` is set."""
+    return register_loops(state, deterrence).start()

@@ -1,9 +1,7 @@
-"""Request dependencies: the hub's shared state and the authenticated caller (Bearer API key)."""
+"""Request dependencies: the hub's shared state (:mod:`sharedhash.server.state`) and the authenticated caller."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,34 +9,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import AuthenticationError
-from sharedhash.server.audit_buffer import AuditBuffer
-from sharedhash.server.caches import LookupCaches
-from sharedhash.server.indexes import IndexSet
-from sharedhash.settings import Settings
-from sharedhash.store.db import Database
+from sharedhash.server.state import HubState
 from sharedhash.store.models import Scope
 from sharedhash.store.orgs import KeyRecord, check_key, touch_key
 from sharedhash.store.security import split_token
 from sharedhash.store.visibility import Caller
-
-
-@dataclass
-class HubState:
-    """What every request shares: settings, the database, the in-memory indexes and the lookup caches."""
-
-    settings: Settings
-    db: Database
-    indexes: IndexSet = field(default_factory=IndexSet)
-    stop: threading.Event = field(default_factory=threading.Event)
-    audit: AuditBuffer = field(init=False)
-    caches: LookupCaches = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.audit = AuditBuffer(self.db)
-        self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
-        self.indexes.on_refresh.append(self.caches.entries.refreshed)
-        self.indexes.on_written.append(self.caches.entries.written)
-        self.indexes.on_follow.append(self.caches.poll)
 
 
 async def get_state(request: Request) -> HubState:
@@ -66,7 +41,7 @@ async def get_caller(
 ) -> Caller:
     """The org behind the request's API key; every route but health and docs depends on this.
 
-    Keys come from memory after their first use (see :mod:`sharedhash.server.caches`); the secret is checked
+    Keys come from memory after their first use (see :mod:`sharedhash.server.memory.caches`); the secret is checked
     against the salted hash on every request. Only a miss or the once-a-minute last-used write leaves the event loop.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -18,19 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, SharedhashError
-from sharedhash.hashing import hash_type_names
+from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hub_errors import DuplicateExternalIdError
 from sharedhash.store.bulkwrite import BulkWriter
-from sharedhash.store.entries import (
-    HashChecker,
-    HashValue,
-    NewEntry,
-    insert_entries,
-    snapshot,
-    validate_entry,
-)
-from sharedhash.store.errors import DuplicateExternalIdError
+from sharedhash.store.entries import active_hashes, insert_entries
 from sharedhash.store.lists import get_writable_list
 from sharedhash.store.models import Entry
+from sharedhash.store.snapshots import snapshot
+from sharedhash.store.validation import HashChecker, HashValue, NewEntry, validate_entry
 from sharedhash.store.visibility import Caller
 
 #: Lines checked and written together (bigger batches: fewer statements; this bounds an import's memory).
@@ -116,6 +111,8 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
     ``classification``, ``labels`` (``;``-separated) and ``external_id``."""
     reader = csv.DictReader(iter(lines))
     types = set(hash_type_names())
+    # The quality column (named for PDQ, the first quality-scored type) applies to every quality-gated type.
+    gated = {t for t in types if get_hash_type(t).quality_gated}
     check = HashChecker(min_quality)
     header = reader.fieldnames or []
     known = types | {"pdq_quality", "classification", "labels", "external_id"} | _EXPORT_ONLY
@@ -134,7 +131,7 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
             hashes: list[HashValue] = []
             for t in sorted(types & set(header)):
                 for value in filter(None, (v.strip() for v in (row.get(t) or "").split("|"))):
-                    hashes.append(check(t, value, quality if t == "pdq" else None))
+                    hashes.append(check(t, value, quality if t in gated else None))
             labels = [x for x in (row.get("labels") or "").split(";") if x.strip()]
             yield number, validate_entry(hashes, row.get("classification") or None, labels, row.get("external_id"))
         except ValueError:
@@ -238,8 +235,6 @@ def _import(
 
 def iter_snapshots(session: Session, list_id: int, batch: int = BATCH) -> Iterator[dict[str, Any]]:
     """Every active entry of a list as its snapshot, by id, read in batches (no visibility check: do it first)."""
-    from sharedhash.store.entries import active_hashes
-
     last = 0
     while True:
         entries = list(
@@ -268,6 +263,7 @@ def export_jsonl(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
 def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
     """CSV rows in the import format (one column per hash type, several values joined with ``|``)."""
     types = hash_type_names()
+    gated = {t for t in types if get_hash_type(t).quality_gated}
     columns = ["external_id", "classification", "labels", *types, "pdq_quality"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -277,7 +273,7 @@ def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
         quality = ""
         for h in snap["hashes"]:
             by_type.setdefault(h["hash_type"], []).append(h["value"])
-            if h["hash_type"] == "pdq" and h.get("quality") is not None:
+            if h["hash_type"] in gated and h.get("quality") is not None:
                 quality = str(h["quality"])
         writer.writerow(
             [snap["external_id"] or "", snap["classification"] or "", ";".join(snap["labels"])]

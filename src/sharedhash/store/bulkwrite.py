@@ -8,214 +8,26 @@ driver directly, inside the session's own transaction (a rollback still undoes e
 
 from __future__ import annotations
 
-import gc
 import json
-import queue
-import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from sharedhash.store.copier import Copier
+from sharedhash.store.copytext import FORMATTERS, copy_text
 from sharedhash.store.models import Entry
-
-T = TypeVar("T")
 
 #: Rows per SQLite ``IN (...)`` list (SQLite allows 32,766 bound parameters; a few are used by other terms).
 _SQLITE_IN_CHUNK = 30_000
-_encode_str: Any = json.encoder.encode_basestring_ascii
 #: Rows of a COPY formatted and sent at a time.
 _COPY_PIECE = 500
 #: The largest block of ids a background-copying writer reserves at once (what an import leaves unused is at most
 #: about two blocks per table: the block in use and the one drawn ahead).
 _MAX_ID_BLOCK = 50_000
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a bulk operation runs (nested and concurrent uses are fine:
-    it restarts when the last one ends). Bulk paths hold hundreds of thousands of live containers, and every
-    collection walked them all: measured, a 200,000-entry sync spent 25% of its CPU time in the collector.
-    Reference counting still frees everything at once; only cycles wait for the end."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
-
-
-def json_str(value: str | None) -> str:
-    """``value`` as a JSON string literal (or ``null``), ASCII-only as :func:`json.dumps` writes it."""
-    return "null" if value is None else cast(str, _encode_str(value))
-
-
-def snapshot_json(
-    entry_id: int,
-    list_id: int,
-    hashes: Iterable[tuple[str, str, int | None]],
-    *,
-    classification: str | None,
-    labels_json: str,
-    external_id: str | None,
-    contributor: str,
-    created_at: str,
-    updated_at: str,
-) -> str:
-    """The JSON text of :func:`sharedhash.store.entries.snapshot_of` (same keys, same order), built without a dict.
-
-    ``hashes`` are ``(type, value, quality)``; ``labels_json`` is the labels list as JSON; times are ISO 8601.
-    """
-    parts = []
-    for hash_type, value, quality in sorted(hashes, key=lambda h: (h[0], h[1])):
-        if quality is None:
-            parts.append(f'{{"hash_type":{_encode_str(hash_type)},"value":{_encode_str(value)}}}')
-        else:
-            parts.append(f'{{"hash_type":{_encode_str(hash_type)},"value":{_encode_str(value)},"quality":{quality}}}')
-    return (
-        f'{{"id":{entry_id},"list_id":{list_id},"hashes":[{",".join(parts)}],'
-        f'"classification":{json_str(classification)},"labels":{labels_json},'
-        f'"external_id":{json_str(external_id)},"contributor":{_encode_str(contributor)},'
-        f'"created_at":"{created_at}","updated_at":"{updated_at}"}}'
-    )
-
-
-_NULL = "\\N"
-
-
-def _copy_field(value: Any) -> str:
-    if value is None:
-        return _NULL
-    text = value if isinstance(value, str) else str(value)
-    return text.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(text) else text
-
-
-def _copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    """Rows in COPY's text format, every field checked for characters to escape."""
-    return "".join("\t".join(map(_copy_field, row)) + "\n" for row in rows)
-
-
-# Per-table COPY formatters: one f-string per row, about 4x faster than the generic field-by-field form above
-# (measured: 100,000 hash rows in 0.05 s instead of 0.20 s). Only the free-text columns can hold a character COPY
-# must escape (hash values, numbers, times, classifications and kinds are checked or made by the hub); they are
-# searched together, once per piece, and a piece where one does is formatted the generic way.
-def _entries_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[5]}{r[6] or ''}" for r in rows])):
-        return _copy_text(rows)
-    n = _NULL
-    return "".join(
-        [
-            f"{i}\t{li}\t{o}\t{c}\t{n if k is None else k}\t{lab}\t{n if x is None else x}"
-            f"\t{n if src is None else src}\t{t1}\t{t2}\n"
-            for i, li, o, c, k, lab, x, src, t1, t2 in rows
-        ]
-    )
-
-
-def _hashes_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[4]}" for r in rows])):
-        return _copy_text(rows)
-    n = _NULL
-    return "".join([f"{i}\t{e}\t{li}\t{t}\t{v}\t{n if q is None else q}\t{at}\n" for i, e, li, t, v, q, at in rows])
-
-
-def _changes_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[2]}{r[4] or ''}" for r in rows])):
-        return _copy_text(rows)
-    n = _NULL
-    return "".join([f"{li}\t{seq}\t{k}\t{e}\t{n if j is None else j}\t{at}\n" for li, seq, k, e, j, at in rows])
-
-
-_FORMATTERS: dict[str, Callable[[Sequence[tuple[Any, ...]]], str]] = {
-    "entries": _entries_text,
-    "entry_hashes": _hashes_text,
-    "changes": _changes_text,
-}
-
-
-class _Copier:
-    """A thread that runs a connection's statements in order while the thread that queued them goes on.
-
-    The database server takes a COPY's rows at its own pace, and the client waits for it at the end: measured on
-    a 1M-entry import, a third of the import thread's time. Queued here, that wait overlaps formatting the next
-    batch. Nothing else may use the connection until :meth:`drain` has returned.
-    """
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-        self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any] | None] | None] = queue.Queue(maxsize=8)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="sharedhash-copy", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            work, future = job
-            try:
-                if self._error is not None:
-                    raise self._error  # a statement before this one failed: the transaction is lost
-                result = work(self._raw)
-                if future is not None:
-                    future.set_result(result)
-            except BaseException as exc:  # handed to the queuing thread at its next call
-                if self._error is None:
-                    self._error = exc
-                if future is not None:
-                    future.set_exception(exc)
-            self._jobs.task_done()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def _put(self, work: Callable[[Any], Any], future: Future[Any] | None) -> None:
-        self._raise()
-        self._jobs.put((work, future))
-
-    def copy(self, sql: str, pieces: list[str]) -> None:
-        """Queue one COPY of ``pieces`` (waits while 8 statements are queued)."""
-
-        def run(raw: Any) -> None:
-            with raw.cursor() as cursor, cursor.copy(sql) as copy:
-                for piece in pieces:
-                    copy.write(piece)
-
-        self._put(run, None)
-
-    def call(self, work: Callable[[Any], T]) -> Future[T]:
-        """Queue ``work(connection)`` after what is queued; its result comes in the future."""
-        future: Future[T] = Future()
-        self._put(work, future)
-        return future
-
-    def drain(self) -> None:
-        """Wait until every queued statement has run; raise the first failure."""
-        self._jobs.join()
-        self._raise()
-
-    def close(self) -> None:
-        """Stop the thread once what is queued has run (or been skipped after a failure)."""
-        self._jobs.put(None)
-        self._thread.join()
 
 
 class BulkWriter:
@@ -237,7 +49,7 @@ class BulkWriter:
         #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
         #: SQLite's write lock, is held from the first bump until the transaction ends).
         self.seq_ranges: dict[int, tuple[int, int]] = {}
-        self._copier = _Copier(self.raw) if background and self.is_postgres else None
+        self._copier = Copier(self.raw) if background and self.is_postgres else None
         #: With a copier: ids reserved but not yet used, per table, and the size of the next block to reserve.
         self._spare_ids: dict[str, list[int]] = {}
         self._ids_ahead: dict[str, Future[list[int]]] = {}
@@ -267,7 +79,7 @@ class BulkWriter:
             return
         if self.is_postgres:
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-            fmt = _FORMATTERS.get(table, _copy_text)
+            fmt = FORMATTERS.get(table, copy_text)
             pieces = (fmt(rows[start : start + _COPY_PIECE]) for start in range(0, len(rows), _COPY_PIECE))
             if self._copier is not None:
                 self._copier.copy(sql, list(pieces))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from sharedhash.hashing.types.term import TermHashType
 from sharedhash.store.models import (
     DeterrenceCounter,
     DeterrenceLink,
@@ -31,7 +32,7 @@ from sharedhash.store.models import (
 from sharedhash.store.visibility import Caller, readable_lists
 
 #: The hash type whose values are term-list rules.
-TERM = "term"
+TERM = TermHashType.name
 #: Counter key: (org id, rule id or "" for the day's totals, UTC day).
 CounterKey = tuple[int, str, date]
 

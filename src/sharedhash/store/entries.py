@@ -2,281 +2,38 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import Table, and_, insert, or_, select, text, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import (
-    InvalidInputError,
     LimitExceededError,
     NotFoundError,
     PermissionDeniedError,
-    SharedhashError,
 )
-from sharedhash.hashing import get_hash_type
-from sharedhash.store.bulkwrite import BulkWriter, snapshot_json
-from sharedhash.store.errors import (
+from sharedhash.hub_errors import (
     DuplicateExternalIdError,
     DuplicateHashError,
-    InvalidClassificationError,
-    LowQualityHashError,
 )
+from sharedhash.limits import MAX_HASHES_PER_ENTRY
+from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.feed import record_changes
-from sharedhash.store.lists import get_writable_list
-from sharedhash.store.models import ChangeKind, Classification, Entry, EntryHash, HashList, utcnow
+from sharedhash.store.feedback import feedback_counts
+from sharedhash.store.lists import get_readable_list, get_writable_list
+from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, utcnow
+from sharedhash.store.snapshots import EntryView, snapshot, snapshot_json
+from sharedhash.store.sqlhelpers import chunked
+from sharedhash.store.validation import (
+    HashValue,
+    NewEntry,
+    validate_classification,
+    validate_external_id,
+    validate_labels,
+)
 from sharedhash.store.visibility import Caller, readable_entries
-
-MAX_HASHES_PER_ENTRY = 32
-MAX_LABELS = 50
-MAX_LABEL_CHARS = 100
-MAX_EXTERNAL_ID_CHARS = 200
-
-
-class HashValue(NamedTuple):
-    """A validated hash of an entry: canonical value, and the PDQ quality when the contributor gave it.
-
-    (A named tuple rather than a frozen dataclass: bulk paths make millions, and this is 3x cheaper to create.)
-    """
-
-    hash_type: str
-    value: str
-    quality: int | None = None
-
-
-class NewEntry(NamedTuple):
-    """A validated entry to add."""
-
-    hashes: tuple[HashValue, ...]
-    classification: str | None = None
-    labels: tuple[str, ...] = ()
-    external_id: str | None = None
-
-
-def chunked(values: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
-    """``values`` in lists of at most ``size``: IN lists stay under PostgreSQL's 65,535 bind parameters."""
-    batch = list(values)
-    for start in range(0, len(batch), size):
-        yield batch[start : start + size]
-
-
-def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min_quality: int = 50) -> HashValue:
-    """Canonicalise one hash; unknown types, malformed values and low-quality PDQ hashes raise."""
-    canonical = get_hash_type(hash_type).validate(value)
-    if quality is not None:
-        if not 0 <= quality <= 100:
-            raise InvalidInputError(f"quality {quality} is out of range (0 to 100)")
-        if hash_type == "pdq" and quality < min_quality:
-            raise LowQualityHashError(f"pdq hash {canonical[:8]}… has quality {quality}, under {min_quality}")
-    return HashValue(hash_type=hash_type, value=canonical, quality=quality)
-
-
-_LOWER_HEX = re.compile(r"[0-9a-f]+")
-
-
-def _canonical_hex_width(hash_type: str) -> int | None:
-    """The length of a built-in hex hash type's canonical value (None for any other or unknown type)."""
-    from sharedhash.hashing.types.crypto import Md5HashType, Sha1HashType, Sha256HashType
-    from sharedhash.hashing.types.pdq import PdqHashType
-
-    try:
-        found = get_hash_type(hash_type)
-    except SharedhashError:
-        return None
-    widths = {PdqHashType: 64, Md5HashType: 32, Sha1HashType: 40, Sha256HashType: 64}
-    return widths.get(type(found))
-
-
-class HashChecker:
-    """:func:`validate_hash` for bulk paths: a value already in canonical form (lowercase hex of the right
-    length, the common case) is accepted after one regex match; anything else takes the full path."""
-
-    def __init__(self, min_quality: int = 50) -> None:
-        self.min_quality = min_quality
-        self._widths: dict[str, int | None] = {}
-
-    def __call__(self, hash_type: str, value: str, quality: int | None = None) -> HashValue:
-        """The validated hash, or the error :func:`validate_hash` raises."""
-        width = self._widths.get(hash_type, -1)
-        if width == -1:
-            width = self._widths[hash_type] = _canonical_hex_width(hash_type)
-        if (
-            width is not None
-            and len(value) == width
-            and _LOWER_HEX.fullmatch(value) is not None
-            and (quality is None or (0 <= quality <= 100 and (hash_type != "pdq" or quality >= self.min_quality)))
-        ):
-            return HashValue(hash_type, value, quality)
-        return validate_hash(hash_type, value, quality, min_quality=self.min_quality)
-
-
-def check_text(value: str, what: str) -> str:
-    """``value`` unchanged, unless it holds a NUL character (PostgreSQL cannot store one; nothing real has one)."""
-    if "\x00" in value:
-        raise InvalidInputError(f"{what} contains a NUL character")
-    return value
-
-
-def validate_classification(value: str | None) -> str | None:
-    """A classification name, or None for "none" / empty."""
-    if value is None or value in ("", "none"):
-        return None
-    if value in _CLASSIFICATIONS:
-        return value
-    try:
-        return Classification(value).value
-    except ValueError:
-        raise InvalidClassificationError(f"unknown classification {value!r}") from None
-
-
-_CLASSIFICATIONS = frozenset(c.value for c in Classification)
-
-
-def validate_labels(labels: Iterable[str]) -> tuple[str, ...]:
-    """Free labels: trimmed, non-empty, unique, bounded in count and length; order kept."""
-    given = tuple(labels)
-    if not given:
-        return ()
-    if all(type(label) is str for label in given):
-        return _validate_label_strings(given)  # bulk paths repeat the same few label sets: cached
-    return _validate_labels(given)
-
-
-@functools.lru_cache(maxsize=4096)
-def _validate_label_strings(labels: tuple[str, ...]) -> tuple[str, ...]:
-    return _validate_labels(labels)
-
-
-def _validate_labels(labels: tuple[Any, ...]) -> tuple[str, ...]:
-    out: list[str] = []
-    for label in labels:
-        if not isinstance(label, str):
-            raise InvalidInputError("labels are strings")
-        text = check_text(label.strip(), "a label")
-        if not text:
-            continue
-        if len(text) > MAX_LABEL_CHARS:
-            raise LimitExceededError(f"a label is at most {MAX_LABEL_CHARS} characters")
-        if text not in out:
-            out.append(text)
-    if len(out) > MAX_LABELS:
-        raise LimitExceededError(f"an entry has at most {MAX_LABELS} labels")
-    return tuple(out)
-
-
-def validate_external_id(value: str | None) -> str | None:
-    """An optional external id (the contributor's own reference), at most 200 characters."""
-    if value is None or value.strip() == "":
-        return None
-    if len(value) > MAX_EXTERNAL_ID_CHARS:
-        raise LimitExceededError(f"an external id is at most {MAX_EXTERNAL_ID_CHARS} characters")
-    return check_text(value.strip(), "the external id")
-
-
-def validate_entry(
-    hashes: Iterable[HashValue],
-    classification: str | None = None,
-    labels: Iterable[str] = (),
-    external_id: str | None = None,
-) -> NewEntry:
-    """Check an entry as a whole: 1 to 32 hashes, none twice."""
-    hash_tuple = tuple(hashes)
-    count = len(hash_tuple)
-    if not count:
-        raise InvalidInputError("an entry needs at least one hash")
-    if count > MAX_HASHES_PER_ENTRY:
-        raise LimitExceededError(f"an entry has at most {MAX_HASHES_PER_ENTRY} hashes")
-    if count > 1 and len({(h.hash_type, h.value) for h in hash_tuple}) != count:
-        raise DuplicateHashError("the same hash appears twice in one entry")
-    return NewEntry(
-        hashes=hash_tuple,
-        classification=validate_classification(classification),
-        labels=validate_labels(labels),
-        external_id=validate_external_id(external_id),
-    )
-
-
-@dataclass(slots=True)
-class EntryView:
-    """An entry as the API shows it (also the feed snapshot, without the feedback counts)."""
-
-    entry: Entry
-    hashes: list[EntryHash]
-    feedback: dict[str, int] = field(default_factory=dict)
-
-    def snapshot(self) -> dict[str, Any]:
-        """The JSON form carried by feed changes and exports."""
-        return snapshot(self.entry, self.hashes)
-
-
-def _hash_dict(h: EntryHash | HashValue) -> dict[str, Any]:
-    out: dict[str, Any] = {"hash_type": h.hash_type, "value": h.value}
-    if h.quality is not None:
-        out["quality"] = h.quality
-    return out
-
-
-def snapshot(entry: Entry, hashes: Iterable[EntryHash | HashValue]) -> dict[str, Any]:
-    """The JSON form of an entry with its active hashes, as carried by the feed and exports."""
-    return snapshot_of(
-        entry.id,
-        entry.list_id,
-        hashes,
-        classification=entry.classification,
-        labels=entry.labels,
-        external_id=entry.external_id,
-        contributor=entry.contributor,
-        created_at=entry.created_at,
-        updated_at=entry.updated_at,
-    )
-
-
-def snapshot_of(
-    entry_id: int,
-    list_id: int,
-    hashes: Iterable[EntryHash | HashValue],
-    *,
-    classification: str | None,
-    labels: Iterable[str],
-    external_id: str | None,
-    contributor: str,
-    created_at: datetime,
-    updated_at: datetime,
-) -> dict[str, Any]:
-    """:func:`snapshot` from plain values (bulk paths build thousands without ORM objects)."""
-    return {
-        "id": entry_id,
-        "list_id": list_id,
-        "hashes": sorted((_hash_dict(h) for h in hashes), key=lambda d: (d["hash_type"], d["value"])),
-        "classification": classification,
-        "labels": list(labels),
-        "external_id": external_id,
-        "contributor": contributor,
-        "created_at": created_at.isoformat(),
-        "updated_at": updated_at.isoformat(),
-    }
-
-
-def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert rows with one executemany (Core, cached statement; a literal multi-row VALUES per batch was
-    measured 5x slower because SQLAlchemy compiles it afresh every time)."""
-    if rows:
-        session.execute(insert(table), rows)
-
-
-def reserve_ids(session: Session, table: str, n: int) -> list[int]:
-    """``n`` unused ids of ``table`` (entries or entry_hashes) for explicit multi-row inserts."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)")
-        return [int(i) for i in session.scalars(stmt, {"t": table, "n": n})]
-    # SQLite: the writing transaction began with BEGIN IMMEDIATE, so no other writer can take these ids.
-    top = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # noqa: S608 (fixed table names)
-    return list(range(int(top or 0) + 1, int(top or 0) + 1 + n))
 
 
 def insert_entries(
@@ -448,8 +205,6 @@ def view_entry(session: Session, entry_id: int) -> EntryView:
 
 def get_entry(session: Session, caller: Caller, entry_id: int) -> EntryView:
     """An entry the caller may read, with its hashes and feedback counts."""
-    from sharedhash.store.feedback import feedback_counts
-
     entry = session.scalar(readable_entries(caller).where(Entry.id == entry_id))
     if entry is None:
         raise NotFoundError(f"no entry with id {entry_id}")
@@ -520,15 +275,20 @@ def update_entry(
     return view
 
 
-def remove_entry(session: Session, caller: Caller, entry_id: int, *, sync: bool = False) -> Entry:
-    """Tombstone an entry and all its hashes; they stop matching at once."""
-    entry, hash_list = _writable_entry(session, caller, entry_id, sync=sync)
-    now = utcnow()
+def tombstone(session: Session, entry: Entry, now: datetime) -> None:
+    """Mark ``entry`` and its active hashes removed at ``now`` (the one tombstone step of removals and mirrors;
+    the caller records the feed change)."""
     entry.deleted_at = now
     entry.updated_at = now
     session.execute(
-        update(EntryHash).where(EntryHash.entry_id == entry_id, EntryHash.deleted_at.is_(None)).values(deleted_at=now)
+        update(EntryHash).where(EntryHash.entry_id == entry.id, EntryHash.deleted_at.is_(None)).values(deleted_at=now)
     )
+
+
+def remove_entry(session: Session, caller: Caller, entry_id: int, *, sync: bool = False) -> Entry:
+    """Tombstone an entry and all its hashes; they stop matching at once."""
+    entry, hash_list = _writable_entry(session, caller, entry_id, sync=sync)
+    tombstone(session, entry, utcnow())
     session.flush()
     record_changes(session, hash_list.id, [(ChangeKind.TOMBSTONE, entry.id, None)])
     return entry
@@ -557,8 +317,6 @@ def list_entries(
     session: Session, caller: Caller, list_id: int, *, after_id: int = 0, limit: int = 100
 ) -> list[EntryView]:
     """A page of a readable list's active entries, by id."""
-    from sharedhash.store.lists import get_readable_list
-
     get_readable_list(session, caller, list_id)
     entries = list(
         session.scalars(

@@ -17,8 +17,9 @@ from typing import Any, cast
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from sharedhash.store.errors import InvalidCursorError
+from sharedhash.hub_errors import InvalidCursorError
 from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
+from sharedhash.store.sqlhelpers import insert_rows
 
 
 def encode_cursor(list_id: int, seq: int) -> str:
@@ -55,8 +56,6 @@ def record_changes(
     ).scalar_one()
     first = last - len(changes) + 1
     now = utcnow()
-    from sharedhash.store.entries import insert_rows
-
     insert_rows(
         session,
         cast(Table, Change.__table__),

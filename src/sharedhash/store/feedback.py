@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, NotFoundError
-from sharedhash.store.entries import chunked
+from sharedhash.limits import MAX_NOTE_CHARS
 from sharedhash.store.models import Entry, Feedback, Verdict, utcnow
+from sharedhash.store.sqlhelpers import chunked
 from sharedhash.store.visibility import Caller, readable_entries
-
-MAX_NOTE_CHARS = 2000
 
 
 class Reason(StrEnum):

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from sharedhash import limits
 from sharedhash.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from sharedhash.store.errors import NameTakenError, ReadOnlyListError
+from sharedhash.hub_errors import NameTakenError, ReadOnlyListError
+from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.store.models import Access, Entry, HashList, ListShare, Org, Visibility
 from sharedhash.store.visibility import Caller, contributable_lists, owned_lists, readable_lists
-
-PDQ_THRESHOLD_MAX = 63
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +24,8 @@ class ShareSpec:
 
 
 def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
-    if name is not None and not 1 <= len(name.strip()) <= 200:
-        raise InvalidInputError("a list name is 1 to 200 characters")
+    if name is not None and not 1 <= len(name.strip()) <= limits.MAX_LIST_NAME_CHARS:
+        raise InvalidInputError(f"a list name is 1 to {limits.MAX_LIST_NAME_CHARS} characters")
     if name is not None and "\x00" in name:
         raise InvalidInputError("a list name contains a NUL character")
     if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
@@ -39,7 +39,7 @@ def create_list(
     *,
     description: str = "",
     visibility: Visibility = Visibility.PRIVATE,
-    pdq_threshold: int = 31,
+    pdq_threshold: int = limits.PDQ_THRESHOLD_DEFAULT,
     shares: list[ShareSpec] | None = None,
     source_url: str | None = None,
     source_list_id: int | None = None,
@@ -172,3 +172,9 @@ def visible_list_thresholds(session: Session, caller: Caller) -> dict[int, tuple
 def all_list_seqs(session: Session) -> dict[int, int]:
     """``{list id: last seq}`` of every list (the index follower compares these with what it has applied)."""
     return {r[0]: int(r[1]) for r in session.execute(select(HashList.id, HashList.last_seq))}
+
+
+def owner_name(session: Session, hash_list: HashList) -> str:
+    """The name of the org that owns ``hash_list`` ("" if it is gone)."""
+    owner = session.get(Org, hash_list.owner_org_id)
+    return owner.name if owner else ""

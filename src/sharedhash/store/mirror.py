@@ -14,18 +14,13 @@ from sqlalchemy.orm import Session
 
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.store.bulkwrite import BulkWriter
-from sharedhash.store.entries import (
-    HashChecker,
-    NewEntry,
-    active_hashes,
-    insert_entries,
-    snapshot,
-    validate_entry,
-)
+from sharedhash.store.entries import active_hashes, insert_entries, tombstone
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
 from sharedhash.store.secretbox import SecretBox
+from sharedhash.store.snapshots import snapshot
+from sharedhash.store.validation import HashChecker, NewEntry, validate_entry
 from sharedhash.store.visibility import Caller
 
 
@@ -158,13 +153,7 @@ def apply_page(
         if change.kind == ChangeKind.TOMBSTONE.value:
             if existing is None or existing.deleted_at is not None:
                 continue
-            existing.deleted_at = now
-            existing.updated_at = now
-            session.execute(
-                update(EntryHash)
-                .where(EntryHash.entry_id == existing.id, EntryHash.deleted_at.is_(None))
-                .values(deleted_at=now)
-            )
+            tombstone(session, existing, now)
             recorded.append((ChangeKind.TOMBSTONE, existing.id, None))
             outcome.removed += 1
             outcome.touched.append(existing.id)
@@ -253,3 +242,16 @@ def add_subscription(
     session.add(sub)
     session.flush()
     return sub
+
+
+def record_subscription_run(
+    session: Session, sub_id: int, error: str | None, *, reseal: str | None = None, sealed_from: str | None = None
+) -> None:
+    """Note a subscription's run (now) and its error, if any; ``reseal`` replaces a stored key that is still
+    ``sealed_from`` (an older plaintext key, encrypted once it has been used)."""
+    sub = session.get(Subscription, sub_id)
+    if sub is not None:
+        sub.last_run_at = utcnow()
+        sub.last_error = error
+        if reseal is not None and sub.api_key == sealed_from:
+            sub.api_key = reseal

@@ -26,6 +26,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from sharedhash.limits import PDQ_THRESHOLD_DEFAULT
+
 # SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets real 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -146,7 +148,7 @@ class HashList(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PRIVATE.value)
-    pdq_threshold: Mapped[int] = mapped_column(Integer, default=31)
+    pdq_threshold: Mapped[int] = mapped_column(Integer, default=PDQ_THRESHOLD_DEFAULT)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Set on a mirrored list: the feed it copies (read-only locally; only sync writes to it).
     source_url: Mapped[str | None] = mapped_column(String(2000))

@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from sharedhash import limits
 from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
-from sharedhash.store.errors import KeyExpiredError, KeyRevokedError, NameTakenError
+from sharedhash.hub_errors import KeyExpiredError, KeyRevokedError, NameTakenError
 from sharedhash.store.models import ApiKey, Org, Scope, utcnow
 from sharedhash.store.security import new_secret, secret_matches, split_token
 from sharedhash.store.visibility import Caller
@@ -45,8 +46,8 @@ def parse_scopes(scopes: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
 def create_org(session: Session, name: str, *, is_operator: bool = False) -> Org:
     """Create an org; the name must be unused."""
     name = name.strip()
-    if not name or len(name) > 100 or "\x00" in name:
-        raise InvalidInputError("an org name is 1 to 100 characters, without NUL characters")
+    if not name or len(name) > limits.MAX_ORG_NAME_CHARS or "\x00" in name:
+        raise InvalidInputError(f"an org name is 1 to {limits.MAX_ORG_NAME_CHARS} characters, without NUL characters")
     if session.scalar(select(Org.id).where(Org.name == name)) is not None:
         raise NameTakenError(f"an org named {name!r} already exists")
     org = Org(name=name, is_operator=is_operator)
@@ -61,6 +62,21 @@ def get_org_by_name(session: Session, name: str) -> Org:
     if org is None:
         raise NotFoundError(f"no org named {name!r}")
     return org
+
+
+def find_org(session: Session, name: str) -> Org | None:
+    """The org called ``name``, or None."""
+    return session.scalar(select(Org).where(Org.name == name))
+
+
+def org_by_id(session: Session, org_id: int) -> Org | None:
+    """The org with id ``org_id``, or None."""
+    return session.get(Org, org_id)
+
+
+def org_count(session: Session) -> int:
+    """How many orgs the hub has."""
+    return int(session.scalar(select(func.count()).select_from(Org)) or 0)
 
 
 def get_org(session: Session, org_id: int) -> Org:
@@ -85,8 +101,8 @@ def create_key(
     expires_at: datetime | None = None,
 ) -> IssuedKey:
     """A new key for ``org_id``; the returned token is never stored or shown again."""
-    if len(name) > 100:
-        raise InvalidInputError("a key name is at most 100 characters")
+    if len(name) > limits.MAX_KEY_NAME_CHARS:
+        raise InvalidInputError(f"a key name is at most {limits.MAX_KEY_NAME_CHARS} characters")
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInputError("the expiry time is in the past")
     secret = new_secret()

@@ -17,11 +17,11 @@ from typing import Any
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.store import audit
-from sharedhash.store.bulkwrite import paused_gc
 from sharedhash.store.db import Database
+from sharedhash.store.gc import paused_gc
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
-from sharedhash.store.models import ChangeKind, Org, Scope
-from sharedhash.store.orgs import caller_for_org, create_org
+from sharedhash.store.models import ChangeKind, Scope
+from sharedhash.store.orgs import caller_for_org, create_org, find_org
 from sharedhash.store.visibility import Caller
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,8 @@ def normalise_url(url: str) -> str:
 
 def local_caller(db: Database, org_name: str) -> Caller:
     """The local org that owns the mirrors, created if missing."""
-    from sqlalchemy import select
-
     with db.writing() as session:
-        org = session.scalar(select(Org).where(Org.name == org_name)) or create_org(session, org_name)
+        org = find_org(session, org_name) or create_org(session, org_name)
         return caller_for_org(org, frozenset({Scope.ADMIN}))
 
 

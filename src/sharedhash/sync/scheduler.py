@@ -11,9 +11,11 @@ from sharedhash.client import Client
 from sharedhash.errors import SharedhashError
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
-from sharedhash.store.mirror import list_subscriptions
-from sharedhash.store.models import Org, Subscription, utcnow
+from sharedhash.store.mirror import list_subscriptions, record_subscription_run
+from sharedhash.store.models import Subscription, utcnow
+from sharedhash.store.orgs import org_by_id
 from sharedhash.store.secretbox import SecretBox, is_sealed
+from sharedhash.sync.mirror import sync_from
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,8 @@ def run_due_subscriptions(
 
     Stored API keys are opened with the node's secret key (``settings``, default: the environment's); an older
     plaintext one is encrypted once it has been used."""
-    from sharedhash.sync.mirror import sync_from
-
     with db.reading() as session:
-        due = [(s.id, s.url, s.api_key, session.get(Org, s.org_id)) for s in list_subscriptions(session) if _due(s)]
+        due = [(s.id, s.url, s.api_key, org_by_id(session, s.org_id)) for s in list_subscriptions(session) if _due(s)]
     changed = 0
     box: SecretBox | None = None
     for sub_id, url, stored_key, org in due:
@@ -57,10 +57,5 @@ def run_due_subscriptions(
             error = f"{exc.code}: {exc.message}"
             log.warning("subscription %d to %s failed: %s", sub_id, url, error)
         with db.writing() as session:
-            sub = session.get(Subscription, sub_id)
-            if sub is not None:
-                sub.last_run_at = utcnow()
-                sub.last_error = error
-                if reseal is not None and sub.api_key == stored_key:
-                    sub.api_key = reseal
+            record_subscription_run(session, sub_id, error, reseal=reseal, sealed_from=stored_key)
     return changed

@@ -1,0 +1,109 @@
+"""Errors the hub answers with (raised in store/ and server/), under the branches of :mod:`sharedhash.errors`.
+
+They sit at the bottom layer, beside the error tree, so that the client turns every error body back into its class
+without importing the server or the store."""
+
+from __future__ import annotations
+
+from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError
+
+
+class InvalidCursorError(InvalidInputError):
+    """A feed cursor that this hub did not hand out for this list."""
+
+    code = "invalid_cursor"
+    default_hint = "Pass a `next_cursor` from an earlier page of the same list, or omit it to start at the beginning."
+
+
+class InvalidClassificationError(InvalidInputError):
+    """A classification outside A1, A2, B1, B2."""
+
+    code = "invalid_classification"
+    default_hint = "Use A1, A2, B1, B2, or leave the classification empty."
+
+
+class LowQualityHashError(InvalidInputError):
+    """A PDQ hash whose stated quality is under the contribution minimum."""
+
+    code = "low_quality_hash"
+    default_hint = "PDQ hashes of quality under 50 match unreliably; hash a better copy of the image."
+
+
+class DuplicateHashError(InvalidInputError):
+    """The same hash twice in one entry or one request."""
+
+    code = "duplicate_hash"
+    default_hint = "Give each hash once."
+
+
+class KeyRevokedError(AuthenticationError):
+    """The API key was revoked."""
+
+    code = "key_revoked"
+    default_hint = "Ask an org admin for a new key."
+
+
+class KeyExpiredError(AuthenticationError):
+    """The API key is past its expiry time."""
+
+    code = "key_expired"
+    default_hint = "Ask an org admin for a new key."
+
+
+class NameTakenError(ConflictError):
+    """An org or hash list with this name already exists."""
+
+    code = "name_taken"
+    default_hint = "Pick another name."
+
+
+class DuplicateExternalIdError(ConflictError):
+    """Another active entry of the list has this external id."""
+
+    code = "duplicate_external_id"
+    default_hint = "External ids are unique within a list; update the existing entry instead."
+
+
+class ReadOnlyListError(ConflictError):
+    """A write to a mirrored list, which only sync may change."""
+
+    code = "read_only_list"
+    default_hint = "Mirrored lists follow their source hub; contribute to the source list instead."
+
+
+class IndexLoadingError(RateLimitedError):
+    """Lookups wait until the in-memory indexes are built from the database (like a 429: retry shortly)."""
+
+    code = "index_loading"
+    http_status = 503
+    default_hint = "The server is loading its indexes; retry in a few seconds (GET /readyz says when)."
+
+
+class RequestValidationFailedError(InvalidInputError):
+    """The request does not match the API schema (a missing field, a wrong type, a value out of range)."""
+
+    code = "invalid_request"
+    http_status = 422
+    default_hint = "Compare the request with the schema at /openapi.json; `errors` lists each problem."
+
+
+class MethodNotAllowedError(InvalidInputError):
+    """The path exists but not with this HTTP method."""
+
+    code = "method_not_allowed"
+    http_status = 405
+    default_hint = "Check the method against the API documentation at /docs."
+
+
+class RouteNotFoundError(NotFoundError):
+    """No API route has this path."""
+
+    code = "route_not_found"
+    default_hint = "Check the path against the API documentation at /docs; routes start with /v1/."
+
+
+class InvalidCheckRequestError(InvalidInputError):
+    """A deterrence check body that is not a JSON object with a string ``query``."""
+
+    code = "invalid_check_request"
+    default_hint = 'Send a JSON object such as {"query": "...", "locale": "en-GB", "country": "GB"}.'

@@ -1,0 +1,29 @@
+"""Every limit of the hub's data and API, defined once: the store enforces them, the API schemas declare them
+(so they show in /openapi.json), and the client may check them before sending. Imports nothing."""
+
+from __future__ import annotations
+
+#: The longest hash value any request may carry, and the longest hash-type name.
+HASH_VALUE_MAX = 512
+HASH_TYPE_NAME_MAX = 32
+#: Hashes of one entry (of one file), labels of an entry and their length, an entry's external id.
+MAX_HASHES_PER_ENTRY = 32
+MAX_LABELS = 50
+MAX_LABEL_CHARS = 100
+MAX_EXTERNAL_ID_CHARS = 200
+#: The largest near-match threshold a list may set, and a lookup may ask for (PDQ bits of 256).
+PDQ_THRESHOLD_MAX = 63
+#: The threshold of a new list unless it says otherwise.
+PDQ_THRESHOLD_DEFAULT = 31
+#: Names and texts.
+MAX_ORG_NAME_CHARS = 100
+MAX_KEY_NAME_CHARS = 100
+MAX_LIST_NAME_CHARS = 200
+MAX_LIST_DESCRIPTION_CHARS = 5000
+MAX_SHARES = 1000
+MAX_NOTE_CHARS = 2000
+#: Pages: entries of a list, changes of a feed, audit events; a feed cursor's length.
+MAX_ENTRY_PAGE = 1000
+MAX_FEED_PAGE = 10_000
+MAX_AUDIT_PAGE = 1000
+MAX_CURSOR_CHARS = 200

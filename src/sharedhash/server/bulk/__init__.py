@@ -1,0 +1,1 @@
+"""Bulk import and export: endpoints (routes.py), service (service.py), schemas (schemas.py)."""

@@ -1,0 +1,70 @@
+"""``/v1/hash-lists/{id}/import`` and ``/export``: JSON lines or CSV, streamed both ways.
+
+An import body is spooled to a temporary file as it arrives (never held whole in memory), then handed to the bulk
+service in the thread pool.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sharedhash.server.bulk import service
+from sharedhash.server.bulk.schemas import ImportOut
+from sharedhash.server.bulk.service import BulkFormat
+from sharedhash.server.deps import Contributor, Reader, State
+
+router = APIRouter(prefix="/v1/hash-lists", tags=["bulk"])
+
+_SPOOL_IN_MEMORY = 1024 * 1024
+
+
+@router.post(
+    "/{list_id}/import",
+    response_model=ImportOut,
+    summary="Bulk-add entries (JSON lines or CSV)",
+    responses={400: {"model": ImportOut, "description": "Bad lines: nothing was written"}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+async def import_list(
+    list_id: int,
+    request: Request,
+    state: State,
+    caller: Contributor,
+    format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,
+) -> JSONResponse:
+    """Add every entry of the body, all or nothing. Lines whose hashes are already in the list count as existing."""
+    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        outcome = await run_in_threadpool(service.run_import, state, caller, list_id, format, spool)
+    return JSONResponse(outcome.model_dump(mode="json"), status_code=200 if outcome.committed else 400)
+
+
+@router.get(
+    "/{list_id}/export",
+    summary="Download every entry (JSON lines or CSV)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
+)
+def export_list(
+    list_id: int,
+    state: State,
+    caller: Reader,
+    format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,
+) -> StreamingResponse:
+    """The list's active entries, streamed in batches, in a form ``import`` accepts."""
+    media = "application/x-ndjson" if format is BulkFormat.JSONL else "text/csv"
+    return StreamingResponse(service.export(state, caller, list_id, format), media_type=media)

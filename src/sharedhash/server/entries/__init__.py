@@ -1,0 +1,1 @@
+"""Entries and their hashes: endpoints (routes.py), service (service.py), schemas (schemas.py)."""

@@ -1,0 +1,1 @@
+"""Feedback on entries (confirm, dispute): endpoints (routes.py), service (service.py), schemas (schemas.py)."""

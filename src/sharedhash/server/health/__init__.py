@@ -1,0 +1,1 @@
+"""Liveness and readiness: endpoints (routes.py), service (service.py)."""

@@ -1,0 +1,69 @@
+"""Request and response bodies of the lists endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from sharedhash import limits
+from sharedhash.server.schemas import Strict
+from sharedhash.store.models import Access, HashList, Visibility
+
+
+class ShareIn(Strict):
+    """Share a list with the org called ``org``."""
+
+    org: str = Field(min_length=1, max_length=limits.MAX_ORG_NAME_CHARS)
+    access: Access = Access.READ
+
+
+class ListCreate(Strict):
+    """A new hash list owned by the caller's org."""
+
+    name: str = Field(min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
+    description: str = Field(default="", max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
+    visibility: Visibility = Visibility.PRIVATE
+    pdq_threshold: int = Field(default=limits.PDQ_THRESHOLD_DEFAULT, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    shares: list[ShareIn] = Field(default_factory=list, max_length=limits.MAX_SHARES)
+
+
+class ListUpdate(Strict):
+    """Changes to a list's settings; omitted fields stay as they are. ``shares`` replaces all shares."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
+    description: str | None = Field(default=None, max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
+    visibility: Visibility | None = None
+    pdq_threshold: int | None = Field(default=None, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    shares: list[ShareIn] | None = Field(default=None, max_length=limits.MAX_SHARES)
+
+
+class ListOut(BaseModel):
+    """A hash list as its readers see it (shares only for the owner)."""
+
+    id: int
+    name: str
+    description: str
+    owner: str
+    visibility: str
+    pdq_threshold: int
+    last_seq: int
+    mirror_of: str | None
+    shares: list[ShareIn] | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, hash_list: HashList, owner: str, shares: list[tuple[str, str]] | None = None) -> ListOut:
+        """From the model; ``shares`` is given only when the reader owns the list."""
+        return cls(
+            id=hash_list.id,
+            name=hash_list.name,
+            description=hash_list.description,
+            owner=owner,
+            visibility=hash_list.visibility,
+            pdq_threshold=hash_list.pdq_threshold,
+            last_seq=hash_list.last_seq,
+            mirror_of=hash_list.source_url,
+            shares=None if shares is None else [ShareIn(org=o, access=Access(a)) for o, a in shares],
+            created_at=hash_list.created_at,
+        )

@@ -1,0 +1,62 @@
+"""``/v1/lookup`` (hashes) and ``/v1/lookup/file`` (a file hashed in memory and discarded).
+
+``POST /v1/lookup`` has a fast path beside it (:mod:`sharedhash.server.lookup.fast`) that answers the requests it
+is sure of with the same service; everything else comes here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from sharedhash.errors import LimitExceededError
+from sharedhash.limits import PDQ_THRESHOLD_MAX
+from sharedhash.server.deps import Reader, State
+from sharedhash.server.lookup import service
+from sharedhash.server.lookup.schemas import FileLookupOut, LookupIn, LookupOut, MatchOut
+from sharedhash.server.state import HubState
+from sharedhash.store.visibility import Caller
+
+router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
+
+
+def json_response(body: bytes) -> Response:
+    """A lookup answer (the JSON of ``LookupOut``, built by the service)."""
+    return Response(body, media_type="application/json")
+
+
+@router.post("", response_model=LookupOut, summary="Look up hashes")
+async def lookup_hashes(body: LookupIn, state: State, caller: Reader) -> Response:
+    """Every match of up to 10,000 hashes among the lists the caller may read."""
+    items = [(h.hash_type, h.value) for h in body.hashes]
+    if len(items) <= service.INLINE_HASHES:
+        return json_response(service.lookup_json(state, caller, items, body.max_distance))
+    return await run_in_threadpool(_in_pool, state, caller, items, body.max_distance)
+
+
+def _in_pool(state: HubState, caller: Caller, items: list[tuple[str, str]], max_distance: int | None) -> Response:
+    return json_response(service.lookup_json(state, caller, items, max_distance))
+
+
+@router.post("/file", response_model=FileLookupOut, summary="Hash a file in memory and look it up")
+def lookup_file(
+    state: State,
+    caller: Reader,
+    file: Annotated[UploadFile, File(description="The image or file; it is hashed in memory and discarded.")],
+    dihedral: Annotated[bool, Form(description="Also match rotated and mirrored copies (PDQ).")] = False,
+    max_distance: Annotated[int | None, Form(ge=0, le=PDQ_THRESHOLD_MAX)] = None,
+) -> FileLookupOut:
+    """Hash the upload (PDQ for images, md5/sha1/sha256 for any file) and look the hashes up; nothing is kept."""
+    limit = state.settings.max_file_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise LimitExceededError(f"the file is over the limit of {limit} bytes")
+    found = service.lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
+    return FileLookupOut(
+        queried=found.queried,
+        matches=[MatchOut(**m) for m in found.matches],
+        hash_types=found.hash_types,
+        pdq_quality=found.quality,
+    )

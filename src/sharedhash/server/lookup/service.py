@@ -1,0 +1,244 @@
+"""Lookup: query the in-memory indexes and keep only hits in lists the caller may read, answered from memory.
+
+Near-match hits (hash types served by the 256-bit Hamming index, such as PDQ: the list's threshold counts those
+bits) count only within the list's threshold, and never beyond the request's ``max_distance``; other types match
+at distance 0. Entries the caller's own org disputes are left out
+of its answers. Lookups are audited through the hub's :class:`~sharedhash.server.memory.tallies.AuditBuffer`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import orjson
+
+from sharedhash.errors import InvalidInputError, LimitExceededError
+from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hashing.types.base import ContentKind, IndexKind
+from sharedhash.limits import PDQ_THRESHOLD_MAX
+from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.indexes import IndexSet
+from sharedhash.server.memory.tallies import AuditBuffer
+from sharedhash.server.state import HubState
+from sharedhash.store import audit
+from sharedhash.store.db import Database
+from sharedhash.store.lookup import EntryFacts
+from sharedhash.store.models import Verdict
+from sharedhash.store.visibility import Caller
+
+#: Lookups this small are answered on the event loop (from memory, in well under a millisecond); larger ones go to
+#: the thread pool, where the index search runs without holding up other requests.
+INLINE_HASHES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One hash to look up, with its position in the request."""
+
+    position: int
+    hash_type: str
+    value: str
+
+
+def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
+    """Canonicalise every hash of a request; any bad one fails the whole request, naming its position."""
+    if len(items) > limit:
+        raise LimitExceededError(f"{len(items)} hashes in one lookup; the limit is {limit}")
+    types = {hash_type for hash_type, _ in items}
+    if len(types) == 1:
+        # The usual batch (one hash type): validated in one call, which is much faster for hex types.
+        (name,) = types
+        try:
+            values = get_hash_type(name).validate_many([value for _, value in items])
+        except InvalidInputError:
+            pass  # found again below, where the error names the position
+        else:
+            return [Query(position, name, value) for position, value in enumerate(values)]
+    out = []
+    for position, (hash_type, value) in enumerate(items):
+        try:
+            out.append(Query(position, hash_type, get_hash_type(hash_type).validate(value)))
+        except InvalidInputError as exc:
+            raise type(exc)(f"hash {position}: {exc.message}", hint=exc.hint, position=position) from None
+    return out
+
+
+def lookup(
+    db: Database,
+    indexes: IndexSet,
+    caches: LookupCaches,
+    caller: Caller,
+    queries: list[Query],
+    *,
+    max_distance: int | None = None,
+    audit_log: AuditBuffer | None = None,
+) -> list[dict[str, Any]]:
+    """Every match of ``queries`` among the caller's readable lists, as API dicts, nearest first per query.
+
+    Answered from memory: the indexes, the caller's readable lists and the matched entries' facts (see
+    :mod:`sharedhash.server.memory.caches`); the database is read only for what the caches miss.
+    """
+    if max_distance is not None and not 0 <= max_distance <= PDQ_THRESHOLD_MAX:
+        raise InvalidInputError(f"max_distance must be 0 to {PDQ_THRESHOLD_MAX}")
+    lists = caches.policy.visible(db, caller.org_id)
+    if not lists or not queries:
+        _audit(db, audit_log, caller, queries, 0)
+        return []
+
+    by_type: dict[str, list[Query]] = defaultdict(list)
+    for q in queries:
+        by_type[q.hash_type].append(q)
+    # Every hit as arrays (position in the request, entry, list, distance); only survivors become Python objects.
+    parts: list[tuple[np.ndarray, ...]] = []
+    for hash_type, group in by_type.items():
+        # How far a hit may be in each readable list: its threshold capped by the request; exact types 0.
+        if get_hash_type(hash_type).index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
+            cap = PDQ_THRESHOLD_MAX if max_distance is None else max_distance
+            allowed = {list_id: min(threshold, cap) for list_id, (_, threshold) in lists.items()}
+        else:
+            allowed = dict.fromkeys(lists, 0)
+        found = indexes.query(hash_type, [q.value for q in group], max(allowed.values()))
+        if not len(found.hash_ids):
+            continue
+        # Per list id, the largest distance allowed (-1: not readable); ids past the table are not readable.
+        limits = np.full(max(allowed) + 2, -1, dtype=np.int64)
+        limits[list(allowed)] = list(allowed.values())
+        keep = found.distances <= limits[np.minimum(found.list_ids, len(limits) - 1)]
+        positions = np.fromiter((q.position for q in group), dtype=np.int64, count=len(group))
+        parts.append((positions[found.query[keep]], found.entry_ids[keep], found.list_ids[keep], found.distances[keep]))
+    if not parts:
+        _audit(db, audit_log, caller, queries, 0)
+        return []
+    position, entry_id, list_id, distance = (np.concatenate(column) for column in zip(*parts, strict=True))
+    # One hit per (query, entry): its nearest; then by query, distance, entry.
+    order = np.lexsort((distance, entry_id, position))
+    position, entry_id, list_id, distance = position[order], entry_id[order], list_id[order], distance[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (position[1:] != position[:-1]) | (entry_id[1:] != entry_id[:-1])
+    position, entry_id, list_id, distance = position[first], entry_id[first], list_id[first], distance[first]
+    order = np.lexsort((entry_id, distance, position))
+
+    facts = caches.entries.get_many(db, set(entry_id.tolist()))
+    types = [q.hash_type for q in queries]
+    matches = []
+    mine = (caller.org_id, Verdict.DISPUTE.value)
+    for p, e, lst, d in zip(
+        position[order].tolist(),
+        entry_id[order].tolist(),
+        list_id[order].tolist(),
+        distance[order].tolist(),
+        strict=True,
+    ):
+        entry = facts.get(e)
+        if entry is None or mine in entry.feedback:  # removed, or disputed by the caller's own org
+            continue
+        matches.append(
+            {
+                "query": p,
+                "hash_type": types[p],
+                "distance": d,
+                "entry_id": e,
+                "list_id": lst,
+                "list_name": lists[lst][0],
+                "classification": entry.classification,
+                "labels": list(entry.labels),
+                "external_id": entry.external_id,
+                "contributor": entry.contributor,
+                "feedback": _counts(entry),
+            }
+        )
+    _audit(db, audit_log, caller, queries, len(matches))
+    return matches
+
+
+def _counts(entry: EntryFacts) -> dict[str, int]:
+    if not entry.feedback:
+        return {"confirm": 0, "dispute": 0}
+    confirm = sum(1 for _, verdict in entry.feedback if verdict == Verdict.CONFIRM.value)
+    return {"confirm": confirm, "dispute": len(entry.feedback) - confirm}
+
+
+def _audit(db: Database, buffer: AuditBuffer | None, caller: Caller, queries: list[Query], matches: int) -> None:
+    types = tuple(sorted({q.hash_type for q in queries}))
+    if buffer is not None:
+        buffer.add_lookup(caller, types, len(queries), matches)
+        return
+    detail = {"types": list(types), "requests": 1, "matches": matches}
+    with db.writing() as session:
+        audit.record(session, caller, "lookup", count=len(queries), detail=detail)
+
+
+def lookup_json_of(state: HubState, caller: Caller, queries: list[Query], max_distance: int | None) -> bytes:
+    """The JSON answer (``LookupOut``'s shape) to validated ``queries``."""
+    matches = lookup(
+        state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
+    )
+    # The dicts already have MatchOut's shape (tests compare them with the schema); pydantic would only copy them.
+    return orjson.dumps({"queried": len(queries), "matches": matches})
+
+
+def lookup_json(state: HubState, caller: Caller, items: list[tuple[str, str]], max_distance: int | None) -> bytes:
+    """Validate ``(hash type, value)`` pairs and answer them as :func:`lookup_json_of` does."""
+    return lookup_json_of(state, caller, validate_queries(items, state.settings.max_lookup_hashes), max_distance)
+
+
+@dataclass(frozen=True, slots=True)
+class FileLookup:
+    """What a file lookup found: the file's hash types (never their values), the quality of its quality-scored
+    hash, and the matches (API dicts) by query and distance."""
+
+    queried: int
+    matches: list[dict[str, Any]]
+    hash_types: list[str]
+    quality: int | None
+
+
+def _file_types() -> tuple[str, ...]:
+    """The hash types of any file (not only images) that :func:`~sharedhash.hashing.media.hash_media` computes."""
+    from sharedhash.hashing.media import DEFAULT_TYPES
+
+    return tuple(t for t in DEFAULT_TYPES if t in hash_type_names() and ContentKind.FILE in get_hash_type(t).content)
+
+
+def lookup_file(
+    state: HubState, caller: Caller, data: bytes, *, dihedral: bool, max_distance: int | None
+) -> FileLookup:
+    """Hash ``data`` in memory (perceptual hashes for images, digests for any file) and look the hashes up; nothing
+    is kept. With ``dihedral``, types that support it also match rotated and mirrored copies."""
+    from sharedhash.errors import UnsupportedMediaError
+    from sharedhash.hashing.media import hash_media
+
+    try:
+        media = hash_media(data, dihedral=dihedral)
+    except UnsupportedMediaError:
+        # Not an image (a video, a document): its exact hashes can still match.
+        media = hash_media(data, _file_types())
+    del data
+    items = sorted(media.hashes.items())
+    queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
+    # The one dihedral type hash_media computes: its variants are queried too, and report as its own query.
+    turned = next((t for t, _ in items if get_hash_type(t).dihedral), None)
+    if dihedral and turned is not None and media.pdq_dihedral:
+        extra = [v for v in media.pdq_dihedral if v != media.hashes.get(turned)]
+        queries += [Query(len(items) + i, turned, v) for i, v in enumerate(extra)]
+    matches = lookup(
+        state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
+    )
+    turned_position = next((i for i, (t, _) in enumerate(items) if t == turned), None)
+    seen: set[tuple[int, int]] = set()
+    unique: list[dict[str, Any]] = []
+    for m in sorted(matches, key=lambda m: m["distance"]):
+        if m["query"] >= len(items):
+            m["query"] = turned_position if turned_position is not None else m["query"]
+        if (m["query"], m["entry_id"]) not in seen:
+            seen.add((m["query"], m["entry_id"]))
+            unique.append(m)
+    return FileLookup(
+        queried=len(items),
+        matches=sorted(unique, key=lambda m: (m["query"], m["distance"])),
+        hash_types=[t for t, _ in items],
+        quality=media.pdq_quality,
+    )

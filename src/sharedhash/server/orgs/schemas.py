@@ -1,0 +1,77 @@
+"""Request and response bodies of the orgs endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from sharedhash import limits
+from sharedhash.server.schemas import Strict
+from sharedhash.store.models import ApiKey, Org, Scope
+
+
+class OrgOut(BaseModel):
+    """An org."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, org: Org) -> OrgOut:
+        """From the model."""
+        return cls(id=org.id, name=org.name, created_at=org.created_at)
+
+
+class OrgCreate(Strict):
+    """A new org (hub operator only)."""
+
+    name: str = Field(min_length=1, max_length=limits.MAX_ORG_NAME_CHARS)
+
+
+class KeyCreate(Strict):
+    """A new API key for the caller's org."""
+
+    name: str = Field(default="", max_length=limits.MAX_KEY_NAME_CHARS)
+    scopes: list[Scope] = Field(min_length=1, max_length=3)
+    expires_at: datetime | None = None
+
+
+class KeyOut(BaseModel):
+    """An API key's public facts (never the secret)."""
+
+    id: int
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def of(cls, key: ApiKey) -> KeyOut:
+        """From the model."""
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            scopes=key.scopes.split(","),
+            created_at=key.created_at,
+            expires_at=key.expires_at,
+            revoked_at=key.revoked_at,
+            last_used_at=key.last_used_at,
+        )
+
+
+class IssuedKeyOut(KeyOut):
+    """A key just created: ``key`` is shown this once and never again."""
+
+    key: str
+
+
+class OrgCreated(OrgOut):
+    """A new org and its first admin key (shown once)."""
+
+    admin_key: IssuedKeyOut

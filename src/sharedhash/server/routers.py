@@ -1,0 +1,31 @@
+"""Every domain's routers, in the order the API documents them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sharedhash.server.audit import routes as audit
+from sharedhash.server.bulk import routes as bulk
+from sharedhash.server.deterrence import routes as deterrence
+from sharedhash.server.entries import routes as entries
+from sharedhash.server.feed import routes as feed
+from sharedhash.server.feedback import routes as feedback
+from sharedhash.server.health import routes as health
+from sharedhash.server.lists import routes as lists
+from sharedhash.server.lookup import routes as lookup
+from sharedhash.server.orgs import routes as orgs
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    orgs.router,
+    orgs.keys_router,
+    lists.router,
+    entries.list_router,
+    feed.router,
+    bulk.router,
+    entries.router,
+    feedback.router,
+    lookup.router,
+    audit.router,
+    deterrence.router,
+]

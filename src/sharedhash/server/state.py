@@ -1,0 +1,33 @@
+"""The state a running hub shares between its endpoints, services and background loops: settings, the database,
+the in-memory indexes, the lookup caches and the audit buffer. No FastAPI here: the CLI, sync and tests build one
+to call services directly."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.indexes import IndexSet
+from sharedhash.server.memory.tallies import AuditBuffer
+from sharedhash.settings import Settings
+from sharedhash.store.db import Database
+
+
+@dataclass
+class HubState:
+    """What every request shares: settings, the database, the in-memory indexes and the lookup caches."""
+
+    settings: Settings
+    db: Database
+    indexes: IndexSet = field(default_factory=IndexSet)
+    stop: threading.Event = field(default_factory=threading.Event)
+    audit: AuditBuffer = field(init=False)
+    caches: LookupCaches = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditBuffer(self.db)
+        self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
+        self.indexes.on_refresh.append(self.caches.entries.refreshed)
+        self.indexes.on_written.append(self.caches.entries.written)
+        self.indexes.on_follow.append(self.caches.poll)

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sharedhash.cli.files import file_error_line, print_file_error, walk_files
 from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
@@ -48,6 +47,32 @@ def _results(jobs: list[tuple[str, tuple[str, ...], bool, bool]], workers: int) 
         yield from pool.map(_hash_one, jobs, chunksize=chunk)
 
 
+def _with_progress(lines: Iterator[dict[str, Any]], total: int) -> Iterator[dict[str, Any]]:
+    """``lines``, with a progress bar on stderr while there are two files or more."""
+    if total < 2:  # one file: no bar, and no rich.progress import (~20 ms of start-up)
+        yield from lines
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("hashing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} files/s"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("hash", total=total, rate="-")
+        for line in lines:
+            yield line
+            progress.advance(task)
+            elapsed = progress.tasks[0].elapsed or 0.0
+            done = progress.tasks[0].completed
+            progress.update(task, rate=f"{done / elapsed:.1f}" if elapsed > 0 else "-")
+
+
 def _human(line: dict[str, Any]) -> None:
     if "error" in line:
         print_file_error(line)
@@ -80,28 +105,12 @@ def hash_files(
     jobs = [(f, wanted, dihedral, fast) for f in files]
     n_workers = workers or os.cpu_count() or 1
     failed = 0
-    progress = Progress(
-        TextColumn("hashing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]} files/s"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=len(jobs) < 2,
-    )
-    with progress:
-        task = progress.add_task("hash", total=len(jobs), rate="-")
-        for line in _results(jobs, n_workers):
-            failed += "error" in line
-            if as_json:
-                emit_json(line)
-            else:
-                _human(line)
-            progress.advance(task)
-            elapsed = progress.tasks[0].elapsed or 0.0
-            done = progress.tasks[0].completed
-            progress.update(task, rate=f"{done / elapsed:.1f}" if elapsed > 0 else "-")
+    for line in _with_progress(_results(jobs, n_workers), len(jobs)):
+        failed += "error" in line
+        if as_json:
+            emit_json(line)
+        else:
+            _human(line)
     if failed:
         if not as_json:
             err_console.print(f"{failed} of {len(jobs)} files failed", highlight=False, soft_wrap=True)

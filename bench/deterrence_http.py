@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -55,7 +56,7 @@ end
 def drive(
     server: Server, path: str, token: str | None, bodies: list[bytes], connections: int, seconds: int,
     profile: Path | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Send ``bodies`` round-robin to ``path`` over ``connections`` for ``seconds``: rate, latency, server CPU.
     With ``profile``, py-spy samples the server meanwhile and writes its collapsed stacks there."""
     if not shutil.which("wrk"):
@@ -121,7 +122,7 @@ def main() -> None:
     benign = [body(q, rng) for q in benign_queries(wordfreq_corpus(20_000), 5_000, rng)]
     terms = [r for r in rules if r.kind == "term"]
     deterred = [body(v.query, rng) for r in rng.sample(terms, 200) for v in variants(r, count=25, seed=args.seed)]
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="sharedhash-bench-") as tmp:
         work = Path(tmp)
         server = Server(f"sqlite:///{work / 'hub.db'}", work / "data")

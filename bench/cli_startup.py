@@ -1,10 +1,11 @@
 """Benchmark the CLI's start-up: whole-process wall time of short commands, hyperfine-style, in one run.
 
-Each case runs as a fresh process (the installed ``sharedhash`` console script), ``--warmup`` times unmeasured, then
-``--runs`` times measured; the cases are interleaved run by run, so a noisy neighbour slows them all alike. Two
-references run in the same rounds: the bare interpreter (``python -c pass``, the floor) and the eager CLI (the
-same entry point after importing every command module and the settings class, as the root command did before it
-loaded commands lazily). Targets (issue 11): ``--version`` <= 0.15 s, ``hash`` of one small file <= 0.35 s.
+Each case runs as a fresh process (the installed ``sharedhash`` console script), ``--warmup`` times unmeasured,
+then ``--runs`` times measured: wall time, and the child's CPU time (user + system), which a busy machine
+inflates less. The cases are interleaved run by run, so a noisy neighbour slows them all alike. Two references
+run in the same rounds: the bare interpreter (``python -c pass``, the floor) and the eager CLI (the same entry
+point after importing every command module and the settings class, as the root command did before it loaded
+commands lazily). Targets (issue 11): ``--version`` <= 0.15 s, ``hash`` of one small file <= 0.35 s.
 
     python bench/cli_startup.py [--runs 20] [--warmup 3] [--json]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -73,25 +75,31 @@ def cases(image: Path) -> list[tuple[str, list[str], float | None]]:
     ]
 
 
-def run_once(argv: list[str]) -> float:
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run of ``argv``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(runs: int, warmup: int) -> list[dict[str, object]]:
     with tempfile.TemporaryDirectory() as tmp:
         table = cases(small_image(Path(tmp)))
         times: list[list[float]] = [[] for _ in table]
+        cpu: list[list[float]] = [[] for _ in table]
         for round_ in range(warmup + runs):
             for i, (_, argv, _) in enumerate(table):
-                t = run_once(argv)
+                wall, used = run_once(argv)
                 if round_ >= warmup:
-                    times[i].append(t)
+                    times[i].append(wall)
+                    cpu[i].append(used)
     floor = statistics.median(times[0])
     by_label = {label: statistics.median(ts) for (label, _, _), ts in zip(table, times, strict=True)}
     rows: list[dict[str, object]] = []
-    for (label, _, target), ts in zip(table, times, strict=True):
+    for (label, _, target), ts, cs in zip(table, times, cpu, strict=True):
         median = statistics.median(ts)
         eager = by_label.get(f"eager: {label}")
         rows.append(
@@ -100,6 +108,7 @@ def measure(runs: int, warmup: int) -> list[dict[str, object]]:
                 "median_s": round(median, 4),
                 "min_s": round(min(ts), 4),
                 "stdev_s": round(statistics.stdev(ts), 4) if len(ts) > 1 else 0.0,
+                "cpu_s": round(statistics.median(cs), 4),
                 "vs_floor": round(median / floor, 2),
                 "vs_eager": round(median / eager, 2) if eager else None,
                 "target_s": target,
@@ -120,7 +129,7 @@ def main() -> None:
         print(json.dumps({"runs": args.runs, "cpus": os.cpu_count(), "rows": rows}, indent=2))
         return
     table = Table(title=f"CLI start-up, whole process wall time ({args.runs} runs each, interleaved)")
-    for col in ("command", "median s", "min s", "stdev s", "x floor", "x eager", "target s", "met"):
+    for col in ("command", "median s", "min s", "stdev s", "CPU s", "x floor", "x eager", "target s", "met"):
         table.add_column(col, justify="left" if col == "command" else "right")
     for r in rows:
         table.add_row(
@@ -128,6 +137,7 @@ def main() -> None:
             f"{r['median_s']:.3f}",
             f"{r['min_s']:.3f}",
             f"{r['stdev_s']:.3f}",
+            f"{r['cpu_s']:.3f}",
             f"{r['vs_floor']:.2f}",
             "" if r["vs_eager"] is None else f"{r['vs_eager']:.2f}",
             "" if r["target_s"] is None else f"{r['target_s']:.2f}",

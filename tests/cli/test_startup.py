@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from sharedhash.cli.app import COMMANDS, app, load_command
+from sharedhash.hashing.samples import make_sample
 
 # Modules the root command must never import: each costs 10-150 ms, or drags in the server.
 HEAVY = (
@@ -73,6 +75,18 @@ def test_hash_imports_the_hashing_engine_but_not_the_hub() -> None:
     assert "sharedhash.cli.hash_cmd" in modules
     assert [m for m in modules if m.startswith("sharedhash.cli.") and m.endswith("_cmd")] == ["sharedhash.cli.hash_cmd"]
     # pydantic is typer's (it coerces parameters with it); the settings class and the hub stay out.
+    assert _heavy(modules, allowed=("numpy", "PIL", "pydantic", "sharedhash.hashing")) == []
+
+
+def test_hashing_one_file_imports_only_what_it_uses(tmp_path: Path) -> None:
+    path = tmp_path / "one.jpg"
+    make_sample("shapes", 64, 48).save(path, quality=90)
+    modules = _imported("hash", "--json", str(path))
+    assert {"sharedhash.hashing.media", "numpy", "PIL.JpegImagePlugin"} <= modules
+    # No settings class (its defaults come from quick_settings), no progress bar for one file, no rarely used
+    # image parsers (Image.init() would load all ~45), no hub client.
+    unused = {"pydantic_settings", "sharedhash.settings", "rich.progress", "PIL.PdfImagePlugin", "PIL.SgiImagePlugin"}
+    assert not modules & unused
     assert _heavy(modules, allowed=("numpy", "PIL", "pydantic", "sharedhash.hashing")) == []
 
 

@@ -78,6 +78,14 @@ def test_hash_imports_the_hashing_engine_but_not_the_hub() -> None:
     assert _heavy(modules, allowed=("numpy", "PIL", "pydantic", "sharedhash.hashing")) == []
 
 
+@pytest.mark.parametrize("name", ["org", "key", "list", "entry", "lookup", "sync", "serve"])
+def test_hub_commands_import_the_client_and_server_only_when_they_run(name: str) -> None:
+    modules = _imported(name, "--help")
+    assert f"sharedhash.cli.{'server' if name == 'serve' else name}_cmd" in modules
+    # pydantic is typer's; rich formats the help. The client, the settings class and the server wait for a run.
+    assert _heavy(modules, allowed=("pydantic",)) == []
+
+
 def test_hashing_one_file_imports_only_what_it_uses(tmp_path: Path) -> None:
     path = tmp_path / "one.jpg"
     make_sample("shapes", 64, 48).save(path, quality=90)

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 EXTRAS_RUN := server
 EXTRAS_TEST := server,dev,faiss,heif
 # Every extra, so that each install (run, test, bench, lexicon) takes its versions from the one constraints file.
-EXTRAS_LOCK := server,dev,faiss,heif,lexicon,bench
+EXTRAS_LOCK := server,dev,faiss,heif,lexicon,bench,testing
 CONSTRAINTS := constraints.txt
 PIP_INSTALL = $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
 # The compiled kernels: editing one re-runs the install, which rebuilds it.

@@ -9,6 +9,7 @@ bench/cli_startup.py measures it.
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 import typer
@@ -126,4 +127,8 @@ def _root(
 
 def main() -> None:
     """Console-script entry point."""
+    # numpy's OpenBLAS starts a thread per core when numpy is imported, which costs a one-file `hash` about 25 ms
+    # of CPU and more of wall time on a busy machine; no command uses BLAS (hashing runs one process per core, and
+    # the PDQ kernels avoid BLAS for that reason). A value the user set wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()

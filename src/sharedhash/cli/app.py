@@ -128,7 +128,7 @@ def _root(
 def main() -> None:
     """Console-script entry point."""
     # numpy's OpenBLAS starts a thread per core when numpy is imported, which costs a one-file `hash` about 25 ms
-    # of CPU and more of wall time on a busy machine; no command uses BLAS (hashing runs one process per core, and
-    # the PDQ kernels avoid BLAS for that reason). A value the user set wins.
+    # of CPU and more of wall time on a busy machine; no command needs BLAS threads (hashing runs one process per
+    # core, and the PDQ kernels avoid BLAS for that reason). A value the user set wins.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     app()

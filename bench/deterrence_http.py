@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -53,9 +54,14 @@ end
 
 
 def drive(
-    server: Server, path: str, token: str | None, bodies: list[bytes], connections: int, seconds: int,
+    server: Server,
+    path: str,
+    token: str | None,
+    bodies: list[bytes],
+    connections: int,
+    seconds: int,
     profile: Path | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Send ``bodies`` round-robin to ``path`` over ``connections`` for ``seconds``: rate, latency, server CPU.
     With ``profile``, py-spy samples the server meanwhile and writes its collapsed stacks there."""
     if not shutil.which("wrk"):
@@ -113,7 +119,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="one JSON line instead of the table")
     parser.add_argument(
-        "--profile", type=Path, help="a directory: py-spy's collapsed stacks of each workload (pip install py-spy)",
+        "--profile",
+        type=Path,
+        help="a directory: py-spy's collapsed stacks of each workload (pip install py-spy)",
     )
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -121,7 +129,7 @@ def main() -> None:
     benign = [body(q, rng) for q in benign_queries(wordfreq_corpus(20_000), 5_000, rng)]
     terms = [r for r in rules if r.kind == "term"]
     deterred = [body(v.query, rng) for r in rng.sample(terms, 200) for v in variants(r, count=25, seed=args.seed)]
-    results: dict[str, dict] = {}
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="sharedhash-bench-") as tmp:
         work = Path(tmp)
         server = Server(f"sqlite:///{work / 'hub.db'}", work / "data")

@@ -308,9 +308,25 @@ def _drive(server: Server, token: str, bodies: list[bytes], connections: int) ->
             threads = min(2, connections)
             seconds = f"{max(1, round(LOOKUP_SECONDS))}s"
             run = subprocess.run(
-                ["wrk", "-t", str(threads), "-c", str(connections), "-d", seconds, "--timeout", "30s",
-                 "-s", str(script), server.url, "--", str(data), token],
-                capture_output=True, text=True,
+                [
+                    "wrk",
+                    "-t",
+                    str(threads),
+                    "-c",
+                    str(connections),
+                    "-d",
+                    seconds,
+                    "--timeout",
+                    "30s",
+                    "-s",
+                    str(script),
+                    server.url,
+                    "--",
+                    str(data),
+                    token,
+                ],
+                capture_output=True,
+                text=True,
             )
             if run.returncode != 0:
                 raise RuntimeError(f"wrk failed: {run.stderr.strip() or run.stdout.strip()}")

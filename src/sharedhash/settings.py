@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sharedhash.quick_settings import DEFAULTS
+
 
 class Settings(BaseSettings):
     """Runtime settings. Defaults suit a single machine with the embedded SQLite database."""
@@ -18,9 +20,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in data_dir. Production: postgresql+psycopg://..."
     )
-    # Decompression-bomb guard: 200 MP is larger than any camera photo in common use.
-    max_image_pixels: int = Field(default=200_000_000, ge=1, description="Refuse images with more pixels.")
-    max_file_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="Refuse larger files.")
+    # Defaults in quick_settings, which start-up-critical paths read without importing pydantic.
+    max_image_pixels: int = Field(
+        default=DEFAULTS["max_image_pixels"], ge=1, description="Refuse images with more pixels."
+    )
+    max_file_bytes: int = Field(default=DEFAULTS["max_file_bytes"], ge=1, description="Refuse larger files.")
     # Videos (vPDQ). Every limit is checked from the header before decoding where the header says, and again while
     # decoding (a header can lie).
     max_video_bytes: int = Field(default=4 * 1024**3, ge=1, description="Refuse larger video files.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import cast
 
 import pytest
 from typer.testing import CliRunner
@@ -36,7 +37,7 @@ def test_json_lines_for_a_folder_walked_recursively(folder: Path) -> None:
     first = out[1]
     expected = hash_media(folder / "rings.jpg")
     assert first == {"path": str(folder / "rings.jpg"), "hashes": expected.hashes, "pdq_quality": expected.pdq_quality}
-    assert list(first["hashes"]) == ["pdq", "md5", "sha1", "sha256"]  # type: ignore[arg-type]
+    assert list(cast(dict[str, str], first["hashes"])) == ["pdq", "md5", "sha1", "sha256"]
 
 
 def test_a_failing_file_does_not_stop_the_run_and_sets_the_exit_code(folder: Path) -> None:
@@ -56,7 +57,7 @@ def test_types_dihedral_and_fast(folder: Path) -> None:
     result = runner.invoke(app, ["hash", "--json", "--types", "pdq,md5", "--dihedral", "--fast", str(path)])
     assert result.exit_code == 0, result.output
     (line,) = lines(result.stdout)
-    assert set(line["hashes"]) == {"pdq", "md5"}  # type: ignore[arg-type]
+    assert set(cast(dict[str, str], line["hashes"])) == {"pdq", "md5"}
     assert len(line["pdq_dihedral"]) == 8  # type: ignore[arg-type]
     assert line["pdq_dihedral"][0] == line["hashes"]["pdq"]  # type: ignore[index]
 

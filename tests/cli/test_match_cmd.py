@@ -44,7 +44,7 @@ def test_match_with_a_hash_file(images: Path, known: Path) -> None:
     by_name = {Path(str(line["path"])).name: line for line in lines(result.output)}
     assert set(by_name) == {"shapes.png", "rings.png", "shapes-rotated.png"}
     shapes = by_name["shapes.png"]["matches"]
-    assert {(m["hash_type"], m["id"], m["distance"]) for m in shapes} == {  # type: ignore[attr-defined, index]
+    assert {(m["hash_type"], m["id"], m["distance"]) for m in shapes} == {  # type: ignore[attr-defined]
         ("pdq", "quuxvid-1", 0),
         ("md5", "quuxvid-2", 0),
     }
@@ -58,7 +58,7 @@ def test_dihedral_finds_the_rotated_copy_and_a_saved_index_works(tmp_path: Path,
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     (line,) = lines(result.output)
-    assert [m["id"] for m in line["matches"]] == ["quuxvid-1"]  # type: ignore[attr-defined, index]
+    assert [m["id"] for m in line["matches"]] == ["quuxvid-1"]  # type: ignore[attr-defined]
     human = runner.invoke(app, args[:-2] + [str(images)])
     assert "MATCH" in human.output
     assert "no match" in human.output

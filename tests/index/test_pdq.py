@@ -182,7 +182,7 @@ def test_a_batch_larger_than_the_delta_is_compacted_in_the_background() -> None:
     assert not index.compacting
     assert index._delta.n < index.compact_threshold  # what arrived during a compaction was merged too
     assert len(index) == len(oracle) == 12_000
-    queries = oracle.values_of([0, 4321, 11_999])
+    queries = [str(v) for v in oracle.values_of([0, 4321, 11_999])]
     assert index.query_batch(queries, 40) == oracle.query_batch(queries, 40)
 
 

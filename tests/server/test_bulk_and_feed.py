@@ -20,9 +20,15 @@ def _import(hub: Hub, list_id: int, body: str, fmt: str = "jsonl", who: str = "o
 
 def _jsonl(n: int, start: int = 0) -> str:
     return "".join(
-        json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90},
-                               {"hash_type": "md5", "value": md5(i)}],
-                    "classification": "B1", "labels": ["quuxvid"], "external_id": f"case-{i}"}) + "\n"
+        json.dumps(
+            {
+                "hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90}, {"hash_type": "md5", "value": md5(i)}],
+                "classification": "B1",
+                "labels": ["quuxvid"],
+                "external_id": f"case-{i}",
+            }
+        )
+        + "\n"
         for i in range(start + 1, start + n + 1)
     )
 
@@ -37,8 +43,14 @@ def test_jsonl_import_is_idempotent_and_matchable(hub: Hub) -> None:
     lst = new_list(hub)
     r = _import(hub, lst["id"], _jsonl(2500))
     assert r.status_code == 200, r.text
-    assert r.json() | {"errors": []} == {"committed": True, "lines": 2500, "created": 2500, "existing": 0,
-                                         "errors": [], "errors_truncated": False}
+    assert r.json() | {"errors": []} == {
+        "committed": True,
+        "lines": 2500,
+        "created": 2500,
+        "existing": 0,
+        "errors": [],
+        "errors_truncated": False,
+    }
     assert len(lookup(hub, ("pdq", pdq(1234)), ("md5", md5(2500)))) == 2
     again = _import(hub, lst["id"], _jsonl(2600)).json()
     assert (again["created"], again["existing"]) == (100, 2500)
@@ -57,7 +69,10 @@ def test_a_bad_line_leaves_nothing_written_and_every_error_is_reported(hub: Hub)
     assert not body["committed"]
     assert body["created"] == 0
     assert [(e["line"], e["code"]) for e in body["errors"]] == [
-        (11, "invalid_hash"), (701, "invalid_input"), (1402, "invalid_classification"), (1502, "duplicate_external_id")
+        (11, "invalid_hash"),
+        (701, "invalid_input"),
+        (1402, "invalid_classification"),
+        (1502, "duplicate_external_id"),
     ]
     assert _export(hub, lst["id"]) == ""
     assert lookup(hub, ("md5", md5(1))) == []
@@ -74,10 +89,14 @@ def test_csv_round_trip_and_header_errors(hub: Hub) -> None:
     exported = _export(hub, lst["id"], "csv")
     other = new_list(hub, name="copy")
     assert _import(hub, other["id"], exported, "csv").json()["created"] == 3
-    strip = [{k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
-             for x in _export(hub, lst["id"]).splitlines()]
-    strip2 = [{k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
-              for x in _export(hub, other["id"]).splitlines()]
+    strip = [
+        {k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
+        for x in _export(hub, lst["id"]).splitlines()
+    ]
+    strip2 = [
+        {k: v for k, v in json.loads(x).items() if k not in ("id", "list_id", "created_at", "updated_at")}
+        for x in _export(hub, other["id"]).splitlines()
+    ]
     assert strip == strip2
     assert strip[0]["hashes"][1] == {"hash_type": "pdq", "value": pdq(1), "quality": 80}
     bad = _import(hub, lst["id"], "colour,md5\nred," + md5(9) + "\n", "csv")
@@ -126,25 +145,31 @@ def test_feed_replay_equals_the_export(hub: Hub) -> None:
     assert pages == 5  # 30 adds + 1 add + 1 update + 2 tombstones = 34 changes
     exported = {json.loads(x)["id"]: json.loads(x) for x in _export(hub, lst["id"]).splitlines()}
     assert state == exported
-    assert_error(hub.client.get(f"/v1/hash-lists/{lst['id']}/feed?after=bogus", headers=hub.auth("owner")), 400,
-                 "invalid_cursor")
+    assert_error(
+        hub.client.get(f"/v1/hash-lists/{lst['id']}/feed?after=bogus", headers=hub.auth("owner")), 400, "invalid_cursor"
+    )
 
 
 def test_entry_rules_over_http(hub: Hub) -> None:
     lst = new_list(hub)
     url = f"/v1/hash-lists/{lst['id']}/entries"
-    first = hub.client.post(url, json={"hashes": [{"hash_type": "md5", "value": md5(1)}], "external_id": "x"},
-                            headers=hub.auth("owner"))
+    first = hub.client.post(
+        url, json={"hashes": [{"hash_type": "md5", "value": md5(1)}], "external_id": "x"}, headers=hub.auth("owner")
+    )
     assert first.status_code == 201
-    again = hub.client.post(url, json={"hashes": [{"hash_type": "md5", "value": md5(1).upper()}]},
-                            headers=hub.auth("owner"))
+    again = hub.client.post(
+        url, json={"hashes": [{"hash_type": "md5", "value": md5(1).upper()}]}, headers=hub.auth("owner")
+    )
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert not again.json()["created"]
     cases = [
         ({"hashes": [{"hash_type": "pdq", "value": pdq(1), "quality": 20}]}, 400, "low_quality_hash"),
-        ({"hashes": [{"hash_type": "md5", "value": md5(2)}, {"hash_type": "md5", "value": md5(2)}]}, 400,
-         "duplicate_hash"),
+        (
+            {"hashes": [{"hash_type": "md5", "value": md5(2)}, {"hash_type": "md5", "value": md5(2)}]},
+            400,
+            "duplicate_hash",
+        ),
         ({"hashes": [{"hash_type": "md5", "value": md5(3)}], "external_id": "x"}, 409, "duplicate_external_id"),
         ({"hashes": [{"hash_type": "md5", "value": md5(3)}], "classification": "Z1"}, 422, "invalid_request"),
         ({"hashes": [{"hash_type": "sha1", "value": md5(3)}]}, 400, "invalid_hash"),
@@ -212,8 +237,9 @@ def test_the_indexes_tell_an_import_which_values_it_must_check(hub: Hub) -> None
 
 def test_a_unicode_line_separator_inside_a_json_string_does_not_split_the_line(hub: Hub) -> None:
     lst = new_list(hub)
-    line = json.dumps({"hashes": [{"hash_type": "md5", "value": md5(1)}], "labels": ["zorb\u2028lax"]},
-                      ensure_ascii=False)
+    line = json.dumps(
+        {"hashes": [{"hash_type": "md5", "value": md5(1)}], "labels": ["zorb\u2028lax"]}, ensure_ascii=False
+    )
     r = _import(hub, lst["id"], line + "\r\n" + _jsonl(1, start=2))
     assert r.status_code == 200, r.text
     assert (r.json()["lines"], r.json()["created"]) == (2, 2)

@@ -111,8 +111,9 @@ def test_entry_changes_and_removals_apply_at_once(hub: Hub) -> None:
     lst = new_list(hub)
     e = add(hub, lst["id"], ("md5", md5(1)), classification="A1", labels=["zorblax"])
     assert lookup(hub, ("md5", md5(1)))[0]["classification"] == "A1"
-    r = hub.client.patch(f"/v1/entries/{e['id']}", json={"classification": "B2", "labels": ["quuxvid"]},
-                         headers=hub.auth("owner"))
+    r = hub.client.patch(
+        f"/v1/entries/{e['id']}", json={"classification": "B2", "labels": ["quuxvid"]}, headers=hub.auth("owner")
+    )
     assert r.status_code == 200
     m = lookup(hub, ("md5", md5(1)))[0]
     assert (m["classification"], m["labels"]) == ("B2", ["quuxvid"])

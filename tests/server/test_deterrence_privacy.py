@@ -52,8 +52,15 @@ def test_no_query_and_no_address_is_stored_or_logged(database_url: str, tmp_path
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             # With the access log on (it is off by default), so the test also covers its redaction.
-            [str(Path(sys.executable).parent / "sharedhash"), "serve", "--access-log", "--host", "127.0.0.1",
-             "--port", str(port)],
+            [
+                str(Path(sys.executable).parent / "sharedhash"),
+                "serve",
+                "--access-log",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

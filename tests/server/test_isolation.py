@@ -18,8 +18,12 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("POST", "/v1/hash-lists/{list}/entries", {"hashes": [{"hash_type": "md5", "value": "f" * 32}]}, (404, 403, 201)),
     ("GET", "/v1/hash-lists/{list}/feed", None, (404, 200, 200)),
     ("GET", "/v1/hash-lists/{list}/export", None, (404, 200, 200)),
-    ("POST", "/v1/hash-lists/{list}/import", b'{"hashes":[{"hash_type":"md5","value":"' + b"e" * 32 + b'"}]}\n',
-     (404, 403, 200)),
+    (
+        "POST",
+        "/v1/hash-lists/{list}/import",
+        b'{"hashes":[{"hash_type":"md5","value":"' + b"e" * 32 + b'"}]}\n',
+        (404, 403, 200),
+    ),
     ("GET", "/v1/entries/{entry}", None, (404, 200, 200)),
     ("PATCH", "/v1/entries/{entry}", {"labels": ["plimmerbolt 9"]}, (404, 403, 200)),
     ("PUT", "/v1/entries/{entry}/feedback", {"verdict": "confirm", "reason": "verified"}, (404, 200, 200)),
@@ -36,8 +40,9 @@ def _setup(hub: Hub) -> dict[str, Any]:
     key = hub.client.post("/v1/keys", json={"scopes": ["read"]}, headers=hub.auth("owner")).json()
     # So the sharee and the owner both have feedback to withdraw.
     for who in ("sharee", "owner"):
-        r = hub.client.put(f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"},
-                           headers=hub.auth(who))
+        r = hub.client.put(
+            f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth(who)
+        )
         assert r.status_code == 200
     return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1)}
 
@@ -65,8 +70,17 @@ def test_route_as_owner_sharee_stranger(
 
 def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
     spec = hub.client.get("/openapi.json").json()
-    covered = {(m, t.replace("{list}", "{list_id}").replace("{entry}", "{entry_id}").replace("{key}", "{key_id}")
-                .replace("{md5}", "{value}").replace("/md5/", "/{hash_type}/")) for m, t, _, _ in MATRIX}
+    covered = {
+        (
+            m,
+            t.replace("{list}", "{list_id}")
+            .replace("{entry}", "{entry_id}")
+            .replace("{key}", "{key_id}")
+            .replace("{md5}", "{value}")
+            .replace("/md5/", "/{hash_type}/"),
+        )
+        for m, t, _, _ in MATRIX
+    }
     for path, methods in spec["paths"].items():
         if "{" in path:
             for method, operation in methods.items():

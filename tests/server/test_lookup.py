@@ -64,14 +64,16 @@ def test_feedback_counts_and_own_dispute_suppresses(hub: Hub) -> None:
     url = f"/v1/entries/{e['id']}/feedback"
     r = hub.client.put(url, json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth("sharee"))
     assert r.status_code == 200
-    r = hub.client.put(url, json={"verdict": "dispute", "reason": "false_positive", "note": "zorblax"},
-                       headers=hub.auth("stranger"))
+    r = hub.client.put(
+        url, json={"verdict": "dispute", "reason": "false_positive", "note": "zorblax"}, headers=hub.auth("stranger")
+    )
     assert r.status_code == 200
     assert lookup(hub, ("md5", md5(1)))[0]["feedback"] == {"confirm": 1, "dispute": 1}
     assert lookup(hub, ("md5", md5(1)), who="stranger") == []
     assert len(lookup(hub, ("md5", md5(1)), who="sharee")) == 1
     assert hub.client.get(f"/v1/entries/{e['id']}", headers=hub.auth("owner")).json()["feedback"] == {
-        "confirm": 1, "dispute": 1
+        "confirm": 1,
+        "dispute": 1,
     }
     assert hub.client.delete(url, headers=hub.auth("stranger")).status_code == 204
     assert len(lookup(hub, ("md5", md5(1)), who="stranger")) == 1
@@ -83,8 +85,11 @@ def test_bad_lookups_are_refused_whole(hub: Hub) -> None:
     def post(body: object) -> object:
         return hub.client.post("/v1/lookup", json=body, headers=hub.auth("owner"))
 
-    assert_error(post({"hashes": [{"hash_type": "md5", "value": md5(1)}, {"hash_type": "md5", "value": "xyz"}]}), 400,
-                 "invalid_hash")
+    assert_error(
+        post({"hashes": [{"hash_type": "md5", "value": md5(1)}, {"hash_type": "md5", "value": "xyz"}]}),
+        400,
+        "invalid_hash",
+    )
     r = post({"hashes": [{"hash_type": "quuxhash", "value": "00"}]})
     assert_error(r, 400, "unknown_hash_type")
     too_many = [{"hash_type": "md5", "value": md5(i)} for i in range(hub.settings.max_lookup_hashes + 1)]

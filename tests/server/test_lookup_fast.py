@@ -20,8 +20,15 @@ def test_fast_and_routed_answers_are_identical(hub: Hub) -> None:
     lst = new_list(hub, pdq_threshold=40)
     shared = new_list(hub, name="shared", visibility="shared", shares=[{"org": "sharee", "access": "read"}])
     for i in range(12):
-        add(hub, lst["id"] if i % 2 else shared["id"], ("pdq", pdq(i)), ("md5", md5(i)), classification="B1",
-            labels=["zorblax"], external_id=f"case-{i}")
+        add(
+            hub,
+            lst["id"] if i % 2 else shared["id"],
+            ("pdq", pdq(i)),
+            ("md5", md5(i)),
+            classification="B1",
+            labels=["zorblax"],
+            external_id=f"case-{i}",
+        )
     bodies = [
         {"hashes": [{"hash_type": "pdq", "value": flip(pdq(1), 9)}]},
         {"hashes": [{"hash_type": "md5", "value": md5(i)} for i in range(12)]},  # over the inline size
@@ -49,18 +56,22 @@ def test_refusals_come_from_the_route_with_a_cached_key(hub: Hub) -> None:
     assert_error(_post(hub, {"hashes": [{"hash_type": "md5", "value": "xyz"}]}), 400, "invalid_hash")
     assert_error(_post(hub, {"hashes": [{"hash_type": "quuxhash", "value": "00"}]}), 400, "unknown_hash_type")
     assert_error(_post(hub, {"hashes": []}), 422, "invalid_request")
-    assert_error(_post(hub, {"hashes": [{"hash_type": "md5", "value": md5(1)}], "zorblax": 1}), 422,
-                 "invalid_request")
+    assert_error(_post(hub, {"hashes": [{"hash_type": "md5", "value": md5(1)}], "zorblax": 1}), 422, "invalid_request")
     too_many = [{"hash_type": "md5", "value": md5(i)} for i in range(hub.settings.max_lookup_hashes + 1)]
     assert_error(_post(hub, {"hashes": too_many}), 413, "limit_exceeded")
-    r = hub.client.post("/v1/lookup", content=b"{not json", headers=hub.auth("owner") | {"content-type":
-                                                                                        "application/json"})
+    r = hub.client.post(
+        "/v1/lookup", content=b"{not json", headers=hub.auth("owner") | {"content-type": "application/json"}
+    )
     assert_error(r, 422, "invalid_request")
     forged = {"Authorization": f"Bearer {hub.keys['owner'][:-2]}zz"}
-    assert_error(hub.client.post("/v1/lookup", json={"hashes": [{"hash_type": "md5", "value": md5(1)}]},
-                                 headers=forged), 401, "unauthenticated")
-    assert_error(hub.client.post("/v1/lookup", json={"hashes": [{"hash_type": "md5", "value": md5(1)}]}), 401,
-                 "unauthenticated")
+    assert_error(
+        hub.client.post("/v1/lookup", json={"hashes": [{"hash_type": "md5", "value": md5(1)}]}, headers=forged),
+        401,
+        "unauthenticated",
+    )
+    assert_error(
+        hub.client.post("/v1/lookup", json={"hashes": [{"hash_type": "md5", "value": md5(1)}]}), 401, "unauthenticated"
+    )
 
 
 def test_plain_lookup_body_takes_only_what_the_model_takes_unchanged() -> None:

@@ -19,7 +19,7 @@ from sharedhash.store.validation import HashChecker, validate_hash
 from tests.support.store import entry, make_org, md5, pdq
 
 #: Text that COPY, SQL and JSON each treat specially: backslashes, tabs, newlines, quotes, non-ASCII, \N.
-AWKWARD = ['back\\slash', "tab\there", "new\nline\r\n", 'quote " and \'', "zorblax ü 🙂", "\\N", "x\\.y"]
+AWKWARD = ["back\\slash", "tab\there", "new\nline\r\n", "quote \" and '", "zorblax ü 🙂", "\\N", "x\\.y"]
 
 
 def test_snapshot_json_is_the_snapshot() -> None:
@@ -33,7 +33,7 @@ def test_snapshot_json_is_the_snapshot() -> None:
             classification=classification,
             labels_json=json.dumps(labels),
             external_id=external_id,
-            contributor="quuxvid \\ \"org\"",
+            contributor='quuxvid \\ "org"',
             created_at=now.isoformat(),
             updated_at=now.isoformat(),
         )
@@ -46,7 +46,7 @@ def test_snapshot_json_is_the_snapshot() -> None:
             classification=classification,
             labels=labels,
             external_id=external_id,
-            contributor="quuxvid \\ \"org\"",
+            contributor='quuxvid \\ "org"',
             created_at=now,
             updated_at=now,
         )
@@ -65,8 +65,15 @@ def test_hash_checker_agrees_with_validate_hash() -> None:
     ]
     for hash_type, value, quality in values:
         assert check(hash_type, value, quality) == validate_hash(hash_type, value, quality, min_quality=50)
-    bad = [("pdq", pdq(1), 20), ("pdq", pdq(1), 101), ("md5", "g" * 32, None), ("md5", md5(1)[:-1], None),
-           ("zorblax", md5(1), None), ("sha1", md5(1), None), ("md5", md5(1), -1)]
+    bad = [
+        ("pdq", pdq(1), 20),
+        ("pdq", pdq(1), 101),
+        ("md5", "g" * 32, None),
+        ("md5", md5(1)[:-1], None),
+        ("zorblax", md5(1), None),
+        ("sha1", md5(1), None),
+        ("md5", md5(1), -1),
+    ]
     for hash_type, value, quality in bad:
         with pytest.raises(SharedhashError) as fast:
             check(hash_type, value, quality)
@@ -77,19 +84,32 @@ def test_hash_checker_agrees_with_validate_hash() -> None:
 
 def _lines(n: int, start: int = 0, **extra: Any) -> list[str]:
     return [
-        json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90},
-                               {"hash_type": "md5", "value": md5(i)}], "labels": ["quuxvid"], **extra}) + "\n"
+        json.dumps(
+            {
+                "hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90}, {"hash_type": "md5", "value": md5(i)}],
+                "labels": ["quuxvid"],
+                **extra,
+            }
+        )
+        + "\n"
         for i in range(start, start + n)
     ]
 
 
 def test_awkward_text_survives_import_export_and_the_feed(db: Database) -> None:
-    owner = make_org(db, "quuxvid\\\t\"org\"")
+    owner = make_org(db, 'quuxvid\\\t"org"')
     with db.writing() as s:
         lst = create_list(s, owner, "main")
     lines = [
-        json.dumps({"hashes": [{"hash_type": "md5", "value": md5(i)}], "labels": [label], "external_id": label,
-                    "classification": "A2"}) + "\n"
+        json.dumps(
+            {
+                "hashes": [{"hash_type": "md5", "value": md5(i)}],
+                "labels": [label],
+                "external_id": label,
+                "classification": "A2",
+            }
+        )
+        + "\n"
         for i, label in enumerate(AWKWARD)
     ]
     with db.writing() as s:
@@ -101,7 +121,7 @@ def test_awkward_text_survives_import_export_and_the_feed(db: Database) -> None:
         body = json.loads(read_feed_json(s, get_readable_list(s, owner, lst.id), None, 100))
     assert [s["labels"] for s in snaps] == [[label.strip()] for label in AWKWARD]
     assert [s["external_id"] for s in snaps] == [label.strip() for label in AWKWARD]
-    assert snaps[0]["contributor"] == "quuxvid\\\t\"org\""
+    assert snaps[0]["contributor"] == 'quuxvid\\\t"org"'
     assert [c.entry for c in page.changes] == snaps == [c["entry"] for c in body["changes"]]
     # What was exported imports back into another list as the same entries.
     with db.writing() as s:
@@ -152,8 +172,12 @@ def test_import_into_a_list_with_entries_checks_every_batch(db: Database, monkey
     assert (first.created, first.existing) == (30, 0)
     # Half already there, some twice in the same body, one sharing only its md5 with a stored entry.
     lines = _lines(30, start=15) + _lines(5, start=40)
-    lines.append(json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(500), "quality": 90},
-                                        {"hash_type": "md5", "value": md5(3)}]}) + "\n")
+    lines.append(
+        json.dumps(
+            {"hashes": [{"hash_type": "pdq", "value": pdq(500), "quality": 90}, {"hash_type": "md5", "value": md5(3)}]}
+        )
+        + "\n"
+    )
     with db.writing() as s:
         second = import_entries(s, owner, lst.id, parse_jsonl(lines))
     assert (second.created, second.existing, second.errors) == (15, 21, [])
@@ -189,8 +213,9 @@ def test_insert_entries_reports_the_hash_rows_it_wrote(db: Database) -> None:
     with db.writing() as s:
         lst = create_list(s, owner, "main")
         rows: list[tuple[int, str, str, int, int, bool]] = []
-        ids = insert_entries(s, owner, lst.id, [entry(("md5", md5(1)), ("pdq", pdq(1))), entry(("md5", md5(2)))],
-                             hash_rows=rows)
+        ids = insert_entries(
+            s, owner, lst.id, [entry(("md5", md5(1)), ("pdq", pdq(1))), entry(("md5", md5(2)))], hash_rows=rows
+        )
     with db.reading() as s:
         stored = sorted(
             (hid, t, v, lid, eid, True)
@@ -222,9 +247,7 @@ def test_copy_formatters_agree_with_the_generic_form() -> None:
             assert _FORMATTERS[table](mixed) == _copy_text(mixed)
 
 
-def test_an_import_of_many_batches_keeps_ids_and_the_feed_dense(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_import_of_many_batches_keeps_ids_and_the_feed_dense(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Small batches, COPY pieces and id blocks: ids are reserved in growing blocks and the list's last_seq is
     counted by the writer (PostgreSQL) or bumped per batch (SQLite); either way the feed stays dense and later
     writes carry on after it."""

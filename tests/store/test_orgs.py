@@ -49,7 +49,7 @@ def test_a_wrong_secret_with_a_real_prefix_is_refused(db: Database) -> None:
     caller = make_org(db, "quuxvid")
     with db.writing() as s:
         issued = create_key(s, caller.org_id, frozenset({Scope.READ}))
-    forged = issued.token[: -4] + ("aaaa" if not issued.token.endswith("aaaa") else "bbbb")
+    forged = issued.token[:-4] + ("aaaa" if not issued.token.endswith("aaaa") else "bbbb")
     with pytest.raises(AuthenticationError) as info, db.reading() as s:
         authenticate(s, forged)
     assert info.value.code == "unauthenticated"

@@ -24,12 +24,21 @@ def _page(**changes: Any) -> dict[str, Any]:
 def test_parse_feed_page_takes_good_pages_and_refuses_bad_ones() -> None:
     page = parse_feed_page(_page())
     assert (page.next_cursor, page.has_more, [(c.seq, c.kind, c.entry_id) for c in page.changes]) == (
-        "abc", False, [(1, "add", 5)]
+        "abc",
+        False,
+        [(1, "add", 5)],
     )
     assert parse_feed_page(_page(kind="tombstone", entry=None)).changes[0].entry is None
-    bad = [_page(kind="rename"), _page(seq="1"), _page(entry_id=True), _page(entry=[1]),
-           {"changes": []}, {"changes": [], "next_cursor": 3, "has_more": False}, {"changes": [1]},
-           {"changes": None, "next_cursor": "a", "has_more": True}]
+    bad = [
+        _page(kind="rename"),
+        _page(seq="1"),
+        _page(entry_id=True),
+        _page(entry=[1]),
+        {"changes": []},
+        {"changes": [], "next_cursor": 3, "has_more": False},
+        {"changes": [1]},
+        {"changes": None, "next_cursor": "a", "has_more": True},
+    ]
     for data in bad:
         with pytest.raises(UnexpectedResponseError):
             parse_feed_page(data)

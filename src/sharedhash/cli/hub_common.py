@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sharedhash.errors import AuthenticationError
-from sharedhash.settings import get_settings
 
 if TYPE_CHECKING:
     from sharedhash.client import Client
@@ -19,8 +18,9 @@ JSON_OPTION: Any = typer.Option(False, "--json", help="Print JSON instead of tab
 
 def make_client(url: str | None, api_key: str | None) -> Client:
     """A client of the chosen hub; a missing key is a clear error, not a 401 later."""
-    # Imported here: httpx costs every other command (hash, match) start-up time it does not need.
+    # Imported here: httpx and pydantic-settings cost start-up time that `--help` and the other commands do not need.
     from sharedhash.client import Client
+    from sharedhash.settings import get_settings
 
     settings = get_settings()
     key = api_key or settings.api_key

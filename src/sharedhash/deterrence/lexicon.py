@@ -204,5 +204,3 @@ def wordfreq_lexicon(
     for the default arguments, shipped with the package."""
     words, common = wordfreq_words(languages, per_language, common_per_language)
     return build_lexicon([*extra, *words], common)
-
-

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 
 from PIL import Image, UnidentifiedImageError
 
@@ -84,8 +86,30 @@ def _quiet_bomb_warning() -> Iterator[None]:
         yield
 
 
+# Pillow's plugin module of each allowed format. Importing these (not Image.init(), which imports all ~45 plugins,
+# ~35 ms) is what registers them: `sharedhash hash` of one small file is mostly start-up.
+_PLUGINS = {
+    "JPEG": "JpegImagePlugin",
+    "PNG": "PngImagePlugin",
+    "GIF": "GifImagePlugin",
+    "WEBP": "WebPImagePlugin",
+    "BMP": "BmpImagePlugin",
+    "TIFF": "TiffImagePlugin",
+    "AVIF": "AvifImagePlugin",
+}
+
+
+@lru_cache(maxsize=1)
+def _register_plugins() -> None:
+    for fmt in FORMATS:
+        try:
+            importlib.import_module(f"PIL.{_PLUGINS[fmt]}")
+        except ImportError:  # a plugin this Pillow lacks: the format is left out below, as Image.init() would
+            continue
+
+
 def _formats() -> list[str]:
-    Image.init()
+    _register_plugins()
     wanted = FORMATS + (_HEIF_FORMATS if _heif_available() else ())
     return [f for f in wanted if f in Image.OPEN]  # AVIF only where Pillow was built with libavif
 

@@ -11,7 +11,7 @@ from sharedhash.errors import FileAccessError, ImageTooSmallError, UnknownHashTy
 from sharedhash.hashing.decode import decode
 from sharedhash.hashing.errors import FileTooLargeError
 from sharedhash.hashing.files import open_for_hashing
-from sharedhash.settings import get_settings
+from sharedhash.quick_settings import setting
 
 DEFAULT_TYPES = ("pdq", "md5", "sha1", "sha256")
 _DIGESTS = ("md5", "sha1", "sha256")
@@ -91,19 +91,19 @@ def hash_media(
     from sharedhash.hashing.pdq import pdq_from_pixels
 
     wanted = check_types(types)
-    settings = get_settings()
+    max_file_bytes, max_image_pixels = setting("max_file_bytes"), setting("max_image_pixels")
     digests = [t for t in wanted if t in _DIGESTS]
     hashes: dict[str, str] = {}
     quality: int | None = None
     variants: list[str] | None = None
     if "pdq" in wanted:
         if isinstance(source, Path):
-            data = _read_limited(source, settings.max_file_bytes)
+            data = _read_limited(source, max_file_bytes)
         else:
             data = bytes(source)
-            if len(data) > settings.max_file_bytes:
-                raise FileTooLargeError(f"the image is larger than the limit of {settings.max_file_bytes:,} bytes")
-        decoded = decode(data, max_pixels=settings.max_image_pixels, fast=fast)
+            if len(data) > max_file_bytes:
+                raise FileTooLargeError(f"the image is larger than the limit of {max_file_bytes:,} bytes")
+        decoded = decode(data, max_pixels=max_image_pixels, fast=fast)
         try:
             result = pdq_from_pixels(decoded.pixels, dihedral=dihedral, exact=not fast)
         except ValueError as exc:  # fewer than 5 rows or columns after a reduced decode

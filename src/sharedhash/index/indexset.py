@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sharedhash.errors import CorruptDataError, FileAccessError
-from sharedhash.index import FAST_INDEXES, load_index
+from sharedhash.errors import CorruptDataError, FileAccessError, UnknownHashTypeError
+from sharedhash.index import FAST_INDEXES, index_class, load_index
 from sharedhash.index.base import HashIndex
 from sharedhash.index.hashfile import HashRecord
 from sharedhash.index.segments import SegmentedIndex
@@ -66,10 +66,11 @@ class IndexSet:
                 videos = VideoIndex()
                 videos.add(values, ids)
                 continue
-            fast = FAST_INDEXES.get(hash_type)
+            try:
+                fast = index_class(hash_type)
+            except UnknownHashTypeError:
+                fast = None
             if fast is None:
-                from sharedhash.errors import UnknownHashTypeError
-
                 raise UnknownHashTypeError(
                     f"hash type {hash_type!r} cannot be indexed here",
                     hint=f"Index files hold {', '.join(FAST_INDEXES)}.",

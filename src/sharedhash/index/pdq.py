@@ -38,9 +38,7 @@ class PdqIndex(SegmentedIndex):
     #: Use the C kernel when it was built (tests switch this off to check the numpy kernel too).
     native: bool = True
 
-    def __init__(
-        self, *, layout: tuple[int, ...] | None = None, group_bits: int | None = None, **options: Any
-    ) -> None:
+    def __init__(self, *, layout: tuple[int, ...] | None = None, group_bits: int | None = None, **options: Any) -> None:
         """``layout`` forces chunk widths (summing to 256, each 1 to 24 bits) instead of choosing by size, and
         ``group_bits`` the keys per offsets entry (2**group_bits, 0 to 8; 0 if a layout is forced without it)."""
         if layout is not None and (sum(layout) != 256 or not all(1 <= w <= 24 for w in layout)):

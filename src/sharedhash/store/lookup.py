@@ -97,10 +97,7 @@ def active_entry_facts(session: Session, *, after: int, limit: int) -> tuple[dic
     """
     connection = session.connection()
     rows = connection.execute(
-        select(*_COLUMNS)
-        .where(_entries.id > after, _entries.deleted_at.is_(None))
-        .order_by(_entries.id)
-        .limit(limit)
+        select(*_COLUMNS).where(_entries.id > after, _entries.deleted_at.is_(None)).order_by(_entries.id).limit(limit)
     ).all()
     if not rows:
         return {}, 0

@@ -103,6 +103,5 @@ def list_policies(session: Session) -> dict[int, ListPolicy]:
         shares[list_id].add(org_id)
     stmt = select(HashList.id, HashList.owner_org_id, HashList.visibility, HashList.name, HashList.pdq_threshold)
     return {
-        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ())))
-        for r in session.execute(stmt)
+        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ()))) for r in session.execute(stmt)
     }

@@ -6,7 +6,7 @@ from typing import BinaryIO
 
 from sharedhash.hashing.errors import FileTooLargeError
 from sharedhash.hashing.types.base import ContentKind, HashType, IndexKind
-from sharedhash.settings import get_settings
+from sharedhash.quick_settings import setting
 
 
 class PdqHashType(HashType):
@@ -36,7 +36,7 @@ class PdqHashType(HashType):
         """
         from sharedhash.hashing.media import hash_media
 
-        limit = get_settings().max_file_bytes
+        limit = setting("max_file_bytes")
         data = stream.read(limit + 1)
         if len(data) > limit:
             raise FileTooLargeError(f"the image is larger than the limit of {limit:,} bytes")

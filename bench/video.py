@@ -143,7 +143,7 @@ def _drift(exact: dict[str, VpdqHash], fast: dict[str, VpdqHash], part: str) -> 
 
 
 def folder(copies: int) -> dict[str, Any]:
-    from sharedhash.cli.hash_cmd import _results
+    from sharedhash.cli.hash_cmd import Job, _results
 
     with tempfile.TemporaryDirectory(prefix="sharedhash-bench-video-") as tmp:
         paths = []
@@ -152,7 +152,7 @@ def folder(copies: int) -> dict[str, Any]:
                 dest = Path(tmp) / f"{c}-{clip.name}"
                 shutil.copy(clip, dest)
                 paths.append(str(dest))
-        jobs = [(p, ("vpdq", "md5", "sha1", "sha256"), False, False, None) for p in paths]
+        jobs: list[Job] = [(p, ("vpdq", "md5", "sha1", "sha256"), False, False, None) for p in paths]
         out: dict[str, Any] = {"files": len(jobs)}
         for workers in (1, 2):
             start = time.perf_counter()

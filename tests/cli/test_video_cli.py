@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import cast
 
 import av
 from PIL import Image
@@ -27,7 +28,7 @@ def _frame_png(clip: Path, number: int, out: Path) -> Path:
     with av.open(str(clip)) as container:
         for i, frame in enumerate(container.decode(video=0)):
             if i == number:
-                frame.to_image().save(out)
+                frame.to_image().save(out)  # type: ignore[no-untyped-call]
                 return out
     raise AssertionError("frame not found")
 
@@ -42,18 +43,18 @@ def test_hash_folder_of_videos_and_images(tmp_path: Path) -> None:
     out = {Path(str(o["path"])).name: o for o in _lines(result.stdout)}
     a = out["a.mp4"]
     assert a["kind"] == "video"
-    assert set(a["hashes"]) == {"vpdq", "md5", "sha1", "sha256"}  # type: ignore[arg-type]
+    assert set(cast("dict[str, str]", a["hashes"])) == {"vpdq", "md5", "sha1", "sha256"}
     expected = hash_video(tmp_path / "a.mp4")
     assert a["hashes"]["vpdq"] == expected.vpdq.serialise()  # type: ignore[index]
     assert a["hashes"]["md5"] == expected.hashes["md5"]  # type: ignore[index]
     assert [f.frame_number for f in parse(a["hashes"]["vpdq"]).frames] == [0, 10, 20]  # type: ignore[index]
     assert out["b.mkv"]["kind"] == "video"
-    assert set(out["c.jpg"]["hashes"]) == {"pdq", "md5", "sha1", "sha256"}  # type: ignore[arg-type]
+    assert set(cast("dict[str, str]", out["c.jpg"]["hashes"])) == {"pdq", "md5", "sha1", "sha256"}
     assert out["d.mp4"]["error"]["code"] == "unsupported_media"  # type: ignore[index]
     every = runner.invoke(app, ["hash", "--json", "--seconds-per-hash", "0", "-t", "vpdq", str(tmp_path / "a.mp4")])
     (line,) = _lines(every.stdout)
     assert line["vpdq_frames"] == 30
-    assert list(line["hashes"]) == ["vpdq"]  # type: ignore[arg-type]
+    assert list(cast("dict[str, str]", line["hashes"])) == ["vpdq"]
     human = runner.invoke(app, ["hash", str(tmp_path / "a.mp4")])
     assert "vpdq=3 frames" in human.stdout
 

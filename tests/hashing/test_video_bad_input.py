@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +20,7 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_clip(tmp_path_factory.mktemp("v") / "clip.mp4", frames=30, width=64, height=48, fps=10)
 
 
-def _code(path: Path, **limits: float) -> str:
+def _code(path: Path, **limits: Any) -> str:
     base = VideoLimits.from_settings()
     with pytest.raises(SharedhashError) as info:
         hash_video(path, limits=dataclasses.replace(base, **limits) if limits else None)

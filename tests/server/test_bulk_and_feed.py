@@ -36,7 +36,7 @@ def _jsonl(n: int, start: int = 0) -> str:
 def _export(hub: Hub, list_id: int, fmt: str = "jsonl") -> str:
     r = hub.client.get(f"/v1/hash-lists/{list_id}/export?format={fmt}", headers=hub.auth("owner"))
     assert r.status_code == 200
-    return r.text
+    return str(r.text)
 
 
 def test_jsonl_import_is_idempotent_and_matchable(hub: Hub) -> None:

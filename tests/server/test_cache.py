@@ -184,7 +184,7 @@ def test_a_fill_overlapping_a_write_is_not_kept(hub: Hub) -> None:
     state = state_of(hub)
     cache = state.caches.entries
     cache.invalidate([e["id"]])
-    written = []
+    written: list[Any] = []
 
     # Right after the cache's query for the entry ran, a write commits a new classification (as a concurrent
     # request would); the query's rows were already produced from the state before it.
@@ -310,7 +310,7 @@ def test_reading_written_ranges_gives_way_to_a_bulk_write(hub: Hub) -> None:
         writes.__enter__()  # an import starts after the first page
         return found
 
-    cache._read_and_keep = read_then_a_write_begins  # type: ignore[method-assign]
+    cache._read_and_keep = read_then_a_write_begins  # type: ignore[method-assign, assignment]
     stop = threading.Event()
     assert cache.warm_range(db, ids[0], ids[-1], stop, page=100, yield_to_writes=True) == 100
     assert cache.warming  # the rest waits

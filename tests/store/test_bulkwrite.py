@@ -231,7 +231,7 @@ def test_copy_formatters_agree_with_the_generic_form() -> None:
     from sharedhash.store.copytext import copy_text as _copy_text
 
     stamp = utcnow().isoformat()
-    plain = {
+    plain: dict[str, list[tuple[Any, ...]]] = {
         "entries": [(1, 2, 3, "quuxvid", "A1", '["zorblax"]', "case-1", None, stamp, stamp),
                     (4, 2, 3, "quuxvid", None, "[]", None, 77, stamp, stamp)],
         "entry_hashes": [(5, 1, 2, "pdq", pdq(1), 90, stamp), (6, 1, 2, "md5", md5(1), None, stamp)],

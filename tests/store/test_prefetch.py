@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -45,6 +45,7 @@ def test_closing_early_stops_the_producer() -> None:
             finished.set()
 
     stream = prefetched(items(), chunk=10, depth=2)
+    assert isinstance(stream, Generator)
     assert next(stream) == 0
     stream.close()
     assert produced < 1000  # bounded read-ahead, then stopped

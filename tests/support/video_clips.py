@@ -42,6 +42,7 @@ def write_clip(
     """Write a clip; ``pts_steps`` gives per-frame time steps (variable frame rate) in 1/1000 s."""
     with av.open(str(path), mode="w") as out:
         stream = out.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":

@@ -47,7 +47,6 @@ from sharedhash.hashing.files import open_for_hashing
 from sharedhash.hashing.media import _stream_digests
 from sharedhash.hashing.pdq import MIN_DIM, PixelSource, pdq_from_pixels
 from sharedhash.hashing.vpdq import TIMESTAMP_DECIMALS, VpdqFrame, VpdqHash
-from sharedhash.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +95,8 @@ class VideoLimits:
 
     @classmethod
     def from_settings(cls) -> VideoLimits:
+        from sharedhash.settings import get_settings  # here, not at import: `sharedhash hash` of images skips it
+
         s = get_settings()
         return cls(
             s.max_video_bytes,
@@ -475,6 +476,8 @@ def hash_video(
     subclasses with specific codes for bad input, within ``limits`` (the settings by default).
     """
     started = time.monotonic()
+    from sharedhash.settings import get_settings
+
     limits = limits or VideoLimits.from_settings()
     sph = get_settings().vpdq_seconds_per_hash if seconds_per_hash is None else seconds_per_hash
     if not (sph >= 0 and math.isfinite(sph)):

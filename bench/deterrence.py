@@ -25,8 +25,7 @@ from typing import Protocol
 
 from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
 from sharedhash.deterrence import matcher as matcher_module
-from sharedhash.deterrence.lexicon import Lexicon, wordfreq_lexicon
-from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, default_lexicon, read_lexicon, wordfreq_lexicon
 from sharedhash.deterrence.matcher import MatchHow, RuleMatch
 from sharedhash.deterrence.variants import typo_strings, variants
 

@@ -9,8 +9,15 @@ import pytest
 
 from sharedhash.deterrence import Matcher, MatchHow, TermList, normalise
 from sharedhash.deterrence.errors import LexiconFileError
-from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, find_affixes, load_lexicon
-from sharedhash.deterrence.lexicon_data import default_lexicon, read_lexicon, write_lexicon
+from sharedhash.deterrence.lexicon import (
+    Lexicon,
+    build_lexicon,
+    default_lexicon,
+    find_affixes,
+    load_lexicon,
+    read_lexicon,
+    write_lexicon,
+)
 from sharedhash.errors import FileAccessError
 
 

@@ -15,8 +15,7 @@ from enum import StrEnum
 import ahocorasick
 
 from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, lookup_depth
-from sharedhash.deterrence.lexicon import Lexicon
-from sharedhash.deterrence.lexicon_data import default_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
 from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
 from sharedhash.deterrence.rules import Rule, RuleKind, TermList
 
@@ -142,7 +141,7 @@ class Matcher:
         fuzzy_cache: int = 0,
     ) -> None:
         """Compile ``rules``. The ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`; default: the shipped
-        :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`) says what an ordinary word is: a query word
+        :func:`~sharedhash.deterrence.lexicon.default_lexicon`) says what an ordinary word is: a query word
         in it is never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a
         common word. With an empty ``Lexicon()``, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a
         word and glued misspellings are not looked for. ``fuzzy_cache`` > 0

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import ahocorasick
 
 from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, lookup_depth
 from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
-from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
+from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise, readings
 from sharedhash.deterrence.rules import Rule, RuleKind, TermList
 
 #: Default longest query checked, in characters; longer ones are checked on this prefix and noted as truncated.
@@ -60,6 +60,7 @@ class RuleMatch:
     matched: str  # the normalised query text that matched
     distance: int  # edits, for fuzzy matches; words apart, for near matches; else 0
     span: tuple[int, int]  # offsets in the despaced normal form
+    reading: str = "as received"  # which reading of the query (see normalise.readings) it fired on
 
     def explain(self) -> str:
         """One line for maintainers: the rule, what in the normalised query matched, and how."""
@@ -76,7 +77,8 @@ class RuleMatch:
                 MatchHow.JOINED: "words run together or split by separators",
                 MatchHow.INSIDE_WORD: "inside a longer word",
             }[self.how]
-        return f"[{self.rule.rule_id}] {rule}: {self.how} match on {self.matched!r} ({detail})"
+        read = "" if self.reading == "as received" else f", reading: {self.reading}"
+        return f"[{self.rule.rule_id}] {rule}: {self.how} match on {self.matched!r} ({detail}{read})"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form, with the rule's id, canonical value and the explanation."""
@@ -86,6 +88,7 @@ class RuleMatch:
             "how": self.how.value,
             "matched": self.matched,
             "distance": self.distance,
+            "reading": self.reading,
             "explanation": self.explain(),
         }
 
@@ -229,8 +232,28 @@ class Matcher:
         return frozenset(found)
 
     def check(self, query: str | bytes) -> CheckResult:
-        """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead."""
-        text = normalise(query, max_chars=self.max_query_chars)
+        """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead.
+
+        Every reading of the query (see :func:`~sharedhash.deterrence.normalise.readings`: its decodings, and
+        symbols read as letters and as separators) is checked; a rule fires if it fires on any of them.
+        """
+        first: CheckResult | None = None
+        kept: list[RuleMatch] = []
+        suppressed: list[RuleMatch] = []
+        for reading in readings(query, max_chars=self.max_query_chars):
+            result = self.check_normalised(reading.text, reading.label)
+            if first is None:
+                first = result
+            kept += result.matches
+            suppressed += result.suppressed
+        assert first is not None  # the query as received is always a reading
+        if len(kept) == len(first.matches) and len(suppressed) == len(first.suppressed):
+            return first
+        kept.sort(key=_severity_order)
+        return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), first.normalised, first.notes)
+
+    def check_normalised(self, text: NormalisedText, reading: str = "as received") -> CheckResult:
+        """Check one reading of a query, already normalised; ``reading`` labels its matches."""
         if not text.tokens:
             return CheckResult(False, (), (), "", text.notes)
         found: list[RuleMatch] = []
@@ -263,9 +286,11 @@ class Matcher:
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
         found += self._fuzzy_and_near(text, exact_rules, ordinary)
+        if reading != "as received":
+            found = [replace(m, reading=reading) for m in found]
         kept = [m for m in found if not any(a <= m.span[0] and m.span[1] <= b for a, b in allowed)]
         suppressed = [m for m in found if m not in kept]
-        kept.sort(key=lambda m: (-m.rule.severity.rank, m.how is MatchHow.FUZZY, m.span))
+        kept.sort(key=_severity_order)
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
 
     def _fuzzy_and_near(
@@ -482,6 +507,10 @@ class Matcher:
                 if before[run[size_n - size - 1] + 1]:
                     out.append((kept[size_n - size :], position, position, False))
         return out
+
+
+def _severity_order(match: RuleMatch) -> tuple[int, bool, tuple[int, int]]:
+    return -match.rule.severity.rank, match.how is MatchHow.FUZZY, match.span
 
 
 def _first_per_rule(matches: list[RuleMatch]) -> list[RuleMatch]:

@@ -22,7 +22,7 @@ from sharedhash.deterrence.letterlike import table_versions
 _FORM = (
     r"MATHEMATICAL|NEGATIVE|SQUARED|CIRCLED|PARENTHESIZED|FULLWIDTH|HALFWIDTH|BOLD|ITALIC|SCRIPT|FRAKTUR"
     r"|DOUBLE-STRUCK|SANS-SERIF|MONOSPACE|CROSSED|REGIONAL INDICATOR SYMBOL|MODIFIER|SUBSCRIPT|SUPERSCRIPT"
-    r"|COMBINING|LATIN|LETTER|CAPITAL|SMALL|LONG|DOTLESS"
+    r"|LATIN|LETTER|CAPITAL|SMALL|LONG|DOTLESS"
 )
 _LATIN_FORM = re.compile(rf"^(?:(?:{_FORM}) )+([A-Z])(?: WITH .*)?$")
 _SAYS_LATIN = re.compile(r"\bLATIN\b|^MATHEMATICAL |^MODIFIER LETTER |^REGIONAL INDICATOR ")
@@ -41,7 +41,9 @@ def named_forms() -> dict[str, str]:
         ch = chr(code)
         name = unicodedata.name(ch, "")
         match = _LATIN_FORM.match(name)
-        if match and _SAYS_LATIN.search(name) and unicodedata.category(ch) != "Cf":
+        # Format characters (tag letters) are invisible and marks are written over the letter before them: a
+        # COMBINING LATIN SMALL LETTER is not read as a letter of its own.
+        if match and _SAYS_LATIN.search(name) and unicodedata.category(ch) not in ("Cf", "Mn", "Me"):
             out[ch] = match.group(1).lower()
     return out
 

@@ -25,7 +25,7 @@ from sharedhash.deterrence.letterlike import FORMAT, LETTERLIKE_FILE, Source
 FORM_WORDS = frozenset(
     "LATIN LETTER SMALL CAPITAL MATHEMATICAL BOLD ITALIC SANS-SERIF MONOSPACE SCRIPT FRAKTUR DOUBLE-STRUCK "
     "BLACKLETTER CIRCLED SQUARED NEGATIVE CROSSED PARENTHESIZED TORTOISE SHELL BRACKETED FULLWIDTH HALFWIDTH "
-    "MODIFIER SUBSCRIPT SUPERSCRIPT COMBINING REGIONAL INDICATOR SYMBOL DOTLESS LONG SHARP BARRED STRETCHED "
+    "MODIFIER SUBSCRIPT SUPERSCRIPT REGIONAL INDICATOR SYMBOL DOTLESS LONG SHARP BARRED STRETCHED "
     "INSULAR BROKEN VISIGOTHIC ANGLICANA MIDDLE-WELSH OLD POLISH MIDDLE SCOTS SIGMOID ARCHAIC STIRRUP AFRICAN "
     "DOUBLE DINGBAT".split()
 )
@@ -54,8 +54,10 @@ _MARKS = frozenset({"Mn", "Me"})
 
 def name_reading(ch: str) -> str | None:
     """The letter or digit a character's name or digit value says it is a form of, lower case, or ``None``."""
-    if unicodedata.category(ch) == "Cf":
-        return None  # tag letters and other format characters are invisible: nobody reads them
+    if unicodedata.category(ch) in ("Cf", "Mn", "Me"):
+        # Tag letters and other format characters are invisible, and a mark is written over the letter before
+        # it, not read after it (zalgo text piles up COMBINING LATIN SMALL LETTERs as noise): neither is read.
+        return None
     digit = unicodedata.digit(ch, None)
     if digit is not None:
         return str(digit)

@@ -99,8 +99,10 @@ def _fold_unicode(text: str, trace: Trace | None = None) -> tuple[str, bool]:
     text = text.translate(table)
     if trace is not None:
         trace.append(("letter-like characters read as Latin letters and digits", text))
-    text = unicodedata.normalize("NFKD", text).casefold().translate(table)
+    text = unicodedata.normalize("NFKD", text)
     control = _CONTROL.search(text) is not None
+    # Marks are dropped before case folding too: folding turns some into letters (U+0345, a mark, folds to iota).
+    text = text.translate(_FOLDING).casefold().translate(table)
     text = unicodedata.normalize("NFC", text.translate(_FOLDING))
     if trace is not None:
         trace.append(("compatibility decomposition, case folding, marks and invisible characters dropped", text))

@@ -89,7 +89,9 @@ def _confusable(*scripts: str) -> Family:
 
 def _accented(text: str, rng: random.Random) -> str:
     """Precomposed accented letters: any ``LATIN SMALL LETTER X WITH ...`` whose name says it is that letter."""
-    return "".join(rng.choice(_accents().get(c.lower(), [c])) if c.isalpha() and rng.random() < 0.6 else c for c in text)
+    return "".join(
+        rng.choice(_accents().get(c.lower(), [c])) if c.isalpha() and rng.random() < 0.6 else c for c in text
+    )
 
 
 @cache

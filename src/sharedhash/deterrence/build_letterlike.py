@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from sharedhash.deterrence.letterlike import FORMAT, LETTERLIKE_FILE, Source
+from sharedhash.deterrence.normalise import LEET_SYMBOLS
 
 #: Words of a character name that keep a letter's identity: its case, size, style, enclosure, or a historical
 #: or regional shape of the same letter. A name holding any other word before the letter (TURNED, REVERSED, OPEN,
@@ -138,6 +139,10 @@ def build_table(confusables: dict[str, str]) -> dict[int, tuple[str, Source]]:
         reading = resolve(target)
         if reading:
             table[ord(ch)] = (reading, Source.CONFUSABLE)
+    # The symbols leetspeak reads as letters are also separators: the normaliser reads them both ways, so the
+    # table leaves them alone (the confusables data would make "€" a "c"; leetspeak writes it for an "e").
+    for symbol in LEET_SYMBOLS:
+        table.pop(ord(symbol), None)
     for ch, reading in EXTRA_CONFUSABLES.items():
         table.setdefault(ord(ch), (reading, Source.CONFUSABLE))
     for ch, reading in LETTER_SYMBOLS.items():

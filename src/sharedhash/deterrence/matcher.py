@@ -241,7 +241,10 @@ class Matcher:
         kept: list[RuleMatch] = []
         suppressed: list[RuleMatch] = []
         for reading in readings(query, max_chars=self.max_query_chars):
-            result = self.check_normalised(reading.text, reading.label)
+            # Symbols read as letters are one of two readings: a match through them must be exact. Misspelling on
+            # top of an ambiguous reading matched e-mail addresses ("name@host" read as "nameahost") and shell
+            # variables in documentation (see docs/deterrence.md); the symbols-as-separators reading is fuzzy.
+            result = self.check_normalised(reading.text, reading.label, fuzzy=not reading.ambiguous)
             if first is None:
                 first = result
             kept += result.matches
@@ -252,8 +255,11 @@ class Matcher:
         kept.sort(key=_severity_order)
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), first.normalised, first.notes)
 
-    def check_normalised(self, text: NormalisedText, reading: str = "as received") -> CheckResult:
-        """Check one reading of a query, already normalised; ``reading`` labels its matches."""
+    def check_normalised(
+        self, text: NormalisedText, reading: str = "as received", *, fuzzy: bool = True
+    ) -> CheckResult:
+        """Check one reading of a query, already normalised; ``reading`` labels its matches; ``fuzzy=False``
+        counts exact matches only."""
         if not text.tokens:
             return CheckResult(False, (), (), "", text.notes)
         found: list[RuleMatch] = []
@@ -285,7 +291,7 @@ class Matcher:
                 for index in target.terms:
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
-        found += self._fuzzy_and_near(text, exact_rules, ordinary)
+        found += self._fuzzy_and_near(text, exact_rules, ordinary, fuzzy)
         if reading != "as received":
             found = [replace(m, reading=reading) for m in found]
         kept = [m for m in found if not any(a <= m.span[0] and m.span[1] <= b for a, b in allowed)]
@@ -294,7 +300,7 @@ class Matcher:
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
 
     def _fuzzy_and_near(
-        self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool]
+        self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool], fuzzy: bool = True
     ) -> list[RuleMatch]:
         found: list[RuleMatch] = []
         near_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # rule -> (part, word position, edits)
@@ -302,7 +308,7 @@ class Matcher:
         for position, token in enumerate(tokens):
             for rule_index, part in self._near_words.get(token, ()):
                 near_hits[rule_index].append((part, position, 0))
-        if len(self._fuzzy):
+        if fuzzy and len(self._fuzzy):
             next_to_word: dict[tuple[str, bool], bool] = {}  # Lexicon.next_to_word, once per candidate and query
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
                 for rule_index, part in self._fuzzy_owners[ident]:

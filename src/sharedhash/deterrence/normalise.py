@@ -25,7 +25,7 @@ _LEET_ALNUM = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "
                              "8": "b", "9": "g"})  # fmt: skip
 # Symbols that stand for letters inside a word ("zorbl@x", "$tuff", "bol+") or spelled out ("z . @ . x"). Only
 # "!" at a word's end is punctuation ("zorblax!").
-_LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "£": "1", "¢": "c"}
+LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "£": "1", "¢": "c"}
 _SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+€£¢])[@$|+€£¢]")
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -128,12 +128,12 @@ def decode_query(query: str | bytes) -> tuple[str, list[QueryNote]]:
 
 
 def _leet_symbol(match: re.Match[str]) -> str:
-    return _LEET_SYMBOLS[match.group(0)]
+    return LEET_SYMBOLS[match.group(0)]
 
 
 def _leet_symbol_alone(match: re.Match[str]) -> str:
     # A lone symbol becomes a one-letter word, which joins its neighbours only when they are spelled out too.
-    return f" {_LEET_SYMBOLS[match.group(0)]} "
+    return f" {LEET_SYMBOLS[match.group(0)]} "
 
 
 #: One step of a normalisation as :func:`normalise` reports it to ``trace``: what it did, and the text after it.
@@ -203,6 +203,8 @@ class QueryReading:
     decodings: tuple[str, ...]
     symbols_as_letters: bool
     text: NormalisedText
+    #: Symbols were read as letters here and as separators in another reading: only exact matches count.
+    ambiguous: bool = False
 
     @property
     def label(self) -> str:
@@ -224,14 +226,13 @@ def readings(query: str | bytes, *, max_chars: int | None = None) -> Iterator[Qu
     seen: set[tuple[str, ...]] = set()
     for reading in decoded_readings(text) if isinstance(text, str) else ():
         source: str | bytes = query if not reading.steps else reading.text
-        for as_letters in (True, False):
-            if not as_letters and not _HAS_SYMBOL.search(reading.text):
-                break
+        symbols = _HAS_SYMBOL.search(reading.text) is not None
+        for as_letters in (True, False) if symbols else (True,):
             normal = normalise(source, max_chars=max_chars, symbols_as_letters=as_letters)
             if normal.tokens in seen:
                 continue
             seen.add(normal.tokens)
-            yield QueryReading(reading.steps, as_letters, normal)
+            yield QueryReading(reading.steps, as_letters, normal, ambiguous=as_letters and symbols)
 
 
 def collapse_repeats(text: str) -> str:

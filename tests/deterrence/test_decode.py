@@ -59,3 +59,12 @@ def test_decoding_is_bounded() -> None:
 def test_plain_queries_have_one_reading() -> None:
     assert [r.label for r in readings("ordinary garden video")] == ["as received"]
     assert [r.label for r in readings("a|b")] == ["as received", "as received, symbols as separators"]
+
+
+def test_symbols_read_as_letters_count_for_exact_matches_only(matcher: Matcher) -> None:
+    # "zorb@x" read with "@" as "a" is one edit from the term: misspelling on top of an ambiguous reading is not
+    # enough (it made e-mail addresses match); read with "@" as a separator, it is two words far from the term.
+    assert matcher.check("zorb@lax").deter
+    assert matcher.check("z0rbl@x").deter
+    assert not matcher.check("zorb@x").deter
+    assert matcher.check("zorbax").deter  # the same misspelling typed plainly

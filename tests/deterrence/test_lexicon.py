@@ -165,3 +165,12 @@ def test_a_term_inside_several_lexicon_words_counts_only_as_whole_words() -> Non
     assert inside.how is MatchHow.INSIDE_WORD
     two_words = Matcher(rules, lexicon=_lexicon(formed - {"unzorblax"}))  # inside 2 lexicon words: still counts
     assert two_words.check("bestzorblaxvideo").deter
+
+
+def test_a_one_word_term_is_not_found_by_joining_ordinary_words() -> None:
+    lexicon = build_lexicon(["two", "non", "garden", "vox"])
+    matcher = Matcher(TermList.from_lines(["term twonon", "term 'garden vox'"]), lexicon=lexicon)
+    assert not matcher.check("every two non tokens").deter  # ordinary words side by side
+    assert matcher.check("twonon").deter
+    assert matcher.check("tw onon").deter  # a split term leaves a piece that is no word
+    assert matcher.check("garden vox").deter  # a phrase rule is made of words

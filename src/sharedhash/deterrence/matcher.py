@@ -154,6 +154,7 @@ class Matcher:
         self.lexicon = lexicon if lexicon is not None else default_lexicon()
         self.max_query_chars = max_query_chars
         terms: dict[str, list[int]] = defaultdict(list)
+        phrases: set[str] = set()  # term keys of rules written as several words
         allows: dict[str, list[int]] = defaultdict(list)
         self._near_words: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._fuzzy = DeletionIndex(cache_size=fuzzy_cache)
@@ -175,6 +176,8 @@ class Matcher:
             elif rule.kind is RuleKind.TERM:
                 key = forms[0].despaced
                 terms[key].append(index)
+                if len(forms[0].tokens) > 1:
+                    phrases.add(key)
                 if rule.fuzzy:
                     add_fuzzy(key, (index, -1))
                     add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1))
@@ -196,6 +199,7 @@ class Matcher:
             automaton.make_automaton()
             self._automaton = automaton
         self._term_keys = frozenset(terms)
+        self._phrase_keys = frozenset(phrases)
         self._inside_lexicon_words = self._terms_inside_lexicon_words()
         # What may be glued before or after a misspelt term (see _glued): common words, except the most
         # productive affixes, or another rule's term.
@@ -286,6 +290,10 @@ class Matcher:
                     continue
                 if aligned:
                     how = MatchHow.WORD if starts[start] == ends[end] else MatchHow.JOINED
+                    if how is MatchHow.JOINED and self._ordinary_words_joined(
+                        text, starts[start], ends[end], target.key
+                    ):
+                        continue
                 else:
                     how = MatchHow.INSIDE_WORD
                 for index in target.terms:
@@ -373,6 +381,15 @@ class Matcher:
         return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
             despaced[end:e], before=False, junction=despaced[end - 1]
         )
+
+    def _ordinary_words_joined(self, text: NormalisedText, first: int, last: int, key: str) -> bool:
+        """Whether a one-word term was found only by joining query words that are each a lexicon word of two or
+        more letters ("two non" for a term "twonon"): ordinary words side by side, not a term split apart. A
+        split term leaves at least one piece that is no word ("zor blax")."""
+        if key in self._phrase_keys or not self.lexicon:
+            return False
+        words = self.lexicon.words
+        return all(len(t) >= 2 and t in words for t in text.tokens[first : last + 1])
 
     def _ordinary(self, text: NormalisedText, position: int, memo: dict[int, bool]) -> bool:
         known = memo.get(position)

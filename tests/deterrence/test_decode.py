@@ -68,3 +68,10 @@ def test_symbols_read_as_letters_count_for_exact_matches_only(matcher: Matcher) 
     assert matcher.check("z0rbl@x").deter
     assert not matcher.check("zorb@x").deter
     assert matcher.check("zorbax").deter  # the same misspelling typed plainly
+
+
+def test_digits_read_as_letters_count_for_exact_matches_only(matcher: Matcher) -> None:
+    assert matcher.check("z0rbl4x video").deter  # leetspeak, exact
+    assert matcher.check("zorblqx video").deter  # a misspelling, typed as letters
+    assert not matcher.check("z0rblqx video").deter  # a misspelling on top of digits read as letters
+    assert matcher.check("plimerbolt 9").deter  # a number standing alone is what was typed

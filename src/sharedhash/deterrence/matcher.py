@@ -318,7 +318,12 @@ class Matcher:
                 near_hits[rule_index].append((part, position, 0))
         if fuzzy and len(self._fuzzy):
             next_to_word: dict[tuple[str, bool], bool] = {}  # Lexicon.next_to_word, once per candidate and query
+            digits_read = text.digits_read
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
+                # Digits read as letters are a reading, not what was typed: a misspelling on top of one made
+                # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
+                if digits_read and any(digits_read[first : last + 1]):
+                    continue
                 for rule_index, part in self._fuzzy_owners[ident]:
                     if part >= 0:
                         if whole and last == first:

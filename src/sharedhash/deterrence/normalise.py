@@ -10,7 +10,7 @@ import operator
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sharedhash.deterrence.decode import decoded_readings
@@ -29,6 +29,7 @@ LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "�
 _SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+€£¢])[@$|+€£¢]")
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DIGIT = re.compile(r"[0-9]")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -62,6 +63,9 @@ class NormalisedText:
     ends: tuple[int, ...]
     notes: tuple[QueryNote, ...] = ()
     uncollapsed: tuple[str, ...] = ()
+    #: Per token, whether digits in it were read as letters beside letters or other digits ("z0rb", "1.0" read
+    #: as "io"); empty when no token was. The matcher counts only exact matches through such tokens.
+    digits_read: tuple[bool, ...] = ()
 
     @property
     def spaced(self) -> str:
@@ -178,6 +182,7 @@ def normalise(
             step = "symbols read as separators"
         if trace is not None:
             trace.append((step, text))
+    digits_read = _digits_read(text) if _DIGIT.search(text) else ()
     text = text.translate(_LEET_ALNUM)
     if trace is not None:
         trace.append(("digits and l read as letters (0 o, 1 l i, 3 e, 4 a, 5 s, 6 8 b, 7 t, 9 g)", text))
@@ -189,6 +194,8 @@ def normalise(
     if not tokens:
         return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
     result = _despace(tokens, raw, tuple(notes), collapse)
+    if digits_read and any(digits_read):
+        result = replace(result, digits_read=digits_read)
     if trace is not None:
         if collapse:
             trace.append(("repeated letters written once", result.spaced))
@@ -238,6 +245,24 @@ def readings(query: str | bytes, *, max_chars: int | None = None) -> Iterator[Qu
 def collapse_repeats(text: str) -> str:
     """``text`` with every run of one repeated character written once ("zzoorb" is "zorb")."""
     return _REPEATS.sub(_FIRST, text)
+
+
+def _digits_read(text: str) -> tuple[bool, ...]:
+    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether it mixes digits
+    with letters, or joins single characters of which one is a digit. A number standing alone is not read."""
+    flags: list[bool] = []
+    run: list[str] = []
+    for token in _NON_WORD.sub(" ", text).split():
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+            run = []
+        flags.append(not token.isdigit() and any(c.isdigit() for c in token))
+    if run:
+        flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+    return tuple(flags)
 
 
 def _join_spelled_out(tokens: list[str]) -> list[str]:

@@ -388,13 +388,15 @@ class Matcher:
         )
 
     def _ordinary_words_joined(self, text: NormalisedText, first: int, last: int, key: str) -> bool:
-        """Whether a one-word term was found only by joining query words that are each a lexicon word of two or
-        more letters ("two non" for a term "twonon"): ordinary words side by side, not a term split apart. A
-        split term leaves at least one piece that is no word ("zor blax")."""
+        """Whether a one-word term was found only by joining query words that are each a common lexicon word of
+        two or more letters ("two non" for a term "twonon"): ordinary words side by side, not a term split apart.
+        A split term leaves a piece that is no common word ("zor blax"); rare lexicon words, such as the short
+        fragments of the larger word lists, are as often pieces of a split term (measured on the tuning families).
+        """
         if key in self._phrase_keys or not self.lexicon:
             return False
-        words = self.lexicon.words
-        return all(len(t) >= 2 and t in words for t in text.tokens[first : last + 1])
+        common = self.lexicon.common
+        return all(len(t) >= 2 and t in common for t in text.tokens[first : last + 1])
 
     def _ordinary(self, text: NormalisedText, position: int, memo: dict[int, bool]) -> bool:
         known = memo.get(position)

@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from deterrence import benign_queries, make_rules, wordfreq_corpus  # noqa: E402
+from deterrence import LANGUAGES, make_rules, word_queries  # noqa: E402
 from hub import _RUNNING, WRK_DONE, Server  # noqa: E402
 
 from sharedhash.client import Client  # noqa: E402
@@ -126,7 +126,10 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     rules = make_rules(args.rules, rng, set())
-    benign = [body(q, rng) for q in benign_queries(wordfreq_corpus(20_000), 5_000, rng)]
+    import wordfreq
+
+    corpus = {lang: wordfreq.top_n_list(lang, 20_000) for lang in LANGUAGES}
+    benign = [body(q, rng) for q in word_queries(corpus, 5_000, rng)]
     terms = [r for r in rules if r.kind == "term"]
     deterred = [body(v.query, rng) for r in rng.sample(terms, 200) for v in variants(r, count=25, seed=args.seed)]
     results: dict[str, dict[str, Any]] = {}

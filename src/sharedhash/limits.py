@@ -27,3 +27,7 @@ MAX_ENTRY_PAGE = 1000
 MAX_FEED_PAGE = 10_000
 MAX_AUDIT_PAGE = 1000
 MAX_CURSOR_CHARS = 200
+#: Media: a decompression-bomb guard (200 MP is larger than any camera photo in common use) and the largest file
+#: hashed; the settings `max_image_pixels` and `max_file_bytes` default to these.
+MAX_IMAGE_PIXELS_DEFAULT = 200_000_000
+MAX_FILE_BYTES_DEFAULT = 100 * 1024 * 1024

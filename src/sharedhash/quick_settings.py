@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-#: The defaults of the fields readable here; :class:`~sharedhash.settings.Settings` declares its fields with them.
+from sharedhash import limits
+
+#: The defaults of the fields readable here (from :mod:`sharedhash.limits`, as the settings class takes them).
 DEFAULTS: dict[str, Any] = {
-    # Decompression-bomb guard: 200 MP is larger than any camera photo in common use.
-    "max_image_pixels": 200_000_000,
-    "max_file_bytes": 100 * 1024 * 1024,
+    "max_image_pixels": limits.MAX_IMAGE_PIXELS_DEFAULT,
+    "max_file_bytes": limits.MAX_FILE_BYTES_DEFAULT,
 }
 
 _PREFIX = "SHAREDHASH_"

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sharedhash.quick_settings import DEFAULTS
+from sharedhash import limits
 
 
 class Settings(BaseSettings):
@@ -20,11 +20,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: SQLite in data_dir. Production: postgresql+psycopg://..."
     )
-    # Defaults in quick_settings, which start-up-critical paths read without importing pydantic.
+    # Defaults in limits, which quick_settings also reads (start-up-critical paths, without pydantic).
     max_image_pixels: int = Field(
-        default=DEFAULTS["max_image_pixels"], ge=1, description="Refuse images with more pixels."
+        default=limits.MAX_IMAGE_PIXELS_DEFAULT, ge=1, description="Refuse images with more pixels."
     )
-    max_file_bytes: int = Field(default=DEFAULTS["max_file_bytes"], ge=1, description="Refuse larger files.")
+    max_file_bytes: int = Field(default=limits.MAX_FILE_BYTES_DEFAULT, ge=1, description="Refuse larger files.")
     # Videos (vPDQ). Every limit is checked from the header before decoding where the header says, and again while
     # decoding (a header can lie).
     max_video_bytes: int = Field(default=4 * 1024**3, ge=1, description="Refuse larger video files.")

@@ -67,6 +67,51 @@ def test_test_command_reports_recall(rules: Path) -> None:
     assert strict.exit_code in (0, 1)
 
 
+def test_explain_shows_each_step_and_why_rules_fired_or_not(rules: Path) -> None:
+    query = "%EF%BD%9A0rb|ax video"  # URL-encoded fullwidth z, a digit and a symbol for letters
+    result = runner.invoke(app, ["deter", "explain", query, "--rules", str(rules)])
+    assert result.exit_code == 0, result.output
+    assert "reading: url_percent" in result.output
+    assert "reads as 'z'" in result.output
+    assert "digits and l read as letters" in result.output
+    assert "fired: " in result.output
+    assert "term zorblax" in result.output
+    body = json.loads(runner.invoke(app, ["deter", "explain", query, "--rules", str(rules), "--json"]).output)
+    assert body["deter"] is True
+    assert {r["reading"] for r in body["readings"]} >= {"as received", "url_percent"}
+    assert body["matches"][0]["reading"].startswith("url_percent")
+    missed = json.loads(
+        runner.invoke(app, ["deter", "explain", "quixvodz frobs", "--rules", str(rules), "--json"]).output
+    )
+    assert missed["deter"] is False
+    near = missed["near_misses"][0]
+    assert near["rule"].startswith("term quuxvid")
+    assert "allows" in near["reason"]
+
+
+def test_explain_one_rule(rules: Path) -> None:
+    out = runner.invoke(app, ["deter", "explain", "garden", "--rules", str(rules), "--rule", "term zorblax", "--json"])
+    body = json.loads(out.output)
+    assert [m["rule"].split()[1] for m in body["near_misses"]] == ["zorblax"]
+
+
+def test_test_command_reports_risky_rules_from_benign_lines(rules: Path, tmp_path: Path) -> None:
+    benign = tmp_path / "catalogue.txt"
+    benign.write_text("garden chairs\nzorblix lamp\nthe zorblax museum shop\n\nblue kettle\n", encoding="utf-8")
+    result = runner.invoke(app, ["deter", "test", "--rules", str(rules), "--benign", str(benign), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["benign_lines"] == 4
+    assert body["benign_triggered"] == 1
+    [risky] = body["risky_rules"]
+    assert risky["rule"].startswith("term zorblax")
+    assert risky["examples"] == [{"text": "zorblix lamp", "how": "fuzzy", "matched": "zorbix"}]
+    human = runner.invoke(app, ["deter", "test", "--rules", str(rules), "--benign", str(benign), "--variants", "5"])
+    assert "1 risky rule" in human.output
+    missing = runner.invoke(app, ["deter", "test", "--rules", str(rules), "--benign", str(tmp_path / "no.txt")])
+    assert missing.exit_code != 0
+
+
 def test_malformed_rule_file_names_the_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.txt"
     bad.write_text("term zorblax\nterm quuxvid severity=urgent\n", encoding="utf-8")

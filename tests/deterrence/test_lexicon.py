@@ -9,8 +9,15 @@ import pytest
 
 from sharedhash.deterrence import Matcher, MatchHow, TermList, normalise
 from sharedhash.deterrence.errors import LexiconFileError
-from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, find_affixes
-from sharedhash.deterrence.lexicon_data import default_lexicon, load_lexicon, read_lexicon, write_lexicon
+from sharedhash.deterrence.lexicon import (
+    Lexicon,
+    build_lexicon,
+    default_lexicon,
+    find_affixes,
+    load_lexicon,
+    read_lexicon,
+    write_lexicon,
+)
 from sharedhash.errors import FileAccessError
 
 
@@ -94,34 +101,42 @@ def _lexicon(words: set[str], productive_suffixes: frozenset[str] = frozenset())
 
 
 def test_glued_misspelling_needs_a_common_word_that_is_not_a_productive_ending() -> None:
-    rules = TermList.from_lines(["term zorblax"])
+    rules = TermList.from_lines(["term zorblaxon"])
     glued = Matcher(rules, lexicon=_lexicon({"video", "en"}, productive_suffixes=frozenset({"en"})))
-    match = glued.check("zorblqxvideo").top
+    match = glued.check("zorblqxonvideo").top
     assert match is not None
     assert match.how is MatchHow.FUZZY_INSIDE_WORD
-    # "en" ends too many words: "zorblqxen" reads as a rare word, not as a misspelt term glued to a word
-    assert not glued.check("zorblqxen").deter
+    # "en" ends too many words: "zorblqxonen" reads as a rare word, not as a misspelt term glued to a word
+    assert not glued.check("zorblqxonen").deter
     # a word made of two ordinary words is not searched for glued misspellings
-    ordinary = Matcher(rules, lexicon=_lexicon({"video", "zorblqx"}))
-    assert not ordinary.check("zorblqxvideo").deter
-    assert ordinary.check("zorblax").deter  # exact matches are never suppressed
+    ordinary = Matcher(rules, lexicon=_lexicon({"video", "zorblqxon"}))
+    assert not ordinary.check("zorblqxonvideo").deter
+    assert ordinary.check("zorblaxon").deter  # exact matches are never suppressed
+
+
+def test_short_rules_have_no_glued_misspellings() -> None:
+    # Under GLUED_FUZZY_FROM letters, the beginnings of rare words are too often one edit from a rule.
+    matcher = Matcher(TermList.from_lines(["term zorblax"]), lexicon=_lexicon({"video"}))
+    assert not matcher.check("zorblqxvideo").deter
+    assert matcher.check("zorblqx video").deter  # misspelt as a whole word
+    assert matcher.check("zorblaxvideo").deter  # exact, glued
 
 
 def test_glued_misspelling_with_repeated_letters_kept() -> None:
-    matcher = Matcher(TermList.from_lines(["term quuxvid"]), lexicon=_lexicon({"video", "free"}))
-    assert matcher.check("quauxvidfree").deter  # "quuxvid" with a letter of its double changed
-    assert matcher.check("freequuxvyd").deter
+    matcher = Matcher(TermList.from_lines(["term quuxvidmo"]), lexicon=_lexicon({"video", "free"}))
+    assert matcher.check("quauxvidmofree").deter  # "quuxvidmo" with a letter of its double changed
+    assert matcher.check("freequuxvydmo").deter
 
 
 def test_a_rule_one_edit_from_a_lexicon_word_has_no_glued_misspellings() -> None:
-    # "zorblux" is a lexicon word here, one edit from the rule: a misspelt copy glued to a word reads as a rare
+    # "zorbluxon" is a lexicon word here, one edit from the rule: a misspelt copy glued to a word reads as a rare
     # word of the language, while whole-word misspellings and exact matches still count.
-    rules = TermList.from_lines(["term zorblax", "term quuxvid"])
-    matcher = Matcher(rules, lexicon=_lexicon({"video", "zorblux"}))
-    assert not matcher.check("zorblqaxvideo").deter
-    assert matcher.check("zorblqax").top is not None  # two edits from "zorblux"
-    assert matcher.check("zorblaxvideo").deter
-    glued = matcher.check("quuxvydvideo").top  # a rule with no lexicon word near it keeps its glued misspellings
+    rules = TermList.from_lines(["term zorblaxon", "term quuxvidmo"])
+    matcher = Matcher(rules, lexicon=_lexicon({"video", "zorbluxon"}))
+    assert not matcher.check("zorblqaxonvideo").deter
+    assert matcher.check("zorblqaxon").top is not None  # two edits from "zorbluxon"
+    assert matcher.check("zorblaxonvideo").deter
+    glued = matcher.check("quuxvydmovideo").top  # a rule with no lexicon word near it keeps its glued misspellings
     assert glued is not None
     assert glued.how is MatchHow.FUZZY_INSIDE_WORD
 
@@ -135,7 +150,7 @@ def test_a_query_word_one_edit_from_a_lexicon_word_is_no_misspelt_rule() -> None
     assert matcher.check("zorbaxe").deter  # a whole word one edit from "zurbaxe", but not at its end
     assert not matcher.check("zorbluxevideo").deter
     assert matcher.check("zorblqxe").top is not None
-    assert matcher.check("zorblqxevideo").deter
+    assert not matcher.check("zorblqxevideo").deter  # glued misspellings need GLUED_FUZZY_FROM letters
     assert matcher.check("zorblxe").deter  # exact matches always count
     lexicon = _lexicon({"rompez"})
     for near in ("rompiez", "ropmez", "rompe", "xrompez", "rompex"):  # inserted, swapped, deleted, replaced
@@ -158,3 +173,12 @@ def test_a_term_inside_several_lexicon_words_counts_only_as_whole_words() -> Non
     assert inside.how is MatchHow.INSIDE_WORD
     two_words = Matcher(rules, lexicon=_lexicon(formed - {"unzorblax"}))  # inside 2 lexicon words: still counts
     assert two_words.check("bestzorblaxvideo").deter
+
+
+def test_a_one_word_term_is_not_found_by_joining_ordinary_words() -> None:
+    lexicon = build_lexicon(["two", "non", "garden", "vox"])
+    matcher = Matcher(TermList.from_lines(["term twonon", "term 'garden vox'"]), lexicon=lexicon)
+    assert not matcher.check("every two non tokens").deter  # ordinary words side by side
+    assert matcher.check("twonon").deter
+    assert matcher.check("tw onon").deter  # a split term leaves a piece that is no word
+    assert matcher.check("garden vox").deter  # a phrase rule is made of words

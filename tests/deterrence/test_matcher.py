@@ -10,8 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, QueryNote, TermList, normalise
-from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file
-from sharedhash.deterrence.lexicon_data import load_lexicon
+from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file, load_lexicon
 from sharedhash.deterrence.variants import TRANSFORMS
 from sharedhash.errors import FileAccessError
 from tests.support.deterrence import BENIGN_WORDS
@@ -119,7 +118,7 @@ def test_lexicon_stops_fuzzy_matches_on_ordinary_words(term_list: TermList, lexi
     assert not guarded.check("global").deter
     assert guarded.check("globaz").deter  # exact matches are never suppressed
     assert guarded.check("glbaz").deter  # a misspelling that is no ordinary word still counts
-    assert fired(lexicon_matcher, "zorblqxvideo") == ["zorblax"]  # misspelt and glued to a common word
+    assert fired(lexicon_matcher, "glimmerwoxinvideo") == ["glimmerwoxen"]  # misspelt and glued to a common word
 
 
 def test_no_rules() -> None:

@@ -29,7 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Generate benign sample images and a sample video and print their hashes (PDQ with its quality, md5, sha1,"
         " sha256; the video's vPDQ frames).",
     ),
-    "hash": ("sharedhash.cli.hash_cmd", "Hash files: images get pdq (with quality), videos vpdq; both md5, sha1, sha256."),
+    "hash": (
+        "sharedhash.cli.hash_cmd",
+        "Hash files: images get pdq (with quality), videos vpdq; both md5, sha1, sha256.",
+    ),
     "serve": (
         "sharedhash.cli.server_cmd",
         "Serve the hub API (docs at /docs, schema at /openapi.json); migrations run at start.",

@@ -4,6 +4,9 @@ hub's deterrence settings and counters."""
 from __future__ import annotations
 
 import json
+import random
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,10 +16,11 @@ from rich.table import Table
 
 from sharedhash.cli.hub_common import KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, err_console, handle_errors
-from sharedhash.deterrence import Matcher, Rule, RuleKind, TermList
-from sharedhash.deterrence.lexicon_data import load_lexicon
+from sharedhash.deterrence import Matcher, Rule, RuleKind, TermList, parse_rule
+from sharedhash.deterrence.explain import explain
+from sharedhash.deterrence.families import available_families, disguise
+from sharedhash.deterrence.lexicon import load_lexicon
 from sharedhash.deterrence.messages import MessageCatalog
-from sharedhash.deterrence.variants import variants
 from sharedhash.errors import FileAccessError, InvalidInputError
 from sharedhash.settings import get_settings
 
@@ -117,52 +121,182 @@ def _hub_check(
             console.print(f"  - {resource.name}: {resource.url}", highlight=False)
 
 
-@deter_app.command("test")
-def variants_test(
+@deter_app.command("explain")
+def explain_query(
+    query: str = typer.Argument(..., help="The search query to explain."),
     rules: Path = _RULES,
+    rule: str | None = typer.Option(None, "--rule", help="Explain this one rule (a rule line, e.g. 'term zorblax')."),
+    near: int = typer.Option(5, "--near", min=0, max=100, help="Closest rules that did not fire to explain."),
+    lexicon: str | None = _LEXICON,
+    as_json: bool = _JSON,
+) -> None:
+    """Show every normalisation step of a query, which rules fired and how, and why the closest others did not."""
+    with handle_errors(as_json=as_json):
+        matcher = _matcher(rules, lexicon)
+        focus = parse_rule(rule) if rule is not None else None
+        explanation = explain(matcher, query, rule=focus, near_misses=near)
+        if as_json:
+            emit_json(explanation.to_dict())
+            return
+        result = explanation.result
+        verdict = "[bold red]deter[/]" if result.deter else "[green]no match[/]"
+        console.print(f"{verdict}  normalised: {result.normalised!r}", highlight=False)
+        for note in result.notes:
+            console.print(f"  note: {note}", highlight=False)
+        for reading in explanation.readings:
+            console.print(f"\n[bold]reading: {reading.label}[/]", highlight=False)
+            for character, reads_as, source in reading.characters:
+                console.print(f"  {character!r} reads as {reads_as!r} (Unicode {source})", highlight=False)
+            for step, text in reading.steps:
+                console.print(f"  {step}:\n      {text!r}", highlight=False)
+        console.print("")
+        for match in result.matches:
+            console.print(f"fired: {match.explain()}", highlight=False)
+        for match in result.suppressed:
+            console.print(f"suppressed by an allow rule: {match.explain()}", highlight=False)
+        for miss in explanation.near_misses:
+            closest = f"closest {miss.closest!r}, {miss.distance} edit(s)" if miss.closest else "nothing close"
+            console.print(f"did not fire: {miss.rule.to_line()} ({closest}): {miss.reason}", highlight=False)
+
+
+_BENIGN: Any = typer.Option(
+    None, "--benign", help="Text file of ordinary strings, one a line (e.g. your catalogue titles): rules they trigger."
+)
+
+
+@deter_app.command("test")
+def rules_test(
+    rules: Path = _RULES,
+    benign: Path | None = _BENIGN,
     count: int = typer.Option(120, "--variants", min=1, max=1000, help="Obfuscated variants per term rule."),
-    show: int = typer.Option(20, "--show", min=0, help="Missed variants to list."),
+    show: int = typer.Option(20, "--show", min=0, help="Missed variants and risky rules to list."),
     min_recall: float = typer.Option(0.0, "--min-recall", min=0.0, max=1.0, help="Exit 1 below this recall."),
     lexicon: str | None = _LEXICON,
     seed: int = typer.Option(0, "--seed", help="Seed of the variant generator."),
     as_json: bool = _JSON,
 ) -> None:
-    """Generate obfuscated variants of every term rule and show which ones the matcher misses."""
+    """Test a rule file before publishing it: which obfuscated variants each term rule misses (every family of
+    docs/deterrence.md in turn), and with --benign, which rules ordinary strings trigger (risky rules).
+    Runs on the files given; nothing is stored."""
     with handle_errors(as_json=as_json):
         matcher = _matcher(rules, lexicon)
-        terms = [r for r in matcher.rules if r.kind is RuleKind.TERM]
-        total = 0
-        missed: list[dict[str, object]] = []
-        per_rule: dict[str, tuple[int, int]] = {}
-        with Progress(console=err_console, transient=True, disable=as_json) as progress:
-            task = progress.add_task("checking variants", total=len(terms))
-            for rule in terms:
-                rule_total = rule_missed = 0
-                for variant in variants(rule, count=count, seed=seed):
-                    rule_total += 1
-                    if not any(m.rule == rule for m in matcher.check(variant.query).matches):
-                        rule_missed += 1
-                        missed.append({"rule_id": rule.rule_id, "rule": rule.to_line(), "query": variant.query,
-                                       "transforms": list(variant.transforms)})  # fmt: skip
-                total += rule_total
-                per_rule[rule.rule_id] = (rule_total, rule_missed)
-                progress.advance(task)
-        recall = 1 - len(missed) / total if total else 1.0
+        lines = _benign_lines(benign) if benign is not None else []
+        report = test_rules(matcher, lines, count=count, seed=seed, as_json=as_json)
         if as_json:
-            emit_json({"rules": len(terms), "variants": total, "missed": len(missed), "recall": recall,
-                       "missed_variants": missed[:show] if show else missed})  # fmt: skip
+            emit_json(report.to_dict(show))
         else:
-            table = Table(title=f"{len(missed)} of {total} variants missed: recall {recall:.2%}")
-            table.add_column("rule")
-            table.add_column("missed query")
-            table.add_column("transformations")
-            for row in missed[:show]:
-                table.add_row(str(row["rule"]), repr(row["query"]), ", ".join(row["transforms"]))  # type: ignore[arg-type]
-            console.print(table)
-        if recall < min_recall:
+            _print_test_report(report, show, benign)
+        if report.recall < min_recall:
             if not as_json:
-                err_console.print(f"recall {recall:.2%} is below --min-recall {min_recall:.2%}", highlight=False)
+                err_console.print(f"recall {report.recall:.2%} is below --min-recall {min_recall:.2%}", highlight=False)
             raise typer.Exit(1)
+
+
+def _benign_lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise FileAccessError(f"cannot read benign file {str(path)!r}: {exc.strerror or exc}") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def test_rules(matcher: Matcher, benign: list[str], *, count: int, seed: int, as_json: bool) -> RuleTestReport:
+    """Check ``count`` family variants of every term rule and every benign line, with a progress bar."""
+    terms = [r for r in matcher.rules if r.kind is RuleKind.TERM]
+    families = available_families()
+    report = RuleTestReport(rules=len(terms), benign_lines=len(benign))
+    with Progress(console=err_console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("checking variants", total=len(terms))
+        for rule in terms:
+            rng = random.Random(f"{seed}:{rule.canonical}")
+            for i in range(count):
+                family = families[i % len(families)]
+                query = disguise(family, rule.texts[0], rng)
+                report.variants += 1
+                if not any(m.rule == rule for m in matcher.check(query).matches):
+                    report.missed.append({"rule_id": rule.rule_id, "rule": rule.to_line(), "query": query,
+                                          "family": family})  # fmt: skip
+                    report.missed_by_family[family] += 1
+            progress.advance(task)
+        task = progress.add_task("checking benign lines", total=len(benign))
+        for line in benign:
+            result = matcher.check(line)
+            if result.deter:
+                report.triggered += 1
+                for match in result.matches:
+                    hits = report.risky.setdefault(match.rule.rule_id, {"rule": match.rule.to_line(), "hits": 0,
+                                                                        "examples": []})  # fmt: skip
+                    hits["hits"] += 1
+                    if len(hits["examples"]) < 3:
+                        hits["examples"].append({"text": line, "how": match.how.value, "matched": match.matched})
+            progress.advance(task)
+    return report
+
+
+@dataclass
+class RuleTestReport:
+    """What ``deter test`` found: missed variants (by family) and rules that benign lines trigger."""
+
+    rules: int
+    benign_lines: int
+    variants: int = 0
+    missed: list[dict[str, str]] = field(default_factory=list)
+    missed_by_family: Counter[str] = field(default_factory=Counter)
+    triggered: int = 0
+    risky: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def recall(self) -> float:
+        """The share of variants whose rule fired."""
+        return 1 - len(self.missed) / self.variants if self.variants else 1.0
+
+    def risky_rules(self) -> list[dict[str, Any]]:
+        """Rules benign lines triggered, most triggered first."""
+        rows: list[dict[str, Any]] = [{"rule_id": k, **v} for k, v in self.risky.items()]
+        return sorted(rows, key=lambda r: (-r["hits"], r["rule"]))
+
+    def to_dict(self, show: int) -> dict[str, object]:
+        """JSON-ready form; ``show`` > 0 caps the missed variants listed."""
+        return {
+            "rules": self.rules,
+            "variants": self.variants,
+            "missed": len(self.missed),
+            "recall": self.recall,
+            "missed_by_family": dict(self.missed_by_family.most_common()),
+            "missed_variants": self.missed[:show] if show else self.missed,
+            "benign_lines": self.benign_lines,
+            "benign_triggered": self.triggered,
+            "benign_triggered_per_100k": self.triggered / self.benign_lines * 100_000 if self.benign_lines else 0.0,
+            "risky_rules": self.risky_rules(),
+        }
+
+
+def _print_test_report(report: RuleTestReport, show: int, benign: Path | None) -> None:
+    table = Table(title=f"{len(report.missed)} of {report.variants} variants missed: recall {report.recall:.2%}")
+    table.add_column("rule")
+    table.add_column("missed query")
+    table.add_column("family")
+    for row in report.missed[:show]:
+        table.add_row(row["rule"], repr(row["query"]), row["family"])
+    console.print(table)
+    if report.missed_by_family:
+        by_family = ", ".join(f"{f} {n}" for f, n in report.missed_by_family.most_common())
+        console.print(f"missed by family: {by_family}", highlight=False)
+    if benign is None:
+        return
+    risky = report.risky_rules()
+    title = (
+        f"{report.triggered} of {report.benign_lines} benign lines triggered a rule;"
+        f" {len(risky)} risky rule{'s' if len(risky) != 1 else ''}"
+    )
+    table = Table(title=title)
+    table.add_column("risky rule")
+    table.add_column("benign hits", justify="right")
+    table.add_column("examples (how it matched)")
+    for risky_rule in risky[:show]:
+        examples = "; ".join(f"{e['text']!r} ({e['how']} on {e['matched']!r})" for e in risky_rule["examples"])
+        table.add_row(risky_rule["rule"], str(risky_rule["hits"]), examples)
+    console.print(table)
 
 
 def rule_entry_json(rule: Rule) -> dict[str, Any]:
@@ -272,5 +406,6 @@ def stats(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``deter check``, ``deter test``, ``deter settings`` and ``deter stats`` to the root command."""
+    """Add ``deter check``, ``deter explain``, ``deter test``, ``deter settings`` and ``deter stats`` to the root
+    command."""
     app.add_typer(deter_app, name="deter")

@@ -17,8 +17,9 @@ from sharedhash.deterrence.lexicon import (
     NUMBERS_UP_TO,
     skeletons,
     wordfreq_words,
+    write_lexicon,
 )
-from sharedhash.deterrence.lexicon_data import DEFAULT_FILE, write_lexicon
+from sharedhash.deterrence.lexicon_data import DEFAULT_FILE
 
 #: The wordfreq release the shipped file is built from (the ``lexicon`` extra pins the same one).
 WORDFREQ_VERSION = "3.1.1"

@@ -37,3 +37,10 @@ class LexiconFileError(InvalidInputError):
 
     code = "invalid_lexicon_file"
     default_hint = "Rebuild it: python -m sharedhash.deterrence.build_lexicon --output FILE (see docs/deterrence.md)."
+
+
+class LetterlikeFileError(InvalidInputError):
+    """The shipped letter-like table is missing or damaged (a broken installation)."""
+
+    code = "invalid_letterlike_file"
+    default_hint = "Rebuild it: python -m sharedhash.deterrence.build_letterlike (see docs/deterrence.md)."

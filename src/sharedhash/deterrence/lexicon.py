@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sharedhash._optional import require
+from sharedhash.deterrence.lexicon_data import default_lexicon_file, read_lexicon_file, write_lexicon_file
 from sharedhash.deterrence.normalise import normalise
 from sharedhash.errors import FileAccessError
 
@@ -200,7 +202,47 @@ def wordfreq_lexicon(
     common_per_language: int = DEFAULT_COMMON_PER_LANGUAGE,
 ) -> Lexicon:
     """The lexicon of :func:`wordfreq_words` plus ``extra`` words (for example a platform's own dictionaries),
-    built at run time (20-30 s). :func:`~sharedhash.deterrence.lexicon_data.default_lexicon` is the same lexicon
+    built at run time (20-30 s). :func:`default_lexicon` is the same lexicon
     for the default arguments, shipped with the package."""
     words, common = wordfreq_words(languages, per_language, common_per_language)
     return build_lexicon([*extra, *words], common)
+
+
+def load_lexicon(spec: str | None) -> Lexicon:
+    """The lexicon a setting names: ``None`` or ``""`` for the shipped default (see
+    :func:`default_lexicon`), ``"none"`` for none, ``"wordfreq"`` to build
+    it from the installed wordfreq, or the path of a word list (one word a line) or of a lexicon data file
+    (``*.lexicon.gz``, as ``python -m sharedhash.deterrence.lexicon_data`` writes)."""
+    if not spec:
+        return default_lexicon()
+    if spec == "none":
+        return Lexicon()
+    if spec == "wordfreq":
+        return wordfreq_lexicon()
+    if spec.endswith(".lexicon.gz"):
+        return read_lexicon(Path(spec))
+    return lexicon_from_file(Path(spec))
+
+
+def write_lexicon(path: Path, words: frozenset[str], common: frozenset[str], source: str) -> None:
+    """Write skeletons (``common`` is a subset of ``words``) and their affix counts as a lexicon data file
+    (affixes rarer than ``AFFIX_MIN_WORDS`` are never used, so they are left out)."""
+    prefixes, suffixes = find_affixes(words)
+
+    def kept(counts: Counter[str]) -> dict[str, int]:
+        return {a: c for a, c in counts.items() if c >= AFFIX_MIN_WORDS}
+
+    write_lexicon_file(path, words, common, kept(prefixes), kept(suffixes), source)
+
+
+def read_lexicon(path: Path) -> Lexicon:
+    """Read a lexicon data file written by :func:`write_lexicon`."""
+    return lexicon_with_affixes(*read_lexicon_file(path))
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    """The shipped lexicon (loaded once per process, well under a second): the 100,000 most frequent words of
+    en, de, fr, es, it, nl, pt, sv, pl and ru in wordfreq, the 20,000 most frequent of each as common words,
+    and the numbers 0-2100."""
+    return lexicon_with_affixes(*default_lexicon_file())

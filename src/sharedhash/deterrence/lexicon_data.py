@@ -1,8 +1,10 @@
-"""The shipped default lexicon: a compact data file of word skeletons and affix counts, and how it is built.
+"""The lexicon data file format: word skeletons and affix counts, written and read as plain parts.
 
 ``data/default.lexicon.gz`` is generated from a pinned ``wordfreq`` release by ``python -m
 sharedhash.deterrence.build_lexicon`` (see docs/deterrence.md) and loads in a fraction of a second, where building
-the same lexicon from wordfreq takes 20-30 s. Its words come from wordfreq's data, licensed CC BY-SA 4.0.
+the same lexicon from wordfreq takes 20-30 s. Its words come from wordfreq's data, licensed CC BY-SA 4.0. This
+module knows only the file; :mod:`sharedhash.deterrence.lexicon` turns the parts into a ``Lexicon`` (the import
+goes one way only).
 """
 
 from __future__ import annotations
@@ -10,20 +12,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import Counter
-from functools import lru_cache
+from collections.abc import Mapping
 from importlib import resources
 from itertools import chain
 from pathlib import Path
+from typing import NamedTuple
 
 from sharedhash.deterrence.errors import LexiconFileError
-from sharedhash.deterrence.lexicon import (
-    AFFIX_MIN_WORDS,
-    Lexicon,
-    find_affixes,
-    lexicon_from_file,
-    lexicon_with_affixes,
-    wordfreq_lexicon,
-)
 from sharedhash.deterrence.normalise import normalise
 from sharedhash.errors import FileAccessError
 
@@ -43,9 +38,24 @@ def normaliser_fingerprint() -> str:
     return hashlib.sha256(normalise(_PROBES).spaced.encode("utf-8")).hexdigest()[:16]
 
 
-def write_lexicon(path: Path, words: frozenset[str], common: frozenset[str], source: str) -> None:
-    """Write skeletons (``common`` is a subset of ``words``) and their affix counts as a lexicon data file."""
-    prefixes, suffixes = find_affixes(words)
+class LexiconParts(NamedTuple):
+    """What a lexicon data file holds: all word skeletons, the common ones, and prefix and suffix counts."""
+
+    words: frozenset[str]
+    common: frozenset[str]
+    prefixes: Counter[str]
+    suffixes: Counter[str]
+
+
+def write_lexicon_file(
+    path: Path,
+    words: frozenset[str],
+    common: frozenset[str],
+    prefixes: Mapping[str, int],
+    suffixes: Mapping[str, int],
+    source: str,
+) -> None:
+    """Write skeletons (``common`` is a subset of ``words``) and affix counts (only those to keep) as a file."""
     lines = [
         f"# {FORMAT}",
         f"# normaliser {normaliser_fingerprint()}",
@@ -54,27 +64,27 @@ def write_lexicon(path: Path, words: frozenset[str], common: frozenset[str], sou
         *sorted(common),
         "@words",
         *sorted(words - common),
-        # Affixes rarer than AFFIX_MIN_WORDS are never used: they are left out.
         "@prefixes",
-        *(f"{a}\t{c}" for a, c in sorted(prefixes.items()) if c >= AFFIX_MIN_WORDS),
+        *(f"{a}\t{c}" for a, c in sorted(prefixes.items())),
         "@suffixes",
-        *(f"{a}\t{c}" for a, c in sorted(suffixes.items()) if c >= AFFIX_MIN_WORDS),
+        *(f"{a}\t{c}" for a, c in sorted(suffixes.items())),
     ]
     # mtime=0: the same words give the same bytes, so a rebuild shows up in git only when something changed.
     with path.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as out:
         out.write(("\n".join(lines) + "\n").encode("utf-8"))
 
 
-def read_lexicon(path: Path) -> Lexicon:
-    """Read a lexicon data file written by :func:`write_lexicon`."""
+def read_lexicon_file(path: Path) -> LexiconParts:
+    """Read a lexicon data file written by :func:`write_lexicon_file`."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FileAccessError(f"cannot read lexicon {str(path)!r}: {exc.strerror or exc}") from None
-    return _parse(data, str(path))
+    return parse_lexicon_file(data, str(path))
 
 
-def _parse(data: bytes, source: str) -> Lexicon:
+def parse_lexicon_file(data: bytes, source: str) -> LexiconParts:
+    """The parts of a lexicon data file's bytes; ``source`` names it in errors."""
     try:
         lines = gzip.decompress(data).decode("utf-8").rstrip("\n").split("\n")
     except (OSError, EOFError, UnicodeDecodeError) as exc:
@@ -106,29 +116,11 @@ def _parse(data: bytes, source: str) -> Lexicon:
                     raise LexiconFileError(f"{source}: bad {section} line {line!r}")
                 counter[affix] = int(count)
         counts.append(counter)
-    return lexicon_with_affixes(words, common, counts[0], counts[1])
+    return LexiconParts(words, common, counts[0], counts[1])
 
 
-@lru_cache(maxsize=1)
-def default_lexicon() -> Lexicon:
-    """The shipped lexicon (loaded once per process, well under a second): the 100,000 most frequent words of
-    en, de, fr, es, it, nl, pt, sv, pl and ru in wordfreq, the 20,000 most frequent of each as common words,
-    and the numbers 0-2100."""
+def default_lexicon_file() -> LexiconParts:
+    """The parts of the shipped lexicon: the 100,000 most frequent words of en, de, fr, es, it, nl, pt, sv, pl and
+    ru in wordfreq, the 20,000 most frequent of each as common words, and the numbers 0-2100."""
     data = resources.files("sharedhash.deterrence").joinpath("data", DEFAULT_FILE).read_bytes()
-    return _parse(data, f"sharedhash/deterrence/data/{DEFAULT_FILE}")
-
-
-def load_lexicon(spec: str | None) -> Lexicon:
-    """The lexicon a setting names: ``None`` or ``""`` for the shipped default (see
-    :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`), ``"none"`` for none, ``"wordfreq"`` to build
-    it from the installed wordfreq, or the path of a word list (one word a line) or of a lexicon data file
-    (``*.lexicon.gz``, as ``python -m sharedhash.deterrence.lexicon_data`` writes)."""
-    if not spec:
-        return default_lexicon()
-    if spec == "none":
-        return Lexicon()
-    if spec == "wordfreq":
-        return wordfreq_lexicon()
-    if spec.endswith(".lexicon.gz"):
-        return read_lexicon(Path(spec))
-    return lexicon_from_file(Path(spec))
+    return parse_lexicon_file(data, f"sharedhash/deterrence/data/{DEFAULT_FILE}")

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import ahocorasick
 
 from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, lookup_depth
-from sharedhash.deterrence.lexicon import Lexicon
-from sharedhash.deterrence.lexicon_data import default_lexicon
-from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise
+from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
+from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise, readings
 from sharedhash.deterrence.rules import Rule, RuleKind, TermList
 
 #: Default longest query checked, in characters; longer ones are checked on this prefix and noted as truncated.
@@ -36,6 +35,10 @@ MAX_JOINED_WORDS = 3
 #: letters ("rompez" + "s"), is taken for a rare form of that word (measured on 1,000 rules and 100,000 tuning
 #: queries: false positives 52 -> 17 per 100,000, recall 99.29% -> 99.12%; any edit: 14, but recall 98.97%).
 NEXT_TO_WORD_END = 2
+#: The shortest fuzzy word (normalised letters) whose misspellings count glued to another word ("zorblqxvideo").
+#: Shorter rules still match misspelt as whole words, and exactly when glued (measured at 10,000 rules on the
+#: tuning halves: most of the Debian word-list false positives were such glued matches of 6-7 letter rules).
+GLUED_FUZZY_FROM = 8
 #: A term found inside this many longer lexicon words is part of how the language forms words: it is not
 #: counted inside a longer query word, only as whole words (measured on the benchmark's tuning words).
 INSIDE_LEXICON_WORDS = 3
@@ -61,6 +64,7 @@ class RuleMatch:
     matched: str  # the normalised query text that matched
     distance: int  # edits, for fuzzy matches; words apart, for near matches; else 0
     span: tuple[int, int]  # offsets in the despaced normal form
+    reading: str = "as received"  # which reading of the query (see normalise.readings) it fired on
 
     def explain(self) -> str:
         """One line for maintainers: the rule, what in the normalised query matched, and how."""
@@ -77,7 +81,8 @@ class RuleMatch:
                 MatchHow.JOINED: "words run together or split by separators",
                 MatchHow.INSIDE_WORD: "inside a longer word",
             }[self.how]
-        return f"[{self.rule.rule_id}] {rule}: {self.how} match on {self.matched!r} ({detail})"
+        read = "" if self.reading == "as received" else f", reading: {self.reading}"
+        return f"[{self.rule.rule_id}] {rule}: {self.how} match on {self.matched!r} ({detail}{read})"
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form, with the rule's id, canonical value and the explanation."""
@@ -87,6 +92,7 @@ class RuleMatch:
             "how": self.how.value,
             "matched": self.matched,
             "distance": self.distance,
+            "reading": self.reading,
             "explanation": self.explain(),
         }
 
@@ -142,7 +148,7 @@ class Matcher:
         fuzzy_cache: int = 0,
     ) -> None:
         """Compile ``rules``. The ``lexicon`` (see :mod:`sharedhash.deterrence.lexicon`; default: the shipped
-        :func:`~sharedhash.deterrence.lexicon_data.default_lexicon`) says what an ordinary word is: a query word
+        :func:`~sharedhash.deterrence.lexicon.default_lexicon`) says what an ordinary word is: a query word
         in it is never a fuzzy or inside-word match, and misspelt terms are also looked for where glued to a
         common word. With an empty ``Lexicon()``, a term of ``INSIDE_WORD_MIN`` letters counts anywhere inside a
         word and glued misspellings are not looked for. ``fuzzy_cache`` > 0
@@ -152,6 +158,7 @@ class Matcher:
         self.lexicon = lexicon if lexicon is not None else default_lexicon()
         self.max_query_chars = max_query_chars
         terms: dict[str, list[int]] = defaultdict(list)
+        phrases: set[str] = set()  # term keys of rules written as several words
         allows: dict[str, list[int]] = defaultdict(list)
         self._near_words: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self._fuzzy = DeletionIndex(cache_size=fuzzy_cache)
@@ -173,6 +180,8 @@ class Matcher:
             elif rule.kind is RuleKind.TERM:
                 key = forms[0].despaced
                 terms[key].append(index)
+                if len(forms[0].tokens) > 1:
+                    phrases.add(key)
                 if rule.fuzzy:
                     add_fuzzy(key, (index, -1))
                     add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1))
@@ -186,6 +195,10 @@ class Matcher:
         # misspellings glued to another word are mostly rare real words, so such matches do not count for them
         # (measured on the benchmark's tuning words: a third of the false positives, 0.06 points of recall).
         self._word_like = self._fuzzy_words_near_the_lexicon()
+        # Short fuzzy words are not looked for misspelt and glued to another word either: with 10,000 rules, the
+        # beginnings and ends of rare words of other languages are within one edit of them far too often
+        # (measured on Debian's tuning words, see GLUED_FUZZY_FROM).
+        self._word_like |= frozenset(i for w, i in fuzzy_ids.items() if len(w) < GLUED_FUZZY_FROM)
         self._automaton: ahocorasick.Automaton | None = None
         if terms or allows:
             automaton = ahocorasick.Automaton()
@@ -194,6 +207,7 @@ class Matcher:
             automaton.make_automaton()
             self._automaton = automaton
         self._term_keys = frozenset(terms)
+        self._phrase_keys = frozenset(phrases)
         self._inside_lexicon_words = self._terms_inside_lexicon_words()
         # What may be glued before or after a misspelt term (see _glued): common words, except the most
         # productive affixes, or another rule's term.
@@ -230,8 +244,34 @@ class Matcher:
         return frozenset(found)
 
     def check(self, query: str | bytes) -> CheckResult:
-        """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead."""
-        text = normalise(query, max_chars=self.max_query_chars)
+        """Check one query. Never raises for any string or bytes: empty, huge or binary input is noted instead.
+
+        Every reading of the query (see :func:`~sharedhash.deterrence.normalise.readings`: its decodings, and
+        symbols read as letters and as separators) is checked; a rule fires if it fires on any of them.
+        """
+        first: CheckResult | None = None
+        kept: list[RuleMatch] = []
+        suppressed: list[RuleMatch] = []
+        for reading in readings(query, max_chars=self.max_query_chars):
+            # Symbols read as letters are one of two readings: a match through them must be exact. Misspelling on
+            # top of an ambiguous reading matched e-mail addresses ("name@host" read as "nameahost") and shell
+            # variables in documentation (see docs/deterrence.md); the symbols-as-separators reading is fuzzy.
+            result = self.check_normalised(reading.text, reading.label, fuzzy=not reading.ambiguous)
+            if first is None:
+                first = result
+            kept += result.matches
+            suppressed += result.suppressed
+        assert first is not None  # the query as received is always a reading
+        if len(kept) == len(first.matches) and len(suppressed) == len(first.suppressed):
+            return first
+        kept.sort(key=_severity_order)
+        return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), first.normalised, first.notes)
+
+    def check_normalised(
+        self, text: NormalisedText, reading: str = "as received", *, fuzzy: bool = True
+    ) -> CheckResult:
+        """Check one reading of a query, already normalised; ``reading`` labels its matches; ``fuzzy=False``
+        counts exact matches only."""
         if not text.tokens:
             return CheckResult(False, (), (), "", text.notes)
         found: list[RuleMatch] = []
@@ -258,19 +298,25 @@ class Matcher:
                     continue
                 if aligned:
                     how = MatchHow.WORD if starts[start] == ends[end] else MatchHow.JOINED
+                    if how is MatchHow.JOINED and self._ordinary_words_joined(
+                        text, starts[start], ends[end], target.key
+                    ):
+                        continue
                 else:
                     how = MatchHow.INSIDE_WORD
                 for index in target.terms:
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
-        found += self._fuzzy_and_near(text, exact_rules, ordinary)
+        found += self._fuzzy_and_near(text, exact_rules, ordinary, fuzzy)
+        if reading != "as received":
+            found = [replace(m, reading=reading) for m in found]
         kept = [m for m in found if not any(a <= m.span[0] and m.span[1] <= b for a, b in allowed)]
         suppressed = [m for m in found if m not in kept]
-        kept.sort(key=lambda m: (-m.rule.severity.rank, m.how is MatchHow.FUZZY, m.span))
+        kept.sort(key=_severity_order)
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
 
     def _fuzzy_and_near(
-        self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool]
+        self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool], fuzzy: bool = True
     ) -> list[RuleMatch]:
         found: list[RuleMatch] = []
         near_hits: dict[int, list[tuple[int, int, int]]] = defaultdict(list)  # rule -> (part, word position, edits)
@@ -278,9 +324,14 @@ class Matcher:
         for position, token in enumerate(tokens):
             for rule_index, part in self._near_words.get(token, ()):
                 near_hits[rule_index].append((part, position, 0))
-        if len(self._fuzzy):
+        if fuzzy and len(self._fuzzy):
             next_to_word: dict[tuple[str, bool], bool] = {}  # Lexicon.next_to_word, once per candidate and query
+            digits_read = text.digits_read
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
+                # Digits read as letters are a reading, not what was typed: a misspelling on top of one made
+                # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
+                if digits_read and any(digits_read[first : last + 1]):
+                    continue
                 for rule_index, part in self._fuzzy_owners[ident]:
                     if part >= 0:
                         if whole and last == first:
@@ -343,6 +394,17 @@ class Matcher:
         return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
             despaced[end:e], before=False, junction=despaced[end - 1]
         )
+
+    def _ordinary_words_joined(self, text: NormalisedText, first: int, last: int, key: str) -> bool:
+        """Whether a one-word term was found only by joining query words that are each a common lexicon word of
+        two or more letters ("two non" for a term "twonon"): ordinary words side by side, not a term split apart.
+        A split term leaves a piece that is no common word ("zor blax"); rare lexicon words, such as the short
+        fragments of the larger word lists, are as often pieces of a split term (measured on the tuning families).
+        """
+        if key in self._phrase_keys or not self.lexicon:
+            return False
+        common = self.lexicon.common
+        return all(len(t) >= 2 and t in common for t in text.tokens[first : last + 1])
 
     def _ordinary(self, text: NormalisedText, position: int, memo: dict[int, bool]) -> bool:
         known = memo.get(position)
@@ -483,6 +545,10 @@ class Matcher:
                 if before[run[size_n - size - 1] + 1]:
                     out.append((kept[size_n - size :], position, position, False))
         return out
+
+
+def _severity_order(match: RuleMatch) -> tuple[int, bool, tuple[int, int]]:
+    return -match.rule.severity.rank, match.how is MatchHow.FUZZY, match.span
 
 
 def _first_per_rule(matches: list[RuleMatch]) -> list[RuleMatch]:

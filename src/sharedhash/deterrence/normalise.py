@@ -6,20 +6,15 @@ collapse, repeated letters) can only make two spellings meet, never make a rule 
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from functools import lru_cache
-from importlib import resources
 
-#: Look-alikes Unicode's confusables data leaves out but that pass for Latin letters in a search box
-#: (mostly small-capital shapes of Cyrillic and Greek letters).
-_EXTRA_CONFUSABLES = {
-    "к": "k", "κ": "k", "м": "m", "т": "t", "τ": "t", "н": "h", "в": "b", "χ": "x", "ь": "b", "п": "n", "г": "r",
-}  # fmt: skip
+from sharedhash.deterrence.decode import decoded_readings
+from sharedhash.deterrence.letterlike import letterlike_table
 
 # Leetspeak, applied after case folding. Ambiguous readings are collapsed instead of enumerated: i, l, 1, ! and |
 # all become "i", so "zorb1ax", "zorbIax" and "zorblax" meet without trying 2^n readings per query. The reduction
@@ -30,10 +25,11 @@ _LEET_ALNUM = str.maketrans({"0": "o", "1": "i", "l": "i", "3": "e", "4": "a", "
                              "8": "b", "9": "g"})  # fmt: skip
 # Symbols that stand for letters inside a word ("zorbl@x", "$tuff", "bol+") or spelled out ("z . @ . x"). Only
 # "!" at a word's end is punctuation ("zorblax!").
-_LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "£": "1", "¢": "c"}
+LEET_SYMBOLS = {"@": "a", "$": "s", "!": "1", "|": "1", "+": "t", "€": "e", "£": "1", "¢": "c"}
 _SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+€£¢])[@$|+€£¢]")
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DIGIT = re.compile(r"[0-9]")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -67,28 +63,14 @@ class NormalisedText:
     ends: tuple[int, ...]
     notes: tuple[QueryNote, ...] = ()
     uncollapsed: tuple[str, ...] = ()
+    #: Per token, whether digits in it were read as letters beside letters or other digits ("z0rb", "1.0" read
+    #: as "io"); empty when no token was. The matcher counts only exact matches through such tokens.
+    digits_read: tuple[bool, ...] = ()
 
     @property
     def spaced(self) -> str:
         """The tokens joined with single spaces: the readable normal form shown in explanations."""
         return " ".join(self.tokens)
-
-
-@lru_cache(maxsize=1)
-def _confusable_table() -> dict[int, str]:
-    """Map each character that looks like an ASCII letter or digit to it, from Unicode's confusables data."""
-    data = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text(encoding="utf-8")
-    table: dict[int, str] = {}
-    for source, glyphs in json.loads(data).items():
-        if len(source) != 1 or source.isascii():
-            continue
-        targets = [g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalnum()]
-        if targets:
-            # Prefer a letter over a digit: the digit would be read as leetspeak anyway.
-            targets.sort(key=lambda c: (not c.isalpha(), c))
-            table[ord(source)] = targets[0]
-    table.update({ord(k): v for k, v in _EXTRA_CONFUSABLES.items()})
-    return table
 
 
 class _CharacterFolding(dict[int, str | None]):
@@ -110,14 +92,25 @@ _FOLDING = _CharacterFolding()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _fold_unicode(text: str) -> tuple[str, bool]:
-    """NFKD, look-alikes to Latin, case folding, marks and format characters dropped; flags control characters.
+def _fold_unicode(text: str, trace: Trace | None = None) -> tuple[str, bool]:
+    """Letter-like characters to Latin (see :mod:`~sharedhash.deterrence.letterlike`), NFKD, case folding, the
+    table again for what decomposition uncovered, marks and format characters dropped; flags control characters.
 
-    Decomposing first means a look-alike with an accent ("ѐ": Cyrillic e with grave) is found as its base letter.
+    The table goes first so that a character's own reading wins over its decomposition's; the second pass finds
+    a look-alike with an accent ("ѐ": Cyrillic e with grave) as its base letter.
     """
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).translate(_confusable_table()).casefold())
+    table = letterlike_table()
+    text = text.translate(table)
+    if trace is not None:
+        trace.append(("letter-like characters read as Latin letters and digits", text))
+    text = unicodedata.normalize("NFKD", text)
     control = _CONTROL.search(text) is not None
-    return unicodedata.normalize("NFC", text.translate(_FOLDING)), control
+    # Marks are dropped before case folding too: folding turns some into letters (U+0345, a mark, folds to iota).
+    text = text.translate(_FOLDING).casefold().translate(table)
+    text = unicodedata.normalize("NFC", text.translate(_FOLDING))
+    if trace is not None:
+        trace.append(("compatibility decomposition, case folding, marks and invisible characters dropped", text))
+    return text, control
 
 
 def decode_query(query: str | bytes) -> tuple[str, list[QueryNote]]:
@@ -139,19 +132,32 @@ def decode_query(query: str | bytes) -> tuple[str, list[QueryNote]]:
 
 
 def _leet_symbol(match: re.Match[str]) -> str:
-    return _LEET_SYMBOLS[match.group(0)]
+    return LEET_SYMBOLS[match.group(0)]
 
 
 def _leet_symbol_alone(match: re.Match[str]) -> str:
     # A lone symbol becomes a one-letter word, which joins its neighbours only when they are spelled out too.
-    return f" {_LEET_SYMBOLS[match.group(0)]} "
+    return f" {LEET_SYMBOLS[match.group(0)]} "
 
 
-def normalise(query: str | bytes, *, max_chars: int | None = None, collapse: bool = True) -> NormalisedText:
+#: One step of a normalisation as :func:`normalise` reports it to ``trace``: what it did, and the text after it.
+Trace = list[tuple[str, str]]
+
+
+def normalise(
+    query: str | bytes,
+    *,
+    max_chars: int | None = None,
+    collapse: bool = True,
+    symbols_as_letters: bool = True,
+    trace: Trace | None = None,
+) -> NormalisedText:
     """Reduce ``query`` to its skeleton. Never raises for any string or bytes; problems become notes.
 
     ``collapse=False`` keeps repeated letters: the matcher indexes that form of each rule too, so a typo that
-    splits a double letter ("quauxvid" for "quuxvid") still counts as one edit.
+    splits a double letter ("quauxvid" for "quuxvid") still counts as one edit. ``symbols_as_letters=False``
+    reads the symbols leetspeak uses for letters (``@ $ ! | + € £ ¢``) as separators instead (see
+    :func:`readings`). ``trace``, when given, receives every step and the text after it.
     """
     text, notes = decode_query(query)
     if max_chars is not None and len(text) > max_chars:
@@ -159,25 +165,104 @@ def normalise(query: str | bytes, *, max_chars: int | None = None, collapse: boo
         notes.append(QueryNote.TRUNCATED)
     if text.isascii():
         text = text.lower()
+        if trace is not None:
+            trace.append(("lower case", text))
         if _ASCII_CONTROL.search(text):
             notes.append(QueryNote.CONTROL_CHARACTERS)
     else:
-        text, control = _fold_unicode(text)
+        text, control = _fold_unicode(text, trace)
         if control:
             notes.append(QueryNote.CONTROL_CHARACTERS)
     if _HAS_SYMBOL.search(text):
-        text = _SYMBOL_ALONE.sub(_leet_symbol_alone, _SYMBOL_IN_WORD.sub(_leet_symbol, text))
-    text = _NON_WORD.sub(" ", text.translate(_LEET_ALNUM))
+        if symbols_as_letters:
+            text = _SYMBOL_ALONE.sub(_leet_symbol_alone, _SYMBOL_IN_WORD.sub(_leet_symbol, text))
+            step = "symbols read as letters (@ a, $ s, ! | 1, + t, € e, £ 1, ¢ c)"
+        else:
+            text = _HAS_SYMBOL.sub(" ", text)
+            step = "symbols read as separators"
+        if trace is not None:
+            trace.append((step, text))
+    digits_read = _digits_read(text) if _DIGIT.search(text) else ()
+    text = text.translate(_LEET_ALNUM)
+    if trace is not None:
+        trace.append(("digits and l read as letters (0 o, 1 l i, 3 e, 4 a, 5 s, 6 8 b, 7 t, 9 g)", text))
+    text = _NON_WORD.sub(" ", text)
     raw = _join_spelled_out(text.split())
+    if trace is not None:
+        trace.append(("separators to spaces, letters spelled out one by one joined", " ".join(raw)))
     tokens = [_REPEATS.sub(_FIRST, t) for t in raw] if collapse else raw
     if not tokens:
         return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
-    return _despace(tokens, raw, tuple(notes), collapse)
+    result = _despace(tokens, raw, tuple(notes), collapse)
+    if digits_read and any(digits_read):
+        result = replace(result, digits_read=digits_read)
+    if trace is not None:
+        if collapse:
+            trace.append(("repeated letters written once", result.spaced))
+        trace.append(("words run together (the form terms are searched in)", result.despaced))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class QueryReading:
+    """One way to read a query: the decodings applied, how symbols were read, and the normalised text."""
+
+    decodings: tuple[str, ...]
+    symbols_as_letters: bool
+    text: NormalisedText
+    #: Symbols were read as letters here and as separators in another reading: only exact matches count.
+    ambiguous: bool = False
+
+    @property
+    def label(self) -> str:
+        """A short description for explanations: "as received", "url_percent, symbols as separators", ..."""
+        parts = list(self.decodings) or ["as received"]
+        if not self.symbols_as_letters:
+            parts.append("symbols as separators")
+        return ", ".join(parts)
+
+
+def readings(query: str | bytes, *, max_chars: int | None = None) -> Iterator[QueryReading]:
+    """Every reading of ``query`` the matcher checks, the query as received first: each decoding of text that
+    arrived encoded (see :mod:`~sharedhash.deterrence.decode`) and, when it holds a symbol leetspeak reads as a
+    letter, that symbol read as a separator too ("zorb|ax" is "zorbiax" and "zorb ax"). Readings with the same
+    normal form are given once."""
+    text, _ = decode_query(query)
+    if max_chars is not None and len(text) > max_chars:
+        text = text[:max_chars]
+    seen: set[tuple[str, ...]] = set()
+    for reading in decoded_readings(text) if isinstance(text, str) else ():
+        source: str | bytes = query if not reading.steps else reading.text
+        symbols = _HAS_SYMBOL.search(reading.text) is not None
+        for as_letters in (True, False) if symbols else (True,):
+            normal = normalise(source, max_chars=max_chars, symbols_as_letters=as_letters)
+            if normal.tokens in seen:
+                continue
+            seen.add(normal.tokens)
+            yield QueryReading(reading.steps, as_letters, normal, ambiguous=as_letters and symbols)
 
 
 def collapse_repeats(text: str) -> str:
     """``text`` with every run of one repeated character written once ("zzoorb" is "zorb")."""
     return _REPEATS.sub(_FIRST, text)
+
+
+def _digits_read(text: str) -> tuple[bool, ...]:
+    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether it mixes digits
+    with letters, or joins single characters of which one is a digit. A number standing alone is not read."""
+    flags: list[bool] = []
+    run: list[str] = []
+    for token in _NON_WORD.sub(" ", text).split():
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+            run = []
+        flags.append(not token.isdigit() and any(c.isdigit() for c in token))
+    if run:
+        flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+    return tuple(flags)
 
 
 def _join_spelled_out(tokens: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sharedhash.deterrence import CheckResult
 from sharedhash.deterrence.errors import InvalidCatalogError
-from sharedhash.deterrence.lexicon_data import load_lexicon
+from sharedhash.deterrence.lexicon import load_lexicon
 from sharedhash.deterrence.messages import MESSAGE_PARTS, DeterrenceMessage, HelpResource, MessageCatalog
 from sharedhash.server.deterrence import tokens
 from sharedhash.server.deterrence.limits import CounterBuffer, PublicLimiter, today

@@ -1,0 +1,164 @@
+"""Explanations for term-list maintainers: every normalisation step of a query, and why rules fired or did not.
+
+:func:`explain` is pure (a matcher and a query in, a JSON-ready :class:`Explanation` out) so that the CLI
+(``sharedhash deter explain``) and the server's explain mode show the same thing. It holds the query's text:
+show it to the maintainer who asked, never store or log it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sharedhash.deterrence.decode import DECODERS
+from sharedhash.deterrence.fuzzy import allowed_edits, edit_distance
+from sharedhash.deterrence.letterlike import letterlike_source, letterlike_table
+from sharedhash.deterrence.matcher import NEXT_TO_WORD_END, CheckResult, Matcher
+from sharedhash.deterrence.normalise import NormalisedText, Trace, normalise, readings
+from sharedhash.deterrence.rules import Rule, RuleKind
+
+#: Rules farther than this many edits from every part of the query are not worth showing as near misses.
+NEAR_MISS_EDITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingSteps:
+    """One reading of the query and the text after each normalisation step."""
+
+    label: str
+    steps: tuple[tuple[str, str], ...]
+    normalised: str
+    despaced: str
+    characters: tuple[tuple[str, str, str], ...]  # (character, reading, which Unicode data said so)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {
+            "reading": self.label,
+            "steps": [{"step": s, "text": t} for s, t in self.steps],
+            "normalised": self.normalised,
+            "despaced": self.despaced,
+            "characters": [{"character": c, "reads_as": r, "source": s} for c, r, s in self.characters],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A rule that did not fire, the part of the query closest to it, and why it did not fire."""
+
+    rule: Rule
+    closest: str
+    distance: int
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"rule_id": self.rule.rule_id, "rule": self.rule.to_line(), "closest": self.closest,
+                "distance": self.distance, "reason": self.reason}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What :func:`explain` found: the readings with their steps, the check result, and near misses."""
+
+    readings: tuple[ReadingSteps, ...]
+    result: CheckResult
+    near_misses: tuple[NearMiss, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (the check result's fields, plus ``readings`` and ``near_misses``)."""
+        return {
+            **self.result.to_dict(),
+            "readings": [r.to_dict() for r in self.readings],
+            "near_misses": [m.to_dict() for m in self.near_misses],
+        }
+
+
+def _characters(query: str) -> tuple[tuple[str, str, str], ...]:
+    table = letterlike_table()
+    seen: dict[str, tuple[str, str, str]] = {}
+    for ch in query:
+        source = letterlike_source(ord(ch))
+        if source is not None and ch not in seen:
+            seen[ch] = (ch, table[ord(ch)], source.value)
+    return tuple(seen.values())
+
+
+def _parts(text: NormalisedText) -> list[str]:
+    """Whole words and runs of up to three neighbouring words, as the matcher looks at them."""
+    out: list[str] = []
+    for first in range(len(text.tokens)):
+        for last in range(first, min(first + 3, len(text.tokens))):
+            out.append(text.despaced[text.starts[first] : text.ends[last]])
+    return out
+
+
+def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance: int) -> str:
+    allowance = allowed_edits(len(skeleton)) if rule.fuzzy else 0
+    if distance == 0:
+        return "the rule's skeleton is there but not on word edges, glued to something that is not a word"
+    if not rule.fuzzy:
+        return f"{distance} edit(s) away, and the rule has fuzzy=off: it matches its exact skeleton only"
+    if distance > allowance:
+        return (
+            f"{distance} edit(s) away; a rule of {len(skeleton)} normalised letters allows {allowance}"
+            " (1 from 6 letters, 2 from 10)"
+        )
+    if closest in matcher.lexicon.words:
+        return f"{closest!r} is an ordinary word (in the lexicon): ordinary words are never read as misspellings"
+    if matcher.lexicon.ordinary(closest):
+        return f"{closest!r} is formed from ordinary words (a compound, or a word with a common affix)"
+    if matcher.lexicon.next_to_word(closest, end=NEXT_TO_WORD_END):
+        return f"{closest!r} is also one edit from an ordinary word at its end: taken for a form of that word"
+    return "within the allowance, but glued to a part that is not an ordinary word or another term"
+
+
+def explain(matcher: Matcher, query: str, *, rule: Rule | None = None, near_misses: int = 5) -> Explanation:
+    """Explain ``matcher.check(query)``: each reading's normalisation steps, the rules that fired and how, and the
+    ``near_misses`` closest rules that did not fire (or only ``rule``, if given), each with the reason."""
+    steps: list[ReadingSteps] = []
+    parts: set[str] = set()
+    for reading in readings(query, max_chars=matcher.max_query_chars):
+        trace: Trace = []
+        source = query if not reading.decodings else _decoded(query, reading.decodings)
+        normalise(source, max_chars=matcher.max_query_chars, symbols_as_letters=reading.symbols_as_letters,
+                  trace=trace)  # fmt: skip
+        steps.append(ReadingSteps(reading.label, tuple(trace), reading.text.spaced, reading.text.despaced,
+                                  _characters(source)))  # fmt: skip
+        parts.update(_parts(reading.text))
+    result = matcher.check(query)
+    fired = {m.rule.canonical for m in result.matches}
+    candidates = [rule] if rule is not None else [r for r in matcher.rules if r.kind is not RuleKind.ALLOW]
+    misses: list[NearMiss] = []
+    for candidate in candidates:
+        if candidate.canonical in fired:
+            continue
+        best: tuple[int, str] | None = None
+        for text in candidate.texts:
+            skeleton = normalise(text).despaced
+            for part in parts:
+                if abs(len(part) - len(skeleton)) > NEAR_MISS_EDITS:
+                    continue
+                distance = 0 if skeleton in part else edit_distance(part, skeleton, NEAR_MISS_EDITS)
+                if distance <= NEAR_MISS_EDITS and (best is None or distance < best[0]):
+                    best = (distance, part)
+        if best is None:
+            if rule is not None:
+                misses.append(NearMiss(candidate, "", NEAR_MISS_EDITS + 1, "no part of the query is near the rule"))
+            continue
+        distance, part = best
+        skeleton = normalise(candidate.texts[0]).despaced
+        reason = _why_not(matcher, candidate, skeleton, part, distance)
+        if any(m.rule.canonical == candidate.canonical for m in result.suppressed):
+            reason = "it matched, but an allow rule covers that part of the query"
+        elif candidate.kind is RuleKind.NEAR:
+            reason = f"a near rule needs both words within {candidate.within} words of each other"
+        misses.append(NearMiss(candidate, part, distance, reason))
+    misses.sort(key=lambda m: m.distance)
+    return Explanation(tuple(steps), result, tuple(misses[: max(near_misses, 1 if rule is not None else 0)]))
+
+
+def _decoded(query: str, decodings: tuple[str, ...]) -> str:
+    by_name = {d.name: d for d in DECODERS}
+    for name in decodings:
+        query = by_name[name].undo(query)
+    return query

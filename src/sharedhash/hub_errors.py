@@ -57,6 +57,16 @@ class NameTakenError(ConflictError):
     default_hint = "Pick another name."
 
 
+class SubscriptionExistsError(ConflictError):
+    """The org already subscribes to this hub."""
+
+    code = "subscription_exists"
+    default_hint = (
+        "One subscription per hub and org: `sharedhash sync subscriptions` lists them, "
+        "`sharedhash sync unsubscribe ID` removes one."
+    )
+
+
 class DuplicateExternalIdError(ConflictError):
     """Another active entry of the list has this external id."""
 

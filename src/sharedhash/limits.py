@@ -27,3 +27,7 @@ MAX_ENTRY_PAGE = 1000
 MAX_FEED_PAGE = 10_000
 MAX_AUDIT_PAGE = 1000
 MAX_CURSOR_CHARS = 200
+#: A subscription's interval: the server looks for due subscriptions every ``subscription_poll_seconds`` (5 s by
+#: default), so a shorter interval could not be kept; the longest is a week.
+MIN_SUBSCRIPTION_INTERVAL_SECONDS = 5
+MAX_SUBSCRIPTION_INTERVAL_SECONDS = 7 * 24 * 3600

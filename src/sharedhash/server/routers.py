@@ -14,6 +14,7 @@ from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
+from sharedhash.server.subscriptions import routes as subscriptions
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -28,4 +29,5 @@ ROUTERS: list[APIRouter] = [
     lookup.router,
     audit.router,
     deterrence.router,
+    subscriptions.router,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sharedhash.server.apidocs import routes as apidocs
 from sharedhash.server.audit import routes as audit
 from sharedhash.server.bulk import routes as bulk
 from sharedhash.server.deterrence import routes as deterrence
@@ -30,4 +31,5 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     deterrence.router,
     subscriptions.router,
+    apidocs.router,
 ]

@@ -5,7 +5,14 @@ without importing the server or the store."""
 
 from __future__ import annotations
 
-from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError
+from sharedhash.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 
 
 class InvalidCursorError(InvalidInputError):
@@ -34,6 +41,26 @@ class DuplicateHashError(InvalidInputError):
 
     code = "duplicate_hash"
     default_hint = "Give each hash once."
+
+
+class ReadOnlyShareError(PermissionDeniedError):
+    """The list is another org's, readable by the caller but not open to its contributions: no key can change it."""
+
+    code = "read_only_share"
+    default_hint = (
+        "Only the list's owner org changes it (or orgs it shares the list with for contributing). To flag an entry, "
+        "give feedback instead: `sharedhash entry feedback ID dispute --reason ...`."
+    )
+
+
+class NotEntryOwnerError(PermissionDeniedError):
+    """The entry was contributed by another org to a list the caller does not own."""
+
+    code = "not_entry_owner"
+    default_hint = (
+        "Only the org that contributed an entry and the list's owner org change or remove it. To flag it, give "
+        "feedback instead: `sharedhash entry feedback ID dispute --reason ...`."
+    )
 
 
 class KeyRevokedError(AuthenticationError):

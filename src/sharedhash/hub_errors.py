@@ -53,6 +53,13 @@ class ReadOnlyShareError(PermissionDeniedError):
     )
 
 
+class NotListOwnerError(PermissionDeniedError):
+    """The list is readable by the caller but owned by another org: only the owner changes its settings."""
+
+    code = "not_list_owner"
+    default_hint = "Only the list's owner org changes its settings or shares, or deletes it; no key scope changes that."
+
+
 class NotEntryOwnerError(PermissionDeniedError):
     """The entry was contributed by another org to a list the caller does not own."""
 

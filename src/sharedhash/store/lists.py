@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
-from sharedhash.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from sharedhash.hub_errors import NameTakenError, ReadOnlyListError, ReadOnlyShareError
+from sharedhash.errors import InvalidInputError, NotFoundError
+from sharedhash.hub_errors import NameTakenError, NotListOwnerError, ReadOnlyListError, ReadOnlyShareError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.store.feed import record_changes
 from sharedhash.store.models import Access, ChangeKind, Entry, EntryHash, HashList, ListShare, Org, Visibility, utcnow
@@ -81,8 +81,12 @@ def get_owned_list(session: Session, caller: Caller, list_id: int, *, for_update
     stmt = owned_lists(caller).where(HashList.id == list_id)
     found = session.scalar(stmt.with_for_update() if for_update else stmt)
     if found is None:
-        get_readable_list(session, caller, list_id)
-        raise PermissionDeniedError("only the owning org may change this list")
+        readable = get_readable_list(session, caller, list_id)
+        if readable.deleted_at is not None:
+            raise NotFoundError(f"hash list {list_id} was deleted by its owner")
+        raise NotListOwnerError(
+            f"hash list {list_id} is shared with your org or open to members; only its owner org changes or deletes it"
+        )
     return found
 
 

@@ -123,3 +123,17 @@ def test_sync_command(hub: tuple[LiveServer, str], tmp_path: Path, monkeypatch: 
     sub = run("sync", "subscribe", "--from", server.url, "--api-key", key, "--org", "node", "--json")
     assert sub["interval"] == 60
     assert run("sync", "--json", code=1)["error"]["code"] == "unauthenticated"
+
+
+def test_list_delete(hub: tuple[LiveServer, str]) -> None:
+    list_id = str(run("list", "create", "main", "--json")["id"])
+    run("entry", "add", list_id, "--hash", f"md5:{MD5}", "--json")
+    assert run("list", "delete", list_id, "--json", code=1)["error"]["code"] == "invalid_input"  # --yes needed
+    gone = run("list", "delete", list_id, "--yes", "--json")
+    assert gone["deleted_at"]
+    assert run("lookup", f"md5:{MD5}", "--json", code=1)["matches"] == []
+    assert run("list", "delete", list_id, "--yes", "--json", code=1)["error"]["code"] == "not_found"
+    again = str(run("list", "create", "main", "--json")["id"])  # the name is free again
+    aborted = CliRunner().invoke(app, ["list", "delete", again], input="n\n")
+    assert aborted.exit_code == 1
+    assert run("list", "show", again, "--json")["deleted_at"] is None

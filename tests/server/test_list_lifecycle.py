@@ -43,9 +43,7 @@ def test_the_owner_deletes_a_list(hub: Hub) -> None:
     assert r.status_code in (200, 204)
     assert lookup(hub, ("md5", md5(3)), who="sharee")
     # Only the owner deletes it.
-    assert_error(
-        hub.client.delete(f"/v1/hash-lists/{shared['id']}", headers=hub.auth("sharee")), 403, "not_list_owner"
-    )
+    assert_error(hub.client.delete(f"/v1/hash-lists/{shared['id']}", headers=hub.auth("sharee")), 403, "not_list_owner")
     assert_error(hub.client.delete(f"/v1/hash-lists/{shared['id']}", headers=hub.auth("stranger")), 404, "not_found")
     r = hub.client.delete(f"/v1/hash-lists/{shared['id']}", headers=hub.auth("owner"))
     assert r.status_code == 200, r.text

@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11+ and make:
 #   make run    creates .venv, installs sharedhash and runs the hub on http://127.0.0.1:8000
+#               (another port or address: make run PORT=8001 HOST=0.0.0.0)
 #   make test   installs the development dependencies and runs lint, types and the whole suite
 #   make lock   re-resolves constraints.txt: the exact versions, within pyproject.toml's ranges, that make installs
 PYTHON ?= python3
@@ -13,6 +14,9 @@ CONSTRAINTS := constraints.txt
 PIP_INSTALL = $(BIN)/python -m pip install --quiet -c $(CONSTRAINTS)
 # The compiled kernels: editing one re-runs the install, which rebuilds it.
 NATIVE := $(wildcard src/sharedhash/*/_*.c)
+# Where `make run` serves the hub.
+HOST ?= 127.0.0.1
+PORT ?= 8000
 
 .PHONY: run test lint typecheck unit bench lock clean ffmpeg-dev
 
@@ -41,8 +45,8 @@ $(VENV)/.test-installed: pyproject.toml $(CONSTRAINTS) $(NATIVE) | $(BIN)/python
 # A working hub on SQLite in ./data: the demo org is created on first run (its API key is printed once).
 run: $(VENV)/.run-installed
 	$(BIN)/sharedhash org create demo --if-missing
-	@echo "API docs: http://127.0.0.1:8000/docs (schema: http://127.0.0.1:8000/openapi.json)"
-	$(BIN)/sharedhash serve --host 127.0.0.1 --port 8000
+	@echo "API docs: http://$(HOST):$(PORT)/docs (schema: http://$(HOST):$(PORT)/openapi.json)"
+	$(BIN)/sharedhash serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests bench

@@ -5,7 +5,14 @@ without importing the server or the store."""
 
 from __future__ import annotations
 
-from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError
+from sharedhash.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+)
 
 
 class InvalidCursorError(InvalidInputError):
@@ -36,6 +43,33 @@ class DuplicateHashError(InvalidInputError):
     default_hint = "Give each hash once."
 
 
+class ReadOnlyShareError(PermissionDeniedError):
+    """The list is another org's, readable by the caller but not open to its contributions: no key can change it."""
+
+    code = "read_only_share"
+    default_hint = (
+        "Only the list's owner org changes it (or orgs it shares the list with for contributing). To flag an entry, "
+        "give feedback instead: `sharedhash entry feedback ID dispute --reason ...`."
+    )
+
+
+class NotListOwnerError(PermissionDeniedError):
+    """The list is readable by the caller but owned by another org: only the owner changes its settings."""
+
+    code = "not_list_owner"
+    default_hint = "Only the list's owner org changes its settings or shares, or deletes it; no key scope changes that."
+
+
+class NotEntryOwnerError(PermissionDeniedError):
+    """The entry was contributed by another org to a list the caller does not own."""
+
+    code = "not_entry_owner"
+    default_hint = (
+        "Only the org that contributed an entry and the list's owner org change or remove it. To flag it, give "
+        "feedback instead: `sharedhash entry feedback ID dispute --reason ...`."
+    )
+
+
 class KeyRevokedError(AuthenticationError):
     """The API key was revoked."""
 
@@ -55,6 +89,16 @@ class NameTakenError(ConflictError):
 
     code = "name_taken"
     default_hint = "Pick another name."
+
+
+class SubscriptionExistsError(ConflictError):
+    """The org already subscribes to this hub."""
+
+    code = "subscription_exists"
+    default_hint = (
+        "One subscription per hub and org: `sharedhash sync subscriptions` lists them, "
+        "`sharedhash sync unsubscribe ID` removes one."
+    )
 
 
 class DuplicateExternalIdError(ConflictError):

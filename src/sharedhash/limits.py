@@ -31,3 +31,7 @@ MAX_CURSOR_CHARS = 200
 #: hashed; the settings `max_image_pixels` and `max_file_bytes` default to these.
 MAX_IMAGE_PIXELS_DEFAULT = 200_000_000
 MAX_FILE_BYTES_DEFAULT = 100 * 1024 * 1024
+#: A subscription's interval: the server looks for due subscriptions every ``subscription_poll_seconds`` (5 s by
+#: default), so a shorter interval could not be kept; the longest is a week.
+MIN_SUBSCRIPTION_INTERVAL_SECONDS = 5
+MAX_SUBSCRIPTION_INTERVAL_SECONDS = 7 * 24 * 3600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sharedhash.cli.app import app
+from sharedhash.hashing.samples import make_sample
 from sharedhash.settings import get_settings
 from tests.support.cli import run
 from tests.support.live import LiveServer
@@ -41,7 +43,7 @@ def test_contribute_lookup_remove(hub: tuple[LiveServer, str], tmp_path: Path) -
     run("entry", "feedback", str(added["id"]), "confirm", "--reason", "verified", "--json")
     assert run("entry", "show", str(added["id"]), "--json")["feedback"] == {"confirm": 1, "dispute": 0}
     assert run("entry", "remove", str(added["id"]), "--hash", f"md5:{MD5}", "--json")["removed"] == "hash"
-    assert run("lookup", f"md5:{MD5}", "--json")["matches"] == []
+    assert run("lookup", f"md5:{MD5}", "--json", code=1)["matches"] == []
     feed = run("list", "feed", list_id, "--json")
     assert [c["kind"] for c in feed["changes"]] == ["add", "update"]
 
@@ -65,8 +67,8 @@ def test_import_export_and_keys(hub: tuple[LiveServer, str], tmp_path: Path) -> 
 
 
 def test_errors_are_clean(hub: tuple[LiveServer, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("lookup", "md5:nothex", "--json", code=1)["error"]["code"] == "invalid_hash"
-    assert run("lookup", "nocolon", "--json", code=1)["error"]["code"] == "invalid_input"
+    assert run("lookup", "md5:nothex", "--json", code=2)["error"]["code"] == "invalid_hash"
+    assert run("lookup", "nocolon", "--json", code=2)["error"]["code"] == "invalid_input"
     assert run("list", "show", "999", "--json", code=1)["error"]["code"] == "not_found"
     monkeypatch.setenv("SHAREDHASH_API_KEY", "shk_0000000000000000_nope")
     get_settings.cache_clear()
@@ -75,6 +77,36 @@ def test_errors_are_clean(hub: tuple[LiveServer, str], monkeypatch: pytest.Monke
     assert result.exit_code == 1
     assert "hub_unreachable" in result.output
     assert "Traceback" not in result.output
+
+
+def test_lookup_exit_codes_and_files(hub: tuple[LiveServer, str], tmp_path: Path) -> None:
+    """grep's convention: 0 when something matched, 1 when nothing did, 2 on an error; every --file is looked up."""
+    listed, other = tmp_path / "shapes.png", tmp_path / "rings.png"
+    make_sample("shapes", 320, 240).save(listed)
+    make_sample("rings", 320, 240).save(other)
+    list_id = str(run("list", "create", "main", "--json")["id"])
+    md5 = hashlib.md5(listed.read_bytes()).hexdigest()
+    run("entry", "add", list_id, "--hash", f"md5:{md5}", "--json")
+    assert run("lookup", f"md5:{md5}", "--json")["matches"]
+    assert run("lookup", f"md5:{MD5}", "--json", code=1)["matches"] == []
+    both = run("lookup", "--file", str(other), "--file", str(listed), "--json")
+    assert [bool(r["matches"]) for r in both] == [False, True]  # one answer per file, in the order given
+    assert run("lookup", "--file", str(other), "--json", code=1)["matches"] == []
+    # A missing path or a folder: a clear message and exit 2, never a traceback, and nothing uploaded.
+    missing = run("lookup", "--file", str(listed), "--file", str(tmp_path / "absent.png"), "--json", code=2)
+    assert missing["error"]["code"] == "unreadable_path"
+    assert "absent.png" in missing["error"]["message"]
+    (tmp_path / "folder").mkdir()
+    folder = run("lookup", "--file", str(tmp_path / "folder"), "--json", code=2)["error"]
+    assert "is a folder" in folder["message"]
+    human = CliRunner().invoke(app, ["lookup", "--file", str(tmp_path / "folder")])
+    assert human.exit_code == 2
+    assert "is a folder" in " ".join(human.output.split())
+    assert "Traceback" not in human.output
+    text = CliRunner().invoke(app, ["lookup", "--file", str(other), "--file", str(listed)])
+    assert text.exit_code == 0
+    assert "no match for" in text.output
+    assert "0/0" in text.output  # the table of the file that matched
 
 
 def test_sync_command(hub: tuple[LiveServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +123,17 @@ def test_sync_command(hub: tuple[LiveServer, str], tmp_path: Path, monkeypatch: 
     sub = run("sync", "subscribe", "--from", server.url, "--api-key", key, "--org", "node", "--json")
     assert sub["interval"] == 60
     assert run("sync", "--json", code=1)["error"]["code"] == "unauthenticated"
+
+
+def test_list_delete(hub: tuple[LiveServer, str]) -> None:
+    list_id = str(run("list", "create", "main", "--json")["id"])
+    run("entry", "add", list_id, "--hash", f"md5:{MD5}", "--json")
+    assert run("list", "delete", list_id, "--json", code=1)["error"]["code"] == "invalid_input"  # --yes needed
+    gone = run("list", "delete", list_id, "--yes", "--json")
+    assert gone["deleted_at"]
+    assert run("lookup", f"md5:{MD5}", "--json", code=1)["matches"] == []
+    assert run("list", "delete", list_id, "--yes", "--json", code=1)["error"]["code"] == "not_found"
+    again = str(run("list", "create", "main", "--json")["id"])  # the name is free again
+    aborted = CliRunner().invoke(app, ["list", "delete", again], input="n\n")
+    assert aborted.exit_code == 1
+    assert run("list", "show", again, "--json")["deleted_at"] is None

@@ -80,12 +80,12 @@ def test_reference_dihedral_images_match_with_dihedral(testdata: Path, tmp_path:
 
 def test_bad_arguments_and_files(tmp_path: Path, images: Path, known: Path) -> None:
     neither = runner.invoke(app, ["match", "--json", str(images)])
-    assert neither.exit_code == 1
+    assert neither.exit_code == 2
     assert "exactly one" in lines(neither.output)[0]["error"]["message"]  # type: ignore[index]
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not an image")
     result = runner.invoke(app, ["match", "--hashes", str(known), "--json", str(junk), str(images / "shapes.png")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # grep's convention: an error wins over a match
     first, second = lines(result.output)
     assert "error" in first
     assert second["matches"]

@@ -31,6 +31,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("DELETE", "/v1/entries/{entry}/hashes/md5/{md5}", None, (404, 403, 200)),
     ("DELETE", "/v1/entries/{entry}", None, (404, 403, 204)),
     ("DELETE", "/v1/keys/{key}", None, (404, 404, 200)),
+    ("DELETE", "/v1/hash-lists/{list}", None, (404, 403, 200)),
+    ("GET", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
+    ("DELETE", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
 ]
 
 
@@ -44,7 +47,20 @@ def _setup(hub: Hub) -> dict[str, Any]:
             f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth(who)
         )
         assert r.status_code == 200
-    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1)}
+    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1), "sub": _subscription(hub)}
+
+
+def _subscription(hub: Hub) -> int:
+    """A subscription of the owner's org (made on the database: the API only lists, reads and removes them)."""
+    from sharedhash.store.mirror import add_subscription
+    from sharedhash.store.orgs import caller_for_org, get_org_by_name
+    from sharedhash.store.secretbox import SecretBox
+
+    db = hub.client.app.state.hub.db  # type: ignore[attr-defined]
+    with db.writing() as s:
+        caller = caller_for_org(get_org_by_name(s, "owner"))
+        box = SecretBox.from_settings(hub.settings)
+        return int(add_subscription(s, caller, "http://127.0.0.1:9", "shk_zorblax", 60, box=box).id)
 
 
 @pytest.mark.parametrize(("method", "template", "body", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
@@ -76,6 +92,7 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             t.replace("{list}", "{list_id}")
             .replace("{entry}", "{entry_id}")
             .replace("{key}", "{key_id}")
+            .replace("{sub}", "{sub_id}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

@@ -100,27 +100,32 @@ def test_subscription_runs_on_the_node(pair: Pair, tmp_path: Path) -> None:
         settings = Settings(data_dir=tmp_path / "node-secrets")
         caller = local_caller(node_db, "sharee")
         with node_db.writing() as s:
-            add_subscription(s, caller, pair.hub.url, pair.hub_keys["sharee"], 1, box=SecretBox.from_settings(settings))
+            add_subscription(s, caller, pair.hub.url, pair.hub_keys["sharee"], 5, box=SecretBox.from_settings(settings))
         with node_db.reading() as s:
             stored = s.scalars(select(Subscription.api_key)).one()
         assert pair.hub_keys["sharee"] not in stored
         assert stored.startswith("enc1:")
         assert run_due_subscriptions(node_db, settings=settings) == 1
         assert run_due_subscriptions(node_db, settings=settings) == 0  # not due again yet
+
+        def make_due() -> None:  # as if the interval (at least 5 s) had passed
+            with node_db.writing() as s:
+                s.scalars(select(Subscription)).one().last_run_at = None
+
         owner.add_entry(shared.id, [("md5", md5(2))])
-        time.sleep(1.1)
+        make_due()
         assert run_due_subscriptions(node_db, settings=settings) == 1
         # A key stored in plaintext (before encryption at rest) still works, and is sealed once used.
         with node_db.writing() as s:
             s.scalars(select(Subscription)).one().api_key = pair.hub_keys["sharee"]
         owner.add_entry(shared.id, [("md5", md5(4))])
-        time.sleep(1.1)
+        make_due()
         assert run_due_subscriptions(node_db, settings=settings) == 1
         with node_db.reading() as s:
             assert s.scalars(select(Subscription.api_key)).one().startswith("enc1:")
         # Another secret key cannot open the stored API key: the run fails with a clear, recorded error.
         owner.add_entry(shared.id, [("md5", md5(3))])
-        time.sleep(1.1)
+        make_due()
         assert run_due_subscriptions(node_db, settings=Settings(data_dir=tmp_path / "other")) == 0
         with node_db.reading() as s:
             assert (s.scalars(select(Subscription.last_error)).one() or "").startswith("secret_key_error:")

@@ -15,7 +15,15 @@ from rich.progress import Progress
 from rich.table import Table
 
 from sharedhash.cli.hub_common import KEY_OPTION, URL_OPTION, make_client
-from sharedhash.cli.output import console, emit_json, err_console, handle_errors
+from sharedhash.cli.output import (
+    EXIT_MATCHED,
+    EXIT_NO_MATCH,
+    EXIT_TROUBLE,
+    console,
+    emit_json,
+    err_console,
+    handle_errors,
+)
 from sharedhash.deterrence import Matcher, Rule, RuleKind, TermList, parse_rule
 from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.families import available_families, disguise
@@ -60,16 +68,34 @@ def check(
     explain: bool = typer.Option(False, "--explain", help="Hub: also show which rules fired (admin key)."),
     as_json: bool = _JSON,
 ) -> None:
-    """Check one query: whether it is deterred, which rules fired and why, and the message it would get."""
-    with handle_errors(as_json=as_json):
-        if rules is None:
-            _hub_check(query, locale, country, url, api_key, public, explain, as_json)
-            return
-        result = _matcher(rules, lexicon).check(query)
-        message = MessageCatalog().message(locale, country) if result.deter else None
-        if as_json:
-            emit_json({**result.to_dict(), "message": message.to_dict() if message else None})
-            return
+    """Check one query: whether it is deterred, which rules fired and why, and the message it would get.
+
+    Exit 0 if the query is deterred, 1 if it is not, 2 on an error (grep's convention)."""
+    with handle_errors(as_json=as_json, code=EXIT_TROUBLE):
+        deter = _check(query, rules, locale, country, lexicon, url, api_key, public, explain, as_json)
+    raise typer.Exit(EXIT_MATCHED if deter else EXIT_NO_MATCH)
+
+
+def _check(
+    query: str,
+    rules: Path | None,
+    locale: str | None,
+    country: str | None,
+    lexicon: str | None,
+    url: str | None,
+    api_key: str | None,
+    public: str | None,
+    explain: bool,
+    as_json: bool,
+) -> bool:
+    """Check and print; whether the query is deterred."""
+    if rules is None:
+        return _hub_check(query, locale, country, url, api_key, public, explain, as_json)
+    result = _matcher(rules, lexicon).check(query)
+    message = MessageCatalog().message(locale, country) if result.deter else None
+    if as_json:
+        emit_json({**result.to_dict(), "message": message.to_dict() if message else None})
+    else:
         verdict = "[bold red]deter[/]" if result.deter else "[green]no match[/]"
         console.print(f"{verdict}  normalised: {result.normalised!r}", highlight=False)
         for note in result.notes:
@@ -84,6 +110,7 @@ def check(
                 console.print(f"  {text}", highlight=False)
             for resource in message.resources:
                 console.print(f"  - {resource.name}: {resource.url}", highlight=False)
+    return result.deter
 
 
 def _hub_check(
@@ -95,7 +122,7 @@ def _hub_check(
     public: str | None,
     explain: bool,
     as_json: bool,
-) -> None:
+) -> bool:
     if public is not None:
         from sharedhash.client import Client
 
@@ -106,7 +133,7 @@ def _hub_check(
         answer = client.deterrence_check(query, locale=locale, country=country, explain=explain, public_org=public)
     if as_json:
         emit_json(answer.model_dump(mode="json", exclude_none=True))
-        return
+        return answer.deter
     console.print("[bold red]deter[/]" if answer.deter else "[green]no match[/]", highlight=False)
     for note in answer.notes:
         console.print(f"  note: {note}", highlight=False)
@@ -119,6 +146,7 @@ def _hub_check(
             console.print(f"  {text}", highlight=False)
         for resource in answer.resources:
             console.print(f"  - {resource.name}: {resource.url}", highlight=False)
+    return answer.deter
 
 
 @deter_app.command("explain")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,9 @@ from rich.table import Table
 from sharedhash.cli.hub_common import JSON_OPTION, KEY_OPTION, URL_OPTION, make_client
 from sharedhash.cli.output import console, emit_json, handle_errors
 from sharedhash.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from sharedhash.client.models import IssuedKey
 
 key_app = typer.Typer(help="API keys of your org: create (shown once), list, revoke.", no_args_is_help=True)
 
@@ -20,24 +23,65 @@ def create(
     scope: Annotated[list[str] | None, typer.Option("--scope", help="read, contribute or admin; repeatable.")] = None,
     name: str = typer.Option("", "--name", help="What the key is for."),
     expires: str | None = typer.Option(None, "--expires", help="Expiry time, ISO 8601 with a zone."),
+    org: str | None = typer.Option(
+        None,
+        "--org",
+        help="Local operator: issue the key for this org directly in this server's own database (no API key "
+        "needed; default scope admin; audited). Recovers a lost first admin key.",
+    ),
     url: str | None = URL_OPTION,
     api_key: str | None = KEY_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a key and print its secret (shown once)."""
-    with handle_errors(as_json=as_json), make_client(url, api_key) as client:
+    with handle_errors(as_json=as_json):
         try:
             expires_at = datetime.fromisoformat(expires) if expires else None
         except ValueError:
             raise InvalidInputError(
                 f"not an ISO 8601 time: {expires!r}", hint="e.g. 2030-01-01T00:00:00+00:00"
             ) from None
-        issued = client.create_key(scope or ["read"], name=name, expires_at=expires_at)
+        if org is not None:
+            if url is not None or api_key is not None:
+                raise InvalidInputError("--org works on the local database: give it without --url or --api-key")
+            issued = _create_local_key(org, scope or ["admin"], name, expires_at)
+        else:
+            with make_client(url, api_key) as client:
+                issued = client.create_key(scope or ["read"], name=name, expires_at=expires_at)
         if as_json:
             emit_json(issued.model_dump(mode="json"))
         else:
             console.print(f"key {issued.id} ({', '.join(issued.scopes)}), shown once:")
             console.print(issued.key, highlight=False, soft_wrap=True)
+
+
+def _create_local_key(org_name: str, scopes: list[str], name: str, expires_at: datetime | None) -> IssuedKey:
+    """A key for any org of this server's own database, by its local operator; audited under that org."""
+    from sharedhash.client.models import IssuedKey
+    from sharedhash.settings import get_settings
+    from sharedhash.store import audit
+    from sharedhash.store.db import database_url, open_database
+    from sharedhash.store.orgs import caller_for_org, create_key, get_org_by_name, parse_scopes
+
+    db = open_database(database_url(get_settings()))
+    try:
+        with db.writing() as session:
+            found = get_org_by_name(session, org_name)
+            made = create_key(session, found.id, parse_scopes(scopes), name=name or "issued by the local operator")
+            key = made.key
+            detail = {"scopes": key.scopes, "by": "local operator"}
+            audit.record(session, caller_for_org(found), "key.create", target=key.prefix, detail=detail)
+            return IssuedKey(
+                id=key.id,
+                name=key.name,
+                prefix=key.prefix,
+                scopes=key.scopes.split(","),
+                created_at=key.created_at,
+                expires_at=key.expires_at,
+                key=made.token,
+            )
+    finally:
+        db.dispose()
 
 
 @key_app.command("list")

@@ -123,6 +123,23 @@ def update(
         _print_lists([client.update_list(list_id, **changes)], as_json)
 
 
+@list_app.command("delete")
+def delete(
+    list_id: Annotated[int, typer.Argument()],
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    url: str | None = URL_OPTION,
+    api_key: str | None = KEY_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Delete a list you own: every entry is tombstoned through the feed, so sharees' mirrors drop them too."""
+    with handle_errors(as_json=as_json), make_client(url, api_key) as client:
+        if not yes:
+            if as_json:
+                raise InvalidInputError("deleting a list cannot be undone: pass --yes with --json")
+            typer.confirm(f"Delete hash list {list_id} and tombstone all its entries?", abort=True)
+        _print_lists([client.delete_list(list_id)], as_json)
+
+
 @list_app.command("import")
 def import_(
     list_id: Annotated[int, typer.Argument()],

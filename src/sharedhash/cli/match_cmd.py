@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sharedhash.cli.files import file_error_line, print_file_error, walk_files
 from sharedhash.cli.hash_cmd import is_video
 from sharedhash.cli.index_cmd import read_with_progress
-from sharedhash.cli.output import EXIT_ERROR, console, emit_json, err_console, fail
+from sharedhash.cli.output import EXIT_MATCHED, EXIT_NO_MATCH, EXIT_TROUBLE, console, emit_json, err_console, fail
 from sharedhash.errors import FileAccessError, InvalidInputError, SharedhashError
 from sharedhash.hashing.media import DEFAULT_TYPES, hash_media
 from sharedhash.hashing.video import FrameCallback, hash_video
@@ -125,7 +125,8 @@ def match(
     fast: bool = typer.Option(False, "--fast", help="Videos: keyframes-only decoding (faster, some bits off)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per input file."),
 ) -> None:
-    """Hash each file and report every known hash it matches, with the distance. Exit code 1 if a file failed."""
+    """Hash each file and report every known hash it matches, with the distance. Exit 0 if a file matched, 1 if
+    none did, 2 if a file (or the known hashes) could not be read (grep's convention)."""
     try:
         if (hashes is None) == (index is None):
             raise InvalidInputError("give exactly one of --hashes FILE or --index FOLDER")
@@ -138,7 +139,7 @@ def match(
         if not files:
             raise FileAccessError("no files to match under the given paths")
     except SharedhashError as exc:
-        raise fail(exc, as_json=as_json) from None
+        raise fail(exc, as_json=as_json, code=EXIT_TROUBLE) from None
     failed = matched = 0
     progress = Progress(
         TextColumn("matching"),
@@ -172,8 +173,7 @@ def match(
             progress.advance(task)
     if not as_json:
         err_console.print(f"{matched} of {len(files)} files matched", highlight=False)
-    if failed:
-        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_TROUBLE if failed else EXIT_MATCHED if matched else EXIT_NO_MATCH)
 
 
 def register(app: typer.Typer) -> None:

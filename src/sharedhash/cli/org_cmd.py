@@ -34,6 +34,7 @@ def create(
 ) -> None:
     """Create an org in the local hub database and print its first admin key (shown once)."""
     with handle_errors(as_json=as_json):
+        from sharedhash.hub_errors import NameTakenError
         from sharedhash.store.models import Scope
         from sharedhash.store.orgs import create_key, create_org, find_org, org_count
 
@@ -47,6 +48,12 @@ def create(
                     else:
                         console.print(f"org {name!r} exists already")
                     return
+                if existing is not None:
+                    raise NameTakenError(
+                        f"an org named {name!r} exists already in this database (a `sync` may have created it)",
+                        hint=f"To get an admin key for it: sharedhash key create --org {name!r}. "
+                        "--if-missing makes `org create` do nothing when the org exists.",
+                    )
                 first = not org_count(session)
                 org = create_org(session, name, is_operator=operator or first)
                 issued = create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key")

@@ -225,6 +225,10 @@ class Client:
             changes["shares"] = [{"org": o, "access": a} for o, a in changes["shares"]]
         return self._model(HashList, "PATCH", f"/v1/hash-lists/{list_id}", json=changes)
 
+    def delete_list(self, list_id: int) -> HashList:
+        """Delete a list the org owns (every entry tombstoned through the feed)."""
+        return self._model(HashList, "DELETE", f"/v1/hash-lists/{list_id}")
+
     def entries(self, list_id: int, *, after: int = 0, limit: int = 100) -> EntryPage:
         """A page of a list's entries."""
         return self._model(

@@ -66,6 +66,7 @@ class HashList(_Model):
     mirror_of: str | None = None
     shares: list[Share] | None = None
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 class Hash(_Model):

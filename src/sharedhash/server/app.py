@@ -112,6 +112,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version=__version__,
         summary="Share hashes of known abuse material between platforms: contribute, look up, sync.",
         lifespan=lifespan,
+        docs_url=None,  # served with local assets by sharedhash.server.apidocs
+        redoc_url=None,
         responses={
             401: {"model": ErrorOut, "description": "No valid API key"},
             422: {"model": ErrorOut, "description": "The request does not match the schema"},

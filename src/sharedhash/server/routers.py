@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sharedhash.server.apidocs import routes as apidocs
 from sharedhash.server.audit import routes as audit
 from sharedhash.server.bulk import routes as bulk
 from sharedhash.server.deterrence import routes as deterrence
@@ -14,6 +15,7 @@ from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
+from sharedhash.server.subscriptions import routes as subscriptions
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -28,4 +30,6 @@ ROUTERS: list[APIRouter] = [
     lookup.router,
     audit.router,
     deterrence.router,
+    subscriptions.router,
+    apidocs.router,
 ]

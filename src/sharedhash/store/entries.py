@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from sharedhash.errors import (
     LimitExceededError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from sharedhash.hub_errors import (
     DuplicateExternalIdError,
     DuplicateHashError,
+    NotEntryOwnerError,
 )
 from sharedhash.limits import MAX_HASHES_PER_ENTRY
 from sharedhash.store.bulkwrite import BulkWriter
@@ -222,7 +222,10 @@ def _writable_entry(session: Session, caller: Caller, entry_id: int, *, sync: bo
         raise NotFoundError(f"no entry with id {entry_id}")
     hash_list = get_writable_list(session, caller, entry.list_id, sync=sync)
     if entry.org_id != caller.org_id and hash_list.owner_org_id != caller.org_id:
-        raise PermissionDeniedError("only the contributing org or the list owner may change this entry")
+        raise NotEntryOwnerError(
+            f"entry {entry_id} was contributed by another org to hash list {hash_list.id}, which your org does not "
+            "own: only the contributing org or the list's owner changes or removes it"
+        )
     session.refresh(entry)
     if entry.deleted_at is not None:
         raise NotFoundError(f"no entry with id {entry_id}")

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
-from sharedhash.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from sharedhash.hub_errors import NameTakenError, ReadOnlyListError
+from sharedhash.errors import InvalidInputError, NotFoundError
+from sharedhash.hub_errors import NameTakenError, NotListOwnerError, ReadOnlyListError, ReadOnlyShareError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
-from sharedhash.store.models import Access, Entry, HashList, ListShare, Org, Visibility
+from sharedhash.store.feed import record_changes
+from sharedhash.store.models import Access, ChangeKind, Entry, EntryHash, HashList, ListShare, Org, Visibility, utcnow
 from sharedhash.store.visibility import Caller, contributable_lists, owned_lists, readable_lists
 
 
@@ -80,8 +81,12 @@ def get_owned_list(session: Session, caller: Caller, list_id: int, *, for_update
     stmt = owned_lists(caller).where(HashList.id == list_id)
     found = session.scalar(stmt.with_for_update() if for_update else stmt)
     if found is None:
-        get_readable_list(session, caller, list_id)
-        raise PermissionDeniedError("only the owning org may change this list")
+        readable = get_readable_list(session, caller, list_id)
+        if readable.deleted_at is not None:
+            raise NotFoundError(f"hash list {list_id} was deleted by its owner")
+        raise NotListOwnerError(
+            f"hash list {list_id} is shared with your org or open to members; only its owner org changes or deletes it"
+        )
     return found
 
 
@@ -89,11 +94,42 @@ def get_writable_list(session: Session, caller: Caller, list_id: int, *, sync: b
     """A list the caller may contribute to, locked for the rest of the transaction (writers of a list queue)."""
     found = session.scalar(contributable_lists(caller).where(HashList.id == list_id).with_for_update())
     if found is None:
-        get_readable_list(session, caller, list_id)
-        raise PermissionDeniedError("your org may read this list but not contribute to it")
+        readable = get_readable_list(session, caller, list_id)
+        if readable.deleted_at is not None:
+            raise NotFoundError(f"hash list {list_id} was deleted by its owner", hint="Nothing can be added to it.")
+        owner = session.get(Org, readable.owner_org_id)
+        raise ReadOnlyShareError(
+            f"hash list {list_id} belongs to {owner.name if owner else 'another org'!r}; your org may read it but "
+            "not contribute to it, whatever its key's scopes"
+        )
     if found.source_url is not None and not sync:
         raise ReadOnlyListError(f"hash list {list_id} mirrors {found.source_url}; only sync changes it")
     return found
+
+
+def delete_list(session: Session, caller: Caller, list_id: int) -> tuple[HashList, list[int]]:
+    """Delete an owned list: tombstone every entry (one feed change each, so mirrors follow), mark the list deleted
+    and free its name. Its readers still read it and its feed; nobody changes it. Returns the list and the ids of
+    the tombstoned entries."""
+    hash_list = get_owned_list(session, caller, list_id, for_update=True)
+    if hash_list.source_url is not None:
+        raise ReadOnlyListError(
+            f"hash list {list_id} mirrors {hash_list.source_url}; only sync changes it",
+            hint="Remove the subscription (`sharedhash sync unsubscribe ID`); the source's owner deletes the list.",
+        )
+    now = utcnow()
+    live = (Entry.list_id == list_id, Entry.deleted_at.is_(None))
+    ids = list(session.scalars(select(Entry.id).where(*live).order_by(Entry.id)))
+    # The same tombstone as a single removal (entries.tombstone), list-wide in two statements.
+    session.execute(
+        update(EntryHash).where(EntryHash.list_id == list_id, EntryHash.deleted_at.is_(None)).values(deleted_at=now)
+    )
+    session.execute(update(Entry).where(*live).values(deleted_at=now, updated_at=now))
+    record_changes(session, list_id, [(ChangeKind.TOMBSTONE, entry_id, None) for entry_id in ids])
+    hash_list.deleted_at = now
+    hash_list.name = f"{hash_list.name[:150]} (deleted list {hash_list.id})"
+    session.flush()
+    return hash_list, ids
 
 
 def list_readable(session: Session, caller: Caller) -> list[HashList]:

@@ -7,17 +7,20 @@ remote id, so a sync killed at any point resumes from the last committed page wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sharedhash.errors import InvalidInputError, LimitExceededError
+from sharedhash import limits
+from sharedhash.errors import InvalidInputError, LimitExceededError, NotFoundError
+from sharedhash.hub_errors import SubscriptionExistsError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries, tombstone
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
-from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, Subscription, utcnow
+from sharedhash.store.models import AuditEvent, ChangeKind, Entry, EntryHash, HashList, Org, Subscription, utcnow
 from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.snapshots import snapshot
 from sharedhash.store.validation import HashChecker, NewEntry, validate_entry
@@ -220,6 +223,19 @@ def list_subscriptions(session: Session) -> list[Subscription]:
 MAX_REMOTE_KEY_CHARS = 79
 
 
+def check_subscription(interval_seconds: int, api_key: str) -> None:
+    """Refuse an interval out of range (the minimum is documented) or an unusable remote key, before anything is
+    written."""
+    low, high = limits.MIN_SUBSCRIPTION_INTERVAL_SECONDS, limits.MAX_SUBSCRIPTION_INTERVAL_SECONDS
+    if not low <= interval_seconds <= high:
+        raise InvalidInputError(
+            f"a subscription interval is {low} to {high} seconds, not {interval_seconds}",
+            hint=f"The server looks for due subscriptions every {low} s by default; a shorter interval cannot be kept.",
+        )
+    if not api_key.strip() or len(api_key) > MAX_REMOTE_KEY_CHARS:
+        raise LimitExceededError(f"a remote API key has 1 to {MAX_REMOTE_KEY_CHARS} characters")
+
+
 def add_subscription(
     session: Session,
     caller: Caller,
@@ -233,13 +249,77 @@ def add_subscription(
 
     The remote API key is stored encrypted with the node's secret key (see :mod:`sharedhash.store.secretbox`).
     """
-    if interval_seconds < 1:
-        raise InvalidInputError("a subscription interval is at least 1 second")
-    if not api_key.strip() or len(api_key) > MAX_REMOTE_KEY_CHARS:
-        raise LimitExceededError(f"a remote API key has 1 to {MAX_REMOTE_KEY_CHARS} characters")
+    check_subscription(interval_seconds, api_key)
+    existing = session.scalar(
+        select(Subscription.id).where(Subscription.org_id == caller.org_id, Subscription.url == url)
+    )
+    if existing is not None:
+        raise SubscriptionExistsError(f"org {caller.org_name!r} already subscribes to {url} (subscription {existing})")
     sealed = (box or SecretBox.from_settings()).seal(api_key.strip())
     sub = Subscription(org_id=caller.org_id, url=url, api_key=sealed, interval_seconds=interval_seconds)
     session.add(sub)
+    session.flush()
+    return sub
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionStatus:
+    """A subscription as its org sees it (never the remote key): its last run and error, and ``last_success_at``,
+    the end of the last sync that completed (from the audit log), from which the lag is counted."""
+
+    subscription: Subscription
+    org_name: str
+    last_success_at: datetime | None
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        """For ``--json`` and the API, never with the remote key. ``lag_seconds``: since the last sync that
+        completed (None: none has yet); ``due_at``: when the server runs it next."""
+        sub, last_ok = self.subscription, self.last_success_at
+        due = sub.last_run_at + timedelta(seconds=sub.interval_seconds) if sub.last_run_at else now
+        return {
+            "id": sub.id,
+            "org": self.org_name,
+            "from": sub.url,
+            "interval": sub.interval_seconds,
+            "created_at": sub.created_at.isoformat(),
+            "last_run_at": sub.last_run_at.isoformat() if sub.last_run_at else None,
+            "last_error": sub.last_error,
+            "last_success_at": last_ok.isoformat() if last_ok else None,
+            "lag_seconds": round((now - last_ok).total_seconds(), 1) if last_ok else None,
+            "due_at": due.isoformat(),
+        }
+
+
+def _status(session: Session, sub: Subscription, org_name: str) -> SubscriptionStatus:
+    last = session.scalar(
+        select(func.max(AuditEvent.created_at)).where(
+            AuditEvent.org_id == sub.org_id, AuditEvent.action == "sync", AuditEvent.target == sub.url[:200]
+        )
+    )
+    return SubscriptionStatus(sub, org_name, last)
+
+
+def subscription_statuses(session: Session, org_id: int | None = None) -> list[SubscriptionStatus]:
+    """The subscriptions of ``org_id`` (None: of every org, for the local operator), oldest first."""
+    stmt = select(Subscription, Org.name).join(Org, Org.id == Subscription.org_id).order_by(Subscription.id)
+    if org_id is not None:
+        stmt = stmt.where(Subscription.org_id == org_id)
+    return [_status(session, sub, name) for sub, name in session.execute(stmt)]
+
+
+def subscription_status(session: Session, sub_id: int, org_id: int | None = None) -> SubscriptionStatus:
+    """One subscription of ``org_id`` (None: any org's); another org's is not found, as if absent."""
+    sub = session.get(Subscription, sub_id)
+    if sub is None or (org_id is not None and sub.org_id != org_id):
+        raise NotFoundError(f"no subscription {sub_id}", hint="`sharedhash sync subscriptions` lists them.")
+    org = session.get_one(Org, sub.org_id)
+    return _status(session, sub, org.name)
+
+
+def remove_subscription(session: Session, sub_id: int, org_id: int | None = None) -> Subscription:
+    """Delete a subscription (its mirrors stay, no longer updated); scoped like :func:`subscription_status`."""
+    sub = subscription_status(session, sub_id, org_id).subscription
+    session.delete(sub)
     session.flush()
     return sub
 

@@ -155,6 +155,9 @@ class HashList(Base):
     source_list_id: Mapped[int | None] = mapped_column(BigInteger)
     source_cursor: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Set when the owner deleted the list: every entry was tombstoned through the feed, which its readers can
+    # still read (so their mirrors follow); nobody can change it any more.
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ListShare(Base):

@@ -58,16 +58,17 @@ def contributable_lists(caller: Caller) -> Select[HashList]:
         ListShare.access == Access.CONTRIBUTE.value,
     )
     return select(HashList).where(
+        HashList.deleted_at.is_(None),
         or_(
             HashList.owner_org_id == caller.org_id,
             (HashList.visibility == Visibility.SHARED.value) & contribute,
-        )
+        ),
     )
 
 
 def owned_lists(caller: Caller) -> Select[HashList]:
-    """Hash lists the caller owns (may change settings and shares of, and remove any entry from)."""
-    return select(HashList).where(HashList.owner_org_id == caller.org_id)
+    """Hash lists the caller owns (may change settings and shares of, and remove any entry from); not deleted."""
+    return select(HashList).where(HashList.owner_org_id == caller.org_id, HashList.deleted_at.is_(None))
 
 
 def readable_entries(caller: Caller) -> Select[Entry]:

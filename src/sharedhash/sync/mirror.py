@@ -16,12 +16,13 @@ from typing import Any
 
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
+from sharedhash.errors import NotFoundError
 from sharedhash.store import audit
 from sharedhash.store.db import Database
 from sharedhash.store.gc import paused_gc
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
 from sharedhash.store.models import ChangeKind, Scope
-from sharedhash.store.orgs import caller_for_org, create_org, find_org
+from sharedhash.store.orgs import caller_for_org, create_key, create_org, find_org, org_count
 from sharedhash.store.visibility import Caller
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,9 @@ class SyncReport:
     source: str
     org: str
     lists: list[ListReport] = field(default_factory=list)
+    #: Set when this sync created the local org: its first admin key, shown once.
+    org_created: bool = False
+    org_api_key: str | None = None
 
     @property
     def changed(self) -> int:
@@ -124,11 +128,42 @@ def normalise_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
-def local_caller(db: Database, org_name: str) -> Caller:
-    """The local org that owns the mirrors, created if missing."""
+@dataclass(frozen=True, slots=True)
+class LocalOrg:
+    """The local org that owns the mirrors; ``api_key`` is the first admin key of an org created just now (shown
+    once, never stored), so a node bootstrapped by ``sync`` is usable at once."""
+
+    caller: Caller
+    created: bool = False
+    api_key: str | None = None
+
+
+def local_org(db: Database, org_name: str, *, create: bool = True) -> LocalOrg:
+    """The local org called ``org_name``; if missing, created with a first admin key (the first org of a database
+    is its operator, as with ``sharedhash org create``), or with ``create=False`` a clear error."""
     with db.writing() as session:
-        org = find_org(session, org_name) or create_org(session, org_name)
-        return caller_for_org(org, frozenset({Scope.ADMIN}))
+        org = find_org(session, org_name)
+        if org is not None:
+            return LocalOrg(caller_for_org(org, frozenset({Scope.ADMIN})))
+        if not create:
+            raise NotFoundError(
+                f"no local org named {org_name!r} on this node",
+                hint="Create it first (`sharedhash org create NAME`), name an existing one with --org, or let sync "
+                "create it (leave out --require-org).",
+            )
+        org = create_org(session, org_name, is_operator=not org_count(session))
+        issued = create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key (created by sync)")
+        caller = caller_for_org(org, frozenset({Scope.ADMIN}))
+        audit.record(session, caller, "org.create", target=org.name, detail={"by": "sync"})
+        audit.record(
+            session, caller, "key.create", target=issued.key.prefix, detail={"scopes": issued.key.scopes, "by": "sync"}
+        )
+        return LocalOrg(caller, created=True, api_key=issued.token)
+
+
+def local_caller(db: Database, org_name: str) -> Caller:
+    """The local org that owns the mirrors (see :func:`local_org`; a first admin key made here is not shown)."""
+    return local_org(db, org_name).caller
 
 
 def sync_from(
@@ -140,12 +175,15 @@ def sync_from(
     stop: threading.Event | None = None,
     on_page: Callable[[ListReport], None] | None = None,
     on_commit: Callable[[list[int]], None] | None = None,
+    create_org: bool = True,
 ) -> SyncReport:
     """Pull every list ``client`` can read into local mirrored lists owned by ``org_name`` (default: the remote
-    org's name). ``on_commit`` receives the local entry ids each committed page touched."""
+    org's name), created with a first admin key if missing (``create_org=False``: an error instead). ``on_commit``
+    receives the local entry ids each committed page touched."""
     source = normalise_url(client.base_url)
-    caller = local_caller(db, org_name or client.me().name)
-    report = SyncReport(source=source, org=caller.org_name)
+    local = local_org(db, org_name or client.me().name, create=create_org)
+    caller = local.caller
+    report = SyncReport(source=source, org=caller.org_name, org_created=local.created, org_api_key=local.api_key)
     for remote in client.lists():
         with db.writing() as session:
             mirror = mirror_for(

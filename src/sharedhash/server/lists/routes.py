@@ -47,6 +47,14 @@ def one_list(list_id: int, state: State, caller: Reader) -> ListOut:
     return list_out(service.get_list(state, caller, list_id))
 
 
+@router.delete("/{list_id}", response_model=ListOut, summary="Delete a list")
+def delete_list(list_id: int, state: State, caller: Admin) -> ListOut:
+    """Delete a list you own: every entry is tombstoned through the feed (so the sharees' mirrors drop them), then
+    the list is marked deleted (``deleted_at``) and its name freed. It stays readable, with its feed, to the orgs
+    that could read it; nobody can change it any more."""
+    return list_out(service.delete_list(state, caller, list_id))
+
+
 @router.patch("/{list_id}", response_model=ListOut, summary="Change a list")
 def change_list(list_id: int, body: ListUpdate, state: State, caller: Admin) -> ListOut:
     """Change a list's name, description, visibility, PDQ threshold or shares (owner only)."""

@@ -51,6 +51,7 @@ class ListOut(BaseModel):
     mirror_of: str | None
     shares: list[ShareIn] | None = None
     created_at: datetime
+    deleted_at: datetime | None = None
 
     @classmethod
     def of(cls, hash_list: HashList, owner: str, shares: list[tuple[str, str]] | None = None) -> ListOut:
@@ -66,4 +67,5 @@ class ListOut(BaseModel):
             mirror_of=hash_list.source_url,
             shares=None if shares is None else [ShareIn(org=o, access=Access(a)) for o, a in shares],
             created_at=hash_list.created_at,
+            deleted_at=hash_list.deleted_at,
         )

@@ -102,3 +102,14 @@ def update_list(
         )
         audit.record(session, caller, "list.update", target=f"list:{list_id}", detail=detail)
         return _view(session, caller, changed)
+
+
+def delete_list(state: HubState, caller: Caller, list_id: int) -> ListView:
+    """Delete an owned list: every entry is tombstoned through the feed (mirrors follow), the list is marked
+    deleted and its name freed; audited, and the indexes drop its hashes at once."""
+    with state.db.writing() as session:
+        deleted, entry_ids = store.delete_list(session, caller, list_id)
+        audit.record(session, caller, "list.delete", target=f"list:{list_id}", count=len(entry_ids))
+        view = _view(session, caller, deleted)
+    state.indexes.refresh_after_write(state.db, entry_ids)
+    return view

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sharedhash.limits import PDQ_THRESHOLD_MAX
-from sharedhash.server.schemas import HASH_VALUE_MAX, FeedbackCounts, HashTypeName, Strict
+from sharedhash.server.schemas import ANY_HASH_VALUE_MAX, FeedbackCounts, HashTypeName, Strict
 
 
 class LookupHashIn(Strict):
     """One hash to look up."""
 
     hash_type: str = HashTypeName
-    value: str = Field(min_length=1, max_length=HASH_VALUE_MAX)
+    value: str = Field(min_length=1, max_length=ANY_HASH_VALUE_MAX)
 
 
 class LookupIn(Strict):

@@ -47,7 +47,7 @@ from sharedhash.hashing.files import open_for_hashing
 from sharedhash.hashing.media import _stream_digests
 from sharedhash.hashing.pdq import MIN_DIM, PixelSource, pdq_from_pixels
 from sharedhash.hashing.vpdq import TIMESTAMP_DECIMALS, VpdqFrame, VpdqHash
-from sharedhash.settings import get_settings
+from sharedhash.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ class VideoLimits:
     max_wall_seconds: float
 
     @classmethod
-    def from_settings(cls) -> VideoLimits:
-        s = get_settings()
+    def from_settings(cls, settings: Settings | None = None) -> VideoLimits:
+        s = settings or get_settings()
         return cls(
             s.max_video_bytes,
             s.video_max_seconds,

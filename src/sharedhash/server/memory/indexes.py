@@ -22,10 +22,12 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import SharedhashError
+from sharedhash.hashing.vpdq import MatchRule, VpdqHash
 from sharedhash.hub_errors import IndexLoadingError
 from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.index.base import IndexMatch
 from sharedhash.index.segments import Matches
+from sharedhash.index.video import FrameHit, VideoHit, VideoIndex
 from sharedhash.server.memory.hash_owners import ABSENT, ACTIVE, HashOwners
 from sharedhash.store.db import Database
 from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_columns
@@ -234,6 +236,42 @@ class IndexSet:
         with self._lock:
             alive, list_ids, entry_ids = self._owners.resolve(found.ids)
         return FoundHits(query[alive], found.ids[alive], list_ids[alive], entry_ids[alive], found.distances[alive])
+
+    def _ready_index(self, hash_type: str) -> HashIndex | None:
+        if not self.ready.wait(timeout=10):
+            raise IndexLoadingError("the indexes are still loading")
+        with self._lock:
+            return self._indexes.get(hash_type)
+
+    def _owned(self, ids: list[int]) -> list[tuple[int, int] | None]:
+        """``(list id, entry id)`` of each hash id, None for a dead or unknown one (call under the lock)."""
+        alive, list_ids, entry_ids = self._owners.resolve(np.asarray(ids, dtype=np.int64))
+        return [
+            (int(lst), int(ent)) if ok else None
+            for ok, lst, ent in zip(alive.tolist(), list_ids.tolist(), entry_ids.tolist(), strict=True)
+        ]
+
+    def query_videos(self, hash_type: str, video: VpdqHash, rule: MatchRule) -> list[tuple[VideoHit, int, int]]:
+        """Listed videos of a video-indexed type (``IndexKind.VPDQ``) that ``video`` matches by ``rule``, as
+        ``(hit, list id, entry id)``; the hit's id is the hash id."""
+        index = self._ready_index(hash_type)
+        if not isinstance(index, VideoIndex):
+            return []
+        with self._lock:
+            hits = index.query_video(video, rule)
+            owners = self._owned([h.id for h in hits])
+        return [(h, *o) for h, o in zip(hits, owners, strict=True) if o is not None]
+
+    def query_video_frames(self, hash_type: str, image: str, max_distance: int) -> list[tuple[FrameHit, int, int]]:
+        """Listed videos of a video-indexed type one of whose frames is within ``max_distance`` of an image's hash
+        (its type being the video type's ``frame_type``), as ``(hit, list id, entry id)``, nearest first."""
+        index = self._ready_index(hash_type)
+        if not isinstance(index, VideoIndex):
+            return []
+        with self._lock:
+            hits = index.query_image(image, max_distance)
+            owners = self._owned([h.id for h in hits])
+        return [(h, *o) for h, o in zip(hits, owners, strict=True) if o is not None]
 
     def values_maybe_in(self, list_id: int, last_seq: int, hash_type: str, values: list[str]) -> list[str] | None:
         """Which of ``values`` may be active hashes of ``list_id`` (the others surely are not), or None if unknown.

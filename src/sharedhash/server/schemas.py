@@ -11,8 +11,9 @@ from sharedhash import limits
 
 ClassificationName = Literal["A1", "A2", "B1", "B2"]
 HASH_VALUE_MAX = limits.HASH_VALUE_MAX
-#: What a request's hash value may be at most (a long-valued type's); each type's own limit is checked after parsing.
-ANY_HASH_VALUE_MAX = limits.LONG_HASH_VALUE_MAX
+#: What a request's hash value may be at most: twice a long-valued type's (its other accepted forms may be longer);
+#: each type's own limit (``max_value_chars``) is checked by the service, with the code ``hash_value_too_long``.
+ANY_HASH_VALUE_MAX = 2 * limits.LONG_HASH_VALUE_MAX
 HashTypeName = Field(min_length=1, max_length=limits.HASH_TYPE_NAME_MAX, pattern=r"^[a-z][a-z0-9_]*$")
 
 

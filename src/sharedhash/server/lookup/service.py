@@ -100,8 +100,9 @@ def lookup(
 
     by_type: dict[str, list[Query]] = defaultdict(list)
     for q in queries:
-        if not video.is_video_type(q.hash_type):  # videos: only through video.video_hits below
-            by_type[q.hash_type].append(q)
+        by_type[q.hash_type].append(q)
+    for hash_type in [t for t in by_type if video.is_video_type(t)]:
+        del by_type[hash_type]  # videos: only through video.video_hits below
     # Every hit as arrays (position in the request, entry, list, distance); only survivors become Python objects.
     parts: list[tuple[np.ndarray, ...]] = []
     for hash_type, group in by_type.items():
@@ -174,12 +175,18 @@ def _video_hits(
     indexes: IndexSet, lists: VisibleLists, queries: list[Query], max_distance: int | None
 ) -> list[video.VideoHit]:
     """Matches of video queries, and of image queries against listed videos (see :mod:`.video`)."""
-    wanted = [
-        (q.position, q.hash_type, q.value)
-        for q in queries
-        if video.is_video_type(q.hash_type) or video.video_types_of_frames(q.hash_type)
-    ]
-    return video.video_hits(indexes, lists, wanted, max_distance=max_distance) if wanted else []
+    types = {q.hash_type for q in queries}
+    # Only types that are videos, or frames of a video type some listed video is indexed under (the common
+    # lookup, of images while no video is listed, costs one set and a dict look-up per type).
+    relevant = {
+        t
+        for t in types
+        if video.is_video_type(t) or any(indexes.has_entries(v) for v in video.video_types_of_frames(t))
+    }
+    if not relevant:
+        return []
+    wanted = [(q.position, q.hash_type, q.value) for q in queries if q.hash_type in relevant]
+    return video.video_hits(indexes, lists, wanted, max_distance=max_distance)
 
 
 def _with_video_hits(

@@ -17,6 +17,7 @@ and by the rule's frame distance.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -66,7 +67,12 @@ def is_video_type(hash_type: str) -> bool:
 
 def video_types_of_frames(frame_type: str) -> list[str]:
     """The video hash types whose frames are values of ``frame_type``."""
-    return [t for t in hash_type_names() if is_video_type(t) and get_hash_type(t).frame_type == frame_type]
+    return list(_video_types_of_frames(frame_type, tuple(hash_type_names())))
+
+
+@functools.lru_cache(maxsize=64)
+def _video_types_of_frames(frame_type: str, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(t for t in names if is_video_type(t) and get_hash_type(t).frame_type == frame_type)
 
 
 def _frame_limits(lists: VisibleLists, max_distance: int | None, rule: MatchRule) -> dict[int, int]:

@@ -237,6 +237,12 @@ class IndexSet:
             alive, list_ids, entry_ids = self._owners.resolve(found.ids)
         return FoundHits(query[alive], found.ids[alive], list_ids[alive], entry_ids[alive], found.distances[alive])
 
+    def has_entries(self, hash_type: str) -> bool:
+        """Whether any hash of this type is indexed."""
+        with self._lock:
+            index = self._indexes.get(hash_type)
+        return index is not None and len(index) > 0
+
     def _ready_index(self, hash_type: str) -> HashIndex | None:
         if not self.ready.wait(timeout=10):
             raise IndexLoadingError("the indexes are still loading")

@@ -16,7 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -37,6 +37,7 @@ from sharedhash.store.lists import all_list_seqs
 
 log = logging.getLogger(__name__)
 _REFRESH_CHUNK = 5000
+_Hit = TypeVar("_Hit", VideoHit, FrameHit)
 
 
 class FoundHits(NamedTuple):
@@ -249,12 +250,13 @@ class IndexSet:
         with self._lock:
             return self._indexes.get(hash_type)
 
-    def _owned(self, ids: list[int]) -> list[tuple[int, int] | None]:
-        """``(list id, entry id)`` of each hash id, None for a dead or unknown one (call under the lock)."""
-        alive, list_ids, entry_ids = self._owners.resolve(np.asarray(ids, dtype=np.int64))
+    def _owned(self, hits: Sequence[_Hit]) -> list[tuple[_Hit, int, int]]:
+        """``(hit, list id, entry id)`` of each hit whose hash id is active (call under the lock)."""
+        alive, list_ids, entry_ids = self._owners.resolve(np.asarray([h.id for h in hits], dtype=np.int64))
         return [
-            (int(lst), int(ent)) if ok else None
-            for ok, lst, ent in zip(alive.tolist(), list_ids.tolist(), entry_ids.tolist(), strict=True)
+            (hit, int(lst), int(ent))
+            for hit, ok, lst, ent in zip(hits, alive.tolist(), list_ids.tolist(), entry_ids.tolist(), strict=True)
+            if ok
         ]
 
     def query_videos(self, hash_type: str, video: VpdqHash, rule: MatchRule) -> list[tuple[VideoHit, int, int]]:
@@ -264,9 +266,7 @@ class IndexSet:
         if not isinstance(index, VideoIndex):
             return []
         with self._lock:
-            hits = index.query_video(video, rule)
-            owners = self._owned([h.id for h in hits])
-        return [(h, *o) for h, o in zip(hits, owners, strict=True) if o is not None]
+            return self._owned(index.query_video(video, rule))
 
     def query_video_frames(self, hash_type: str, image: str, max_distance: int) -> list[tuple[FrameHit, int, int]]:
         """Listed videos of a video-indexed type one of whose frames is within ``max_distance`` of an image's hash
@@ -275,9 +275,7 @@ class IndexSet:
         if not isinstance(index, VideoIndex):
             return []
         with self._lock:
-            hits = index.query_image(image, max_distance)
-            owners = self._owned([h.id for h in hits])
-        return [(h, *o) for h, o in zip(hits, owners, strict=True) if o is not None]
+            return self._owned(index.query_image(image, max_distance))
 
     def values_maybe_in(self, list_id: int, last_seq: int, hash_type: str, values: list[str]) -> list[str] | None:
         """Which of ``values`` may be active hashes of ``list_id`` (the others surely are not), or None if unknown.

@@ -1,7 +1,8 @@
 """Benchmark video lookups on the hub, in process (the app through starlette's TestClient, SQLite by default).
 
     python bench/video_hub.py --videos 10000 --frames 60
-    python bench/video_hub.py --videos 2000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    createdb -h 127.0.0.1 -U postgres bench_video_hub     # a database of its own: the run leaves its rows there
+    python bench/video_hub.py --videos 10000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_video_hub
 
 Reference in the same run: a single-PDQ lookup on the same hub before any video is listed (the plain image path).
 Then, with ``--videos`` synthetic listed videos (random frames, quality 90) imported in one bulk request, it times:

@@ -9,6 +9,7 @@ from sharedhash.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
+    LimitExceededError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
@@ -34,6 +35,20 @@ class LowQualityHashError(InvalidInputError):
 
     code = "low_quality_hash"
     default_hint = "PDQ hashes of quality under 50 match unreliably; hash a better copy of the image."
+
+
+class LowQualityVideoHashError(LowQualityHashError):
+    """A video hash (vpdq) none of whose frames reaches the contribution minimum quality."""
+
+    code = "low_quality_video_hash"
+    default_hint = "No frame of this video hash has quality 50 or more, so none can match; hash a better copy."
+
+
+class HashValueTooLongError(LimitExceededError):
+    """A hash value longer than its hash type allows (its ``max_value_chars`` trait)."""
+
+    code = "hash_value_too_long"
+    default_hint = "Check the value; video hashes (vpdq) may be long, other types are short fixed formats."
 
 
 class DuplicateHashError(InvalidInputError):

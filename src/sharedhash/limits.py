@@ -5,6 +5,9 @@ from __future__ import annotations
 
 #: The longest hash value any request may carry, and the longest hash-type name.
 HASH_VALUE_MAX = 512
+#: The longest value of a hash type with long values (its ``max_value_chars`` trait; e.g. vpdq: ~86 characters per
+#: hashed frame, so a four-hour video, the default ``video_max_seconds``, hashed once a second is about 1.2 MB).
+LONG_HASH_VALUE_MAX = 2 * 1024 * 1024
 HASH_TYPE_NAME_MAX = 32
 #: Hashes of one entry (of one file), labels of an entry and their length, an entry's external id.
 MAX_HASHES_PER_ENTRY = 32

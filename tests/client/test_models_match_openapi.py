@@ -31,6 +31,7 @@ PAIRS: list[tuple[type[BaseModel], str]] = [
     (models.Change, "ChangeOut"),
     (models.FeedPage, "FeedPageOut"),
     (models.Match, "MatchOut"),
+    (models.MatchedSeconds, "SecondsOut"),
     (models.LookupResult, "FileLookupOut"),
     (models.ImportLineError, "ImportLineError"),
     (models.ImportResult, "ImportOut"),

@@ -372,13 +372,16 @@ class Client:
     def lookup_file(
         self, source: Path | bytes, *, dihedral: bool = False, max_distance: int | None = None
     ) -> LookupResult:
-        """Upload a file to be hashed in memory on the hub and looked up."""
-        data = source.read_bytes() if isinstance(source, Path) else source
+        """Upload a file (an image, a video or any file) to be hashed on the hub and looked up; a file is streamed
+        from disk, not read into memory."""
         form: dict[str, str] = {"dihedral": "true" if dihedral else "false"}
         if max_distance is not None:
             form["max_distance"] = str(max_distance)
-        name = source.name if isinstance(source, Path) else "upload"
-        return self._model(LookupResult, "POST", "/v1/lookup/file", files={"file": (name, data)}, data=form)
+        if isinstance(source, Path):
+            with source.open("rb") as stream:
+                files = {"file": (source.name, stream)}
+                return self._model(LookupResult, "POST", "/v1/lookup/file", files=files, data=form)
+        return self._model(LookupResult, "POST", "/v1/lookup/file", files={"file": ("upload", source)}, data=form)
 
     def audit(self, *, before: int | None = None, limit: int = 100) -> list[AuditEvent]:
         """The org's audit events, newest first."""

@@ -142,8 +142,16 @@ class FeedPage(_Model):
     last_seq: int
 
 
+class MatchedSeconds(_Model):
+    """Consecutive matching frames of one side of a video match: first and last second, and how many frames."""
+
+    start: float
+    end: float
+    frames: int
+
+
 class Match(_Model):
-    """A lookup hit."""
+    """A lookup hit (the video fields only in video matches: see docs/video.md)."""
 
     query: int
     hash_type: str
@@ -156,6 +164,11 @@ class Match(_Model):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    matched_hash_type: str | None = None
+    query_percent: float | None = None
+    listed_percent: float | None = None
+    query_seconds: list[MatchedSeconds] | None = None
+    listed_seconds: list[MatchedSeconds] | None = None
 
 
 class LookupResult(_Model):

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -47,6 +47,9 @@ from sharedhash.hashing.files import open_for_hashing
 from sharedhash.hashing.media import _stream_digests
 from sharedhash.hashing.pdq import MIN_DIM, PixelSource, pdq_from_pixels
 from sharedhash.hashing.vpdq import TIMESTAMP_DECIMALS, VpdqFrame, VpdqHash
+
+if TYPE_CHECKING:
+    from sharedhash.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +97,10 @@ class VideoLimits:
     max_wall_seconds: float
 
     @classmethod
-    def from_settings(cls) -> VideoLimits:
+    def from_settings(cls, settings: Settings | None = None) -> VideoLimits:
         from sharedhash.settings import get_settings  # here, not at import: `sharedhash hash` of images skips it
 
-        s = get_settings()
+        s = settings or get_settings()
         return cls(
             s.max_video_bytes,
             s.video_max_seconds,

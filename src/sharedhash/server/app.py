@@ -53,16 +53,21 @@ def _http_error(exc: StarletteHTTPException) -> SharedhashError:
 class BodyLimitMiddleware:
     """Refuse request bodies over the limit, by Content-Length at once or by counting a streamed body."""
 
-    def __init__(self, app: ASGIApp, limit: int, import_limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, import_limit: int, file_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
         self.import_limit = import_limit
+        #: ``/v1/lookup/file`` (videos are streamed to a temporary file; the endpoint checks its own limits).
+        self.file_limit = limit if file_limit is None else max(limit, file_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.import_limit if str(scope.get("path", "")).endswith("/import") else self.limit
+        path = str(scope.get("path", ""))
+        limit = self.import_limit if path.endswith("/import") else self.limit
+        if path.endswith("/lookup/file"):
+            limit = self.file_limit
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         too_large = LimitExceededError(
@@ -143,6 +148,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_request_bytes,
+        import_limit=settings.max_import_bytes,
+        file_limit=max(settings.max_file_bytes, settings.max_video_bytes) + 64 * 1024,  # + the multipart framing
+    )
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     return app

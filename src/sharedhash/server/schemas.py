@@ -11,6 +11,9 @@ from sharedhash import limits
 
 ClassificationName = Literal["A1", "A2", "B1", "B2"]
 HASH_VALUE_MAX = limits.HASH_VALUE_MAX
+#: What a request's hash value may be at most: twice a long-valued type's (its other accepted forms may be longer);
+#: each type's own limit (``max_value_chars``) is checked by the service, with the code ``hash_value_too_long``.
+ANY_HASH_VALUE_MAX = 2 * limits.LONG_HASH_VALUE_MAX
 HashTypeName = Field(min_length=1, max_length=limits.HASH_TYPE_NAME_MAX, pattern=r"^[a-z][a-z0-9_]*$")
 
 
@@ -39,7 +42,7 @@ class HashIn(Strict):
     """One hash: its type, value and, for PDQ, optionally the quality reported by the hasher."""
 
     hash_type: str = HashTypeName
-    value: str = Field(min_length=1, max_length=HASH_VALUE_MAX)
+    value: str = Field(min_length=1, max_length=ANY_HASH_VALUE_MAX)
     quality: int | None = Field(default=None, ge=0, le=100)
 
 

@@ -7,8 +7,8 @@ the problems (up to a limit); if there is any, the transaction is rolled back an
 from __future__ import annotations
 
 import csv
-import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sharedhash.errors import InvalidInputError, SharedhashError
 from sharedhash.hashing import get_hash_type, hash_type_names
 from sharedhash.hub_errors import DuplicateExternalIdError
+from sharedhash.limits import LONG_HASH_VALUE_MAX
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries
 from sharedhash.store.lists import get_writable_list
@@ -31,7 +32,10 @@ from sharedhash.store.visibility import Caller
 #: Lines checked and written together (bigger batches: fewer statements; this bounds an import's memory).
 BATCH = 5000
 MAX_REPORTED_ERRORS = 100
-MAX_LINE_CHARS = 64 * 1024
+#: A line holds at most a few long hash values (video hashes) beside its short fields.
+MAX_LINE_CHARS = 2 * LONG_HASH_VALUE_MAX + 64 * 1024
+#: Python's csv module refuses cells over 128 KiB by default; a long hash value is one cell.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARS))
 #: Fields an export line carries that an import ignores, so that an export can be imported as it is.
 _EXPORT_ONLY = {"id", "list_id", "contributor", "created_at", "updated_at", "feedback"}
 _IMPORT_FIELDS = {"hashes", "classification", "labels", "external_id"}
@@ -260,14 +264,22 @@ def export_jsonl(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(snap, separators=(",", ":")) + "\n"
 
 
+_NEEDS_QUOTES = re.compile(r'[,;"\r\n]')
+
+
+def _csv_line(cells: list[str]) -> str:
+    """One CSV line: as :func:`csv.writer` writes it (minimal quoting), but cells holding ``;`` are quoted too (vpdq
+    values and label lists), so tools that split on semicolons (a common CSV dialect) keep them whole."""
+    return ",".join(f'"{c.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(c) else c for c in cells) + "\n"
+
+
 def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """CSV rows in the import format (one column per hash type, several values joined with ``|``)."""
+    """CSV rows in the import format (one column per hash type, several values joined with ``|``); cells with
+    commas or semicolons (vpdq values, label lists) are quoted."""
     types = hash_type_names()
     gated = {t for t in types if get_hash_type(t).quality_gated}
     columns = ["external_id", "classification", "labels", *types, "pdq_quality"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    yield _csv_line(columns)
     for snap in snapshots:
         by_type: dict[str, list[str]] = {}
         quality = ""
@@ -275,12 +287,8 @@ def export_csv(snapshots: Iterable[dict[str, Any]]) -> Iterator[str]:
             by_type.setdefault(h["hash_type"], []).append(h["value"])
             if h["hash_type"] in gated and h.get("quality") is not None:
                 quality = str(h["quality"])
-        writer.writerow(
+        yield _csv_line(
             [snap["external_id"] or "", snap["classification"] or "", ";".join(snap["labels"])]
             + ["|".join(by_type.get(t, [])) for t in types]
             + [quality]
         )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()

@@ -239,9 +239,11 @@ class BulkWriter:
             if self.is_postgres:
                 # One index probe per value, whatever the planner believes about the table: during a big import
                 # its statistics still say "empty", and a plain "= ANY" was then planned as a scan of the list.
+                # The unique index is on md5(value) (long values, migration 0005_long_values).
                 cursor.execute(
                     "SELECT q.v FROM unnest(%s::varchar[]) AS q(v), LATERAL (SELECT 1 FROM entry_hashes e"
-                    " WHERE e.list_id = %s AND e.hash_type = %s AND e.value = q.v AND e.deleted_at IS NULL LIMIT 1) f",
+                    " WHERE e.list_id = %s AND e.hash_type = %s AND md5(e.value) = md5(q.v) AND e.value = q.v"
+                    " AND e.deleted_at IS NULL LIMIT 1) f",
                     (list(values), list_id, hash_type),
                 )
                 found.update(r[0] for r in cursor.fetchall())

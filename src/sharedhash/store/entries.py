@@ -25,7 +25,7 @@ from sharedhash.store.feedback import feedback_counts
 from sharedhash.store.lists import get_readable_list, get_writable_list
 from sharedhash.store.models import ChangeKind, Entry, EntryHash, HashList, utcnow
 from sharedhash.store.snapshots import EntryView, snapshot, snapshot_json
-from sharedhash.store.sqlhelpers import chunked
+from sharedhash.store.sqlhelpers import chunked, value_matches, values_in
 from sharedhash.store.validation import (
     HashValue,
     NewEntry,
@@ -133,7 +133,7 @@ def existing_entry_for(session: Session, list_id: int, hashes: Iterable[HashValu
     stmt = select(EntryHash.entry_id).where(
         EntryHash.list_id == list_id,
         EntryHash.deleted_at.is_(None),
-        or_(*(and_(EntryHash.hash_type == t, EntryHash.value == v) for t, v in pairs)),
+        or_(*(and_(EntryHash.hash_type == t, value_matches(session, EntryHash.value, v)) for t, v in pairs)),
     )
     return session.scalars(stmt.order_by(EntryHash.entry_id).limit(1)).first()
 
@@ -409,7 +409,8 @@ def find_active_pairs(session: Session, list_id: int, pairs: list[tuple[str, str
             EntryHash.list_id == list_id,
             EntryHash.hash_type == hash_type,
             EntryHash.deleted_at.is_(None),
-            EntryHash.value.in_(values),
+            values_in(session, EntryHash.value, values),
         )
-        found.update((hash_type, v) for v in session.scalars(stmt))
+        wanted = set(values)
+        found.update((hash_type, v) for v in session.scalars(stmt) if v in wanted)
     return found

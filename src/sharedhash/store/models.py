@@ -208,7 +208,11 @@ class Entry(Base):
 
 
 class EntryHash(Base):
-    """One hash of an entry. A (type, value) is active at most once per list."""
+    """One hash of an entry. A (type, value) is active at most once per list.
+
+    Values may be long (video hashes, see ``HashType.max_value_chars``): on PostgreSQL, whose index rows are at
+    most ~2.7 KB, uniqueness is on ``md5(value)`` and queries by value compare it too (:func:`value_matches`);
+    SQLite indexes the value itself (migration ``0005_long_values``)."""
 
     __tablename__ = "entry_hashes"
     __table_args__ = (
@@ -219,15 +223,22 @@ class EntryHash(Base):
             "value",
             unique=True,
             sqlite_where=text("deleted_at IS NULL"),
+        ).ddl_if(dialect="sqlite"),
+        Index(
+            "ix_entry_hashes_active_value_md5",
+            "list_id",
+            "hash_type",
+            text("md5(value)"),
+            unique=True,
             postgresql_where=text("deleted_at IS NULL"),
-        ),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"))
     hash_type: Mapped[str] = mapped_column(String(32))
-    value: Mapped[str] = mapped_column(String(512))
+    value: Mapped[str] = mapped_column(Text)
     quality: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

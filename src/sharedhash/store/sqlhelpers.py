@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+from sqlalchemy import Table, and_, func, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -31,3 +32,23 @@ def reserve_ids(session: Session, table: str, n: int) -> list[int]:
     # SQLite: the writing transaction began with BEGIN IMMEDIATE, so no other writer can take these ids.
     top = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # noqa: S608 (fixed table names)
     return list(range(int(top or 0) + 1, int(top or 0) + 1 + n))
+
+
+def _on_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def value_matches(session: Session, column: Any, value: str) -> Any:
+    """``column = value`` for a hash value column, in a form that uses its unique index: on PostgreSQL the index
+    is on ``md5(value)`` (values may be longer than an index row, migration ``0005_long_values``)."""
+    if _on_postgres(session):
+        return and_(func.md5(column) == hashlib.md5(value.encode()).hexdigest(), column == value)
+    return column == value
+
+
+def values_in(session: Session, column: Any, values: list[str]) -> Any:
+    """``column IN values`` for a hash value column, in a form that uses its unique index (see :func:`value_matches`);
+    the caller keeps only rows whose value is one of ``values`` (an md5 may collide)."""
+    if _on_postgres(session):
+        return func.md5(column).in_([hashlib.md5(v.encode()).hexdigest() for v in values])
+    return column.in_(values)

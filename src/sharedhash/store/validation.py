@@ -10,7 +10,13 @@ from typing import Any, NamedTuple
 
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
 from sharedhash.hashing import get_hash_type
-from sharedhash.hub_errors import DuplicateHashError, InvalidClassificationError, LowQualityHashError
+from sharedhash.hub_errors import (
+    DuplicateHashError,
+    HashValueTooLongError,
+    InvalidClassificationError,
+    LowQualityHashError,
+    LowQualityVideoHashError,
+)
 from sharedhash.limits import MAX_EXTERNAL_ID_CHARS, MAX_HASHES_PER_ENTRY, MAX_LABEL_CHARS, MAX_LABELS
 from sharedhash.store.models import Classification
 
@@ -36,10 +42,23 @@ class NewEntry(NamedTuple):
 
 
 def validate_hash(hash_type: str, value: str, quality: int | None = None, *, min_quality: int = 50) -> HashValue:
-    """Canonicalise one hash; unknown types, malformed values and low-quality values of quality-gated types (the
-    type's ``quality_gated`` trait, e.g. PDQ) raise."""
+    """Canonicalise one hash; unknown types, malformed values, values longer than the type allows (its
+    ``max_value_chars`` trait) and low-quality values of quality-gated types (the type's ``quality_gated`` trait,
+    e.g. PDQ; a stated quality, or the quality the value carries, e.g. a vpdq's best frame) raise."""
     found = get_hash_type(hash_type)
+    if len(value) > 2 * found.max_value_chars:  # not even parsed: far over the limit in any accepted form
+        raise HashValueTooLongError(f"a {hash_type} value is at most {found.max_value_chars:,} characters")
     canonical = found.validate(value)
+    if len(canonical) > found.max_value_chars:
+        raise HashValueTooLongError(
+            f"a {hash_type} value is at most {found.max_value_chars:,} characters, this one has {len(canonical):,}"
+        )
+    if found.quality_gated:
+        carried = found.value_quality(canonical)
+        if carried is not None and carried < min_quality:
+            raise LowQualityVideoHashError(
+                f"{hash_type} hash {canonical[:8]}… has no frame of quality {min_quality} or more (best {carried})"
+            )
     if quality is not None:
         if not 0 <= quality <= 100:
             raise InvalidInputError(f"quality {quality} is out of range (0 to 100)")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from sharedhash.errors import InvalidHashError, InvalidInputError
+from sharedhash.limits import HASH_VALUE_MAX
 
 
 class ContentKind(StrEnum):
@@ -64,6 +65,16 @@ class HashType(ABC):
     index_kind: ClassVar[IndexKind] = IndexKind.LINEAR
     #: Lookups may also try the dihedral variants (rotations, mirrors) of a query value.
     dihedral: ClassVar[bool] = False
+    #: The longest canonical value, in characters: the store and the API refuse longer ones (``limits.py``).
+    max_value_chars: ClassVar[int] = HASH_VALUE_MAX
+    #: The hash type of the frames inside a value (a video type's frames are images' hashes), or None: a hub lookup
+    #: then also matches frames against that type's lists, and that type's queries against this type's lists.
+    frame_type: ClassVar[str | None] = None
+
+    def value_quality(self, value: str) -> int | None:
+        """The quality a canonical value carries in itself (e.g. a video hash's best frame), or None when it carries
+        none; the contribution gate of quality-gated types applies to it as to a stated quality."""
+        return None
 
     def validate(self, value: str) -> str:
         """Return the canonical form of ``value`` or raise :class:`InvalidHashError`."""

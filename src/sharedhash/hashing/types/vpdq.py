@@ -10,6 +10,7 @@ from typing import BinaryIO
 from sharedhash.hashing.errors import FileTooLargeError
 from sharedhash.hashing.types.base import ContentKind, HashType, IndexKind
 from sharedhash.hashing.vpdq import MatchRule, canonical, match_videos, parse
+from sharedhash.limits import LONG_HASH_VALUE_MAX
 from sharedhash.settings import get_settings
 
 
@@ -33,6 +34,12 @@ class VpdqHashType(HashType):
     )
     quality_gated = True
     index_kind = IndexKind.VPDQ
+    max_value_chars = LONG_HASH_VALUE_MAX
+    frame_type = "pdq"
+
+    def value_quality(self, value: str) -> int | None:
+        """The best frame's quality: a value none of whose frames reaches the minimum cannot match anything."""
+        return max(f.quality for f in parse(value).frames)
 
     def _canonicalise(self, value: str) -> str:
         return canonical(value)

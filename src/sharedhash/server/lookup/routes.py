@@ -11,7 +11,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from sharedhash.errors import LimitExceededError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.deps import Reader, State
 from sharedhash.server.lookup import service
@@ -44,16 +43,19 @@ def _in_pool(state: HubState, caller: Caller, items: list[tuple[str, str]], max_
 def lookup_file(
     state: State,
     caller: Reader,
-    file: Annotated[UploadFile, File(description="The image or file; it is hashed in memory and discarded.")],
+    file: Annotated[
+        UploadFile,
+        File(
+            description="The image, video or file; an image is hashed in memory, a video in a temporary file that is "
+            "deleted at once; nothing is kept."
+        ),
+    ],
     dihedral: Annotated[bool, Form(description="Also match rotated and mirrored copies (PDQ).")] = False,
     max_distance: Annotated[int | None, Form(ge=0, le=PDQ_THRESHOLD_MAX)] = None,
 ) -> FileLookupOut:
-    """Hash the upload (PDQ for images, md5/sha1/sha256 for any file) and look the hashes up; nothing is kept."""
-    limit = state.settings.max_file_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise LimitExceededError(f"the file is over the limit of {limit} bytes")
-    found = service.lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
+    """Hash the upload (PDQ for images, vPDQ for videos, md5/sha1/sha256 for any file) and look the hashes up;
+    a video also matches listed images by its frames. Nothing is kept."""
+    found = service.lookup_upload(state, caller, file.file, dihedral=dihedral, max_distance=max_distance)
     return FileLookupOut(
         queried=found.queried,
         matches=[MatchOut(**m) for m in found.matches],

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from sharedhash.limits import PDQ_THRESHOLD_MAX
-from sharedhash.server.schemas import HASH_VALUE_MAX, FeedbackCounts, HashTypeName, Strict
+from sharedhash.server.schemas import ANY_HASH_VALUE_MAX, FeedbackCounts, HashTypeName, Strict
 
 
 class LookupHashIn(Strict):
     """One hash to look up."""
 
     hash_type: str = HashTypeName
-    value: str = Field(min_length=1, max_length=HASH_VALUE_MAX)
+    value: str = Field(min_length=1, max_length=ANY_HASH_VALUE_MAX)
 
 
 class LookupIn(Strict):
@@ -22,8 +22,23 @@ class LookupIn(Strict):
     max_distance: int | None = Field(default=None, ge=0, le=PDQ_THRESHOLD_MAX)
 
 
+class SecondsOut(BaseModel):
+    """Consecutive matching frames of one side of a video match: first and last second, and how many frames."""
+
+    start: float
+    end: float
+    frames: int
+
+
 class MatchOut(BaseModel):
-    """A lookup hit: which query hash (its position), which entry, how far, in which list."""
+    """A lookup hit: which query hash (its position), which entry, how far, in which list.
+
+    Video matches add: ``matched_hash_type`` when the listed hash is of another type than the query (a video frame
+    matched a listed image, or an image a frame of a listed video); for a video against a listed video (distance
+    ``100 - floor(listed_percent)``), ``query_percent`` and ``listed_percent`` (the shares of each side's frames
+    of quality >= 50 that match: a match when ``listed_percent`` >= 80); and the seconds that matched on each side
+    (``query_seconds`` in the query video, ``listed_seconds`` in the listed video).
+    """
 
     query: int
     hash_type: str
@@ -36,6 +51,11 @@ class MatchOut(BaseModel):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    matched_hash_type: str | None = None
+    query_percent: float | None = None
+    listed_percent: float | None = None
+    query_seconds: list[SecondsOut] | None = None
+    listed_seconds: list[SecondsOut] | None = None
 
 
 class LookupOut(BaseModel):

@@ -8,9 +8,11 @@ of its answers. Lookups are audited through the hub's :class:`~sharedhash.server
 
 from __future__ import annotations
 
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -18,8 +20,10 @@ import orjson
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
 from sharedhash.hashing.types.base import ContentKind, IndexKind
+from sharedhash.hub_errors import HashValueTooLongError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
-from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.lookup import video
+from sharedhash.server.memory.caches import LookupCaches, VisibleLists
 from sharedhash.server.memory.indexes import IndexSet
 from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.server.state import HubState
@@ -52,7 +56,10 @@ def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
         # The usual batch (one hash type): validated in one call, which is much faster for hex types.
         (name,) = types
         try:
-            values = get_hash_type(name).validate_many([value for _, value in items])
+            found = get_hash_type(name)
+            if found.hex_chars is None:  # long-valued types are checked one by one below (their length first)
+                raise InvalidInputError("not a fixed-width type")
+            values = found.validate_many([value for _, value in items])
         except InvalidInputError:
             pass  # found again below, where the error names the position
         else:
@@ -60,7 +67,10 @@ def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
     out = []
     for position, (hash_type, value) in enumerate(items):
         try:
-            out.append(Query(position, hash_type, get_hash_type(hash_type).validate(value)))
+            found = get_hash_type(hash_type)
+            if len(value) > found.max_value_chars:
+                raise HashValueTooLongError(f"a {hash_type} value is at most {found.max_value_chars:,} characters")
+            out.append(Query(position, hash_type, found.validate(value)))
         except InvalidInputError as exc:
             raise type(exc)(f"hash {position}: {exc.message}", hint=exc.hint, position=position) from None
     return out
@@ -91,6 +101,8 @@ def lookup(
     by_type: dict[str, list[Query]] = defaultdict(list)
     for q in queries:
         by_type[q.hash_type].append(q)
+    for hash_type in [t for t in by_type if video.is_video_type(t)]:
+        del by_type[hash_type]  # videos: only through video.video_hits below
     # Every hit as arrays (position in the request, entry, list, distance); only survivors become Python objects.
     parts: list[tuple[np.ndarray, ...]] = []
     for hash_type, group in by_type.items():
@@ -109,9 +121,12 @@ def lookup(
         keep = found.distances <= limits[np.minimum(found.list_ids, len(limits) - 1)]
         positions = np.fromiter((q.position for q in group), dtype=np.int64, count=len(group))
         parts.append((positions[found.query[keep]], found.entry_ids[keep], found.list_ids[keep], found.distances[keep]))
-    if not parts:
+    extra = _video_hits(indexes, lists, queries, max_distance)
+    if not parts and not extra:
         _audit(db, audit_log, caller, queries, 0)
         return []
+    if not parts:
+        parts.append(tuple(np.zeros(0, dtype=np.int64) for _ in range(4)))
     position, entry_id, list_id, distance = (np.concatenate(column) for column in zip(*parts, strict=True))
     # One hit per (query, entry): its nearest; then by query, distance, entry.
     order = np.lexsort((distance, entry_id, position))
@@ -121,7 +136,7 @@ def lookup(
     position, entry_id, list_id, distance = position[first], entry_id[first], list_id[first], distance[first]
     order = np.lexsort((entry_id, distance, position))
 
-    facts = caches.entries.get_many(db, set(entry_id.tolist()))
+    facts = caches.entries.get_many(db, set(entry_id.tolist()) | {h.entry_id for h in extra})
     types = [q.hash_type for q in queries]
     matches = []
     mine = (caller.org_id, Verdict.DISPUTE.value)
@@ -150,8 +165,62 @@ def lookup(
                 "feedback": _counts(entry),
             }
         )
+    if extra:
+        matches = _with_video_hits(matches, extra, facts, lists, types, mine)
     _audit(db, audit_log, caller, queries, len(matches))
     return matches
+
+
+def _video_hits(
+    indexes: IndexSet, lists: VisibleLists, queries: list[Query], max_distance: int | None
+) -> list[video.VideoHit]:
+    """Matches of video queries, and of image queries against listed videos (see :mod:`.video`)."""
+    types = {q.hash_type for q in queries}
+    # Only types that are videos, or frames of a video type some listed video is indexed under (the common
+    # lookup, of images while no video is listed, costs one set and a dict look-up per type).
+    relevant = {
+        t
+        for t in types
+        if video.is_video_type(t) or any(indexes.has_entries(v) for v in video.video_types_of_frames(t))
+    }
+    if not relevant:
+        return []
+    wanted = [(q.position, q.hash_type, q.value) for q in queries if q.hash_type in relevant]
+    return video.video_hits(indexes, lists, wanted, max_distance=max_distance)
+
+
+def _with_video_hits(
+    matches: list[dict[str, Any]],
+    extra: list[video.VideoHit],
+    facts: dict[int, EntryFacts | None],
+    lists: VisibleLists,
+    types: list[str],
+    mine: tuple[int, str],
+) -> list[dict[str, Any]]:
+    """``matches`` and the video hits (one per query and entry: the nearest), by query, distance and entry."""
+    seen = {(m["query"], m["entry_id"]) for m in matches}
+    for hit in sorted(extra, key=lambda h: (h.query, h.distance, h.entry_id)):
+        entry = facts.get(hit.entry_id)
+        if (hit.query, hit.entry_id) in seen or entry is None or mine in entry.feedback:
+            continue
+        seen.add((hit.query, hit.entry_id))
+        matches.append(
+            {
+                "query": hit.query,
+                "hash_type": types[hit.query],
+                "distance": hit.distance,
+                "entry_id": hit.entry_id,
+                "list_id": hit.list_id,
+                "list_name": lists[hit.list_id][0],
+                "classification": entry.classification,
+                "labels": list(entry.labels),
+                "external_id": entry.external_id,
+                "contributor": entry.contributor,
+                "feedback": _counts(entry),
+                **hit.fields(),
+            }
+        )
+    return sorted(matches, key=lambda m: (m["query"], m["distance"], m["entry_id"]))
 
 
 def _counts(entry: EntryFacts) -> dict[str, int]:
@@ -201,6 +270,58 @@ def _file_types() -> tuple[str, ...]:
     from sharedhash.hashing.media import DEFAULT_TYPES
 
     return tuple(t for t in DEFAULT_TYPES if t in hash_type_names() and ContentKind.FILE in get_hash_type(t).content)
+
+
+def lookup_upload(
+    state: HubState, caller: Caller, upload: BinaryIO, *, dihedral: bool, max_distance: int | None
+) -> FileLookup:
+    """Look up an uploaded file: a video (told by its first bytes) through :func:`lookup_video_file`, anything else
+    read into memory (within ``max_file_bytes``) through :func:`lookup_file`."""
+    from sharedhash.hashing.video import looks_like_video
+
+    head = upload.read(_HEAD_BYTES)
+    upload.seek(0)
+    if looks_like_video(head):
+        return lookup_video_file(state, caller, upload, max_distance=max_distance)
+    limit = state.settings.max_file_bytes
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise LimitExceededError(f"the file is over the limit of {limit} bytes")
+    return lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
+
+
+#: Enough of a file's start to tell a video container (:func:`~sharedhash.hashing.video.looks_like_video`).
+_HEAD_BYTES = 512
+_COPY_CHUNK = 1 << 20
+
+
+def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_distance: int | None) -> FileLookup:
+    """Copy a video upload to a temporary file (always deleted, whatever happens), within ``max_video_bytes``;
+    hash it (its video hash and digests) under the hub's video limits, and look the hashes up. Only the hash types
+    are returned, never the values; every bad video gets its own error code (``hashing/errors.py``)."""
+    from sharedhash.hashing.errors import FileTooLargeError
+    from sharedhash.hashing.video import VideoLimits, hash_video
+
+    settings = state.settings
+    limits = VideoLimits.from_settings(settings)
+    with tempfile.TemporaryDirectory(prefix="sharedhash-upload-") as tmp:
+        path = Path(tmp) / "video"
+        copied = 0
+        with path.open("wb") as out:
+            while chunk := upload.read(_COPY_CHUNK):
+                copied += len(chunk)
+                if copied > limits.max_bytes:
+                    raise FileTooLargeError(f"the video is over the limit of {limits.max_bytes:,} bytes")
+                out.write(chunk)
+        hashed = hash_video(path, seconds_per_hash=settings.vpdq_seconds_per_hash, limits=limits)
+    video_type = next(t for t in hash_type_names() if video.is_video_type(t))
+    values = {**{t: v for t, v in hashed.hashes.items() if t in hash_type_names()}, video_type: hashed.vpdq.serialise()}
+    items = sorted(values.items())
+    queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
+    matches = lookup(
+        state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
+    )
+    return FileLookup(queried=len(items), matches=matches, hash_types=[t for t, _ in items], quality=None)
 
 
 def lookup_file(

@@ -16,16 +16,18 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import SharedhashError
+from sharedhash.hashing.vpdq import MatchRule, VpdqHash
 from sharedhash.hub_errors import IndexLoadingError
 from sharedhash.index import HashIndex, SegmentedIndex, make_index
 from sharedhash.index.base import IndexMatch
 from sharedhash.index.segments import Matches
+from sharedhash.index.video import FrameHit, VideoHit, VideoIndex
 from sharedhash.server.memory.hash_owners import ABSENT, ACTIVE, HashOwners
 from sharedhash.store.db import Database
 from sharedhash.store.entries import hash_rows_of_entries, iter_active_hash_columns
@@ -35,6 +37,7 @@ from sharedhash.store.lists import all_list_seqs
 
 log = logging.getLogger(__name__)
 _REFRESH_CHUNK = 5000
+_Hit = TypeVar("_Hit", VideoHit, FrameHit)
 
 
 class FoundHits(NamedTuple):
@@ -234,6 +237,45 @@ class IndexSet:
         with self._lock:
             alive, list_ids, entry_ids = self._owners.resolve(found.ids)
         return FoundHits(query[alive], found.ids[alive], list_ids[alive], entry_ids[alive], found.distances[alive])
+
+    def has_entries(self, hash_type: str) -> bool:
+        """Whether any hash of this type is indexed."""
+        with self._lock:
+            index = self._indexes.get(hash_type)
+        return index is not None and len(index) > 0
+
+    def _ready_index(self, hash_type: str) -> HashIndex | None:
+        if not self.ready.wait(timeout=10):
+            raise IndexLoadingError("the indexes are still loading")
+        with self._lock:
+            return self._indexes.get(hash_type)
+
+    def _owned(self, hits: Sequence[_Hit]) -> list[tuple[_Hit, int, int]]:
+        """``(hit, list id, entry id)`` of each hit whose hash id is active (call under the lock)."""
+        alive, list_ids, entry_ids = self._owners.resolve(np.asarray([h.id for h in hits], dtype=np.int64))
+        return [
+            (hit, int(lst), int(ent))
+            for hit, ok, lst, ent in zip(hits, alive.tolist(), list_ids.tolist(), entry_ids.tolist(), strict=True)
+            if ok
+        ]
+
+    def query_videos(self, hash_type: str, video: VpdqHash, rule: MatchRule) -> list[tuple[VideoHit, int, int]]:
+        """Listed videos of a video-indexed type (``IndexKind.VPDQ``) that ``video`` matches by ``rule``, as
+        ``(hit, list id, entry id)``; the hit's id is the hash id."""
+        index = self._ready_index(hash_type)
+        if not isinstance(index, VideoIndex):
+            return []
+        with self._lock:
+            return self._owned(index.query_video(video, rule))
+
+    def query_video_frames(self, hash_type: str, image: str, max_distance: int) -> list[tuple[FrameHit, int, int]]:
+        """Listed videos of a video-indexed type one of whose frames is within ``max_distance`` of an image's hash
+        (its type being the video type's ``frame_type``), as ``(hit, list id, entry id)``, nearest first."""
+        index = self._ready_index(hash_type)
+        if not isinstance(index, VideoIndex):
+            return []
+        with self._lock:
+            return self._owned(index.query_image(image, max_distance))
 
     def values_maybe_in(self, list_id: int, last_seq: int, hash_type: str, values: list[str]) -> list[str] | None:
         """Which of ``values`` may be active hashes of ``list_id`` (the others surely are not), or None if unknown.

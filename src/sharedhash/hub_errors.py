@@ -87,6 +87,14 @@ class RequestValidationFailedError(InvalidInputError):
     default_hint = "Compare the request with the schema at /openapi.json; `errors` lists each problem."
 
 
+class InvalidTextError(RequestValidationFailedError):
+    """Text the hub may not store or echo: a lone UTF-16 surrogate, a NUL character, text not in Unicode NFC, or
+    a parameter over its length limit."""
+
+    code = "invalid_text"
+    default_hint = "Send valid Unicode text in normalisation form NFC, without NUL characters."
+
+
 class MethodNotAllowedError(InvalidInputError):
     """The path exists but not with this HTTP method."""
 

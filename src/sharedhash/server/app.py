@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,9 +14,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
-from sharedhash.hub_errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
+from sharedhash.hub_errors import (
+    InvalidTextError,
+    MethodNotAllowedError,
+    RequestValidationFailedError,
+    RouteNotFoundError,
+)
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
+from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
 from sharedhash.server.deterrence.fast import FastDeterrence
 from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
@@ -33,11 +39,14 @@ log = logging.getLogger(__name__)
 def _validation_error(exc: RequestValidationError) -> SharedhashError:
     # Only where and what: the offending input is left out, as it may hold hash values.
     problems = [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()[:20]
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": str(err.get("type"))}
+        for err in exc.errors()[:20]
     ]
-    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request", "type": ""}
     where = ".".join(first["loc"])
-    return RequestValidationFailedError(f"{where}: {first['msg']}", errors=problems)
+    # Text the hub may not store has its own code, whichever field it is in.
+    kind = InvalidTextError if first["type"] == "invalid_text" else RequestValidationFailedError
+    return kind(f"{where}: {first['msg']}", errors=problems)
 
 
 def _http_error(exc: StarletteHTTPException) -> SharedhashError:
@@ -112,6 +121,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version=__version__,
         summary="Share hashes of known abuse material between platforms: contribute, look up, sync.",
         lifespan=lifespan,
+        dependencies=[Depends(clean_params)],
         responses={
             401: {"model": ErrorOut, "description": "No valid API key"},
             422: {"model": ErrorOut, "description": "The request does not match the schema"},

@@ -36,8 +36,11 @@ def _is_utf8(value: str) -> bool:
     return True
 
 
-def load_json(text: str) -> Any:
-    """``json.loads(text)`` with every lone surrogate replaced by U+FFFD (the engines' JSON column reader)."""
+def load_json(text: str | bytes | bytearray | memoryview) -> Any:
+    """``json.loads(text)`` with every lone surrogate replaced by U+FFFD (the engines' JSON column reader; psycopg
+    hands it bytes)."""
+    if not isinstance(text, str):
+        text = bytes(text).decode("utf-8")
     value = json.loads(text)
     return _replace(value) if _ESCAPED_SURROGATE.search(text) else value
 

@@ -95,6 +95,13 @@ class InvalidTextError(RequestValidationFailedError):
     default_hint = "Send valid Unicode text in normalisation form NFC, without NUL characters."
 
 
+class DuplicateAuthorizationError(InvalidInputError):
+    """A request with more than one ``Authorization`` header (which one counts would depend on who reads it)."""
+
+    code = "duplicate_authorization"
+    default_hint = "Send exactly one `Authorization: Bearer <key>` header."
+
+
 class MethodNotAllowedError(InvalidInputError):
     """The path exists but not with this HTTP method."""
 

@@ -119,6 +119,7 @@ class Walker:
         response = self.hub.client.request(method, url, headers=headers, **kwargs)
         label = f"{method} {url[:80]} {what}"
         assert response.status_code < 500, f"{label}: {response.status_code} {response.text[:300]}"
+        assert response.headers["x-content-type-options"] == "nosniff", label
         if response.status_code >= 400 and response.headers.get("content-type", "").startswith("application/json"):
             body = response.json()
             assert "error" in body or "errors" in body, f"{label}: {body}"

@@ -29,6 +29,7 @@ from sharedhash.server.deterrence.service import DeterrenceService, install_acce
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
 from sharedhash.server.schemas import ErrorOut
+from sharedhash.server.security import SecurityHeaders
 from sharedhash.server.state import HubState
 from sharedhash.settings import Settings, get_settings
 from sharedhash.store.db import Database, database_url, open_database
@@ -82,17 +83,32 @@ class BodyLimitMiddleware:
             await error_response(too_large)(scope, receive, send)
             return
         seen = 0
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            # Over the limit while streaming: answer 413 here, at once, and tell the app the client went away
+            # (whatever it then tries to answer is dropped), so every route and fast path answers the same 413.
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise too_large
+                    if not answered:
+                        answered = True
+                        await error_response(too_large)(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+            # The app's reaction to the "disconnect" (e.g. starlette's ClientDisconnect); the 413 has been sent.
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -153,4 +169,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_request_bytes, import_limit=settings.max_import_bytes)
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from sharedhash import limits
 from sharedhash.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from sharedhash.hub_errors import NameTakenError, ReadOnlyListError
+from sharedhash.hub_errors import InvalidTextError, NameTakenError, ReadOnlyListError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.store.models import Access, Entry, HashList, ListShare, Org, Visibility
 from sharedhash.store.visibility import Caller, contributable_lists, owned_lists, readable_lists
@@ -26,8 +26,9 @@ class ShareSpec:
 def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
     if name is not None and not 1 <= len(name.strip()) <= limits.MAX_LIST_NAME_CHARS:
         raise InvalidInputError(f"a list name is 1 to {limits.MAX_LIST_NAME_CHARS} characters")
-    if name is not None and "\x00" in name:
-        raise InvalidInputError("a list name contains a NUL character")
+    problem = limits.text_problem(name) if name is not None else None
+    if problem is not None:
+        raise InvalidTextError(f"a list name: {problem}")
     if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
         raise InvalidInputError(f"pdq_threshold must be 0 to {PDQ_THRESHOLD_MAX}")
 

@@ -34,8 +34,6 @@ MAX_CURSOR_CHARS = 200
 MAX_ID = 2**63 - 1
 #: Any other text field of a request that declares no limit of its own (a path segment, a catalog string).
 MAX_TEXT_CHARS = 10_000
-#: The deepest nesting of JSON a request body may have (Python's JSON parser recurses per level).
-MAX_JSON_DEPTH = 64
 
 
 def text_problem(value: str) -> str | None:

@@ -146,6 +146,21 @@ class RequestValidationFailedError(InvalidInputError):
     default_hint = "Compare the request with the schema at /openapi.json; `errors` lists each problem."
 
 
+class InvalidTextError(RequestValidationFailedError):
+    """Text the hub may not store or echo: a lone UTF-16 surrogate, a NUL character, text not in Unicode NFC, or
+    a parameter over its length limit."""
+
+    code = "invalid_text"
+    default_hint = "Send valid Unicode text in normalisation form NFC, without NUL characters."
+
+
+class DuplicateAuthorizationError(InvalidInputError):
+    """A request with more than one ``Authorization`` header (which one counts would depend on who reads it)."""
+
+    code = "duplicate_authorization"
+    default_hint = "Send exactly one `Authorization: Bearer <key>` header."
+
+
 class MethodNotAllowedError(InvalidInputError):
     """The path exists but not with this HTTP method."""
 

@@ -1,7 +1,10 @@
 """Every limit of the hub's data and API, defined once: the store enforces them, the API schemas declare them
-(so they show in /openapi.json), and the client may check them before sending. Imports nothing."""
+(so they show in /openapi.json), and the client may check them before sending. Imports only the standard
+library."""
 
 from __future__ import annotations
+
+import unicodedata
 
 #: The longest hash value any request may carry, and the longest hash-type name.
 HASH_VALUE_MAX = 512
@@ -38,3 +41,24 @@ MAX_FILE_BYTES_DEFAULT = 100 * 1024 * 1024
 #: default), so a shorter interval could not be kept; the longest is a week.
 MIN_SUBSCRIPTION_INTERVAL_SECONDS = 5
 MAX_SUBSCRIPTION_INTERVAL_SECONDS = 7 * 24 * 3600
+#: The largest id any route accepts (ids are 64-bit signed integers in the database); larger ids are refused (422).
+MAX_ID = 2**63 - 1
+#: Any other text field of a request that declares no limit of its own (a path segment, a catalog string).
+MAX_TEXT_CHARS = 10_000
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` may not be stored or echoed, or None if it may: a lone UTF-16 surrogate (no UTF-8 encoding:
+    every later read of the row would fail), a NUL character (PostgreSQL text cannot hold one), or text not in
+    Unicode NFC (two spellings of one name would be two names). The one rule for every text field of the API."""
+    if value.isascii():
+        return "text must not contain NUL characters" if "\x00" in value else None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "text must not contain lone UTF-16 surrogates (it is not valid Unicode)"
+    if "\x00" in value:
+        return "text must not contain NUL characters"
+    if not unicodedata.is_normalized("NFC", value):
+        return "text must be in Unicode normalisation form NFC"
+    return None

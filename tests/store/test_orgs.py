@@ -87,3 +87,15 @@ def test_scopes_parse_and_imply_each_other() -> None:
         parse_scopes("superuser")
     with pytest.raises(InvalidInputError):
         parse_scopes([])
+
+
+@pytest.mark.parametrize("name", ["zorb\ud800lax", "zorb\x00lax", "zorble\u0301x"])
+def test_names_the_store_cannot_hold_are_refused_by_the_store_too(db: Database, name: str) -> None:
+    # The CLI and other tools call the store directly: the API's text rule holds here as well.
+    with db.writing() as s, pytest.raises(InvalidInputError) as caught:
+        create_org(s, name)
+    assert caught.value.code == "invalid_text"
+    with db.writing() as s:
+        org = create_org(s, "zorblax")
+        with pytest.raises(InvalidInputError):
+            create_key(s, org.id, frozenset({Scope.READ}), name=name)

@@ -6,7 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -14,15 +14,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
-from sharedhash.hub_errors import MethodNotAllowedError, RequestValidationFailedError, RouteNotFoundError
+from sharedhash.hub_errors import (
+    InvalidTextError,
+    MethodNotAllowedError,
+    RequestValidationFailedError,
+    RouteNotFoundError,
+)
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
+from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
 from sharedhash.server.deterrence.fast import FastDeterrence
 from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
 from sharedhash.server.schemas import ErrorOut
+from sharedhash.server.security import SecurityHeaders
 from sharedhash.server.state import HubState
 from sharedhash.settings import Settings, get_settings
 from sharedhash.store.db import Database, database_url, open_database
@@ -33,11 +40,14 @@ log = logging.getLogger(__name__)
 def _validation_error(exc: RequestValidationError) -> SharedhashError:
     # Only where and what: the offending input is left out, as it may hold hash values.
     problems = [
-        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", ""))} for err in exc.errors()[:20]
+        {"loc": [str(p) for p in err.get("loc", ())], "msg": str(err.get("msg", "")), "type": str(err.get("type"))}
+        for err in exc.errors()[:20]
     ]
-    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request", "type": ""}
     where = ".".join(first["loc"])
-    return RequestValidationFailedError(f"{where}: {first['msg']}", errors=problems)
+    # Text the hub may not store has its own code, whichever field it is in.
+    kind = InvalidTextError if first["type"] == "invalid_text" else RequestValidationFailedError
+    return kind(f"{where}: {first['msg']}", errors=problems)
 
 
 def _http_error(exc: StarletteHTTPException) -> SharedhashError:
@@ -78,17 +88,32 @@ class BodyLimitMiddleware:
             await error_response(too_large)(scope, receive, send)
             return
         seen = 0
+        answered = False
 
         async def counting_receive() -> Message:
-            nonlocal seen
+            # Over the limit while streaming: answer 413 here, at once, and tell the app the client went away
+            # (whatever it then tries to answer is dropped), so every route and fast path answers the same 413.
+            nonlocal seen, answered
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise too_large
+                    if not answered:
+                        answered = True
+                        await error_response(too_large)(scope, receive, send)
+                    return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not answered:
+                raise
+            # The app's reaction to the "disconnect" (e.g. starlette's ClientDisconnect); the 413 has been sent.
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -119,6 +144,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
         docs_url=None,  # served with local assets by sharedhash.server.apidocs
         redoc_url=None,
+        dependencies=[Depends(clean_params)],
         responses={
             401: {"model": ErrorOut, "description": "No valid API key"},
             422: {"model": ErrorOut, "description": "The request does not match the schema"},
@@ -155,4 +181,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         file_limit=max(settings.max_file_bytes, settings.max_video_bytes) + 64 * 1024,  # + the multipart framing
     )
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
+    app.add_middleware(SecurityHeaders)
     return app

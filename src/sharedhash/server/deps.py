@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import AuthenticationError
+from sharedhash.hub_errors import InvalidTextError
+from sharedhash.limits import MAX_ID, MAX_TEXT_CHARS, text_problem
 from sharedhash.server.state import HubState
 from sharedhash.store.models import Scope
 from sharedhash.store.orgs import KeyRecord, check_key, touch_key
@@ -20,6 +22,24 @@ async def get_state(request: Request) -> HubState:
     """The hub state of the running app (async: FastAPI would run a plain function in its thread pool)."""
     state: HubState = request.app.state.hub
     return state
+
+
+#: An id in a path: 1 to 2^63 - 1 (what the database holds); anything else is refused with 422 before any query.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def clean_params(request: Request) -> None:
+    """Every path and query parameter of every route (an app-wide dependency): text the hub may store and echo
+    (:func:`sharedhash.limits.text_problem`) and at most ``MAX_TEXT_CHARS`` long, else 422 ``invalid_text``."""
+    for where, items in (("path", list(request.path_params.items())), ("query", request.query_params.multi_items())):
+        for name, value in items:
+            if not isinstance(value, str):
+                continue
+            problem = text_problem(value)
+            if problem is None and len(value) > MAX_TEXT_CHARS:
+                problem = f"at most {MAX_TEXT_CHARS} characters"
+            if problem is not None:
+                raise InvalidTextError(f"{where} parameter {name}: {problem}", errors=[{"loc": [where, name]}])
 
 
 _bearer = HTTPBearer(auto_error=False, description="An org API key: `Authorization: Bearer shk_...`")

@@ -113,19 +113,34 @@ def parse_jsonl(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[i
 def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int, NewEntry | SharedhashError]]:
     """Entries from CSV with a header: one column per hash type (``a|b`` for several), ``pdq_quality``,
     ``classification``, ``labels`` (``;``-separated) and ``external_id``."""
-    reader = csv.DictReader(iter(lines))
+    # strict: an unterminated quote is an error (with its line), not a field that runs to the end of the body.
+    reader = csv.DictReader(iter(lines), strict=True)
     types = set(hash_type_names())
     # The quality column (named for PDQ, the first quality-scored type) applies to every quality-gated type.
     gated = {t for t in types if get_hash_type(t).quality_gated}
     check = HashChecker(min_quality)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield reader.line_num or 1, InvalidInputError(f"CSV header: {exc}")
+        return
     known = types | {"pdq_quality", "classification", "labels", "external_id"} | _EXPORT_ONLY
     unknown = [c for c in header if c not in known]
     if unknown or not any(c in types for c in header):
         problem = f"unknown column {unknown[0]!r}" if unknown else "no hash-type column"
         yield 1, InvalidInputError(f"CSV header: {problem}", hint="Columns: " + ", ".join(sorted(known)))
         return
-    for row in reader:
+    while True:
+        start = reader.line_num + 1  # the line the next record starts on
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # A field over the csv module's limit (131,072 characters) or an unterminated quote: the reader cannot
+            # go on past it, so the import stops here with the line (nothing is written: it has an error).
+            yield start, InvalidInputError(f"CSV record starting on line {start}: {exc}")
+            return
         number = reader.line_num
         try:
             if None in row:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharedhash.settings import Settings
+from sharedhash.store.textsafe import load_json
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -108,14 +109,25 @@ def open_database(
     if url.startswith("sqlite"):
         # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic
         # plan for a 1,000-value IN list was measured 20x slower than a fresh plan (bulk import's checks).
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 60})
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 60},
+            json_deserializer=load_json,
+        )
         _configure_sqlite(engine, autocheckpoint=not checkpoint_in_background)
         write_engine: Engine = engine.execution_options(sqlite_immediate=True)
     else:
         # No server-side prepared statements: psycopg prepares a query after 5 runs, and PostgreSQL's generic
         # plan for a 1,000-value IN list was measured 20x slower than a fresh plan (bulk import's checks).
         engine = create_engine(
-            url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True, connect_args={"prepare_threshold": None}
+            url,
+            echo=echo,
+            pool_size=20,
+            max_overflow=20,
+            pool_pre_ping=True,
+            connect_args={"prepare_threshold": None},
+            json_deserializer=load_json,
         )
         write_engine = engine
     db = Database(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sharedhash.hub_errors import InvalidCursorError
 from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
 from sharedhash.store.sqlhelpers import insert_rows
+from sharedhash.store.textsafe import clean_json_text
 
 
 def encode_cursor(list_id: int, seq: int) -> str:
@@ -140,7 +141,7 @@ def read_feed_json(session: Session, hash_list: HashList, after: str | None, lim
             when = times[created_at] = _iso_time(created_at)
         parts.append(
             f'{{"seq":{int(seq)},"kind":"{ChangeKind(kind).value}","entry_id":{int(entry_id)},'
-            f'"entry":{entry if entry is not None else "null"},"time":"{when}"}}'
+            f'"entry":{clean_json_text(entry) if entry is not None else "null"},"time":"{when}"}}'
         )
     end = int(rows[-1][0]) if rows else start
     more = "true" if end < hash_list.last_seq else "false"

@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from sharedhash import limits
 from sharedhash.errors import InvalidInputError, NotFoundError
-from sharedhash.hub_errors import NameTakenError, NotListOwnerError, ReadOnlyListError, ReadOnlyShareError
+from sharedhash.hub_errors import (
+    InvalidTextError,
+    NameTakenError,
+    NotListOwnerError,
+    ReadOnlyListError,
+    ReadOnlyShareError,
+)
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.store.feed import record_changes
 from sharedhash.store.models import Access, ChangeKind, Entry, EntryHash, HashList, ListShare, Org, Visibility, utcnow
@@ -27,8 +33,9 @@ class ShareSpec:
 def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
     if name is not None and not 1 <= len(name.strip()) <= limits.MAX_LIST_NAME_CHARS:
         raise InvalidInputError(f"a list name is 1 to {limits.MAX_LIST_NAME_CHARS} characters")
-    if name is not None and "\x00" in name:
-        raise InvalidInputError("a list name contains a NUL character")
+    problem = limits.text_problem(name) if name is not None else None
+    if problem is not None:
+        raise InvalidTextError(f"a list name: {problem}")
     if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
         raise InvalidInputError(f"pdq_threshold must be 0 to {PDQ_THRESHOLD_MAX}")
 

@@ -6,7 +6,6 @@ reads every entry at start, a million of them in seconds.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sharedhash.store.models import Entry, Feedback
 from sharedhash.store.sqlhelpers import chunked
+from sharedhash.store.textsafe import load_json
 
 _entries = Entry.__table__.c
 _feedback = Feedback.__table__.c
@@ -56,7 +56,7 @@ class _Labels:
             return tuple(raw)
         found = self._seen.get(raw)
         if found is None:
-            found = self._seen[raw] = tuple(json.loads(raw) or ())
+            found = self._seen[raw] = tuple(load_json(raw) or ())
         return found
 
 

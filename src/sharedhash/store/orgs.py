@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from sharedhash import limits
 from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
-from sharedhash.hub_errors import KeyExpiredError, KeyRevokedError, NameTakenError
+from sharedhash.hub_errors import InvalidTextError, KeyExpiredError, KeyRevokedError, NameTakenError
 from sharedhash.store.models import ApiKey, Org, Scope, utcnow
 from sharedhash.store.security import new_secret, secret_matches, split_token
 from sharedhash.store.visibility import Caller
@@ -46,8 +46,11 @@ def parse_scopes(scopes: list[str] | tuple[str, ...] | str) -> frozenset[Scope]:
 def create_org(session: Session, name: str, *, is_operator: bool = False) -> Org:
     """Create an org; the name must be unused."""
     name = name.strip()
-    if not name or len(name) > limits.MAX_ORG_NAME_CHARS or "\x00" in name:
-        raise InvalidInputError(f"an org name is 1 to {limits.MAX_ORG_NAME_CHARS} characters, without NUL characters")
+    if not name or len(name) > limits.MAX_ORG_NAME_CHARS:
+        raise InvalidInputError(f"an org name is 1 to {limits.MAX_ORG_NAME_CHARS} characters")
+    problem = limits.text_problem(name)
+    if problem is not None:
+        raise InvalidTextError(f"an org name: {problem}")
     if session.scalar(select(Org.id).where(Org.name == name)) is not None:
         raise NameTakenError(f"an org named {name!r} already exists")
     org = Org(name=name, is_operator=is_operator)
@@ -103,6 +106,9 @@ def create_key(
     """A new key for ``org_id``; the returned token is never stored or shown again."""
     if len(name) > limits.MAX_KEY_NAME_CHARS:
         raise InvalidInputError(f"a key name is at most {limits.MAX_KEY_NAME_CHARS} characters")
+    problem = limits.text_problem(name)
+    if problem is not None:
+        raise InvalidTextError(f"a key name: {problem}")
     if expires_at is not None and expires_at <= utcnow():
         raise InvalidInputError("the expiry time is in the past")
     secret = new_secret()

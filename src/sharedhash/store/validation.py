@@ -14,10 +14,11 @@ from sharedhash.hub_errors import (
     DuplicateHashError,
     HashValueTooLongError,
     InvalidClassificationError,
+    InvalidTextError,
     LowQualityHashError,
     LowQualityVideoHashError,
 )
-from sharedhash.limits import MAX_EXTERNAL_ID_CHARS, MAX_HASHES_PER_ENTRY, MAX_LABEL_CHARS, MAX_LABELS
+from sharedhash.limits import MAX_EXTERNAL_ID_CHARS, MAX_HASHES_PER_ENTRY, MAX_LABEL_CHARS, MAX_LABELS, text_problem
 from sharedhash.store.models import Classification
 
 
@@ -116,9 +117,11 @@ class HashChecker:
 
 
 def check_text(value: str, what: str) -> str:
-    """``value`` unchanged, unless it holds a NUL character (PostgreSQL cannot store one; nothing real has one)."""
-    if "\x00" in value:
-        raise InvalidInputError(f"{what} contains a NUL character")
+    """``value`` unchanged, unless it is text the hub may not store (:func:`sharedhash.limits.text_problem`: a lone
+    surrogate, a NUL character, not NFC), the store's own check behind the API's (imports and the CLI come here)."""
+    problem = text_problem(value)
+    if problem is not None:
+        raise InvalidTextError(f"{what}: {problem}")
     return value
 
 

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from sharedhash.server.bulk import service
 from sharedhash.server.bulk.schemas import ImportOut
 from sharedhash.server.bulk.service import BulkFormat
-from sharedhash.server.deps import Contributor, Reader, State
+from sharedhash.server.deps import Contributor, IdPath, Reader, State
 
 router = APIRouter(prefix="/v1/hash-lists", tags=["bulk"])
 
@@ -38,7 +38,7 @@ _SPOOL_IN_MEMORY = 1024 * 1024
     },
 )
 async def import_list(
-    list_id: int,
+    list_id: IdPath,
     request: Request,
     state: State,
     caller: Contributor,
@@ -60,7 +60,7 @@ async def import_list(
     responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}},
 )
 def export_list(
-    list_id: int,
+    list_id: IdPath,
     state: State,
     caller: Reader,
     format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,

@@ -10,6 +10,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from sharedhash.errors import NotFoundError, RateLimitedError
 from sharedhash.hub_errors import InvalidCheckRequestError
+from sharedhash.limits import text_problem
 from sharedhash.server.deterrence.schemas import CheckIn
 from sharedhash.server.deterrence.service import CheckAnswer, DeterrenceService, resource_dict
 
@@ -23,6 +24,8 @@ def parse_check(raw: bytes) -> CheckIn:
         body = json.loads(raw.decode("utf-8", "surrogateescape"), strict=False)
     except ValueError:
         raise InvalidCheckRequestError("the body is not JSON") from None
+    except RecursionError:  # nested deeper than the parser can go: no check body is nested at all
+        raise InvalidCheckRequestError("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidCheckRequestError("the body must be a JSON object")
     query = body.get("query")
@@ -31,7 +34,7 @@ def parse_check(raw: bytes) -> CheckIn:
     fields: dict[str, Any] = {"query": query}
     for name, limit in (("locale", 35), ("country", 8)):
         value = body.get(name)
-        if value is not None and (not isinstance(value, str) or len(value) > limit):
+        if value is not None and (not isinstance(value, str) or len(value) > limit or text_problem(value)):
             raise InvalidCheckRequestError(f'"{name}" must be a string of at most {limit} characters')
         fields[name] = value
     explain = body.get("explain", False)

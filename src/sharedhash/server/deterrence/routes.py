@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import NotFoundError, RateLimitedError
 from sharedhash.hub_errors import InvalidCheckRequestError
+from sharedhash.limits import MAX_ORG_NAME_CHARS
 from sharedhash.server.deps import Admin, Reader
 from sharedhash.server.deterrence.answers import (
     NO_STORE,
@@ -43,6 +44,9 @@ _CHECK_BODY: dict[str, Any] = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": CheckIn.model_json_schema()}}}
 }
 _PUBLIC_CHECK_BODY: dict[str, Any] = {**_CHECK_BODY, "security": []}  # OpenAPI: no API key needed
+#: An org's name or id in a public check's path; a click token (far longer than any this hub hands out).
+OrgRef = Annotated[str, Path(max_length=MAX_ORG_NAME_CHARS)]
+_TOKEN_MAX = 200
 _ERRORS: dict[int | str, dict[str, Any]] = {400: {"description": "Not a JSON object with a string query"}}
 
 
@@ -138,7 +142,7 @@ async def _public_answer(request: Request, org: str) -> tuple[CheckAnswer, Any] 
         429: {"description": "Over the limit"},
     },
 )
-async def public_check(org: str, request: Request) -> JSONResponse:
+async def public_check(org: OrgRef, request: Request) -> JSONResponse:
     """Like ``/v1/deterrence/check`` for the org named ``org`` (or with that id), without an API key."""
     result = await _public_answer(request, org)
     if isinstance(result, JSONResponse):
@@ -158,7 +162,7 @@ async def public_check(org: str, request: Request) -> JSONResponse:
         429: {"description": "Over the limit"},
     },
 )
-async def public_check_html(org: str, request: Request) -> Response:
+async def public_check_html(org: OrgRef, request: Request) -> Response:
     """Like ``/v1/deterrence/check.html`` for the org named ``org``, without an API key."""
     result = await _public_answer(request, org)
     if isinstance(result, JSONResponse):
@@ -174,7 +178,7 @@ async def public_check_html(org: str, request: Request) -> Response:
     openapi_extra={"security": []},
     responses={404: {"description": "Unknown token, or no longer one of the org's help resources"}},
 )
-def click(token: str, request: Request) -> RedirectResponse:
+def click(token: Annotated[str, Path(max_length=_TOKEN_MAX)], request: Request) -> RedirectResponse:
     """Count a click on a help resource and redirect to it. Only a current help resource of the link's org can
     be the target, so this is no open redirect; the token says nothing about any query."""
     url = service_of(request).click(token)

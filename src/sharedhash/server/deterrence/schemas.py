@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sharedhash.server.schemas import Strict
+
 
 class CheckIn(BaseModel):
     """A deterrence check. Only ``query`` is required; no part of it is stored or logged."""
@@ -55,7 +57,7 @@ class CheckOut(BaseModel):
     explain: list[ExplainOut] | None = None
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Strict):
     """A change of the org's deterrence settings; fields left out stay as they are."""
 
     public: bool | None = Field(default=None, description="Allow checks without an API key (rate-limited).")

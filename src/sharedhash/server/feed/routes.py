@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from sharedhash.limits import MAX_CURSOR_CHARS, MAX_FEED_PAGE
-from sharedhash.server.deps import Reader, State
+from sharedhash.server.deps import IdPath, Reader, State
 from sharedhash.server.feed import service
 from sharedhash.server.feed.schemas import FeedPageOut
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1/hash-lists", tags=["hash lists"])
 
 @router.get("/{list_id}/feed", response_model=FeedPageOut, summary="The list's change feed")
 def feed(
-    list_id: int,
+    list_id: IdPath,
     state: State,
     caller: Reader,
     after: str | None = Query(default=None, max_length=MAX_CURSOR_CHARS, description="A `next_cursor`; omit to start."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from sharedhash.server.deps import Contributor, State
+from sharedhash.server.deps import Contributor, IdPath, State
 from sharedhash.server.feedback import service
 from sharedhash.server.feedback.schemas import FeedbackIn, FeedbackOut
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/entries", tags=["entries"])
 
 
 @router.put("/{entry_id}/feedback", response_model=FeedbackOut, summary="Confirm or dispute an entry")
-def put_feedback(entry_id: int, body: FeedbackIn, state: State, caller: Contributor) -> FeedbackOut:
+def put_feedback(entry_id: IdPath, body: FeedbackIn, state: State, caller: Contributor) -> FeedbackOut:
     """Record the caller's org's verdict (replacing an earlier one). A dispute hides the entry from its lookups."""
     row = service.give(state, caller, entry_id, body.verdict, body.reason, body.note)
     return FeedbackOut(
@@ -21,7 +21,7 @@ def put_feedback(entry_id: int, body: FeedbackIn, state: State, caller: Contribu
 
 
 @router.delete("/{entry_id}/feedback", status_code=status.HTTP_204_NO_CONTENT, summary="Withdraw feedback")
-def delete_feedback(entry_id: int, state: State, caller: Contributor) -> Response:
+def delete_feedback(entry_id: IdPath, state: State, caller: Contributor) -> Response:
     """Remove the caller's org's verdict on an entry."""
     service.withdraw(state, caller, entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

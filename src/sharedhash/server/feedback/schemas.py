@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from sharedhash import limits
-from sharedhash.server.schemas import Strict
+from sharedhash.server.schemas import Lax, Strict
 from sharedhash.store.feedback import Reason
 from sharedhash.store.models import Verdict
 
@@ -15,8 +16,8 @@ from sharedhash.store.models import Verdict
 class FeedbackIn(Strict):
     """An org's verdict on an entry."""
 
-    verdict: Verdict
-    reason: Reason
+    verdict: Annotated[Verdict, Lax]
+    reason: Annotated[Reason, Lax]
     note: str = Field(default="", max_length=limits.MAX_NOTE_CHARS)
 
 

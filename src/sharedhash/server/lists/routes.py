@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from sharedhash.server.deps import Admin, Reader, State
+from sharedhash.server.deps import Admin, IdPath, Reader, State
 from sharedhash.server.lists import service
 from sharedhash.server.lists.schemas import ListCreate, ListOut, ListUpdate, ShareIn
 
@@ -42,7 +42,7 @@ def new_list(body: ListCreate, state: State, caller: Admin) -> ListOut:
 
 
 @router.get("/{list_id}", response_model=ListOut, summary="One list")
-def one_list(list_id: int, state: State, caller: Reader) -> ListOut:
+def one_list(list_id: IdPath, state: State, caller: Reader) -> ListOut:
     """A list the caller may read (404 otherwise)."""
     return list_out(service.get_list(state, caller, list_id))
 
@@ -56,7 +56,7 @@ def delete_list(list_id: int, state: State, caller: Admin) -> ListOut:
 
 
 @router.patch("/{list_id}", response_model=ListOut, summary="Change a list")
-def change_list(list_id: int, body: ListUpdate, state: State, caller: Admin) -> ListOut:
+def change_list(list_id: IdPath, body: ListUpdate, state: State, caller: Admin) -> ListOut:
     """Change a list's name, description, visibility, PDQ threshold or shares (owner only)."""
     changed = service.update_list(
         state,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from sharedhash import limits
-from sharedhash.server.schemas import Strict
+from sharedhash.server.schemas import Lax, Strict
 from sharedhash.store.models import Access, HashList, Visibility
 
 
@@ -15,7 +16,7 @@ class ShareIn(Strict):
     """Share a list with the org called ``org``."""
 
     org: str = Field(min_length=1, max_length=limits.MAX_ORG_NAME_CHARS)
-    access: Access = Access.READ
+    access: Annotated[Access, Lax] = Access.READ
 
 
 class ListCreate(Strict):
@@ -23,7 +24,7 @@ class ListCreate(Strict):
 
     name: str = Field(min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
     description: str = Field(default="", max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
-    visibility: Visibility = Visibility.PRIVATE
+    visibility: Annotated[Visibility, Lax] = Visibility.PRIVATE
     pdq_threshold: int = Field(default=limits.PDQ_THRESHOLD_DEFAULT, ge=0, le=limits.PDQ_THRESHOLD_MAX)
     shares: list[ShareIn] = Field(default_factory=list, max_length=limits.MAX_SHARES)
 
@@ -33,7 +34,7 @@ class ListUpdate(Strict):
 
     name: str | None = Field(default=None, min_length=1, max_length=limits.MAX_LIST_NAME_CHARS)
     description: str | None = Field(default=None, max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
-    visibility: Visibility | None = None
+    visibility: Annotated[Visibility, Lax] | None = None
     pdq_threshold: int | None = Field(default=None, ge=0, le=limits.PDQ_THRESHOLD_MAX)
     shares: list[ShareIn] | None = Field(default=None, max_length=limits.MAX_SHARES)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from sharedhash.server.deps import Admin, Reader, State
+from sharedhash.server.deps import Admin, IdPath, Reader, State
 from sharedhash.server.orgs import service
 from sharedhash.server.orgs.schemas import IssuedKeyOut, KeyCreate, KeyOut, OrgCreate, OrgCreated, OrgOut
 
@@ -47,6 +47,6 @@ def new_key(body: KeyCreate, state: State, caller: Admin) -> IssuedKeyOut:
 
 
 @keys_router.delete("/{key_id}", response_model=KeyOut, summary="Revoke a key")
-def revoke(key_id: int, state: State, caller: Admin) -> KeyOut:
+def revoke(key_id: IdPath, state: State, caller: Admin) -> KeyOut:
     """Revoke a key of the caller's org; it stops working at once."""
     return KeyOut.of(service.revoke_key(state, caller, key_id))

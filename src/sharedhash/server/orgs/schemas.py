@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from sharedhash import limits
-from sharedhash.server.schemas import Strict
+from sharedhash.server.schemas import AwareTime, Lax, Strict
 from sharedhash.store.models import ApiKey, Org, Scope
 
 
@@ -34,8 +35,8 @@ class KeyCreate(Strict):
     """A new API key for the caller's org."""
 
     name: str = Field(default="", max_length=limits.MAX_KEY_NAME_CHARS)
-    scopes: list[Scope] = Field(min_length=1, max_length=3)
-    expires_at: datetime | None = None
+    scopes: list[Annotated[Scope, Lax]] = Field(min_length=1, max_length=3)
+    expires_at: AwareTime | None = None
 
 
 class KeyOut(BaseModel):

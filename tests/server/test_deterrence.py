@@ -87,6 +87,25 @@ def test_explain_for_admins_only(hub: Hub) -> None:
     )
     assert_error(r, 403, "permission_denied")
     assert "explain" not in check(hub, "zorblax", who="owner_read")
+    assert "readings" not in check(hub, "zorblax", who="owner_read")
+
+
+def test_explain_shows_each_reading_and_near_misses(hub: Hub) -> None:
+    lst = new_list(hub, name="terms")
+    add_rules(hub, lst["id"], ZORBLAX)
+    # URL-encoded and with a letter-like character: a decoded reading, and the character's Unicode source.
+    body = check(hub, "%EF%BD%9Aorblax video", explain=True)
+    assert body["deter"] is True
+    labels = [r["reading"] for r in body["readings"]]
+    assert len(labels) >= 2  # as received, and decoded
+    decoded = [r for r in body["readings"] if r["reading"] != "as received"]
+    assert decoded and all(step["step"] and isinstance(step["text"], str) for step in decoded[0]["steps"])
+    assert any(c["reads_as"] == "z" for r in body["readings"] for c in r["characters"])
+    # A query that fires nothing still says which rule came closest and why it did not fire.
+    miss = check(hub, "zqrbyyx", explain=True)
+    assert miss["deter"] is False
+    assert miss["near_misses"][0]["rule_id"] == parse_rule(ZORBLAX).rule_id
+    assert miss["near_misses"][0]["reason"]
 
 
 def test_sharing_decides_who_is_deterred(hub: Hub) -> None:

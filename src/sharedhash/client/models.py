@@ -240,6 +240,41 @@ class DeterrenceExplanation(_Model):
     explanation: str
 
 
+class DeterrenceStep(_Model):
+    """One normalisation step of a reading and the text after it."""
+
+    step: str
+    text: str
+
+
+class DeterrenceCharacter(_Model):
+    """A letter-like character, the letter it reads as, and which Unicode data says so."""
+
+    character: str
+    reads_as: str
+    source: str
+
+
+class DeterrenceReading(_Model):
+    """For term-list maintainers (admin keys): one reading of the query and its normalisation steps."""
+
+    reading: str
+    steps: list[DeterrenceStep]
+    normalised: str
+    despaced: str
+    characters: list[DeterrenceCharacter]
+
+
+class DeterrenceNearMiss(_Model):
+    """For term-list maintainers (admin keys): a rule that did not fire, the closest part of the query, and why."""
+
+    rule_id: str
+    rule: str
+    closest: str
+    distance: int
+    reason: str
+
+
 class DeterrenceCheck(_Model):
     """A deterrence check's answer."""
 
@@ -248,6 +283,8 @@ class DeterrenceCheck(_Model):
     resources: list[DeterrenceResource] = []
     notes: list[str] = []
     explain: list[DeterrenceExplanation] | None = None
+    readings: list[DeterrenceReading] | None = None
+    near_misses: list[DeterrenceNearMiss] | None = None
 
 
 class DeterrenceSettings(_Model):

@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.responses import HTMLResponse, JSONResponse
 
+from sharedhash.deterrence.explain import Explanation
 from sharedhash.errors import NotFoundError, RateLimitedError
 from sharedhash.hub_errors import InvalidCheckRequestError
 from sharedhash.limits import text_problem
@@ -44,8 +45,8 @@ def parse_check(raw: bytes) -> CheckIn:
     return CheckIn.model_construct(**fields)
 
 
-def answer_json(answer: CheckAnswer, message: Any, explain: bool) -> JSONResponse:
-    """A check's JSON answer."""
+def answer_json(answer: CheckAnswer, message: Any, explain: bool, steps: Explanation | None = None) -> JSONResponse:
+    """A check's JSON answer; ``steps`` (explain mode) adds each reading's normalisation steps and near misses."""
     out: dict[str, Any] = {
         "deter": answer.deter,
         "message": (
@@ -59,6 +60,9 @@ def answer_json(answer: CheckAnswer, message: Any, explain: bool) -> JSONRespons
             {"rule_id": m.rule.rule_id, "rule": m.rule.to_line(), "how": m.how.value, "explanation": m.explain()}
             for m in answer.result.matches
         ]
+    if steps is not None:
+        out["readings"] = [r.to_dict() for r in steps.readings]
+        out["near_misses"] = [m.to_dict() for m in steps.near_misses]
     return JSONResponse(out, headers=NO_STORE)
 
 

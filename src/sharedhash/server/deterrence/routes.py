@@ -13,6 +13,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from sharedhash.deterrence.explain import Explanation
+from sharedhash.deterrence.explain import explain as explain_query
 from sharedhash.errors import NotFoundError, RateLimitedError
 from sharedhash.hub_errors import InvalidCheckRequestError
 from sharedhash.limits import MAX_ORG_NAME_CHARS
@@ -92,8 +94,15 @@ async def check(request: Request, caller: Reader) -> JSONResponse:
     malformed queries are answered too (``deter`` false or true on what could be read, with ``notes``)."""
     body = await _read_check(request)
     explain = _explain_allowed(caller, body)
-    answer, message = await _answer(service_of(request), caller.org_id, body, request)
-    return answer_json(answer, message, explain)
+    service = service_of(request)
+    answer, message = await _answer(service, caller.org_id, body, request)
+    steps = await run_in_threadpool(_steps, service, caller.org_id, body.query) if explain else None
+    return answer_json(answer, message, explain, steps)
+
+
+def _steps(service: DeterrenceService, org_id: int, query: str) -> Explanation:
+    """Explain mode: every reading's normalisation steps and the closest rules that did not fire."""
+    return explain_query(service.rules.rules_for(org_id).matcher, query)
 
 
 @router.post(

@@ -47,6 +47,42 @@ class ExplainOut(BaseModel):
     explanation: str
 
 
+class StepOut(BaseModel):
+    """One normalisation step and the text after it."""
+
+    step: str
+    text: str
+
+
+class CharacterOut(BaseModel):
+    """A letter-like character of the query, the letter it reads as, and which Unicode data says so."""
+
+    character: str
+    reads_as: str
+    source: str
+
+
+class ReadingOut(BaseModel):
+    """For term-list maintainers (admin keys): one reading of the query (as received, decoded, symbols read as
+    letters or as separators) and the text after each normalisation step."""
+
+    reading: str
+    steps: list[StepOut]
+    normalised: str
+    despaced: str
+    characters: list[CharacterOut]
+
+
+class NearMissOut(BaseModel):
+    """For term-list maintainers (admin keys): a rule that did not fire, the closest part of the query, and why."""
+
+    rule_id: str
+    rule: str
+    closest: str
+    distance: int
+    reason: str
+
+
 class CheckOut(BaseModel):
     """The answer: deter or not, and if so the message and help resources. Which rule fired is not told."""
 
@@ -55,6 +91,10 @@ class CheckOut(BaseModel):
     resources: list[ResourceOut]
     notes: list[str] = Field(description="empty, truncated, invalid_unicode or control_characters; never errors.")
     explain: list[ExplainOut] | None = None
+    readings: list[ReadingOut] | None = Field(default=None, description="With explain: each reading's steps.")
+    near_misses: list[NearMissOut] | None = Field(
+        default=None, description="With explain: the closest rules that did not fire, and why."
+    )
 
 
 class SettingsIn(Strict):

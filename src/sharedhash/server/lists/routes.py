@@ -48,7 +48,7 @@ def one_list(list_id: IdPath, state: State, caller: Reader) -> ListOut:
 
 
 @router.delete("/{list_id}", response_model=ListOut, summary="Delete a list")
-def delete_list(list_id: int, state: State, caller: Admin) -> ListOut:
+def delete_list(list_id: IdPath, state: State, caller: Admin) -> ListOut:
     """Delete a list you own: every entry is tombstoned through the feed (so the sharees' mirrors drop them), then
     the list is marked deleted (``deleted_at``) and its name freed. It stays readable, with its feed, to the orgs
     that could read it; nobody can change it any more."""

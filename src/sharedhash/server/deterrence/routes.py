@@ -140,16 +140,20 @@ async def _public_answer(request: Request, org: str) -> tuple[CheckAnswer, Any] 
     return await _answer(service, org_id, body, request)
 
 
+#: The public checks' answers beside the common errors.
+_PUBLIC_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    404: {"description": "No such org, or public mode off"},
+    429: {"description": "Over the limit"},
+}
+
+
 @router.post(
     "/v1/orgs/{org}/deterrence/check",
     response_model=CheckOut,
     summary="Public check of a search query (no API key; the org turns it on)",
     openapi_extra=_PUBLIC_CHECK_BODY,
-    responses={
-        **_ERRORS,
-        404: {"description": "No such org, or public mode off"},
-        429: {"description": "Over the limit"},
-    },
+    responses=_PUBLIC_ERRORS,
 )
 async def public_check(org: OrgRef, request: Request) -> JSONResponse:
     """Like ``/v1/deterrence/check`` for the org named ``org`` (or with that id), without an API key."""
@@ -165,11 +169,7 @@ async def public_check(org: OrgRef, request: Request) -> JSONResponse:
     response_class=HTMLResponse,
     summary="Public check; answer an HTML snippet",
     openapi_extra=_PUBLIC_CHECK_BODY,
-    responses={
-        **_ERRORS,
-        404: {"description": "No such org, or public mode off"},
-        429: {"description": "Over the limit"},
-    },
+    responses=_PUBLIC_ERRORS,
 )
 async def public_check_html(org: OrgRef, request: Request) -> Response:
     """Like ``/v1/deterrence/check.html`` for the org named ``org``, without an API key."""

@@ -99,7 +99,8 @@ def test_explain_shows_each_reading_and_near_misses(hub: Hub) -> None:
     labels = [r["reading"] for r in body["readings"]]
     assert len(labels) >= 2  # as received, and decoded
     decoded = [r for r in body["readings"] if r["reading"] != "as received"]
-    assert decoded and all(step["step"] and isinstance(step["text"], str) for step in decoded[0]["steps"])
+    assert decoded
+    assert all(step["step"] and isinstance(step["text"], str) for step in decoded[0]["steps"])
     assert any(c["reads_as"] == "z" for r in body["readings"] for c in r["characters"])
     # A query that fires nothing still says which rule came closest and why it did not fire.
     miss = check(hub, "zqrbyyx", explain=True)

@@ -356,3 +356,101 @@ class DeterrenceSecret(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- Acting on a match: webhook endpoints, the outbox, review queues (issues 12 and 13) --------------------------
+
+
+class WebhookEndpoint(Base):
+    """A named endpoint of an org that webhook events are delivered to (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    # Signing secrets (`whsec_...`), sealed with store.secretbox; during a rotation the previous one is kept too.
+    secret: Mapped[str] = mapped_column(String(400))
+    previous_secret: Mapped[str | None] = mapped_column(String(400))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paused: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class OutboxState(StrEnum):
+    """Where an outbox event is in its delivery."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+class OutboxEvent(Base):
+    """An event to deliver, written in the same transaction as its cause (a match, a decision)."""
+
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index("ix_outbox_events_due", "state", "next_attempt_at"),
+        Index("ix_outbox_events_order", "endpoint_id", "ordering_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    # The Standard Webhooks `webhook-id`: stable across redeliveries, so receivers can drop duplicates.
+    webhook_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    # Events with one ordering key (the platform's content id) are delivered in id order.
+    ordering_key: Mapped[str] = mapped_column(String(600))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReviewQueue(Base):
+    """A named review queue of an org (e.g. `default`, `lead`)."""
+
+    __tablename__ = "review_queues"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReviewState(StrEnum):
+    """Where a review item is."""
+
+    OPEN = "open"
+    DECIDED = "decided"
+
+
+class ReviewItem(Base):
+    """One piece of content waiting for (or past) a person's decision; created by the action rules."""
+
+    __tablename__ = "review_items"
+    __table_args__ = (Index("ix_review_items_next", "queue_id", "state", "priority", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id"))
+    # The check (content) under review and the match that brought it here (tables of the act domain).
+    check_id: Mapped[int] = mapped_column(BigInteger)
+    match_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Higher first; oldest first within a priority.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16), default=ReviewState.OPEN.value)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision: Mapped[str | None] = mapped_column(String(32))
+    classification: Mapped[str | None] = mapped_column(String(4))
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from sharedhash.store.db import Database
-from sharedhash.store.models import OutboxEvent, OutboxState, ReviewItem, ReviewState, WebhookEndpoint
+from sharedhash.store.models import ContentCheck, OutboxEvent, OutboxState, ReviewItem, ReviewState, WebhookEndpoint
 from sharedhash.store.outbox import add_event, endpoint_by_name
 from sharedhash.store.review import add_item, queue_named
 from tests.support.store import make_org
@@ -66,8 +66,11 @@ def test_endpoints_and_queues_belong_to_one_org(db: Database) -> None:
         s.add(WebhookEndpoint(org_id=owner.org_id, name="block", url="https://example.test/hook", secret="x"))
     with db.writing() as s:
         assert endpoint_by_name(s, other.org_id, "block") is None
-        item = add_item(s, org_id=owner.org_id, check_id=1, match_id=2, priority=5)
-        again = add_item(s, org_id=owner.org_id, check_id=3, match_id=None)
+        check = ContentCheck(org_id=owner.org_id, idempotency_key="k1", content_id="upload-1", content_type="image")
+        s.add(check)
+        s.flush()
+        item = add_item(s, org_id=owner.org_id, check_id=check.id, match_id=None, priority=5)
+        again = add_item(s, org_id=owner.org_id, check_id=check.id, match_id=None)
         assert item.queue_id == again.queue_id
         assert queue_named(s, other.org_id, "default").id != item.queue_id
     with db.reading() as s:

@@ -413,6 +413,61 @@ class OutboxEvent(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ContentCheck(Base):
+    """One check of a platform's content: its hashes and the platform's metadata (never the media itself).
+
+    Kept for the org's retention period, so that hashes a list learns later can match it (retroactive matching).
+    ``idempotency_key`` (org, content id and hashes) makes a retried upload find its first check."""
+
+    __tablename__ = "checks"
+    __table_args__ = (
+        UniqueConstraint("org_id", "idempotency_key"),
+        Index("ix_checks_org_created", "org_id", "created_at"),
+        Index("ix_checks_org_uploader", "org_id", "uploader_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    content_id: Mapped[str] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(16))
+    uploader_id: Mapped[str | None] = mapped_column(String(500))
+    uploaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"type": ..., "value": ...}, ...]: the content's own hashes, as computed on the platform or the node.
+    hashes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    matched: Mapped[bool] = mapped_column(default=False)
+    # The actions decided for the content, e.g. ["block", "review"].
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ContentMatch(Base):
+    """One hit of a check against a list entry: which hash, at what distance, and which rule decided what."""
+
+    __tablename__ = "matches"
+    __table_args__ = (
+        Index("ix_matches_check", "check_id"),
+        Index("ix_matches_org_created", "org_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"))
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    hash_type: Mapped[str] = mapped_column(String(32))
+    distance: Mapped[int] = mapped_column(Integer, default=0)
+    # Found when a list learned the hash after the check (the check's own time is on the check).
+    retroactive: Mapped[bool] = mapped_column(default=False)
+    # What else explains the match: dihedral variant, matched seconds of a video, evidence of a region match...
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    rule: Mapped[str | None] = mapped_column(String(100))
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class ReviewQueue(Base):
     """A named review queue of an org (e.g. `default`, `lead`)."""
 
@@ -441,9 +496,9 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
     queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id"))
-    # The check (content) under review and the match that brought it here (tables of the act domain).
-    check_id: Mapped[int] = mapped_column(BigInteger)
-    match_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The check (content) under review and the match that brought it here.
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id"))
     # Higher first; oldest first within a priority.
     priority: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(16), default=ReviewState.OPEN.value)

@@ -14,6 +14,7 @@ from sharedhash.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from sharedhash.client.models import IssuedKey
+    from sharedhash.server.orgs.schemas import IssuedKeyOut
 
 key_app = typer.Typer(help="API keys of your org: create (shown once), list, revoke.", no_args_is_help=True)
 
@@ -44,7 +45,7 @@ def create(
         if org is not None:
             if url is not None or api_key is not None:
                 raise InvalidInputError("--org works on the local database: give it without --url or --api-key")
-            issued = _create_local_key(org, scope or ["admin"], name, expires_at)
+            issued: IssuedKey | IssuedKeyOut = _create_local_key(org, scope or ["admin"], name, expires_at)
         else:
             with make_client(url, api_key) as client:
                 issued = client.create_key(scope or ["read"], name=name, expires_at=expires_at)
@@ -55,31 +56,19 @@ def create(
             console.print(issued.key, highlight=False, soft_wrap=True)
 
 
-def _create_local_key(org_name: str, scopes: list[str], name: str, expires_at: datetime | None) -> IssuedKey:
-    """A key for any org of this server's own database, by its local operator; audited under that org."""
-    from sharedhash.client.models import IssuedKey
+def _create_local_key(org_name: str, scopes: list[str], name: str, expires_at: datetime | None) -> IssuedKeyOut:
+    """A key for any org of this server's own database, by its local operator (the orgs service; audited)."""
+    from sharedhash.server.orgs.schemas import IssuedKeyOut
+    from sharedhash.server.orgs.service import create_key_locally
     from sharedhash.settings import get_settings
-    from sharedhash.store import audit
     from sharedhash.store.db import database_url, open_database
-    from sharedhash.store.orgs import caller_for_org, create_key, get_org_by_name, parse_scopes
+    from sharedhash.store.orgs import parse_scopes
 
     db = open_database(database_url(get_settings()))
     try:
-        with db.writing() as session:
-            found = get_org_by_name(session, org_name)
-            made = create_key(session, found.id, parse_scopes(scopes), name=name or "issued by the local operator")
-            key = made.key
-            detail = {"scopes": key.scopes, "by": "local operator"}
-            audit.record(session, caller_for_org(found), "key.create", target=key.prefix, detail=detail)
-            return IssuedKey(
-                id=key.id,
-                name=key.name,
-                prefix=key.prefix,
-                scopes=key.scopes.split(","),
-                created_at=key.created_at,
-                expires_at=key.expires_at,
-                key=made.token,
-            )
+        return IssuedKeyOut.issued(
+            create_key_locally(db, org_name, parse_scopes(scopes), name=name, expires_at=expires_at)
+        )
     finally:
         db.dispose()
 

@@ -34,32 +34,20 @@ def create(
 ) -> None:
     """Create an org in the local hub database and print its first admin key (shown once)."""
     with handle_errors(as_json=as_json):
-        from sharedhash.hub_errors import NameTakenError
-        from sharedhash.store.models import Scope
-        from sharedhash.store.orgs import create_key, create_org, find_org, org_count
+        from sharedhash.server.orgs.service import create_org_locally
 
         db = _local_db()
         try:
-            with db.writing() as session:
-                existing = find_org(session, name)
-                if existing is not None and if_missing:
-                    if as_json:
-                        emit_json({"org": name, "created": False})
-                    else:
-                        console.print(f"org {name!r} exists already")
-                    return
-                if existing is not None:
-                    raise NameTakenError(
-                        f"an org named {name!r} exists already in this database (a `sync` may have created it)",
-                        hint=f"To get an admin key for it: sharedhash key create --org {name!r}. "
-                        "--if-missing makes `org create` do nothing when the org exists.",
-                    )
-                first = not org_count(session)
-                org = create_org(session, name, is_operator=operator or first)
-                issued = create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key")
-                org_id, operator_flag, token = org.id, org.is_operator, issued.token
+            org, issued = create_org_locally(db, name, operator=operator, if_missing=if_missing)
         finally:
             db.dispose()
+        if issued is None:
+            if as_json:
+                emit_json({"org": name, "created": False})
+            else:
+                console.print(f"org {name!r} exists already")
+            return
+        org_id, operator_flag, token = org.id, org.is_operator, issued.token
         if as_json:
             emit_json({"org": name, "id": org_id, "operator": operator_flag, "created": True, "api_key": token})
         else:

@@ -157,19 +157,17 @@ def subscribe(
 ) -> None:
     """Store a subscription that the running server syncs on a schedule (one per hub and local org)."""
     with handle_errors(as_json=as_json):
+        from sharedhash.server.subscriptions.service import subscribe_locally
         from sharedhash.settings import get_settings
         from sharedhash.store.db import database_url, open_database
-        from sharedhash.store.mirror import add_subscription, check_subscription
-        from sharedhash.sync.mirror import local_org, normalise_url
+        from sharedhash.sync.mirror import normalise_url
 
         key = remote_key(api_key, api_key_file)
-        check_subscription(interval, key)  # before the local org may be created
         db = open_database(database_url(get_settings()))
         try:
-            local = local_org(db, org, create=not require_org)
-            with db.writing() as session:
-                sub = add_subscription(session, local.caller, normalise_url(source), key, interval)
-                sub_id = sub.id
+            sub_id, local = subscribe_locally(
+                db, org=org, create_org=not require_org, source=source, api_key=key, interval=interval
+            )
         finally:
             db.dispose()
         body = {"subscription": sub_id, "from": normalise_url(source), "org": org, "interval": interval}
@@ -182,23 +180,13 @@ def subscribe(
 
 
 def _local_statuses(org: str | None, sub_id: int | None) -> list[dict[str, Any]]:
+    from sharedhash.server.subscriptions.service import statuses_locally
     from sharedhash.settings import get_settings
     from sharedhash.store.db import database_url, open_database
-    from sharedhash.store.mirror import subscription_status, subscription_statuses
-    from sharedhash.store.models import utcnow
-    from sharedhash.store.orgs import get_org_by_name
 
     db = open_database(database_url(get_settings()))
     try:
-        with db.reading() as session:
-            org_id = get_org_by_name(session, org).id if org else None
-            found = (
-                [subscription_status(session, sub_id, org_id)]
-                if sub_id is not None
-                else subscription_statuses(session, org_id)
-            )
-            now = utcnow()
-            return [s.to_dict(now) for s in found]
+        return statuses_locally(db, org, sub_id)
     finally:
         db.dispose()
 
@@ -254,22 +242,13 @@ def unsubscribe(
 ) -> None:
     """Remove a subscription: the server stops syncing it; the mirrors it made stay, no longer updated."""
     with handle_errors(as_json=as_json):
+        from sharedhash.server.subscriptions.service import remove_locally
         from sharedhash.settings import get_settings
-        from sharedhash.store import audit
         from sharedhash.store.db import database_url, open_database
-        from sharedhash.store.mirror import remove_subscription
-        from sharedhash.store.orgs import caller_for_org, get_org_by_name, org_by_id
 
         db = open_database(database_url(get_settings()))
         try:
-            with db.writing() as session:
-                org_id = get_org_by_name(session, org).id if org else None
-                removed = remove_subscription(session, sub_id, org_id)
-                owner = org_by_id(session, removed.org_id)
-                url = removed.url
-                if owner is not None:
-                    detail = {"subscription": sub_id, "by": "local operator"}
-                    audit.record(session, caller_for_org(owner), "subscription.remove", target=url, detail=detail)
+            url = str(remove_locally(db, sub_id, org)["from"])
         finally:
             db.dispose()
         if as_json:

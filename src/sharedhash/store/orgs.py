@@ -90,6 +90,15 @@ def get_org(session: Session, org_id: int) -> Org:
     return org
 
 
+def create_org_with_key(
+    session: Session, name: str, *, is_operator: bool | None = None, key_name: str = "first admin key"
+) -> tuple[Org, IssuedKey]:
+    """A new org with its first admin key. ``is_operator=None``: the first org of a database is its operator."""
+    operator = not org_count(session) if is_operator is None else is_operator
+    org = create_org(session, name, is_operator=operator)
+    return org, create_key(session, org.id, frozenset({Scope.ADMIN}), name=key_name)
+
+
 def list_orgs(session: Session) -> list[Org]:
     """Every org on the hub, by name: members need the names to share lists with each other."""
     return list(session.scalars(select(Org).order_by(Org.name)))

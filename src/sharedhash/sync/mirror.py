@@ -22,7 +22,7 @@ from sharedhash.store.db import Database
 from sharedhash.store.gc import paused_gc
 from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
 from sharedhash.store.models import ChangeKind, Scope
-from sharedhash.store.orgs import caller_for_org, create_key, create_org, find_org, org_count
+from sharedhash.store.orgs import caller_for_org, create_org_with_key, find_org
 from sharedhash.store.visibility import Caller
 
 log = logging.getLogger(__name__)
@@ -151,8 +151,7 @@ def local_org(db: Database, org_name: str, *, create: bool = True) -> LocalOrg:
                 hint="Create it first (`sharedhash org create NAME`), name an existing one with --org, or let sync "
                 "create it (leave out --require-org).",
             )
-        org = create_org(session, org_name, is_operator=not org_count(session))
-        issued = create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key (created by sync)")
+        org, issued = create_org_with_key(session, org_name, key_name="first admin key (created by sync)")
         caller = caller_for_org(org, frozenset({Scope.ADMIN}))
         audit.record(session, caller, "org.create", target=org.name, detail={"by": "sync"})
         audit.record(

@@ -29,7 +29,7 @@ def all_orgs(state: State, caller: Reader) -> list[OrgOut]:
 def new_org(body: OrgCreate, state: State, caller: Admin) -> OrgCreated:
     """Create an org with a first admin key; only the hub operator's admin keys may."""
     org, issued = service.create_org(state, caller, body.name)
-    key = IssuedKeyOut(**KeyOut.of(issued.key).model_dump(), key=issued.token)
+    key = IssuedKeyOut.issued(issued)
     return OrgCreated(**OrgOut.of(org).model_dump(), admin_key=key)
 
 
@@ -43,7 +43,7 @@ def keys(state: State, caller: Admin) -> list[KeyOut]:
 def new_key(body: KeyCreate, state: State, caller: Admin) -> IssuedKeyOut:
     """A new key; the response holds its secret, which is shown this once."""
     issued = service.create_key(state, caller, frozenset(body.scopes), name=body.name, expires_at=body.expires_at)
-    return IssuedKeyOut(**KeyOut.of(issued.key).model_dump(), key=issued.token)
+    return IssuedKeyOut.issued(issued)
 
 
 @keys_router.delete("/{key_id}", response_model=KeyOut, summary="Revoke a key")

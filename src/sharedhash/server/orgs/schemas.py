@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sharedhash import limits
 from sharedhash.server.schemas import AwareTime, Lax, Strict
 from sharedhash.store.models import ApiKey, Org, Scope
+from sharedhash.store.orgs import IssuedKey
 
 
 class OrgOut(BaseModel):
@@ -70,6 +71,11 @@ class IssuedKeyOut(KeyOut):
     """A key just created: ``key`` is shown this once and never again."""
 
     key: str
+
+    @classmethod
+    def issued(cls, made: IssuedKey) -> IssuedKeyOut:
+        """From the store's result (the key's row and its secret)."""
+        return cls(**KeyOut.of(made.key).model_dump(), key=made.token)
 
 
 class OrgCreated(OrgOut):

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sharedhash.errors import PermissionDeniedError
+from sharedhash.hub_errors import NameTakenError
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store import orgs as store
+from sharedhash.store.db import Database
 from sharedhash.store.models import ApiKey, Org, Scope
 from sharedhash.store.visibility import Caller
 
@@ -30,8 +32,7 @@ def create_org(state: HubState, caller: Caller, name: str) -> tuple[Org, store.I
     if not caller.is_operator:
         raise PermissionDeniedError("only the hub operator may create orgs")
     with state.db.writing() as session:
-        org = store.create_org(session, name)
-        issued = store.create_key(session, org.id, frozenset({Scope.ADMIN}), name="first admin key")
+        org, issued = store.create_org_with_key(session, name, is_operator=False)
         audit.record(session, caller, "org.create", target=org.name)
     return org, issued
 
@@ -58,3 +59,45 @@ def revoke_key(state: HubState, caller: Caller, key_id: int) -> ApiKey:
         key = store.revoke_key(session, caller, key_id)
         audit.record(session, caller, "key.revoke", target=key.prefix)
     return key
+
+
+# The local operator: commands run on the server's own machine against its database (no API key; `sharedhash org
+# create`, `sharedhash key create --org`). They take the database, not a running hub's state: caches of a running
+# hub on the same database forget what these writes change within one follower round (store/changes.py).
+
+
+def create_org_locally(
+    db: Database, name: str, *, operator: bool, if_missing: bool
+) -> tuple[Org, store.IssuedKey | None]:
+    """A new org with a first admin key (the first org of a database is the hub operator).
+
+    With ``if_missing``, an existing org of that name is returned without a key; otherwise it is an error that
+    says how to get a key for it."""
+    with db.writing() as session:
+        existing = store.find_org(session, name)
+        if existing is not None:
+            if if_missing:
+                return existing, None
+            raise NameTakenError(
+                f"an org named {name!r} exists already in this database (a `sync` may have created it)",
+                hint=f"To get an admin key for it: sharedhash key create --org {name!r}. "
+                "--if-missing makes `org create` do nothing when the org exists.",
+            )
+        org, issued = store.create_org_with_key(session, name, is_operator=True if operator else None)
+        audit.record(session, store.caller_for_org(org), "org.create", target=org.name, detail={"by": "local operator"})
+    return org, issued
+
+
+def create_key_locally(
+    db: Database, org_name: str, scopes: frozenset[Scope], *, name: str, expires_at: datetime | None
+) -> store.IssuedKey:
+    """A key for any org of this database, issued by its local operator (recovers a lost first admin key); audited
+    under that org."""
+    with db.writing() as session:
+        org = store.get_org_by_name(session, org_name)
+        issued = store.create_key(
+            session, org.id, scopes, name=name or "issued by the local operator", expires_at=expires_at
+        )
+        detail = {"scopes": issued.key.scopes, "by": "local operator"}
+        audit.record(session, store.caller_for_org(org), "key.create", target=issued.key.prefix, detail=detail)
+    return issued

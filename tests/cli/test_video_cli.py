@@ -15,6 +15,8 @@ from sharedhash.cli.app import app
 from sharedhash.hashing.samples import make_sample
 from sharedhash.hashing.video import hash_video
 from sharedhash.hashing.vpdq import parse
+from tests.support.cli import run
+from tests.support.live import LiveServer
 from tests.support.video_clips import write_clip
 
 runner = CliRunner()
@@ -98,3 +100,23 @@ def test_match_videos_against_video_and_image_lists(tmp_path: Path) -> None:
     human = runner.invoke(app, ["match", "--hashes", str(known), str(queries / "copy.mp4")])
     assert "MATCH" in human.stdout
     assert "100% of its frames" in human.stdout
+
+
+def test_lookup_prints_the_video_facts_of_a_match(hub: tuple[LiveServer, str], tmp_path: Path) -> None:
+    """`sharedhash lookup --file video`: the table says how much of each side matched and at which seconds."""
+    listed = write_clip(tmp_path / "listed.mp4", frames=40, fps=10, width=160, height=120, seed=4)
+    frame = _frame_png(listed, 20, tmp_path / "frame20.png")
+    list_id = str(run("list", "create", "videos", "--json")["id"])
+    run("entry", "add", list_id, "--hash", f"vpdq:{hash_video(listed, digests=()).vpdq.serialise()}", "--json")
+    found = run("lookup", "--file", str(listed), "--json")
+    (match,) = [m for m in found["matches"] if m["hash_type"] == "vpdq"]
+    assert match["listed_percent"] == 100.0
+    text = runner.invoke(app, ["lookup", "--file", str(listed)])
+    assert text.exit_code == 0, text.output
+    flat = " ".join(text.output.split())
+    assert "listed 100%" in flat
+    assert "query at 0-3s" in flat
+    # An image that is a frame of the listed video: which second of the video it is.
+    still = runner.invoke(app, ["lookup", "--file", str(frame)])
+    assert still.exit_code == 0, still.output
+    assert "listed at 2s" in " ".join(still.output.split())

@@ -14,7 +14,7 @@ from sharedhash.cli.output import EXIT_MATCHED, EXIT_NO_MATCH, EXIT_TROUBLE, con
 from sharedhash.errors import FileAccessError, InvalidInputError
 
 if TYPE_CHECKING:
-    from sharedhash.client.models import LookupResult
+    from sharedhash.client.models import LookupResult, Match, MatchedSeconds
 
 
 def check_files(files: list[Path]) -> None:
@@ -87,6 +87,29 @@ def _print(result: LookupResult, pairs: list[tuple[str, str]], path: str | None,
             f"{m.feedback.confirm}/{m.feedback.dispute}",
         )
     console.print(table)
+    for m in result.matches:  # a video match's facts, one line each (too wide for a column)
+        if facts := _video_facts(m):
+            console.print(f"entry {m.entry_id} ({m.hash_type}): {facts}", highlight=False, soft_wrap=True)
+
+
+def _seconds(runs: list[MatchedSeconds]) -> str:
+    return ", ".join(f"{r.start:g}-{r.end:g}s" if r.end != r.start else f"{r.start:g}s" for r in runs)
+
+
+def _video_facts(m: Match) -> str:
+    """The video facts of a match: how much of each side matched and which seconds (empty for other matches)."""
+    parts = []
+    if m.matched_hash_type is not None:
+        parts.append(f"via {m.matched_hash_type}")
+    if m.listed_percent is not None:
+        parts.append(f"listed {m.listed_percent:g}%")
+    if m.query_percent is not None:
+        parts.append(f"query {m.query_percent:g}%")
+    if m.query_seconds:
+        parts.append(f"query at {_seconds(m.query_seconds)}")
+    if m.listed_seconds:
+        parts.append(f"listed at {_seconds(m.listed_seconds)}")
+    return "; ".join(parts)
 
 
 def register(app: typer.Typer) -> None:

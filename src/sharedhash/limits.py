@@ -21,6 +21,10 @@ MAX_EXTERNAL_ID_CHARS = 200
 PDQ_THRESHOLD_MAX = 63
 #: The threshold of a new list unless it says otherwise.
 PDQ_THRESHOLD_DEFAULT = 31
+#: A list's video match rule (percent of frames): a query video matches a listed one when at least this share of the
+#: listed video's frames match (the reference's 80), and at least this share of the query's (by default not asked).
+VIDEO_LISTED_PERCENT_DEFAULT = 80
+VIDEO_QUERY_PERCENT_DEFAULT = 0
 #: Names and texts.
 MAX_ORG_NAME_CHARS = 100
 MAX_KEY_NAME_CHARS = 100

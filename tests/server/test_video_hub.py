@@ -203,3 +203,40 @@ def test_video_upload_over_the_video_limit_is_refused(hub: Hub, tmp_path: Path, 
     hub.settings.max_video_bytes = 1000
     assert_error(_post_file(hub, path.read_bytes()), 413, "file_too_large")
     assert list(upload_tmp.iterdir()) == []
+
+
+def _video(frames: list[str]) -> str:
+    return VpdqHash(tuple(VpdqFrame(i * 30, 90, h, float(i)) for i, h in enumerate(frames))).serialise()
+
+
+def test_each_list_has_its_own_video_match_rule(hub: Hub) -> None:
+    """The reference's rule by default (80% of the listed video's frames); a list may ask for less or more, and
+    for a share of the query's frames too; a change applies to the next lookup."""
+    rng = random.Random(5)
+    listed_frames = [f"{rng.getrandbits(256):064x}" for _ in range(10)]
+    other_frames = [f"{rng.getrandbits(256):064x}" for _ in range(4)]
+    listed = _video(listed_frames)
+    partial = _video(listed_frames[:6] + other_frames)  # 60% of the listed frames; 6 of the query's 10 frames
+    strict = new_list(hub, name="reference-rule")
+    loose = new_list(hub, name="loose", video_listed_percent=50)
+    both = new_list(hub, name="both-sides", video_listed_percent=50, video_query_percent=90)
+    assert (strict["video_listed_percent"], strict["video_query_percent"]) == (80, 0)
+    for lst in (strict, loose, both):
+        add(hub, lst["id"], ("vpdq", listed))
+    whole = lookup(hub, ("vpdq", listed))
+    assert {m["list_name"] for m in whole} == {"reference-rule", "loose", "both-sides"}
+    (hit,) = lookup(hub, ("vpdq", partial))
+    assert hit["list_name"] == "loose"
+    assert (hit["listed_percent"], hit["query_percent"]) == (60.0, 60.0)
+    r = hub.client.patch(f"/v1/hash-lists/{strict['id']}", json={"video_listed_percent": 60}, headers=hub.auth("owner"))
+    assert r.status_code == 200, r.text
+    assert {m["list_name"] for m in lookup(hub, ("vpdq", partial))} == {"reference-rule", "loose"}
+    for bad in ({"video_listed_percent": 101}, {"video_query_percent": -1}, {"video_listed_percent": "80"}):
+        assert_error(
+            hub.client.patch(f"/v1/hash-lists/{strict['id']}", json=bad, headers=hub.auth("owner")),
+            422,
+            "invalid_request",
+        )
+    assert (
+        hub.client.get(f"/v1/hash-lists/{strict['id']}", headers=hub.auth("owner")).json()["video_listed_percent"] == 60
+    )

@@ -28,7 +28,9 @@ def pdq(n: int) -> str:
 def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:
     owner = Client(pair.hub.url, pair.hub_keys["owner"])
     sharee_on_hub = Client(pair.hub.url, pair.hub_keys["sharee"])
-    shared = owner.create_list("shared", visibility="shared", shares=[("sharee", "read")], pdq_threshold=20)
+    shared = owner.create_list(
+        "shared", visibility="shared", shares=[("sharee", "read")], pdq_threshold=20, video_listed_percent=70
+    )
     members = owner.create_list("everyone", visibility="members")
     private = owner.create_list("private")
     body = b"".join(
@@ -68,6 +70,7 @@ def test_hub_and_node_end_identical_through_changes(pair: Pair) -> None:
     assert set(mirrors) == {"owner/shared", "owner/everyone"}
     assert mirrors["owner/shared"].mirror_of == pair.hub.url
     assert mirrors["owner/shared"].pdq_threshold == 20
+    assert mirrors["owner/shared"].video_listed_percent == 70
     for remote, local in ((shared, mirrors["owner/shared"]), (members, mirrors["owner/everyone"])):
         assert normalised(list(owner.export(remote.id))) == normalised(list(node.export(local.id)))
     # Mirrors are read-only.

@@ -48,6 +48,10 @@ def _print_lists(lists: list[HashList], as_json: bool) -> None:
     console.print(table)
 
 
+_LISTED_HELP = "Video rule: share (%) of a listed video's frames that must match (0-100, default 80)."
+_QUERY_HELP = "Video rule: share (%) of the query video's frames that must match (0-100, default 0)."
+
+
 @list_app.command("create")
 def create(
     name: str = typer.Argument(..., help="The list's name (unique within your org)."),
@@ -56,6 +60,8 @@ def create(
         list[str] | None, typer.Option("--share", help="ORG, ORG:read or ORG:contribute; repeatable.")
     ] = None,
     pdq_threshold: int = typer.Option(31, "--pdq-threshold", help="PDQ match distance for this list (0-63)."),
+    video_listed_percent: int = typer.Option(80, "--video-listed-percent", help=_LISTED_HELP),
+    video_query_percent: int = typer.Option(0, "--video-query-percent", help=_QUERY_HELP),
     description: str = typer.Option("", "--description"),
     url: str | None = URL_OPTION,
     api_key: str | None = KEY_OPTION,
@@ -69,6 +75,8 @@ def create(
             visibility=visibility,
             pdq_threshold=pdq_threshold,
             shares=_shares(share or []),
+            video_listed_percent=video_listed_percent,
+            video_query_percent=video_query_percent,
         )
         _print_lists([created], as_json)
 
@@ -101,6 +109,8 @@ def update(
         list[str] | None, typer.Option("--share", help="Replaces all shares: ORG, ORG:read or ORG:contribute.")
     ] = None,
     pdq_threshold: int | None = typer.Option(None, "--pdq-threshold"),
+    video_listed_percent: int | None = typer.Option(None, "--video-listed-percent", help=_LISTED_HELP),
+    video_query_percent: int | None = typer.Option(None, "--video-query-percent", help=_QUERY_HELP),
     description: str | None = typer.Option(None, "--description"),
     url: str | None = URL_OPTION,
     api_key: str | None = KEY_OPTION,
@@ -114,6 +124,8 @@ def update(
                 "name": name,
                 "visibility": visibility,
                 "pdq_threshold": pdq_threshold,
+                "video_listed_percent": video_listed_percent,
+                "video_query_percent": video_query_percent,
                 "description": description,
             }.items()
             if v is not None

@@ -208,19 +208,25 @@ class Client:
         visibility: str = "private",
         pdq_threshold: int = 31,
         shares: Iterable[tuple[str, str]] = (),
+        video_listed_percent: int = 80,
+        video_query_percent: int = 0,
     ) -> HashList:
-        """A new list owned by the org; ``shares`` are ``(org name, "read" | "contribute")``."""
+        """A new list owned by the org; ``shares`` are ``(org name, "read" | "contribute")``; the video match rule
+        is the share (%) of the listed video's and of the query's frames that must match."""
         body = {
             "name": name,
             "description": description,
             "visibility": visibility,
             "pdq_threshold": pdq_threshold,
+            "video_listed_percent": video_listed_percent,
+            "video_query_percent": video_query_percent,
             "shares": [{"org": o, "access": a} for o, a in shares],
         }
         return self._model(HashList, "POST", "/v1/hash-lists", json=body)
 
     def update_list(self, list_id: int, **changes: Any) -> HashList:
-        """Change a list (name, description, visibility, pdq_threshold, shares as ``[(org, access)]``)."""
+        """Change a list (name, description, visibility, pdq_threshold, video_listed_percent, video_query_percent,
+        shares as ``[(org, access)]``)."""
         if "shares" in changes and changes["shares"] is not None:
             changes["shares"] = [{"org": o, "access": a} for o, a in changes["shares"]]
         return self._model(HashList, "PATCH", f"/v1/hash-lists/{list_id}", json=changes)

@@ -62,6 +62,8 @@ class HashList(_Model):
     owner: str
     visibility: str
     pdq_threshold: int
+    video_listed_percent: int = 80
+    video_query_percent: int = 0
     last_seq: int
     mirror_of: str | None = None
     shares: list[Share] | None = None

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sharedhash import limits
 from sharedhash.errors import InvalidHashError, InvalidInputError
 
 #: The version tag that starts every canonical value.
@@ -33,9 +34,9 @@ DEFAULT_MIN_QUALITY = 50
 #: two frames match at this PDQ distance or less,
 DEFAULT_FRAME_DISTANCE = 31
 #: and a video matches a listed one when at least this share (%) of the listed video's frames match.
-DEFAULT_LISTED_PERCENT = 80.0
+DEFAULT_LISTED_PERCENT = float(limits.VIDEO_LISTED_PERCENT_DEFAULT)
 #: The query's share is reported; by default it does not decide a match.
-DEFAULT_QUERY_PERCENT = 0.0
+DEFAULT_QUERY_PERCENT = float(limits.VIDEO_QUERY_PERCENT_DEFAULT)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 _NUMBER = re.compile(r"\d+(\.\d+)?")

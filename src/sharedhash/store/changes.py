@@ -26,7 +26,14 @@ class CommittedChanges:
     all_feedback: bool = False
 
 
-_LIST_POLICY_FIELDS = ("owner_org_id", "visibility", "name", "pdq_threshold")
+_LIST_POLICY_FIELDS = (
+    "owner_org_id",
+    "visibility",
+    "name",
+    "pdq_threshold",
+    "video_listed_percent",
+    "video_query_percent",
+)
 _CHANGES = "sharedhash.cache_changes"
 
 

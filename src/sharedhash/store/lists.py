@@ -30,7 +30,7 @@ class ShareSpec:
     access: Access
 
 
-def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
+def _check_settings(name: str | None, pdq_threshold: int | None, *percents: int | None) -> None:
     if name is not None and not 1 <= len(name.strip()) <= limits.MAX_LIST_NAME_CHARS:
         raise InvalidInputError(f"a list name is 1 to {limits.MAX_LIST_NAME_CHARS} characters")
     problem = limits.text_problem(name) if name is not None else None
@@ -38,6 +38,8 @@ def _check_settings(name: str | None, pdq_threshold: int | None) -> None:
         raise InvalidTextError(f"a list name: {problem}")
     if pdq_threshold is not None and not 0 <= pdq_threshold <= PDQ_THRESHOLD_MAX:
         raise InvalidInputError(f"pdq_threshold must be 0 to {PDQ_THRESHOLD_MAX}")
+    if any(p is not None and not 0 <= p <= 100 for p in percents):
+        raise InvalidInputError("video_listed_percent and video_query_percent must be 0 to 100")
 
 
 def create_list(
@@ -48,12 +50,14 @@ def create_list(
     description: str = "",
     visibility: Visibility = Visibility.PRIVATE,
     pdq_threshold: int = limits.PDQ_THRESHOLD_DEFAULT,
+    video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT,
+    video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT,
     shares: list[ShareSpec] | None = None,
     source_url: str | None = None,
     source_list_id: int | None = None,
 ) -> HashList:
     """A new list owned by the caller's org."""
-    _check_settings(name, pdq_threshold)
+    _check_settings(name, pdq_threshold, video_listed_percent, video_query_percent)
     name = name.strip()
     taken = select(HashList.id).where(HashList.owner_org_id == caller.org_id, HashList.name == name)
     if session.scalar(taken) is not None:
@@ -64,6 +68,8 @@ def create_list(
         description=description,
         visibility=visibility.value,
         pdq_threshold=pdq_threshold,
+        video_listed_percent=video_listed_percent,
+        video_query_percent=video_query_percent,
         last_seq=0,
         source_url=source_url,
         source_list_id=source_list_id,
@@ -153,10 +159,12 @@ def update_list(
     description: str | None = None,
     visibility: Visibility | None = None,
     pdq_threshold: int | None = None,
+    video_listed_percent: int | None = None,
+    video_query_percent: int | None = None,
     shares: list[ShareSpec] | None = None,
 ) -> HashList:
     """Change a list's settings or shares (owner only)."""
-    _check_settings(name, pdq_threshold)
+    _check_settings(name, pdq_threshold, video_listed_percent, video_query_percent)
     hash_list = get_owned_list(session, caller, list_id, for_update=True)
     if name is not None and name.strip() != hash_list.name:
         taken = select(HashList.id).where(HashList.owner_org_id == caller.org_id, HashList.name == name.strip())
@@ -169,6 +177,10 @@ def update_list(
         hash_list.visibility = visibility.value
     if pdq_threshold is not None:
         hash_list.pdq_threshold = pdq_threshold
+    if video_listed_percent is not None:
+        hash_list.video_listed_percent = video_listed_percent
+    if video_query_percent is not None:
+        hash_list.video_query_percent = video_query_percent
     if shares is not None:
         set_shares(session, caller, list_id, shares)
     session.flush()

@@ -48,9 +48,18 @@ class PageOutcome:
 
 
 def mirror_for(
-    session: Session, caller: Caller, source_url: str, remote_list_id: int, *, name: str, pdq_threshold: int
+    session: Session,
+    caller: Caller,
+    source_url: str,
+    remote_list_id: int,
+    *,
+    name: str,
+    pdq_threshold: int,
+    video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT,
+    video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT,
 ) -> HashList:
-    """The caller's mirrored list of a remote list, created (private, read-only) on first sight."""
+    """The caller's mirrored list of a remote list, created (private, read-only) on first sight; its match settings
+    follow the remote list's."""
     found = session.scalar(
         select(HashList).where(
             HashList.owner_org_id == caller.org_id,
@@ -61,6 +70,10 @@ def mirror_for(
     if found is not None:
         if found.pdq_threshold != pdq_threshold:
             found.pdq_threshold = pdq_threshold
+        if found.video_listed_percent != video_listed_percent:
+            found.video_listed_percent = video_listed_percent
+        if found.video_query_percent != video_query_percent:
+            found.video_query_percent = video_query_percent
         return found
     unique = name
     suffix = 1
@@ -73,6 +86,8 @@ def mirror_for(
         unique[:200],
         description=f"Mirror of list {remote_list_id} on {source_url}",
         pdq_threshold=pdq_threshold,
+        video_listed_percent=video_listed_percent,
+        video_query_percent=video_query_percent,
         source_url=source_url,
         source_list_id=remote_list_id,
     )

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from sharedhash.limits import PDQ_THRESHOLD_DEFAULT
+from sharedhash.limits import PDQ_THRESHOLD_DEFAULT, VIDEO_LISTED_PERCENT_DEFAULT, VIDEO_QUERY_PERCENT_DEFAULT
 
 # SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets real 64-bit ids.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -149,6 +149,9 @@ class HashList(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PRIVATE.value)
     pdq_threshold: Mapped[int] = mapped_column(Integer, default=PDQ_THRESHOLD_DEFAULT)
+    # The list's video match rule: the shares (%) of the listed video's and of the query's frames that must match.
+    video_listed_percent: Mapped[int] = mapped_column(Integer, default=VIDEO_LISTED_PERCENT_DEFAULT)
+    video_query_percent: Mapped[int] = mapped_column(Integer, default=VIDEO_QUERY_PERCENT_DEFAULT)
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Set on a mirrored list: the feed it copies (read-only locally; only sync writes to it).
     source_url: Mapped[str | None] = mapped_column(String(2000))

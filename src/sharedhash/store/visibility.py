@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
+from sharedhash import limits
 from sharedhash.errors import PermissionDeniedError
 from sharedhash.store.models import Access, Entry, HashList, ListShare, Scope, Visibility
 
@@ -87,6 +88,8 @@ class ListPolicy:
     name: str
     pdq_threshold: int
     shared_with: frozenset[int]
+    video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT
+    video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT
 
     def readable_by(self, org_id: int) -> bool:
         """The rule of :func:`readable_lists`, for one list in memory: owner, members-wide, or shared with the org."""
@@ -102,7 +105,16 @@ def list_policies(session: Session) -> dict[int, ListPolicy]:
     shares: dict[int, set[int]] = defaultdict(set)
     for list_id, org_id in session.execute(select(ListShare.list_id, ListShare.org_id)):
         shares[list_id].add(org_id)
-    stmt = select(HashList.id, HashList.owner_org_id, HashList.visibility, HashList.name, HashList.pdq_threshold)
+    stmt = select(
+        HashList.id,
+        HashList.owner_org_id,
+        HashList.visibility,
+        HashList.name,
+        HashList.pdq_threshold,
+        HashList.video_listed_percent,
+        HashList.video_query_percent,
+    )
     return {
-        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ()))) for r in session.execute(stmt)
+        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ())), r[5], r[6])
+        for r in session.execute(stmt)
     }

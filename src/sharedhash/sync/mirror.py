@@ -192,6 +192,8 @@ def sync_from(
                 remote.id,
                 name=f"{remote.owner}/{remote.name}",
                 pdq_threshold=remote.pdq_threshold,
+                video_listed_percent=remote.video_listed_percent,
+                video_query_percent=remote.video_query_percent,
             )
             mirror_id, cursor = mirror.id, mirror.source_cursor
         item = ListReport(remote_list_id=remote.id, local_list_id=mirror_id, name=f"{remote.owner}/{remote.name}")
@@ -200,7 +202,14 @@ def sync_from(
             changes = page.changes
             with db.writing() as session:
                 mirror = mirror_for(
-                    session, caller, source, remote.id, name=item.name, pdq_threshold=remote.pdq_threshold
+                    session,
+                    caller,
+                    source,
+                    remote.id,
+                    name=item.name,
+                    pdq_threshold=remote.pdq_threshold,
+                    video_listed_percent=remote.video_listed_percent,
+                    video_query_percent=remote.video_query_percent,
                 )
                 outcome = apply_page(session, caller, mirror, changes, page.next_cursor)
             cursor = page.next_cursor

@@ -37,6 +37,8 @@ def new_list(body: ListCreate, state: State, caller: Admin) -> ListOut:
         visibility=body.visibility,
         pdq_threshold=body.pdq_threshold,
         shares=_shares(body.shares),
+        video_listed_percent=body.video_listed_percent,
+        video_query_percent=body.video_query_percent,
     )
     return list_out(created)
 
@@ -57,7 +59,7 @@ def delete_list(list_id: IdPath, state: State, caller: Admin) -> ListOut:
 
 @router.patch("/{list_id}", response_model=ListOut, summary="Change a list")
 def change_list(list_id: IdPath, body: ListUpdate, state: State, caller: Admin) -> ListOut:
-    """Change a list's name, description, visibility, PDQ threshold or shares (owner only)."""
+    """Change a list's name, description, visibility, PDQ threshold, video match rule or shares (owner only)."""
     changed = service.update_list(
         state,
         caller,
@@ -67,5 +69,7 @@ def change_list(list_id: IdPath, body: ListUpdate, state: State, caller: Admin) 
         visibility=body.visibility,
         pdq_threshold=body.pdq_threshold,
         shares=None if body.shares is None else _shares(body.shares),
+        video_listed_percent=body.video_listed_percent,
+        video_query_percent=body.video_query_percent,
     )
     return list_out(changed)

@@ -26,6 +26,8 @@ class ListCreate(Strict):
     description: str = Field(default="", max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
     visibility: Annotated[Visibility, Lax] = Visibility.PRIVATE
     pdq_threshold: int = Field(default=limits.PDQ_THRESHOLD_DEFAULT, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    video_listed_percent: int = Field(default=limits.VIDEO_LISTED_PERCENT_DEFAULT, ge=0, le=100)
+    video_query_percent: int = Field(default=limits.VIDEO_QUERY_PERCENT_DEFAULT, ge=0, le=100)
     shares: list[ShareIn] = Field(default_factory=list, max_length=limits.MAX_SHARES)
 
 
@@ -36,6 +38,8 @@ class ListUpdate(Strict):
     description: str | None = Field(default=None, max_length=limits.MAX_LIST_DESCRIPTION_CHARS)
     visibility: Annotated[Visibility, Lax] | None = None
     pdq_threshold: int | None = Field(default=None, ge=0, le=limits.PDQ_THRESHOLD_MAX)
+    video_listed_percent: int | None = Field(default=None, ge=0, le=100)
+    video_query_percent: int | None = Field(default=None, ge=0, le=100)
     shares: list[ShareIn] | None = Field(default=None, max_length=limits.MAX_SHARES)
 
 
@@ -48,6 +52,8 @@ class ListOut(BaseModel):
     owner: str
     visibility: str
     pdq_threshold: int
+    video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT
+    video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT
     last_seq: int
     mirror_of: str | None
     shares: list[ShareIn] | None = None
@@ -64,6 +70,8 @@ class ListOut(BaseModel):
             owner=owner,
             visibility=hash_list.visibility,
             pdq_threshold=hash_list.pdq_threshold,
+            video_listed_percent=hash_list.video_listed_percent,
+            video_query_percent=hash_list.video_query_percent,
             last_seq=hash_list.last_seq,
             mirror_of=hash_list.source_url,
             shares=None if shares is None else [ShareIn(org=o, access=Access(a)) for o, a in shares],

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sharedhash import limits
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store import lists as store
@@ -53,6 +54,8 @@ def create_list(
     visibility: Visibility,
     pdq_threshold: int,
     shares: list[ShareSpec],
+    video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT,
+    video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT,
 ) -> ListView:
     """A new list owned by the caller's org."""
     with state.db.writing() as session:
@@ -63,6 +66,8 @@ def create_list(
             description=description,
             visibility=visibility,
             pdq_threshold=pdq_threshold,
+            video_listed_percent=video_listed_percent,
+            video_query_percent=video_query_percent,
             shares=shares,
         )
         audit.record(session, caller, "list.create", target=f"list:{created.id}")
@@ -79,6 +84,8 @@ def update_list(
     visibility: Visibility | None,
     pdq_threshold: int | None,
     shares: list[ShareSpec] | None,
+    video_listed_percent: int | None = None,
+    video_query_percent: int | None = None,
 ) -> ListView:
     """Change a list's settings (owner only); None leaves a setting as it is, ``shares`` replaces all shares."""
     # The audit detail is the change as asked for, every field named (None: unchanged).
@@ -87,6 +94,8 @@ def update_list(
         "description": description,
         "visibility": None if visibility is None else visibility.value,
         "pdq_threshold": pdq_threshold,
+        "video_listed_percent": video_listed_percent,
+        "video_query_percent": video_query_percent,
         "shares": None if shares is None else [{"org": s.org, "access": s.access.value} for s in shares],
     }
     with state.db.writing() as session:
@@ -98,6 +107,8 @@ def update_list(
             description=description,
             visibility=visibility,
             pdq_threshold=pdq_threshold,
+            video_listed_percent=video_listed_percent,
+            video_query_percent=video_query_percent,
             shares=shares,
         )
         audit.record(session, caller, "list.update", target=f"list:{list_id}", detail=detail)

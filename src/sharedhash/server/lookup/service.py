@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -121,7 +122,7 @@ def lookup(
         keep = found.distances <= limits[np.minimum(found.list_ids, len(limits) - 1)]
         positions = np.fromiter((q.position for q in group), dtype=np.int64, count=len(group))
         parts.append((positions[found.query[keep]], found.entry_ids[keep], found.list_ids[keep], found.distances[keep]))
-    extra = _video_hits(indexes, lists, queries, max_distance)
+    extra = _video_hits(indexes, lists, queries, max_distance, lambda: caches.policy.video_rules(db))
     if not parts and not extra:
         _audit(db, audit_log, caller, queries, 0)
         return []
@@ -172,7 +173,11 @@ def lookup(
 
 
 def _video_hits(
-    indexes: IndexSet, lists: VisibleLists, queries: list[Query], max_distance: int | None
+    indexes: IndexSet,
+    lists: VisibleLists,
+    queries: list[Query],
+    max_distance: int | None,
+    rules: Callable[[], dict[int, tuple[int, int]]],
 ) -> list[video.VideoHit]:
     """Matches of video queries, and of image queries against listed videos (see :mod:`.video`)."""
     types = {q.hash_type for q in queries}
@@ -186,7 +191,7 @@ def _video_hits(
     if not relevant:
         return []
     wanted = [(q.position, q.hash_type, q.value) for q in queries if q.hash_type in relevant]
-    return video.video_hits(indexes, lists, wanted, max_distance=max_distance)
+    return video.video_hits(indexes, lists, wanted, max_distance=max_distance, list_rules=rules())
 
 
 def _with_video_hits(

@@ -18,7 +18,7 @@ and by the rule's frame distance.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -87,18 +87,24 @@ def video_hits(
     *,
     max_distance: int | None,
     rule: MatchRule | None = None,
+    list_rules: Mapping[int, tuple[int, int]] | None = None,
 ) -> list[VideoHit]:
-    """Video matches of ``(position, hash type, canonical value)`` queries in the readable ``lists``."""
+    """Video matches of ``(position, hash type, canonical value)`` queries in the readable ``lists``.
+
+    ``list_rules`` gives each list's own video rule, ``(listed %, query %)`` (lists not in it: ``rule``'s): the
+    index is asked with the loosest of the readable lists' percentages, and each hit is then held to its list's."""
     rule = rule or MatchRule()
     if max_distance is not None:
         rule = MatchRule(
             rule.min_quality, min(rule.frame_distance, max_distance), rule.listed_percent, rule.query_percent
         )
+    default = (rule.listed_percent, rule.query_percent)
+    percents = {list_id: (list_rules or {}).get(list_id, default) for list_id in lists}
     allowed = _frame_limits(lists, max_distance, rule)
     out: list[VideoHit] = []
     for position, hash_type, value in queries:
         if is_video_type(hash_type):
-            out.extend(_video_query(indexes, lists, allowed, rule, position, hash_type, value))
+            out.extend(_video_query(indexes, lists, allowed, percents, rule, position, hash_type, value))
         else:
             for video_type in video_types_of_frames(hash_type):
                 for hit, list_id, entry_id in indexes.query_video_frames(video_type, value, max(allowed.values())):
@@ -113,12 +119,19 @@ def _video_query(
     indexes: IndexSet,
     lists: VisibleLists,
     allowed: dict[int, int],
+    percents: dict[int, tuple[float, float]],
     rule: MatchRule,
     position: int,
     hash_type: str,
     value: str,
 ) -> list[VideoHit]:
     video = parse(value)
+    loosest = MatchRule(
+        rule.min_quality,
+        rule.frame_distance,
+        min(p[0] for p in percents.values()),
+        min(p[1] for p in percents.values()),
+    )
     out = [
         VideoHit(
             position,
@@ -131,8 +144,10 @@ def _video_query(
             hit.result.query_runs,
             hit.result.listed_runs,
         )
-        for hit, list_id, entry_id in indexes.query_videos(hash_type, video, rule)
-        if list_id in lists
+        for hit, list_id, entry_id in indexes.query_videos(hash_type, video, loosest)
+        if list_id in percents
+        and hit.result.listed_percent + 1e-9 >= percents[list_id][0]
+        and hit.result.query_percent + 1e-9 >= percents[list_id][1]
     ]
     frame_type = get_hash_type(hash_type).frame_type
     frames = usable(video.frames, rule.min_quality)

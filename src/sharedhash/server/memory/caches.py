@@ -110,6 +110,13 @@ class PolicyCache:
             snapshot.by_org[org_id] = found
         return found
 
+    def video_rules(self, db: Database) -> dict[int, tuple[int, int]]:
+        """``{list id: (listed %, query %)}``: every list's video match rule (read only where a lookup has videos)."""
+        snapshot = self._snapshot
+        if snapshot.generation != self._generation:
+            snapshot = self._reload(db)
+        return {p.list_id: (p.video_listed_percent, p.video_query_percent) for p in snapshot.lists.values()}
+
     def _reload(self, db: Database) -> _PolicySnapshot:
         with self._lock:
             generation = self._generation

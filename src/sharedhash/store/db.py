@@ -144,10 +144,23 @@ def open_database(
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Run the Alembic migrations shipped inside the package (so an installed package migrates itself)."""
     from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Undo migrations down to ``revision`` (``base``: an empty schema); for going back to an older release."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
+def _alembic_config(connection: Any) -> Any:
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    config.attributes["connection"] = connection
+    return config

@@ -1,6 +1,6 @@
 """A list's video match rule: the shares (%) of the listed video's and of the query's frames that must match.
 
-Revision ID: 0007_video_rule
+Revision ID: 0013_video_rule
 Revises: 0006_act_foundation
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_video_rule"
+revision: str = "0013_video_rule"
 down_revision: str | None = "0006_act_foundation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -228,3 +228,12 @@ def all_finished(db: Database) -> bool:
 def open_db(url: str) -> Database:
     """A database handle (no migrations: the hub made them)."""
     return open_database(url, migrate=False)
+
+
+@pytest.fixture
+def webhook_cli_hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
+    """The CLI tests' live hub (``hub`` of tests/support/cli.py), allowing loopback receivers and quick retries."""
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(f"SHAREDHASH_{name.upper()}", str(value).lower() if isinstance(value, bool) else str(value))
+    found: tuple[Any, str] = request.getfixturevalue("hub")
+    return found

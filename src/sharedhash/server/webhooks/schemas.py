@@ -17,20 +17,20 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 MAX_OVERLAP_SECONDS = 30 * 24 * 3600
 
 
-class EndpointCreate(Strict):
+class WebhookEndpointCreate(Strict):
     """A new endpoint: a name (what the action rules refer to) and an https URL."""
 
     name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     url: str = Field(min_length=1, max_length=MAX_URL_CHARS, description="https://... (see docs/webhooks.md).")
 
 
-class SecretRotate(Strict):
+class WebhookSecretRotate(Strict):
     """A secret rotation: for ``overlap_seconds`` events carry signatures with the old and the new secret."""
 
     overlap_seconds: int = Field(default=24 * 3600, ge=0, le=MAX_OVERLAP_SECONDS)
 
 
-class EventCounts(BaseModel):
+class WebhookEventCounts(BaseModel):
     """How many of an endpoint's events are waiting, delivered and dead."""
 
     pending: int = 0
@@ -38,7 +38,7 @@ class EventCounts(BaseModel):
     dead: int = 0
 
 
-class EndpointOut(BaseModel):
+class WebhookEndpointOut(BaseModel):
     """A webhook endpoint (never its secret)."""
 
     id: int
@@ -49,10 +49,10 @@ class EndpointOut(BaseModel):
     previous_secret_until: datetime | None = Field(
         description="While a rotated-out secret still signs events (both signatures are sent), until when."
     )
-    events: EventCounts
+    events: WebhookEventCounts
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint, counts: dict[str, int]) -> EndpointOut:
+    def of(cls, endpoint: WebhookEndpoint, counts: dict[str, int]) -> WebhookEndpointOut:
         """From the model and its event counts."""
         until = endpoint.previous_secret_until
         return cls(
@@ -62,17 +62,17 @@ class EndpointOut(BaseModel):
             paused=endpoint.paused,
             created_at=endpoint.created_at,
             previous_secret_until=until if until is not None and until > utcnow() else None,
-            events=EventCounts.model_validate(counts),
+            events=WebhookEventCounts.model_validate(counts),
         )
 
 
-class EndpointSecretOut(EndpointOut):
+class WebhookEndpointSecretOut(WebhookEndpointOut):
     """An endpoint with its new signing secret (``whsec_...``), shown this once."""
 
     secret: str
 
 
-class EventOut(BaseModel):
+class WebhookEventOut(BaseModel):
     """One outbox event of an endpoint and where its delivery is."""
 
     id: int
@@ -86,7 +86,7 @@ class EventOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, event: OutboxEvent) -> EventOut:
+    def of(cls, event: OutboxEvent) -> WebhookEventOut:
         """From the model."""
         return cls(
             id=event.id,
@@ -101,7 +101,7 @@ class EventOut(BaseModel):
         )
 
 
-class AttemptOut(BaseModel):
+class WebhookAttemptOut(BaseModel):
     """One delivery attempt."""
 
     id: int
@@ -113,7 +113,7 @@ class AttemptOut(BaseModel):
     error: str | None
 
     @classmethod
-    def of(cls, attempt: WebhookAttempt) -> AttemptOut:
+    def of(cls, attempt: WebhookAttempt) -> WebhookAttemptOut:
         """From the model."""
         return cls(
             id=attempt.id,
@@ -126,14 +126,14 @@ class AttemptOut(BaseModel):
         )
 
 
-class EventDetailOut(EventOut):
+class WebhookEventDetailOut(WebhookEventOut):
     """One event with its payload (the envelope's ``data``) and every attempt."""
 
     payload: dict[str, Any]
-    attempt_log: list[AttemptOut]
+    attempt_log: list[WebhookAttemptOut]
 
 
-class RedeliveredOut(BaseModel):
+class WebhookRedeliveredOut(BaseModel):
     """How many events were queued again."""
 
     redelivered: int

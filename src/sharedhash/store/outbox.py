@@ -179,6 +179,22 @@ def redeliver_dead(session: Session, endpoint_id: int, now: datetime) -> int:
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def due_now(session: Session, endpoint_id: int, now: datetime) -> int:
+    """Make the endpoint's pending events waiting for a retry due at once (an operator resumed it after fixing the
+    receiver); returns how many. Their order per key is kept: the worker still takes each key's events in turn."""
+    done = session.execute(
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.endpoint_id == endpoint_id,
+            OutboxEvent.state == OutboxState.PENDING.value,
+            OutboxEvent.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxDepth:
     """Events waiting for delivery, and when the oldest of them was written (None when none waits)."""

@@ -78,13 +78,18 @@ def remove_endpoint(state: HubState, caller: Caller, endpoint_id: int) -> Endpoi
 
 
 def set_paused(state: HubState, caller: Caller, endpoint_id: int, paused: bool) -> EndpointView:
-    """Pause an endpoint (its events wait, in order) or resume it (they are sent again)."""
+    """Pause an endpoint (its events wait, in order) or resume it: its held events, and those waiting for a retry
+    (the receiver is back), are due at once."""
     with state.db.writing() as session:
         found = store.endpoint(session, caller.org_id, endpoint_id)
+        was_paused = found.paused
         found.paused = paused
         session.flush()
+        # Retries are woken only on a resume: an event still in flight from before the pause may go out twice then
+        # (with its one webhook-id, which receivers deduplicate on).
+        woken = store.due_now(session, found.id, utcnow()) if was_paused and not paused else 0
         action = "webhook.pause" if paused else "webhook.resume"
-        audit.record(session, caller, action, target=found.name, detail={"endpoint": endpoint_id})
+        audit.record(session, caller, action, target=found.name, count=woken, detail={"endpoint": endpoint_id})
         counts = store.event_counts(session, found.id)
     return EndpointView(found, counts)
 

@@ -8,6 +8,7 @@ import json
 import random
 import threading
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -401,3 +402,19 @@ def test_a_parsed_url_connects_to_the_checked_address() -> None:
     assert parsed.with_address(ipaddress.ip_address("2001:db8::1")) == "https://[2001:db8::1]:8443/a/b?c=d"
     assert parsed.host_header == "hooks.example.org:8443"
     assert json.dumps(parsed.port) == "8443"
+
+
+def test_resuming_an_endpoint_wakes_its_retries(webhook_hub: Hub, receiver: Receiver) -> None:
+    """After an outage the operator pauses and resumes the endpoint: events backing off are due at once."""
+    created = add_endpoint(webhook_hub, "blocks", receiver.url)
+    receiver.secrets = [created["secret"]]
+    owner = webhook_hub.auth("owner")
+    webhook_hub.client.post(f"/v1/webhooks/{created['id']}/pause", headers=owner)
+    db = db_of(webhook_hub)
+    ids = write_events(db, "owner", "blocks", [("c1", {"n": 1}), ("c1", {"n": 2})])
+    with db.writing() as s:  # as if the receiver had failed for a while: the next retry is an hour away
+        for event in s.scalars(select(OutboxEvent)):
+            event.next_attempt_at = event.created_at + timedelta(hours=1)
+    webhook_hub.client.post(f"/v1/webhooks/{created['id']}/resume", headers=owner)
+    wait_for(lambda: all_finished(db), timeout=10, what="delivery right after the resume")
+    assert receiver.delivered_ids() == ids

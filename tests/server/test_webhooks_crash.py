@@ -34,7 +34,9 @@ def _serve(database_url: str, data_dir: Path, secret_key: bytes, port: int) -> s
         "SHAREDHASH_SECRET_KEY": secret_key.decode(),
         "SHAREDHASH_WEBHOOK_ALLOW_LOOPBACK": "true",
         "SHAREDHASH_WEBHOOK_CONCURRENCY": "8",
-        "SHAREDHASH_WEBHOOK_LEASE_SECONDS": "2",
+        "SHAREDHASH_WEBHOOK_LEASE_SECONDS": "3",
+        "SHAREDHASH_WEBHOOK_CONNECT_TIMEOUT": "0.2",
+        "SHAREDHASH_WEBHOOK_READ_TIMEOUT": "0.5",
         "SHAREDHASH_WEBHOOK_POLL_SECONDS": "0.05",
         "SHAREDHASH_WEBHOOK_RETRY_BASE_SECONDS": "0.1",
     }

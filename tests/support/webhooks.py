@@ -39,7 +39,7 @@ FAST_RETRIES: dict[str, Any] = {
     "webhook_poll_seconds": 0.05,
     "webhook_connect_timeout": 1.0,
     "webhook_read_timeout": 0.5,
-    "webhook_lease_seconds": 5.0,
+    "webhook_lease_seconds": 10.0,
 }
 
 

@@ -181,3 +181,20 @@ class InvalidCheckRequestError(InvalidInputError):
 
     code = "invalid_check_request"
     default_hint = 'Send a JSON object such as {"query": "...", "locale": "en-GB", "country": "GB"}.'
+
+
+class InvalidWebhookUrlError(InvalidInputError):
+    """A webhook URL the node will not send to: not https, malformed, or on an address the settings do not allow."""
+
+    code = "invalid_webhook_url"
+    default_hint = (
+        "Give an https URL on a public address. Loopback and private addresses are refused unless the node allows "
+        "them (SHAREDHASH_WEBHOOK_ALLOW_LOOPBACK, SHAREDHASH_WEBHOOK_ALLOW_PRIVATE)."
+    )
+
+
+class EventPendingError(ConflictError):
+    """A redelivery of an event that is still waiting to be delivered."""
+
+    code = "event_pending"
+    default_hint = "The event is still pending: the worker delivers it on its own; redeliver delivered or dead events."

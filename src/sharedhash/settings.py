@@ -96,6 +96,45 @@ class Settings(BaseSettings):
         description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys; "
         "default: the file secret.key in data_dir, created with permissions 0600.",
     )
+    webhook_worker: bool = Field(
+        default=True,
+        description="Deliver webhook events from the outbox in the server process (off when `sharedhash webhook "
+        "worker` runs beside it).",
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Allow webhook URLs on loopback addresses (127.0.0.0/8, ::1), over http too: tests and a "
+        "receiver on the same machine only.",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs that resolve to private, link-local or other non-public addresses.",
+    )
+    webhook_connect_timeout: float = Field(default=5.0, gt=0, le=60, description="Seconds to connect to a receiver.")
+    webhook_read_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to wait for a receiver's answer (and to send the event)."
+    )
+    webhook_retry_total_seconds: float = Field(
+        default=24 * 3600.0,
+        ge=0,
+        description="How long an event is retried (exponential back-off with jitter) before it is marked dead.",
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="The first retry's delay; each further one doubles, up to the maximum."
+    )
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, description="The longest delay between retries.")
+    webhook_concurrency: int = Field(
+        default=64, ge=1, le=1024, description="Events in flight at once (each ordering key one at a time)."
+    )
+    webhook_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a claimed event is reserved for one worker; a worker that died mid-delivery leaves its "
+        "events to be sent again (with the same webhook-id) after this.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=0.5, gt=0, description="Seconds between looks at the outbox when it had nothing due."
+    )
 
 
 @lru_cache(maxsize=1)

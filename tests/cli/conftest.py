@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from tests.support.cli import hub
+from tests.support.webhooks import receiver, webhook_cli_hub
 
-__all__ = ["hub"]
+__all__ = ["hub", "receiver", "webhook_cli_hub"]

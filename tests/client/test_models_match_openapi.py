@@ -47,6 +47,13 @@ PAIRS: list[tuple[type[BaseModel], str]] = [
     (models.DeterrenceSettings, "SettingsOut"),
     (models.DeterrenceRuleCount, "RuleCountOut"),
     (models.DeterrenceDay, "DayOut"),
+    (models.WebhookEventCounts, "WebhookEventCounts"),
+    (models.WebhookEndpoint, "WebhookEndpointOut"),
+    (models.WebhookEndpointSecret, "WebhookEndpointSecretOut"),
+    (models.WebhookEvent, "WebhookEventOut"),
+    (models.WebhookAttempt, "WebhookAttemptOut"),
+    (models.WebhookEventDetail, "WebhookEventDetailOut"),
+    (models.WebhookRedelivered, "WebhookRedeliveredOut"),
 ]
 
 

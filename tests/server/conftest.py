@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from tests.support.db import database_url, db, pg_template
 from tests.support.hub import hub
+from tests.support.webhooks import receiver, webhook_hub
 
-__all__ = ["database_url", "db", "hub", "pg_template"]
+__all__ = ["database_url", "db", "hub", "pg_template", "receiver", "webhook_hub"]

@@ -46,6 +46,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("sharedhash.cli.index_cmd", "Build and query saved indexes of hash files."),
     "match": ("sharedhash.cli.match_cmd", "Hash each file and report every known hash it matches, with the distance."),
     "deter": ("sharedhash.cli.deter_cmd", "Deterrence: check search queries against a term list."),
+    "webhook": (
+        "sharedhash.cli.webhook_cmd",
+        "Webhook endpoints: add (secret shown once), list, show, pause, resume, rotate-secret, remove; deliveries and"
+        " redeliver; worker.",
+    ),
 }
 
 

@@ -34,6 +34,11 @@ from sharedhash.client.models import (
     IssuedKey,
     LookupResult,
     Org,
+    WebhookEndpoint,
+    WebhookEndpointSecret,
+    WebhookEvent,
+    WebhookEventDetail,
+    WebhookRedelivered,
 )
 from sharedhash.errors import (
     AuthenticationError,
@@ -434,6 +439,57 @@ class Client:
             return [DeterrenceDay.model_validate(d) for d in data["days"]]
         except (ValidationError, TypeError, KeyError) as exc:
             raise UnexpectedResponseError(f"the hub's deterrence stats have an unexpected shape: {exc}") from None
+
+    # -- webhooks -------------------------------------------------------------------------------------------
+
+    def webhooks(self) -> list[WebhookEndpoint]:
+        """The org's webhook endpoints."""
+        return self._models(WebhookEndpoint, "GET", "/v1/webhooks")
+
+    def add_webhook(self, name: str, url: str) -> WebhookEndpointSecret:
+        """A new endpoint (admin key); its signing secret is in the answer only."""
+        return self._model(WebhookEndpointSecret, "POST", "/v1/webhooks", json={"name": name, "url": url})
+
+    def get_webhook(self, endpoint_id: int) -> WebhookEndpoint:
+        """One endpoint with its event counts."""
+        return self._model(WebhookEndpoint, "GET", f"/v1/webhooks/{endpoint_id}")
+
+    def remove_webhook(self, endpoint_id: int) -> WebhookEndpoint:
+        """Remove an endpoint (its pending events are marked dead)."""
+        return self._model(WebhookEndpoint, "DELETE", f"/v1/webhooks/{endpoint_id}")
+
+    def pause_webhook(self, endpoint_id: int, paused: bool = True) -> WebhookEndpoint:
+        """Pause (hold its events) or resume an endpoint."""
+        action = "pause" if paused else "resume"
+        return self._model(WebhookEndpoint, "POST", f"/v1/webhooks/{endpoint_id}/{action}")
+
+    def rotate_webhook_secret(self, endpoint_id: int, overlap_seconds: int = 86400) -> WebhookEndpointSecret:
+        """A new signing secret; both are used for ``overlap_seconds``."""
+        body = {"overlap_seconds": overlap_seconds}
+        return self._model(WebhookEndpointSecret, "POST", f"/v1/webhooks/{endpoint_id}/rotate-secret", json=body)
+
+    def webhook_events(
+        self, endpoint_id: int, *, state: str | None = None, before: int | None = None, limit: int = 100
+    ) -> list[WebhookEvent]:
+        """The endpoint's events (deliveries), newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if state is not None:
+            params["state"] = state
+        if before is not None:
+            params["before"] = before
+        return self._models(WebhookEvent, "GET", f"/v1/webhooks/{endpoint_id}/events", params=params)
+
+    def webhook_event(self, endpoint_id: int, event_id: int) -> WebhookEventDetail:
+        """One event with its payload and every attempt."""
+        return self._model(WebhookEventDetail, "GET", f"/v1/webhooks/{endpoint_id}/events/{event_id}")
+
+    def redeliver_webhook_event(self, endpoint_id: int, event_id: int) -> WebhookEvent:
+        """Send a delivered or dead event again (same webhook-id)."""
+        return self._model(WebhookEvent, "POST", f"/v1/webhooks/{endpoint_id}/events/{event_id}/redeliver")
+
+    def redeliver_dead_webhook_events(self, endpoint_id: int) -> int:
+        """Send every dead event of the endpoint again; how many."""
+        return self._model(WebhookRedelivered, "POST", f"/v1/webhooks/{endpoint_id}/redeliver").redelivered
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:

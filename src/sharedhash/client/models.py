@@ -316,3 +316,68 @@ class DeterrenceDay(_Model):
     responses: int
     clicks: int
     rules: list[DeterrenceRuleCount] = []
+
+
+class WebhookEventCounts(_Model):
+    """How many of an endpoint's events wait, were delivered, died."""
+
+    pending: int = 0
+    delivered: int = 0
+    dead: int = 0
+
+
+class WebhookEndpoint(_Model):
+    """A webhook endpoint of the org (never its secret)."""
+
+    id: int
+    name: str
+    url: str
+    paused: bool
+    created_at: datetime
+    previous_secret_until: datetime | None = None
+    events: WebhookEventCounts
+
+
+class WebhookEndpointSecret(WebhookEndpoint):
+    """An endpoint with its new signing secret (``whsec_...``), shown once."""
+
+    secret: str
+
+
+class WebhookEvent(_Model):
+    """One outbox event of an endpoint and where its delivery is."""
+
+    id: int
+    webhook_id: str
+    event_type: str
+    ordering_key: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class WebhookAttempt(_Model):
+    """One delivery attempt."""
+
+    id: int
+    started_at: datetime
+    outcome: str
+    latency_ms: float
+    status_code: int | None = None
+    response: str | None = None
+    error: str | None = None
+
+
+class WebhookEventDetail(WebhookEvent):
+    """An event with its payload and every attempt."""
+
+    payload: dict[str, Any]
+    attempt_log: list[WebhookAttempt]
+
+
+class WebhookRedelivered(_Model):
+    """How many events were queued again."""
+
+    redelivered: int

@@ -1,6 +1,7 @@
 """The background loops of a running server, registered in one :class:`~sharedhash.server.loops.LoopRegistry`:
 build the indexes and follow other processes' writes, run subscriptions, flush the audit buffer, checkpoint the
-SQLite WAL, keep the entry cache warm, and the deterrence loops (rules watcher, counter flush)."""
+SQLite WAL, keep the entry cache warm, the deterrence loops (rules watcher, counter flush), and the webhook
+delivery worker."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
 from sharedhash.server.state import HubState
 from sharedhash.server.subscriptions.service import run_due
+from sharedhash.server.webhooks.worker import DeliveryWorker
 
 #: Seconds between the SQLite WAL checkpoints of a running server (each is quick when there is nothing to copy).
 WAL_CHECKPOINT_SECONDS = 1.0
@@ -69,6 +71,8 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
     )
     for loop in deterrence.loops():
         loops.add(loop)
+    if state.settings.webhook_worker:
+        loops.add_thread("sharedhash-webhooks", DeliveryWorker(state.db, state.settings, state.stop).run)
     return loops
 
 

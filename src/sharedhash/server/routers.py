@@ -16,6 +16,7 @@ from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
 from sharedhash.server.subscriptions import routes as subscriptions
+from sharedhash.server.webhooks import routes as webhooks
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -31,5 +32,6 @@ ROUTERS: list[APIRouter] = [
     audit.router,
     deterrence.router,
     subscriptions.router,
+    webhooks.router,
     apidocs.router,
 ]

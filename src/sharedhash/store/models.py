@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -512,3 +513,39 @@ class ReviewItem(Base):
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- webhooks: delivery attempts of outbox events (migration 0008_webhooks) ------------------------------------
+
+
+class AttemptOutcome(StrEnum):
+    """How one delivery attempt ended."""
+
+    DELIVERED = "delivered"  # a 2xx answer
+    FAILED = "failed"  # any other HTTP answer (a redirect too: none is followed)
+    TIMEOUT = "timeout"  # no connection or no answer within the timeouts
+    UNREACHABLE = "unreachable"  # the name did not resolve, the connection was refused or broke
+    BLOCKED = "blocked"  # the URL resolved to an address the node may not send to (private ranges, DNS rebinding)
+
+
+class WebhookAttempt(Base):
+    """One attempt to deliver an outbox event: when, how it ended, how long it took, and what the receiver said
+    (its status code and the first KiB of its answer)."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (
+        Index("ix_webhook_attempts_event", "event_id", "id"),
+        Index("ix_webhook_attempts_endpoint", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    latency_ms: Mapped[float] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    # The first KiB of the receiver's answer (decoded as UTF-8, bad bytes replaced), or the error's description.
+    response: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(String(500))

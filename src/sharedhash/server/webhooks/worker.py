@@ -1,0 +1,374 @@
+"""The delivery worker: takes due events from the outbox and sends them, signed, to their endpoints.
+
+One asyncio loop in its own thread (registered in the hub's loop registry, or run alone by ``sharedhash webhook
+worker``). Each round it claims a batch of due events (:func:`sharedhash.store.outbox.claim_due`: the first
+pending events of each (endpoint, ordering key), leased to this worker), sends each key's events one after another
+and different keys at once (an httpx AsyncClient with a connection pool, ``webhook_concurrency`` requests in
+flight), and records every attempt in batches. An event that fails is retried with exponential back-off and
+jitter; the later events of its key wait for it, until it is delivered or dead. If the worker dies, its claimed
+events become due again when their lease ends and are sent again with the same ``webhook-id``: receivers drop
+duplicates by that id."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import threading
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from sharedhash.hub_errors import InvalidWebhookUrlError
+from sharedhash.server.webhooks import service
+from sharedhash.server.webhooks.signing import Signer, envelope
+from sharedhash.server.webhooks.urls import IPAddress, ParsedUrl, addresses_of, check_addresses, parse_url
+from sharedhash.settings import Settings
+from sharedhash.store.db import Database
+from sharedhash.store.models import AttemptOutcome, OutboxState
+from sharedhash.store.outbox import AttemptRecord, DueEvent, Target
+from sharedhash.store.secretbox import SecretBox
+
+log = logging.getLogger(__name__)
+
+#: The most of a receiver's answer kept with an attempt.
+RESPONSE_BYTES = 1024
+#: How long a host's checked addresses are reused (each connection still goes to a checked address).
+RESOLVE_SECONDS = 30.0
+#: Claimed events per request in flight: enough to keep the pool busy while the next batch is claimed.
+CLAIM_FACTOR = 4
+#: Attempts recorded in one transaction at most.
+RECORD_BATCH = 2000
+#: Connections per httpx pool (the worker keeps ``webhook_concurrency / POOL_CONNECTIONS`` pools).
+POOL_CONNECTIONS = 8
+#: Events of one ordering key sent from one claim at most (one after another; the others are handed back at once).
+PER_KEY = 4
+
+
+def retry_plan(settings: Settings, attempt: int, rng: random.Random) -> float | None:
+    """Seconds until the next try after failed attempt number ``attempt`` (1-based), or None: the event is dead.
+
+    Exponential back-off: the nominal delay doubles from ``webhook_retry_base_seconds`` up to
+    ``webhook_retry_max_seconds``; the event is dead once the nominal delays would add up to more than
+    ``webhook_retry_total_seconds`` (24 h by default). Each delay is the nominal one times a random factor in
+    [0.5, 1.5) (jitter: receivers coming back from an outage are not hit by every retry at once)."""
+    base, cap, total = (
+        settings.webhook_retry_base_seconds,
+        settings.webhook_retry_max_seconds,
+        settings.webhook_retry_total_seconds,
+    )
+
+    def nominal(n: int) -> float:
+        return min(cap, base * 2.0 ** min(n - 1, 60))
+
+    if sum(nominal(n) for n in range(1, attempt + 1)) > total:
+        return None
+    return nominal(attempt) * (0.5 + rng.random())
+
+
+@dataclass
+class _Route:
+    parsed: ParsedUrl
+    addresses: list[IPAddress]
+    until: float
+
+
+@dataclass
+class WorkerStats:
+    """What the worker did since it started (for benchmarks, tests and logs)."""
+
+    attempts: int = 0
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    by_outcome: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+class DeliveryWorker:
+    """Delivers the outbox until ``stop`` is set (:meth:`run` is a thread's target)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        stop: threading.Event,
+        *,
+        box: SecretBox | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.stop = stop
+        self._box = box
+        self._transport = transport
+        self._rng = random.Random()
+        self._signers: dict[tuple[int, str, str | None], Signer] = {}
+        self._routes: dict[str, _Route] = {}
+        self._records: list[AttemptRecord] = []
+        self._released: list[int] = []
+        self._in_flight = 0
+        self.stats = WorkerStats()
+
+    # -- the thread ----------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Deliver until ``stop`` is set (a failure of a round is logged and the next round retries)."""
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        s = self.settings
+        longest = PER_KEY * (s.webhook_connect_timeout + s.webhook_read_timeout)
+        if s.webhook_lease_seconds < longest:
+            log.warning(
+                "SHAREDHASH_WEBHOOK_LEASE_SECONDS (%s) is under %s s (%d events of a key, each up to the connect and "
+                "read timeouts): a slow receiver may get one event twice",
+                s.webhook_lease_seconds,
+                longest,
+                PER_KEY,
+            )
+        timeout = httpx.Timeout(
+            connect=s.webhook_connect_timeout, read=s.webhook_read_timeout, write=s.webhook_read_timeout, pool=None
+        )
+        # Several small connection pools rather than one large one: httpcore's pool does work proportional to its
+        # connections times its queued requests on every request (measured: a third of the worker's CPU with one
+        # pool of 64 connections). Each key always uses the same pool.
+        pools = max(1, -(-s.webhook_concurrency // POOL_CONNECTIONS))
+        per_pool = -(-s.webhook_concurrency // pools)
+        limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
+        self._gate = asyncio.Semaphore(s.webhook_concurrency)
+        tasks: set[asyncio.Task[None]] = set()
+        tls = httpx.create_ssl_context()  # one for every pool (loading the CA bundle costs ~0.25 s of CPU each)
+        async with contextlib.AsyncExitStack() as stack:
+            self._pools = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(
+                        timeout=timeout,
+                        limits=limits,
+                        follow_redirects=False,
+                        trust_env=False,
+                        verify=tls,
+                        transport=self._transport,
+                    )
+                )
+                for _ in range(pools)
+            ]
+            while not self.stop.is_set():
+                try:
+                    await self._flush()
+                    room = s.webhook_concurrency * CLAIM_FACTOR - self._in_flight
+                    claimed = 0
+                    if room > 0:
+                        claimed = await self._claim(room, tasks)
+                except Exception:
+                    log.exception("webhook delivery round failed; retrying")
+                    await self._sleep(s.webhook_poll_seconds)
+                    continue
+                if tasks:
+                    await asyncio.wait(tasks, timeout=0.02 if claimed else 0.05, return_when=asyncio.FIRST_COMPLETED)
+                elif not claimed:
+                    await self._sleep(s.webhook_poll_seconds)
+            await self._finish(tasks)
+
+    async def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and time.monotonic() < end:
+            await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
+
+    async def _finish(self, tasks: set[asyncio.Task[None]]) -> None:
+        """On stop: let requests in flight end (within the timeouts), record them, hand untried events back."""
+        if tasks:
+            grace = self.settings.webhook_connect_timeout + self.settings.webhook_read_timeout + 1
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            await self._flush(force=True)
+        except Exception:
+            log.exception("recording the last webhook attempts failed (their events are sent again after the lease)")
+
+    # -- claiming and recording ----------------------------------------------------------------------------
+
+    async def _claim(self, room: int, tasks: set[asyncio.Task[None]]) -> int:
+        batch, targets = await asyncio.to_thread(service.claim_batch, self.db, self.settings, min(room, 1000))
+        if not batch:
+            return 0
+        groups: dict[tuple[int, str], list[DueEvent]] = defaultdict(list)
+        for event in batch:
+            groups[(event.endpoint_id, event.ordering_key)].append(event)
+        self._in_flight += len(batch)
+        for (endpoint_id, _), events in groups.items():
+            # A key's events go one after another: a few per claim, so the last is sent well within its lease.
+            self._released.extend(e.id for e in events[PER_KEY:])
+            task = asyncio.create_task(self._deliver_group(events[:PER_KEY], targets[endpoint_id]))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        return len(batch)
+
+    async def _flush(self, *, force: bool = False) -> None:
+        while self._records or self._released:
+            records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
+            released, self._released = self._released, []
+            try:
+                await asyncio.to_thread(service.record_batch, self.db, records, released)
+            except Exception:
+                # Put them back for the next round (the events stay leased to this worker meanwhile).
+                self._records[:0] = records
+                self._released[:0] = released
+                raise
+            self._in_flight -= len(records) + len(released)
+            if not force and len(records) < RECORD_BATCH:
+                return
+
+    # -- delivering ----------------------------------------------------------------------------------------
+
+    async def _deliver_group(self, events: list[DueEvent], target: Target) -> None:
+        """Send one key's events in order; after a failure (retry later), hand the rest back untried."""
+        for i, event in enumerate(events):
+            try:
+                record = await self._attempt(event, target)
+            except asyncio.CancelledError:
+                self._released.extend(e.id for e in events[i:])
+                raise
+            self._records.append(record)
+            if record.state == OutboxState.PENDING.value:
+                self._released.extend(e.id for e in events[i + 1 :])
+                return
+
+    def _signer(self, target: Target, now: datetime) -> Signer:
+        previous = target.previous_secret
+        if previous is not None and (target.previous_secret_until is None or target.previous_secret_until <= now):
+            previous = None
+        key = (target.id, target.secret, previous)
+        signer = self._signers.get(key)
+        if signer is None:
+            if self._box is None:
+                self._box = SecretBox.from_settings(self.settings)
+            in_use = [self._box.open(target.secret)]
+            if previous is not None:
+                in_use.append(self._box.open(previous))
+            signer = self._signers[key] = Signer(in_use)
+        return signer
+
+    async def _route(self, url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+        """Where to connect for ``url`` (a checked address), the Host header and the TLS server name."""
+        route = self._routes.get(url)
+        now = time.monotonic()
+        if route is None or route.until < now:
+            parsed = parse_url(url, self.settings)
+            if parsed.literal is not None:
+                addresses = [parsed.literal]
+            else:
+                loop = asyncio.get_running_loop()
+                try:
+                    infos = await loop.getaddrinfo(parsed.host, parsed.port, type=2)  # SOCK_STREAM
+                except OSError as exc:
+                    raise _Unreachable(f"{parsed.host} does not resolve: {exc}") from None
+                addresses = addresses_of(list(infos))
+            check_addresses(parsed, addresses, self.settings)  # DNS rebinding: checked on every resolution
+            route = self._routes[url] = _Route(parsed, addresses, now + RESOLVE_SECONDS)
+        parsed = route.parsed
+        if parsed.literal is not None:
+            return url, {}, {}
+        extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+        return parsed.with_address(route.addresses[0]), {"host": parsed.host_header}, extensions
+
+    async def _attempt(self, event: DueEvent, target: Target) -> AttemptRecord:
+        started = datetime.now(UTC)
+        clock = time.perf_counter()
+        status: int | None = None
+        response: str | None = None
+        error: str | None = None
+        try:
+            body = envelope(event.event_type, event.created_at, event.payload)
+            signer = self._signer(target, started)
+            url, headers, extensions = await self._route(target.url)
+            async with self._gate:
+                sent_at = datetime.now(UTC)
+                headers |= signer.headers(event.webhook_id, sent_at, body)
+                headers["content-type"] = "application/json"
+                headers["user-agent"] = "sharedhash-webhooks"
+                pool = self._pools[zlib.crc32(event.ordering_key.encode()) % len(self._pools)]
+                async with pool.stream(
+                    "POST", url, content=body.encode(), headers=headers, extensions=extensions
+                ) as answer:
+                    status = answer.status_code
+                    first = bytearray()
+                    async for part in answer.aiter_bytes():
+                        first += part
+                        if len(first) >= RESPONSE_BYTES:
+                            break
+            response = _text(bytes(first[:RESPONSE_BYTES]))
+            if 200 <= status < 300:
+                outcome = AttemptOutcome.DELIVERED
+            else:
+                outcome = AttemptOutcome.FAILED
+                error = f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
+        except InvalidWebhookUrlError as exc:
+            outcome, error = AttemptOutcome.BLOCKED, exc.message
+        except httpx.TimeoutException as exc:
+            outcome, error = AttemptOutcome.TIMEOUT, f"{type(exc).__name__}: no answer within the timeout"
+        except (_Unreachable, httpx.TransportError) as exc:
+            outcome, error = AttemptOutcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # a sealed secret that will not open, a payload that is not JSON...
+            log.exception("webhook event %s could not be sent", event.webhook_id)
+            outcome, error = AttemptOutcome.FAILED, f"{type(exc).__name__}: {exc}"
+        latency_ms = (time.perf_counter() - clock) * 1000.0
+        return self._after(event, started, outcome, latency_ms, status, response, error)
+
+    def _after(
+        self,
+        event: DueEvent,
+        started: datetime,
+        outcome: AttemptOutcome,
+        latency_ms: float,
+        status: int | None,
+        response: str | None,
+        error: str | None,
+    ) -> AttemptRecord:
+        self.stats.attempts += 1
+        self.stats.by_outcome[outcome.value] += 1
+        retry_at: datetime | None = None
+        if outcome is AttemptOutcome.DELIVERED:
+            state = OutboxState.DELIVERED.value
+            self.stats.delivered += 1
+        else:
+            self.stats.failed += 1
+            delay = retry_plan(self.settings, event.attempts + 1, self._rng)
+            if delay is None:
+                state = OutboxState.DEAD.value
+                self.stats.dead += 1
+                log.warning(
+                    "webhook event %s is dead after %d attempts: %s", event.webhook_id, event.attempts + 1, error
+                )
+            else:
+                state = OutboxState.PENDING.value
+                retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                log.info("webhook event %s failed (%s); retry in %.1f s", event.webhook_id, error, delay)
+        return AttemptRecord(
+            event_id=event.id,
+            endpoint_id=event.endpoint_id,
+            org_id=event.org_id,
+            started_at=started,
+            outcome=outcome.value,
+            latency_ms=round(latency_ms, 3),
+            status_code=status,
+            response=response,
+            error=None if error is None else error[:500],
+            state=state,
+            retry_at=retry_at,
+        )
+
+
+class _Unreachable(Exception):
+    """The host did not resolve."""
+
+
+def _text(raw: bytes) -> str:
+    """Bytes of an answer as storable text: UTF-8 with bad bytes replaced, no NUL (PostgreSQL text holds none)."""
+    return raw.decode("utf-8", errors="replace").replace("\x00", "\ufffd")

@@ -27,7 +27,8 @@ from sharedhash.server.memory.throttle import SignInThrottle
 from sharedhash.server.state import HubState
 from sharedhash.store.db import Database
 from sharedhash.store.models import AuditEvent, Person
-from tests.support.review import PASSWORD, make_org, person, review_state
+from tests.support.review import PASSWORD, person, review_state
+from tests.support.store import make_org
 
 
 def _sign_in(

@@ -17,7 +17,8 @@ from sharedhash.store.feedback import Reason, give_feedback
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import AuditEvent, Feedback, OutboxEvent, ReviewItem, Verdict, Visibility, WebhookEndpoint
 from sharedhash.store.review import settings_for_update
-from tests.support.review import make_org, person, queued, review_state
+from tests.support.review import person, queued, review_state
+from tests.support.store import make_org
 
 
 def _audit(db: Database, action: str) -> list[AuditEvent]:

@@ -17,6 +17,7 @@ from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
 from sharedhash.server.review import routes as review
 from sharedhash.server.subscriptions import routes as subscriptions
+from sharedhash.server.ui import routes as ui
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -33,5 +34,6 @@ ROUTERS: list[APIRouter] = [
     deterrence.router,
     subscriptions.router,
     review.router,
+    ui.router,
     apidocs.router,
 ]

@@ -15,7 +15,7 @@ from sharedhash.server.deps import State
 #: The session cookie (HttpOnly, SameSite=Strict, Secure outside loopback).
 COOKIE = "sh_session"
 CSRF_HEADER = "x-csrf-token"
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]", "testserver"})
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
 def secure_cookie(request: Request) -> bool:

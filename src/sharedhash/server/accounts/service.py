@@ -416,3 +416,12 @@ def set_wellness(db: Database, who: Who, *, blur: int, greyscale: bool, reveal: 
 def expired_invite(person: Person, now: datetime) -> bool:
     """Whether a person's open invitation is past its time."""
     return person.invite_expires_at is not None and person.invite_expires_at < now
+
+
+def require_role(db: Database, who: Who, role: Role, page: str) -> None:
+    """Pages beyond the person's role answer 404 like anything absent, and the attempt is recorded."""
+    if who.at_least(role):
+        return
+    with db.writing() as session:
+        record(session, who, "ui.refused", target=page[:200], needs=role.value)
+    raise NotFoundError("no such page")

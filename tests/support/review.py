@@ -110,7 +110,7 @@ def queued(
         return Content(item.id, check.id, match.id, entry_id, lst)
 
 
-def benign_png(size: int = 96) -> bytes:
+def benign_png(size: int = 480) -> bytes:
     """A generated, benign test picture (coloured stripes)."""
     import io
 
@@ -118,8 +118,8 @@ def benign_png(size: int = 96) -> bytes:
 
     image = Image.new("RGB", (size, size), (240, 200, 40))
     draw = ImageDraw.Draw(image)
-    for i in range(0, size, 12):
-        draw.rectangle([i, 0, i + 5, size], fill=(30, 90, 200))
+    for i in range(0, size, 48):
+        draw.rectangle([i, 0, i + 20, size], fill=(30, 90, 200))
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

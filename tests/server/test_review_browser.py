@@ -54,6 +54,16 @@ def test_review_in_chromium(tmp_path: Path, media_server: MediaServer) -> None:
         password=PASSWORD,
         display_name="Ann",
     )
+    accounts.add_person(
+        db,
+        settings,
+        None,
+        org_id=org.org_id,
+        login="lea@quuxvid.test",
+        role="admin",
+        password=PASSWORD,
+        display_name="Lea",
+    )
     with db.writing() as s:
         settings_for_update(s, org.org_id).media_hosts = [f"{media_server.host}:{media_server.port}"]
     first = queued(db, org, n=1, priority=5, url=media_server.url("/media/1.png"), content_id="upload-1")
@@ -108,7 +118,20 @@ def test_review_in_chromium(tmp_path: Path, media_server: MediaServer) -> None:
                 assert page.locator("#queue-empty").is_visible()
                 page.screenshot(path=str(shots / "queue-done.png"))
                 page.goto(f"{server.url}/ui/me")
-                page.screenshot(path=str(shots / "settings.png"))
+                page.screenshot(path=str(shots / "settings.png"), full_page=True)
+
+                admin = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+                admin.goto(f"{server.url}/ui/sign-in")
+                admin.fill("input[name=login]", "lea@quuxvid.test")
+                admin.fill("input[name=password]", PASSWORD)
+                admin.click("button[type=submit]")
+                admin.wait_for_url("**/ui/queue")
+                admin.goto(f"{server.url}/ui/dashboard?days=14")
+                assert admin.locator("svg rect").count() >= 7 * 14
+                admin.screenshot(path=str(shots / "dashboard.png"), full_page=True)
+                admin.goto(f"{server.url}/ui/admin")
+                assert admin.locator("table.people tbody tr").count() == 2
+                admin.screenshot(path=str(shots / "admin.png"), full_page=True)
             finally:
                 browser.close()
     finally:

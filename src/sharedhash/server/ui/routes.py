@@ -11,7 +11,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from sharedhash.errors import NotFoundError, SharedhashError
 from sharedhash.server.accounts import service as accounts
@@ -21,6 +21,7 @@ from sharedhash.server.accounts.service import Who
 from sharedhash.server.deps import IdPath, State
 from sharedhash.server.review import service as review
 from sharedhash.server.state import HubState
+from sharedhash.server.transparency import service as dashboard_service
 from sharedhash.server.ui.pages import NO_STORE, UiRoute, render, see, static_file
 from sharedhash.store.models import Role
 
@@ -351,3 +352,43 @@ def accept(
     except SharedhashError as exc:
         return render("invite.html", exc.http_status, who=None, token=token, valid=True, error=exc.message)
     return see("/ui/sign-in")
+
+
+Days = Annotated[int, Query(ge=1, le=dashboard_service.MAX_DAYS)]
+
+
+@router.get("/dashboard")
+def dashboard(state: State, who: SignedIn, days: Days = 30) -> HTMLResponse:
+    """The transparency dashboard (leads and admins): charts drawn by the server as SVG."""
+    found = dashboard_service.dashboard(state, who, days)
+    charts = [
+        (title, dashboard_service.bars([(d.day, float(getattr(d, key) or 0)) for d in found.days]))
+        for title, key in (
+            ("Checks", "checks"),
+            ("Matches", "matches"),
+            ("Confirmed", "confirmed"),
+            ("False positives", "false_positive"),
+            ("Median minutes to decision", "median_minutes_to_decision"),
+            ("Deterrence responses", "deterrence_responses"),
+            ("Help-link clicks", "help_clicks"),
+        )
+    ]
+    return render("dashboard.html", who=who, dashboard=found, charts=charts, days=days)
+
+
+@router.get("/dashboard.json")
+def dashboard_json(state: State, who: SignedIn, days: Days = 30) -> Response:
+    """The dashboard's figures as JSON."""
+    found = dashboard_service.dashboard(state, who, days)
+    return JSONResponse(found.as_json(), headers=NO_STORE)
+
+
+@router.get("/dashboard.csv")
+def dashboard_csv(state: State, who: SignedIn, days: Days = 30) -> Response:
+    """The dashboard's figures as CSV."""
+    found = dashboard_service.dashboard(state, who, days)
+    return Response(
+        found.as_csv(),
+        media_type="text/csv; charset=utf-8",
+        headers={**NO_STORE, "content-disposition": 'attachment; filename="sharedhash-dashboard.csv"'},
+    )

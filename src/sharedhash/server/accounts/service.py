@@ -7,6 +7,7 @@ The functions take the database and the settings (not the hub state), so the CLI
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 import unicodedata
@@ -45,8 +46,14 @@ from sharedhash.store.visibility import Caller
 _RANK = {Role.MODERATOR: 0, Role.LEAD: 1, Role.ADMIN: 2}
 #: argon2id with the library's defaults (RFC 9106 "low memory" profile: t=3, m=64 MiB, p=4).
 _hasher = PasswordHasher()
-#: A hash of a random password, checked when the login is unknown, so the answer takes as long either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash of a random password, checked when the login is unknown, so the answer takes as long either way."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 WELLNESS_DEFAULTS: dict[str, Any] = {"blur": 3, "greyscale": True, "reveal": "hold"}
 REVEAL_MODES = ("hold", "hover")
 
@@ -285,7 +292,7 @@ def sign_in(
     with db.writing() as session:
         person = store.person_by_login(session, login.strip()) if len(login) <= limits.MAX_LOGIN_CHARS else None
         if person is None or person.password_hash is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             failure = "unknown login" if person is None else "no password set"
         elif person.locked_until is not None and person.locked_until > now:
             audit.record(
@@ -322,9 +329,9 @@ def sign_in(
             who = _who(person, store.org_name(session, person.org_id), row.id, csrf)
             record(session, who, "person.sign_in", target=f"person:{person.id}", address=address)
             return token, who
+    throttle.failed(address)
     if locked is not None:
         raise locked
-    throttle.failed(address)
     raise SignInFailedError("the login, password or code is wrong")
 
 

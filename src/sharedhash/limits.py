@@ -66,3 +66,15 @@ def text_problem(value: str) -> str | None:
     if not unicodedata.is_normalized("NFC", value):
         return "text must be in Unicode normalisation form NFC"
     return None
+
+
+# People who sign in to the review pages (issue 13).
+MAX_LOGIN_CHARS = 200
+MAX_DISPLAY_NAME_CHARS = 200
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1000
+#: Failed sign-ins in a row before a person is locked out for a while (settings: review_lock_seconds).
+SIGN_IN_FAILURES_BEFORE_LOCK = 5
+MAX_SKIP_REASON_CHARS = 32
+MAX_MEDIA_HOSTS = 100
+MAX_WELLNESS_BLUR = 4

@@ -90,6 +90,32 @@ class Settings(BaseSettings):
     lookup_cache_entries: int = Field(
         default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
     )
+    # Review in the browser (issue 13).
+    review_claim_seconds: float = Field(
+        default=600.0, gt=0, description="A claimed review item goes back to the queue after this long untouched."
+    )
+    review_session_idle_seconds: float = Field(
+        default=1800.0, gt=0, description="A signed-in person is signed out after this long without a request."
+    )
+    review_session_max_seconds: float = Field(
+        default=12 * 3600.0, gt=0, description="A sign-in lasts at most this long, active or not."
+    )
+    review_lock_seconds: float = Field(
+        default=900.0, gt=0, description="How long a person is locked out after too many failed sign-ins."
+    )
+    review_invite_hours: float = Field(
+        default=72.0, gt=0, description="How long an invitation or password-reset link works."
+    )
+    review_media_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="The media proxy refuses larger files."
+    )
+    review_media_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="The media proxy gives up on a platform's media URL after this long."
+    )
+    review_media_allow_private: bool = Field(
+        default=False,
+        description="Let the media proxy fetch from private and loopback addresses (development and tests only).",
+    )
     secret_key: str | None = Field(
         default=None,
         repr=False,

@@ -51,6 +51,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Webhook endpoints: add (secret shown once), list, show, pause, resume, rotate-secret, remove; deliveries and"
         " redeliver; worker.",
     ),
+    "person": (
+        "sharedhash.cli.person_cmd",
+        "People who sign in to review: add (the first admin of an org), list, disable, reset.",
+    ),
 }
 
 

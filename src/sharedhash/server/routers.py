@@ -15,8 +15,10 @@ from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
+from sharedhash.server.review import routes as review
 from sharedhash.server.subscriptions import routes as subscriptions
 from sharedhash.server.webhooks import routes as webhooks
+from sharedhash.server.ui import routes as ui
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -33,5 +35,7 @@ ROUTERS: list[APIRouter] = [
     deterrence.router,
     subscriptions.router,
     webhooks.router,
+    review.router,
+    ui.router,
     apidocs.router,
 ]

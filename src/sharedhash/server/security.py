@@ -7,7 +7,8 @@ same treatment:
   as script), ``X-Frame-Options: DENY`` and CSP ``frame-ancestors 'none'`` (no answer is shown in a frame:
   no click-jacking), ``Referrer-Policy: no-referrer`` (help links and pages leak nothing in ``Referer``);
 - every answer but the interactive API documentation: ``Content-Security-Policy: default-src 'none'``, so an
-  answer opened in a browser can load and run nothing; ``/docs`` and ``/redoc`` load their own scripts;
+  answer opened in a browser can load and run nothing; ``/docs`` and ``/redoc`` load their own scripts; the
+  review pages (``/ui/``) load only their own scripts, styles and proxied media (:data:`UI_CSP`);
 - a request with more than one ``Authorization`` header is refused (400 ``duplicate_authorization``) before any
   part of the app reads one: a proxy and the hub must never disagree about which key a request carries.
 """
@@ -24,6 +25,11 @@ from sharedhash.server.asgi import error_response
 DOC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = "frame-ancestors 'none'"
+#: The review pages (/ui/): their own scripts, styles and proxied media only; no inline script or style at all.
+UI_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -41,7 +47,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope.get("path") in DOC_PATHS else API_CSP
+        path = str(scope.get("path", ""))
+        csp = DOCS_CSP if path in DOC_PATHS else UI_CSP if path.startswith("/ui/") else API_CSP
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

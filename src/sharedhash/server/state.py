@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sharedhash.server.memory.caches import LookupCaches
 from sharedhash.server.memory.indexes import IndexSet
 from sharedhash.server.memory.tallies import AuditBuffer
+from sharedhash.server.memory.throttle import SignInThrottle
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
 
@@ -22,6 +23,7 @@ class HubState:
     db: Database
     indexes: IndexSet = field(default_factory=IndexSet)
     stop: threading.Event = field(default_factory=threading.Event)
+    sign_ins: SignInThrottle = field(default_factory=SignInThrottle)
     audit: AuditBuffer = field(init=False)
     caches: LookupCaches = field(init=False)
 

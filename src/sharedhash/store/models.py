@@ -549,3 +549,106 @@ class WebhookAttempt(Base):
     # The first KiB of the receiver's answer (decoded as UTF-8, bad bytes replaced), or the error's description.
     response: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+# --- Review in the browser: people, their sessions, views of media, exposure (issue 13) -------------------------
+
+
+class Role(StrEnum):
+    """What a person may do in their org's review: ``admin`` implies ``lead`` implies ``moderator``."""
+
+    MODERATOR = "moderator"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Person(Base):
+    """A person (moderator, lead, admin) of an org who signs in to the review pages; machines use API keys."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    # The sign-in name, unique on the hub (an e-mail address or a handle).
+    login: Mapped[str] = mapped_column(String(200), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    # argon2id (PHC string); None until the person accepted their invitation.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # A TOTP secret sealed with store.secretbox; None: no second factor.
+    totp_secret: Mapped[str | None] = mapped_column(String(400))
+    # SHA-256 of a one-time invitation (or reset) token, and when it stops working.
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Per-person wellness overrides ({"blur": 0-4, "greyscale": bool, "reveal": "hold"|"hover", "daily_cap": n}).
+    wellness: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PersonSession(Base):
+    """A signed-in browser: only a SHA-256 of the cookie's token is stored, with the session's CSRF token."""
+
+    __tablename__ = "person_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReviewSettings(Base):
+    """An org's review settings: media hosts the proxy may fetch from, exposure cap, the decision webhook."""
+
+    __tablename__ = "review_settings"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    media_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    daily_cap: Mapped[int] = mapped_column(Integer, default=200)
+    break_every: Mapped[int] = mapped_column(Integer, default=25)
+    # The webhook endpoint (by name) that gets `review.*` events; None: no events.
+    decision_endpoint: Mapped[str | None] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MediaView(Base):
+    """One view of a check's media by a person (thumbnail or full size): whether anyone viewed a file matters."""
+
+    __tablename__ = "media_views"
+    __table_args__ = (Index("ix_media_views_check", "check_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    size: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ExposureCounter(Base):
+    """How many files a person viewed at full size on a UTC day (the daily cap and break prompts read it)."""
+
+    __tablename__ = "exposure_counters"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewSkip(Base):
+    """A person skipped an item, with a reason: the item goes back to the queue, not to them again."""
+
+    __tablename__ = "review_skips"
+    __table_args__ = (UniqueConstraint("item_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

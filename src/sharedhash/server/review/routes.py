@@ -1,0 +1,121 @@
+"""``/v1/review``: the review queue as JSON, for signed-in people (session cookie; writes need the session's
+``X-CSRF-Token``). Machines keep using API keys on the other routes; these are not in the API schema."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from sharedhash.server.accounts.deps import SignedIn, Writer
+from sharedhash.server.deps import IdPath, State
+from sharedhash.server.review import service
+from sharedhash.server.review.schemas import (
+    DecisionIn,
+    ItemOut,
+    MatchOut,
+    NextOut,
+    QueueOut,
+    QueueRowOut,
+    RevertIn,
+    SkipIn,
+)
+
+router = APIRouter(prefix="/v1/review", tags=["review"], include_in_schema=False)
+
+
+def item_out(view: service.ItemView) -> ItemOut:
+    """The JSON of an item view (shared with the pages' tests)."""
+    check = view.check
+    return ItemOut(
+        id=view.item.id,
+        queue=view.queue,
+        state=view.item.state,
+        priority=view.item.priority,
+        decision=view.item.decision,
+        classification=view.item.classification,
+        mine=view.mine,
+        content={
+            "content_id": check.content_id,
+            "content_type": check.content_type,
+            "uploader_id": check.uploader_id,
+            "uploaded_at": check.uploaded_at.isoformat() if check.uploaded_at else None,
+            "labels": list(check.labels or []),
+            "has_media": view.has_media,
+        },
+        matches=[
+            MatchOut(
+                list_id=m.list_id,
+                list_name=m.list_name,
+                owner_org=m.owner_org,
+                entry_id=m.entry_id,
+                classification=m.classification,
+                labels=m.labels,
+                hash_type=m.hash_type,
+                distance=m.distance,
+                rule=m.rule,
+                retroactive=m.retroactive,
+                confirmed_by=m.confirmed_by,
+                disputed_by=m.disputed_by,
+            )
+            for m in view.matches
+        ],
+        uploader_matches=[
+            {"check_id": u.check_id, "content_id": u.content_id, "matches": u.matches, "item_id": u.item_id}
+            for u in view.uploader_matches
+        ],
+        viewed=view.viewed,
+    )
+
+
+@router.get("/queue", response_model=QueueOut)
+def queue(state: State, who: SignedIn) -> QueueOut:
+    """The open items of the queues the person works."""
+    found = service.overview(state, who)
+    return QueueOut(
+        queues=found.queues,
+        items=[
+            QueueRowOut(
+                item_id=r.item_id,
+                queue=r.queue,
+                priority=r.priority,
+                content_type=r.content_type,
+                created_at=r.created_at,
+                claimed=r.claimed_by is not None,
+            )
+            for r in found.rows
+        ],
+        exposure_today=found.exposure_today,
+        daily_cap=found.daily_cap,
+    )
+
+
+@router.post("/next", response_model=NextOut)
+def take_next(state: State, who: Writer) -> NextOut:
+    """Claim the next item."""
+    return NextOut(item_id=service.take_next(state, who))
+
+
+@router.get("/items/{item_id}", response_model=ItemOut)
+def get_item(item_id: IdPath, state: State, who: SignedIn) -> ItemOut:
+    """An item (opening an open item claims it)."""
+    return item_out(service.view_item(state, who, item_id))
+
+
+@router.post("/items/{item_id}/decision", response_model=ItemOut)
+def decide(item_id: IdPath, body: DecisionIn, state: State, who: Writer) -> ItemOut:
+    """Decide an item: confirmed (with a classification), false_positive, escalated."""
+    service.decide(state, who, item_id, body.decision, body.classification, body.note)
+    return item_out(service.view_item(state, who, item_id))
+
+
+@router.post("/items/{item_id}/skip", response_model=NextOut)
+def skip(item_id: IdPath, body: SkipIn, state: State, who: Writer) -> NextOut:
+    """Skip an item with a reason; the answer is the next item claimed."""
+    service.skip(state, who, item_id, body.reason)
+    return NextOut(item_id=service.take_next(state, who))
+
+
+@router.post("/items/{item_id}/revert", response_model=ItemOut)
+def revert(item_id: IdPath, body: RevertIn, state: State, who: Writer) -> ItemOut:
+    """A lead reverts a decision."""
+    service.revert(state, who, item_id, body.note)
+    return item_out(service.view_item(state, who, item_id))

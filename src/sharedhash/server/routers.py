@@ -17,8 +17,8 @@ from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
 from sharedhash.server.review import routes as review
 from sharedhash.server.subscriptions import routes as subscriptions
-from sharedhash.server.webhooks import routes as webhooks
 from sharedhash.server.ui import routes as ui
+from sharedhash.server.webhooks import routes as webhooks
 
 ROUTERS: list[APIRouter] = [
     health.router,

@@ -46,6 +46,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("sharedhash.cli.index_cmd", "Build and query saved indexes of hash files."),
     "match": ("sharedhash.cli.match_cmd", "Hash each file and report every known hash it matches, with the distance."),
     "deter": ("sharedhash.cli.deter_cmd", "Deterrence: check search queries against a term list."),
+    "report": (
+        "sharedhash.cli.report_cmd",
+        "CyberTipline reports: credentials, reporter details, draft, validate, submit, status, list, retract, export.",
+    ),
 }
 
 

@@ -115,7 +115,8 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None,
         repr=False,
-        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys; "
+        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys, "
+        "CyberTipline passwords and reported files' bytes; "
         "default: the file secret.key in data_dir, created with permissions 0600.",
     )
 

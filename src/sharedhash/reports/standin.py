@@ -349,3 +349,32 @@ class StandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m sharedhash.reports.standin``: serve the stand-in in the foreground until interrupted."""
+    import argparse
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="A local stand-in of NCMEC's CyberTipline Reporting API.")
+    parser.add_argument("--user", required=True, help="The one account's user name.")
+    parser.add_argument("--password-file", required=True, type=Path, help="A file whose first line is its password.")
+    parser.add_argument("--expiry-seconds", type=float, default=24 * 3600.0, help="Cancel unfinished reports after.")
+    parser.add_argument("--url-file", type=Path, help="Write the base URL here once serving (a free port is used).")
+    args = parser.parse_args(argv)
+    password = args.password_file.read_text(encoding="utf-8").splitlines()[0].strip()
+    server = StandIn(users={args.user: password}, expiry_seconds=args.expiry_seconds).start()
+    print(server.url, flush=True)
+    if args.url_file is not None:
+        args.url_file.write_text(server.url + "\n", encoding="utf-8")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

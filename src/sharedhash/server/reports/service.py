@@ -258,7 +258,13 @@ def update(db: Database, caller: Caller, report_id: int, files: Sequence[DraftFi
         if files is not None:
             store.replace_files(session, report, _file_rows(files))
         report.updated_at = utcnow()
-        audit.record(session, caller, "report.update", target=f"report:{report_id}", detail={"fields": sorted(fields)})
+        audit.record(
+            session,
+            caller,
+            "report.update",
+            target=f"report:{report_id}",
+            detail={"fields": sorted(k for k, v in fields.items() if v is not None) + (["files"] if files else [])},
+        )
 
 
 def attach(db: Database, settings: Settings, caller: Caller, report_id: int, file_id: int, data: bytes) -> None:
@@ -280,6 +286,14 @@ def attach(db: Database, settings: Settings, caller: Caller, report_id: int, fil
         file.content, file.content_md5, file.content_size = box.seal_bytes(data), md5_hex(data), len(data)
         report.updated_at = utcnow()
         audit.record(session, caller, "report.attach", target=f"report:{report_id}", detail={"file": file_id})
+
+
+def _refresh_reporter(session: Session, report: Report) -> None:
+    """A report not yet sent carries the org's current reporter details (set after the draft was made, say)."""
+    if report.ncmec_report_id is None:
+        current = store.report_settings(session, report.org_id)
+        if current is not None:
+            report.reporter = dict(current.reporter)
 
 
 def _require(report: Report, status: ReportStatus, what: str) -> None:
@@ -398,7 +412,10 @@ def validate(db: Database, caller: Caller, report_id: int) -> list[str]:
     """What keeps the report from matching the CyberTipline schema (the packaged one), or nothing."""
     with db.reading() as session:
         report = store.get_report(session, caller.org_id, report_id)
-        return _problems(session, report, store.report_files(session, report.id))
+        _refresh_reporter(session, report)
+        found = _problems(session, report, store.report_files(session, report.id))
+        session.rollback()  # the refreshed reporter is only looked at here
+        return found
 
 
 # --- submission ------------------------------------------------------------------------------------------------
@@ -474,6 +491,7 @@ def submit(
             raise ReportStateError(
                 f"report {report_id} is {report.status}: only drafts, failed or expired reports are submitted"
             )
+        _refresh_reporter(session, report)
         files = store.report_files(session, report.id)
         found = _problems(session, report, files)
         if found:

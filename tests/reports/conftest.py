@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from tests.support.db import database_url, db, pg_template
 from tests.support.hub import hub
-from tests.support.reports import report_hub, standin
+from tests.support.reports import platform_hook, report_hub, standin
 
-__all__ = ["database_url", "db", "hub", "pg_template", "report_hub", "standin"]
+__all__ = ["database_url", "db", "hub", "pg_template", "platform_hook", "report_hub", "standin"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +114,59 @@ def report_hub(database_url: str, tmp_path: Path) -> Iterator[Hub]:
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         wait_ready(client)
         yield Hub(client=client, keys=keys, settings=settings)
+
+
+@dataclass
+class PlatformHook:
+    """A platform's pre-submit webhook on a free loopback port: checks the Standard Webhooks signature with
+    ``secret``, records each payload, answers ``answer`` (JSON) with ``status``."""
+
+    url: str
+    server: Any
+    secret: str = ""
+    answer: Any = None
+    status: int = 200
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+    bad_signatures: int = 0
+
+
+@pytest.fixture
+def platform_hook() -> Iterator[PlatformHook]:
+    """A running :class:`PlatformHook`."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from sharedhash.reports.presubmit import sign
+
+    hook: PlatformHook
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            expected = sign(hook.secret, self.headers["webhook-id"], int(self.headers["webhook-timestamp"]), body)
+            if self.headers["webhook-signature"] != expected:
+                hook.bad_signatures += 1
+                self.send_response(401)
+                self.end_headers()
+                return
+            hook.payloads.append(json.loads(body))
+            data = json.dumps(hook.answer).encode()
+            self.send_response(hook.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the standard library's name)
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook = PlatformHook(url=f"http://127.0.0.1:{server.server_address[1]}/pre-submit", server=server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        server.shutdown()
+        server.server_close()

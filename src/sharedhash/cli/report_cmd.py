@@ -160,10 +160,11 @@ def reporter(
             )
         except ValidationError as exc:
             raise RequestValidationFailedError(f"invalid reporter details: {exc.errors()[0]['msg']}") from None
-        db, _ = _open()
+        db, settings = _open()
         try:
             caller = _caller(db, org)
-            service.put_settings_of(db, caller, checked.model_dump(mode="json"), _env(env))
+            hook = service.get_settings_of(db, caller)["pre_submit_url"]  # kept (the API sets it)
+            service.put_settings_of(db, settings, caller, checked.model_dump(mode="json"), _env(env), hook)
             shown = service.get_settings_of(db, caller)
         finally:
             db.dispose()

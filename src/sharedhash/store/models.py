@@ -377,13 +377,17 @@ class ReportStatus(StrEnum):
 
 
 class ReportSettings(Base):
-    """An org's reporter details (the ``reporter`` of its reports) and its default CyberTipline environment."""
+    """An org's reporter details (the ``reporter`` of its reports), its default CyberTipline environment and its
+    pre-submit webhook."""
 
     __tablename__ = "report_settings"
 
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
     reporter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     environment: Mapped[str] = mapped_column(String(16), default="test")
+    # The platform's pre-submit webhook (asked for the uploader's details) and its signing secret, sealed.
+    pre_submit_url: Mapped[str | None] = mapped_column(String(2000))
+    pre_submit_secret: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

@@ -34,13 +34,26 @@ def report_settings(session: Session, org_id: int) -> ReportSettings | None:
     return session.get(ReportSettings, org_id)
 
 
-def put_report_settings(session: Session, org_id: int, reporter: dict[str, Any], environment: str) -> ReportSettings:
-    """Set the org's reporter details and default environment."""
+def put_report_settings(
+    session: Session,
+    org_id: int,
+    reporter: dict[str, Any],
+    environment: str,
+    pre_submit_url: str | None = None,
+    sealed_secret: str | None = None,
+) -> ReportSettings:
+    """Set the org's reporter details, default environment and pre-submit webhook (None: none; the secret is
+    kept while the URL is set, unless a new sealed one is given)."""
     row = session.get(ReportSettings, org_id)
     if row is None:
         row = ReportSettings(org_id=org_id)
         session.add(row)
     row.reporter, row.environment, row.updated_at = reporter, environment, utcnow()
+    row.pre_submit_url = pre_submit_url
+    if pre_submit_url is None:
+        row.pre_submit_secret = None
+    elif sealed_secret is not None:
+        row.pre_submit_secret = sealed_secret
     session.flush()
     return row
 

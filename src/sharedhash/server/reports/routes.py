@@ -60,9 +60,12 @@ def get_report_settings(state: State, caller: Admin) -> ReportSettingsOut:
 
 @settings_router.put("", response_model=ReportSettingsOut, summary="Set the org's reporter details")
 def put_report_settings(body: ReportSettingsIn, state: State, caller: Admin) -> ReportSettingsOut:
-    """Set the reporter (the org's contact person; company template, terms, legal URL) and default environment."""
-    service.put_settings_of(state.db, caller, _person(body.reporter), body.environment)
-    return ReportSettingsOut(**service.get_settings_of(state.db, caller))
+    """Set the reporter (the org's contact person; company template, terms, legal URL), the default environment
+    and the pre-submit webhook; its signing secret is in this answer only, when the webhook is first set."""
+    secret = service.put_settings_of(
+        state.db, state.settings, caller, _person(body.reporter), body.environment, body.pre_submit_url
+    )
+    return ReportSettingsOut(**service.get_settings_of(state.db, caller), pre_submit_secret=secret)
 
 
 @credentials_router.get("", response_model=list[CredentialsOut], summary="The org's CyberTipline accounts")

@@ -66,17 +66,22 @@ class ReporterIn(Strict):
 
 
 class ReportSettingsIn(Strict):
-    """An org's reporter details and its default CyberTipline environment."""
+    """An org's reporter details, its default CyberTipline environment, and the platform's pre-submit webhook
+    (asked for the uploader's details before a report is queued; none if omitted)."""
 
     reporter: ReporterIn
     environment: Annotated[Environment, Lax] = Environment.TEST
+    pre_submit_url: Url | None = None
 
 
 class ReportSettingsOut(BaseModel):
-    """An org's reporter details and default environment."""
+    """An org's reporter details, default environment and pre-submit webhook; the webhook's signing secret only in
+    the answer that made it."""
 
     reporter: dict[str, Any]
     environment: str
+    pre_submit_url: str | None = None
+    pre_submit_secret: str | None = None
     updated_at: datetime | None
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import ConflictError, InvalidInputError, LimitExceededError, NotFoundError, SharedhashError
-from sharedhash.reports import model
+from sharedhash.reports import model, presubmit
 from sharedhash.reports.client import Credentials, CyberTiplineClient
 from sharedhash.reports.content import content_mismatches, md5_hex
 from sharedhash.reports.errors import (
@@ -457,19 +457,90 @@ def remove_credentials(db: Database, caller: Caller, environment: model.Environm
 
 
 def get_settings_of(db: Database, caller: Caller) -> dict[str, Any]:
-    """The org's reporter details and default environment."""
+    """The org's reporter details, default environment and pre-submit webhook URL (never its secret)."""
     with db.reading() as session:
         row = store.report_settings(session, caller.org_id)
         if row is None:
-            return {"reporter": {}, "environment": model.Environment.TEST.value, "updated_at": None}
-        return {"reporter": row.reporter, "environment": row.environment, "updated_at": row.updated_at}
+            return {
+                "reporter": {},
+                "environment": model.Environment.TEST.value,
+                "pre_submit_url": None,
+                "updated_at": None,
+            }
+        return {
+            "reporter": row.reporter,
+            "environment": row.environment,
+            "pre_submit_url": row.pre_submit_url,
+            "updated_at": row.updated_at,
+        }
 
 
-def put_settings_of(db: Database, caller: Caller, reporter: dict[str, Any], environment: model.Environment) -> None:
-    """Set the org's reporter details (used by drafts made from now on) and default environment."""
+def put_settings_of(
+    db: Database,
+    settings: Settings,
+    caller: Caller,
+    reporter: dict[str, Any],
+    environment: model.Environment,
+    pre_submit_url: str | None = None,
+) -> str | None:
+    """Set the org's reporter details (used by reports not yet sent), default environment and pre-submit webhook;
+    the webhook's new signing secret when one was made (the first time a URL is set), shown only now."""
+    fresh: str | None = None
     with db.writing() as session:
-        store.put_report_settings(session, caller.org_id, reporter, environment.value)
-        audit.record(session, caller, "report.settings", target=f"org:{caller.org_id}")
+        current = store.report_settings(session, caller.org_id)
+        sealed = None
+        if pre_submit_url is not None and (current is None or current.pre_submit_secret is None):
+            fresh = presubmit.new_secret()
+            sealed = SecretBox.from_settings(settings).seal(fresh)
+        store.put_report_settings(session, caller.org_id, reporter, environment.value, pre_submit_url, sealed)
+        audit.record(
+            session,
+            caller,
+            "report.settings",
+            target=f"org:{caller.org_id}",
+            detail={"pre_submit_hook": pre_submit_url is not None},
+        )
+    return fresh
+
+
+def _ask_platform(db: Database, settings: Settings, caller: Caller, report_id: int) -> None:
+    """Ask the org's pre-submit webhook for the uploader's details and fill the draft's empty reported-person
+    fields with them (what a lead entered stays); nothing to do without a webhook."""
+    from pydantic import ValidationError
+
+    from sharedhash.server.reports.schemas import ReportedPersonIn
+
+    with db.reading() as session:
+        hook = store.report_settings(session, caller.org_id)
+        report = store.get_report(session, caller.org_id, report_id)
+        if hook is None or hook.pre_submit_url is None or hook.pre_submit_secret is None:
+            return
+        if report.status != ReportStatus.DRAFT.value:
+            return
+        url, sealed = hook.pre_submit_url, hook.pre_submit_secret
+        payload = {
+            "type": "report.pre_submit",
+            "report_id": report.id,
+            "uploader_id": report.uploader_id,
+            "files": [{"file_name": f.file_name} for f in store.report_files(session, report.id)],
+        }
+    answer = presubmit.ask(url, SecretBox.from_settings(settings).open(sealed), payload)
+    try:
+        given = ReportedPersonIn.model_validate(answer).model_dump(mode="json", exclude_unset=True)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise presubmit.PreSubmitHookError(
+            f"the pre-submit webhook's answer is not a reported person ({where}: {first['msg']})"
+        ) from None
+    with db.writing() as session:
+        report = store.get_report(session, caller.org_id, report_id, for_update=True)
+        merged = dict(report.reported_person)
+        filled = sorted(k for k, v in given.items() if v and not merged.get(k))
+        for name in filled:
+            merged[name] = given[name]
+        report.reported_person = merged
+        audit.record(session, caller, "report.presubmit", target=f"report:{report_id}", detail={"filled": filled})
 
 
 def submit(
@@ -483,7 +554,9 @@ def submit(
 ) -> dict[str, Any]:
     """Queue a draft (or a failed or expired report) for submission, after checking it against the schema and that
     the org has credentials and every file its bytes; then make the first attempt at once (unless told not to).
-    Later attempts are the loop's (:func:`run_due`)."""
+    Later attempts are the loop's (:func:`run_due`). A draft first gets the uploader's details from the org's
+    pre-submit webhook, if it has one."""
+    _ask_platform(db, settings, caller, report_id)
     with db.writing() as session:
         report = store.get_report(session, caller.org_id, report_id, for_update=True)
         allowed = (ReportStatus.DRAFT.value, ReportStatus.FAILED.value, ReportStatus.EXPIRED.value)

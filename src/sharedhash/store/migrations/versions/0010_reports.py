@@ -1,5 +1,5 @@
-"""Reports (CyberTipline): org reporter settings, sealed credentials per environment, reports and their files,
-preservation records.
+"""Reports (CyberTipline): org reporter settings and pre-submit webhook, sealed credentials per environment,
+reports and their files, preservation records.
 
 Revision ID: 0010_reports
 Revises: 0005_long_values
@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.Column("org_id", _ID, sa.ForeignKey("orgs.id"), nullable=False),
         sa.Column("reporter", sa.JSON(), nullable=False),
         sa.Column("environment", sa.String(length=16), nullable=False),
+        sa.Column("pre_submit_url", sa.String(length=2000), nullable=True),
+        sa.Column("pre_submit_secret", sa.Text(), nullable=True),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("org_id"),
     )

@@ -45,6 +45,14 @@ MAX_FILE_BYTES_DEFAULT = 100 * 1024 * 1024
 #: default), so a shorter interval could not be kept; the longest is a week.
 MIN_SUBSCRIPTION_INTERVAL_SECONDS = 5
 MAX_SUBSCRIPTION_INTERVAL_SECONDS = 7 * 24 * 3600
+#: CyberTipline reports: files per report, hashes per file, a page of the report list, the reported person's
+#: repeated fields (emails, IP capture events, names, URLs), a short text field (names, ids) and a long one.
+MAX_REPORT_FILES = 1000
+MAX_REPORT_FILE_HASHES = 10
+MAX_REPORT_PAGE = 500
+MAX_REPORT_REPEATS = 100
+MAX_REPORT_SHORT_CHARS = 500
+MAX_REPORT_INFO_CHARS = 10_000
 #: The largest id any route accepts (ids are 64-bit signed integers in the database); larger ids are refused (422).
 MAX_ID = 2**63 - 1
 #: Any other text field of a request that declares no limit of its own (a path segment, a catalog string).

@@ -116,10 +116,33 @@ class Settings(BaseSettings):
         default=False,
         description="Let the media proxy fetch from private and loopback addresses (development and tests only).",
     )
+    # CyberTipline reports.
+    report_poll_seconds: float = Field(
+        default=5.0, gt=0, description="How often the server looks for reports due for a submission attempt."
+    )
+    report_retry_hours: float = Field(
+        default=72.0, gt=0, description="How long a report's submission is retried (with back-off) before it fails."
+    )
+    report_backoff_seconds: float = Field(
+        default=30.0, gt=0, description="The first retry's delay; each later one doubles it (with jitter)."
+    )
+    report_backoff_max_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest delay between two submission attempts of a report."
+    )
+    report_ncmec_expiry_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="How long NCMEC keeps a report open unfinished before cancelling it (a report older than this "
+        "is started again rather than continued).",
+    )
+    report_preservation_days: int = Field(
+        default=365, ge=1, description="How long a preservation record of each reported file is kept (US: 1 year)."
+    )
     secret_key: str | None = Field(
         default=None,
         repr=False,
-        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys; "
+        description="Key (Fernet, url-safe base64 of 32 bytes) that encrypts stored subscription API keys, "
+        "CyberTipline passwords and reported files' bytes; "
         "default: the file secret.key in data_dir, created with permissions 0600.",
     )
     webhook_worker: bool = Field(

@@ -34,6 +34,15 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("DELETE", "/v1/hash-lists/{list}", None, (404, 403, 200)),
     ("GET", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
     ("DELETE", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
+    ("GET", "/v1/reports/{report}", None, (404, 404, 200)),
+    ("PATCH", "/v1/reports/{report}", {"additional_info": "zorblax"}, (404, 404, 200)),
+    ("PUT", "/v1/reports/{report}/files/{file}/content", b"zorblax report file\n", (404, 404, 204)),
+    ("POST", "/v1/reports/{report}/validate", None, (404, 404, 200)),
+    ("GET", "/v1/reports/{report}/export", None, (404, 404, 200)),
+    ("POST", "/v1/reports/{report}/submit", None, (404, 404, 400)),  # the owner's org has no reporter details
+    ("POST", "/v1/reports/{report}/retract", None, (404, 404, 200)),
+    ("PUT", "/v1/report-credentials/{env}", {"username": "example-esp-1", "password": "zorblax-1"}, (200, 200, 200)),
+    ("DELETE", "/v1/report-credentials/{env}", None, (404, 404, 204)),
 ]
 
 
@@ -47,7 +56,46 @@ def _setup(hub: Hub) -> dict[str, Any]:
             f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth(who)
         )
         assert r.status_code == 200
-    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1), "sub": _subscription(hub)}
+    report = _report(hub)
+    return {
+        "list": lst["id"],
+        "entry": e["id"],
+        "key": key["id"],
+        "md5": md5(1),
+        "sub": _subscription(hub),
+        "report": report["id"],
+        "file": report["files"][0]["id"],
+        "env": "test",
+    }
+
+
+def _report(hub: Hub) -> dict[str, Any]:
+    """A draft report of the owner's org (and the org's credentials for the test environment)."""
+    import hashlib
+
+    content = b"zorblax report file\n"
+    r = hub.client.put(
+        "/v1/report-credentials/test",
+        json={"username": "example-esp-1", "password": "zorblax-1"},
+        headers=hub.auth("owner"),
+    )
+    assert r.status_code == 200, r.text
+    r = hub.client.post(
+        "/v1/reports",
+        json={
+            "uploader_id": "example-user-1",
+            "files": [
+                {
+                    "file_name": "example-file-1.txt",
+                    "hashes": [{"hash_type": "md5", "value": hashlib.md5(content).hexdigest()}],
+                }
+            ],
+        },
+        headers=hub.auth("owner"),
+    )
+    assert r.status_code == 201, r.text
+    report: dict[str, Any] = r.json()
+    return report
 
 
 def _subscription(hub: Hub) -> int:
@@ -93,6 +141,9 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             .replace("{entry}", "{entry_id}")
             .replace("{key}", "{key_id}")
             .replace("{sub}", "{sub_id}")
+            .replace("{report}", "{report_id}")
+            .replace("{file}", "{file_id}")
+            .replace("{env}", "{environment}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

@@ -55,6 +55,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sharedhash.cli.person_cmd",
         "People who sign in to review: add (the first admin of an org), list, disable, reset.",
     ),
+    "report": (
+        "sharedhash.cli.report_cmd",
+        "CyberTipline reports: credentials, reporter details, draft, validate, submit, status, list, retract, export.",
+    ),
 }
 
 

@@ -67,7 +67,8 @@ class BodyLimitMiddleware:
         self.app = app
         self.limit = limit
         self.import_limit = import_limit
-        #: ``/v1/lookup/file`` (videos are streamed to a temporary file; the endpoint checks its own limits).
+        #: ``/v1/lookup/file`` (videos are streamed to a temporary file; the endpoint checks its own limits) and a
+        #: reported file's bytes (``/v1/reports/{id}/files/{file_id}/content``, at most ``max_file_bytes``).
         self.file_limit = limit if file_limit is None else max(limit, file_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,7 +77,7 @@ class BodyLimitMiddleware:
             return
         path = str(scope.get("path", ""))
         limit = self.import_limit if path.endswith("/import") else self.limit
-        if path.endswith("/lookup/file"):
+        if path.endswith("/lookup/file") or (path.startswith("/v1/reports/") and path.endswith("/content")):
             limit = self.file_limit
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")

@@ -1,7 +1,7 @@
 """The background loops of a running server, registered in one :class:`~sharedhash.server.loops.LoopRegistry`:
 build the indexes and follow other processes' writes, run subscriptions, flush the audit buffer, checkpoint the
-SQLite WAL, keep the entry cache warm, the deterrence loops (rules watcher, counter flush), and the webhook
-delivery worker."""
+SQLite WAL, keep the entry cache warm, submit due CyberTipline reports and purge their preservation records past
+the legal period, the deterrence loops (rules watcher, counter flush), and the webhook delivery worker."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ import threading
 from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
+from sharedhash.server.reports import service as reports
 from sharedhash.server.state import HubState
 from sharedhash.server.subscriptions.service import run_due
 from sharedhash.server.webhooks.worker import DeliveryWorker
 
 #: Seconds between the SQLite WAL checkpoints of a running server (each is quick when there is nothing to copy).
 WAL_CHECKPOINT_SECONDS = 1.0
+#: Seconds between two purges of report preservation records past the legal preservation period.
+REPORT_PURGE_SECONDS = 3600.0
 
 
 def _load_indexes(state: HubState) -> bool:
@@ -68,6 +71,23 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             state.stop,
             lambda: sum(state.indexes.sizes().values()),
         ),
+    )
+    loops.add(
+        Loop(
+            "sharedhash-reports",
+            "submitting CyberTipline reports",
+            state.settings.report_poll_seconds,
+            lambda: reports.run_due(state.db, state.settings),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-report-preservation",
+            "purging expired report preservation records",
+            REPORT_PURGE_SECONDS,
+            lambda: reports.purge_preserved(state.db),
+            first=lambda: reports.purge_preserved(state.db),
+        )
     )
     for loop in deterrence.loops():
         loops.add(loop)

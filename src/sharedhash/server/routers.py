@@ -15,6 +15,7 @@ from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
 from sharedhash.server.orgs import routes as orgs
+from sharedhash.server.reports import routes as reports
 from sharedhash.server.review import routes as review
 from sharedhash.server.subscriptions import routes as subscriptions
 from sharedhash.server.ui import routes as ui
@@ -37,5 +38,8 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     review.router,
     ui.router,
+    reports.settings_router,
+    reports.credentials_router,
+    reports.router,
     apidocs.router,
 ]

@@ -652,3 +652,130 @@ class ReviewSkip(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- Reports (CyberTipline): org settings, credentials, reports, their files, preservation records -------------
+
+
+class ReportStatus(StrEnum):
+    """Where a report is: ``draft`` (editable) -> ``submitting`` (queued, retried with back-off) -> ``submitted``
+    (open at NCMEC, files going up) -> ``finished`` (final at NCMEC); or ``failed`` (a permanent error, or out of
+    retries; an open NCMEC report is retracted), ``expired`` (NCMEC cancelled it unfinished and the retry window is
+    over), ``retracted`` (withdrawn before it was finished)."""
+
+    DRAFT = "draft"
+    SUBMITTING = "submitting"
+    SUBMITTED = "submitted"
+    FINISHED = "finished"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    RETRACTED = "retracted"
+
+
+class ReportSettings(Base):
+    """An org's reporter details (the ``reporter`` of its reports), its default CyberTipline environment and its
+    pre-submit webhook."""
+
+    __tablename__ = "report_settings"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    reporter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    environment: Mapped[str] = mapped_column(String(16), default="test")
+    # The platform's pre-submit webhook (asked for the uploader's details) and its signing secret, sealed.
+    pre_submit_url: Mapped[str | None] = mapped_column(String(2000))
+    pre_submit_secret: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ReportCredential(Base):
+    """An org's CyberTipline account in one environment; the password is sealed (store.secretbox), never plain."""
+
+    __tablename__ = "report_credentials"
+    __table_args__ = (UniqueConstraint("org_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    environment: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(2000))
+    username: Mapped[str] = mapped_column(String(200))
+    password: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Report(Base):
+    """A CyberTipline report about one reported person (the uploader), and its submission state."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_org_id", "org_id", "id"),
+        Index("ix_reports_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    uploader_id: Mapped[str] = mapped_column(String(200))
+    environment: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ReportStatus.DRAFT.value)
+    incident_type: Mapped[str] = mapped_column(String(100))
+    incident_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    reporter: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reported_person: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    additional_info: Mapped[str] = mapped_column(Text, default="")
+    # A follow-up names an earlier finished report of the same org (its NCMEC id goes into priorCTReports).
+    follows_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    ncmec_report_id: Mapped[int | None] = mapped_column(BigInteger)
+    ncmec_opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # NCMEC report ids given up on: expired unfinished at NCMEC, or retracted after a failure.
+    abandoned_ncmec_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    first_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    retracted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReportFile(Base):
+    """One reported file: name, hashes, whether a person at the platform viewed it, whether it was public, where it
+    was; its bytes (sealed, optional until submission) and its NCMEC file id once uploaded."""
+
+    __tablename__ = "report_files"
+    __table_args__ = (Index("ix_report_files_report_id", "report_id", "position"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    file_name: Mapped[str] = mapped_column(String(500))
+    hashes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    viewed_by_esp: Mapped[bool] = mapped_column(default=False)
+    publicly_available: Mapped[bool | None] = mapped_column()
+    original_url: Mapped[str] = mapped_column(String(2000), default="")
+    classification: Mapped[str] = mapped_column(String(2), default="")
+    content: Mapped[str | None] = mapped_column(Text, deferred=True)
+    content_md5: Mapped[str | None] = mapped_column(String(32))
+    content_size: Mapped[int | None] = mapped_column(BigInteger)
+    ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
+    details_sent: Mapped[bool] = mapped_column(default=False)
+
+
+class ReportPreservation(Base):
+    """What was reported, kept for the legal preservation period (``preserve_until``), then purged: the file's
+    name and hashes and the NCMEC report id (the file's sealed bytes stay on its report_files row until then)."""
+
+    __tablename__ = "report_preservations"
+    __table_args__ = (Index("ix_report_preservations_until", "preserve_until"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    report_file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"))
+    ncmec_report_id: Mapped[int] = mapped_column(BigInteger)
+    file_name: Mapped[str] = mapped_column(String(500))
+    hashes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    preserve_until: Mapped[datetime] = mapped_column(UtcDateTime)

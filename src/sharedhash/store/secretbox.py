@@ -91,6 +91,19 @@ class SecretBox:
         except InvalidToken:
             raise SecretKeyError("a stored secret does not open with the configured secret key") from None
 
+    def seal_bytes(self, data: bytes) -> str:
+        """``data`` encrypted and marked, as stored (a reported file's bytes)."""
+        return MARK + self._fernet.encrypt(data).decode()
+
+    def open_bytes(self, stored: str) -> bytes:
+        """The bytes of a value stored by :meth:`seal_bytes`."""
+        if not stored.startswith(MARK):
+            raise SecretKeyError("a stored file is not sealed")
+        try:
+            return self._fernet.decrypt(stored[len(MARK) :].encode())
+        except InvalidToken:
+            raise SecretKeyError("a stored file does not open with the configured secret key") from None
+
 
 def is_sealed(stored: str) -> bool:
     """Whether a stored value is encrypted (rather than an older plaintext one)."""

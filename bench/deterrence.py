@@ -32,7 +32,7 @@ from pathlib import Path
 from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
 from sharedhash.deterrence.families import available_families, disguise
 from sharedhash.deterrence.letterlike import table_versions
-from sharedhash.deterrence.lexicon import default_lexicon
+from sharedhash.deterrence.lexicon import default_lexicon, vocabulary
 from sharedhash.deterrence.normalise import readings
 
 DICT_DIR = Path("/usr/share/dict")
@@ -287,7 +287,7 @@ def load_corpora(
 ) -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, list[str]], set[str]]:
     """The four real-text sources (tuning, held-out halves), the Debian stress queries, and the skeletons no
     invented rule may have; from ``args.cache`` when it holds them for the same settings."""
-    settings = [args.per_source, args.debian, args.seed]
+    settings = [args.per_source, args.debian, args.seed, "forbidden: tuning-text words too"]
     if args.cache and args.cache.exists():
         data = json.loads(gzip.decompress(args.cache.read_bytes()))
         if data["settings"] == settings:
@@ -311,6 +311,10 @@ def load_corpora(
               "debian_held_out": word_queries(debian_held_out, args.debian, rng)}  # fmt: skip
     forbidden = {normalise(w).despaced for w in wordfreq_words(50_000)}
     forbidden |= {normalise(w).despaced for ws in debian.values() for w in ws}
+    # Nor any word of the real-text sources' tuning halves: a rule that IS a word of ordinary text ("torek", a
+    # surname) is what `deter test --benign` shows a maintainer before publishing it; the held-out halves are not
+    # looked at, so an invented rule may still be a word there.
+    forbidden |= {t for tuning, _ in texts.values() for text in tuning for t in normalise(text).tokens}
     if args.cache:
         state = rng.getstate()
         data = {"settings": settings, "texts": texts, "stress": stress, "forbidden": sorted(forbidden),
@@ -346,6 +350,11 @@ def main() -> None:
         action="store_true",
         help="measure tuning halves only (families and texts): for working on the matcher",
     )
+    parser.add_argument(
+        "--vocabulary",
+        action="store_true",
+        help="add the vocabulary of the four sources' TUNING halves to the lexicon, as a platform adds its own",
+    )
     parser.add_argument("--cache", type=Path, help="keep the sampled corpora in this file (read it if it exists)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
@@ -358,12 +367,19 @@ def main() -> None:
     sizes = [int(s) for s in args.rules.split(",")]
     all_rules = make_rules(max(sizes), rng, forbidden)
     lexicon = default_lexicon()
+    if args.vocabulary:
+        words = vocabulary(text for tuning, _ in texts.values() for text in tuning)
+        lexicon = lexicon.with_vocabulary(words)
+        log(f"vocabulary of the tuning halves: {len(words):,} words added to the lexicon")
     log(f"corpora read in {time.monotonic() - t0:.0f} s; letter-like table {table_versions()};"
         f" fuzzy kernel: {'C' if fuzzy.NATIVE is not None else 'Python fallback'}")  # fmt: skip
     tuning_families, held_out_families = family_halves()
     family_sets = [("tuning", tuning_families)] + ([] if args.tuning_only else [("held_out", held_out_families)])
 
-    report: dict[str, object] = {"families": {"tuning": tuning_families, "held_out": held_out_families}}
+    report: dict[str, object] = {
+        "families": {"tuning": tuning_families, "held_out": held_out_families},
+        "vocabulary": args.vocabulary,
+    }
     for size in sizes:
         rules = all_rules[:size]
         start = time.process_time()

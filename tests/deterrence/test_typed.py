@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from sharedhash.deterrence import Matcher, MatchHow, Rule, normalise
-from sharedhash.deterrence.lexicon import Lexicon
+from sharedhash.deterrence.explain import explain
+from sharedhash.deterrence.lexicon import Lexicon, vocabulary
 from sharedhash.deterrence.normalise import plain_words
 
 
@@ -88,3 +89,34 @@ def test_repeated_letters_buy_no_edits(typed_matcher: Matcher) -> None:
     match = typed_matcher.check("rEifffnexk").top
     assert match is not None
     assert match.how is MatchHow.FUZZY
+
+
+def test_explain_says_which_disguise_rule_kept_a_rule_from_firing(typed_matcher: Matcher) -> None:
+    def reason(query: str, rule: str) -> str:
+        (miss,) = explain(typed_matcher, query, rule=Rule.create("term", [rule])).near_misses
+        return miss.reason
+
+    assert "not the rule as written" in reason("filtfilt", "ziltflilt")
+    assert "not the rule as written" in reason("homogeneifierons", "neifffle")
+    assert "split apart and misspelt" in reason("snor vimq", "snorvimp")
+    assert "beside a symbol" in reason("snorvimq@example.org", "snorvimp")
+
+
+def test_vocabulary_holds_plain_words_seen_in_two_lines() -> None:
+    lines = ["snorvimq camping lamp", "Snorvimq tent pegs", "z0rblqx lamp", "z0rblqx tent", "quuxvyd once"]
+    words = vocabulary(lines)
+    assert "snorvimq" in words  # two lines, typed plainly (case does not matter)
+    assert "zorbiqx" not in words  # read through a digit: never a vocabulary word
+    assert "quxvyd" not in words  # seen once
+    assert "lamp" not in words  # shorter than 5 letters: never fuzzy-matched anyway
+    assert "camping" not in words  # seen once
+
+
+def test_vocabulary_words_are_not_misspelt_rules_but_rules_still_match() -> None:
+    rules = [Rule.create("term", ["snorvimp"])]
+    lexicon = Lexicon().with_vocabulary(vocabulary(["snorvimq lamp", "snorvimq tent"]))
+    ours = Matcher(rules, lexicon=lexicon)
+    assert fired(Matcher(rules, lexicon=Lexicon()), "snorvimq lamp") == ["snorvimp"]
+    assert not ours.check("snorvimq lamp").deter
+    assert fired(ours, "snorvimp lamp") == ["snorvimp"]
+    assert fired(ours, "snorxvimp lamp") == ["snorvimp"]  # another misspelling, not next to the vocabulary word

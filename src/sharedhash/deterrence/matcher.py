@@ -189,7 +189,7 @@ class Matcher:
         for index, rule in enumerate(self.rules):
             forms = [normalise(t) for t in rule.texts]
             self._rule_words.append(len(forms[0].tokens))
-            self._written.append(tuple(_as_written(form) for form in forms))
+            self._written.append(tuple(as_written(form) for form in forms))
             if rule.kind is RuleKind.ALLOW:
                 allows[forms[0].despaced].append(index)
             elif rule.kind is RuleKind.TERM:
@@ -382,7 +382,7 @@ class Matcher:
                     if written and typed and all(typed[first : last + 1]):
                         # Typed without any disguise: a misspelling must be one of the rule as written, not only
                         # of its skeleton, where "l" is "i" and repeats are collapsed ("filtfilt" is "fitfit").
-                        if not _typed_within("".join(typed[first : last + 1]), written, allowance, whole):
+                        if not typed_within("".join(typed[first : last + 1]), written, allowance, whole):
                             continue
                     if part >= 0:
                         if whole and last == first:
@@ -598,14 +598,14 @@ class Matcher:
         return out
 
 
-def _as_written(form: NormalisedText) -> str:
+def as_written(form: NormalisedText) -> str:
     """A rule text's letters as written (lower case, accents dropped, no separators), or ``""`` if it holds
     anything but Latin letters (digits, symbols, look-alikes): such a rule is compared by its skeleton only."""
     words = plain_words(form)
     return "".join(words) if words and all(words) else ""
 
 
-def _typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:
+def typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:
     """Whether ``typed`` (whole words as typed) is within ``allowance`` edits of the rule ``written``, compared
     as they are or with repeated letters written once on both sides (a doubled or undoubled letter is the
     commonest slip); for a glued candidate (not ``whole``), whether the beginning or the end of the typed word

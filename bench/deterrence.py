@@ -32,7 +32,8 @@ from pathlib import Path
 from sharedhash.deterrence import Matcher, Rule, TermList, fuzzy, normalise
 from sharedhash.deterrence.families import available_families, disguise
 from sharedhash.deterrence.letterlike import table_versions
-from sharedhash.deterrence.lexicon import default_lexicon
+from sharedhash.deterrence.lexicon import default_lexicon, vocabulary
+from sharedhash.deterrence.normalise import readings
 
 DICT_DIR = Path("/usr/share/dict")
 APT_LISTS = Path("/var/lib/apt/lists")
@@ -234,10 +235,12 @@ def family_halves() -> tuple[list[str], list[str]]:
     return names[0::2], names[1::2]
 
 
-def recall_by_family(matcher: Matcher, rules: list[Rule], per_rule: int, seed: int) -> dict[str, tuple[int, int]]:
-    """(variants, hits) for every family, over the term rules ``rules``."""
+def recall_by_family(
+    matcher: Matcher, rules: list[Rule], per_rule: int, seed: int, families: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """(variants, hits) for every family of ``families``, over the term rules ``rules``."""
     out: dict[str, tuple[int, int]] = {}
-    for family in available_families():
+    for family in families:
         rng = random.Random(f"{seed}:{family}")
         total = hits = 0
         for rule in rules:
@@ -268,24 +271,30 @@ class LinearMatcher:
         return any(k in text for k in self.keys)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rules", default="2000,10000", help="rule-list sizes, comma-separated")
-    parser.add_argument("--recall-rules", type=int, default=200, help="term rules whose variants are checked")
-    parser.add_argument("--per-rule", type=int, default=3, help="variants per rule and family")
-    parser.add_argument("--per-source", type=int, default=300_000, help="texts kept per source (random sample)")
-    parser.add_argument("--debian", type=int, default=100_000, help="Debian word-list queries per half")
-    parser.add_argument("--timing", type=int, default=20_000, help="queries per throughput measurement")
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--show", type=int, default=0, help="print this many tuning-half misses and false positives")
-    parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
-    args = parser.parse_args()
-    rng = random.Random(args.seed)
+def describe_false_positive(matcher: Matcher, source: str, text: str) -> str:
+    """One tuning-half false positive: every rule that fired, how, its edits, the reading and the normal form it
+    fired on, and the text."""
+    lines = [f"FP {source}: {text[:160]!r}"]
+    by_label = {r.label: r.text.spaced for r in readings(text, max_chars=matcher.max_query_chars)}
+    for m in matcher.check(text).matches:
+        lines.append(f"    rule {m.rule.to_line()!r} how={m.how} edits={m.distance} matched={m.matched!r}"
+                     f" reading={m.reading!r} normal={by_label.get(m.reading, '')[:160]!r}")  # fmt: skip
+    return "\n".join(lines)
 
-    def log(*parts: object) -> None:
-        print(*parts, file=sys.stderr if args.json else sys.stdout, flush=True)
 
-    t0 = time.monotonic()
+def load_corpora(
+    args: argparse.Namespace, rng: random.Random, log: Callable[..., None]
+) -> tuple[dict[str, tuple[list[str], list[str]]], dict[str, list[str]], set[str]]:
+    """The four real-text sources (tuning, held-out halves), the Debian stress queries, and the skeletons no
+    invented rule may have; from ``args.cache`` when it holds them for the same settings."""
+    settings = [args.per_source, args.debian, args.seed, "forbidden: tuning-text words too"]
+    if args.cache and args.cache.exists():
+        data = json.loads(gzip.decompress(args.cache.read_bytes()))
+        if data["settings"] == settings:
+            rng.setstate(_rng_state(data["rng"]))
+            log(f"corpora read from {args.cache}")
+            cached = {k: (v[0], v[1]) for k, v in data["texts"].items()}
+            return cached, data["stress"], set(data["forbidden"])
     texts: dict[str, tuple[list[str], list[str]]] = {}
     for name, source in SOURCES.items():
         items = sorted(set(source()))
@@ -297,20 +306,80 @@ def main() -> None:
     debian_tuning: dict[str, list[str]] = {}
     debian_held_out: dict[str, list[str]] = {}
     for lang, words in debian.items():
-        tuning_words, held_out_words = halves(words)
-        debian_tuning[lang], debian_held_out[lang] = tuning_words, held_out_words
+        debian_tuning[lang], debian_held_out[lang] = halves(words)
     stress = {"debian_tuning": word_queries(debian_tuning, args.debian, rng),
               "debian_held_out": word_queries(debian_held_out, args.debian, rng)}  # fmt: skip
     forbidden = {normalise(w).despaced for w in wordfreq_words(50_000)}
     forbidden |= {normalise(w).despaced for ws in debian.values() for w in ws}
+    # Nor any word of the real-text sources' tuning halves: a rule that IS a word of ordinary text ("torek", a
+    # surname) is what `deter test --benign` shows a maintainer before publishing it; the held-out halves are not
+    # looked at, so an invented rule may still be a word there.
+    forbidden |= {t for tuning, _ in texts.values() for text in tuning for t in normalise(text).tokens}
+    if args.cache:
+        state = rng.getstate()
+        data = {"settings": settings, "texts": texts, "stress": stress, "forbidden": sorted(forbidden),
+                "rng": [state[0], list(state[1]), state[2]]}  # fmt: skip
+        args.cache.write_bytes(gzip.compress(json.dumps(data).encode("utf-8"), compresslevel=1))
+    return texts, stress, forbidden
+
+
+def _rng_state(saved: list[object]) -> tuple[object, ...]:
+    version, internal, gauss = saved
+    assert isinstance(internal, list)
+    return (version, tuple(internal), gauss)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rules", default="2000,10000", help="rule-list sizes, comma-separated")
+    parser.add_argument("--recall-rules", type=int, default=200, help="term rules whose variants are checked")
+    parser.add_argument("--per-rule", type=int, default=3, help="variants per rule and family")
+    parser.add_argument("--per-source", type=int, default=300_000, help="texts kept per source (random sample)")
+    parser.add_argument("--debian", type=int, default=100_000, help="Debian word-list queries per half")
+    parser.add_argument("--timing", type=int, default=20_000, help="queries per throughput measurement")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--show", type=int, default=0, help="print this many tuning-half misses and false positives")
+    parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
+    parser.add_argument(
+        "--false-positives",
+        action="store_true",
+        help="print every TUNING-half false positive with its rule, reading, path and edits",
+    )
+    parser.add_argument(
+        "--tuning-only",
+        action="store_true",
+        help="measure tuning halves only (families and texts): for working on the matcher",
+    )
+    parser.add_argument(
+        "--vocabulary",
+        action="store_true",
+        help="add the vocabulary of the four sources' TUNING halves to the lexicon, as a platform adds its own",
+    )
+    parser.add_argument("--cache", type=Path, help="keep the sampled corpora in this file (read it if it exists)")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    def log(*parts: object) -> None:
+        print(*parts, file=sys.stderr if args.json else sys.stdout, flush=True)
+
+    t0 = time.monotonic()
+    texts, stress, forbidden = load_corpora(args, rng, log)
     sizes = [int(s) for s in args.rules.split(",")]
     all_rules = make_rules(max(sizes), rng, forbidden)
     lexicon = default_lexicon()
+    if args.vocabulary:
+        words = vocabulary(text for tuning, _ in texts.values() for text in tuning)
+        lexicon = lexicon.with_vocabulary(words)
+        log(f"vocabulary of the tuning halves: {len(words):,} words added to the lexicon")
     log(f"corpora read in {time.monotonic() - t0:.0f} s; letter-like table {table_versions()};"
         f" fuzzy kernel: {'C' if fuzzy.NATIVE is not None else 'Python fallback'}")  # fmt: skip
     tuning_families, held_out_families = family_halves()
+    family_sets = [("tuning", tuning_families)] + ([] if args.tuning_only else [("held_out", held_out_families)])
 
-    report: dict[str, object] = {"families": {"tuning": tuning_families, "held_out": held_out_families}}
+    report: dict[str, object] = {
+        "families": {"tuning": tuning_families, "held_out": held_out_families},
+        "vocabulary": args.vocabulary,
+    }
     for size in sizes:
         rules = all_rules[:size]
         start = time.process_time()
@@ -319,18 +388,20 @@ def main() -> None:
         compile_s = time.process_time() - start
         terms = [r for r in rules if r.kind == "term"]
         sample = random.Random(args.seed).sample(terms, min(args.recall_rules, len(terms)))
-        recall = recall_by_family(matcher, sample, args.per_rule, args.seed)
+        measured_families = tuning_families if args.tuning_only else sorted(available_families())
+        recall = recall_by_family(matcher, sample, args.per_rule, args.seed, measured_families)
         half_recall = {}
-        for half, names in (("tuning", tuning_families), ("held_out", held_out_families)):
+        for half, names in family_sets:
             total = sum(recall[n][0] for n in names)
             half_recall[half] = sum(recall[n][1] for n in names) / total
+        half_recall.setdefault("held_out", float("nan"))
         lowest = min(recall, key=lambda n: recall[n][1] / recall[n][0])
         fps: dict[str, dict[str, float]] = {}
         examples: list[str] = []
         measured = {**texts, "debian_words_stress": (stress["debian_tuning"], stress["debian_held_out"])}
         for name, (tuning_texts, held_out_texts) in measured.items():
             row = {}
-            for half, items in (("tuning", tuning_texts), ("held_out", held_out_texts)):
+            for half, items in (("tuning", tuning_texts), ("held_out", held_out_texts))[: len(family_sets)]:
                 fired = [t for t in items if matcher.check(t).deter]
                 row[half] = len(fired) / len(items) * 100_000
                 row[f"{half}_count"] = len(fired)
@@ -338,6 +409,9 @@ def main() -> None:
                 if half == "tuning":
                     examples += [f"{name}: {matcher.check(t).matches[0].explain()} <- {t[:120]!r}"
                                  for t in fired[: args.show]]  # fmt: skip
+                    if args.false_positives:
+                        for t in fired:
+                            log(describe_false_positive(matcher, name, t))
             fps[name] = row
         timing_short = random.Random(1).sample(stress["debian_held_out"], min(args.timing, args.debian))
         mixed = [t for name in texts for t in texts[name][1][: args.timing // len(texts)]]
@@ -359,12 +433,14 @@ def main() -> None:
         log(f"\n{size} rules: compiled in {compile_s:.2f} s CPU")
         log(f"  recall: tuning families {half_recall['tuning']:.2%}, held-out families {half_recall['held_out']:.2%};"
             f" lowest family {lowest} {recall[lowest][1] / recall[lowest][0]:.1%}")  # fmt: skip
-        for half, names in (("tuning", tuning_families), ("held-out", held_out_families)):
+        for half, names in family_sets:
             log(f"  {half}: " + ", ".join(f"{n} {recall[n][1] / recall[n][0]:.1%}" for n in names))
         log("  false positives per 100,000 (tuning / held out):")
         for name, row in fps.items():
-            log(f"    {name:<22} {row['tuning']:7.2f} ({row['tuning_count']:.0f} of {row['tuning_texts']:.0f})"
-                f"  {row['held_out']:7.2f} ({row['held_out_count']:.0f} of {row['held_out_texts']:.0f})")  # fmt: skip
+            held = (f"  {row['held_out']:7.2f} ({row['held_out_count']:.0f} of {row['held_out_texts']:.0f})"
+                    if "held_out" in row else "  (not measured)")  # fmt: skip
+            tuned = f"{row['tuning']:7.2f} ({row['tuning_count']:.0f} of {row['tuning_texts']:.0f})"
+            log(f"    {name:<22} {tuned}{held}")
         log(f"  throughput per core: word queries {qps['word_queries']:,.0f}/s, real texts {qps['real_texts']:,.0f}/s;"
             f" linear reference {ref_qps:,.0f}/s on word queries (x{qps['word_queries'] / ref_qps:.0f})")  # fmt: skip
         if args.show:

@@ -12,8 +12,15 @@ from dataclasses import dataclass, field
 from sharedhash.deterrence.decode import DECODERS
 from sharedhash.deterrence.fuzzy import allowed_edits, edit_distance
 from sharedhash.deterrence.letterlike import letterlike_source, letterlike_table
-from sharedhash.deterrence.matcher import NEXT_TO_WORD_END, CheckResult, Matcher
-from sharedhash.deterrence.normalise import NormalisedText, Trace, normalise, readings
+from sharedhash.deterrence.matcher import NEXT_TO_WORD_END, CheckResult, Matcher, as_written, typed_within
+from sharedhash.deterrence.normalise import (
+    NormalisedText,
+    Trace,
+    collapse_repeats,
+    normalise,
+    plain_words,
+    readings,
+)
 from sharedhash.deterrence.rules import Rule, RuleKind
 
 #: Rules farther than this many edits from every part of the query are not worth showing as near misses.
@@ -83,17 +90,54 @@ def _characters(query: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(seen.values())
 
 
-def _parts(text: NormalisedText) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A whole word or a run of neighbouring words of one reading, as the matcher looks at them."""
+
+    text: NormalisedText
+    first: int
+    last: int
+    ambiguous: bool  # the reading read symbols as letters: exact matches only
+
+    @property
+    def words(self) -> int:
+        return self.last - self.first + 1
+
+    def read_through_disguise(self) -> bool:
+        """Whether a word of it had digits read as letters or a symbol beside it: exact matches only."""
+        flags = [
+            *self.text.digits_read[self.first : self.last + 1],
+            *self.text.beside_symbols[self.first : self.last + 1],
+        ]
+        return self.ambiguous or any(flags)
+
+    def typed(self) -> str:
+        """The words as typed, if all were typed without disguise (see ``plain_words``), else ``""``."""
+        words = plain_words(self.text)[self.first : self.last + 1]
+        return "".join(words) if words and all(words) else ""
+
+
+def _parts(text: NormalisedText, ambiguous: bool) -> dict[str, _Part]:
     """Whole words and runs of up to three neighbouring words, as the matcher looks at them."""
-    out: list[str] = []
+    out: dict[str, _Part] = {}
     for first in range(len(text.tokens)):
         for last in range(first, min(first + 3, len(text.tokens))):
-            out.append(text.despaced[text.starts[first] : text.ends[last]])
+            out.setdefault(text.despaced[text.starts[first] : text.ends[last]], _Part(text, first, last, ambiguous))
     return out
 
 
-def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance: int) -> str:
+def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance: int, part: _Part) -> str:
     allowance = allowed_edits(len(skeleton)) if rule.fuzzy else 0
+    written = as_written(normalise(rule.texts[0]))
+    typed = part.typed()
+    if written and typed and distance <= allowance:
+        within = collapse_repeats(written) in collapse_repeats(typed) if distance == 0 else None
+        if within is False or (within is None and not typed_within(typed, written, allowance, True)):
+            return (
+                f"typed without disguise as {typed!r}, which is not the rule as written ({written!r}) or within"
+                f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
+                " must hold the rule's own letters"
+            )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"
     if not rule.fuzzy:
@@ -103,6 +147,13 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             f"{distance} edit(s) away; a rule of {len(skeleton)} normalised letters allows {allowance}"
             " (1 from 6 letters, 2 from 10)"
         )
+    if rule.kind is RuleKind.TERM and part.words > len(normalise(rule.texts[0]).tokens):
+        return (
+            f"{part.words} query words run together to get here, more than the rule's"
+            f" {len(normalise(rule.texts[0]).tokens)}: a term split apart and misspelt is not matched"
+        )
+    if part.read_through_disguise():
+        return "a word here was read through digits or beside a symbol, one of two readings: exact matches only"
     if closest in matcher.lexicon.words:
         return f"{closest!r} is an ordinary word (in the lexicon): ordinary words are never read as misspellings"
     if matcher.lexicon.ordinary(closest):
@@ -116,7 +167,7 @@ def explain(matcher: Matcher, query: str, *, rule: Rule | None = None, near_miss
     """Explain ``matcher.check(query)``: each reading's normalisation steps, the rules that fired and how, and the
     ``near_misses`` closest rules that did not fire (or only ``rule``, if given), each with the reason."""
     steps: list[ReadingSteps] = []
-    parts: set[str] = set()
+    parts: dict[str, _Part] = {}
     for reading in readings(query, max_chars=matcher.max_query_chars):
         trace: Trace = []
         source = query if not reading.decodings else _decoded(query, reading.decodings)
@@ -124,7 +175,8 @@ def explain(matcher: Matcher, query: str, *, rule: Rule | None = None, near_miss
                   trace=trace)  # fmt: skip
         steps.append(ReadingSteps(reading.label, tuple(trace), reading.text.spaced, reading.text.despaced,
                                   _characters(source)))  # fmt: skip
-        parts.update(_parts(reading.text))
+        for key, piece in _parts(reading.text, reading.ambiguous).items():
+            parts.setdefault(key, piece)
     result = matcher.check(query)
     fired = {m.rule.canonical for m in result.matches}
     candidates = [rule] if rule is not None else [r for r in matcher.rules if r.kind is not RuleKind.ALLOW]
@@ -136,9 +188,12 @@ def explain(matcher: Matcher, query: str, *, rule: Rule | None = None, near_miss
         for text in candidate.texts:
             skeleton = normalise(text).despaced
             for part in parts:
-                if abs(len(part) - len(skeleton)) > NEAR_MISS_EDITS:
+                if skeleton in part:
+                    distance = 0
+                elif abs(len(part) - len(skeleton)) > NEAR_MISS_EDITS:
                     continue
-                distance = 0 if skeleton in part else edit_distance(part, skeleton, NEAR_MISS_EDITS)
+                else:
+                    distance = edit_distance(part, skeleton, NEAR_MISS_EDITS)
                 if distance <= NEAR_MISS_EDITS and (best is None or distance < best[0]):
                     best = (distance, part)
         if best is None:
@@ -147,7 +202,7 @@ def explain(matcher: Matcher, query: str, *, rule: Rule | None = None, near_miss
             continue
         distance, part = best
         skeleton = normalise(candidate.texts[0]).despaced
-        reason = _why_not(matcher, candidate, skeleton, part, distance)
+        reason = _why_not(matcher, candidate, skeleton, part, distance, parts[part])
         if any(m.rule.canonical == candidate.canonical for m in result.suppressed):
             reason = "it matched, but an allow rule covers that part of the query"
         elif candidate.kind is RuleKind.NEAR:

@@ -97,9 +97,11 @@ class DeletionIndex:
         self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self.max_length = 0
 
-    def add(self, word: str) -> int:
-        """Index ``word`` with the allowance its length gives; return its id (the same id for the same word)."""
-        edits = allowed_edits(len(word))
+    def add(self, word: str, length: int | None = None) -> int:
+        """Index ``word`` with the allowance of a word of ``length`` characters (default: its own length); return
+        its id. A rule's form with its repeated letters kept takes the allowance of its collapsed skeleton: the
+        repeats carry no information, so they must not buy more edits ("reiffflesk" is 8 letters, not 10)."""
+        edits = allowed_edits(len(word) if length is None else min(length, len(word)))
         ident = len(self._words)
         self._words.append(word)
         self._edits.append(edits)
@@ -112,6 +114,10 @@ class DeletionIndex:
 
     def __len__(self) -> int:
         return len(self._words)
+
+    def allowance(self, ident: int) -> int:
+        """The edit allowance of the word with id ``ident``."""
+        return self._edits[ident]
 
     def prepare(self) -> None:
         """Build the C kernel's tables now rather than on the first look-up (a few hundred ms for 10,000 rules)."""

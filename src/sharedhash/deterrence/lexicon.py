@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from sharedhash._optional import require
 from sharedhash.deterrence.lexicon_data import default_lexicon_file, read_lexicon_file, write_lexicon_file
-from sharedhash.deterrence.normalise import normalise
+from sharedhash.deterrence.normalise import normalise, plain_words
 from sharedhash.errors import FileAccessError
 
 #: Languages of the default wordfreq lexicon: the ones whose Latin or look-alike letters meet rule skeletons.
@@ -106,6 +106,11 @@ class Lexicon:
                     return True
         return False
 
+    def with_vocabulary(self, words: Iterable[str]) -> Lexicon:
+        """This lexicon plus ``words`` (skeletons), as ordinary but not common words: a platform's own vocabulary
+        (see :func:`vocabulary`), whose words are then never taken for a misspelt rule. Affixes are unchanged."""
+        return replace(self, words=self.words | frozenset(words))
+
     def __bool__(self) -> bool:
         return bool(self.words)
 
@@ -125,6 +130,30 @@ def skeletons(words: Iterable[str]) -> frozenset[str]:
     for word in words:
         out.update(normalise(word).tokens)
     return frozenset(out)
+
+
+#: A vocabulary word must be seen in this many distinct texts: a string seen once is as likely a one-off (an
+#: identifier, a hash, a misspelling) as a word.
+VOCABULARY_MIN_TEXTS = 2
+#: Shorter words are never fuzzy-matched anyway (see ``fuzzy.ONE_EDIT_FROM``).
+VOCABULARY_MIN_LETTERS = 5
+
+
+def vocabulary(texts: Iterable[str], min_texts: int = VOCABULARY_MIN_TEXTS) -> frozenset[str]:
+    """The skeletons of the words typed without disguise (see :func:`~sharedhash.deterrence.normalise.plain_words`)
+    in at least ``min_texts`` of ``texts``, of ``VOCABULARY_MIN_LETTERS``+ letters: the vocabulary of a
+    platform's own benign text (its catalogue titles, file names, descriptions), for :meth:`Lexicon.with_vocabulary`.
+    Words read through a disguise (digits, symbols, look-alikes) are left out, so the vocabulary never holds a
+    disguised term."""
+    seen: Counter[str] = Counter()
+    for text in texts:
+        normal = normalise(text, symbols_as_letters=False)
+        typed = plain_words(normal)
+        if typed:
+            seen.update(
+                {t for t, w in zip(normal.tokens, typed, strict=True) if w and len(t) >= VOCABULARY_MIN_LETTERS}
+            )
+    return frozenset(word for word, count in seen.items() if count >= min_texts)
 
 
 def find_affixes(words: frozenset[str]) -> tuple[Counter[str], Counter[str]]:

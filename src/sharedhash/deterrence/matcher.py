@@ -11,12 +11,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from itertools import zip_longest
 
 import ahocorasick
 
-from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, lookup_depth
+from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, edit_distance, lookup_depth
 from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
-from sharedhash.deterrence.normalise import NormalisedText, QueryNote, normalise, readings
+from sharedhash.deterrence.normalise import (
+    NormalisedText,
+    QueryNote,
+    collapse_repeats,
+    normalise,
+    plain_words,
+    readings,
+)
 from sharedhash.deterrence.rules import Rule, RuleKind, TermList
 
 #: Default longest query checked, in characters; longer ones are checked on this prefix and noted as truncated.
@@ -165,16 +173,23 @@ class Matcher:
         self._fuzzy_owners: list[list[tuple[int, int]]] = []  # per fuzzy word: (rule index, near part or -1)
         fuzzy_ids: dict[str, int] = {}
 
-        def add_fuzzy(word: str, owner: tuple[int, int]) -> None:
+        skeleton_length: dict[int, int] = {}  # fuzzy word id -> letters of the collapsed skeleton it stands for
+        self._rule_words: list[int] = []  # per rule, how many words its (first) text normalises to
+        self._written: list[tuple[str, ...]] = []  # per rule and text, its letters as written (see _as_written)
+
+        def add_fuzzy(word: str, owner: tuple[int, int], length: int) -> None:
             if word in fuzzy_ids and owner in self._fuzzy_owners[fuzzy_ids[word]]:
                 return
             if word not in fuzzy_ids:
-                fuzzy_ids[word] = self._fuzzy.add(word)
+                fuzzy_ids[word] = self._fuzzy.add(word, length)
+                skeleton_length[fuzzy_ids[word]] = length
                 self._fuzzy_owners.append([])
             self._fuzzy_owners[fuzzy_ids[word]].append(owner)
 
         for index, rule in enumerate(self.rules):
             forms = [normalise(t) for t in rule.texts]
+            self._rule_words.append(len(forms[0].tokens))
+            self._written.append(tuple(as_written(form) for form in forms))
             if rule.kind is RuleKind.ALLOW:
                 allows[forms[0].despaced].append(index)
             elif rule.kind is RuleKind.TERM:
@@ -183,13 +198,13 @@ class Matcher:
                 if len(forms[0].tokens) > 1:
                     phrases.add(key)
                 if rule.fuzzy:
-                    add_fuzzy(key, (index, -1))
-                    add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1))
+                    add_fuzzy(key, (index, -1), len(key))
+                    add_fuzzy(normalise(rule.texts[0], collapse=False).despaced, (index, -1), len(key))
             else:
                 for part, form in enumerate(forms):
                     self._near_words[form.despaced].append((index, part))
                     if rule.fuzzy:
-                        add_fuzzy(form.despaced, (index, part))
+                        add_fuzzy(form.despaced, (index, part), len(form.despaced))
         self._fuzzy.prepare()
         # Fuzzy words with a lexicon word within their allowance ("bedroon", one edit from "bedroom"): their
         # misspellings glued to another word are mostly rare real words, so such matches do not count for them
@@ -198,7 +213,7 @@ class Matcher:
         # Short fuzzy words are not looked for misspelt and glued to another word either: with 10,000 rules, the
         # beginnings and ends of rare words of other languages are within one edit of them far too often
         # (measured on Debian's tuning words, see GLUED_FUZZY_FROM).
-        self._word_like |= frozenset(i for w, i in fuzzy_ids.items() if len(w) < GLUED_FUZZY_FROM)
+        self._word_like |= frozenset(i for i, n in skeleton_length.items() if n < GLUED_FUZZY_FROM)
         self._automaton: ahocorasick.Automaton | None = None
         if terms or allows:
             automaton = ahocorasick.Automaton()
@@ -280,6 +295,7 @@ class Matcher:
         ordinary: dict[int, bool] = {}  # token position -> Lexicon.ordinary(token), worked out once per query
         starts: dict[int, int] = {}
         ends: dict[int, int] = {}
+        typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first match
         if self._automaton is not None:
             for end_index, target in self._automaton.iter(text.despaced):
                 if not starts:
@@ -304,7 +320,11 @@ class Matcher:
                         continue
                 else:
                     how = MatchHow.INSIDE_WORD
+                if typed is None:
+                    typed = plain_words(text)
                 for index in target.terms:
+                    if typed and not self._as_written_inside(text, typed, start, end, index):
+                        continue
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
         found += self._fuzzy_and_near(text, exact_rules, ordinary, fuzzy)
@@ -314,6 +334,26 @@ class Matcher:
         suppressed = [m for m in found if m not in kept]
         kept.sort(key=_severity_order)
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
+
+    def _as_written_inside(
+        self, text: NormalisedText, typed: tuple[str, ...], start: int, end: int, rule_index: int
+    ) -> bool:
+        """For an exact match of rule ``rule_index`` on ``text.despaced[start:end]``: unless the words it lies in
+        were all typed without disguise (see :func:`plain_words`) and the rule is made of letters, true; else
+        whether the rule as written, repeated letters written once, lies in those words as typed.
+
+        The skeleton reads every "l" as "i", so an ordinary word with an "i" where a rule has an "l" met it
+        ("homogeneifierons" holds the skeleton of "neifffle"); typed without disguise, it is not the rule.
+        """
+        written = self._written[rule_index][0]
+        if not written:
+            return True
+        first = next(i for i, e in enumerate(text.ends) if e > start)
+        last = next(i for i, e in enumerate(text.ends) if e >= end)
+        words = typed[first : last + 1]
+        if not all(words):
+            return True
+        return collapse_repeats(written) in collapse_repeats("".join(words))
 
     def _fuzzy_and_near(
         self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool], fuzzy: bool = True
@@ -326,16 +366,32 @@ class Matcher:
                 near_hits[rule_index].append((part, position, 0))
         if fuzzy and len(self._fuzzy):
             next_to_word: dict[tuple[str, bool], bool] = {}  # Lexicon.next_to_word, once per candidate and query
-            digits_read = text.digits_read
+            # Tokens a symbol touched, in the reading with symbols as separators, are one of two readings too.
+            digits_read = _either(text.digits_read, text.beside_symbols)
+            typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first fuzzy hit
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
                 # Digits read as letters are a reading, not what was typed: a misspelling on top of one made
                 # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
                 if digits_read and any(digits_read[first : last + 1]):
                     continue
+                if typed is None:
+                    typed = plain_words(text)
+                allowance = self._fuzzy.allowance(ident)
                 for rule_index, part in self._fuzzy_owners[ident]:
+                    written = self._written[rule_index][max(part, 0)]
+                    if written and typed and all(typed[first : last + 1]):
+                        # Typed without any disguise: a misspelling must be one of the rule as written, not only
+                        # of its skeleton, where "l" is "i" and repeats are collapsed ("filtfilt" is "fitfit").
+                        if not typed_within("".join(typed[first : last + 1]), written, allowance, whole):
+                            continue
                     if part >= 0:
                         if whole and last == first:
                             near_hits[rule_index].append((part, first, distance))
+                    elif last - first >= self._rule_words[rule_index]:
+                        # A run of more query words than the rule has words: the term would have to be split
+                        # apart AND misspelt, two obfuscations stacked. Such runs met ordinary neighbours far
+                        # more often ("kio ntim", "tempfile in"); a split term still matches exactly (JOINED).
+                        continue
                     elif rule_index not in exact_rules and (whole or ident not in self._word_like):
                         # One edit from a lexicon word as well as within the rule's allowance: more often a rare
                         # form of that word ("rompez" + "s") than a misspelt term. Glued candidates are refused
@@ -370,25 +426,20 @@ class Matcher:
     def _believable_inside(self, text: NormalisedText, start: int, end: int, ordinary: dict[int, bool]) -> bool:
         """Whether a term found inside a longer query word (or across words, but not at either's edge) counts.
 
-        A span across words needs one end on a word edge ("zor blaxvideo"). With a lexicon, the word the term
-        ends (or starts) inside must not be an ordinary word, and what is glued before and after the term must
-        be nothing, an ordinary word or another term ("bestzorblaxvideo").
+        Without a lexicon, a span across words needs one end on a word edge ("zor blaxvideo"). With one, a span
+        across words does not count: a term split apart AND glued to a word is two disguises stacked, and such
+        spans met ordinary words side by side far more often ("by texinfo", "byte xf1"; measured on the
+        benchmark's tuning texts). The word the term lies inside must not be an ordinary word, and what is glued
+        before and after the term must be nothing, an ordinary word or another term ("bestzorblaxvideo").
         """
         first = next(i for i, e in enumerate(text.ends) if e > start)
         last = next(i for i, e in enumerate(text.ends) if e >= end)
         s, e = text.starts[first], text.ends[last]
-        if first != last and start != s and end != e:
+        if first != last and (self.lexicon or (start != s and end != e)):
             return False
         if not self.lexicon:
             return True
-        # The word cut by the span: the last one if the span starts on a word edge, else the first.
-        if first == last:
-            if self._ordinary(text, first, ordinary):
-                return False
-        # Across words, the word the span cuts (the last if it starts on a word edge, else the first) must not be
-        # a lexicon word ("pla tzenrom" is two words; "zor blaxvideo" a split term glued to one). Word formation
-        # is not used here: split terms glued to a word often look formed (measured: 0.2 points of recall).
-        elif text.tokens[last if start == s else first] in self.lexicon.words:
+        if self._ordinary(text, first, ordinary):
             return False
         despaced = text.despaced
         return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
@@ -545,6 +596,42 @@ class Matcher:
                 if before[run[size_n - size - 1] + 1]:
                     out.append((kept[size_n - size :], position, position, False))
         return out
+
+
+def as_written(form: NormalisedText) -> str:
+    """A rule text's letters as written (lower case, accents dropped, no separators), or ``""`` if it holds
+    anything but Latin letters (digits, symbols, look-alikes): such a rule is compared by its skeleton only."""
+    words = plain_words(form)
+    return "".join(words) if words and all(words) else ""
+
+
+def typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:
+    """Whether ``typed`` (whole words as typed) is within ``allowance`` edits of the rule ``written``, compared
+    as they are or with repeated letters written once on both sides (a doubled or undoubled letter is the
+    commonest slip); for a glued candidate (not ``whole``), whether the beginning or the end of the typed word
+    is."""
+    forms = ((typed, written), (collapse_repeats(typed), collapse_repeats(written)))
+    for query, rule in forms:
+        if whole:
+            if edit_distance(query, rule, allowance) <= allowance:
+                return True
+            continue
+        n = len(rule)
+        for size in range(max(1, n - allowance), min(len(query), n + allowance) + 1):
+            if edit_distance(query[:size], rule, allowance) <= allowance:
+                return True
+            if edit_distance(query[-size:], rule, allowance) <= allowance:
+                return True
+    return False
+
+
+def _either(a: tuple[bool, ...], b: tuple[bool, ...]) -> tuple[bool, ...]:
+    """Per token, ``a`` or ``b`` (either may be empty, meaning all false)."""
+    if not b:
+        return a
+    if not a:
+        return b
+    return tuple(x or y for x, y in zip_longest(a, b, fillvalue=False))
 
 
 def _severity_order(match: RuleMatch) -> tuple[int, bool, tuple[int, int]]:

@@ -32,6 +32,8 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGIT = re.compile(r"[0-9]")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
+_LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
 _REPEATS = re.compile(r"(.)\1+")
 # The repeated letter, once: a C-level replacement, several times faster than the template r"\1".
 _FIRST = operator.itemgetter(1)
@@ -66,6 +68,13 @@ class NormalisedText:
     #: Per token, whether digits in it were read as letters beside letters or other digits ("z0rb", "1.0" read
     #: as "io"); empty when no token was. The matcher counts only exact matches through such tokens.
     digits_read: tuple[bool, ...] = ()
+    #: Per token, in a reading with symbols as separators, whether a symbol touched it ("name" and "host" of
+    #: "name@host"); empty when none did. Such a token has two readings, so it too counts for exact matches only.
+    beside_symbols: tuple[bool, ...] = ()
+    #: The text as typed, with symbols read as separators (``None`` when it was read otherwise or is
+    #: not made of ASCII and accented Latin letters): :func:`plain_words` reads the words typed without disguise
+    #: from it, for the matcher's check of a misspelling against the rule as written.
+    typed: str | None = None
 
     @property
     def spaced(self) -> str:
@@ -163,21 +172,27 @@ def normalise(
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars]
         notes.append(QueryNote.TRUNCATED)
+    typed: str | None = None
     if text.isascii():
+        typed = text
         text = text.lower()
         if trace is not None:
             trace.append(("lower case", text))
         if _ASCII_CONTROL.search(text):
             notes.append(QueryNote.CONTROL_CHARACTERS)
     else:
+        typed = text
         text, control = _fold_unicode(text, trace)
         if control:
             notes.append(QueryNote.CONTROL_CHARACTERS)
+    beside_symbols: tuple[bool, ...] = ()
     if _HAS_SYMBOL.search(text):
         if symbols_as_letters:
             text = _SYMBOL_ALONE.sub(_leet_symbol_alone, _SYMBOL_IN_WORD.sub(_leet_symbol, text))
             step = "symbols read as letters (@ a, $ s, ! | 1, + t, € e, £ 1, ¢ c)"
+            typed = None  # one of two readings: the matcher counts exact matches only
         else:
+            beside_symbols = _beside_symbols(text)
             text = _HAS_SYMBOL.sub(" ", text)
             step = "symbols read as separators"
         if trace is not None:
@@ -196,6 +211,10 @@ def normalise(
     result = _despace(tokens, raw, tuple(notes), collapse)
     if digits_read and any(digits_read):
         result = replace(result, digits_read=digits_read)
+    if any(beside_symbols):
+        result = replace(result, beside_symbols=beside_symbols)
+    if typed is not None:
+        result = replace(result, typed=typed)
     if trace is not None:
         if collapse:
             trace.append(("repeated letters written once", result.spaced))
@@ -262,6 +281,70 @@ def _digits_read(text: str) -> tuple[bool, ...]:
         flags.append(not token.isdigit() and any(c.isdigit() for c in token))
     if run:
         flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+    return tuple(flags)
+
+
+def plain_words(text: NormalisedText) -> tuple[str, ...]:
+    """Per token of ``text``, the word as typed, if it was typed without any disguise: ASCII letters (accents
+    dropped, case folded), not read from digits, symbols or look-alike characters, not spelled out letter by
+    letter; else ``""``. Empty when the tokens cannot be aligned with what was typed.
+
+    A misspelling of a rule typed without disguise is a misspelling of the rule as written: the matcher checks it
+    against the rule's own letters as well as against the skeleton, where ``l`` is ``i`` and repeats are
+    collapsed, which made ordinary words meet rules they do not resemble ("filtfilt", "glandium"). Worked out
+    only for a fuzzy hit, so it costs nothing on most queries.
+    """
+    typed = text.typed
+    if typed is None:
+        return ()
+    if not typed.isascii():
+        typed = _strip_accents(typed)
+        if not typed.isascii():
+            return ()
+    words: list[str] = []
+    run: list[str] = []
+    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            # Letters spelled out one by one are a disguise; a single letter alone is itself.
+            words.append(run[0].lower() if len(run) == 1 and run[0].lower() in _LATIN else "")
+            run = []
+        if token:
+            # Letters only, in one of the ways words are written: lower case, Capitalised or ALL CAPS ("zorbIax",
+            # with a capital i for an l, is a disguise).
+            plain = token.isalpha() and (token.islower() or token.isupper() or token.istitle())
+            words.append(token.lower() if plain else "")
+    if len(words) != len(text.tokens):
+        return ()
+    return tuple(words)
+
+
+def _strip_accents(text: str) -> str:
+    """``text`` with the marks of canonically decomposed letters dropped ("é" is "e"; "ｚ" and "ⓩ" stay)."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+def _beside_symbols(text: str) -> tuple[bool, ...]:
+    """Per token of ``text`` with its leetspeak symbols read as separators, as :func:`_join_spelled_out` forms
+    them: whether a symbol stands right before or after it (or one of the single characters it joins)."""
+    flags: list[bool] = []
+    run: list[bool] = []
+    for match in _WORD.finditer(_HAS_SYMBOL.sub(" ", text)):
+        start, end = match.span()
+        touched = bool(
+            (start and _HAS_SYMBOL.match(text, start - 1)) or (end < len(text) and _HAS_SYMBOL.match(text, end))
+        )
+        if end - start == 1:
+            run.append(touched)
+            continue
+        if run:
+            flags.append(any(run))
+            run = []
+        flags.append(touched)
+    if run:
+        flags.append(any(run))
     return tuple(flags)
 
 

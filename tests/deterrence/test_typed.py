@@ -1,0 +1,122 @@
+"""Evidence of disguise: words typed without one are compared with rules as written (issue 16, false positives).
+
+Every rule here is an invented placeholder word; the benign-looking queries are invented to show one mechanism
+each (the skeleton reads "l" as "i" and writes repeats once; joined words; symbols beside words).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sharedhash.deterrence import Matcher, MatchHow, Rule, normalise
+from sharedhash.deterrence.explain import explain
+from sharedhash.deterrence.lexicon import Lexicon, vocabulary
+from sharedhash.deterrence.normalise import plain_words
+
+
+@pytest.fixture(scope="module")
+def typed_matcher() -> Matcher:
+    rules = [Rule.create("term", [t]) for t in ("zorblax", "ziltflilt", "neifffle", "snorvimp", "reifffnesk")]
+    rules.append(Rule.create("term", ["quuxvid frobnitz"]))
+    return Matcher(rules, lexicon=Lexicon())
+
+
+def fired(matcher: Matcher, query: str) -> list[str]:
+    return [m.rule.texts[0] for m in matcher.check(query).matches]
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("Zorblax video", ("zorblax", "video")),  # lower, Capitalised and ALL CAPS words are typed plainly
+        ("ZORBLAX crème", ("zorblax", "creme")),  # accents dropped
+        ("zorbIax z0rb", ("", "")),  # a capital i inside a word, a digit: disguises
+        ("z o r b video", ("", "video")),  # letters spelled out one by one
+        ("a zorblax", ("a", "zorblax")),  # a single letter alone is itself
+        ("ｚorblax", ()),  # a fullwidth letter: not plain text at all
+    ],
+)
+def test_plain_words(query: str, words: tuple[str, ...]) -> None:
+    assert plain_words(normalise(query)) == words
+
+
+def test_plain_words_of_a_reading_with_symbols_as_letters_are_unknown() -> None:
+    assert plain_words(normalise("zorb|ax")) == ()
+    assert plain_words(normalise("zorb|ax video", symbols_as_letters=False)) == ("zorb", "ax", "video")
+
+
+def test_a_plain_word_is_a_misspelling_of_the_rule_as_written(typed_matcher: Matcher) -> None:
+    # "filtfilt" has the skeleton "fitfit" ("l" read as "i", "ii" written once), one edit from "ziltflilt"'s
+    # skeleton "zitfit"; as written, it is three edits away.
+    assert not typed_matcher.check("filtfilt").deter
+    assert fired(typed_matcher, "ziltflilx") == ["ziltflilt"]  # a real misspelling of the rule as written
+    assert fired(typed_matcher, "zilltflilt") == ["ziltflilt"]  # a doubled letter
+    # With evidence of disguise, the skeleton decides: a digit read as a letter takes exact matches only, but
+    # mixed case (a capital i for an l) is compared by skeleton, misspelling included.
+    assert fired(typed_matcher, "zIltfIilx") == ["ziltflilt"]
+
+
+def test_a_plain_word_holds_a_rule_only_as_written(typed_matcher: Matcher) -> None:
+    assert not typed_matcher.check("homogeneifierons").deter  # skeleton "neifie" inside; the letters differ
+    assert fired(typed_matcher, "neifffle") == ["neifffle"]
+    assert fired(typed_matcher, "NEIFLE") == ["neifffle"]  # repeats written once
+    assert fired(typed_matcher, "neif1e") == ["neifffle"]  # leetspeak is a disguise: the skeleton decides
+    assert fired(typed_matcher, "neifIe") == ["neifffle"]  # so is a capital i for an l
+
+
+def test_a_misspelt_term_split_apart_is_not_matched(typed_matcher: Matcher) -> None:
+    assert fired(typed_matcher, "snor vimp") == ["snorvimp"]  # split: exact, joined
+    assert fired(typed_matcher, "snorvimq") == ["snorvimp"]  # misspelt: one word
+    assert not typed_matcher.check("snor vimq").deter  # both: two disguises stacked
+    assert not typed_matcher.check("sn orvimq").deter
+    # A phrase rule of two words still matches misspelt across its two words.
+    assert fired(typed_matcher, "quuxvid frobnitx") == ["quuxvid frobnitz"]
+
+
+def test_words_beside_a_symbol_take_exact_matches_only(typed_matcher: Matcher) -> None:
+    assert fired(typed_matcher, "snorvimq video") == ["snorvimp"]
+    assert not typed_matcher.check("snorvimq@example.org").deter  # an address: two readings, no misspelling
+    assert fired(typed_matcher, "snorvimp@example.org") == ["snorvimp"]  # exact still counts
+    reading = normalise("snorvimq@example.org video", symbols_as_letters=False)
+    assert reading.beside_symbols == (True, True, False, False)
+
+
+def test_repeated_letters_buy_no_edits(typed_matcher: Matcher) -> None:
+    # "reifffnesk" is 8 letters with its repeats written once: one edit, though written with 10 letters.
+    # Mixed case keeps the query on the skeleton path, so only the allowance decides.
+    assert fired(typed_matcher, "rEifffnexk") == ["reifffnesk"]  # one edit
+    assert not typed_matcher.check("rEifffesxk").deter  # two edits from the form with repeats kept
+    match = typed_matcher.check("rEifffnexk").top
+    assert match is not None
+    assert match.how is MatchHow.FUZZY
+
+
+def test_explain_says_which_disguise_rule_kept_a_rule_from_firing(typed_matcher: Matcher) -> None:
+    def reason(query: str, rule: str) -> str:
+        (miss,) = explain(typed_matcher, query, rule=Rule.create("term", [rule])).near_misses
+        return miss.reason
+
+    assert "not the rule as written" in reason("filtfilt", "ziltflilt")
+    assert "not the rule as written" in reason("homogeneifierons", "neifffle")
+    assert "split apart and misspelt" in reason("snor vimq", "snorvimp")
+    assert "beside a symbol" in reason("snorvimq@example.org", "snorvimp")
+
+
+def test_vocabulary_holds_plain_words_seen_in_two_lines() -> None:
+    lines = ["snorvimq camping lamp", "Snorvimq tent pegs", "z0rblqx lamp", "z0rblqx tent", "quuxvyd once"]
+    words = vocabulary(lines)
+    assert "snorvimq" in words  # two lines, typed plainly (case does not matter)
+    assert "zorbiqx" not in words  # read through a digit: never a vocabulary word
+    assert "quxvyd" not in words  # seen once
+    assert "lamp" not in words  # shorter than 5 letters: never fuzzy-matched anyway
+    assert "camping" not in words  # seen once
+
+
+def test_vocabulary_words_are_not_misspelt_rules_but_rules_still_match() -> None:
+    rules = [Rule.create("term", ["snorvimp"])]
+    lexicon = Lexicon().with_vocabulary(vocabulary(["snorvimq lamp", "snorvimq tent"]))
+    ours = Matcher(rules, lexicon=lexicon)
+    assert fired(Matcher(rules, lexicon=Lexicon()), "snorvimq lamp") == ["snorvimp"]
+    assert not ours.check("snorvimq lamp").deter
+    assert fired(ours, "snorvimp lamp") == ["snorvimp"]
+    assert fired(ours, "snorxvimp lamp") == ["snorvimp"]  # another misspelling, not next to the vocabulary word

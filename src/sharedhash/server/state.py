@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.decode_budget import DecodeBudget
 from sharedhash.server.memory.indexes import IndexSet
 from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.settings import Settings
@@ -24,9 +25,11 @@ class HubState:
     stop: threading.Event = field(default_factory=threading.Event)
     audit: AuditBuffer = field(init=False)
     caches: LookupCaches = field(init=False)
+    decode_budget: DecodeBudget = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = AuditBuffer(self.db)
+        self.decode_budget = DecodeBudget(self.settings.decode_memory_bytes, self.settings.decode_wait_seconds)
         self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
         self.indexes.on_refresh.append(self.caches.entries.refreshed)
         self.indexes.on_written.append(self.caches.entries.written)

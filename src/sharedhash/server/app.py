@@ -20,11 +20,13 @@ from sharedhash.hub_errors import (
     RequestValidationFailedError,
     RouteNotFoundError,
 )
+from sharedhash.limits import MAX_CHECK_BODY_BYTES
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
+from sharedhash.server.bodies import parse_off_loop
 from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
-from sharedhash.server.deterrence.fast import FastDeterrence
+from sharedhash.server.deterrence.fast import FastDeterrence, route_of
 from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
@@ -78,6 +80,8 @@ class BodyLimitMiddleware:
         limit = self.import_limit if path.endswith("/import") else self.limit
         if path.endswith("/lookup/file"):
             limit = self.file_limit
+        elif route_of(path) is not None:
+            limit = min(limit, MAX_CHECK_BODY_BYTES)  # deterrence checks are parsed on the loop: small bodies only
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         too_large = LimitExceededError(
@@ -171,6 +175,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         return error_response(SharedhashError("internal error", hint="The hub logged the details; retry later."))
 
     for router in ROUTERS:
+        parse_off_loop(router)  # large JSON bodies are parsed and validated in a worker thread (issue 18 F4)
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)

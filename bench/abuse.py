@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import io
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -216,7 +217,63 @@ def bench_loop(server: Server, token: str, seconds: float = 10.0) -> None:
     )  # fmt: skip
 
 
-PARTS_RUN: dict[str, Callable[..., None]] = {"memory": bench_memory, "loop": bench_loop}
+def _keys_for(server: Server, org: str, count: int) -> list[str]:
+    """``count`` new read keys of ``org`` (never used: each one's first request reads it and notes its use)."""
+    code = (
+        "from sharedhash.settings import get_settings;from sharedhash.store.db import database_url, open_database;"
+        "from sharedhash.store.orgs import create_key, get_org_by_name;from sharedhash.store.models import Scope;"
+        f"db=open_database(database_url(get_settings()))\nwith db.writing() as s:\n org=get_org_by_name(s, {org!r})\n"
+        f" for _ in range({count}): print(create_key(s, org.id, frozenset({{Scope.READ}})).token)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=server.env, check=True, capture_output=True, text=True)
+    return out.stdout.split()
+
+
+def bench_connections(server: Server, connections: int = 500, rounds: int = 3) -> None:
+    tokens = _keys_for(server, "bench", 250)
+    body = lookup_body(3)
+    statuses: Counter[str] = Counter()
+    times: list[float] = []
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        headers = {"Authorization": f"Bearer {tokens[i % len(tokens)]}", "content-type": "application/json"}
+        for _ in range(rounds):
+            began = time.perf_counter()
+            try:
+                r = await client.post("/v1/lookup", content=body, headers=headers)
+                statuses[str(r.status_code)] += 1
+            except httpx.HTTPError as exc:
+                statuses[type(exc).__name__] += 1
+            times.append(time.perf_counter() - began)
+
+    async def run() -> None:
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(base_url=server.url, timeout=120, limits=limits) as client:
+            await asyncio.gather(*(one(client, i) for i in range(connections)))
+
+    began = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - began
+    total = connections * rounds
+    fives = sum(n for s, n in statuses.items() if s.startswith("5") and s != "503")
+    answered = sum(n for s, n in statuses.items() if s.isdigit())
+    _table(
+        f"connections: {connections} concurrent connections, {len(tokens)} keys never used before, "
+        f"{rounds} lookups each ({elapsed:.1f} s)",
+        [
+            ("answers (status: count)", ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())), "", None),
+            ("500s (and other 5xx but 503)", f"{fives}", "0", fives == 0),
+            ("answered (any status)", f"{answered}/{total}", f"{total}/{total}", answered == total),
+            ("latency p50 / p99 (ms)", f"{_ms(times, 0.5)} / {_ms(times, 0.99)}", "", None),
+        ],
+    )  # fmt: skip
+
+
+PARTS_RUN: dict[str, Callable[..., None]] = {
+    "memory": bench_memory,
+    "loop": bench_loop,
+    "connections": bench_connections,
+}
 
 
 def main() -> None:

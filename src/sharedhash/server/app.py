@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
 from sharedhash.hub_errors import (
+    BusyError,
     InvalidTextError,
     MethodNotAllowedError,
     RequestValidationFailedError,
@@ -34,7 +35,7 @@ from sharedhash.server.schemas import ErrorOut
 from sharedhash.server.security import SecurityHeaders
 from sharedhash.server.state import HubState
 from sharedhash.settings import Settings, get_settings
-from sharedhash.store.db import Database, database_url, open_database
+from sharedhash.store.db import Database, database_url, is_busy_error, open_database
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_busy_error(exc):  # the database at capacity under load: retry, not a failure (issue 18 F10)
+            log.warning("database busy: %s", type(exc).__name__)
+            return error_response(BusyError("the database is busy; retry shortly"))
         log.exception("unexpected error")
         return error_response(SharedhashError("internal error", hint="The hub logged the details; retry later."))
 

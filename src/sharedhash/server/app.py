@@ -127,6 +127,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or open_database(database_url(settings), checkpoint_in_background=True)
     state = HubState(settings=settings, db=db)
     deterrence = DeterrenceService(db, settings)
+    # A list leaving an org's view stops deterring for it on the change's commit, not a refresh later (F9).
+    state.caches.on_policy_change.append(deterrence.rules.invalidate)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

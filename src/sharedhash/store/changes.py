@@ -26,7 +26,7 @@ class CommittedChanges:
     all_feedback: bool = False
 
 
-_LIST_POLICY_FIELDS = ("owner_org_id", "visibility", "name", "pdq_threshold")
+_LIST_POLICY_FIELDS = ("owner_org_id", "visibility", "name", "pdq_threshold", "deleted_at")
 _CHANGES = "sharedhash.cache_changes"
 
 

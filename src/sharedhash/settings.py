@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     decode_wait_seconds: float = Field(
         default=2.0, ge=0, description="How long an upload waits for decode memory before it gets 503 busy."
     )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A connection whose request headers take longer is closed (slow clients)."
+    )
+    body_idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A request body that pauses longer than this is answered 408 and dropped."
+    )
     max_lookup_hashes: int = Field(default=10_000, ge=1, description="Most hashes in one lookup request.")
     index_follow_seconds: float = Field(
         default=1.0, gt=0, description="How often the server picks up writes other processes made (e.g. sync)."

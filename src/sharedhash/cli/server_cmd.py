@@ -29,7 +29,21 @@ def serve(
         # No access log by default: it records client addresses (personal data an operator should opt in to;
         # deterrence requests never carry one, see server/deterrence.py) and costs CPU on the lookup path.
         # uvicorn picks httptools and uvloop when installed (the server extra pins them).
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level, access_log=access_log)
+        # Slow clients: headers within header_timeout_seconds (a protocol with that timer), bodies without pauses
+        # over body_idle_timeout_seconds (the app's middleware), idle keep-alive connections closed after 5 s.
+        from sharedhash.server.security import slow_client_protocol
+        from sharedhash.settings import get_settings
+
+        protocol = slow_client_protocol(get_settings().header_timeout_seconds)
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            http=protocol or "auto",
+            timeout_keep_alive=5,
+        )
 
 
 def register(app: typer.Typer) -> None:

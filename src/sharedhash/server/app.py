@@ -28,11 +28,11 @@ from sharedhash.server.bodies import parse_off_loop
 from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
 from sharedhash.server.deterrence.fast import FastDeterrence, route_of
-from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
+from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
 from sharedhash.server.schemas import ErrorOut
-from sharedhash.server.security import SecurityHeaders
+from sharedhash.server.security import BodyIdleTimeout, SecurityHeaders, install_access_log_redactor
 from sharedhash.server.state import HubState
 from sharedhash.settings import Settings, get_settings
 from sharedhash.store.db import Database, database_url, is_busy_error, open_database
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         import_limit=settings.max_import_bytes,
         file_limit=max(settings.max_file_bytes, settings.max_video_bytes) + 64 * 1024,  # + the multipart framing
     )
+    app.add_middleware(BodyIdleTimeout, seconds=settings.body_idle_timeout_seconds)  # slow bodies: 408
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     app.add_middleware(SecurityHeaders)
     return app

@@ -319,22 +319,3 @@ class DeterrenceService:
 def resource_dict(resource: HelpResource) -> dict[str, str]:
     """A resource as a check answers it: name, (click-through) url and description."""
     return {"name": resource.name, "url": resource.url, "description": resource.description}
-
-
-class AccessLogRedactor(logging.Filter):
-    """Blanks the client address and any query string in uvicorn's access-log lines for deterrence paths."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path = args[2].split("?", 1)[0]
-            if "/deterrence" in path:  # /v1/deterrence/... and the public /v1/orgs/{org}/deterrence/...
-                record.args = ("-", args[1], path, *args[3:])
-        return True
-
-
-def install_access_log_redactor() -> AccessLogRedactor:
-    """Add the redactor to uvicorn's access logger (idempotent per returned filter; remove it at shutdown)."""
-    redactor = AccessLogRedactor()
-    logging.getLogger("uvicorn.access").addFilter(redactor)
-    return redactor

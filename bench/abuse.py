@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import io
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -217,13 +218,13 @@ def bench_loop(server: Server, token: str, seconds: float = 10.0) -> None:
     )  # fmt: skip
 
 
-def _keys_for(server: Server, org: str, count: int) -> list[str]:
-    """``count`` new read keys of ``org`` (never used: each one's first request reads it and notes its use)."""
+def _keys_for(server: Server, org: str, count: int, scope: str = "READ") -> list[str]:
+    """``count`` new keys of ``org`` with ``scope`` (never used: each first request reads it and notes its use)."""
     code = (
         "from sharedhash.settings import get_settings;from sharedhash.store.db import database_url, open_database;"
         "from sharedhash.store.orgs import create_key, get_org_by_name;from sharedhash.store.models import Scope;"
         f"db=open_database(database_url(get_settings()))\nwith db.writing() as s:\n org=get_org_by_name(s, {org!r})\n"
-        f" for _ in range({count}): print(create_key(s, org.id, frozenset({{Scope.READ}})).token)"
+        f" for _ in range({count}): print(create_key(s, org.id, frozenset({{Scope.{scope}}})).token)"
     )
     out = subprocess.run([sys.executable, "-c", code], env=server.env, check=True, capture_output=True, text=True)
     return out.stdout.split()
@@ -269,10 +270,80 @@ def bench_connections(server: Server, connections: int = 500, rounds: int = 3) -
     )  # fmt: skip
 
 
+def bench_import(server: Server, megabytes: int = 110) -> None:
+    (admin,) = _keys_for(server, "bench", 1, "ADMIN")
+    auth = {"Authorization": f"Bearer {admin}"}
+    with httpx.Client(base_url=server.url, timeout=600, headers=auth) as client:
+        list_id = client.post("/v1/hash-lists", json={"name": "abuse"}).json()["id"]
+        line = b'{"hashes": [{"hash_type": "md5", "value": "zorblax"}], "labels": ["' + b"x" * 200 + b'"]}\n'
+        junk = line * (megabytes * MIB // len(line))
+        outcome: dict[str, Any] = {}
+
+        def junk_import() -> None:
+            began = time.perf_counter()
+            with httpx.Client(base_url=server.url, timeout=600, headers=auth) as other:
+                r = other.post(f"/v1/hash-lists/{list_id}/import", content=junk)
+            outcome.update(status=r.status_code, seconds=time.perf_counter() - began, lines=r.json().get("lines"))
+
+        thread = threading.Thread(target=junk_import)
+        thread.start()
+        time.sleep(0.5)
+        writes: list[float] = []
+        statuses: Counter[str] = Counter()
+        n = 0
+        while thread.is_alive():
+            n += 1
+            body = {"hashes": [{"hash_type": "md5", "value": f"{n:032x}"}]}
+            began = time.perf_counter()
+            r = client.post(f"/v1/hash-lists/{list_id}/entries", json=body)
+            writes.append(time.perf_counter() - began)
+            statuses[str(r.status_code)] += 1
+            time.sleep(0.05)
+        thread.join()
+    ok = statuses.get("201", 0) == len(writes)
+    answer = f"{outcome.get('status')}, {outcome.get('seconds', 0):.1f} s"
+    written = ", ".join(f"{s}: {c}" for s, c in sorted(statuses.items()))
+    _table(
+        f"import: a {len(junk) / MIB:,.0f} MB junk import ({outcome.get('lines', 0):,} bad lines) beside single writes",
+        [
+            ("junk import answer (status, seconds)", answer, "400", outcome.get("status") == 400),
+            ("single writes meanwhile (status: count)", written, "all 201", ok),
+            ("single write p50 / max (ms)", f"{_ms(writes, 0.5)} / {max(writes) * 1000:.1f}", "max < 1000",
+             max(writes) < 1.0),
+        ],
+    )  # fmt: skip
+
+
+def bench_oracle(server: Server, rounds: int = 200) -> None:
+    times: dict[str, list[float]] = {"bench": [], "zorblax-no-such-org": []}
+    answers: Counter[str] = Counter()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        for i in range(rounds + 5):
+            for org in list(times) if i % 2 else list(times)[::-1]:
+                began = time.perf_counter()
+                r = client.post(f"/v1/orgs/{org}/deterrence/check", json={"query": "zorblax"})
+                took = time.perf_counter() - began
+                if i >= 5:  # the first rounds fill the caches
+                    times[org].append(took)
+                    answers[f"{org}: {r.status_code}"] += 1
+    existing, unknown = (statistics.median(v) for v in times.values())
+    difference = abs(existing - unknown)
+    _table(
+        f"oracle: public check, an org without public mode vs an unknown name, {rounds} interleaved each",
+        [
+            ("answers", ", ".join(f"{s} x{n}" for s, n in sorted(answers.items())), "both 404", None),
+            ("median: existing org / unknown name (us)", f"{existing * 1e6:.0f} / {unknown * 1e6:.0f}", "", None),
+            ("difference of the medians (us)", f"{difference * 1e6:.0f}", "< 100", difference < 100e-6),
+        ],
+    )  # fmt: skip
+
+
 PARTS_RUN: dict[str, Callable[..., None]] = {
     "memory": bench_memory,
     "loop": bench_loop,
     "connections": bench_connections,
+    "import": bench_import,
+    "oracle": bench_oracle,
 }
 
 

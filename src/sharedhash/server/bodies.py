@@ -22,8 +22,10 @@ this tells a caller without a key nothing it could not read.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import json.scanner
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -100,6 +102,20 @@ def _parse_and_validate(body: bytes, model: type[BaseModel] | None) -> _Parsed:
         return _Parsed(error=HTTPException(status_code=400, detail="There was an error parsing the body"))
 
 
+#: One semaphore per event loop (each test app runs its own loop; a semaphore belongs to the loop it first ran on).
+_LARGE_BODIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _one_at_a_time() -> asyncio.Semaphore:
+    """Large bodies are parsed one at a time: each parse competes with the loop's thread for the GIL, and
+    several at once (a flood of hostile bodies) would leave the loop a smaller share of it each."""
+    loop = asyncio.get_running_loop()
+    semaphore = _LARGE_BODIES.get(loop)
+    if semaphore is None:
+        semaphore = _LARGE_BODIES[loop] = asyncio.Semaphore(1)
+    return semaphore
+
+
 class _ParsedRequest(Request):
     """A request whose JSON body was parsed (and validated) already: FastAPI reads ``json()`` from here."""
 
@@ -124,7 +140,8 @@ class OffLoopRoute(APIRoute):
             body = await request.body()
             if len(body) <= LARGE_BODY_BYTES:
                 return await handler(request)
-            parsed = await run_in_threadpool(_parse, body, model)
+            async with _one_at_a_time():  # the others wait on the loop, where waiting costs no GIL
+                parsed = await run_in_threadpool(_parse, body, model)
             if parsed.error is not None:
                 raise parsed.error
             return await handler(_ParsedRequest(request, body, parsed.value))

@@ -138,6 +138,22 @@ class IndexLoadingError(RateLimitedError):
     default_hint = "The server is loading its indexes; retry in a few seconds (GET /readyz says when)."
 
 
+class BusyError(RateLimitedError):
+    """The hub is at a configured capacity (e.g. its decode memory budget is taken by other uploads): retry."""
+
+    code = "busy"
+    http_status = 503
+    default_hint = "The hub is busy with other uploads; retry after the Retry-After header's seconds."
+
+
+class RequestTimeoutError(InvalidInputError):
+    """The client sent its request body too slowly (nothing for ``body_idle_timeout_seconds``)."""
+
+    code = "request_timeout"
+    http_status = 408
+    default_hint = "Send the body without long pauses; retry on a better connection."
+
+
 class RequestValidationFailedError(InvalidInputError):
     """The request does not match the API schema (a missing field, a wrong type, a value out of range)."""
 

@@ -55,6 +55,9 @@ MAX_REPORT_SHORT_CHARS = 500
 MAX_REPORT_INFO_CHARS = 10_000
 #: The largest id any route accepts (ids are 64-bit signed integers in the database); larger ids are refused (422).
 MAX_ID = 2**63 - 1
+#: The largest deterrence check body (a check reads at most ``deterrence_max_query_chars`` of its query; checks are
+#: answered on the event loop, so a larger body is refused with 413 while it streams, before any parsing).
+MAX_CHECK_BODY_BYTES = 64 * 1024
 #: Any other text field of a request that declares no limit of its own (a path segment, a catalog string).
 MAX_TEXT_CHARS = 10_000
 

@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     max_import_bytes: int = Field(
         default=2 * 1024 * 1024 * 1024, ge=1024, description="Largest bulk-import body (streamed to disk)."
     )
+    decode_memory_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=64 * 1024 * 1024,
+        description="Memory all concurrent image and video decodes of uploads may take together (the default suits "
+        "a 2 GB server); an upload that needs more than is free waits, then gets 503 busy.",
+    )
+    decode_wait_seconds: float = Field(
+        default=2.0, ge=0, description="How long an upload waits for decode memory before it gets 503 busy."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="A connection whose request headers take longer is closed (slow clients)."
+    )
+    body_idle_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="A request body that pauses longer than this is answered 408 and dropped."
+    )
     max_lookup_hashes: int = Field(default=10_000, ge=1, description="Most hashes in one lookup request.")
     index_follow_seconds: float = Field(
         default=1.0, gt=0, description="How often the server picks up writes other processes made (e.g. sync)."

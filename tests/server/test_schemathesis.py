@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,4 +90,65 @@ def test_no_server_errors(api_schema: Any) -> None:
     # The run really exercised the API: many calls, both accepted and refused.
     assert len(statuses) > 5 * len(operations)
     assert any(s < 300 for s in statuses)
+    assert any(400 <= s < 500 for s in statuses)
+
+
+def _surrogates_and_naive_times(body: Any, data: st.DataObject) -> Any:
+    """``body`` with string leaves turned into lone surrogates or naive times, and integers into huge ones."""
+    if isinstance(body, dict):
+        return {k: _surrogates_and_naive_times(v, data) for k, v in body.items()}
+    if isinstance(body, list):
+        return [_surrogates_and_naive_times(v, data) for v in body]
+    if isinstance(body, str):
+        return data.draw(st.sampled_from([body, "\ud800" + body, body + "\udfff", "2030-06-01T12:00:00", "0000-00-00"]))
+    if isinstance(body, int) and not isinstance(body, bool):
+        return data.draw(st.sampled_from([body, 2**63, -(2**63) - 1, 10**30, 2**1000]))
+    return body
+
+
+#: Whole bodies no schema describes: nested 10,000 levels, a few megabytes of small items (parsed off the loop),
+#: over the request limit, and a key that is a lone surrogate.
+HOSTILE_BODIES: list[bytes] = [
+    b"[" * 10_000 + b"]" * 10_000,
+    b'{"a": ' * 10_000 + b"1" + b"}" * 10_000,
+    b'{"hashes": [' + b",".join([b'{"hash_type": "md5", "value": "' + b"0" * 32 + b'"}'] * 60_000) + b"]}",
+    b"[" + b"1," * (17 * 1024 * 1024 // 2) + b"1]",
+    b'{"\\ud800": 1}',
+]
+
+
+def test_no_server_errors_from_hostile_generators(api_schema: Any, database_url: str) -> None:
+    """Every operation with a body gets schemathesis's bodies with lone surrogates (sent as JSON escapes, the
+    way a client can), naive times and huge integers, and each of :data:`HOSTILE_BODIES`: never a 5xx."""
+    headers = {"Authorization": f"Bearer {_KEYS['owner']}", "content-type": "application/json"}
+    app = api_schema.app
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    with_body = [op for op in operations if op.body]
+    assert len(with_body) > 5
+    statuses: list[int] = []
+    targets: list[tuple[str, str]] = []  # each operation's generated method and path
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for operation in with_body:
+
+            @given(case=operation.as_strategy(), data=st.data())
+            @settings(
+                max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True
+            )
+            def check(case: Any, data: st.DataObject) -> None:
+                targets.append((case.method, case.formatted_path))
+                if not isinstance(case.body, dict | list):
+                    return
+                raw = json.dumps(_surrogates_and_naive_times(case.body, data)).encode()  # ensure_ascii: escapes
+                r = client.request(case.method, case.formatted_path, content=raw, headers=headers, params=case.query)
+                statuses.append(r.status_code)
+                assert r.status_code < 500, (case.method, case.formatted_path, r.text[:300])
+
+            targets.clear()
+            check()
+            method, path = targets[0]
+            for body in HOSTILE_BODIES:
+                r = client.request(method, path, content=body, headers=headers)
+                statuses.append(r.status_code)
+                assert r.status_code < 500, (method, path, r.text[:300])
+                assert r.json()["error"]["code"]
     assert any(400 <= s < 500 for s in statuses)

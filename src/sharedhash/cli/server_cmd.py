@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from sharedhash.cli.output import handle_errors
@@ -29,7 +31,24 @@ def serve(
         # No access log by default: it records client addresses (personal data an operator should opt in to;
         # deterrence requests never carry one, see server/deterrence.py) and costs CPU on the lookup path.
         # uvicorn picks httptools and uvloop when installed (the server extra pins them).
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level, access_log=access_log)
+        # Slow clients: headers within header_timeout_seconds (a protocol with that timer), bodies without pauses
+        # over body_idle_timeout_seconds (the app's middleware), idle keep-alive connections closed after 5 s.
+        from sharedhash.server.security import slow_client_protocol
+        from sharedhash.settings import get_settings
+
+        protocol = slow_client_protocol(get_settings().header_timeout_seconds)
+        # The event loop's thread waits at most 1 ms (not Python's 5 ms) for the GIL when a worker thread parses
+        # a large body: measured with bench/abuse.py, /healthz p50 under hostile bodies 17 -> 7 ms.
+        sys.setswitchinterval(0.001)
+        uvicorn.run(
+            create_app(),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+            http=protocol or "auto",
+            timeout_keep_alive=5,
+        )
 
 
 def register(app: typer.Typer) -> None:

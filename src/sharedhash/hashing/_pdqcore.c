@@ -3,8 +3,9 @@
  *
  * sample():  the 64x64 PDQ buffer computed only at the sample points, as weighted sums of luma (float64),
  *            reading the pixels once and straight from Pillow's memory (no copy into numpy).
- * emulate(): the reference C++ pipeline step by step in float32 (full-size box filters), used only when the
- *            fast result sits too close to a tie to be sure it equals the reference bit for bit.
+ * emulate(): the reference C++ pipeline step by step in float32 (full-size box filters, streamed row by row so
+ *            only a window of rows is held), used only when the fast result sits too close to a tie to be sure
+ *            it equals the reference bit for bit.
  *
  * Pixels come either from a Pillow "PIL Imaging" capsule (Image.getim()) or from a C-contiguous buffer.
  * Pillow's struct is internal, so its layout is validated field by field against what Python knows about
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 4
+#define ABI_VERSION 6
 
 /* Pillow >= 12: the mode is an enum (ModeID). */
 typedef struct {
@@ -297,73 +298,6 @@ static void box1d(const float *in, float *out, int n, int stride, int full) {
     }
 }
 
-/* box1d on 4 rows at once: four independent chains of the very same operations, so the CPU overlaps their
- * latencies (the single-row loop is bound by the latency of its running sum). Results are identical. */
-static void box_rows4(const float *restrict in, float *restrict out, int n, size_t rowstride, int full) {
-    int half = (full + 2) / 2;
-    int p1 = half - 1, p2 = full - half + 1, p3 = n - full, p4 = half - 1;
-    int li = 0, ri = 0, oi = 0, count = 0;
-    const float *i0 = in, *i1 = in + rowstride, *i2 = in + 2 * rowstride, *i3 = in + 3 * rowstride;
-    float *o0 = out, *o1 = out + rowstride, *o2 = out + 2 * rowstride, *o3 = out + 3 * rowstride;
-    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
-    for (int i = 0; i < p1; i++, ri++) {
-        s0 += i0[ri];
-        s1 += i1[ri];
-        s2 += i2[ri];
-        s3 += i3[ri];
-        count++;
-    }
-    for (int i = 0; i < p2; i++, ri++, oi++) {
-        s0 += i0[ri];
-        s1 += i1[ri];
-        s2 += i2[ri];
-        s3 += i3[ri];
-        count++;
-        float c = (float)count;
-        o0[oi] = s0 / c;
-        o1[oi] = s1 / c;
-        o2[oi] = s2 / c;
-        o3[oi] = s3 / c;
-    }
-    const float cf = (float)count;
-    for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-        s0 += i0[ri];
-        s0 -= i0[li];
-        s1 += i1[ri];
-        s1 -= i1[li];
-        s2 += i2[ri];
-        s2 -= i2[li];
-        s3 += i3[ri];
-        s3 -= i3[li];
-        o0[oi] = s0 / cf;
-        o1[oi] = s1 / cf;
-        o2[oi] = s2 / cf;
-        o3[oi] = s3 / cf;
-    }
-    for (int i = 0; i < p4; i++, li++, oi++) {
-        s0 -= i0[li];
-        s1 -= i1[li];
-        s2 -= i2[li];
-        s3 -= i3[li];
-        count--;
-        float c = (float)count;
-        o0[oi] = s0 / c;
-        o1[oi] = s1 / c;
-        o2[oi] = s2 / c;
-        o3[oi] = s3 / c;
-    }
-}
-
-static void box_rows(const float *in, float *out, int rows, int cols, int full) {
-    int y = 0;
-    for (; y + 4 <= rows; y += 4) {
-        box_rows4(in + (size_t)y * cols, out + (size_t)y * cols, cols, (size_t)cols, full);
-    }
-    for (; y < rows; y++) {
-        box1d(in + (size_t)y * cols, out + (size_t)y * cols, cols, 1, full);
-    }
-}
-
 /* Luma exactly as the reference's Python wrapper computes it: float64 products summed left to right, rounded to
  * float32. The products only take 256 values per channel, so they come from tables (the same doubles). */
 static double luma_r[256], luma_g[256], luma_b[256];
@@ -396,55 +330,6 @@ static void luma_exact(const uint8_t *p, float *o, int width, int pixelsize, int
         double l = luma_r[r] + luma_g[g];
         l = l + luma_b[b];
         o[x] = (float)l;
-    }
-}
-
-/* The column pass, run across all columns at once: per column, the identical sequence of operations. */
-__attribute__((target_clones("avx2", "default")))
-static void box_cols(const float *in, float *out, int rows, int cols, int full, float *sums) {
-    int half = (full + 2) / 2;
-    int p1 = half - 1, p2 = full - half + 1, p3 = rows - full, p4 = half - 1;
-    int li = 0, ri = 0, oi = 0, count = 0;
-    for (int j = 0; j < cols; j++) {
-        sums[j] = 0.0f;
-    }
-    for (int i = 0; i < p1; i++, ri++) {
-        const float *a = in + (size_t)ri * cols;
-        for (int j = 0; j < cols; j++) {
-            sums[j] += a[j];
-        }
-        count++;
-    }
-    for (int i = 0; i < p2; i++, ri++, oi++) {
-        const float *a = in + (size_t)ri * cols;
-        float *o = out + (size_t)oi * cols;
-        count++;
-        float c = (float)count;
-        for (int j = 0; j < cols; j++) {
-            sums[j] += a[j];
-            o[j] = sums[j] / c;
-        }
-    }
-    for (int i = 0; i < p3; i++, ri++, li++, oi++) {
-        const float *a = in + (size_t)ri * cols;
-        const float *s = in + (size_t)li * cols;
-        float *o = out + (size_t)oi * cols;
-        float c = (float)count;
-        for (int j = 0; j < cols; j++) {
-            sums[j] += a[j];
-            sums[j] -= s[j];
-            o[j] = sums[j] / c;
-        }
-    }
-    for (int i = 0; i < p4; i++, li++, oi++) {
-        const float *s = in + (size_t)li * cols;
-        float *o = out + (size_t)oi * cols;
-        count--;
-        float c = (float)count;
-        for (int j = 0; j < cols; j++) {
-            sums[j] -= s[j];
-            o[j] = sums[j] / c;
-        }
     }
 }
 
@@ -505,44 +390,149 @@ static void dct64to16(float a[64][64], float out[16][16]) {
     }
 }
 
-/* Scratch for emulate, kept per thread: touching fresh pages costs more than the float32 passes themselves.
- * Buffers up to this many floats are kept between calls; larger ones are freed at once. */
-#define SCRATCH_KEEP_FLOATS ((size_t)8 * 1024 * 1024) /* 32 MB: images up to ~4 MP */
-static _Thread_local float *scratch = NULL;
-static _Thread_local size_t scratch_cap = 0;
-
-static float *scratch_get(size_t n) {
-    if (n <= scratch_cap) {
-        return scratch;
+/* Luma of row `y` of the upright image (EXIF `orientation` applied to the stored `width` x `height` pixels),
+ * without making the upright copy: each pixel is read where the orientation puts it. */
+static void luma_upright(const Pixels *px, int y, float *o, int width, int height, int pixelsize, int grey,
+                         int orientation) {
+    if (orientation == 1) {
+        luma_exact(px->rows[y], o, width, pixelsize, grey);
+        return;
     }
-    free(scratch);
-    scratch = malloc(n * sizeof(float));
-    scratch_cap = scratch == NULL ? 0 : n;
-    return scratch;
-}
-
-static void scratch_done(void) {
-    if (scratch_cap > SCRATCH_KEEP_FLOATS) {
-        free(scratch);
-        scratch = NULL;
-        scratch_cap = 0;
+    /* (axes swapped, stored rows reversed, stored columns reversed), as sharedhash.hashing.pdq._ORIENTATIONS */
+    static const int swap[9] = {0, 0, 0, 0, 0, 1, 1, 1, 1};
+    static const int flip_rows[9] = {0, 0, 0, 1, 1, 0, 1, 1, 0};
+    static const int flip_cols[9] = {0, 0, 1, 1, 0, 0, 0, 1, 1};
+    int upright_width = swap[orientation] ? height : width;
+    for (int x = 0; x < upright_width; x++) {
+        int u = swap[orientation] ? y : x, v = swap[orientation] ? x : y;
+        int sx = flip_cols[orientation] ? width - 1 - u : u;
+        int sy = flip_rows[orientation] ? height - 1 - v : v;
+        luma_exact(px->rows[sy] + (size_t)sx * pixelsize, o + x, 1, pixelsize, grey);
     }
 }
 
-/* emulate(source, width, height, pixelsize, grey, out) -> quality; out is float32[256] (16x16 DCT). */
+/*
+ * The column pass as a stream (issue 18, memory): rows go in top to bottom and come out as soon as their window
+ * is complete. Per column it runs the reference column pass's very operations in the same order (so the results are identical
+ * bit for bit), but it keeps only the last `full + 1` input rows, not the whole image: a 200 MP image needs a few
+ * megabytes here instead of two full float32 copies (1.6 GB).
+ */
+typedef struct {
+    int rows, cols, full, half, count;
+    int ri, oi;         /* input rows taken, output rows given */
+    float *ring;        /* (full + 1) rows: input row r at r % (full + 1) */
+    float *sums;        /* cols */
+} ColStream;
+
+static size_t colstream_floats(int cols, int full) { return ((size_t)full + 2) * (size_t)cols; }
+
+static void colstream_init(ColStream *cs, float *mem, int rows, int cols, int full) {
+    cs->rows = rows;
+    cs->cols = cols;
+    cs->full = full;
+    cs->half = (full + 2) / 2;
+    cs->count = 0;
+    cs->ri = 0;
+    cs->oi = 0;
+    cs->ring = mem;
+    cs->sums = mem + (size_t)(full + 1) * cols;
+    for (int j = 0; j < cols; j++) {
+        cs->sums[j] = 0.0f;
+    }
+}
+
+/* Take input row `a` (cols floats); returns 1 and fills `out` when an output row is complete. */
+static int colstream_push(ColStream *cs, const float *a, float *out) {
+    int cols = cs->cols, ri = cs->ri, p1 = cs->half - 1;
+    float *sums = cs->sums;
+    memcpy(cs->ring + (size_t)(ri % (cs->full + 1)) * cols, a, sizeof(float) * (size_t)cols);
+    cs->ri++;
+    if (ri < p1) {
+        for (int j = 0; j < cols; j++) {
+            sums[j] += a[j];
+        }
+        cs->count++;
+        return 0;
+    }
+    if (ri < cs->full) {
+        cs->count++;
+        float c = (float)cs->count;
+        for (int j = 0; j < cols; j++) {
+            sums[j] += a[j];
+            out[j] = sums[j] / c;
+        }
+        cs->oi++;
+        return 1;
+    }
+    const float *s = cs->ring + (size_t)((ri - cs->full) % (cs->full + 1)) * cols;
+    float c = (float)cs->count;
+    for (int j = 0; j < cols; j++) {
+        sums[j] += a[j];
+        sums[j] -= s[j];
+        out[j] = sums[j] / c;
+    }
+    cs->oi++;
+    return 1;
+}
+
+/* After the last input row: returns 1 and fills `out` while output rows remain. */
+static int colstream_drain(ColStream *cs, float *out) {
+    if (cs->oi >= cs->rows) {
+        return 0;
+    }
+    int cols = cs->cols, li = cs->oi + cs->half - 1 - cs->full;
+    const float *s = cs->ring + (size_t)(li % (cs->full + 1)) * cols;
+    float *sums = cs->sums;
+    cs->count--;
+    float c = (float)cs->count;
+    for (int j = 0; j < cols; j++) {
+        sums[j] -= s[j];
+        out[j] = sums[j] / c;
+    }
+    cs->oi++;
+    return 1;
+}
+
+/* The second pass's output row `oi` is final: keep its samples. */
+static void keep_samples(const float *row, int oi, int height, int width, float buf[64][64]) {
+    for (int i = 0; i < 64; i++) {
+        if ((int)(((i + 0.5) * height) / 64) != oi) {
+            continue;
+        }
+        for (int j = 0; j < 64; j++) {
+            buf[i][j] = row[(int)(((j + 0.5) * width) / 64)];
+        }
+    }
+}
+
+/* Pass 1's output row `mid` goes through pass 2 (rows, then the column stream); finished rows are sampled. */
+static void second_pass(ColStream *c2, const float *mid, float *tmp, float *out, int wr, int height, int width,
+                        float buf[64][64]) {
+    box1d(mid, tmp, width, 1, wr);
+    if (colstream_push(c2, tmp, out)) {
+        keep_samples(out, c2->oi - 1, height, width, buf);
+    }
+}
+
+/* emulate(source, width, height, pixelsize, grey, out, orientation) -> quality; out is float32[256] (16x16 DCT).
+ * The reference's full-image float32 passes (luma, then twice rows and columns) on the upright image, run as a
+ * stream of rows read from the stored pixels (`width` x `height`, EXIF `orientation` 1-8). */
 static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     PyObject *source;
-    int width, height, pixelsize, grey;
+    int stored_width, stored_height, pixelsize, grey, orientation = 1;
     Py_buffer out;
-    if (!PyArg_ParseTuple(args, "Oiiiiw*", &source, &width, &height, &pixelsize, &grey, &out)) {
+    if (!PyArg_ParseTuple(args, "Oiiiiw*|i", &source, &stored_width, &stored_height, &pixelsize, &grey, &out,
+                          &orientation)) {
         return NULL;
     }
+    int swapped = orientation >= 5 && orientation <= 8;
+    int width = swapped ? stored_height : stored_width, height = swapped ? stored_width : stored_height;
     PyObject *result = NULL;
     Pixels px;
     int have_px = 0;
-    float *b1 = NULL, *b2 = NULL, *sums = NULL;
-    int have_scratch = 0;
-    if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4)) {
+    float *mem = NULL;
+    if (width < 1 || height < 1 || (pixelsize != 1 && pixelsize != 3 && pixelsize != 4) || orientation < 1 ||
+        orientation > 8) {
         PyErr_SetString(PyExc_ValueError, "bad image geometry");
         goto done;
     }
@@ -550,40 +540,43 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "out must be float32[256]");
         goto done;
     }
-    if (!pixels_get(source, width, height, pixelsize, &px)) {
+    if (!pixels_get(source, stored_width, stored_height, pixelsize, &px)) {
         goto done;
     }
     have_px = 1;
-    size_t n = (size_t)width * height;
-    b1 = scratch_get(2 * n + (size_t)width);
-    if (b1 == NULL) {
+    int wr = window_size(width), wc = window_size(height);
+    size_t stream = colstream_floats(width, wc);
+    /* two column streams, and four rows: luma, rows filtered, pass 1 out, pass 2 out */
+    mem = malloc(sizeof(float) * (2 * stream + 4 * (size_t)width));
+    if (mem == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    have_scratch = 1;
-    b2 = b1 + n;
-    sums = b2 + n;
     int quality;
     Py_BEGIN_ALLOW_THREADS
-    /* The reference's Python wrapper computes luma in float64 with numpy, then rounds it to float32. */
-    for (int y = 0; y < height; y++) {
-        luma_exact(px.rows[y], b1 + (size_t)y * width, width, pixelsize, grey);
-    }
     float buf[64][64];
+    float *luma = mem + 2 * stream, *tmp = luma + width, *mid = tmp + width, *fin = mid + width;
     if (height == 64 && width == 64) {
-        memcpy(buf, b1, sizeof(buf));
-    } else {
-        int wr = window_size(width), wc = window_size(height);
-        for (int rep = 0; rep < 2; rep++) {
-            box_rows(b1, b2, height, width, wr);
-            box_cols(b2, b1, height, width, wc, sums);
+        for (int y = 0; y < 64; y++) {
+            luma_upright(&px, y, buf[y], stored_width, stored_height, pixelsize, grey, orientation);
         }
-        for (int i = 0; i < 64; i++) {
-            int yi = (int)(((i + 0.5) * height) / 64);
-            for (int j = 0; j < 64; j++) {
-                int xj = (int)(((j + 0.5) * width) / 64);
-                buf[i][j] = b1[(size_t)yi * width + xj];
+    } else {
+        ColStream c1, c2;
+        colstream_init(&c1, mem, height, width, wc);
+        colstream_init(&c2, mem + stream, height, width, wc);
+        for (int y = 0; y < height; y++) {
+            /* The reference's Python wrapper computes luma in float64 with numpy, then rounds it to float32. */
+            luma_upright(&px, y, luma, stored_width, stored_height, pixelsize, grey, orientation);
+            box1d(luma, tmp, width, 1, wr);
+            if (colstream_push(&c1, tmp, mid)) {
+                second_pass(&c2, mid, tmp, fin, wr, height, width, buf);
             }
+        }
+        while (colstream_drain(&c1, mid)) {
+            second_pass(&c2, mid, tmp, fin, wr, height, width, buf);
+        }
+        while (colstream_drain(&c2, fin)) {
+            keep_samples(fin, c2.oi - 1, height, width, buf);
         }
     }
     quality = quality_of(buf);
@@ -591,9 +584,7 @@ static PyObject *pdq_emulate(PyObject *self, PyObject *args) {
     Py_END_ALLOW_THREADS
     result = PyLong_FromLong(quality);
 done:
-    if (have_scratch) {
-        scratch_done();
-    }
+    free(mem);
     if (have_px) {
         pixels_release(&px);
     }

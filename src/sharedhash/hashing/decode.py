@@ -189,6 +189,46 @@ def _decode(data: bytes, max_pixels: int, fast: bool) -> DecodedImage:
     return DecodedImage(PixelSource(image, orientation), fmt, width, height)
 
 
+#: Bytes per pixel of Pillow's memory for each mode it decodes to (every other mode: 4, Pillow's widest but "F"/"I").
+_STORED_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2, "I;16N": 2}
+#: Bytes per pixel a decoder may hold beside the image: a progressive JPEG keeps its DCT coefficients (2 bytes per
+#: coefficient, up to 3 components at full resolution); libwebp decodes into a buffer Pillow then copies.
+_DECODER_BYTES = {"JPEG": 6, "MPO": 6, "WEBP": 4}
+#: What decoding and hashing need beyond the pixels whatever the size (Pillow's and zlib's buffers, the kernels'
+#: row windows for images up to 200 MP, the 64x64 buffers).
+_DECODE_OVERHEAD = 16 * 1024 * 1024
+
+
+def memory_needed(data: bytes, *, max_pixels: int) -> int:
+    """An upper bound of the memory, in bytes, that :func:`decode` and PDQ hashing of ``data`` take beyond ``data``
+    itself, read from the header alone (nothing is decoded): the decoded pixels, a conversion to RGB where the mode
+    needs one, a decoder's own full-size buffers. 0 for anything that is not an image of a supported format, or
+    is refused by its header (too many pixels): decoding stops before any pixel then."""
+    if not data:
+        return 0
+    try:
+        with _quiet_bomb_warning():
+            image = _open(data, max_pixels)
+    except MediaError:
+        return 0
+    try:
+        width, height = image.size
+        pixels = width * height
+        if pixels > max_pixels:
+            return 0
+        mode = image.mode
+        fmt = image.format or ""
+        progressive = bool(image.info.get("progressive") or image.info.get("progression"))
+    finally:
+        image.close()
+    need = pixels * _STORED_BYTES.get(mode, 4)
+    if mode not in _DIRECT_MODES:
+        need += pixels * 4  # convert("RGB"): Pillow keeps RGB in 4 bytes per pixel
+    if fmt in _DECODER_BYTES and (fmt not in ("JPEG", "MPO") or progressive):
+        need += pixels * _DECODER_BYTES[fmt]
+    return need + _DECODE_OVERHEAD
+
+
 # Fast mode decodes JPEGs at 1/2, 1/4 or 1/8 size so that the short side stays at least this long (6 pixels per
 # PDQ sample). Measured on the benchmark photos: 384 gives mean 2.8 / max 8 bits off the exact hash; 256 (which
 # lets 12 MP decode at 1/8) gives mean 8 / max 16 bits for only ~10% more speed.

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-_CORE_ABI = 4
+_CORE_ABI = 6
 
 
 def _load_core() -> Any:
@@ -304,16 +304,18 @@ def pdq_from_pixels(src: PixelSource, *, dihedral: bool = False, exact: bool = T
 
 
 def _emulated(src: PixelSource, *, dihedral: bool) -> PdqResult:
-    """The reference's float32 pipeline on the upright image (rare: only near ties)."""
-    upright = src.image if src.orientation == 1 else _transpose(src.image, src.orientation)
-    up = PixelSource(upright)
-    width, height = upright.size
+    """The reference's float32 pipeline on the upright image (rare: only near ties). The kernel reads the stored
+    pixels in upright order and keeps only a window of rows (no upright copy, no full-size float buffers: a
+    maximal image needs a few megabytes beyond its pixels)."""
+    width, height = src.image.size
     out = np.zeros(256, np.float32)
     try:
-        quality = int(_core.emulate(up.core_source(), width, height, up.pixelsize, int(up.grey), out))
+        quality = int(
+            _core.emulate(src.core_source(), width, height, src.pixelsize, int(src.grey), out, src.orientation)
+        )
     except ValueError:
-        arr = up.array()
-        quality = int(_core.emulate(arr, width, height, arr.shape[2], int(up.grey), out))
+        arr = src.array()
+        quality = int(_core.emulate(arr, width, height, arr.shape[2], int(src.grey), out, src.orientation))
     coef: NDArray[Any] = out.reshape(16, 16)
     variants = _dihedral_coefficients(coef) if dihedral else [coef]
     hashes = [_hash_of(v)[0] for v in variants]

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from sharedhash._optional import require
-from sharedhash.errors import CorruptMediaError, EmptyFileError, FileAccessError, ImageTooSmallError, SharedhashError
+from sharedhash.errors import (
+    CorruptMediaError,
+    EmptyFileError,
+    FileAccessError,
+    ImageTooSmallError,
+    MediaError,
+    SharedhashError,
+)
 from sharedhash.hashing.errors import (
     BadFrameRateError,
     FileTooLargeError,
@@ -224,6 +231,30 @@ def _info(av: Any, container: Any, path: Path, limits: VideoLimits) -> tuple[Any
     if ctx.codec is None or not getattr(ctx.codec, "is_decoder", True):
         raise VideoCodecError(f"{path.name}: no decoder for the video codec")
     return stream, VideoInfo(ctx.name or "unknown", width, height, fps, frames, max(0.0, seconds))
+
+
+#: Bytes per frame pixel a video's decode holds at most: up to 16 reference frames and the frame being decoded in
+#: YUV 4:2:0 (1.5 bytes per pixel each; one decoding thread), and the RGB frame PDQ reads (3 bytes per pixel).
+_VIDEO_BYTES_PER_PIXEL = 17 * 1.5 + 3
+_VIDEO_OVERHEAD = 32 * 1024 * 1024
+
+
+def memory_needed(path: Path, limits: VideoLimits | None = None) -> int:
+    """An upper bound of the memory, in bytes, :func:`hash_video` takes for the video at ``path``, from its header
+    (frame size); 0 when the header is refused (decoding never starts then, and :func:`hash_video` says why)."""
+    av = _av()
+    limits = limits or VideoLimits.from_settings()
+    try:
+        container = _open(av, path)
+    except MediaError:
+        return 0
+    try:
+        _, info = _info(av, container, path, limits)
+    except MediaError:
+        return 0
+    finally:
+        container.close()
+    return int(info.width * info.height * _VIDEO_BYTES_PER_PIXEL) + _VIDEO_OVERHEAD
 
 
 @dataclass(slots=True)

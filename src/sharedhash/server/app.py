@@ -15,24 +15,27 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sharedhash import __version__
 from sharedhash.errors import InvalidInputError, LimitExceededError, SharedhashError
 from sharedhash.hub_errors import (
+    BusyError,
     InvalidTextError,
     MethodNotAllowedError,
     RequestValidationFailedError,
     RouteNotFoundError,
 )
+from sharedhash.limits import MAX_CHECK_BODY_BYTES
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
+from sharedhash.server.bodies import parse_off_loop
 from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
-from sharedhash.server.deterrence.fast import FastDeterrence
-from sharedhash.server.deterrence.service import DeterrenceService, install_access_log_redactor
+from sharedhash.server.deterrence.fast import FastDeterrence, route_of
+from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.lookup.fast import FastLookup
 from sharedhash.server.routers import ROUTERS
 from sharedhash.server.schemas import ErrorOut
-from sharedhash.server.security import SecurityHeaders
+from sharedhash.server.security import BodyIdleTimeout, SecurityHeaders, install_access_log_redactor
 from sharedhash.server.state import HubState
 from sharedhash.settings import Settings, get_settings
-from sharedhash.store.db import Database, database_url, open_database
+from sharedhash.store.db import Database, database_url, is_busy_error, open_database
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ class BodyLimitMiddleware:
         limit = self.import_limit if path.endswith("/import") else self.limit
         if path.endswith("/lookup/file") or (path.startswith("/v1/reports/") and path.endswith("/content")):
             limit = self.file_limit
+        elif route_of(path) is not None:
+            limit = min(limit, MAX_CHECK_BODY_BYTES)  # deterrence checks are parsed on the loop: small bodies only
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         too_large = LimitExceededError(
@@ -123,6 +128,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     db = database or open_database(database_url(settings), checkpoint_in_background=True)
     state = HubState(settings=settings, db=db)
     deterrence = DeterrenceService(db, settings)
+    # A list leaving an org's view stops deterring for it on the change's commit, not a refresh later (F9).
+    state.caches.on_policy_change.append(deterrence.rules.invalidate)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -168,10 +175,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_busy_error(exc):  # the database at capacity under load: retry, not a failure (issue 18 F10)
+            log.warning("database busy: %s", type(exc).__name__)
+            return error_response(BusyError("the database is busy; retry shortly"))
         log.exception("unexpected error")
         return error_response(SharedhashError("internal error", hint="The hub logged the details; retry later."))
 
     for router in ROUTERS:
+        parse_off_loop(router)  # large JSON bodies are parsed and validated in a worker thread (issue 18 F4)
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
@@ -181,6 +192,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         import_limit=settings.max_import_bytes,
         file_limit=max(settings.max_file_bytes, settings.max_video_bytes) + 64 * 1024,  # + the multipart framing
     )
+    app.add_middleware(BodyIdleTimeout, seconds=settings.body_idle_timeout_seconds)  # slow bodies: 408
     app.add_middleware(DeterrenceCors, origins=settings.deterrence_cors_origins)
     app.add_middleware(SecurityHeaders)
     return app

@@ -58,6 +58,15 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             last=state.audit.flush,
         )
     )
+    loops.add(
+        Loop(
+            "sharedhash-key-use",
+            "writing keys' last-used times",
+            state.settings.audit_flush_seconds,
+            state.key_use.flush,
+            last=state.key_use.flush,
+        )
+    )
     if state.db.is_sqlite:
         loops.add(
             Loop("sharedhash-wal", "checkpointing the SQLite WAL", WAL_CHECKPOINT_SECONDS, state.db.checkpoint_wal)

@@ -12,8 +12,8 @@ from sharedhash.errors import AuthenticationError
 from sharedhash.hub_errors import InvalidTextError
 from sharedhash.limits import MAX_ID, MAX_TEXT_CHARS, text_problem
 from sharedhash.server.state import HubState
-from sharedhash.store.models import Scope
-from sharedhash.store.orgs import KeyRecord, check_key, touch_key
+from sharedhash.store.models import Scope, utcnow
+from sharedhash.store.orgs import KeyRecord, check_key
 from sharedhash.store.security import split_token
 from sharedhash.store.visibility import Caller
 
@@ -50,8 +50,9 @@ def _record(state: HubState, prefix: str) -> KeyRecord | None:
 
 
 def _touch(state: HubState, record: KeyRecord, key_id: int) -> None:
-    with state.db.writing() as session:
-        when = touch_key(session, key_id)
+    # Noted, not written: the background loop writes every key's time in one statement (issue 18 F10).
+    when = utcnow()
+    state.key_use.note(key_id, when)
     state.caches.keys.touched(record.prefix, when)
 
 
@@ -62,7 +63,8 @@ async def get_caller(
     """The org behind the request's API key; every route but health and docs depends on this.
 
     Keys come from memory after their first use (see :mod:`sharedhash.server.memory.caches`); the secret is checked
-    against the salted hash on every request. Only a miss or the once-a-minute last-used write leaves the event loop.
+    against the salted hash on every request. Only a miss leaves the event loop; the once-a-minute last-used time is
+    noted in memory and written in batches (:mod:`sharedhash.server.memory.key_use`).
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise AuthenticationError("no API key: send `Authorization: Bearer <key>`")
@@ -75,7 +77,7 @@ async def get_caller(
         record = await run_in_threadpool(_record, state, prefix)
     caller, stale = check_key(record, secret)
     if stale and caller.key_id is not None and record is not None:
-        await run_in_threadpool(_touch, state, record, caller.key_id)
+        _touch(state, record, caller.key_id)
     return caller
 
 

@@ -8,7 +8,9 @@ import threading
 from dataclasses import dataclass, field
 
 from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.decode_budget import DecodeBudget
 from sharedhash.server.memory.indexes import IndexSet
+from sharedhash.server.memory.key_use import KeyUseBuffer
 from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.server.memory.throttle import SignInThrottle
 from sharedhash.settings import Settings
@@ -26,9 +28,13 @@ class HubState:
     sign_ins: SignInThrottle = field(default_factory=SignInThrottle)
     audit: AuditBuffer = field(init=False)
     caches: LookupCaches = field(init=False)
+    decode_budget: DecodeBudget = field(init=False)
+    key_use: KeyUseBuffer = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = AuditBuffer(self.db)
+        self.key_use = KeyUseBuffer(self.db)
+        self.decode_budget = DecodeBudget(self.settings.decode_memory_bytes, self.settings.decode_wait_seconds)
         self.caches = LookupCaches(self.db, max_entries=self.settings.lookup_cache_entries)
         self.indexes.on_refresh.append(self.caches.entries.refreshed)
         self.indexes.on_written.append(self.caches.entries.written)

@@ -164,6 +164,35 @@ def parse_csv(lines: Iterable[str], min_quality: int = 50) -> Iterator[tuple[int
 PresenceHint = Callable[[int, int, str, list[str]], list[str] | None]
 
 
+@dataclass(slots=True)
+class ImportCheck:
+    """The part of an import's checks that needs no database (every line's form, and ids repeated within the
+    body), run before the write transaction: a body that fails them never takes the write lock."""
+
+    result: ImportResult = field(default_factory=ImportResult)
+    seen_hashes: set[tuple[str, str]] = field(default_factory=set)
+    seen_external: set[str] = field(default_factory=set)
+
+    def add(self, number: int, item: NewEntry | SharedhashError) -> bool:
+        """Check one parsed line; False if it is bad (recorded in ``result.errors``)."""
+        self.result.lines = number
+        if isinstance(item, SharedhashError):
+            self.result.add_error(number, item)
+            return False
+        # The rule of _import below: a line whose hashes came earlier is "existing", not a duplicate id.
+        keys = {(h.hash_type, h.value) for h in item.hashes}
+        if not keys.isdisjoint(self.seen_hashes):
+            self.seen_hashes.update(keys)
+            return True
+        if item.external_id and item.external_id in self.seen_external:
+            self.result.add_error(number, DuplicateExternalIdError(f"external id {item.external_id!r} is used twice"))
+            return False
+        self.seen_hashes.update(keys)
+        if item.external_id:
+            self.seen_external.add(item.external_id)
+        return True
+
+
 def import_entries(
     session: Session,
     caller: Caller,

@@ -33,6 +33,7 @@ _LIST_POLICY_FIELDS = (
     "pdq_threshold",
     "video_listed_percent",
     "video_query_percent",
+    "deleted_at",
 )
 _CHANGES = "sharedhash.cache_changes"
 

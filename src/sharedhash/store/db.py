@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharedhash.settings import Settings
@@ -97,6 +98,18 @@ class Database:
         with self.engine.connect() as connection:
             busy, frames, done = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
         return int(frames), int(done)
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database is at capacity rather than wrong: no pooled connection came free in time,
+    SQLite's write lock stayed taken past its busy timeout, or PostgreSQL has no connection slot left. The hub
+    answers these 503 ``busy`` (retry), never 500 (issue 18 F10)."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.OperationalError):
+        text = str(exc.orig).lower()
+        return "database is locked" in text or "too many clients" in text or "remaining connection slots" in text
+    return False
 
 
 def open_database(

@@ -226,6 +226,17 @@ def touch_key(session: Session, key_id: int) -> datetime:
     return now
 
 
+def touch_keys(session: Session, used: dict[int, datetime]) -> int:
+    """Record the last-used times of many keys (``key id -> time``) in one statement; return how many."""
+    if not used:
+        return 0
+    session.execute(
+        update(ApiKey).execution_options(sharedhash_touch=True),
+        [{"id": key_id, "last_used_at": when} for key_id, when in used.items()],
+    )
+    return len(used)
+
+
 def revoked_key_count(session: Session) -> int:
     """How many keys were ever revoked (revocation is final, so a change in this number means a new revocation)."""
     return int(session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None))) or 0)

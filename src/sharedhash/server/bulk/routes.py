@@ -6,7 +6,9 @@ service in the thread pool.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -45,12 +47,30 @@ async def import_list(
     format: Annotated[BulkFormat, Query(description="jsonl (default) or csv")] = BulkFormat.JSONL,
 ) -> JSONResponse:
     """Add every entry of the body, all or nothing. Lines whose hashes are already in the list count as existing."""
+    # The list's permission first: a body for a list the caller may not write to is never read (issue 18).
+    await run_in_threadpool(service.check_import_allowed, state, caller, list_id)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
         async for chunk in request.stream():
             spool.write(chunk)
         spool.seek(0)
-        outcome = await run_in_threadpool(service.run_import, state, caller, list_id, format, spool)
+        cancelled = threading.Event()
+        watcher = asyncio.create_task(_watch_disconnect(request, cancelled))
+        try:
+            outcome = await run_in_threadpool(service.run_import, state, caller, list_id, format, spool, cancelled)
+        except service.ImportCancelled:
+            return JSONResponse({}, status_code=499)  # nobody reads it: the client went away
+        finally:
+            watcher.cancel()
     return JSONResponse(outcome.model_dump(mode="json"), status_code=200 if outcome.committed else 400)
+
+
+async def _watch_disconnect(request: Request, cancelled: threading.Event) -> None:
+    """Set ``cancelled`` when the client goes away (the body has been read: what comes next is the disconnect)."""
+    while True:
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            cancelled.set()
+            return
 
 
 @router.get(

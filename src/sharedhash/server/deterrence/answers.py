@@ -73,10 +73,15 @@ def answer_html(message: Any) -> HTMLResponse:
     return HTMLResponse(html, headers=NO_STORE)
 
 
+def no_public_check() -> NotFoundError:
+    """The one answer for a public check of a name that has none: no such org, or public mode off (alike)."""
+    return NotFoundError("no public deterrence check for this org", hint="The org's admin turns public mode on.")
+
+
 def public_allowed(service: DeterrenceService, found: tuple[int, Any] | None, address: str | None) -> int:
     """The org id of a public check, once public mode and the rate limits allow it (else 404 or 429)."""
     if found is None or not found[1].public:
-        raise NotFoundError("no public deterrence check for this org", hint="The org's admin turns public mode on.")
+        raise no_public_check()
     org_id, settings = found
     wait = service.limiter.check(org_id, settings.public_per_minute, address)
     if wait:

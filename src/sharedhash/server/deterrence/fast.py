@@ -23,9 +23,16 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sharedhash.errors import RateLimitedError, SharedhashError
-from sharedhash.server.asgi import answer_or_forward
+from sharedhash.server.asgi import answer_or_forward, error_response
 from sharedhash.server.auth import bearer_parts, fresh_cached_caller
-from sharedhash.server.deterrence.answers import answer_html, answer_json, parse_check, public_allowed, rate_limited
+from sharedhash.server.deterrence.answers import (
+    answer_html,
+    answer_json,
+    no_public_check,
+    parse_check,
+    public_allowed,
+    rate_limited,
+)
 from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.state import HubState
 from sharedhash.store.models import Scope as KeyScope
@@ -78,8 +85,14 @@ class FastDeterrence:
         if org is None:
             org_id = self._caller_org(scope)
         else:
-            found = service.public_org_cached(org)
-            org_id = found[0] if found is not None else None
+            known, found = service.public_org_cached(org)
+            if not known:
+                return None  # the route asks the database
+            if found is None:
+                # No public check for this name: an org without public mode and an unknown name take this same
+                # path and get the same answer, without parsing the body (no timing oracle, issue 18 F11).
+                return error_response(no_public_check())
+            org_id = found[0]
         if org_id is None:
             return None
         check = parse_check(body)

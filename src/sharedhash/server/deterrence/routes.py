@@ -121,8 +121,8 @@ async def check_html(request: Request, caller: Reader) -> HTMLResponse:
 
 async def _public(request: Request, org: str) -> tuple[DeterrenceService, int, CheckIn]:
     service = service_of(request)
-    found = service.public_org_cached(org)
-    if found is None:
+    known, found = service.public_org_cached(org)
+    if not known:
         found = await run_in_threadpool(service.public_org, org)
     org_id = public_allowed(service, found, request.client.host if request.client else None)
     body = await _read_check(request)

@@ -51,7 +51,32 @@ class RuleCache:
         # Orgs that read the same rules share one compiled matcher (most orgs read the same few term lists).
         self._shared: dict[frozenset[str], Matcher] = {}
         self._build_lock = threading.Lock()
+        #: Bumped by :meth:`invalidate`; a build that started before a bump is not kept (its snapshot is older).
+        self._generation = 0
+        self._generation_lock = threading.Lock()
         self.rebuilds = 0
+
+    def invalidate(self) -> None:
+        """Forget every org's compiled rules at once: who may read which list changed (a list was made private,
+        unshared, deleted...). Called on the commit of that change, before its request answers, so no check
+        after it uses a list the org may no longer read (issue 18 F9); each org's next check rebuilds its rules
+        from the committed state (reusing compiled matchers for rule sets that did not change)."""
+        with self._generation_lock:
+            self._generation += 1
+            self._orgs = {}
+            self._signature = None
+
+    def _current_generation(self) -> int:
+        with self._generation_lock:
+            return self._generation
+
+    def _keep(self, generation: int, org_id: int, rules: OrgRules) -> bool:
+        """Store an org's rules built in ``generation``, unless an invalidation came since; whether kept."""
+        with self._generation_lock:
+            if generation != self._generation:
+                return False
+            self._orgs[org_id] = rules
+            return True
 
     def rules_for(self, org_id: int) -> OrgRules:
         """The org's current rules; the first call for an org builds them."""
@@ -61,9 +86,10 @@ class RuleCache:
         with self._build_lock:
             found = self._orgs.get(org_id)
             if found is None:
+                generation = self._current_generation()
                 with self._db.reading() as session:
                     found = self._build(session, org_id, None)
-                self._orgs[org_id] = found
+                self._keep(generation, org_id, found)  # answered either way: the check began before the change
             return found
 
     def is_built(self, org_id: int) -> bool:
@@ -84,19 +110,24 @@ class RuleCache:
     def refresh(self) -> int:
         """Rebuild the orgs whose readable lists changed since the last call; return how many were rebuilt."""
         rebuilt = 0
-        with self._build_lock, self._db.reading() as session:
-            signature = store.access_signature(session)
-            if signature == self._signature:
-                return 0
-            for org_id, current in list(self._orgs.items()):
-                seqs = store.readable_list_seqs(session, store.org_caller(org_id))
-                if seqs == current.seqs:
-                    continue
-                fresh = self._build(session, org_id, current, seqs)
-                if fresh.matcher is not current.matcher:
-                    rebuilt += 1
-                self._orgs[org_id] = fresh
-            self._signature = signature
+        with self._build_lock:
+            generation = self._current_generation()
+            with self._db.reading() as session:
+                signature = store.access_signature(session)
+                if signature == self._signature:
+                    return 0
+                for org_id, current in list(self._orgs.items()):
+                    seqs = store.readable_list_seqs(session, store.org_caller(org_id))
+                    if seqs == current.seqs:
+                        continue
+                    fresh = self._build(session, org_id, current, seqs)
+                    if not self._keep(generation, org_id, fresh):
+                        return rebuilt  # invalidated meanwhile: the next round starts from the committed state
+                    if fresh.matcher is not current.matcher:
+                        rebuilt += 1
+            with self._generation_lock:
+                if generation == self._generation:
+                    self._signature = signature
         return rebuilt
 
     def _build(

@@ -148,8 +148,11 @@ class DeterrenceService:
         return OrgSettings(row.public, row.public_per_minute, catalog, row.catalog is not None, row.updated_at)
 
     def forget_settings(self, org_id: int) -> None:
-        """Drop the cached settings of an org (after a change)."""
+        """Drop the cached settings of an org (after a change; public mode may have changed, so the public
+        names it was cached under are forgotten too)."""
         self._settings.pop(org_id, None)
+        with self._lock:
+            self._public_orgs.clear()
 
     def update_settings(
         self,
@@ -192,24 +195,33 @@ class DeterrenceService:
             return list(store.counters(session, org_id, since))
 
     def public_org(self, ref: str) -> tuple[int, OrgSettings] | None:
-        """The org a public check path names (its name or id) and its settings, or ``None`` (reads the database;
-        the answer is kept for ``PUBLIC_ORG_SECONDS``, so renamed and deleted orgs are seen that much later)."""
+        """The org a public check path names (its name or id) and its settings if public mode is on, else
+        ``None``: an org without public mode and a name no org has are one answer, remembered alike for
+        ``PUBLIC_ORG_SECONDS`` (renamed and deleted orgs are seen that much later), so that neither the answer nor
+        its time tells a caller without a key whether an org exists (issue 18 F11)."""
         with self.db.reading() as session:
             found = store.find_org(session, ref)
         answer = (found.id, self.org_settings(found.id)) if found is not None else None
+        if answer is not None and not answer[1].public:
+            answer = None
         with self._lock:
             if len(self._public_orgs) > 10_000:  # unknown names, e.g. a scan: do not grow without bound
                 self._public_orgs.clear()
             self._public_orgs[ref] = (time.monotonic() + PUBLIC_ORG_SECONDS, answer[0] if answer else None)
         return answer
 
-    def public_org_cached(self, ref: str) -> tuple[int, OrgSettings] | None:
-        """:meth:`public_org` from memory, or ``None`` when not known (or not known to exist)."""
+    def public_org_cached(self, ref: str) -> tuple[bool, tuple[int, OrgSettings] | None]:
+        """:meth:`public_org` from memory: ``(known, answer)``; ``known`` is False when the database must be
+        asked. Not public and unknown take the same steps here."""
         known = self._public_orgs.get(ref)
-        if known is None or known[1] is None or known[0] < time.monotonic():
-            return None
+        if known is None or known[0] < time.monotonic():
+            return False, None
+        if known[1] is None:
+            return True, None
         settings = self._settings.get(known[1])
-        return (known[1], settings) if settings is not None else None
+        if settings is None or not settings.public:
+            return False, None
+        return True, (known[1], settings)
 
     # -- checks ---------------------------------------------------------------------------------------------
 
@@ -307,22 +319,3 @@ class DeterrenceService:
 def resource_dict(resource: HelpResource) -> dict[str, str]:
     """A resource as a check answers it: name, (click-through) url and description."""
     return {"name": resource.name, "url": resource.url, "description": resource.description}
-
-
-class AccessLogRedactor(logging.Filter):
-    """Blanks the client address and any query string in uvicorn's access-log lines for deterrence paths."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path = args[2].split("?", 1)[0]
-            if "/deterrence" in path:  # /v1/deterrence/... and the public /v1/orgs/{org}/deterrence/...
-                record.args = ("-", args[1], path, *args[3:])
-        return True
-
-
-def install_access_log_redactor() -> AccessLogRedactor:
-    """Add the redactor to uvicorn's access logger (idempotent per returned filter; remove it at shutdown)."""
-    redactor = AccessLogRedactor()
-    logging.getLogger("uvicorn.access").addFilter(redactor)
-    return redactor

@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from sharedhash.errors import SharedhashError
+from sharedhash.errors import LimitExceededError, SharedhashError
 from sharedhash.hashing import hash_type_names
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.asgi import answer_or_forward, error_response
 from sharedhash.server.auth import bearer_parts, fresh_cached_caller
+from sharedhash.server.bodies import C_PARSE_BYTES, LARGE_BODY_BYTES
 from sharedhash.server.lookup.service import INLINE_HASHES, lookup_json_of, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX
 from sharedhash.server.state import HubState
@@ -54,16 +55,30 @@ class FastLookup:
         if content_type != b"application/json" or parts is None:
             return None
         caller = fresh_cached_caller(self.state, parts, KeyScope.READ)
-        parsed = plain_lookup_body(body) if caller is not None else None
-        if caller is None or parsed is None:
+        if caller is None:
             return None
+        # A large body is parsed in a worker thread, a very large one by the route (which parses it in a way that
+        # lets the loop run meanwhile, see server/bodies.py): the loop never spends more than milliseconds on one.
+        if len(body) > C_PARSE_BYTES:
+            return None
+        parsed = (
+            plain_lookup_body(body)
+            if len(body) <= LARGE_BODY_BYTES
+            else await run_in_threadpool(plain_lookup_body, body)
+        )
+        if parsed is None:
+            return None
+        limit = self.state.settings.max_lookup_hashes
         try:
             items, max_distance = parsed
             inline = len(items) <= INLINE_HASHES
             if inline:
-                queries = validate_queries(items, self.state.settings.max_lookup_hashes)
+                queries = validate_queries(items, limit)
             else:
-                queries = await run_in_threadpool(validate_queries, items, self.state.settings.max_lookup_hashes)
+                queries = await run_in_threadpool(validate_queries, items, limit)
+        except LimitExceededError as exc:
+            # The route would refuse it with this very error, after validating every item of the body again.
+            return error_response(exc) if len(items) > limit else None
         except SharedhashError:
             return None
         if inline:

@@ -29,14 +29,16 @@ def json_response(body: bytes) -> Response:
 @router.post("", response_model=LookupOut, summary="Look up hashes")
 async def lookup_hashes(body: LookupIn, state: State, caller: Reader) -> Response:
     """Every match of up to 10,000 hashes among the lists the caller may read."""
-    items = [(h.hash_type, h.value) for h in body.hashes]
-    if len(items) <= service.INLINE_HASHES:
+    if len(body.hashes) <= service.INLINE_HASHES:
+        items = [(h.hash_type, h.value) for h in body.hashes]
         return json_response(service.lookup_json(state, caller, items, body.max_distance))
-    return await run_in_threadpool(_in_pool, state, caller, items, body.max_distance)
+    # Even listing a large body's hashes is left to the pool: the loop does no per-hash work (issue 18 F4).
+    return await run_in_threadpool(_in_pool, state, caller, body)
 
 
-def _in_pool(state: HubState, caller: Caller, items: list[tuple[str, str]], max_distance: int | None) -> Response:
-    return json_response(service.lookup_json(state, caller, items, max_distance))
+def _in_pool(state: HubState, caller: Caller, body: LookupIn) -> Response:
+    items = [(h.hash_type, h.value) for h in body.hashes]
+    return json_response(service.lookup_json(state, caller, items, body.max_distance))
 
 
 @router.post("/file", response_model=FileLookupOut, summary="Hash a file in memory and look it up")

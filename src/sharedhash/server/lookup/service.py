@@ -281,7 +281,10 @@ def lookup_upload(
     state: HubState, caller: Caller, upload: BinaryIO, *, dihedral: bool, max_distance: int | None
 ) -> FileLookup:
     """Look up an uploaded file: a video (told by its first bytes) through :func:`lookup_video_file`, anything else
-    read into memory (within ``max_file_bytes``) through :func:`lookup_file`."""
+    read into memory (within ``max_file_bytes``) through :func:`lookup_file`. What the file holds in memory and
+    what its decode needs (from its header) are reserved from the hub's decode budget first (503 ``busy`` when
+    other uploads hold it)."""
+    from sharedhash.hashing.decode import memory_needed
     from sharedhash.hashing.video import looks_like_video
 
     head = upload.read(_HEAD_BYTES)
@@ -289,10 +292,17 @@ def lookup_upload(
     if looks_like_video(head):
         return lookup_video_file(state, caller, upload, max_distance=max_distance)
     limit = state.settings.max_file_bytes
-    data = upload.read(limit + 1)
-    if len(data) > limit:
+    size = upload.seek(0, 2)
+    upload.seek(0)
+    if size > limit:
         raise LimitExceededError(f"the file is over the limit of {limit} bytes")
-    return lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
+    with state.decode_budget.reserve(size, "the upload"):  # the bytes themselves, while the header is read
+        data = upload.read(limit + 1)
+        if len(data) > limit:
+            raise LimitExceededError(f"the file is over the limit of {limit} bytes")
+        need = memory_needed(data, max_pixels=state.settings.max_image_pixels)
+    with state.decode_budget.reserve(len(data) + need, "the image"):
+        return lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
 
 
 #: Enough of a file's start to tell a video container (:func:`~sharedhash.hashing.video.looks_like_video`).
@@ -306,6 +316,7 @@ def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_
     are returned, never the values; every bad video gets its own error code (``hashing/errors.py``)."""
     from sharedhash.hashing.errors import FileTooLargeError
     from sharedhash.hashing.video import VideoLimits, hash_video
+    from sharedhash.hashing.video import memory_needed as video_memory_needed
 
     settings = state.settings
     limits = VideoLimits.from_settings(settings)
@@ -318,7 +329,8 @@ def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_
                 if copied > limits.max_bytes:
                     raise FileTooLargeError(f"the video is over the limit of {limits.max_bytes:,} bytes")
                 out.write(chunk)
-        hashed = hash_video(path, seconds_per_hash=settings.vpdq_seconds_per_hash, limits=limits)
+        with state.decode_budget.reserve(video_memory_needed(path, limits), "the video"):
+            hashed = hash_video(path, seconds_per_hash=settings.vpdq_seconds_per_hash, limits=limits)
     video_type = next(t for t in hash_type_names() if video.is_video_type(t))
     values = {**{t: v for t, v in hashed.hashes.items() if t in hash_type_names()}, video_type: hashed.vpdq.serialise()}
     items = sorted(values.items())

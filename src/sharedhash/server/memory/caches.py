@@ -11,6 +11,7 @@ what was committed before it was last invalidated: a fill that overlaps an inval
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -150,6 +151,9 @@ class LookupCaches:
         self.policy = PolicyCache()
         self.entries = EntryCache(max_entries)
         self._feedback = FeedbackWatch(self.entries)
+        #: Called on the commit of every transaction that changed who may read which list (e.g. the deterrence
+        #: rules forget what they compiled), before the write's request answers.
+        self.on_policy_change: list[Callable[[], None]] = []
         # The baselines of the polls, before anything is cached: a change after this is seen by the first round.
         with db.reading() as session:
             self.poll(session)
@@ -164,6 +168,8 @@ class LookupCaches:
     def _committed(self, changes: CommittedChanges) -> None:
         if changes.policy:
             self.policy.invalidate()
+            for callback in self.on_policy_change:
+                callback()
         if changes.keys:
             self.keys.clear()
         if changes.all_feedback:

@@ -39,6 +39,7 @@ def create_org(state: HubState, caller: Caller, name: str) -> tuple[Org, store.I
 
 def keys(state: HubState, caller: Caller) -> list[ApiKey]:
     """Every key of the caller's org, revoked ones included."""
+    state.key_use.flush()  # last-used times are written in batches: the ones noted so far first
     with state.db.reading() as session:
         return store.list_keys(session, caller)
 

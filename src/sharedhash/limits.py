@@ -24,6 +24,8 @@ PDQ_THRESHOLD_DEFAULT = 31
 #: Names and texts.
 MAX_ORG_NAME_CHARS = 100
 MAX_KEY_NAME_CHARS = 100
+#: Longest reason an operator gives for suspending an org (kept in the suspension's history).
+MAX_SUSPENSION_REASON_CHARS = 500
 MAX_LIST_NAME_CHARS = 200
 MAX_LIST_DESCRIPTION_CHARS = 5000
 MAX_SHARES = 1000

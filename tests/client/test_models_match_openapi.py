@@ -17,6 +17,7 @@ from tests.support.hub import make_settings
 #: Each client model and the response schema (component) it reads.
 PAIRS: list[tuple[type[BaseModel], str]] = [
     (models.Org, "OrgOut"),
+    (models.OrgSuspension, "SuspensionOut"),
     (models.ApiKey, "KeyOut"),
     (models.IssuedKey, "IssuedKeyOut"),
     (models.CreatedOrg, "OrgCreated"),

@@ -34,6 +34,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("DELETE", "/v1/hash-lists/{list}", None, (404, 403, 200)),
     ("GET", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
     ("DELETE", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
+    # Org ids are no secret (members list each other to share): only the hub operator (the owner) may act.
+    ("POST", "/v1/orgs/{org}/suspension", {"reason": "placeholder"}, (403, 403, 200)),
+    ("DELETE", "/v1/orgs/{org}/suspension", None, (403, 403, 409)),  # the org is not suspended
 ]
 
 
@@ -47,7 +50,15 @@ def _setup(hub: Hub) -> dict[str, Any]:
             f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth(who)
         )
         assert r.status_code == 200
-    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1), "sub": _subscription(hub)}
+    orgs = {o["name"]: o["id"] for o in hub.client.get("/v1/orgs", headers=hub.auth("owner")).json()}
+    return {
+        "list": lst["id"],
+        "entry": e["id"],
+        "key": key["id"],
+        "md5": md5(1),
+        "sub": _subscription(hub),
+        "org": orgs["sharee"],
+    }
 
 
 def _subscription(hub: Hub) -> int:
@@ -93,6 +104,7 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             .replace("{entry}", "{entry_id}")
             .replace("{key}", "{key_id}")
             .replace("{sub}", "{sub_id}")
+            .replace("{org}", "{org_id}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

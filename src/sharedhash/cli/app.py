@@ -37,7 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sharedhash.cli.server_cmd",
         "Serve the hub API (docs at /docs, schema at /openapi.json); migrations run at start.",
     ),
-    "org": ("sharedhash.cli.org_cmd", "Orgs: create one (prints its first admin key), list them, show your own."),
+    "org": (
+        "sharedhash.cli.org_cmd",
+        "Orgs: create one (prints its first admin key), list them, show your own, suspend or reinstate one.",
+    ),
     "key": ("sharedhash.cli.key_cmd", "API keys of your org: create (shown once), list, revoke."),
     "list": ("sharedhash.cli.list_cmd", "Hash lists: create, show, update, import, export, feed."),
     "entry": ("sharedhash.cli.entry_cmd", "Entries: add, show, update, remove, feedback."),

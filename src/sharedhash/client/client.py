@@ -34,6 +34,7 @@ from sharedhash.client.models import (
     IssuedKey,
     LookupResult,
     Org,
+    OrgSuspension,
 )
 from sharedhash.errors import (
     AuthenticationError,
@@ -174,6 +175,14 @@ class Client:
     def create_org(self, name: str) -> CreatedOrg:
         """Create an org (hub operator only); the answer holds its first admin key."""
         return self._model(CreatedOrg, "POST", "/v1/orgs", json={"name": name})
+
+    def suspend_org(self, org_id: int, reason: str = "") -> OrgSuspension:
+        """Suspend an org (hub operator only): its keys stop working, its lists are shared no more."""
+        return self._model(OrgSuspension, "POST", f"/v1/orgs/{org_id}/suspension", json={"reason": reason})
+
+    def reinstate_org(self, org_id: int) -> OrgSuspension:
+        """End an org's suspension (hub operator only)."""
+        return self._model(OrgSuspension, "DELETE", f"/v1/orgs/{org_id}/suspension")
 
     def keys(self) -> list[ApiKey]:
         """The org's keys."""

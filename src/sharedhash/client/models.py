@@ -21,6 +21,16 @@ class Org(_Model):
     created_at: datetime
 
 
+class OrgSuspension(_Model):
+    """An org's suspension (while ``reinstated_at`` is null its keys do not work)."""
+
+    org_id: int
+    org: str
+    reason: str
+    suspended_at: datetime
+    reinstated_at: datetime | None
+
+
 class ApiKey(_Model):
     """An API key's public facts."""
 

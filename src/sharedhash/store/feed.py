@@ -15,10 +15,20 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sharedhash.hub_errors import InvalidCursorError
-from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
+from sharedhash.store.models import (
+    Change,
+    ChangeKind,
+    FeedReader,
+    HashList,
+    ListShare,
+    OrgSuspension,
+    Visibility,
+    utcnow,
+)
 from sharedhash.store.sqlhelpers import insert_rows
 from sharedhash.store.textsafe import clean_json_text
 
@@ -158,3 +168,46 @@ def changed_entries_since(session: Session, list_id: int, after_seq: int) -> tup
         select(Change.entry_id, Change.seq).where(Change.list_id == list_id, Change.seq > after_seq)
     ).all()
     return {r[0] for r in rows}, max((r[1] for r in rows), default=after_seq)
+
+
+def is_feed_reader(session: Session, list_id: int, org_id: int) -> bool:
+    """Whether ``org_id`` has read the feed of list ``list_id`` before."""
+    return session.get(FeedReader, (list_id, org_id)) is not None
+
+
+def note_feed_reader(session: Session, list_id: int, org_id: int) -> None:
+    """Remember that ``org_id`` read the feed of list ``list_id`` (once; concurrent readers are harmless)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(FeedReader)
+        .values(list_id=list_id, org_id=org_id, first_read_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["list_id", "org_id"])
+    )
+
+
+#: Why a feed reader's access ended, as the ``reason`` of an ``access_lost`` answer.
+LOST_REASONS = ("list_deleted", "owner_suspended", "share_removed", "visibility_narrowed")
+
+
+def lost_access_reason(session: Session, list_id: int, org_id: int) -> str | None:
+    """If ``org_id`` read the feed of list ``list_id`` before and may not read it now, why (one of
+    :data:`LOST_REASONS`); None if it never read it (it is told nothing about the list, as anyone else)."""
+    if not is_feed_reader(session, list_id, org_id):
+        return None
+    hash_list = session.get(HashList, list_id)
+    if hash_list is None:
+        return None
+    if hash_list.deleted_at is not None:
+        return "list_deleted"
+    suspended = session.scalar(
+        select(OrgSuspension.id).where(
+            OrgSuspension.org_id == hash_list.owner_org_id, OrgSuspension.reinstated_at.is_(None)
+        )
+    )
+    if suspended is not None:
+        return "owner_suspended"
+    if hash_list.visibility == Visibility.SHARED.value:
+        shared = session.get(ListShare, (list_id, org_id))
+        if shared is None:
+            return "share_removed"
+    return "visibility_narrowed"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
@@ -20,7 +20,18 @@ from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries, tombstone
 from sharedhash.store.feed import record_changes
 from sharedhash.store.lists import create_list
-from sharedhash.store.models import AuditEvent, ChangeKind, Entry, EntryHash, HashList, Org, Subscription, utcnow
+from sharedhash.store.models import (
+    AuditEvent,
+    Change,
+    ChangeKind,
+    Entry,
+    EntryHash,
+    HashList,
+    MirrorAccess,
+    Org,
+    Subscription,
+    utcnow,
+)
 from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.snapshots import snapshot
 from sharedhash.store.validation import HashChecker, NewEntry, validate_entry
@@ -45,6 +56,23 @@ class PageOutcome:
     updated: int = 0
     removed: int = 0
     touched: list[int] = field(default_factory=list)
+
+
+def find_mirror(session: Session, org_id: int, source_url: str, remote_list_id: int) -> HashList | None:
+    """The org's mirror of a remote list, if it has one."""
+    return session.scalar(
+        select(HashList).where(
+            HashList.owner_org_id == org_id,
+            HashList.source_url == source_url,
+            HashList.source_list_id == remote_list_id,
+        )
+    )
+
+
+def mirrors_of(session: Session, org_id: int, source_url: str) -> list[HashList]:
+    """Every mirror the org keeps of lists on ``source_url``, by id."""
+    stmt = select(HashList).where(HashList.owner_org_id == org_id, HashList.source_url == source_url)
+    return list(session.scalars(stmt.order_by(HashList.id)))
 
 
 def mirror_for(
@@ -214,6 +242,111 @@ def apply_page(
     return outcome
 
 
+ACCESS_LOST = "access_lost"
+
+
+def access_state(session: Session, list_id: int) -> MirrorAccess | None:
+    """The mirror's ``access_lost`` record, or None while its access lasts."""
+    return session.get(MirrorAccess, list_id)
+
+
+def purge_mirror(session: Session, mirror: HashList, reason: str, now: datetime | None = None) -> list[int]:
+    """The source said the access to this mirror's list ended: tombstone every entry (a feed change each, so the
+    node's indexes and term rules drop them within a follower round), then purge what held hashes (the values of
+    its hashes, the snapshots of its feed) and forget the remote ids (access that comes back re-syncs from the
+    start). Marks the mirror ``access_lost`` with ``reason``. Returns the ids of the tombstoned entries.
+
+    Entries keep their ids and non-hash facts (classification, labels), so feedback, reviews and reports that
+    refer to them stay whole."""
+    now = now or utcnow()
+    live = (Entry.list_id == mirror.id, Entry.deleted_at.is_(None))
+    ids = list(session.scalars(select(Entry.id).where(*live).order_by(Entry.id)))
+    session.execute(update(Entry).where(*live).values(deleted_at=now, updated_at=now))
+    session.execute(
+        update(EntryHash).where(EntryHash.list_id == mirror.id, EntryHash.deleted_at.is_(None)).values(deleted_at=now)
+    )
+    # The indexes drop a hash by its id (its value is not needed): the values themselves are not kept.
+    session.execute(update(EntryHash).where(EntryHash.list_id == mirror.id).values(value=""))
+    session.execute(delete(Change).where(Change.list_id == mirror.id, Change.kind != ChangeKind.TOMBSTONE.value))
+    session.execute(
+        update(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.is_not(None)).values(source_entry_id=None)
+    )
+    record_changes(session, mirror.id, [(ChangeKind.TOMBSTONE, entry_id, None) for entry_id in ids])
+    session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=None))
+    state = session.get(MirrorAccess, mirror.id)
+    if state is None:
+        session.add(MirrorAccess(list_id=mirror.id, status=ACCESS_LOST, reason=reason[:32], since=now, purged=len(ids)))
+    else:
+        state.reason, state.purged = reason[:32], state.purged + len(ids)
+    session.flush()
+    return ids
+
+
+def restore_access(session: Session, mirror: HashList) -> bool:
+    """The source serves this mirror's feed again: it is no longer ``access_lost`` (it re-syncs from the start).
+    Returns whether it was."""
+    state = session.get(MirrorAccess, mirror.id)
+    if state is None:
+        return False
+    session.delete(state)
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorStatus:
+    """A mirror as a node's status shows it: ``active``, or ``access_lost`` with why and since when."""
+
+    list_id: int
+    name: str
+    remote_list_id: int | None
+    status: str
+    reason: str | None
+    since: datetime | None
+    entries: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json`` and the API."""
+        return {
+            "list_id": self.list_id,
+            "name": self.name,
+            "remote_list_id": self.remote_list_id,
+            "status": self.status,
+            "reason": self.reason,
+            "since": self.since.isoformat() if self.since else None,
+            "entries": self.entries,
+        }
+
+
+def mirror_statuses(session: Session, org_id: int, source_url: str) -> list[MirrorStatus]:
+    """The status of every mirror the org keeps of ``source_url``'s lists."""
+    mirrors = mirrors_of(session, org_id, source_url)
+    ids = [m.id for m in mirrors]
+    states = {s.list_id: s for s in session.scalars(select(MirrorAccess).where(MirrorAccess.list_id.in_(ids)))}
+    counts = dict(
+        session.execute(
+            select(Entry.list_id, func.count())
+            .where(Entry.list_id.in_(ids), Entry.deleted_at.is_(None))
+            .group_by(Entry.list_id)
+        ).all()
+    )
+    out = []
+    for m in mirrors:
+        state = states.get(m.id)
+        out.append(
+            MirrorStatus(
+                list_id=m.id,
+                name=m.name,
+                remote_list_id=m.source_list_id,
+                status=state.status if state else "active",
+                reason=state.reason if state else None,
+                since=state.since if state else None,
+                entries=int(counts.get(m.id, 0)),
+            )
+        )
+    return out
+
+
 def list_subscriptions(session: Session) -> list[Subscription]:
     """Every configured subscription."""
     return list(session.scalars(select(Subscription).order_by(Subscription.id)))
@@ -270,6 +403,7 @@ class SubscriptionStatus:
     subscription: Subscription
     org_name: str
     last_success_at: datetime | None
+    mirrors: list[MirrorStatus] = field(default_factory=list)
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """For ``--json`` and the API, never with the remote key. ``lag_seconds``: since the last sync that
@@ -287,6 +421,7 @@ class SubscriptionStatus:
             "last_success_at": last_ok.isoformat() if last_ok else None,
             "lag_seconds": round((now - last_ok).total_seconds(), 1) if last_ok else None,
             "due_at": due.isoformat(),
+            "lists": [m.to_dict() for m in self.mirrors],
         }
 
 
@@ -296,7 +431,7 @@ def _status(session: Session, sub: Subscription, org_name: str) -> SubscriptionS
             AuditEvent.org_id == sub.org_id, AuditEvent.action == "sync", AuditEvent.target == sub.url[:200]
         )
     )
-    return SubscriptionStatus(sub, org_name, last)
+    return SubscriptionStatus(sub, org_name, last, mirror_statuses(session, sub.org_id, sub.url))
 
 
 def subscription_statuses(session: Session, org_id: int | None = None) -> list[SubscriptionStatus]:

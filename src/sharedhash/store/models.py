@@ -356,3 +356,43 @@ class DeterrenceSecret(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- promises (issue 17): access that ends reaches the mirrors, suspended orgs ---------------------------------
+
+
+class FeedReader(Base):
+    """On a hub: an org that has read a list's feed. If its access ends (share removed, visibility narrowed, list
+    deleted, owner suspended), the feed answers ``access_lost`` to it, rather than the 404 anyone else gets."""
+
+    __tablename__ = "feed_readers"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    first_read_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MirrorAccess(Base):
+    """On a node: a mirrored list whose source said the access ended. Its entries were tombstoned and their hash
+    values and snapshots purged; this row keeps why and when (never a hash). Deleted when access comes back."""
+
+    __tablename__ = "mirror_access"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    purged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrgSuspension(Base):
+    """An org suspended by the local operator (history: a reinstatement sets ``reinstated_at``). While a row of an
+    org has no ``reinstated_at``, its keys do not authenticate and the lists it owns are readable by nobody else."""
+
+    __tablename__ = "org_suspensions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    suspended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reinstated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -31,6 +31,7 @@ PAIRS: list[tuple[type[BaseModel], str]] = [
     (models.Feedback, "FeedbackOut"),
     (models.Change, "ChangeOut"),
     (models.FeedPage, "FeedPageOut"),
+    (models.OwnVerdict, "OwnVerdictOut"),
     (models.Match, "MatchOut"),
     (models.MatchedSeconds, "SecondsOut"),
     (models.LookupResult, "FileLookupOut"),

@@ -50,9 +50,9 @@ class LiveServer:
         self.thread.join(timeout=15)
 
 
-def start_server(settings: Settings) -> LiveServer:
-    """Serve a hub with these settings and wait until it is ready."""
-    port = free_port()
+def start_server(settings: Settings, port: int | None = None) -> LiveServer:
+    """Serve a hub with these settings (on ``port``, default a free one) and wait until it is ready."""
+    port = port or free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -88,11 +88,12 @@ def pair(database_url: str, tmp_path: Path) -> Iterator[Pair]:
     hub = start_server(make_settings(tmp_path / "hub", database_url))
     node_db_url = f"sqlite:///{tmp_path / 'node.db'}"
     node = start_server(make_settings(tmp_path / "node", node_db_url))
+    live = Pair(hub=hub, node=node, hub_keys=hub_keys, node_url=node.url, node_db_url=node_db_url)
     try:
-        yield Pair(hub=hub, node=node, hub_keys=hub_keys, node_url=node.url, node_db_url=node_db_url)
+        yield live
     finally:
-        node.stop()
-        hub.stop()
+        live.node.stop()
+        live.hub.stop()  # a test may have restarted the hub
 
 
 def normalised(lines: list[str]) -> list[dict[str, Any]]:

@@ -142,14 +142,23 @@ class Change(_Model):
     time: datetime
 
 
+class OwnVerdict(_Model):
+    """The org's own verdict on an entry (beside a feed page)."""
+
+    verdict: str
+    reason: str
+    note: str
+
+
 class FeedPage(_Model):
-    """A page of a feed."""
+    """A page of a feed; ``your_feedback``: the org's own verdicts on its entries, by entry id."""
 
     list_id: int
     changes: list[Change]
     next_cursor: str
     has_more: bool
     last_seq: int
+    your_feedback: dict[str, OwnVerdict] = {}
 
 
 class MatchedSeconds(_Model):
@@ -174,6 +183,7 @@ class Match(_Model):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    source_entry_id: int | None = None
     matched_hash_type: str | None = None
     query_percent: float | None = None
     listed_percent: float | None = None

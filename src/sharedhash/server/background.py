@@ -1,5 +1,6 @@
 """The background loops of a running server, registered in one :class:`~sharedhash.server.loops.LoopRegistry`:
-build the indexes and follow other processes' writes, run subscriptions, flush the audit buffer, checkpoint the
+build the indexes and follow other processes' writes, run subscriptions, send feedback on mirrored entries to
+their source hubs, flush the audit buffer, checkpoint the
 SQLite WAL, keep the entry cache warm, and the deterrence loops (rules watcher, counter flush)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import threading
 
 from sharedhash.server.deterrence.service import DeterrenceService
+from sharedhash.server.feedback.service import send_outbox
 from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
 from sharedhash.server.state import HubState
@@ -42,6 +44,14 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             "running subscriptions",
             state.settings.subscription_poll_seconds,
             lambda: run_due(state),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-feedback-outbox",
+            "sending feedback to source hubs",
+            state.settings.subscription_poll_seconds,
+            lambda: send_outbox(state),
         )
     )
     loops.add(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sharedhash.hub_errors import InvalidCursorError
 from sharedhash.store.models import (
     Change,
     ChangeKind,
+    Feedback,
     FeedReader,
     HashList,
     ListShare,
@@ -119,8 +121,13 @@ def _iso_time(value: Any) -> str:
     return str(value).replace(" ", "T") + "Z"
 
 
-def read_feed_json(session: Session, hash_list: HashList, after: str | None, limit: int) -> bytes:
+def read_feed_json(
+    session: Session, hash_list: HashList, after: str | None, limit: int, *, org_id: int | None = None
+) -> bytes:
     """:func:`read_feed` as the finished JSON body of the feed route (the ``FeedPageOut`` shape).
+
+    ``your_feedback`` holds ``org_id``'s own verdicts on the page's entries (as they are now), so a node follows
+    its org's verdicts given on the hub: a dispute hides the entry for the org on its node too.
 
     The stored snapshots are JSON already: they are copied into the body as text, never parsed and re-encoded,
     which makes the feed as fast to serve as the database can read it.
@@ -155,11 +162,28 @@ def read_feed_json(session: Session, hash_list: HashList, after: str | None, lim
         )
     end = int(rows[-1][0]) if rows else start
     more = "true" if end < hash_list.last_seq else "false"
+    yours = _own_verdicts_json(session, org_id, {int(r[2]) for r in rows}) if org_id is not None else "{}"
     body = (
         f'{{"list_id":{hash_list.id},"changes":[{",".join(parts)}],'
-        f'"next_cursor":"{encode_cursor(hash_list.id, end)}","has_more":{more},"last_seq":{hash_list.last_seq}}}'
+        f'"next_cursor":"{encode_cursor(hash_list.id, end)}","has_more":{more},"last_seq":{hash_list.last_seq},'
+        f'"your_feedback":{yours}}}'
     )
     return body.encode()
+
+
+def _own_verdicts_json(session: Session, org_id: int, entry_ids: set[int]) -> str:
+    """``{"<entry id>": {"verdict", "reason", "note"}}`` of the org's verdicts on these entries, as JSON text."""
+    if not entry_ids:
+        return "{}"
+    found: dict[str, dict[str, str]] = {}
+    ids = sorted(entry_ids)
+    for start in range(0, len(ids), 5000):
+        stmt = select(Feedback.entry_id, Feedback.verdict, Feedback.reason, Feedback.note).where(
+            Feedback.org_id == org_id, Feedback.entry_id.in_(ids[start : start + 5000])
+        )
+        for entry_id, verdict, reason, note in session.execute(stmt):
+            found[str(entry_id)] = {"verdict": verdict, "reason": reason, "note": note}
+    return json.dumps(found, separators=(",", ":"))
 
 
 def changed_entries_since(session: Session, list_id: int, after_seq: int) -> tuple[set[int], int]:

@@ -6,8 +6,9 @@ remote id, so a sync killed at any point resumes from the last committed page wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -19,6 +20,7 @@ from sharedhash.hub_errors import SubscriptionExistsError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries, tombstone
 from sharedhash.store.feed import record_changes
+from sharedhash.store.feedback import apply_source_verdicts, set_source_counts
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import (
     AuditEvent,
@@ -56,6 +58,8 @@ class PageOutcome:
     updated: int = 0
     removed: int = 0
     touched: list[int] = field(default_factory=list)
+    #: The org's own verdicts changed on local entries to follow the source.
+    verdicts: int = 0
 
 
 def find_mirror(session: Session, org_id: int, source_url: str, remote_list_id: int) -> HashList | None:
@@ -119,6 +123,20 @@ def _parse_snapshot(snap: dict[str, Any]) -> tuple[NewEntry, str]:
     return new, str(snap.get("contributor") or "")[:100]
 
 
+def _source_time(snap: dict[str, Any], now: datetime) -> datetime:
+    """The entry's creation time at its source (a mirrored entry keeps it); ``now`` if absent, unreadable or
+    in the future."""
+    raw = snap.get("created_at")
+    if not isinstance(raw, str):
+        return now
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return now
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return min(when, now)
+
+
 def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
     return {
         "classification": new.classification,
@@ -129,9 +147,19 @@ def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
 
 
 def apply_page(
-    session: Session, caller: Caller, mirror: HashList, changes: list[RemoteChange], cursor: str
+    session: Session,
+    caller: Caller,
+    mirror: HashList,
+    changes: list[RemoteChange],
+    cursor: str,
+    yours: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> PageOutcome:
-    """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction."""
+    """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction.
+
+    Mirrored entries keep their source id and creation time. Verdict counts the changes carry are kept
+    (:class:`~sharedhash.store.models.SourceFeedback`); ``yours`` (the page's ``your_feedback``, by remote id) are
+    the org's own verdicts at the source, followed on the local entries (see
+    :func:`~sharedhash.store.feedback.apply_source_verdicts`)."""
     outcome = PageOutcome()
     writer = BulkWriter(session)
     # Only remote entries the mirror already has are loaded as objects (none, for most pages of a first sync).
@@ -145,7 +173,7 @@ def apply_page(
     now = utcnow()
     # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
     # flushes them, so everything still lands in feed order.
-    fresh: list[tuple[int, NewEntry, str]] = []
+    fresh: list[tuple[int, NewEntry, str, datetime]] = []
 
     def flush_fresh() -> None:
         if not fresh:
@@ -156,12 +184,13 @@ def apply_page(
             session,
             caller,
             mirror.id,
-            [new for _, new, _ in fresh],
-            contributors=[name for _, _, name in fresh],
-            source_entry_ids=[source for source, _, _ in fresh],
+            [new for _, new, _, _ in fresh],
+            contributors=[name for _, _, name, _ in fresh],
+            source_entry_ids=[source for source, _, _, _ in fresh],
             writer=writer,
+            created_ats=[born for _, _, _, born in fresh],
         )
-        for (source, _, _), entry_id in zip(fresh, ids, strict=True):
+        for (source, _, _, _), entry_id in zip(fresh, ids, strict=True):
             inserted[source] = entry_id
         outcome.added += len(ids)
         outcome.touched.extend(ids)
@@ -169,11 +198,14 @@ def apply_page(
 
     inserted: dict[int, int] = {}
     pending: set[int] = set()
+    counts: dict[int, dict[str, Any]] = {}
     for change in changes:
         if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
+            if isinstance(change.entry.get("feedback"), dict):
+                counts[change.entry_id] = change.entry["feedback"]
             if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
                 new, contributor = _parse_snapshot(change.entry)
-                fresh.append((change.entry_id, new, contributor))
+                fresh.append((change.entry_id, new, contributor, _source_time(change.entry, now)))
                 pending.add(change.entry_id)
                 continue
         flush_fresh()
@@ -199,7 +231,7 @@ def apply_page(
                 list_id=mirror.id,
                 org_id=caller.org_id,
                 source_entry_id=change.entry_id,
-                created_at=now,
+                created_at=_source_time(change.entry, now),
                 updated_at=now,
                 **fields,
             )
@@ -239,6 +271,13 @@ def apply_page(
     flush_fresh()
     record_changes(session, mirror.id, recorded)
     session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=cursor))
+    live = {c.entry_id for c in changes if c.kind != ChangeKind.TOMBSTONE.value}
+    local_ids = {r: inserted[r] for r in live if r in inserted}
+    local_ids.update({r: local[r].id for r in live if r in local and local[r].deleted_at is None})
+    if counts:
+        set_source_counts(session, {local_ids[r]: c for r, c in counts.items() if r in local_ids})
+    if yours is not None:
+        outcome.verdicts = apply_source_verdicts(session, caller, local_ids, yours)
     return outcome
 
 
@@ -345,6 +384,11 @@ def mirror_statuses(session: Session, org_id: int, source_url: str) -> list[Mirr
             )
         )
     return out
+
+
+def subscription_for(session: Session, org_id: int, url: str) -> Subscription | None:
+    """The org's subscription to the hub at ``url`` (its stored key sends the org's feedback there)."""
+    return session.scalar(select(Subscription).where(Subscription.org_id == org_id, Subscription.url == url))
 
 
 def list_subscriptions(session: Session) -> list[Subscription]:

@@ -396,3 +396,39 @@ class OrgSuspension(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     suspended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     reinstated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FeedbackOutbox(Base):
+    """On a node: feedback its org gave on a mirrored entry, waiting to be sent to the source hub (a loop drains
+    it with the subscription's key; a row survives restarts and hub downtime). One pending row per (entry, org):
+    a newer verdict replaces it. ``action`` is ``give`` (verdict, reason, note) or ``withdraw``; ``state`` is
+    ``pending``, ``sent`` or ``dropped`` (the source answered that it cannot take it, e.g. the entry is gone)."""
+
+    __tablename__ = "feedback_outbox"
+    __table_args__ = (Index("ix_feedback_outbox_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    source_entry_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SourceFeedback(Base):
+    """On a node: a mirrored entry's verdict counts on its source hub, as the source's feed last carried them."""
+
+    __tablename__ = "source_feedback"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    confirm: Mapped[int] = mapped_column(Integer, default=0)
+    dispute: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -56,6 +56,8 @@ class ListReport:
     reason: str | None = None
     #: Entries purged from the mirror by this sync because the access ended.
     purged: int = 0
+    #: The org's own verdicts changed locally to follow the source (given or withdrawn on the hub).
+    verdicts: int = 0
 
 
 @dataclass(slots=True)
@@ -82,6 +84,8 @@ class FeedPageData:
     changes: list[RemoteChange]
     next_cursor: str
     has_more: bool
+    #: The org's own verdicts on the page's entries at the source, by remote entry id (an older hub: None).
+    yours: dict[int, dict[str, Any]] | None = None
 
 
 _KINDS = frozenset(k.value for k in ChangeKind)
@@ -104,9 +108,15 @@ def parse_feed_page(data: dict[str, Any]) -> FeedPageData:
         cursor, more = data["next_cursor"], data["has_more"]
         if not isinstance(cursor, str) or not isinstance(more, bool):
             raise TypeError("bad cursor or has_more")
-    except (KeyError, TypeError) as exc:
+        raw = data.get("your_feedback")
+        yours = None
+        if raw is not None:
+            if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+                raise TypeError("bad your_feedback")
+            yours = {int(k): v for k, v in raw.items()}
+    except (KeyError, TypeError, ValueError) as exc:
         raise UnexpectedResponseError(f"the hub's feed page has an unexpected shape: {exc}") from None
-    return FeedPageData(changes=changes, next_cursor=cursor, has_more=more)
+    return FeedPageData(changes=changes, next_cursor=cursor, has_more=more, yours=yours)
 
 
 def _pages(
@@ -362,10 +372,11 @@ def _sync_list(
                         detail={"list": mirror.id, "source": source[:200], "remote_list": remote.id},
                     )
                     was_lost = False
-                outcome = apply_page(session, caller, mirror, changes, page.next_cursor)
+                outcome = apply_page(session, caller, mirror, changes, page.next_cursor, page.yours)
             item.added += outcome.added
             item.updated += outcome.updated
             item.removed += outcome.removed
+            item.verdicts += outcome.verdicts
             item.pages += 1
             item.last_seq = page.changes[-1].seq if page.changes else item.last_seq
             if on_commit is not None and outcome.touched:

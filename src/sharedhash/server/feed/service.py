@@ -38,7 +38,7 @@ def feed_page_json(state: HubState, caller: Caller, list_id: int, after: str | N
             raise _lost(list_id, reason) from None
         if hash_list.deleted_at is not None and decode_cursor(after, hash_list) >= hash_list.last_seq:
             raise _lost(list_id, "list_deleted")
-        body = read_feed_json(session, hash_list, after, limit)
+        body = read_feed_json(session, hash_list, after, limit, org_id=caller.org_id)
         known = hash_list.owner_org_id == caller.org_id or is_feed_reader(session, list_id, caller.org_id)
     if not known:
         with state.db.writing() as session:

@@ -51,6 +51,9 @@ class MatchOut(BaseModel):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    source_entry_id: int | None = Field(
+        default=None, description="On a mirrored list (a node): the entry's id on its source hub, for feedback there."
+    )
     matched_hash_type: str | None = None
     query_percent: float | None = None
     listed_percent: float | None = None

@@ -163,6 +163,7 @@ def lookup(
                 "external_id": entry.external_id,
                 "contributor": entry.contributor,
                 "feedback": _counts(entry),
+                "source_entry_id": entry.source_entry_id,
             }
         )
     if extra:
@@ -217,6 +218,7 @@ def _with_video_hits(
                 "external_id": entry.external_id,
                 "contributor": entry.contributor,
                 "feedback": _counts(entry),
+                "source_entry_id": entry.source_entry_id,
                 **hit.fields(),
             }
         )

@@ -1,5 +1,5 @@
 """Promises of issue 17: who has read a feed (so ended access is told, not hidden), mirrors whose access ended,
-org suspensions.
+org suspensions, feedback a node sends to its source hub, and mirrored entries' verdict counts at the source.
 
 Revision ID: 0009_promises
 Revises: 0005_long_values
@@ -49,9 +49,39 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_org_suspensions_org_id", "org_suspensions", ["org_id"])
+    op.create_table(
+        "feedback_outbox",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("entry_id", _ID, sa.ForeignKey("entries.id"), nullable=False),
+        sa.Column("org_id", _ID, sa.ForeignKey("orgs.id"), nullable=False),
+        sa.Column("source_url", sa.String(length=2000), nullable=False),
+        sa.Column("source_entry_id", sa.BigInteger(), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("verdict", sa.String(length=16), nullable=True),
+        sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("done_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_feedback_outbox_state", "feedback_outbox", ["state", "id"])
+    op.create_table(
+        "source_feedback",
+        sa.Column("entry_id", _ID, sa.ForeignKey("entries.id"), nullable=False),
+        sa.Column("confirm", sa.Integer(), nullable=False),
+        sa.Column("dispute", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("entry_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("source_feedback")
+    op.drop_index("ix_feedback_outbox_state", table_name="feedback_outbox")
+    op.drop_table("feedback_outbox")
     op.drop_index("ix_org_suspensions_org_id", table_name="org_suspensions")
     op.drop_table("org_suspensions")
     op.drop_table("mirror_access")

@@ -30,6 +30,8 @@ MAX_LIST_NAME_CHARS = 200
 MAX_LIST_DESCRIPTION_CHARS = 5000
 MAX_SHARES = 1000
 MAX_NOTE_CHARS = 2000
+#: Most distinct disputing orgs a list's quarantine policy may wait for.
+MAX_QUARANTINE_AFTER = 1000
 #: Pages: entries of a list, changes of a feed, audit events; a feed cursor's length.
 MAX_ENTRY_PAGE = 1000
 MAX_FEED_PAGE = 10_000

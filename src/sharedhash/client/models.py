@@ -334,3 +334,56 @@ class DeterrenceDay(_Model):
     responses: int
     clicks: int
     rules: list[DeterrenceRuleCount] = []
+
+
+class DisputeVerdict(_Model):
+    """One org's verdict on an entry, as its list's owner reads it."""
+
+    org: str
+    verdict: str
+    reason: str
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class DisputeResolution(_Model):
+    """The owner's answer to an entry's disputes."""
+
+    entry_id: int
+    action: str
+    reason: str
+    reply: str
+    restored_as: int | None = None
+    created_at: datetime
+
+
+class EntryDisputes(_Model):
+    """Every verdict on an entry of the org's list, and its resolutions."""
+
+    entry_id: int
+    list_id: int
+    list_name: str
+    removed: bool
+    open_disputes: int
+    verdicts: list[DisputeVerdict]
+    resolutions: list[DisputeResolution]
+
+
+class DisputeInboxItem(_Model):
+    """An entry with open disputes."""
+
+    entry_id: int
+    list_id: int
+    list_name: str
+    open_disputes: int
+    confirms: int
+    last_dispute_at: datetime
+    quarantined: bool
+
+
+class DisputePolicy(_Model):
+    """A list's dispute policy (``quarantine_after`` None: never automatically)."""
+
+    list_id: int
+    quarantine_after: int | None

@@ -31,14 +31,20 @@ from sharedhash.store.visibility import Caller, readable_entries
 
 
 class Reason(StrEnum):
-    """Why an org confirms or disputes an entry."""
+    """Why an org confirms or disputes an entry (docs/hub.md lists them). Modelled on the practice of hash-sharing
+    programmes such as NCMEC's: a confirmation says how the org knows; a dispute says what is wrong with the
+    entry (the media is not what it says, not illegal, the person's age cannot be told or is adult, the
+    classification is wrong, the hash is unreliable)."""
 
     VERIFIED = "verified"  # the org's own review confirmed it
-    MATCHED_OWN_REPORT = "matched_own_report"
+    MATCHED_OWN_REPORT = "matched_own_report"  # it matches media the org itself reported
     FALSE_POSITIVE = "false_positive"  # the matching media is not what the entry says
     NOT_ILLEGAL = "not_illegal"
+    NOT_MINOR = "not_minor"  # the person depicted is an adult
+    AGE_UNDETERMINED = "age_undetermined"  # the person's age cannot be determined from the media
     WRONG_CLASSIFICATION = "wrong_classification"
     LOW_QUALITY = "low_quality"
+    DUPLICATE = "duplicate"  # the same media is listed as another entry
     OTHER = "other"
 
 

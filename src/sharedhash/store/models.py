@@ -432,3 +432,31 @@ class SourceFeedback(Base):
     confirm: Mapped[int] = mapped_column(Integer, default=0)
     dispute: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DisputeResolution(Base):
+    """A list owner's answer to the disputes of an entry: ``keep`` (with a reply to the disputing orgs) or
+    ``remove`` (with a reason code that travels on the tombstone). Disputes given or changed after it are open."""
+
+    __tablename__ = "dispute_resolutions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    # On a quarantined entry kept: the entry that restores it (a tombstoned entry stays dead).
+    restored_as: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DisputePolicy(Base):
+    """A list's dispute policy: an entry disputed by ``quarantine_after`` distinct orgs is quarantined (removed
+    from matching, its tombstone saying so) until the owner resolves it."""
+
+    __tablename__ = "dispute_policies"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    quarantine_after: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store import feedback as store
+from sharedhash.store.disputes import quarantine_if_due
 from sharedhash.store.models import Feedback, Verdict
 from sharedhash.store.visibility import Caller
 
@@ -29,6 +30,12 @@ def give(state: HubState, caller: Caller, entry_id: int, verdict: Verdict, reaso
         )
         detail = {"reason": row.reason, **({"to_source": queued.source_url[:200]} if queued else {})}
         audit.record(session, caller, f"feedback.{verdict.value}", target=f"entry:{entry_id}", detail=detail)
+        # The list's dispute policy may quarantine the entry now (recorded under the list owner's name).
+        quarantined = verdict == Verdict.DISPUTE and quarantine_if_due(session, entry_id)
+        if quarantined:
+            audit.record(session, None, "dispute.quarantine", target=f"entry:{entry_id}")
+    if quarantined:
+        state.indexes.refresh_after_write(state.db, [entry_id])
     return row
 
 

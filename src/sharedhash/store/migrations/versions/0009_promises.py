@@ -1,5 +1,6 @@
 """Promises of issue 17: who has read a feed (so ended access is told, not hidden), mirrors whose access ended,
-org suspensions, feedback a node sends to its source hub, and mirrored entries' verdict counts at the source.
+org suspensions, feedback a node sends to its source hub, mirrored entries' verdict counts at the source,
+dispute resolutions and per-list dispute policies.
 
 Revision ID: 0009_promises
 Revises: 0005_long_values
@@ -76,9 +77,32 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("entry_id"),
     )
+    op.create_table(
+        "dispute_resolutions",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("entry_id", _ID, sa.ForeignKey("entries.id"), nullable=False),
+        sa.Column("org_id", _ID, sa.ForeignKey("orgs.id"), nullable=False),
+        sa.Column("action", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("restored_as", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_dispute_resolutions_entry_id", "dispute_resolutions", ["entry_id"])
+    op.create_table(
+        "dispute_policies",
+        sa.Column("list_id", _ID, sa.ForeignKey("hash_lists.id"), nullable=False),
+        sa.Column("quarantine_after", sa.Integer(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("list_id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("dispute_policies")
+    op.drop_index("ix_dispute_resolutions_entry_id", table_name="dispute_resolutions")
+    op.drop_table("dispute_resolutions")
     op.drop_table("source_feedback")
     op.drop_index("ix_feedback_outbox_state", table_name="feedback_outbox")
     op.drop_table("feedback_outbox")

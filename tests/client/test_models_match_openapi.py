@@ -40,6 +40,7 @@ PAIRS: list[tuple[type[BaseModel], str]] = [
     (models.Match, "MatchOut"),
     (models.MatchedSeconds, "SecondsOut"),
     (models.LookupResult, "FileLookupOut"),
+    (models.FileHash, "FileHashOut"),
     (models.ImportLineError, "ImportLineError"),
     (models.ImportResult, "ImportOut"),
     (models.AuditEvent, "AuditEventOut"),

@@ -184,11 +184,20 @@ class Match(_Model):
     contributor: str
     feedback: FeedbackCounts
     source_entry_id: int | None = None
+    dihedral_variant: str | None = None
     matched_hash_type: str | None = None
     query_percent: float | None = None
     listed_percent: float | None = None
     query_seconds: list[MatchedSeconds] | None = None
     listed_seconds: list[MatchedSeconds] | None = None
+
+
+class FileHash(_Model):
+    """One hash of an uploaded file."""
+
+    hash_type: str
+    value: str
+    quality: int | None = None
 
 
 class LookupResult(_Model):
@@ -198,6 +207,7 @@ class LookupResult(_Model):
     matches: list[Match]
     hash_types: list[str] | None = None
     pdq_quality: int | None = None
+    hashes: list[FileHash] | None = None
 
 
 class ImportLineError(_Model):

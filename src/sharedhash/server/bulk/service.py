@@ -16,7 +16,14 @@ from sharedhash.errors import InvalidInputError
 from sharedhash.server.bulk.schemas import ImportLineError, ImportOut
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
-from sharedhash.store.bulk import export_csv, export_jsonl, import_entries, iter_snapshots, parse_csv, parse_jsonl
+from sharedhash.store.bulk import (
+    export_csv,
+    import_entries,
+    iter_snapshot_dicts,
+    iter_snapshot_lines,
+    parse_csv,
+    parse_jsonl,
+)
 from sharedhash.store.gc import paused_gc
 from sharedhash.store.lists import get_readable_list
 from sharedhash.store.prefetch import prefetched
@@ -110,7 +117,9 @@ def export(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat) -> It
 
     def body() -> Iterator[str]:
         with state.db.reading() as session:
-            snaps = iter_snapshots(session, list_id)
-            yield from export_jsonl(snaps) if fmt is BulkFormat.JSONL else export_csv(snaps)
+            if fmt is BulkFormat.JSONL:
+                yield from iter_snapshot_lines(session, list_id)
+            else:
+                yield from export_csv(iter_snapshot_dicts(session, list_id))
 
     return body()

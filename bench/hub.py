@@ -2,6 +2,11 @@
 
     python bench/hub.py --entries 100000 --backend sqlite --backend postgres
     python bench/hub.py --entries 1000000 --backend postgres --import-only   # the bulk import alone
+    python bench/hub.py --entries 100000 --backend sqlite --backend postgres --export   # export vs the old export
+
+With --export, the export of one list is timed in-process, in the same run, three ways: the ORM export the hub
+used before (the reference, kept here), the export it uses now, and reading the same list's feed (what the issue
+compared it with); the two exports' bytes must be equal.
 
 Each backend gets a fresh database and a `sharedhash serve` subprocess; a second server (the node, SQLite) is
 synced from it with `sharedhash sync`. Figures print as a Markdown table (the issue's targets beside them).
@@ -433,12 +438,83 @@ def _key_for(server: Server, org: str) -> str:
     ).stdout.strip()
 
 
+def bench_export(db_url: str, entries: int) -> dict[str, float]:
+    """Time the export of one list of ``entries`` entries (pdq + md5 each): the old ORM export (reference), the
+    new one, and the feed; in-process, on a fresh database, CPU time of this process (the hub's work)."""
+    from sharedhash.store.bulk import export_jsonl, iter_snapshot_lines, iter_snapshots
+    from sharedhash.store.db import open_database
+    from sharedhash.store.entries import insert_entries
+    from sharedhash.store.feed import read_feed_json
+    from sharedhash.store.lists import create_list
+    from sharedhash.store.models import HashList, Scope
+    from sharedhash.store.orgs import caller_for_org, create_org
+    from sharedhash.store.validation import NewEntry, validate_hash
+
+    db = open_database(db_url)
+    try:
+        with db.writing() as s:
+            owner = caller_for_org(create_org(s, "bench"), frozenset({Scope.ADMIN}))
+            list_id = create_list(s, owner, "exported").id
+        for start in range(0, entries, 10_000):
+            batch = [
+                NewEntry(
+                    (validate_hash("pdq", pdq(i), 90), validate_hash("md5", md5(i))),
+                    "A1",
+                    ("zorblax",),
+                    f"ext-{i}",
+                )
+                for i in range(start, min(entries, start + 10_000))
+            ]
+            with db.writing() as s:
+                insert_entries(s, owner, list_id, batch)
+
+        def timed(work: object) -> tuple[float, bytes]:
+            t0 = time.process_time()
+            out = work()  # type: ignore[operator]
+            return time.process_time() - t0, out
+
+        def reference() -> bytes:
+            with db.reading() as s:
+                return "".join(export_jsonl(iter_snapshots(s, list_id))).encode()
+
+        def fast() -> bytes:
+            with db.reading() as s:
+                return "".join(iter_snapshot_lines(s, list_id)).encode()
+
+        def feed() -> bytes:
+            parts, cursor = [], None
+            with db.reading() as s:
+                hash_list = s.get_one(HashList, list_id)
+                while True:
+                    page = json.loads(read_feed_json(s, hash_list, cursor, 10_000))
+                    parts.append(len(page["changes"]))
+                    cursor = page["next_cursor"]
+                    if not page["has_more"]:
+                        return str(sum(parts)).encode()
+
+        ref_s, ref_out = timed(reference)
+        new_s, new_out = timed(fast)
+        feed_s, feed_out = timed(feed)
+        assert new_out == ref_out, "the new export differs from the reference"
+        assert int(feed_out) == entries
+    finally:
+        db.dispose()
+    per = 1e6 / entries
+    return {
+        "export, before (reference) µs/entry": ref_s * per,
+        "export, now µs/entry": new_s * per,
+        "feed µs/entry": feed_s * per,
+        "export speed-up (before/now)": ref_s / new_s,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
     parser.add_argument("--import-only", action="store_true", help="measure the bulk import only")
+    parser.add_argument("--export", action="store_true", help="measure the export against the old export only")
     args = parser.parse_args()
     global IMPORT_ONLY
     IMPORT_ONLY = args.import_only
@@ -447,8 +523,12 @@ def main() -> None:
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="sharedhash-bench-") as tmp:
             work = Path(tmp)
+
+            def run(url: str, backend: str = backend, work: Path = work) -> dict[str, float]:
+                return bench_export(url, args.entries) if args.export else measure(backend, url, args.entries, work)
+
             if backend == "sqlite":
-                results[backend] = measure(backend, f"sqlite:///{work / 'hub.db'}", args.entries, work)
+                results[backend] = run(f"sqlite:///{work / 'hub.db'}")
                 continue
             from sqlalchemy import create_engine, text
             from sqlalchemy.engine import make_url
@@ -459,7 +539,7 @@ def main() -> None:
                 conn.execute(text(f"CREATE DATABASE {name}"))
             try:
                 url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
-                results[backend] = measure(backend, url, args.entries, work)
+                results[backend] = run(url)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -477,6 +557,10 @@ def main() -> None:
         "sync: node (sync command) CPU s": "",
         "add on hub then match on node s": "<= 5",
         "server start, ready to serve s": "<= 30 (1M)",
+        "export, before (reference) µs/entry": "",
+        "export, now µs/entry": "",
+        "feed µs/entry": "",
+        "export speed-up (before/now)": ">= 10",
     }
     print(f"\n{args.entries:,} entries (2 hashes each: pdq + md5)\n")
     print("| measure | " + " | ".join(backends) + " | target |")

@@ -92,6 +92,26 @@ class KeyRevokedError(AuthenticationError):
     default_hint = "Ask an org admin for a new key."
 
 
+class OrgSuspendedError(AuthenticationError):
+    """The key's org is suspended by the hub's operator: none of its keys work until it is reinstated."""
+
+    code = "org_suspended"
+    http_status = 403
+    default_hint = "Ask the hub's operator; a node that mirrors this hub with the org's key purges its mirrors."
+
+
+class AccessLostError(PermissionDeniedError):
+    """The caller's org read this list's feed before, and may no longer: a share was removed, the visibility
+    narrowed, the list deleted, or its owner suspended (``reason`` says which)."""
+
+    code = "access_lost"
+    http_status = 410
+    default_hint = (
+        "A node purges its mirror of the list when told this (`sharedhash sync subscriptions` shows it as "
+        "access_lost); ask the list's owner to share it again."
+    )
+
+
 class KeyExpiredError(AuthenticationError):
     """The API key is past its expiry time."""
 

@@ -28,10 +28,14 @@ VIDEO_QUERY_PERCENT_DEFAULT = 0
 #: Names and texts.
 MAX_ORG_NAME_CHARS = 100
 MAX_KEY_NAME_CHARS = 100
+#: Longest reason an operator gives for suspending an org (kept in the suspension's history).
+MAX_SUSPENSION_REASON_CHARS = 500
 MAX_LIST_NAME_CHARS = 200
 MAX_LIST_DESCRIPTION_CHARS = 5000
 MAX_SHARES = 1000
 MAX_NOTE_CHARS = 2000
+#: Most distinct disputing orgs a list's quarantine policy may wait for.
+MAX_QUARANTINE_AFTER = 1000
 #: Pages: entries of a list, changes of a feed, audit events; a feed cursor's length.
 MAX_ENTRY_PAGE = 1000
 MAX_FEED_PAGE = 10_000

@@ -28,6 +28,10 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("PATCH", "/v1/entries/{entry}", {"labels": ["plimmerbolt 9"]}, (404, 403, 200)),
     ("PUT", "/v1/entries/{entry}/feedback", {"verdict": "confirm", "reason": "verified"}, (404, 200, 200)),
     ("DELETE", "/v1/entries/{entry}/feedback", None, (404, 204, 204)),
+    ("GET", "/v1/entries/{entry}/disputes", None, (404, 403, 200)),
+    ("POST", "/v1/entries/{entry}/resolution", {"action": "keep", "reply": "placeholder"}, (404, 403, 200)),
+    ("GET", "/v1/hash-lists/{list}/dispute-policy", None, (404, 403, 200)),
+    ("PUT", "/v1/hash-lists/{list}/dispute-policy", {"quarantine_after": 3}, (404, 403, 200)),
     ("DELETE", "/v1/entries/{entry}/hashes/md5/{md5}", None, (404, 403, 200)),
     ("DELETE", "/v1/entries/{entry}", None, (404, 403, 204)),
     ("DELETE", "/v1/keys/{key}", None, (404, 404, 200)),
@@ -43,6 +47,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("POST", "/v1/reports/{report}/retract", None, (404, 404, 200)),
     ("PUT", "/v1/report-credentials/{env}", {"username": "example-esp-1", "password": "zorblax-1"}, (200, 200, 200)),
     ("DELETE", "/v1/report-credentials/{env}", None, (404, 404, 204)),
+    # Org ids are no secret (members list each other to share): only the hub operator (the owner) may act.
+    ("POST", "/v1/orgs/{org}/suspension", {"reason": "placeholder"}, (403, 403, 200)),
+    ("DELETE", "/v1/orgs/{org}/suspension", None, (403, 403, 409)),  # the org is not suspended
 ]
 
 
@@ -57,6 +64,7 @@ def _setup(hub: Hub) -> dict[str, Any]:
         )
         assert r.status_code == 200
     report = _report(hub)
+    orgs = {o["name"]: o["id"] for o in hub.client.get("/v1/orgs", headers=hub.auth("owner")).json()}
     return {
         "list": lst["id"],
         "entry": e["id"],
@@ -66,6 +74,7 @@ def _setup(hub: Hub) -> dict[str, Any]:
         "report": report["id"],
         "file": report["files"][0]["id"],
         "env": "test",
+        "org": orgs["sharee"],
     }
 
 
@@ -144,6 +153,7 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             .replace("{report}", "{report_id}")
             .replace("{file}", "{file_id}")
             .replace("{env}", "{environment}")
+            .replace("{org}", "{org_id}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

@@ -73,3 +73,36 @@ def test_pixel_limit_refuses_large_images(hub: Hub, monkeypatch: pytest.MonkeyPa
     finally:
         monkeypatch.delenv("SHAREDHASH_MAX_IMAGE_PIXELS")
         get_settings.cache_clear()
+
+
+def test_file_lookup_answers_the_file_s_hashes_and_the_variant_that_matched(hub: Hub) -> None:
+    original = make_sample("shapes", seed=4)
+    data = _jpeg(original)
+    media = hash_media(data)
+    lst = new_list(hub)
+    entry = add(hub, lst["id"], ("pdq", media.hashes["pdq"]))
+    body = _post(hub, data).json()  # type: ignore[attr-defined]
+    assert body["hashes"] == [
+        {"hash_type": t, "value": v, "quality": media.pdq_quality if t == "pdq" else None}
+        for t, v in sorted(media.hashes.items())
+    ]
+    assert body["matches"][0]["dihedral_variant"] is None  # not asked for
+    assert _post(hub, data, dihedral="true").json()["matches"][0]["dihedral_variant"] == "original"  # type: ignore[attr-defined]
+    rotated = _jpeg(original.transpose(Image.Transpose.ROTATE_180))
+    # dihedral as a query parameter works as the form field does.
+    r = hub.client.post(
+        "/v1/lookup/file?dihedral=true", files={"file": ("upload.jpg", rotated)}, headers=hub.auth("owner")
+    )
+    (match,) = r.json()["matches"]
+    assert (match["entry_id"], match["dihedral_variant"]) == (entry["id"], "rot180")
+    bad = hub.client.post(
+        "/v1/lookup/file?dihedral=zorblax", files={"file": ("upload.jpg", rotated)}, headers=hub.auth("owner")
+    )
+    assert_error(bad, 422, "invalid_request")
+    # A lookup of hashes cannot turn them: the parameter is refused, not ignored.
+    refused = hub.client.post(
+        "/v1/lookup?dihedral=true",
+        json={"hashes": [{"hash_type": "pdq", "value": media.hashes["pdq"]}]},
+        headers=hub.auth("owner"),
+    )
+    assert_error(refused, 400, "invalid_input")

@@ -40,6 +40,38 @@ ODD_VALUES: st.SearchStrategy[Any] = st.sampled_from(
 )
 
 
+#: Values for path and query parameters (issue 17): integers far past 64 bits either way, numbers in other forms
+#: and scripts, and odd strings. Every one must be answered with a 4xx, never a 5xx.
+ODD_PARAMS: st.SearchStrategy[Any] = st.sampled_from(
+    [
+        2**63,
+        2**64,
+        10**30,
+        -(2**63) - 1,
+        0,
+        -1,
+        "99999999999999999999999",
+        "1e3",
+        "0x10",
+        "١٢",
+        "zorble\u0301x",
+        "z" * 5000,
+        " ",
+        "../zorblax",
+        "zorblax%00",
+        "true",
+        "",
+    ]
+)
+
+
+def _with_odd_params(params: dict[str, Any] | None, data: st.DataObject) -> dict[str, Any] | None:
+    """Path or query parameters with some values replaced by :data:`ODD_PARAMS`."""
+    if not params:
+        return params
+    return {k: data.draw(ODD_PARAMS) if data.draw(st.booleans()) else v for k, v in params.items()}
+
+
 def _with_odd_values(body: Any, data: st.DataObject) -> Any:
     """``body`` with some of its leaves (and maybe a new key) replaced by :data:`ODD_VALUES`."""
     if isinstance(body, dict):
@@ -83,6 +115,9 @@ def test_no_server_errors(api_schema: Any) -> None:
         def check(case: Any, data: st.DataObject) -> None:
             if isinstance(case.body, dict | list) and data.draw(st.booleans()):
                 case.body = _with_odd_values(case.body, data)
+            if data.draw(st.booleans()):
+                case.path_parameters = _with_odd_params(case.path_parameters, data)
+                case.query = _with_odd_params(case.query, data)
             response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
             statuses.append(response.status_code)
 

@@ -4,6 +4,6 @@
 from __future__ import annotations
 
 from tests.support.db import database_url, db, pg_template
-from tests.support.live import pair
+from tests.support.live import hub_and_node, pair
 
-__all__ = ["database_url", "db", "pair", "pg_template"]
+__all__ = ["database_url", "db", "hub_and_node", "pair", "pg_template"]

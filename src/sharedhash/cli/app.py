@@ -37,10 +37,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sharedhash.cli.server_cmd",
         "Serve the hub API (docs at /docs, schema at /openapi.json); migrations run at start.",
     ),
-    "org": ("sharedhash.cli.org_cmd", "Orgs: create one (prints its first admin key), list them, show your own."),
+    "org": (
+        "sharedhash.cli.org_cmd",
+        "Orgs: create one (prints its first admin key), list them, show your own, suspend or reinstate one.",
+    ),
     "key": ("sharedhash.cli.key_cmd", "API keys of your org: create (shown once), list, revoke."),
     "list": ("sharedhash.cli.list_cmd", "Hash lists: create, show, update, import, export, feed."),
     "entry": ("sharedhash.cli.entry_cmd", "Entries: add, show, update, remove, feedback."),
+    "dispute": (
+        "sharedhash.cli.dispute_cmd",
+        "Disputes of your lists' entries: the inbox, each entry's verdicts, resolve, quarantine policy.",
+    ),
     "lookup": ("sharedhash.cli.lookup_cmd", "Print every match among the lists your org may read."),
     "sync": ("sharedhash.cli.sync_cmd", "Mirror a hub's lists into this node: now, or on a schedule (subscribe)."),
     "index": ("sharedhash.cli.index_cmd", "Build and query saved indexes of hash files."),

@@ -129,7 +129,8 @@ def feedback(
     reason: str = typer.Option(
         ...,
         "--reason",
-        help="verified, matched_own_report, false_positive, not_illegal, wrong_classification, low_quality, other",
+        help="confirm: verified, matched_own_report; dispute: false_positive, not_illegal, not_minor, "
+        "age_undetermined, wrong_classification, low_quality, duplicate; or other (docs/hub.md)",
     ),
     note: str = typer.Option("", "--note"),
     url: str | None = URL_OPTION,

@@ -131,6 +131,9 @@ def sync(
                         "updated": r.updated,
                         "removed": r.removed,
                         "last_seq": r.last_seq,
+                        "status": r.status,
+                        "reason": r.reason,
+                        "purged": r.purged,
                     }
                     for r in report.lists
                 ],
@@ -139,9 +142,12 @@ def sync(
         return
     if created is not None and created.api_key:
         _print_new_org(created.caller.org_name, created.api_key)
-    table = Table("remote list", "local list", "name", "added", "updated", "removed")
+    table = Table("remote list", "local list", "name", "added", "updated", "removed", "status")
     for r in report.lists:
-        table.add_row(str(r.remote_list_id), str(r.local_list_id), r.name, str(r.added), str(r.updated), str(r.removed))
+        status = r.status if r.reason is None else f"{r.status} ({r.reason}; {r.purged} purged now)"
+        table.add_row(
+            str(r.remote_list_id), str(r.local_list_id), r.name, str(r.added), str(r.updated), str(r.removed), status
+        )
     console.print(table)
 
 
@@ -191,6 +197,12 @@ def _local_statuses(org: str | None, sub_id: int | None) -> list[dict[str, Any]]
         db.dispose()
 
 
+def _lists_summary(lists: list[dict[str, Any]]) -> str:
+    """E.g. "2 active, 1 access_lost"."""
+    lost = sum(m["status"] == "access_lost" for m in lists)
+    return f"{len(lists) - lost} active" + (f", {lost} access_lost" if lost else "")
+
+
 _ORG_FILTER: Any = typer.Option(None, "--org", help="Only this local org's (default: every org's).")
 
 
@@ -203,7 +215,7 @@ def subscriptions(org: str | None = _ORG_FILTER, as_json: bool = typer.Option(Fa
             for row in rows:
                 emit_json(row)
             return
-        table = Table("id", "org", "from", "every", "last run", "lag", "last error")
+        table = Table("id", "org", "from", "every", "last run", "lag", "lists", "last error")
         for row in rows:
             lag = "never synced" if row["lag_seconds"] is None else f"{row['lag_seconds']:.0f}s"
             table.add_row(
@@ -213,6 +225,7 @@ def subscriptions(org: str | None = _ORG_FILTER, as_json: bool = typer.Option(Fa
                 f"{row['interval']}s",
                 row["last_run_at"] or "not yet",
                 lag,
+                _lists_summary(row["lists"]),
                 row["last_error"] or "",
             )
         console.print(table)
@@ -231,7 +244,15 @@ def show(
             emit_json(row)
             return
         for key, value in row.items():
-            console.print(f"{key}: {'' if value is None else value}", highlight=False, soft_wrap=True)
+            if key != "lists":
+                console.print(f"{key}: {'' if value is None else value}", highlight=False, soft_wrap=True)
+        table = Table("local list", "remote list", "name", "entries", "status", "since")
+        for m in row["lists"]:
+            status = m["status"] if m["reason"] is None else f"{m['status']} ({m['reason']})"
+            table.add_row(
+                str(m["list_id"]), str(m["remote_list_id"]), m["name"], str(m["entries"]), status, m["since"] or ""
+            )
+        console.print(table)
 
 
 @sync_app.command("unsubscribe")

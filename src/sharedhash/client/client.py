@@ -24,8 +24,12 @@ from sharedhash.client.models import (
     DeterrenceCheck,
     DeterrenceDay,
     DeterrenceSettings,
+    DisputeInboxItem,
+    DisputePolicy,
+    DisputeResolution,
     Entry,
     EntryAdded,
+    EntryDisputes,
     EntryPage,
     Feedback,
     FeedPage,
@@ -34,6 +38,7 @@ from sharedhash.client.models import (
     IssuedKey,
     LookupResult,
     Org,
+    OrgSuspension,
     WebhookEndpoint,
     WebhookEndpointSecret,
     WebhookEvent,
@@ -179,6 +184,14 @@ class Client:
     def create_org(self, name: str) -> CreatedOrg:
         """Create an org (hub operator only); the answer holds its first admin key."""
         return self._model(CreatedOrg, "POST", "/v1/orgs", json={"name": name})
+
+    def suspend_org(self, org_id: int, reason: str = "") -> OrgSuspension:
+        """Suspend an org (hub operator only): its keys stop working, its lists are shared no more."""
+        return self._model(OrgSuspension, "POST", f"/v1/orgs/{org_id}/suspension", json={"reason": reason})
+
+    def reinstate_org(self, org_id: int) -> OrgSuspension:
+        """End an org's suspension (hub operator only)."""
+        return self._model(OrgSuspension, "DELETE", f"/v1/orgs/{org_id}/suspension")
 
     def keys(self) -> list[ApiKey]:
         """The org's keys."""
@@ -370,6 +383,31 @@ class Client:
     def withdraw_feedback(self, entry_id: int) -> None:
         """Withdraw the org's verdict on an entry."""
         self._send("DELETE", f"/v1/entries/{entry_id}/feedback")
+
+    def disputes(self, *, list_id: int | None = None, limit: int = 100) -> list[DisputeInboxItem]:
+        """The inbox: entries of the org's lists with open disputes."""
+        params: dict[str, Any] = {"limit": limit}
+        if list_id is not None:
+            params["list_id"] = list_id
+        return self._models(DisputeInboxItem, "GET", "/v1/disputes", params=params)
+
+    def entry_disputes(self, entry_id: int) -> EntryDisputes:
+        """Every verdict on an entry of the org's list (the org, reason and note of each), and its resolutions."""
+        return self._model(EntryDisputes, "GET", f"/v1/entries/{entry_id}/disputes")
+
+    def resolve_dispute(self, entry_id: int, action: str, *, reply: str = "", reason: str = "") -> DisputeResolution:
+        """Keep (with a reply) or remove (with a reason code) a disputed entry."""
+        body = {"action": action, "reply": reply, "reason": reason}
+        return self._model(DisputeResolution, "POST", f"/v1/entries/{entry_id}/resolution", json=body)
+
+    def dispute_policy(self, list_id: int) -> DisputePolicy:
+        """A list's dispute policy."""
+        return self._model(DisputePolicy, "GET", f"/v1/hash-lists/{list_id}/dispute-policy")
+
+    def set_dispute_policy(self, list_id: int, quarantine_after: int | None) -> DisputePolicy:
+        """Quarantine entries disputed by this many distinct orgs (None: never automatically)."""
+        body = {"quarantine_after": quarantine_after}
+        return self._model(DisputePolicy, "PUT", f"/v1/hash-lists/{list_id}/dispute-policy", json=body)
 
     # -- lookup and audit -----------------------------------------------------------------------------------
 

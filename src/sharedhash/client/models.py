@@ -21,6 +21,16 @@ class Org(_Model):
     created_at: datetime
 
 
+class OrgSuspension(_Model):
+    """An org's suspension (while ``reinstated_at`` is null its keys do not work)."""
+
+    org_id: int
+    org: str
+    reason: str
+    suspended_at: datetime
+    reinstated_at: datetime | None
+
+
 class ApiKey(_Model):
     """An API key's public facts."""
 
@@ -134,14 +144,23 @@ class Change(_Model):
     time: datetime
 
 
+class OwnVerdict(_Model):
+    """The org's own verdict on an entry (beside a feed page)."""
+
+    verdict: str
+    reason: str
+    note: str
+
+
 class FeedPage(_Model):
-    """A page of a feed."""
+    """A page of a feed; ``your_feedback``: the org's own verdicts on its entries, by entry id."""
 
     list_id: int
     changes: list[Change]
     next_cursor: str
     has_more: bool
     last_seq: int
+    your_feedback: dict[str, OwnVerdict] = {}
 
 
 class MatchedSeconds(_Model):
@@ -166,11 +185,21 @@ class Match(_Model):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    source_entry_id: int | None = None
+    dihedral_variant: str | None = None
     matched_hash_type: str | None = None
     query_percent: float | None = None
     listed_percent: float | None = None
     query_seconds: list[MatchedSeconds] | None = None
     listed_seconds: list[MatchedSeconds] | None = None
+
+
+class FileHash(_Model):
+    """One hash of an uploaded file."""
+
+    hash_type: str
+    value: str
+    quality: int | None = None
 
 
 class LookupResult(_Model):
@@ -180,6 +209,7 @@ class LookupResult(_Model):
     matches: list[Match]
     hash_types: list[str] | None = None
     pdq_quality: int | None = None
+    hashes: list[FileHash] | None = None
 
 
 class ImportLineError(_Model):
@@ -381,3 +411,56 @@ class WebhookRedelivered(_Model):
     """How many events were queued again."""
 
     redelivered: int
+
+
+class DisputeVerdict(_Model):
+    """One org's verdict on an entry, as its list's owner reads it."""
+
+    org: str
+    verdict: str
+    reason: str
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class DisputeResolution(_Model):
+    """The owner's answer to an entry's disputes."""
+
+    entry_id: int
+    action: str
+    reason: str
+    reply: str
+    restored_as: int | None = None
+    created_at: datetime
+
+
+class EntryDisputes(_Model):
+    """Every verdict on an entry of the org's list, and its resolutions."""
+
+    entry_id: int
+    list_id: int
+    list_name: str
+    removed: bool
+    open_disputes: int
+    verdicts: list[DisputeVerdict]
+    resolutions: list[DisputeResolution]
+
+
+class DisputeInboxItem(_Model):
+    """An entry with open disputes."""
+
+    entry_id: int
+    list_id: int
+    list_name: str
+    open_disputes: int
+    confirms: int
+    last_dispute_at: datetime
+    quarantined: bool
+
+
+class DisputePolicy(_Model):
+    """A list's dispute policy (``quarantine_after`` None: never automatically)."""
+
+    list_id: int
+    quarantine_after: int | None

@@ -1,13 +1,15 @@
 """The background loops of a running server, registered in one :class:`~sharedhash.server.loops.LoopRegistry`:
-build the indexes and follow other processes' writes, run subscriptions, flush the audit buffer, checkpoint the
-SQLite WAL, keep the entry cache warm, submit due CyberTipline reports and purge their preservation records past
-the legal period, the deterrence loops (rules watcher, counter flush), and the webhook delivery worker."""
+build the indexes and follow other processes' writes, run subscriptions, send feedback on mirrored entries to
+their source hubs, flush the audit buffer, checkpoint the SQLite WAL, keep the entry cache warm, submit due
+CyberTipline reports and purge their preservation records past the legal period, the deterrence loops (rules
+watcher, counter flush), and the webhook delivery worker."""
 
 from __future__ import annotations
 
 import threading
 
 from sharedhash.server.deterrence.service import DeterrenceService
+from sharedhash.server.feedback.service import send_outbox
 from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
 from sharedhash.server.reports import service as reports
@@ -47,6 +49,14 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             "running subscriptions",
             state.settings.subscription_poll_seconds,
             lambda: run_due(state),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-feedback-outbox",
+            "sending feedback to source hubs",
+            state.settings.subscription_poll_seconds,
+            lambda: send_outbox(state),
         )
     )
     loops.add(

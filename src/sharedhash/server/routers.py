@@ -8,6 +8,7 @@ from sharedhash.server.apidocs import routes as apidocs
 from sharedhash.server.audit import routes as audit
 from sharedhash.server.bulk import routes as bulk
 from sharedhash.server.deterrence import routes as deterrence
+from sharedhash.server.disputes import routes as disputes
 from sharedhash.server.entries import routes as entries
 from sharedhash.server.feed import routes as feed
 from sharedhash.server.feedback import routes as feedback
@@ -31,6 +32,7 @@ ROUTERS: list[APIRouter] = [
     bulk.router,
     entries.router,
     feedback.router,
+    disputes.router,
     lookup.router,
     audit.router,
     deterrence.router,

@@ -11,7 +11,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from sharedhash.store.db import Database
-from sharedhash.store.models import ApiKey, Feedback, HashList, ListShare, Org
+from sharedhash.store.models import ApiKey, Feedback, HashList, ListShare, Org, OrgSuspension
 
 
 @dataclass
@@ -50,6 +50,9 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     for obj in [*session.new, *session.dirty, *session.deleted]:
         if isinstance(obj, ListShare):
             changes.policy = True
+        elif isinstance(obj, OrgSuspension):
+            # A suspended org's keys stop working and its lists stop being readable by others, at once.
+            changes.policy = changes.keys = True
         elif isinstance(obj, HashList):
             state = inspect(obj)
             if (
@@ -71,6 +74,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     table = getattr(getattr(state.statement, "table", None), "name", None)
     if table == ListShare.__tablename__:
         _changes(state.session).policy = True
+    elif table == OrgSuspension.__tablename__:
+        _changes(state.session).policy = _changes(state.session).keys = True
     elif table == Feedback.__tablename__:
         _changes(state.session).all_feedback = True
     elif table in (ApiKey.__tablename__, Org.__tablename__) and not state.execution_options.get("sharedhash_touch"):

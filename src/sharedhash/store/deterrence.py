@@ -29,6 +29,7 @@ from sharedhash.store.models import (
     Scope,
     utcnow,
 )
+from sharedhash.store.orgs import suspended_org_ids
 from sharedhash.store.visibility import Caller, readable_lists
 
 #: The hash type whose values are term-list rules.
@@ -102,10 +103,15 @@ def settings_versions(session: Session) -> dict[int, datetime]:
 
 
 def access_signature(session: Session) -> tuple[object, ...]:
-    """A value that changes whenever any list's feed seq, visibility or shares change."""
+    """A value that changes whenever any list's feed seq, visibility or shares change, or an org is suspended or
+    reinstated (a suspended owner's lists are readable by nobody else)."""
     lists = session.execute(select(HashList.id, HashList.last_seq, HashList.visibility).order_by(HashList.id)).all()
     shares = session.execute(select(ListShare.list_id, ListShare.org_id).order_by(ListShare.list_id, ListShare.org_id))
-    return (tuple(tuple(r) for r in lists), tuple(tuple(r) for r in shares.all()))
+    return (
+        tuple(tuple(r) for r in lists),
+        tuple(tuple(r) for r in shares.all()),
+        tuple(sorted(suspended_org_ids(session))),
+    )
 
 
 def readable_list_seqs(session: Session, caller: Caller) -> dict[int, int]:

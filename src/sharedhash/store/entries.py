@@ -46,11 +46,13 @@ def insert_entries(
     source_entry_ids: list[int] | None = None,
     hash_rows: list[tuple[int, str, str, int, int, bool]] | None = None,
     writer: BulkWriter | None = None,
+    created_ats: list[datetime] | None = None,
 ) -> list[int]:
     """Insert new entries with their hashes and ``add`` changes in three bulk writes; return their ids.
 
-    The caller has checked that none of the hashes is active in the list (bulk import, sync). ``hash_rows``, if
-    given, receives ``(hash id, type, value, list id, entry id, True)`` of every inserted hash (for the indexes).
+    The caller has checked that none of the hashes is active in the list (bulk import, sync). ``created_ats``
+    (sync): each entry's creation time at its source (its ``updated_at`` is now). ``hash_rows``, if given,
+    receives ``(hash id, type, value, list id, entry id, True)`` of every inserted hash (for the indexes).
     """
     if not fresh:
         return []
@@ -65,10 +67,12 @@ def insert_entries(
     new_hashes: list[tuple[str, str, int | None, int]] = []
     snapshots = []
     org_id = caller.org_id
-    for entry_id, e, name, source in zip(ids, fresh, names, sources, strict=True):
+    created: list[datetime | None] = list(created_ats) if created_ats else [None] * len(fresh)
+    for entry_id, e, name, source, born in zip(ids, fresh, names, sources, created, strict=True):
         labels_json = bulk.labels_json(e.labels)
+        born_stamp, born_iso = (stamp, iso) if born is None else (bulk.db_time(born), born.isoformat())
         entry_rows.append(
-            (entry_id, list_id, org_id, name, e.classification, labels_json, e.external_id, source, stamp, stamp)
+            (entry_id, list_id, org_id, name, e.classification, labels_json, e.external_id, source, born_stamp, stamp)
         )
         triples = [(h.hash_type, h.value, h.quality) for h in e.hashes]
         new_hashes.extend((t, v, q, entry_id) for t, v, q in triples)
@@ -83,7 +87,7 @@ def insert_entries(
                     labels_json=labels_json,
                     external_id=e.external_id,
                     contributor=name,
-                    created_at=iso,
+                    created_at=born_iso,
                     updated_at=iso,
                 ),
             )

@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sharedhash.hub_errors import InvalidCursorError
-from sharedhash.store.models import Change, ChangeKind, HashList, utcnow
+from sharedhash.store.models import (
+    Change,
+    ChangeKind,
+    Feedback,
+    FeedReader,
+    HashList,
+    ListShare,
+    OrgSuspension,
+    Visibility,
+    utcnow,
+)
 from sharedhash.store.sqlhelpers import insert_rows
 from sharedhash.store.textsafe import clean_json_text
 
@@ -109,8 +121,13 @@ def _iso_time(value: Any) -> str:
     return str(value).replace(" ", "T") + "Z"
 
 
-def read_feed_json(session: Session, hash_list: HashList, after: str | None, limit: int) -> bytes:
+def read_feed_json(
+    session: Session, hash_list: HashList, after: str | None, limit: int, *, org_id: int | None = None
+) -> bytes:
     """:func:`read_feed` as the finished JSON body of the feed route (the ``FeedPageOut`` shape).
+
+    ``your_feedback`` holds ``org_id``'s own verdicts on the page's entries (as they are now), so a node follows
+    its org's verdicts given on the hub: a dispute hides the entry for the org on its node too.
 
     The stored snapshots are JSON already: they are copied into the body as text, never parsed and re-encoded,
     which makes the feed as fast to serve as the database can read it.
@@ -145,11 +162,28 @@ def read_feed_json(session: Session, hash_list: HashList, after: str | None, lim
         )
     end = int(rows[-1][0]) if rows else start
     more = "true" if end < hash_list.last_seq else "false"
+    yours = _own_verdicts_json(session, org_id, {int(r[2]) for r in rows}) if org_id is not None else "{}"
     body = (
         f'{{"list_id":{hash_list.id},"changes":[{",".join(parts)}],'
-        f'"next_cursor":"{encode_cursor(hash_list.id, end)}","has_more":{more},"last_seq":{hash_list.last_seq}}}'
+        f'"next_cursor":"{encode_cursor(hash_list.id, end)}","has_more":{more},"last_seq":{hash_list.last_seq},'
+        f'"your_feedback":{yours}}}'
     )
     return body.encode()
+
+
+def _own_verdicts_json(session: Session, org_id: int, entry_ids: set[int]) -> str:
+    """``{"<entry id>": {"verdict", "reason", "note"}}`` of the org's verdicts on these entries, as JSON text."""
+    if not entry_ids:
+        return "{}"
+    found: dict[str, dict[str, str]] = {}
+    ids = sorted(entry_ids)
+    for start in range(0, len(ids), 5000):
+        stmt = select(Feedback.entry_id, Feedback.verdict, Feedback.reason, Feedback.note).where(
+            Feedback.org_id == org_id, Feedback.entry_id.in_(ids[start : start + 5000])
+        )
+        for entry_id, verdict, reason, note in session.execute(stmt):
+            found[str(entry_id)] = {"verdict": verdict, "reason": reason, "note": note}
+    return json.dumps(found, separators=(",", ":"))
 
 
 def changed_entries_since(session: Session, list_id: int, after_seq: int) -> tuple[set[int], int]:
@@ -158,3 +192,46 @@ def changed_entries_since(session: Session, list_id: int, after_seq: int) -> tup
         select(Change.entry_id, Change.seq).where(Change.list_id == list_id, Change.seq > after_seq)
     ).all()
     return {r[0] for r in rows}, max((r[1] for r in rows), default=after_seq)
+
+
+def is_feed_reader(session: Session, list_id: int, org_id: int) -> bool:
+    """Whether ``org_id`` has read the feed of list ``list_id`` before."""
+    return session.get(FeedReader, (list_id, org_id)) is not None
+
+
+def note_feed_reader(session: Session, list_id: int, org_id: int) -> None:
+    """Remember that ``org_id`` read the feed of list ``list_id`` (once; concurrent readers are harmless)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(FeedReader)
+        .values(list_id=list_id, org_id=org_id, first_read_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["list_id", "org_id"])
+    )
+
+
+#: Why a feed reader's access ended, as the ``reason`` of an ``access_lost`` answer.
+LOST_REASONS = ("list_deleted", "owner_suspended", "share_removed", "visibility_narrowed")
+
+
+def lost_access_reason(session: Session, list_id: int, org_id: int) -> str | None:
+    """If ``org_id`` read the feed of list ``list_id`` before and may not read it now, why (one of
+    :data:`LOST_REASONS`); None if it never read it (it is told nothing about the list, as anyone else)."""
+    if not is_feed_reader(session, list_id, org_id):
+        return None
+    hash_list = session.get(HashList, list_id)
+    if hash_list is None:
+        return None
+    if hash_list.deleted_at is not None:
+        return "list_deleted"
+    suspended = session.scalar(
+        select(OrgSuspension.id).where(
+            OrgSuspension.org_id == hash_list.owner_org_id, OrgSuspension.reinstated_at.is_(None)
+        )
+    )
+    if suspended is not None:
+        return "owner_suspended"
+    if hash_list.visibility == Visibility.SHARED.value:
+        shared = session.get(ListShare, (list_id, org_id))
+        if shared is None:
+            return "share_removed"
+    return "visibility_narrowed"

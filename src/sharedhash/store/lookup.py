@@ -31,6 +31,8 @@ class EntryFacts:
     external_id: str | None
     contributor: str
     feedback: tuple[tuple[int, str], ...]
+    #: On a mirrored list: the entry's id on its source hub.
+    source_entry_id: int | None = None
 
 
 _COLUMNS = (
@@ -40,6 +42,7 @@ _COLUMNS = (
     _entries.external_id,
     _entries.contributor,
     _entries.deleted_at,
+    _entries.source_entry_id,
 )
 
 
@@ -63,7 +66,7 @@ class _Labels:
 def _facts(rows: Iterable[Sequence[Any]], verdicts: dict[int, list[tuple[int, str]]]) -> dict[int, EntryFacts | None]:
     labels = _Labels()
     out: dict[int, EntryFacts | None] = {}
-    for entry_id, classification, raw_labels, external_id, contributor, deleted_at in rows:
+    for entry_id, classification, raw_labels, external_id, contributor, deleted_at, source_entry_id in rows:
         if deleted_at is not None:
             out[entry_id] = None
             continue
@@ -73,6 +76,7 @@ def _facts(rows: Iterable[Sequence[Any]], verdicts: dict[int, list[tuple[int, st
             external_id=external_id,
             contributor=contributor,
             feedback=tuple(sorted(verdicts.get(entry_id, ()))),
+            source_entry_id=source_entry_id,
         )
     return out
 

@@ -6,11 +6,12 @@ remote id, so a sync killed at any point resumes from the last committed page wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
@@ -19,8 +20,20 @@ from sharedhash.hub_errors import SubscriptionExistsError
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.entries import active_hashes, insert_entries, tombstone
 from sharedhash.store.feed import record_changes
+from sharedhash.store.feedback import apply_source_verdicts, set_source_counts
 from sharedhash.store.lists import create_list
-from sharedhash.store.models import AuditEvent, ChangeKind, Entry, EntryHash, HashList, Org, Subscription, utcnow
+from sharedhash.store.models import (
+    AuditEvent,
+    Change,
+    ChangeKind,
+    Entry,
+    EntryHash,
+    HashList,
+    MirrorAccess,
+    Org,
+    Subscription,
+    utcnow,
+)
 from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.snapshots import snapshot
 from sharedhash.store.validation import HashChecker, NewEntry, validate_entry
@@ -45,6 +58,25 @@ class PageOutcome:
     updated: int = 0
     removed: int = 0
     touched: list[int] = field(default_factory=list)
+    #: The org's own verdicts changed on local entries to follow the source.
+    verdicts: int = 0
+
+
+def find_mirror(session: Session, org_id: int, source_url: str, remote_list_id: int) -> HashList | None:
+    """The org's mirror of a remote list, if it has one."""
+    return session.scalar(
+        select(HashList).where(
+            HashList.owner_org_id == org_id,
+            HashList.source_url == source_url,
+            HashList.source_list_id == remote_list_id,
+        )
+    )
+
+
+def mirrors_of(session: Session, org_id: int, source_url: str) -> list[HashList]:
+    """Every mirror the org keeps of lists on ``source_url``, by id."""
+    stmt = select(HashList).where(HashList.owner_org_id == org_id, HashList.source_url == source_url)
+    return list(session.scalars(stmt.order_by(HashList.id)))
 
 
 def mirror_for(
@@ -106,6 +138,20 @@ def _parse_snapshot(snap: dict[str, Any]) -> tuple[NewEntry, str]:
     return new, str(snap.get("contributor") or "")[:100]
 
 
+def _source_time(snap: dict[str, Any], now: datetime) -> datetime:
+    """The entry's creation time at its source (a mirrored entry keeps it); ``now`` if absent, unreadable or
+    in the future."""
+    raw = snap.get("created_at")
+    if not isinstance(raw, str):
+        return now
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return now
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return min(when, now)
+
+
 def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
     return {
         "classification": new.classification,
@@ -116,9 +162,19 @@ def _fields(new: NewEntry, contributor: str) -> dict[str, Any]:
 
 
 def apply_page(
-    session: Session, caller: Caller, mirror: HashList, changes: list[RemoteChange], cursor: str
+    session: Session,
+    caller: Caller,
+    mirror: HashList,
+    changes: list[RemoteChange],
+    cursor: str,
+    yours: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> PageOutcome:
-    """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction."""
+    """Apply remote changes in order to a mirrored list and store ``cursor``, in the caller's transaction.
+
+    Mirrored entries keep their source id and creation time. Verdict counts the changes carry are kept
+    (:class:`~sharedhash.store.models.SourceFeedback`); ``yours`` (the page's ``your_feedback``, by remote id) are
+    the org's own verdicts at the source, followed on the local entries (see
+    :func:`~sharedhash.store.feedback.apply_source_verdicts`)."""
     outcome = PageOutcome()
     writer = BulkWriter(session)
     # Only remote entries the mirror already has are loaded as objects (none, for most pages of a first sync).
@@ -132,7 +188,7 @@ def apply_page(
     now = utcnow()
     # Adds of entries new to the mirror (the bulk of a first sync) are inserted together; any other change first
     # flushes them, so everything still lands in feed order.
-    fresh: list[tuple[int, NewEntry, str]] = []
+    fresh: list[tuple[int, NewEntry, str, datetime]] = []
 
     def flush_fresh() -> None:
         if not fresh:
@@ -143,12 +199,13 @@ def apply_page(
             session,
             caller,
             mirror.id,
-            [new for _, new, _ in fresh],
-            contributors=[name for _, _, name in fresh],
-            source_entry_ids=[source for source, _, _ in fresh],
+            [new for _, new, _, _ in fresh],
+            contributors=[name for _, _, name, _ in fresh],
+            source_entry_ids=[source for source, _, _, _ in fresh],
             writer=writer,
+            created_ats=[born for _, _, _, born in fresh],
         )
-        for (source, _, _), entry_id in zip(fresh, ids, strict=True):
+        for (source, _, _, _), entry_id in zip(fresh, ids, strict=True):
             inserted[source] = entry_id
         outcome.added += len(ids)
         outcome.touched.extend(ids)
@@ -156,11 +213,14 @@ def apply_page(
 
     inserted: dict[int, int] = {}
     pending: set[int] = set()
+    counts: dict[int, dict[str, Any]] = {}
     for change in changes:
         if change.kind != ChangeKind.TOMBSTONE.value and change.entry is not None:
+            if isinstance(change.entry.get("feedback"), dict):
+                counts[change.entry_id] = change.entry["feedback"]
             if change.entry_id not in local and change.entry_id not in inserted and change.entry_id not in pending:
                 new, contributor = _parse_snapshot(change.entry)
-                fresh.append((change.entry_id, new, contributor))
+                fresh.append((change.entry_id, new, contributor, _source_time(change.entry, now)))
                 pending.add(change.entry_id)
                 continue
         flush_fresh()
@@ -186,7 +246,7 @@ def apply_page(
                 list_id=mirror.id,
                 org_id=caller.org_id,
                 source_entry_id=change.entry_id,
-                created_at=now,
+                created_at=_source_time(change.entry, now),
                 updated_at=now,
                 **fields,
             )
@@ -226,7 +286,124 @@ def apply_page(
     flush_fresh()
     record_changes(session, mirror.id, recorded)
     session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=cursor))
+    live = {c.entry_id for c in changes if c.kind != ChangeKind.TOMBSTONE.value}
+    local_ids = {r: inserted[r] for r in live if r in inserted}
+    local_ids.update({r: local[r].id for r in live if r in local and local[r].deleted_at is None})
+    if counts:
+        set_source_counts(session, {local_ids[r]: c for r, c in counts.items() if r in local_ids})
+    if yours is not None:
+        outcome.verdicts = apply_source_verdicts(session, caller, local_ids, yours)
     return outcome
+
+
+ACCESS_LOST = "access_lost"
+
+
+def access_state(session: Session, list_id: int) -> MirrorAccess | None:
+    """The mirror's ``access_lost`` record, or None while its access lasts."""
+    return session.get(MirrorAccess, list_id)
+
+
+def purge_mirror(session: Session, mirror: HashList, reason: str, now: datetime | None = None) -> list[int]:
+    """The source said the access to this mirror's list ended: tombstone every entry (a feed change each, so the
+    node's indexes and term rules drop them within a follower round), then purge what held hashes (the values of
+    its hashes, the snapshots of its feed) and forget the remote ids (access that comes back re-syncs from the
+    start). Marks the mirror ``access_lost`` with ``reason``. Returns the ids of the tombstoned entries.
+
+    Entries keep their ids and non-hash facts (classification, labels), so feedback, reviews and reports that
+    refer to them stay whole."""
+    now = now or utcnow()
+    live = (Entry.list_id == mirror.id, Entry.deleted_at.is_(None))
+    ids = list(session.scalars(select(Entry.id).where(*live).order_by(Entry.id)))
+    session.execute(update(Entry).where(*live).values(deleted_at=now, updated_at=now))
+    session.execute(
+        update(EntryHash).where(EntryHash.list_id == mirror.id, EntryHash.deleted_at.is_(None)).values(deleted_at=now)
+    )
+    # The indexes drop a hash by its id (its value is not needed): the values themselves are not kept.
+    session.execute(update(EntryHash).where(EntryHash.list_id == mirror.id).values(value=""))
+    session.execute(delete(Change).where(Change.list_id == mirror.id, Change.kind != ChangeKind.TOMBSTONE.value))
+    session.execute(
+        update(Entry).where(Entry.list_id == mirror.id, Entry.source_entry_id.is_not(None)).values(source_entry_id=None)
+    )
+    record_changes(session, mirror.id, [(ChangeKind.TOMBSTONE, entry_id, None) for entry_id in ids])
+    session.execute(update(HashList).where(HashList.id == mirror.id).values(source_cursor=None))
+    state = session.get(MirrorAccess, mirror.id)
+    if state is None:
+        session.add(MirrorAccess(list_id=mirror.id, status=ACCESS_LOST, reason=reason[:32], since=now, purged=len(ids)))
+    else:
+        state.reason, state.purged = reason[:32], state.purged + len(ids)
+    session.flush()
+    return ids
+
+
+def restore_access(session: Session, mirror: HashList) -> bool:
+    """The source serves this mirror's feed again: it is no longer ``access_lost`` (it re-syncs from the start).
+    Returns whether it was."""
+    state = session.get(MirrorAccess, mirror.id)
+    if state is None:
+        return False
+    session.delete(state)
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorStatus:
+    """A mirror as a node's status shows it: ``active``, or ``access_lost`` with why and since when."""
+
+    list_id: int
+    name: str
+    remote_list_id: int | None
+    status: str
+    reason: str | None
+    since: datetime | None
+    entries: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """For ``--json`` and the API."""
+        return {
+            "list_id": self.list_id,
+            "name": self.name,
+            "remote_list_id": self.remote_list_id,
+            "status": self.status,
+            "reason": self.reason,
+            "since": self.since.isoformat() if self.since else None,
+            "entries": self.entries,
+        }
+
+
+def mirror_statuses(session: Session, org_id: int, source_url: str) -> list[MirrorStatus]:
+    """The status of every mirror the org keeps of ``source_url``'s lists."""
+    mirrors = mirrors_of(session, org_id, source_url)
+    ids = [m.id for m in mirrors]
+    states = {s.list_id: s for s in session.scalars(select(MirrorAccess).where(MirrorAccess.list_id.in_(ids)))}
+    counts = dict(
+        session.execute(
+            select(Entry.list_id, func.count())
+            .where(Entry.list_id.in_(ids), Entry.deleted_at.is_(None))
+            .group_by(Entry.list_id)
+        ).all()
+    )
+    out = []
+    for m in mirrors:
+        state = states.get(m.id)
+        out.append(
+            MirrorStatus(
+                list_id=m.id,
+                name=m.name,
+                remote_list_id=m.source_list_id,
+                status=state.status if state else "active",
+                reason=state.reason if state else None,
+                since=state.since if state else None,
+                entries=int(counts.get(m.id, 0)),
+            )
+        )
+    return out
+
+
+def subscription_for(session: Session, org_id: int, url: str) -> Subscription | None:
+    """The org's subscription to the hub at ``url`` (its stored key sends the org's feedback there)."""
+    return session.scalar(select(Subscription).where(Subscription.org_id == org_id, Subscription.url == url))
 
 
 def list_subscriptions(session: Session) -> list[Subscription]:
@@ -285,6 +462,7 @@ class SubscriptionStatus:
     subscription: Subscription
     org_name: str
     last_success_at: datetime | None
+    mirrors: list[MirrorStatus] = field(default_factory=list)
 
     def to_dict(self, now: datetime) -> dict[str, Any]:
         """For ``--json`` and the API, never with the remote key. ``lag_seconds``: since the last sync that
@@ -302,6 +480,7 @@ class SubscriptionStatus:
             "last_success_at": last_ok.isoformat() if last_ok else None,
             "lag_seconds": round((now - last_ok).total_seconds(), 1) if last_ok else None,
             "due_at": due.isoformat(),
+            "lists": [m.to_dict() for m in self.mirrors],
         }
 
 
@@ -311,7 +490,7 @@ def _status(session: Session, sub: Subscription, org_name: str) -> SubscriptionS
             AuditEvent.org_id == sub.org_id, AuditEvent.action == "sync", AuditEvent.target == sub.url[:200]
         )
     )
-    return SubscriptionStatus(sub, org_name, last)
+    return SubscriptionStatus(sub, org_name, last, mirror_statuses(session, sub.org_id, sub.url))
 
 
 def subscription_statuses(session: Session, org_id: int | None = None) -> list[SubscriptionStatus]:

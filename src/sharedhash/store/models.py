@@ -779,3 +779,107 @@ class ReportPreservation(Base):
     hashes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
     preserve_until: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# --- promises (issue 17): access that ends reaches the mirrors, suspended orgs ---------------------------------
+
+
+class FeedReader(Base):
+    """On a hub: an org that has read a list's feed. If its access ends (share removed, visibility narrowed, list
+    deleted, owner suspended), the feed answers ``access_lost`` to it, rather than the 404 anyone else gets."""
+
+    __tablename__ = "feed_readers"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
+    first_read_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MirrorAccess(Base):
+    """On a node: a mirrored list whose source said the access ended. Its entries were tombstoned and their hash
+    values and snapshots purged; this row keeps why and when (never a hash). Deleted when access comes back."""
+
+    __tablename__ = "mirror_access"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    purged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrgSuspension(Base):
+    """An org suspended by the local operator (history: a reinstatement sets ``reinstated_at``). While a row of an
+    org has no ``reinstated_at``, its keys do not authenticate and the lists it owns are readable by nobody else."""
+
+    __tablename__ = "org_suspensions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    suspended_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    reinstated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FeedbackOutbox(Base):
+    """On a node: feedback its org gave on a mirrored entry, waiting to be sent to the source hub (a loop drains
+    it with the subscription's key; a row survives restarts and hub downtime). One pending row per (entry, org):
+    a newer verdict replaces it. ``action`` is ``give`` (verdict, reason, note) or ``withdraw``; ``state`` is
+    ``pending``, ``sent`` or ``dropped`` (the source answered that it cannot take it, e.g. the entry is gone)."""
+
+    __tablename__ = "feedback_outbox"
+    __table_args__ = (Index("ix_feedback_outbox_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    source_entry_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SourceFeedback(Base):
+    """On a node: a mirrored entry's verdict counts on its source hub, as the source's feed last carried them."""
+
+    __tablename__ = "source_feedback"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), primary_key=True)
+    confirm: Mapped[int] = mapped_column(Integer, default=0)
+    dispute: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DisputeResolution(Base):
+    """A list owner's answer to the disputes of an entry: ``keep`` (with a reply to the disputing orgs) or
+    ``remove`` (with a reason code that travels on the tombstone). Disputes given or changed after it are open."""
+
+    __tablename__ = "dispute_resolutions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32), default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    # On a quarantined entry kept: the entry that restores it (a tombstoned entry stays dead).
+    restored_as: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DisputePolicy(Base):
+    """A list's dispute policy: an entry disputed by ``quarantine_after`` distinct orgs is quarantined (removed
+    from matching, its tombstone saying so) until the owner resolves it."""
+
+    __tablename__ = "dispute_policies"
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
+    quarantine_after: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

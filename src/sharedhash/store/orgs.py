@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
-from sharedhash.errors import AuthenticationError, InvalidInputError, NotFoundError
-from sharedhash.hub_errors import InvalidTextError, KeyExpiredError, KeyRevokedError, NameTakenError
-from sharedhash.store.models import ApiKey, Org, Scope, utcnow
+from sharedhash.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
+from sharedhash.hub_errors import InvalidTextError, KeyExpiredError, KeyRevokedError, NameTakenError, OrgSuspendedError
+from sharedhash.store.models import ApiKey, Org, OrgSuspension, Scope, utcnow
 from sharedhash.store.security import new_secret, secret_matches, split_token
 from sharedhash.store.visibility import Caller
 
@@ -162,14 +162,16 @@ class KeyRecord:
     expires_at: datetime | None
     revoked_at: datetime | None
     last_used_at: datetime | None
+    suspended: bool = False
 
 
 def key_record(session: Session, prefix: str) -> KeyRecord | None:
-    """The key with this public prefix, with its org, or None."""
+    """The key with this public prefix, with its org (and whether the org is suspended), or None."""
     row = session.execute(select(ApiKey, Org).join(Org, Org.id == ApiKey.org_id).where(ApiKey.prefix == prefix)).first()
     if row is None:
         return None
     key, org = row
+    suspended = active_suspension(session, org.id) is not None
     caller = Caller(
         org_id=org.id,
         org_name=org.name,
@@ -185,6 +187,7 @@ def key_record(session: Session, prefix: str) -> KeyRecord | None:
         expires_at=key.expires_at,
         revoked_at=key.revoked_at,
         last_used_at=key.last_used_at,
+        suspended=suspended,
     )
 
 
@@ -198,6 +201,8 @@ def check_key(record: KeyRecord | None, secret: str) -> tuple[Caller, bool]:
     now = utcnow()
     if record.revoked_at is not None:
         raise KeyRevokedError(f"the API key {record.prefix} was revoked")
+    if record.suspended:
+        raise OrgSuspendedError(f"the org {record.caller.org_name!r} is suspended on this hub")
     if record.expires_at is not None and record.expires_at <= now:
         raise KeyExpiredError(f"the API key {record.prefix} expired at {record.expires_at.isoformat()}")
     stale = record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION
@@ -237,9 +242,53 @@ def touch_keys(session: Session, used: dict[int, datetime]) -> int:
     return len(used)
 
 
-def revoked_key_count(session: Session) -> int:
-    """How many keys were ever revoked (revocation is final, so a change in this number means a new revocation)."""
-    return int(session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None))) or 0)
+def revoked_key_count(session: Session) -> tuple[int, int, int]:
+    """What changes whenever a key stops or starts working for a reason other than its expiry: how many keys were
+    ever revoked (revocation is final), how many suspensions were ever made and how many ended (both only add up).
+    A change in any means the cached keys are stale."""
+    revoked = session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None)))
+    made, ended = session.execute(select(func.count(OrgSuspension.id), func.count(OrgSuspension.reinstated_at))).one()
+    return int(revoked or 0), int(made or 0), int(ended or 0)
+
+
+def active_suspension(session: Session, org_id: int) -> OrgSuspension | None:
+    """The org's current suspension, or None."""
+    return session.scalar(
+        select(OrgSuspension).where(OrgSuspension.org_id == org_id, OrgSuspension.reinstated_at.is_(None))
+    )
+
+
+def suspend_org(session: Session, name: str, reason: str = "") -> tuple[Org, OrgSuspension]:
+    """Suspend the org called ``name`` (its keys stop working, the lists it owns are readable by nobody else);
+    suspending a suspended org is an error, not a second suspension."""
+    org = get_org_by_name(session, name)
+    if len(reason) > limits.MAX_SUSPENSION_REASON_CHARS:
+        raise InvalidInputError(f"a suspension reason is at most {limits.MAX_SUSPENSION_REASON_CHARS} characters")
+    problem = limits.text_problem(reason)
+    if problem is not None:
+        raise InvalidTextError(f"a suspension reason: {problem}")
+    if active_suspension(session, org.id) is not None:
+        raise ConflictError(f"the org {name!r} is already suspended", hint="`sharedhash org reinstate NAME` ends it.")
+    row = OrgSuspension(org_id=org.id, reason=reason, suspended_at=utcnow())
+    session.add(row)
+    session.flush()
+    return org, row
+
+
+def reinstate_org(session: Session, name: str) -> tuple[Org, OrgSuspension]:
+    """End the suspension of the org called ``name``: its keys work again (those not revoked or expired)."""
+    org = get_org_by_name(session, name)
+    row = active_suspension(session, org.id)
+    if row is None:
+        raise ConflictError(f"the org {name!r} is not suspended", hint="`sharedhash org list` shows who is.")
+    row.reinstated_at = utcnow()
+    session.flush()
+    return org, row
+
+
+def suspended_org_ids(session: Session) -> set[int]:
+    """Ids of the orgs suspended now."""
+    return set(session.scalars(select(OrgSuspension.org_id).where(OrgSuspension.reinstated_at.is_(None))))
 
 
 def caller_for_org(org: Org, scopes: frozenset[Scope] = frozenset({Scope.ADMIN})) -> Caller:

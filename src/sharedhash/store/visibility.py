@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Exists, Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from sharedhash import limits
 from sharedhash.errors import PermissionDeniedError
-from sharedhash.store.models import Access, Entry, HashList, ListShare, Scope, Visibility
+from sharedhash.store.models import Access, Entry, HashList, ListShare, OrgSuspension, Scope, Visibility
 
 _SCOPE_RANK = {Scope.READ: 0, Scope.CONTRIBUTE: 1, Scope.ADMIN: 2}
 
@@ -39,14 +39,25 @@ class Caller:
             raise PermissionDeniedError(f"this action needs an API key with the {scope.value!r} scope")
 
 
+def suspended_owner() -> Exists:
+    """True for a list whose owner org is suspended (its lists are readable by nobody else meanwhile)."""
+    return exists().where(OrgSuspension.org_id == HashList.owner_org_id, OrgSuspension.reinstated_at.is_(None))
+
+
 def readable_lists(caller: Caller) -> Select[HashList]:
-    """Hash lists the caller may read: its own, those shared with it, and those open to all members."""
+    """Hash lists the caller may read: its own, those shared with it, and those open to all members (another
+    org's, only while that org is not suspended)."""
     shared = exists().where(ListShare.list_id == HashList.id, ListShare.org_id == caller.org_id)
     return select(HashList).where(
         or_(
             HashList.owner_org_id == caller.org_id,
-            HashList.visibility == Visibility.MEMBERS.value,
-            (HashList.visibility == Visibility.SHARED.value) & shared,
+            and_(
+                ~suspended_owner(),
+                or_(
+                    HashList.visibility == Visibility.MEMBERS.value,
+                    (HashList.visibility == Visibility.SHARED.value) & shared,
+                ),
+            ),
         )
     )
 
@@ -90,13 +101,17 @@ class ListPolicy:
     shared_with: frozenset[int]
     video_listed_percent: int = limits.VIDEO_LISTED_PERCENT_DEFAULT
     video_query_percent: int = limits.VIDEO_QUERY_PERCENT_DEFAULT
+    owner_suspended: bool = False
 
     def readable_by(self, org_id: int) -> bool:
-        """The rule of :func:`readable_lists`, for one list in memory: owner, members-wide, or shared with the org."""
-        return (
-            self.owner_org_id == org_id
-            or self.visibility == Visibility.MEMBERS.value
-            or (self.visibility == Visibility.SHARED.value and org_id in self.shared_with)
+        """The rule of :func:`readable_lists`, for one list in memory: owner, or (while the owner is not
+        suspended) members-wide or shared with the org."""
+        if self.owner_org_id == org_id:
+            return True
+        if self.owner_suspended:
+            return False
+        return self.visibility == Visibility.MEMBERS.value or (
+            self.visibility == Visibility.SHARED.value and org_id in self.shared_with
         )
 
 
@@ -105,6 +120,7 @@ def list_policies(session: Session) -> dict[int, ListPolicy]:
     shares: dict[int, set[int]] = defaultdict(set)
     for list_id, org_id in session.execute(select(ListShare.list_id, ListShare.org_id)):
         shares[list_id].add(org_id)
+    suspended = set(session.scalars(select(OrgSuspension.org_id).where(OrgSuspension.reinstated_at.is_(None))))
     stmt = select(
         HashList.id,
         HashList.owner_org_id,
@@ -115,6 +131,16 @@ def list_policies(session: Session) -> dict[int, ListPolicy]:
         HashList.video_query_percent,
     )
     return {
-        r[0]: ListPolicy(r[0], r[1], r[2], r[3], r[4], frozenset(shares.get(r[0], ())), r[5], r[6])
+        r[0]: ListPolicy(
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            frozenset(shares.get(r[0], ())),
+            video_listed_percent=r[5],
+            video_query_percent=r[6],
+            owner_suspended=r[1] in suspended,
+        )
         for r in session.execute(stmt)
     }

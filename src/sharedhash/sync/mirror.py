@@ -16,12 +16,23 @@ from typing import Any
 
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
+from sharedhash.client.models import HashList as RemoteList
 from sharedhash.errors import NotFoundError
+from sharedhash.hub_errors import AccessLostError, KeyRevokedError, OrgSuspendedError
 from sharedhash.store import audit
 from sharedhash.store.db import Database
 from sharedhash.store.gc import paused_gc
-from sharedhash.store.mirror import RemoteChange, apply_page, mirror_for
-from sharedhash.store.models import ChangeKind, Scope
+from sharedhash.store.mirror import (
+    RemoteChange,
+    access_state,
+    apply_page,
+    find_mirror,
+    mirror_for,
+    mirrors_of,
+    purge_mirror,
+    restore_access,
+)
+from sharedhash.store.models import ChangeKind, HashList, Scope
 from sharedhash.store.orgs import caller_for_org, create_org_with_key, find_org
 from sharedhash.store.visibility import Caller
 
@@ -40,6 +51,13 @@ class ListReport:
     removed: int = 0
     pages: int = 0
     last_seq: int = 0
+    #: ``active``, or ``access_lost`` when the source said the access ended (``reason`` says why).
+    status: str = "active"
+    reason: str | None = None
+    #: Entries purged from the mirror by this sync because the access ended.
+    purged: int = 0
+    #: The org's own verdicts changed locally to follow the source (given or withdrawn on the hub).
+    verdicts: int = 0
 
 
 @dataclass(slots=True)
@@ -55,8 +73,8 @@ class SyncReport:
 
     @property
     def changed(self) -> int:
-        """Entries added, updated or removed locally."""
-        return sum(r.added + r.updated + r.removed for r in self.lists)
+        """Entries added, updated, removed or purged locally."""
+        return sum(r.added + r.updated + r.removed + r.purged for r in self.lists)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +84,8 @@ class FeedPageData:
     changes: list[RemoteChange]
     next_cursor: str
     has_more: bool
+    #: The org's own verdicts on the page's entries at the source, by remote entry id (an older hub: None).
+    yours: dict[int, dict[str, Any]] | None = None
 
 
 _KINDS = frozenset(k.value for k in ChangeKind)
@@ -88,9 +108,15 @@ def parse_feed_page(data: dict[str, Any]) -> FeedPageData:
         cursor, more = data["next_cursor"], data["has_more"]
         if not isinstance(cursor, str) or not isinstance(more, bool):
             raise TypeError("bad cursor or has_more")
-    except (KeyError, TypeError) as exc:
+        raw = data.get("your_feedback")
+        yours = None
+        if raw is not None:
+            if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
+                raise TypeError("bad your_feedback")
+            yours = {int(k): v for k, v in raw.items()}
+    except (KeyError, TypeError, ValueError) as exc:
         raise UnexpectedResponseError(f"the hub's feed page has an unexpected shape: {exc}") from None
-    return FeedPageData(changes=changes, next_cursor=cursor, has_more=more)
+    return FeedPageData(changes=changes, next_cursor=cursor, has_more=more, yours=yours)
 
 
 def _pages(
@@ -165,6 +191,74 @@ def local_caller(db: Database, org_name: str) -> Caller:
     return local_org(db, org_name).caller
 
 
+def _lose_access(
+    db: Database,
+    caller: Caller,
+    mirror_id: int,
+    reason: str,
+    on_commit: Callable[[list[int]], None] | None,
+) -> int:
+    """Purge a mirror whose access ended (see :func:`~sharedhash.store.mirror.purge_mirror`), audited with the
+    reason and the count, never a hash; a mirror purged before is not purged again. Returns the entries purged."""
+    with db.writing() as session:
+        mirror = session.get_one(HashList, mirror_id)
+        if access_state(session, mirror_id) is not None:
+            return 0
+        ids = purge_mirror(session, mirror, reason)
+        audit.record(
+            session,
+            caller,
+            "mirror.purge",
+            target=mirror.name,
+            count=len(ids),
+            detail={
+                "list": mirror.id,
+                "source": (mirror.source_url or "")[:200],
+                "remote_list": mirror.source_list_id,
+                "reason": reason,
+            },
+        )
+        name = mirror.name
+    log.warning("access to %s ended (%s): mirror %d purged, %d entries", name, reason, mirror_id, len(ids))
+    if on_commit is not None and ids:
+        on_commit(ids)
+    return len(ids)
+
+
+def _lost_report(mirror: HashList, reason: str) -> ListReport:
+    return ListReport(
+        remote_list_id=mirror.source_list_id or 0,
+        local_list_id=mirror.id,
+        name=mirror.name,
+        status="access_lost",
+        reason=reason,
+    )
+
+
+def _reason_of(exc: AccessLostError) -> str:
+    reason = exc.details.get("reason")
+    return reason if isinstance(reason, str) and reason else exc.code
+
+
+def _lose_all(
+    db: Database,
+    caller: Caller,
+    source: str,
+    reason: str,
+    report: SyncReport,
+    on_commit: Callable[[list[int]], None] | None,
+) -> None:
+    """The source no longer takes the key at all (revoked, or its org suspended): every mirror of it is lost."""
+    with db.reading() as session:
+        mirrors = mirrors_of(session, caller.org_id, source)
+        for m in mirrors:
+            session.expunge(m)
+    for mirror in mirrors:
+        item = _lost_report(mirror, reason)
+        item.purged = _lose_access(db, caller, mirror.id, reason, on_commit)
+        report.lists.append(item)
+
+
 def sync_from(
     db: Database,
     client: Client,
@@ -178,26 +272,101 @@ def sync_from(
 ) -> SyncReport:
     """Pull every list ``client`` can read into local mirrored lists owned by ``org_name`` (default: the remote
     org's name), created with a first admin key if missing (``create_org=False``: an error instead). ``on_commit``
-    receives the local entry ids each committed page touched."""
+    receives the local entry ids each committed page touched.
+
+    Access that ended is followed too: a mirror whose feed answers ``access_lost`` (or, no longer listed, is not
+    found), and every mirror of the source when the key was revoked or its org suspended, is purged and shown as
+    ``access_lost`` (the key errors are raised after that, so a subscription records them)."""
     source = normalise_url(client.base_url)
-    local = local_org(db, org_name or client.me().name, create=create_org)
+    try:
+        local = local_org(db, org_name or client.me().name, create=create_org)
+    except (KeyRevokedError, OrgSuspendedError) as exc:
+        # Without a local org name the mirrors cannot be told apart from another org's: nothing is purged.
+        if org_name is not None:
+            with db.reading() as session:
+                org = find_org(session, org_name)
+            if org is not None:
+                _lose_all(db, caller_for_org(org), source, exc.code, SyncReport(source=source, org=org_name), on_commit)
+        raise
     caller = local.caller
     report = SyncReport(source=source, org=caller.org_name, org_created=local.created, org_api_key=local.api_key)
-    for remote in client.lists():
-        with db.writing() as session:
-            mirror = mirror_for(
-                session,
-                caller,
-                source,
-                remote.id,
-                name=f"{remote.owner}/{remote.name}",
-                pdq_threshold=remote.pdq_threshold,
-                video_listed_percent=remote.video_listed_percent,
-                video_query_percent=remote.video_query_percent,
-            )
-            mirror_id, cursor = mirror.id, mirror.source_cursor
-        item = ListReport(remote_list_id=remote.id, local_list_id=mirror_id, name=f"{remote.owner}/{remote.name}")
+    try:
+        remotes = client.lists()
+    except (KeyRevokedError, OrgSuspendedError) as exc:
+        _lose_all(db, caller, source, exc.code, report, on_commit)
+        raise
+    listed: set[int] = set()
+    for remote in remotes:
+        listed.add(remote.id)
+        item = _sync_list(db, client, caller, source, remote, page_size, stop, on_page, on_commit)
+        if item is not None:
+            report.lists.append(item)
+    # Mirrors of lists the key no longer sees: the feed says whether the access ended.
+    with db.reading() as session:
+        unlisted = [(m.id, m.source_list_id, m.source_cursor) for m in mirrors_of(session, caller.org_id, source)]
+        unlisted = [u for u in unlisted if u[1] not in listed and access_state(session, u[0]) is None]
+    for mirror_id, remote_id, cursor in unlisted:
+        if stop is not None and stop.is_set():
+            break
+        try:
+            client.feed_json(remote_id or 0, after=cursor, limit=1)
+            continue
+        except AccessLostError as exc:
+            reason = _reason_of(exc)
+        except NotFoundError:
+            reason = "not_found"
+        purged = _lose_access(db, caller, mirror_id, reason, on_commit)
+        with db.reading() as session:
+            item = _lost_report(session.get_one(HashList, mirror_id), reason)
+        item.purged = purged
         report.lists.append(item)
+    with db.writing() as session:
+        audit.record(
+            session,
+            caller,
+            "sync",
+            target=source[:200],
+            count=report.changed,
+            detail={"lists": len(report.lists), "access_lost": sum(r.status == "access_lost" for r in report.lists)},
+        )
+    log.info("sync from %s: %d lists, %d entries changed", source, len(report.lists), report.changed)
+    return report
+
+
+def _sync_list(
+    db: Database,
+    client: Client,
+    caller: Caller,
+    source: str,
+    remote: RemoteList,
+    page_size: int,
+    stop: threading.Event | None,
+    on_page: Callable[[ListReport], None] | None,
+    on_commit: Callable[[list[int]], None] | None,
+) -> ListReport | None:
+    """Follow one listed remote list's feed into its mirror; None for a deleted list never mirrored here."""
+    name = f"{remote.owner}/{remote.name}"
+    with db.writing() as session:
+        if remote.deleted_at is not None and find_mirror(session, caller.org_id, source, remote.id) is None:
+            return None
+        mirror = mirror_for(
+            session,
+            caller,
+            source,
+            remote.id,
+            name=name,
+            pdq_threshold=remote.pdq_threshold,
+            video_listed_percent=remote.video_listed_percent,
+            video_query_percent=remote.video_query_percent,
+        )
+        mirror_id, cursor, local_name = mirror.id, mirror.source_cursor, mirror.name
+        lost = access_state(session, mirror_id)
+        was_lost = lost is not None
+        if lost is not None and remote.deleted_at is not None:
+            # A deleted list stays deleted: its mirror stays purged (its tombstones would only flip it back).
+            return _lost_report(mirror, lost.reason)
+    item = ListReport(remote_list_id=remote.id, local_list_id=mirror_id, name=local_name)
+    try:
         for page in _paused(_pages(client, remote.id, cursor, page_size, stop)):
             changes = page.changes
             with db.writing() as session:
@@ -206,30 +375,37 @@ def sync_from(
                     caller,
                     source,
                     remote.id,
-                    name=item.name,
+                    name=name,
                     pdq_threshold=remote.pdq_threshold,
                     video_listed_percent=remote.video_listed_percent,
                     video_query_percent=remote.video_query_percent,
                 )
-                outcome = apply_page(session, caller, mirror, changes, page.next_cursor)
-            cursor = page.next_cursor
+                if was_lost and restore_access(session, mirror):
+                    audit.record(
+                        session,
+                        caller,
+                        "mirror.restore",
+                        target=mirror.name,
+                        detail={"list": mirror.id, "source": source[:200], "remote_list": remote.id},
+                    )
+                    was_lost = False
+                outcome = apply_page(session, caller, mirror, changes, page.next_cursor, page.yours)
             item.added += outcome.added
             item.updated += outcome.updated
             item.removed += outcome.removed
+            item.verdicts += outcome.verdicts
             item.pages += 1
             item.last_seq = page.changes[-1].seq if page.changes else item.last_seq
             if on_commit is not None and outcome.touched:
                 on_commit(outcome.touched)
             if on_page is not None:
                 on_page(item)
-    with db.writing() as session:
-        audit.record(
-            session,
-            caller,
-            "sync",
-            target=source[:200],
-            count=report.changed,
-            detail={"lists": len(report.lists)},
-        )
-    log.info("sync from %s: %d lists, %d entries changed", source, len(report.lists), report.changed)
-    return report
+    except AccessLostError as exc:
+        item.status, item.reason = "access_lost", _reason_of(exc)
+        item.purged = _lose_access(db, caller, mirror_id, item.reason, on_commit)
+        return item
+    if was_lost:
+        with db.reading() as session:
+            state = access_state(session, mirror_id)
+            item.status, item.reason = ("access_lost", state.reason) if state else ("active", None)
+    return item

@@ -21,9 +21,9 @@ from sharedhash.store import audit
 from sharedhash.store.bulk import (
     ImportCheck,
     export_csv,
-    export_jsonl,
     import_entries,
-    iter_snapshots,
+    iter_snapshot_dicts,
+    iter_snapshot_lines,
     parse_csv,
     parse_jsonl,
 )
@@ -190,7 +190,9 @@ def export(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat) -> It
 
     def body() -> Iterator[str]:
         with state.db.reading() as session:
-            snaps = iter_snapshots(session, list_id)
-            yield from export_jsonl(snaps) if fmt is BulkFormat.JSONL else export_csv(snaps)
+            if fmt is BulkFormat.JSONL:
+                yield from iter_snapshot_lines(session, list_id)
+            else:
+                yield from export_csv(iter_snapshot_dicts(session, list_id))
 
     return body()

@@ -39,6 +39,9 @@ class FastLookup:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/lookup":
             await self.app(scope, receive, send)
             return
+        if scope.get("query_string"):  # the route refuses what it does not take (e.g. ?dihedral=true)
+            await self.app(scope, receive, send)
+            return
 
         async def answer(body: bytes) -> Response | None:
             try:

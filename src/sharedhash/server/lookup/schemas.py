@@ -51,6 +51,14 @@ class MatchOut(BaseModel):
     external_id: str | None
     contributor: str
     feedback: FeedbackCounts
+    source_entry_id: int | None = Field(
+        default=None, description="On a mirrored list (a node): the entry's id on its source hub, for feedback there."
+    )
+    dihedral_variant: str | None = Field(
+        default=None,
+        description="A file lookup with dihedral: which variant of the file matched (original, rot90, rot180, "
+        "rot270, flip_x, flip_y, flip_plus1, flip_minus1).",
+    )
     matched_hash_type: str | None = None
     query_percent: float | None = None
     listed_percent: float | None = None
@@ -65,8 +73,18 @@ class LookupOut(BaseModel):
     matches: list[MatchOut]
 
 
+class FileHashOut(BaseModel):
+    """One hash of the uploaded file (``quality`` for a quality-scored type)."""
+
+    hash_type: str
+    value: str
+    quality: int | None = None
+
+
 class FileLookupOut(LookupOut):
-    """A file lookup: the file's hashes are computed in memory and discarded; only their types are returned."""
+    """A file lookup: the file's hashes are computed in memory, answered to the uploader (``hashes``), and
+    discarded (never logged or kept)."""
 
     hash_types: list[str]
     pdq_quality: int | None
+    hashes: list[FileHashOut] = Field(default_factory=list, description="The uploaded file's own hashes.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -164,6 +164,7 @@ def lookup(
                 "external_id": entry.external_id,
                 "contributor": entry.contributor,
                 "feedback": _counts(entry),
+                "source_entry_id": entry.source_entry_id,
             }
         )
     if extra:
@@ -222,6 +223,7 @@ def _with_video_hits(
                 "external_id": entry.external_id,
                 "contributor": entry.contributor,
                 "feedback": _counts(entry),
+                "source_entry_id": entry.source_entry_id,
                 **hit.fields(),
             }
         )
@@ -261,13 +263,23 @@ def lookup_json(state: HubState, caller: Caller, items: list[tuple[str, str]], m
 
 @dataclass(frozen=True, slots=True)
 class FileLookup:
-    """What a file lookup found: the file's hash types (never their values), the quality of its quality-scored
-    hash, and the matches (API dicts) by query and distance."""
+    """What a file lookup found: the file's hash types, the quality of its quality-scored hash, the matches (API
+    dicts) by query and distance, and the file's own hashes (``hashes``: type, value, quality; answered to the
+    uploader, never logged or kept)."""
 
     queried: int
     matches: list[dict[str, Any]]
     hash_types: list[str]
     quality: int | None
+    hashes: list[dict[str, Any]] = field(default_factory=list)
+
+
+#: The names of the 8 dihedral variants, in the order ``hash_media`` computes them.
+DIHEDRAL_VARIANTS = ("original", "rot90", "rot180", "rot270", "flip_x", "flip_y", "flip_plus1", "flip_minus1")
+
+
+def _own_hashes(items: list[tuple[str, str]], quality_type: str | None, quality: int | None) -> list[dict[str, Any]]:
+    return [{"hash_type": t, "value": v, "quality": quality if t == quality_type else None} for t, v in items]
 
 
 def _file_types() -> tuple[str, ...]:
@@ -338,7 +350,13 @@ def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_
     matches = lookup(
         state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
     )
-    return FileLookup(queried=len(items), matches=matches, hash_types=[t for t, _ in items], quality=None)
+    return FileLookup(
+        queried=len(items),
+        matches=matches,
+        hash_types=[t for t, _ in items],
+        quality=None,
+        hashes=_own_hashes(items, None, None),
+    )
 
 
 def lookup_file(
@@ -359,9 +377,14 @@ def lookup_file(
     queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
     # The one dihedral type hash_media computes: its variants are queried too, and report as its own query.
     turned = next((t for t, _ in items if get_hash_type(t).dihedral), None)
+    extra: list[tuple[str, str]] = []
     if dihedral and turned is not None and media.pdq_dihedral:
-        extra = [v for v in media.pdq_dihedral if v != media.hashes.get(turned)]
-        queries += [Query(len(items) + i, turned, v) for i, v in enumerate(extra)]
+        extra = [
+            (name, v)
+            for name, v in zip(DIHEDRAL_VARIANTS, media.pdq_dihedral, strict=False)
+            if v != media.hashes.get(turned)
+        ]
+        queries += [Query(len(items) + i, turned, v) for i, (_, v) in enumerate(extra)]
     matches = lookup(
         state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
     )
@@ -370,7 +393,10 @@ def lookup_file(
     unique: list[dict[str, Any]] = []
     for m in sorted(matches, key=lambda m: m["distance"]):
         if m["query"] >= len(items):
+            m["dihedral_variant"] = extra[m["query"] - len(items)][0]
             m["query"] = turned_position if turned_position is not None else m["query"]
+        elif extra and m["query"] == turned_position:
+            m["dihedral_variant"] = "original"
         if (m["query"], m["entry_id"]) not in seen:
             seen.add((m["query"], m["entry_id"]))
             unique.append(m)
@@ -379,4 +405,5 @@ def lookup_file(
         matches=sorted(unique, key=lambda m: (m["query"], m["distance"])),
         hash_types=[t for t, _ in items],
         quality=media.pdq_quality,
+        hashes=_own_hashes(items, turned, media.pdq_quality),
     )

@@ -32,9 +32,9 @@ class KeyCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records: dict[str, tuple[KeyRecord, int]] = {}
+        self._records: dict[str, tuple[KeyRecord, tuple[int, int, int]]] = {}
         self._generation = 0
-        self._revoked_seen: int | None = None
+        self._revoked_seen: tuple[int, int, int] | None = None
 
     def get_cached(self, prefix: str) -> KeyRecord | None:
         """The record of ``prefix`` if it is in memory."""
@@ -71,7 +71,8 @@ class KeyCache:
             self._records.clear()
 
     def poll(self, session: Session) -> None:
-        """Drop records read before a revocation made by another process (revocations only ever add up)."""
+        """Drop records read before a revocation, suspension or reinstatement made by another process (each only
+        ever adds up)."""
         revoked = revoked_key_count(session)
         with self._lock:
             if revoked != self._revoked_seen:

@@ -7,7 +7,16 @@ from fastapi import APIRouter, status
 
 from sharedhash.server.deps import Admin, IdPath, Reader, State
 from sharedhash.server.orgs import service
-from sharedhash.server.orgs.schemas import IssuedKeyOut, KeyCreate, KeyOut, OrgCreate, OrgCreated, OrgOut
+from sharedhash.server.orgs.schemas import (
+    IssuedKeyOut,
+    KeyCreate,
+    KeyOut,
+    OrgCreate,
+    OrgCreated,
+    OrgOut,
+    SuspensionCreate,
+    SuspensionOut,
+)
 
 router = APIRouter(prefix="/v1/orgs", tags=["orgs"])
 keys_router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -31,6 +40,19 @@ def new_org(body: OrgCreate, state: State, caller: Admin) -> OrgCreated:
     org, issued = service.create_org(state, caller, body.name)
     key = IssuedKeyOut.issued(issued)
     return OrgCreated(**OrgOut.of(org).model_dump(), admin_key=key)
+
+
+@router.post("/{org_id}/suspension", response_model=SuspensionOut, summary="Suspend an org")
+def suspend(org_id: IdPath, body: SuspensionCreate, state: State, caller: Admin) -> SuspensionOut:
+    """Hub operator only: the org's keys stop working at once, and the lists it owns are readable by nobody else
+    (nodes mirroring them are told ``access_lost`` and purge them)."""
+    return SuspensionOut.of(*service.suspend_org(state, caller, org_id, body.reason))
+
+
+@router.delete("/{org_id}/suspension", response_model=SuspensionOut, summary="Reinstate a suspended org")
+def reinstate(org_id: IdPath, state: State, caller: Admin) -> SuspensionOut:
+    """Hub operator only: end the org's suspension; its keys (not revoked or expired) work again."""
+    return SuspensionOut.of(*service.reinstate_org(state, caller, org_id))
 
 
 @keys_router.get("", response_model=list[KeyOut], summary="The org's keys")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from sharedhash import limits
 from sharedhash.server.schemas import AwareTime, Lax, Strict
-from sharedhash.store.models import ApiKey, Org, Scope
+from sharedhash.store.models import ApiKey, Org, OrgSuspension, Scope
 from sharedhash.store.orgs import IssuedKey
 
 
@@ -82,3 +82,31 @@ class OrgCreated(OrgOut):
     """A new org and its first admin key (shown once)."""
 
     admin_key: IssuedKeyOut
+
+
+class SuspensionCreate(Strict):
+    """Why an org is suspended (kept in its suspension history, shown to the operator)."""
+
+    reason: str = Field(default="", max_length=limits.MAX_SUSPENSION_REASON_CHARS)
+
+
+class SuspensionOut(BaseModel):
+    """An org's suspension: while ``reinstated_at`` is null, its keys do not work and its lists are readable by
+    nobody else."""
+
+    org_id: int
+    org: str
+    reason: str
+    suspended_at: datetime
+    reinstated_at: datetime | None
+
+    @classmethod
+    def of(cls, org: Org, row: OrgSuspension) -> SuspensionOut:
+        """From the models."""
+        return cls(
+            org_id=org.id,
+            org=org.name,
+            reason=row.reason,
+            suspended_at=row.suspended_at,
+            reinstated_at=row.reinstated_at,
+        )

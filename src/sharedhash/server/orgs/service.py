@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sharedhash.errors import PermissionDeniedError
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import InvalidInputError, PermissionDeniedError
 from sharedhash.hub_errors import NameTakenError
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store import orgs as store
 from sharedhash.store.db import Database
-from sharedhash.store.models import ApiKey, Org, Scope
+from sharedhash.store.models import ApiKey, Org, OrgSuspension, Scope
 from sharedhash.store.visibility import Caller
 
 
@@ -60,6 +62,33 @@ def revoke_key(state: HubState, caller: Caller, key_id: int) -> ApiKey:
         key = store.revoke_key(session, caller, key_id)
         audit.record(session, caller, "key.revoke", target=key.prefix)
     return key
+
+
+def _operator_target(session: Session, caller: Caller, org_id: int) -> Org:
+    if not caller.is_operator:
+        raise PermissionDeniedError("only the hub operator suspends or reinstates orgs")
+    if org_id == caller.org_id:
+        raise InvalidInputError("the hub operator cannot suspend or reinstate its own org")
+    return store.get_org(session, org_id)
+
+
+def suspend_org(state: HubState, caller: Caller, org_id: int, reason: str) -> tuple[Org, OrgSuspension]:
+    """Suspend an org (hub operator only): its keys stop working at once, and the lists it owns are readable by
+    nobody else (their feeds answer ``access_lost`` to the nodes that mirror them). Audited."""
+    with state.db.writing() as session:
+        org = _operator_target(session, caller, org_id)
+        org, row = store.suspend_org(session, org.name, reason)
+        audit.record(session, caller, "org.suspend", target=org.name, detail={"org": org.id, "reason": reason})
+    return org, row
+
+
+def reinstate_org(state: HubState, caller: Caller, org_id: int) -> tuple[Org, OrgSuspension]:
+    """End an org's suspension (hub operator only): its keys work again. Audited."""
+    with state.db.writing() as session:
+        org = _operator_target(session, caller, org_id)
+        org, row = store.reinstate_org(session, org.name)
+        audit.record(session, caller, "org.reinstate", target=org.name, detail={"org": org.id})
+    return org, row
 
 
 # The local operator: commands run on the server's own machine against its database (no API key; `sharedhash org

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
+from tests.support.act import act_hub
 from tests.support.db import database_url, db, pg_template
 from tests.support.hub import hub
 
-__all__ = ["database_url", "db", "hub", "pg_template"]
+__all__ = ["act_hub", "database_url", "db", "hub", "pg_template"]

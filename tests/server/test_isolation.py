@@ -34,6 +34,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("DELETE", "/v1/hash-lists/{list}", None, (404, 403, 200)),
     ("GET", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
     ("DELETE", "/v1/subscriptions/{sub}", None, (404, 404, 200)),
+    ("GET", "/v1/checks/{check}", None, (404, 404, 200)),
+    ("DELETE", "/v1/rules/{rule}", None, (404, 404, 200)),
+    ("DELETE", "/v1/suppressions/{supp}", None, (404, 404, 200)),
 ]
 
 
@@ -47,7 +50,24 @@ def _setup(hub: Hub) -> dict[str, Any]:
             f"/v1/entries/{e['id']}/feedback", json={"verdict": "confirm", "reason": "verified"}, headers=hub.auth(who)
         )
         assert r.status_code == 200
-    return {"list": lst["id"], "entry": e["id"], "key": key["id"], "md5": md5(1), "sub": _subscription(hub)}
+    return {
+        "list": lst["id"],
+        "entry": e["id"],
+        "key": key["id"],
+        "md5": md5(1),
+        "sub": _subscription(hub),
+        **_act(hub),
+    }
+
+
+def _act(hub: Hub) -> dict[str, int]:
+    """A check, a rule and a suppression of the owner's org (checks, rules and suppressions are never shared)."""
+    auth = hub.auth("owner")
+    body = {"content_id": "quuxvid", "hashes": [{"hash_type": "md5", "value": md5(1)}]}
+    checked = hub.client.post("/v1/content", json=body, headers=auth).json()
+    rule = hub.client.post("/v1/rules", json={"name": "r1", "actions": [{"type": "review"}]}, headers=auth).json()
+    supp = hub.client.post("/v1/suppressions", json={"hash_type": "md5", "value": md5(2)}, headers=auth).json()
+    return {"check": checked["check_id"], "rule": rule["id"], "supp": supp["id"]}
 
 
 def _subscription(hub: Hub) -> int:
@@ -93,6 +113,9 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             .replace("{entry}", "{entry_id}")
             .replace("{key}", "{key_id}")
             .replace("{sub}", "{sub_id}")
+            .replace("{check}", "{check_id}")
+            .replace("{rule}", "{rule_id}")
+            .replace("{supp}", "{suppression_id}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+from sharedhash.server.act import service as act
 from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
@@ -66,6 +67,24 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             state.stop,
             lambda: sum(state.indexes.sizes().values()),
         ),
+    )
+    loops.add(
+        Loop(
+            "sharedhash-retroactive",
+            "matching new list hashes against recent checks",
+            state.settings.retroactive_seconds,
+            lambda: act.run_retroactive(state),
+            first=lambda: act.load_check_hashes(state),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-check-purge",
+            "purging expired checks",
+            state.settings.check_purge_seconds,
+            lambda: act.purge_expired(state),
+            first=lambda: act.purge_expired(state),
+        )
     )
     for loop in deterrence.loops():
         loops.add(loop)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sharedhash.server.act import routes as act
 from sharedhash.server.apidocs import routes as apidocs
 from sharedhash.server.audit import routes as audit
 from sharedhash.server.bulk import routes as bulk
@@ -14,7 +15,9 @@ from sharedhash.server.feedback import routes as feedback
 from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
+from sharedhash.server.metrics import routes as metrics
 from sharedhash.server.orgs import routes as orgs
+from sharedhash.server.rules import routes as rules
 from sharedhash.server.subscriptions import routes as subscriptions
 
 ROUTERS: list[APIRouter] = [
@@ -28,8 +31,13 @@ ROUTERS: list[APIRouter] = [
     entries.router,
     feedback.router,
     lookup.router,
+    act.router,
+    act.checks_router,
+    rules.router,
+    rules.suppressions_router,
     audit.router,
     deterrence.router,
     subscriptions.router,
+    metrics.router,
     apidocs.router,
 ]

@@ -14,7 +14,13 @@ from starlette.datastructures import UploadFile
 
 from sharedhash.errors import InvalidInputError
 from sharedhash.server.act import service
-from sharedhash.server.act.schemas import CheckBatchOut, CheckOut, ContentBatchIn, ContentHashesIn, ContentMetaIn
+from sharedhash.server.act.schemas import (
+    ContentBatchIn,
+    ContentBatchOut,
+    ContentCheckOut,
+    ContentHashesIn,
+    ContentMetaIn,
+)
 from sharedhash.server.deps import IdPath, Reader, State
 
 router = APIRouter(prefix="/v1/content", tags=["content checks"])
@@ -92,8 +98,8 @@ async def _file_check(request: Request, state: Any, caller: Any) -> dict[str, An
         await form.close()
 
 
-@router.post("", response_model=CheckOut, summary="Check content (a file, or its hashes)", openapi_extra=_BODY)
-async def check_content(request: Request, state: State, caller: Reader) -> CheckOut:
+@router.post("", response_model=ContentCheckOut, summary="Check content (a file, or its hashes)", openapi_extra=_BODY)
+async def check_content(request: Request, state: State, caller: Reader) -> ContentCheckOut:
     """Match the content against every list the org may read, record the check and its matches, run the action
     rules, and answer with the matches and the actions decided (e.g. ``["block", "review"]``).
 
@@ -101,24 +107,24 @@ async def check_content(request: Request, state: State, caller: Reader) -> Check
     the metadata fields (an image is hashed in memory, a video in a temporary file deleted at once; nothing is
     kept). A retry with the same content id and hashes answers with the first check (``replayed``)."""
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        return CheckOut(**await _file_check(request, state, caller))
+        return ContentCheckOut(**await _file_check(request, state, caller))
     try:
         body = ContentHashesIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise _invalid(exc, "body") from None
     items = [(_meta(body), [(h.hash_type, h.value) for h in body.hashes])]
     (answer,) = await run_in_threadpool(service.check_hashes, state, caller, items)
-    return CheckOut(**answer)
+    return ContentCheckOut(**answer)
 
 
-@router.post("/batch", response_model=CheckBatchOut, summary="Check many pieces of content by their hashes")
-def check_batch(body: ContentBatchIn, state: State, caller: Reader) -> CheckBatchOut:
+@router.post("/batch", response_model=ContentBatchOut, summary="Check many pieces of content by their hashes")
+def check_batch(body: ContentBatchIn, state: State, caller: Reader) -> ContentBatchOut:
     """One check per item, at most 10,000 hashes in all (over: 413); answers in the order of the items."""
     items = [(_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
-    return CheckBatchOut(checks=[CheckOut(**a) for a in service.check_hashes(state, caller, items)])
+    return ContentBatchOut(checks=[ContentCheckOut(**a) for a in service.check_hashes(state, caller, items)])
 
 
-@checks_router.get("/{check_id}", response_model=CheckOut, summary="A recorded check and its matches")
-def get_check(check_id: IdPath, state: State, caller: Reader) -> CheckOut:
+@checks_router.get("/{check_id}", response_model=ContentCheckOut, summary="A recorded check and its matches")
+def get_check(check_id: IdPath, state: State, caller: Reader) -> ContentCheckOut:
     """One of the org's checks within retention, with every match (live and retroactive)."""
-    return CheckOut(**service.get_check(state, caller, check_id))
+    return ContentCheckOut(**service.get_check(state, caller, check_id))

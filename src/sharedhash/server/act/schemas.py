@@ -38,7 +38,7 @@ class ContentBatchIn(Strict):
     items: list[ContentHashesIn] = Field(min_length=1)
 
 
-class CheckMatchOut(BaseModel):
+class ContentMatchOut(BaseModel):
     """One match of the checked content: the list and entry it hit, how far, and what the rules decided."""
 
     match_id: int
@@ -61,7 +61,7 @@ class CheckMatchOut(BaseModel):
     )
 
 
-class CheckOut(BaseModel):
+class ContentCheckOut(BaseModel):
     """A recorded check: whether it matched, the actions decided (e.g. ``["block", "review"]``) and the matches.
     ``replayed`` is true when the same content id and hashes were checked before: the first check answers."""
 
@@ -70,13 +70,13 @@ class CheckOut(BaseModel):
     content_type: str
     matched: bool
     actions: list[str]
-    matches: list[CheckMatchOut]
+    matches: list[ContentMatchOut]
     replayed: bool
     checked_at: datetime
     hash_types: list[str]
 
 
-class CheckBatchOut(BaseModel):
+class ContentBatchOut(BaseModel):
     """The checks of a batch, in the order of its items."""
 
-    checks: list[CheckOut]
+    checks: list[ContentCheckOut]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import LimitExceededError
@@ -315,7 +316,7 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
                         "hash_type": m["hash_type"],
                         "distance": m["distance"],
                         "retroactive": False,
-                        "details": _details(m),
+                        "details": {**_details(m), "suppressed": d.suppressed},
                         "rule": d.rule,
                         "actions": d.verbs,
                         "created_at": now,
@@ -406,7 +407,7 @@ def _stored_answers(session: Session, ids: dict[str, int]) -> dict[str, dict[str
     matches = store.matches_of(session, ids.values())
     out = {}
     for key, check_id in ids.items():
-        rows = [{**_columns(m), "suppressed": m.rule is not None and not m.actions} for m in matches.get(check_id, [])]
+        rows = [_columns(m) for m in matches.get(check_id, [])]
         out[key] = _answer(_columns(checks[check_id]), rows, replayed=True, key=key)
     return out
 
@@ -463,8 +464,6 @@ def _hits_of_type(
         matches = state.check_hashes.query(hash_type, values, PDQ_THRESHOLD_MAX)
         if not len(matches.ids):
             return []
-        import numpy as np
-
         query = np.repeat(np.arange(len(values)), matches.counts).tolist()
         ids = matches.ids.tolist()
         with state.db.reading() as session:
@@ -560,6 +559,7 @@ def _record_org(state: HubState, org_id: int, hits: list[_Hit], facts: dict[int,
             d = _decide(rules, suppressed, hit.content_hash, _facts(answer_like, checks[hit.check_id]["content_type"]))
             match["rule"] = d.rule
             match["actions"] = d.verbs
+            details["suppressed"] = d.suppressed
             decisions.append(d)
             match_rows.append(match)
         ids = store.insert_matches(session, match_rows)

@@ -59,6 +59,8 @@ class CheckHashes:
         self._max_pending = max_pending
         self.dropped = 0
         self.ready = threading.Event()
+        # Check hashes added while the first load runs: taken in again after it (those it did not read).
+        self._early: list[tuple[int, str, str]] = []
 
     def load(self, db: Database, since: datetime, hash_types: Sequence[str]) -> None:
         """Build the indexes from the check hashes made since ``since`` (at start)."""
@@ -71,21 +73,31 @@ class CheckHashes:
                     for i, t, v in zip(batch_ids, batch_types, batch_values, strict=True):
                         values.setdefault(t, []).append(v)
                         ids.setdefault(t, []).append(i)
+        built: dict[str, HashIndex] = {}
         for hash_type, vals in values.items():
             index = make_index(hash_type)
             if isinstance(index, SegmentedIndex):
                 index = type(index).from_arrays(index.encode(vals), np.asarray(ids[hash_type], dtype=np.int64))
             else:
                 index.add(vals, ids[hash_type])
-            with self._lock:
-                self._indexes[hash_type] = index
+            built[hash_type] = index
+        loaded = max((max(i) for i in ids.values() if i), default=0)
+        with self._lock:
+            self._indexes = built
+            early, self._early = self._early, []
+            self.ready.set()
+        self.add(row for row in early if row[0] > loaded)
         log.info("check hashes loaded: %s", self.sizes())
-        self.ready.set()
 
     def add(self, rows: Iterable[tuple[int, str, str]]) -> None:
         """Check hashes ``(id, type, value)`` just committed (types matched by value are skipped)."""
         by_type: dict[str, tuple[list[str], list[int]]] = {}
-        for row_id, hash_type, value in rows:
+        batch = list(rows)
+        if not self.ready.is_set():
+            with self._lock:
+                if not self.ready.is_set():
+                    self._early.extend(batch)
+        for row_id, hash_type, value in batch:
             if in_memory(hash_type):
                 vals, ids = by_type.setdefault(hash_type, ([], []))
                 vals.append(value)

@@ -12,13 +12,25 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import ConflictError, NotFoundError
-from sharedhash.store.models import CheckHash, ContentCheck, ContentMatch, OutboxEvent, OutboxState, ReviewItem
-from sharedhash.store.sqlhelpers import chunked
+from sharedhash.store import review
+from sharedhash.store.bulkwrite import BulkWriter
+from sharedhash.store.models import (
+    CheckHash,
+    ContentCheck,
+    ContentMatch,
+    OutboxEvent,
+    OutboxState,
+    ReviewItem,
+    ReviewState,
+    utcnow,
+)
+from sharedhash.store.sqlhelpers import chunked, reserve_ids
 
 _checks = ContentCheck.__table__
 _matches = ContentMatch.__table__
@@ -46,10 +58,34 @@ def existing_checks(session: Session, org_id: int, keys: Iterable[str]) -> dict[
 
 
 def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows with ids drawn first, straight through the driver (:class:`BulkWriter`: executemany on SQLite,
+    COPY on PostgreSQL). Measured on a batch of 10,000 checks: RETURNING with ordered ids ran row by row on SQLite
+    (25x slower), and SQLAlchemy's per-row parameter processing took most of what remained."""
     if not rows:
         return []
-    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return [int(r[0]) for r in session.execute(stmt, rows)]
+    ids = reserve_ids(session, table.name, len(rows))
+    columns = ["id", *rows[0]]
+    writer = BulkWriter(session)
+    times: dict[datetime, Any] = {}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict | list):
+            return orjson.dumps(value).decode()
+        if isinstance(value, datetime):
+            found = times.get(value)
+            if found is None:
+                found = times[value] = writer.db_time(value)
+            return found
+        return value
+
+    try:
+        values = [(row_id, *map(plain, row.values())) for row_id, row in zip(ids, rows, strict=True)]
+        writer.write_rows(table.name, columns, values)
+    finally:
+        writer.close()
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
+    return ids
 
 
 class DuplicateCheckError(ConflictError):
@@ -61,10 +97,11 @@ class DuplicateCheckError(ConflictError):
 def insert_checks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert checks (column dicts); their ids in the same order. :class:`DuplicateCheckError` if one of them was
     recorded meanwhile by another transaction (the unique idempotency key)."""
+    driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
     try:
         with session.begin_nested():
             return _insert(session, _checks, rows)
-    except IntegrityError:
+    except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
 
 
@@ -76,6 +113,28 @@ def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 def insert_check_hashes(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the fixed-width hashes of checks; their ids in the same order."""
     return _insert(session, _check_hashes, rows)
+
+
+def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | None, str, int]]) -> None:
+    """Enqueue ``(check id, match id, queue name, priority)`` review items in one statement (what
+    :func:`sharedhash.store.review.add_item` does one at a time; a batch of checks may enqueue thousands)."""
+    if not items:
+        return
+    queues = {name: review.queue_named(session, org_id, name).id for name in {q for _, _, q, _ in items}}
+    now = utcnow()
+    rows = [
+        {
+            "org_id": org_id,
+            "queue_id": queues[queue],
+            "check_id": check_id,
+            "match_id": match_id,
+            "priority": priority,
+            "state": ReviewState.OPEN.value,
+            "created_at": now,
+        }
+        for check_id, match_id, queue, priority in items
+    ]
+    session.execute(insert(ReviewItem), rows)
 
 
 def set_outcome(session: Session, check_id: int, actions: list[str]) -> None:

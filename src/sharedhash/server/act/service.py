@@ -30,7 +30,7 @@ from sharedhash.server.memory.check_hashes import in_memory, kept
 from sharedhash.server.rules import service as rules_service
 from sharedhash.server.rules.engine import Decision, MatchFacts, RuleSpec, decide, suppressed_by_list
 from sharedhash.server.state import HubState
-from sharedhash.store import audit, outbox, review
+from sharedhash.store import audit, outbox
 from sharedhash.store import checks as store
 from sharedhash.store import rules as rules_store
 from sharedhash.store.models import ContentCheck, ContentMatch, Verdict, utcnow
@@ -256,10 +256,14 @@ class _Acts:
                     self._reviews[key] = (first[0] if first else match["id"], priority)
 
     def finish(self) -> int:
-        for (check_id, queue), (match_id, priority) in self._reviews.items():
-            review.add_item(
-                self.session, org_id=self.org_id, check_id=check_id, match_id=match_id, queue=queue, priority=priority
-            )
+        store.enqueue_reviews(
+            self.session,
+            self.org_id,
+            [
+                (check_id, match_id, queue, priority)
+                for (check_id, queue), (match_id, priority) in self._reviews.items()
+            ],
+        )
         return len(self._reviews)
 
 

@@ -465,14 +465,22 @@ def _hits_of_type(
     values = [value for _, value, _, _ in rows]
     found: list[tuple[int, int, int, str, int]] = []  # (new row, check id, org id, check hash value, distance)
     if in_memory(hash_type):
-        matches = state.check_hashes.query(hash_type, values, PDQ_THRESHOLD_MAX)
-        if not len(matches.ids):
+        # Each new hash searched only as far as its list's threshold (a radius of 63 for all would cost the
+        # multi-index search far more than the usual 31).
+        thresholds = state.caches.policy.thresholds(state.db)
+        by_radius: dict[int, list[int]] = defaultdict(list)
+        for n, (_, _, list_id, _) in enumerate(rows):
+            by_radius[min(thresholds.get(list_id, 0), PDQ_THRESHOLD_MAX)].append(n)
+        hits: list[tuple[int, int, int]] = []
+        for radius, group in by_radius.items():
+            matches = state.check_hashes.query(hash_type, [values[n] for n in group], radius)
+            query = np.repeat(np.asarray(group, dtype=np.int64), matches.counts).tolist()
+            hits += zip(query, matches.ids.tolist(), matches.distances.tolist(), strict=True)
+        if not hits:
             return []
-        query = np.repeat(np.arange(len(values)), matches.counts).tolist()
-        ids = matches.ids.tolist()
         with state.db.reading() as session:
-            owners = store.check_hashes_by_id(session, ids, since)
-        for q, i, d in zip(query, ids, matches.distances.tolist(), strict=True):
+            owners = store.check_hashes_by_id(session, [i for _, i, _ in hits], since)
+        for q, i, d in hits:
             if i in owners:
                 check_id, org_id, value = owners[i]
                 found.append((q, check_id, org_id, value, d))

@@ -102,6 +102,16 @@ class Settings(BaseSettings):
         description="Web origins (comma-separated, e.g. 'https://www.example.org', or '*') whose pages may call the "
         "public deterrence check and the help-link redirect from the browser (CORS); empty: none.",
     )
+    # Acting on a match (content checks, action rules, retroactive matching).
+    check_retention_days: float = Field(
+        default=90,
+        ge=0,
+        description="Days a content check keeps its hashes and metadata (for retroactive matching); 0: keep none.",
+    )
+    check_purge_seconds: float = Field(default=60.0, gt=0, description="How often expired checks are purged.")
+    retroactive_seconds: float = Field(
+        default=0.5, gt=0, description="How often new list hashes are matched against recent checks."
+    )
     lookup_cache_entries: int = Field(
         default=5_000_000, ge=0, description="Most entries whose match facts the server keeps in memory (0: none)."
     )

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
+from tests.support.act import act_hub
 from tests.support.db import database_url, db, pg_template
 from tests.support.hub import hub
 from tests.support.review import media_server, review_hub
 from tests.support.webhooks import receiver, webhook_hub
 
-__all__ = ["database_url", "db", "hub", "media_server", "pg_template", "receiver", "review_hub", "webhook_hub"]
+__all__ = [
+    "act_hub",
+    "database_url",
+    "db",
+    "hub",
+    "media_server",
+    "pg_template",
+    "receiver",
+    "review_hub",
+    "webhook_hub",
+]

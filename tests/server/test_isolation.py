@@ -50,6 +50,9 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     # Org ids are no secret (members list each other to share): only the hub operator (the owner) may act.
     ("POST", "/v1/orgs/{org}/suspension", {"reason": "placeholder"}, (403, 403, 200)),
     ("DELETE", "/v1/orgs/{org}/suspension", None, (403, 403, 409)),  # the org is not suspended
+    ("GET", "/v1/checks/{check}", None, (404, 404, 200)),
+    ("DELETE", "/v1/rules/{rule}", None, (404, 404, 200)),
+    ("DELETE", "/v1/suppressions/{supp}", None, (404, 404, 200)),
 ]
 
 
@@ -75,6 +78,7 @@ def _setup(hub: Hub) -> dict[str, Any]:
         "file": report["files"][0]["id"],
         "env": "test",
         "org": orgs["sharee"],
+        **_act(hub),
     }
 
 
@@ -105,6 +109,16 @@ def _report(hub: Hub) -> dict[str, Any]:
     assert r.status_code == 201, r.text
     report: dict[str, Any] = r.json()
     return report
+
+
+def _act(hub: Hub) -> dict[str, int]:
+    """A check, a rule and a suppression of the owner's org (checks, rules and suppressions are never shared)."""
+    auth = hub.auth("owner")
+    body = {"content_id": "quuxvid", "hashes": [{"hash_type": "md5", "value": md5(1)}]}
+    checked = hub.client.post("/v1/content", json=body, headers=auth).json()
+    rule = hub.client.post("/v1/rules", json={"name": "r1", "actions": [{"type": "review"}]}, headers=auth).json()
+    supp = hub.client.post("/v1/suppressions", json={"hash_type": "md5", "value": md5(2)}, headers=auth).json()
+    return {"check": checked["check_id"], "rule": rule["id"], "supp": supp["id"]}
 
 
 def _subscription(hub: Hub) -> int:
@@ -154,6 +168,9 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             .replace("{file}", "{file_id}")
             .replace("{env}", "{environment}")
             .replace("{org}", "{org_id}")
+            .replace("{check}", "{check_id}")
+            .replace("{rule}", "{rule_id}")
+            .replace("{supp}", "{suppression_id}")
             .replace("{md5}", "{value}")
             .replace("/md5/", "/{hash_type}/"),
         )

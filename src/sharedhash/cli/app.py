@@ -49,6 +49,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Disputes of your lists' entries: the inbox, each entry's verdicts, resolve, quarantine policy.",
     ),
     "lookup": ("sharedhash.cli.lookup_cmd", "Print every match among the lists your org may read."),
+    "rule": ("sharedhash.cli.rule_cmd", "Action rules: what a match of your checked content triggers."),
     "sync": ("sharedhash.cli.sync_cmd", "Mirror a hub's lists into this node: now, or on a schedule (subscribe)."),
     "index": ("sharedhash.cli.index_cmd", "Build and query saved indexes of hash files."),
     "match": ("sharedhash.cli.match_cmd", "Hash each file and report every known hash it matches, with the distance."),

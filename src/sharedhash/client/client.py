@@ -409,6 +409,28 @@ class Client:
         body = {"quarantine_after": quarantine_after}
         return self._model(DisputePolicy, "PUT", f"/v1/hash-lists/{list_id}/dispute-policy", json=body)
 
+    # -- action rules ---------------------------------------------------------------------------------------
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The org's action rules in the order they run."""
+        found: list[dict[str, Any]] = self._json("GET", "/v1/rules")
+        return found
+
+    def add_rule(self, rule: dict[str, Any]) -> dict[str, Any]:
+        """Add an action rule (the body of ``POST /v1/rules``); the stored rule."""
+        added: dict[str, Any] = self._json("POST", "/v1/rules", json=rule)
+        return added
+
+    def remove_rule(self, rule_id: int) -> dict[str, Any]:
+        """Remove one of the org's rules; the removed rule."""
+        removed: dict[str, Any] = self._json("DELETE", f"/v1/rules/{rule_id}")
+        return removed
+
+    def test_rules(self, match: dict[str, Any]) -> dict[str, Any]:
+        """Dry-run the org's rules on a described match: which rule fired and why."""
+        found: dict[str, Any] = self._json("POST", "/v1/rules/test", json={"match": match})
+        return found
+
     # -- lookup and audit -----------------------------------------------------------------------------------
 
     def lookup(self, hashes: Iterable[tuple[str, str]], *, max_distance: int | None = None) -> LookupResult:

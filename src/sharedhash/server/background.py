@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+from sharedhash.server.act import service as act
 from sharedhash.server.deterrence.service import DeterrenceService
 from sharedhash.server.feedback.service import send_outbox
 from sharedhash.server.loops import Loop, LoopRegistry
@@ -93,10 +94,28 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
     )
     loops.add(
         Loop(
+            "sharedhash-retroactive",
+            "matching new list hashes against recent checks",
+            state.settings.retroactive_seconds,
+            lambda: act.run_retroactive(state),
+            first=lambda: act.load_check_hashes(state),
+        )
+    )
+    loops.add(
+        Loop(
             "sharedhash-reports",
             "submitting CyberTipline reports",
             state.settings.report_poll_seconds,
             lambda: reports.run_due(state.db, state.settings),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-check-purge",
+            "purging expired checks",
+            state.settings.check_purge_seconds,
+            lambda: act.purge_expired(state),
+            first=lambda: act.purge_expired(state),
         )
     )
     loops.add(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sharedhash.server.act import routes as act
 from sharedhash.server.apidocs import routes as apidocs
 from sharedhash.server.audit import routes as audit
 from sharedhash.server.bulk import routes as bulk
@@ -15,9 +16,11 @@ from sharedhash.server.feedback import routes as feedback
 from sharedhash.server.health import routes as health
 from sharedhash.server.lists import routes as lists
 from sharedhash.server.lookup import routes as lookup
+from sharedhash.server.metrics import routes as metrics
 from sharedhash.server.orgs import routes as orgs
 from sharedhash.server.reports import routes as reports
 from sharedhash.server.review import routes as review
+from sharedhash.server.rules import routes as rules
 from sharedhash.server.subscriptions import routes as subscriptions
 from sharedhash.server.ui import routes as ui
 from sharedhash.server.webhooks import routes as webhooks
@@ -34,6 +37,10 @@ ROUTERS: list[APIRouter] = [
     feedback.router,
     disputes.router,
     lookup.router,
+    act.router,
+    act.checks_router,
+    rules.router,
+    rules.suppressions_router,
     audit.router,
     deterrence.router,
     subscriptions.router,
@@ -43,5 +50,6 @@ ROUTERS: list[APIRouter] = [
     reports.settings_router,
     reports.credentials_router,
     reports.router,
+    metrics.router,
     apidocs.router,
 ]

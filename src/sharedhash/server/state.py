@@ -8,9 +8,11 @@ import threading
 from dataclasses import dataclass, field
 
 from sharedhash.server.memory.caches import LookupCaches
+from sharedhash.server.memory.check_hashes import CheckHashes
 from sharedhash.server.memory.decode_budget import DecodeBudget
 from sharedhash.server.memory.indexes import IndexSet
 from sharedhash.server.memory.key_use import KeyUseBuffer
+from sharedhash.server.memory.metrics import HubMetrics
 from sharedhash.server.memory.tallies import AuditBuffer
 from sharedhash.server.memory.throttle import SignInThrottle
 from sharedhash.settings import Settings
@@ -30,6 +32,9 @@ class HubState:
     caches: LookupCaches = field(init=False)
     decode_budget: DecodeBudget = field(init=False)
     key_use: KeyUseBuffer = field(init=False)
+    #: Recent checks' near-match hashes and the list hashes waiting for retroactive matching (the act domain).
+    check_hashes: CheckHashes = field(default_factory=CheckHashes)
+    metrics: HubMetrics = field(default_factory=HubMetrics)
 
     def __post_init__(self) -> None:
         self.audit = AuditBuffer(self.db)
@@ -39,3 +44,4 @@ class HubState:
         self.indexes.on_refresh.append(self.caches.entries.refreshed)
         self.indexes.on_written.append(self.caches.entries.written)
         self.indexes.on_follow.append(self.caches.poll)
+        self.indexes.on_added.append(self.check_hashes.list_hashes_added)

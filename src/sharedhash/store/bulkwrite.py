@@ -96,6 +96,11 @@ class BulkWriter:
         finally:
             cursor.close()
 
+    def write_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Rows of plain values into any table (JSON already as text, times through :meth:`db_time`): the content
+        checks of a batch (store/checks.py)."""
+        self._write(table, columns, rows)
+
     def insert_entries(self, rows: list[tuple[Any, ...]]) -> None:
         """Rows of ``(id, list_id, org_id, contributor, classification, labels JSON, external_id, source_entry_id,
         created_at, updated_at)``."""

@@ -883,3 +883,59 @@ class DisputePolicy(Base):
     list_id: Mapped[int] = mapped_column(ForeignKey("hash_lists.id"), primary_key=True)
     quarantine_after: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- Acting on a match: action rules, suppressions, the hashes of checks (issue 12, act) ---------------------------
+
+
+class ActionRule(Base):
+    """One action rule of an org: conditions on a match, and what to do when they hold. Rules run by ``position``.
+
+    ``conditions`` and ``actions`` are JSON validated by the rules schema (server/rules/schemas.py); ``stop`` ends the
+    evaluation of later rules for the match when this rule fires."""
+
+    __tablename__ = "action_rules"
+    __table_args__ = (UniqueConstraint("org_id", "name"), Index("ix_action_rules_org_position", "org_id", "position"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    stop: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Suppression(Base):
+    """A hash of an org's own content it declared a false positive: a match of it never triggers an action."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (UniqueConstraint("org_id", "hash_type", "value"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    hash_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class CheckHash(Base):
+    """One fixed-width hash of a check, for retroactive matching: exact types are found by value in SQL, near-match
+    types through the node's in-memory index of check hashes (server/memory/check_hashes.py). Purged with its check.
+    """
+
+    __tablename__ = "check_hashes"
+    __table_args__ = (
+        Index("ix_check_hashes_value", "hash_type", "value"),
+        Index("ix_check_hashes_check", "check_id"),
+        Index("ix_check_hashes_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    hash_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -9,8 +9,9 @@ of its answers. Lookups are audited through the hub's :class:`~sharedhash.server
 from __future__ import annotations
 
 import tempfile
+import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -249,9 +250,11 @@ def _audit(db: Database, buffer: AuditBuffer | None, caller: Caller, queries: li
 
 def lookup_json_of(state: HubState, caller: Caller, queries: list[Query], max_distance: int | None) -> bytes:
     """The JSON answer (``LookupOut``'s shape) to validated ``queries``."""
+    started = time.perf_counter()
     matches = lookup(
         state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
     )
+    state.metrics.lookup_seconds.labels("hashes").observe(time.perf_counter() - started)
     # The dicts already have MatchOut's shape (tests compare them with the schema); pydantic would only copy them.
     return orjson.dumps({"queried": len(queries), "matches": matches})
 
@@ -292,17 +295,37 @@ def _file_types() -> tuple[str, ...]:
 def lookup_upload(
     state: HubState, caller: Caller, upload: BinaryIO, *, dihedral: bool, max_distance: int | None
 ) -> FileLookup:
-    """Look up an uploaded file: a video (told by its first bytes) through :func:`lookup_video_file`, anything else
-    read into memory (within ``max_file_bytes``) through :func:`lookup_file`. What the file holds in memory and
-    what its decode needs (from its header) are reserved from the hub's decode budget first (503 ``busy`` when
-    other uploads hold it)."""
+    """Look up an uploaded file: hashed by :func:`hash_upload` (within the hub's decode budget), then looked up by
+    :func:`lookup_hashed`."""
+    hashed = hash_upload(state, upload, dihedral=dihedral)
+    return lookup_hashed(state, caller, hashed, max_distance=max_distance)
+
+
+@dataclass(frozen=True, slots=True)
+class HashedUpload:
+    """The hashes of an uploaded file: ``items`` its ``(type, value)`` pairs by type; ``queries`` those and the
+    dihedral variants of its dihedral type ``turned`` (queries past ``items`` report as that type's own query;
+    ``variants`` names them, in order)."""
+
+    items: list[tuple[str, str]]
+    queries: list[Query]
+    quality: int | None
+    turned: str | None = None
+    variants: tuple[str, ...] = ()
+
+
+def hash_upload(state: HubState, upload: BinaryIO, *, dihedral: bool) -> HashedUpload:
+    """Hash an upload: a video (told by its first bytes) from a temporary file (:func:`hash_video_upload`),
+    anything else in memory within ``max_file_bytes`` (:func:`hash_file`). Nothing is kept. What the file holds
+    in memory and what its decode needs (from its header) are reserved from the hub's decode budget first (503
+    ``busy`` when other uploads hold it)."""
     from sharedhash.hashing.decode import memory_needed
     from sharedhash.hashing.video import looks_like_video
 
     head = upload.read(_HEAD_BYTES)
     upload.seek(0)
     if looks_like_video(head):
-        return lookup_video_file(state, caller, upload, max_distance=max_distance)
+        return hash_video_upload(state, upload)
     limit = state.settings.max_file_bytes
     size = upload.seek(0, 2)
     upload.seek(0)
@@ -314,7 +337,47 @@ def lookup_upload(
             raise LimitExceededError(f"the file is over the limit of {limit} bytes")
         need = memory_needed(data, max_pixels=state.settings.max_image_pixels)
     with state.decode_budget.reserve(len(data) + need, "the image"):
-        return lookup_file(state, caller, data, dihedral=dihedral, max_distance=max_distance)
+        return hash_file(data, dihedral=dihedral)
+
+
+def lookup_hashed(state: HubState, caller: Caller, hashed: HashedUpload, *, max_distance: int | None) -> FileLookup:
+    """Look up a hashed upload: each hit once per (hash, entry), its nearest, a dihedral variant's hit reported as
+    its type's own query and named in ``dihedral_variant``; the answer holds the file's own hashes."""
+    started = time.perf_counter()
+    matches = lookup(
+        state.db, state.indexes, state.caches, caller, hashed.queries, max_distance=max_distance, audit_log=state.audit
+    )
+    state.metrics.lookup_seconds.labels("file").observe(time.perf_counter() - started)
+    return FileLookup(
+        queried=len(hashed.items),
+        matches=fold_variants(matches, hashed.items, hashed.variants),
+        hash_types=[t for t, _ in hashed.items],
+        quality=hashed.quality,
+        hashes=_own_hashes(hashed.items, hashed.turned, hashed.quality),
+    )
+
+
+def fold_variants(
+    matches: list[dict[str, Any]], items: list[tuple[str, str]], variants: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Matches of a file's queries with the dihedral variants' hits reported as their type's query, each (query,
+    entry) once at its nearest, by query and distance. Given the ``variants``' names (the queries past ``items``),
+    each match of the dihedral type says which variant of the file it is of (``dihedral_variant``)."""
+    turned = next((t for t, _ in items if get_hash_type(t).dihedral), None)
+    turned_position = next((i for i, (t, _) in enumerate(items) if t == turned), None)
+    seen: set[tuple[int, int]] = set()
+    unique: list[dict[str, Any]] = []
+    for m in sorted(matches, key=lambda m: m["distance"]):
+        if m["query"] >= len(items):
+            if variants:
+                m["dihedral_variant"] = variants[m["query"] - len(items)]
+            m["query"] = turned_position if turned_position is not None else m["query"]
+        elif variants and m["query"] == turned_position:
+            m["dihedral_variant"] = "original"
+        if (m["query"], m["entry_id"]) not in seen:
+            seen.add((m["query"], m["entry_id"]))
+            unique.append(m)
+    return sorted(unique, key=lambda m: (m["query"], m["distance"]))
 
 
 #: Enough of a file's start to tell a video container (:func:`~sharedhash.hashing.video.looks_like_video`).
@@ -323,9 +386,14 @@ _COPY_CHUNK = 1 << 20
 
 
 def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_distance: int | None) -> FileLookup:
-    """Copy a video upload to a temporary file (always deleted, whatever happens), within ``max_video_bytes``;
-    hash it (its video hash and digests) under the hub's video limits, and look the hashes up. Only the hash types
-    are returned, never the values; every bad video gets its own error code (``hashing/errors.py``)."""
+    """Hash a video upload (:func:`hash_video_upload`) and look the hashes up. Every bad video gets its own error
+    code (``hashing/errors.py``)."""
+    return lookup_hashed(state, caller, hash_video_upload(state, upload), max_distance=max_distance)
+
+
+def hash_video_upload(state: HubState, upload: BinaryIO) -> HashedUpload:
+    """Copy a video upload to a temporary file (always deleted, whatever happens), within ``max_video_bytes``, and
+    hash it (its video hash and digests) under the hub's video limits and decode budget."""
     from sharedhash.hashing.errors import FileTooLargeError
     from sharedhash.hashing.video import VideoLimits, hash_video
     from sharedhash.hashing.video import memory_needed as video_memory_needed
@@ -346,17 +414,7 @@ def lookup_video_file(state: HubState, caller: Caller, upload: BinaryIO, *, max_
     video_type = next(t for t in hash_type_names() if video.is_video_type(t))
     values = {**{t: v for t, v in hashed.hashes.items() if t in hash_type_names()}, video_type: hashed.vpdq.serialise()}
     items = sorted(values.items())
-    queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
-    matches = lookup(
-        state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
-    )
-    return FileLookup(
-        queried=len(items),
-        matches=matches,
-        hash_types=[t for t, _ in items],
-        quality=None,
-        hashes=_own_hashes(items, None, None),
-    )
+    return HashedUpload(items=items, queries=[Query(i, t, v) for i, (t, v) in enumerate(items)], quality=None)
 
 
 def lookup_file(
@@ -364,6 +422,12 @@ def lookup_file(
 ) -> FileLookup:
     """Hash ``data`` in memory (perceptual hashes for images, digests for any file) and look the hashes up; nothing
     is kept. With ``dihedral``, types that support it also match rotated and mirrored copies."""
+    return lookup_hashed(state, caller, hash_file(data, dihedral=dihedral), max_distance=max_distance)
+
+
+def hash_file(data: bytes, *, dihedral: bool) -> HashedUpload:
+    """Hash ``data`` in memory (perceptual hashes for images, digests for any file). With ``dihedral``, the
+    rotated and mirrored variants of the dihedral type are queries too (the ones that differ from the original)."""
     from sharedhash.errors import UnsupportedMediaError
     from sharedhash.hashing.media import hash_media
 
@@ -385,25 +449,10 @@ def lookup_file(
             if v != media.hashes.get(turned)
         ]
         queries += [Query(len(items) + i, turned, v) for i, (_, v) in enumerate(extra)]
-    matches = lookup(
-        state.db, state.indexes, state.caches, caller, queries, max_distance=max_distance, audit_log=state.audit
-    )
-    turned_position = next((i for i, (t, _) in enumerate(items) if t == turned), None)
-    seen: set[tuple[int, int]] = set()
-    unique: list[dict[str, Any]] = []
-    for m in sorted(matches, key=lambda m: m["distance"]):
-        if m["query"] >= len(items):
-            m["dihedral_variant"] = extra[m["query"] - len(items)][0]
-            m["query"] = turned_position if turned_position is not None else m["query"]
-        elif extra and m["query"] == turned_position:
-            m["dihedral_variant"] = "original"
-        if (m["query"], m["entry_id"]) not in seen:
-            seen.add((m["query"], m["entry_id"]))
-            unique.append(m)
-    return FileLookup(
-        queried=len(items),
-        matches=sorted(unique, key=lambda m: (m["query"], m["distance"])),
-        hash_types=[t for t, _ in items],
+    return HashedUpload(
+        items=items,
+        queries=queries,
         quality=media.pdq_quality,
-        hashes=_own_hashes(items, turned, media.pdq_quality),
+        turned=turned,
+        variants=tuple(name for name, _ in extra),
     )

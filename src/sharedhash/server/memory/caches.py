@@ -119,6 +119,14 @@ class PolicyCache:
             snapshot = self._reload(db)
         return {p.list_id: (p.video_listed_percent, p.video_query_percent) for p in snapshot.lists.values()}
 
+    def thresholds(self, db: Database) -> dict[int, int]:
+        """``{list id: pdq threshold}`` of every list (retroactive matching searches each list's new hashes only as
+        far as its threshold)."""
+        snapshot = self._snapshot
+        if snapshot.generation != self._generation:
+            snapshot = self._reload(db)
+        return {list_id: p.pdq_threshold for list_id, p in snapshot.lists.items()}
+
     def _reload(self, db: Database) -> _PolicySnapshot:
         with self._lock:
             generation = self._generation

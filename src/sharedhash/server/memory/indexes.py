@@ -69,6 +69,9 @@ class IndexSet:
         self.on_written: list[Callable[[int, int], None]] = []
         #: Called with the follower's session every round, to look for other processes' writes.
         self.on_follow: list[Callable[[Session], None]] = []
+        #: Called with every hash that became active after the first load, as ``(hash id, type, value, list id,
+        #: entry id)`` (retroactive matching of recent checks against new list hashes only).
+        self.on_added: list[Callable[[list[tuple[int, str, str, int, int]]], None]] = []
 
     def _index(self, hash_type: str) -> HashIndex:
         index = self._indexes.get(hash_type)
@@ -184,6 +187,10 @@ class IndexSet:
                     self._owners.forget(np.asarray(ids, dtype=np.int64))
             for hash_type, positions in _by_type(batch, gone).items():
                 self._index(hash_type).remove([batch[i][0] for i in positions])
+        if len(new) and self.on_added:
+            added = [(batch[i][0], batch[i][1], batch[i][2], batch[i][3], batch[i][4]) for i in new.tolist()]
+            for hook in self.on_added:
+                hook(added)
 
     def refresh_entries(self, session: Session, entry_ids: Iterable[int]) -> None:
         """Bring the indexes in line with the committed state of these entries' hashes."""

@@ -1,7 +1,7 @@
 """A list's video match rule: the shares (%) of the listed video's and of the query's frames that must match.
 
 Revision ID: 0013_video_rule
-Revises: 0009_promises
+Revises: 0007_act
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013_video_rule"
-down_revision: str | None = "0009_promises"
+down_revision: str | None = "0007_act"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,441 @@
+"""Benchmark content checks (issue 12) against their reference, the plain lookup, in the same run.
+
+    python bench/act.py --quick                          # small sizes, a few minutes (SQLite)
+    python bench/act.py --entries 1000000 --backend sqlite --backend postgres      # the checks' full sizes
+    python bench/act.py --retro-only --check-hashes 10000000                       # retroactive matching, 10 M
+
+Parts (each bounded):
+
+- **hash-only checks, batched**: ``POST /v1/content/batch`` with 10,000 items of one PDQ hash each (half 8 bits
+  from a stored hash, half unrelated) against ``--entries`` stored entries (PDQ + md5), beside ``POST /v1/lookup``
+  with the same 10,000 hashes (the reference: the lookup a check makes, without recording anything);
+- **single checks at 16 concurrent clients**: ``POST /v1/content`` with one PDQ hash and a new content id each,
+  beside single ``POST /v1/lookup`` at the same concurrency (p50, p99);
+- **file checks**: ``POST /v1/content`` with a 1920x1080 JPEG beside ``POST /v1/lookup/file`` with the same file
+  (which hashes it the same way): the difference is what recording a check costs on top of the hashing;
+- **retroactive matching** (in process, SQLite): ``--check-hashes`` stored check hashes (half PDQ, half md5, one
+  check per pair), then 10,000 new PDQ entries in one import (100 of them within 8 bits of a stored check's PDQ);
+  the time from the import's commit until the retroactive round has recorded the matches (the round itself; the
+  server runs it every ``SHAREDHASH_RETROACTIVE_SECONDS``, 0.5 s by default, so add up to that).
+
+Servers are real ``sharedhash serve`` processes on loopback; the load generator is asyncio + httpx in this process,
+on the same 2 cores (it takes CPU from the server: the figures are a floor).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import io
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent / "sharedhash"
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BATCH = 10_000
+
+
+def pdq(i: int) -> str:
+    return hashlib.sha256(f"act-pdq-{i}".encode()).hexdigest()
+
+
+def md5(i: int) -> str:
+    return hashlib.md5(f"act-md5-{i}".encode()).hexdigest()
+
+
+def flip(value: str, bits: int, rng: random.Random) -> str:
+    n = int(value, 16)
+    for b in rng.sample(range(256), bits):
+        n ^= 1 << b
+    return f"{n:064x}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """A ``sharedhash serve`` subprocess on its own database."""
+
+    def __init__(self, db_url: str, data_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {"SHAREDHASH_DATABASE_URL": db_url, "SHAREDHASH_DATA_DIR": str(data_dir)}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> str:
+        return subprocess.run([str(BIN), *args], env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(self.port), "--log-level", "warning"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while True:
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError("the server exited during start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=120)
+            self.proc = None
+
+
+def _import(client: httpx.Client, list_id: int, entries: int) -> None:
+    for first in range(0, entries, 100_000):
+        lines = b"".join(
+            json.dumps(
+                {
+                    "hashes": [
+                        {"hash_type": "pdq", "value": pdq(i), "quality": 90},
+                        {"hash_type": "md5", "value": md5(i)},
+                    ]
+                },
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+            for i in range(first, min(first + 100_000, entries))
+        )
+        r = client.post(f"/v1/hash-lists/{list_id}/import", content=lines, timeout=3600)
+        r.raise_for_status()
+
+
+def _wait_warm(client: httpx.Client) -> None:
+    """Until the indexes have merged the import (lookups are slower meanwhile)."""
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline:
+        body = client.get("/readyz").json()
+        if not body.get("compacting") and not body.get("entry_cache", {}).get("warming"):
+            return
+        time.sleep(0.5)
+
+
+async def _drive(
+    url: str, token: str, requests: Callable[[int], tuple[str, bytes]], clients: int, seconds: float
+) -> dict[str, float]:
+    """``clients`` concurrent connections sending ``requests(i)`` for ``seconds``; requests/s, p50, p99 (ms)."""
+    latencies: list[float] = []
+    errors = 0
+    counter = 0
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal errors, counter
+            while time.perf_counter() < deadline:
+                counter += 1
+                path, body = requests(counter)
+                t0 = time.perf_counter()
+                r = await client.post(path, content=body)
+                latencies.append(time.perf_counter() - t0)
+                errors += r.status_code != 200
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        took = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"{errors} requests failed")
+    latencies.sort()
+    return {
+        "requests/s": len(latencies) / took,
+        "p50 ms": statistics.median(latencies) * 1000,
+        "p99 ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+        "requests": float(len(latencies)),
+    }
+
+
+def _jpeg() -> bytes:
+    from sharedhash.hashing.samples import make_sample
+
+    image = make_sample("shapes", seed=11).resize((1920, 1080))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+def bench_hub(backend: str, db_url: str, entries: int, work: Path, seconds: float, rounds: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    server = Server(db_url, work / "hub")
+    token = json.loads(server.cli("org", "create", "bench", "--json"))["api_key"]
+    server.start()
+    try:
+        client = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=600)
+        lst = client.post("/v1/hash-lists", json={"name": "bench", "pdq_threshold": 31}).json()
+        began = time.perf_counter()
+        _import(client, lst["id"], entries)
+        print(f"  [{backend}] imported {entries:,} entries in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+        _wait_warm(client)
+        rng = random.Random(1)
+
+        def values(n: int) -> list[str]:
+            return [
+                flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
+                for _ in range(n)
+            ]
+
+        # Batched hash-only checks against the plain lookup of the same hashes, interleaved round by round.
+        lookup_rates, check_rates, matched = [], [], 0
+        for r in range(rounds):
+            batch = values(BATCH)
+            t0 = time.perf_counter()
+            found = client.post("/v1/lookup", json={"hashes": [{"hash_type": "pdq", "value": v} for v in batch]})
+            lookup_rates.append(BATCH / (time.perf_counter() - t0))
+            found.raise_for_status()
+            items = [
+                {
+                    "content_id": f"b{r}-{i}-{uuid.uuid4().hex[:6]}",
+                    "content_type": "image",
+                    "hashes": [{"hash_type": "pdq", "value": v}],
+                }
+                for i, v in enumerate(batch)
+            ]
+            t0 = time.perf_counter()
+            answer = client.post("/v1/content/batch", json={"items": items})
+            check_rates.append(BATCH / (time.perf_counter() - t0))
+            answer.raise_for_status()
+            matched += sum(c["matched"] for c in answer.json()["checks"])
+        assert matched >= rounds * BATCH * 0.4, matched
+        out["batched checks hashes/s"] = statistics.median(check_rates)
+        out["batched lookup hashes/s (reference)"] = statistics.median(lookup_rates)
+        print(f"  [{backend}] batches: checks {check_rates}, lookups {lookup_rates}", file=sys.stderr)
+
+        # Single checks at 16 concurrent clients, against single lookups.
+        singles = values(5000)
+
+        def lookup_request(i: int) -> tuple[str, bytes]:
+            return "/v1/lookup", json.dumps({"hashes": [{"hash_type": "pdq", "value": singles[i % 5000]}]}).encode()
+
+        def check_request(i: int) -> tuple[str, bytes]:
+            body = {"content_id": f"s-{i}-{uuid.uuid4().hex[:8]}", "content_type": "image",
+                    "hashes": [{"hash_type": "pdq", "value": singles[i % 5000]}]}  # fmt: skip
+            return "/v1/content", json.dumps(body).encode()
+
+        ref = asyncio.run(_drive(server.url, token, lookup_request, 16, seconds))
+        got = asyncio.run(_drive(server.url, token, check_request, 16, seconds))
+        out["single check p50 ms (16 clients)"] = got["p50 ms"]
+        out["single check p99 ms (16 clients)"] = got["p99 ms"]
+        out["single check requests/s (16 clients)"] = got["requests/s"]
+        out["single lookup p99 ms (16 clients, reference)"] = ref["p99 ms"]
+        out["single lookup requests/s (16 clients, reference)"] = ref["requests/s"]
+
+        # File checks against file lookups of the same JPEG (the same hashing), interleaved.
+        data = _jpeg()
+        file_lookup, file_check = [], []
+        for i in range(max(10, rounds * 4)):
+            t0 = time.perf_counter()
+            client.post("/v1/lookup/file", files={"file": ("a.jpg", data)}).raise_for_status()
+            file_lookup.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            client.post(
+                "/v1/content", files={"file": ("a.jpg", data)}, data={"content_id": f"f-{i}", "content_type": "image"}
+            ).raise_for_status()
+            file_check.append(time.perf_counter() - t0)
+        out["file check ms (1920x1080 JPEG)"] = statistics.median(file_check) * 1000
+        out["file lookup ms (same file, reference)"] = statistics.median(file_lookup) * 1000
+        out["file check minus file lookup ms"] = (
+            out["file check ms (1920x1080 JPEG)"] - out["file lookup ms (same file, reference)"]
+        )
+    finally:
+        server.stop()
+    return out
+
+
+def bench_retro(check_hashes: int, work: Path) -> dict[str, float]:
+    """Retroactive matching in process on SQLite: the round's time after 10,000 new PDQ entries are committed."""
+    from fastapi.testclient import TestClient
+
+    from sharedhash.server.act import service
+    from sharedhash.server.app import create_app
+    from sharedhash.settings import Settings
+    from sharedhash.store import checks as store
+    from sharedhash.store.db import open_database
+    from sharedhash.store.models import Scope, utcnow
+    from sharedhash.store.orgs import create_key, create_org
+
+    url = f"sqlite:///{work / 'retro.db'}"
+    db = open_database(url)
+    with db.writing() as s:
+        org = create_org(s, "bench", is_operator=True)
+        token = create_key(s, org.id, frozenset({Scope.ADMIN})).token
+        org_id = org.id
+    pairs = check_hashes // 2
+    began = time.perf_counter()
+    now = utcnow()
+    for first in range(0, pairs, 50_000):
+        rows = range(first, min(first + 50_000, pairs))
+        with db.writing() as s:
+            ids = store.insert_checks(
+                s,
+                [
+                    {
+                        "org_id": org_id,
+                        "idempotency_key": f"k{i}",
+                        "content_id": f"c{i}",
+                        "content_type": "image",
+                        "uploader_id": None,
+                        "uploaded_at": None,
+                        "url": None,
+                        "labels": [],
+                        "hashes": [{"type": "pdq", "value": pdq(10**9 + i)}, {"type": "md5", "value": md5(10**9 + i)}],
+                        "matched": False,
+                        "actions": [],
+                        "created_at": now,
+                    }  # fmt: skip
+                    for i in rows
+                ],
+            )
+            store.insert_check_hashes(
+                s,
+                [
+                    {"check_id": c, "org_id": org_id, "hash_type": t, "value": v, "created_at": now}
+                    for c, i in zip(ids, rows, strict=True)
+                    for t, v in (("pdq", pdq(10**9 + i)), ("md5", md5(10**9 + i)))
+                ],
+            )
+    db.dispose()
+    out = {"stored check hashes": float(pairs * 2), "writing them s": time.perf_counter() - began}
+    print(f"  [retro] {pairs * 2:,} check hashes written in {out['writing them s']:.1f} s", file=sys.stderr)
+    settings = Settings(
+        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
+    )
+    began = time.perf_counter()
+    with TestClient(create_app(settings)) as client:
+        state = client.app.state.hub  # type: ignore[attr-defined]
+        state.check_hashes.ready.wait(3600)
+        out["building the check index at start s"] = time.perf_counter() - began
+        auth = {"Authorization": f"Bearer {token}"}
+        lst = client.post("/v1/hash-lists", json={"name": "new"}, headers=auth).json()
+        rng = random.Random(3)
+        near = set(rng.sample(range(10_000), 100))
+        lines = b"".join(
+            json.dumps(
+                {
+                    "hashes": [
+                        {
+                            "hash_type": "pdq",
+                            "value": flip(pdq(10**9 + rng.randrange(pairs)), 8, rng)
+                            if i in near
+                            else pdq(5 * 10**9 + i),
+                            "quality": 90,
+                        }
+                    ]
+                },
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+            for i in range(10_000)
+        )
+        state.check_hashes.take_new()
+        r = client.post(f"/v1/hash-lists/{lst['id']}/import", content=lines, headers=auth)
+        committed = time.perf_counter()
+        r.raise_for_status()
+        made = service.run_retroactive(state)
+        out["retroactive round after 10,000 new pdq s"] = time.perf_counter() - committed
+        out["retroactive matches made"] = float(made)
+        assert made >= 100, made
+        # The same hashes again: nothing new (no rescan, no duplicates).
+        assert service.run_retroactive(state) == 0
+    return out
+
+
+TARGETS = {
+    "batched checks hashes/s": ">= 20,000",
+    "batched lookup hashes/s (reference)": "",
+    "single check p50 ms (16 clients)": "",
+    "single check p99 ms (16 clients)": "<= 20",
+    "single check requests/s (16 clients)": "",
+    "single lookup p99 ms (16 clients, reference)": "",
+    "single lookup requests/s (16 clients, reference)": "",
+    "file check ms (1920x1080 JPEG)": "",
+    "file lookup ms (same file, reference)": "",
+    "file check minus file lookup ms": "<= 10",
+    "stored check hashes": "10 M",
+    "writing them s": "",
+    "building the check index at start s": "",
+    "retroactive round after 10,000 new pdq s": "<= 10",
+    "retroactive matches made": ">= 100",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--check-hashes", type=int, default=10_000_000)
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
+    parser.add_argument("--seconds", type=float, default=20.0, help="each concurrent measurement's length")
+    parser.add_argument("--rounds", type=int, default=5, help="batches and file checks per measurement")
+    parser.add_argument("--quick", action="store_true", help="100,000 entries, 1 M check hashes, short runs")
+    parser.add_argument("--retro-only", action="store_true")
+    parser.add_argument("--checks-only", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.entries, args.check_hashes, args.seconds, args.rounds = 100_000, 1_000_000, 8.0, 3
+    backends = args.backend or ["sqlite"]
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="sharedhash-bench-act-") as tmp:
+        work = Path(tmp)
+        if not args.retro_only:
+            for backend in backends:
+                if backend == "sqlite":
+                    results[backend] = bench_hub(
+                        backend, f"sqlite:///{work / 'hub.db'}", args.entries, work, args.seconds, args.rounds
+                    )
+                    continue
+                from sqlalchemy import create_engine, text
+                from sqlalchemy.engine import make_url
+
+                name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
+                admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f"CREATE DATABASE {name}"))
+                try:
+                    url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+                    results[backend] = bench_hub(backend, url, args.entries, work / "pg", args.seconds, args.rounds)
+                finally:
+                    with admin.connect() as conn:
+                        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    admin.dispose()
+        if not args.checks_only:
+            results.setdefault("sqlite", {}).update(bench_retro(args.check_hashes, work))
+    columns = [b for b in ("sqlite", "postgres") if b in results]
+    print(
+        f"\n{args.entries:,} stored entries (pdq + md5); {args.check_hashes:,} check hashes for the retroactive part\n"
+    )
+    print("| measure | " + " | ".join(columns) + " | target |")
+    print("| --- | " + " | ".join("---:" for _ in columns) + " | --- |")
+    for key, target in TARGETS.items():
+        if any(key in results[c] for c in columns):
+            cells = [f"{results[c][key]:,.1f}" if key in results[c] else "" for c in columns]
+            print(f"| {key} | " + " | ".join(cells) + f" | {target} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""``/v1/content``: check a platform's content (a file, or hashes) against every list the org may read, record the
+check, run the action rules and answer with the matches and the actions decided; ``/v1/checks/{id}`` reads a
+recorded check back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from sharedhash.errors import InvalidInputError
+from sharedhash.server.act import service
+from sharedhash.server.act.schemas import (
+    ContentBatchIn,
+    ContentBatchOut,
+    ContentCheckOut,
+    ContentHashesIn,
+    ContentMetaIn,
+)
+from sharedhash.server.deps import IdPath, Reader, State
+
+router = APIRouter(prefix="/v1/content", tags=["content checks"])
+checks_router = APIRouter(prefix="/v1/checks", tags=["content checks"])
+
+_META_FIELDS = ("content_id", "content_type", "uploader_id", "uploaded_at", "url")
+
+_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ContentHashesIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file", "content_id"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "The image, video or file."},
+                        "content_id": {"type": "string", "maxLength": 500},
+                        "content_type": {"type": "string", "enum": ["image", "video", "other"]},
+                        "uploader_id": {"type": "string", "maxLength": 500},
+                        "uploaded_at": {"type": "string", "format": "date-time"},
+                        "url": {"type": "string", "maxLength": 2000},
+                        "labels": {"type": "array", "items": {"type": "string"}},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _meta(body: ContentMetaIn) -> service.ContentMeta:
+    return service.ContentMeta(
+        content_id=body.content_id,
+        content_type=body.content_type,
+        uploader_id=body.uploader_id,
+        uploaded_at=body.uploaded_at,
+        url=body.url,
+        labels=tuple(body.labels),
+    )
+
+
+def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
+    errors = exc.errors(include_url=False, include_input=False)
+    for err in errors:
+        err["loc"] = (where, *err.get("loc", ()))
+    return RequestValidationError(errors)
+
+
+async def _file_check(request: Request, state: Any, caller: Any) -> dict[str, Any]:
+    form = await request.form(max_files=1, max_fields=100)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInputError("no file: send the content as the multipart field `file`")
+        fields: dict[str, Any] = {}
+        for name, value in form.multi_items():
+            if name == "file":
+                continue
+            if isinstance(value, UploadFile):
+                raise InvalidInputError(f"form field {name}: only `file` may be a file")
+            if name == "labels":
+                fields.setdefault("labels", []).append(value)
+            elif name in fields:
+                raise InvalidInputError(f"form field {name}: given twice")
+            else:
+                fields[name] = value
+        try:
+            meta = ContentMetaIn.model_validate(fields)
+        except ValidationError as exc:
+            raise _invalid(exc, "body") from None
+        return await run_in_threadpool(service.check_file, state, caller, _meta(meta), upload.file)
+    finally:
+        await form.close()
+
+
+@router.post("", response_model=ContentCheckOut, summary="Check content (a file, or its hashes)", openapi_extra=_BODY)
+async def check_content(request: Request, state: State, caller: Reader) -> ContentCheckOut:
+    """Match the content against every list the org may read, record the check and its matches, run the action
+    rules, and answer with the matches and the actions decided (e.g. ``["block", "review"]``).
+
+    Send JSON (``ContentHashesIn``: hashes the platform computed) or ``multipart/form-data`` with the ``file`` and
+    the metadata fields (an image is hashed in memory, a video in a temporary file deleted at once; nothing is
+    kept). A retry with the same content id and hashes answers with the first check (``replayed``)."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return ContentCheckOut(**await _file_check(request, state, caller))
+    try:
+        body = ContentHashesIn.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise _invalid(exc, "body") from None
+    items = [(_meta(body), [(h.hash_type, h.value) for h in body.hashes])]
+    (answer,) = await run_in_threadpool(service.check_hashes, state, caller, items)
+    return ContentCheckOut(**answer)
+
+
+@router.post("/batch", response_model=ContentBatchOut, summary="Check many pieces of content by their hashes")
+def check_batch(body: ContentBatchIn, state: State, caller: Reader) -> ContentBatchOut:
+    """One check per item, at most 10,000 hashes in all (over: 413); answers in the order of the items."""
+    items = [(_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
+    return ContentBatchOut(checks=[ContentCheckOut(**a) for a in service.check_hashes(state, caller, items)])
+
+
+@checks_router.get("/{check_id}", response_model=ContentCheckOut, summary="A recorded check and its matches")
+def get_check(check_id: IdPath, state: State, caller: Reader) -> ContentCheckOut:
+    """One of the org's checks within retention, with every match (live and retroactive)."""
+    return ContentCheckOut(**service.get_check(state, caller, check_id))

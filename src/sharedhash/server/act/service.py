@@ -1,0 +1,621 @@
+"""Content checks: a platform's content (a file, or hashes it computed) is matched against every list its org may
+read (through the lookup service and the hub's indexes: no matching logic of its own), recorded as a check with one
+match per hit, and the org's action rules decide what each match triggers. Webhook events and review items are
+written in the same transaction as the check and its matches. Retroactive matching does the same for recent
+checks when a list gains hashes; expired checks are purged. Queries are in :mod:`sharedhash.store.checks`.
+
+Idempotent per (org, content id, hashes): a retried check answers with the first one and writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from sharedhash.errors import LimitExceededError
+from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hashing.types.base import IndexKind
+from sharedhash.limits import PDQ_THRESHOLD_MAX
+from sharedhash.server.act.events import match_event
+from sharedhash.server.lookup import service as lookup_service
+from sharedhash.server.lookup.service import Query
+from sharedhash.server.memory.check_hashes import in_memory, kept
+from sharedhash.server.rules import service as rules_service
+from sharedhash.server.rules.engine import Decision, MatchFacts, RuleSpec, decide, suppressed_by_list
+from sharedhash.server.state import HubState
+from sharedhash.store import audit, outbox
+from sharedhash.store import checks as store
+from sharedhash.store import rules as rules_store
+from sharedhash.store.models import ContentCheck, ContentMatch, Verdict, utcnow
+from sharedhash.store.visibility import Caller
+
+log = logging.getLogger(__name__)
+
+#: Keys of a match's ``details`` that the answer shows under ``details`` (video matches).
+_VIDEO_FIELDS = ("matched_hash_type", "query_percent", "listed_percent", "query_seconds", "listed_seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class ContentMeta:
+    """What the platform says about its content."""
+
+    content_id: str
+    content_type: str = "other"
+    uploader_id: str | None = None
+    uploaded_at: datetime | None = None
+    url: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass
+class _Item:
+    """One piece of content to check: its metadata, its hashes (canonical) and the queries to look up (a file's
+    dihedral variants are queries past its hashes)."""
+
+    meta: ContentMeta
+    hashes: list[tuple[str, str]]
+    queries: list[Query]
+    key: str = ""
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _retention(state: HubState) -> timedelta:
+    return timedelta(days=state.settings.check_retention_days)
+
+
+def check_hashes(
+    state: HubState, caller: Caller, items: list[tuple[ContentMeta, list[tuple[str, str]]]]
+) -> list[dict[str, Any]]:
+    """Hash-only checks (one per item), at most ``max_lookup_hashes`` hashes in all; answers in item order."""
+    total = sum(len(hashes) for _, hashes in items)
+    limit = state.settings.max_lookup_hashes
+    if total > limit:
+        raise LimitExceededError(f"{total} hashes in one request; the limit is {limit}")
+    flat = lookup_service.validate_queries([h for _, hashes in items for h in hashes], limit)
+    out: list[_Item] = []
+    start = 0
+    for meta, hashes in items:
+        valid = flat[start : start + len(hashes)]
+        start += len(hashes)
+        canonical = [(q.hash_type, q.value) for q in valid]
+        out.append(_Item(meta, canonical, [Query(i, t, v) for i, (t, v) in enumerate(canonical)]))
+    return _run(state, caller, out, kind="hashes")
+
+
+def check_file(state: HubState, caller: Caller, meta: ContentMeta, upload: BinaryIO) -> dict[str, Any]:
+    """Hash an uploaded file (in memory; a video in a temporary file deleted at once; never stored) and check it,
+    with dihedral matching for the types that support it."""
+    hashed = lookup_service.hash_upload(state, upload, dihedral=True)
+    item = _Item(meta, list(hashed.items), list(hashed.queries))
+    return _run(state, caller, [item], kind="file")[0]
+
+
+def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> list[dict[str, Any]]:
+    started = time.perf_counter()
+    for item in items:
+        item.key = store.idempotency_key(item.meta.content_id, item.hashes)
+    with state.db.reading() as session:
+        known = store.existing_checks(session, caller.org_id, [i.key for i in items])
+    fresh = _first_of_each(items, known)
+    _match(state, caller, fresh)
+    state.metrics.lookup_seconds.labels("content").observe(time.perf_counter() - started)
+    try:
+        written = _write(state, caller, fresh, kind=kind)
+    except store.DuplicateCheckError:
+        # A concurrent retry of the same content committed first: answer with its check.
+        written = _write(state, caller, fresh, kind=kind)
+    answers: dict[str, dict[str, Any]] = {a["key"]: a for a in written}
+    missing = [i.key for i in items if i.key not in answers]
+    if missing:
+        with state.db.reading() as session:
+            ids = store.existing_checks(session, caller.org_id, missing)
+            answers.update(_stored_answers(session, ids))
+    out = []
+    for item in items:
+        answer = dict(answers[item.key])
+        answer.pop("key")
+        out.append(answer)
+    return out
+
+
+def _first_of_each(items: list[_Item], known: dict[str, int]) -> list[_Item]:
+    """Items not checked before, each key once (a batch may hold one content twice)."""
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item.key in known or item.key in seen:
+            continue
+        seen.add(item.key)
+        out.append(item)
+    return out
+
+
+def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
+    """Look every item's queries up in one call; each item gets its matches (variants folded)."""
+    flat: list[Query] = []
+    owner: list[tuple[int, int]] = []
+    for n, item in enumerate(items):
+        for q in item.queries:
+            owner.append((n, q.position))
+            flat.append(Query(len(flat), q.hash_type, q.value))
+    if not flat:
+        return
+    found = lookup_service.lookup(state.db, state.indexes, state.caches, caller, flat, audit_log=state.audit)
+    per_item: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in found:
+        n, position = owner[m["query"]]
+        per_item[n].append({**m, "query": position})
+    for n, matches in per_item.items():
+        items[n].matches = lookup_service.fold_variants(matches, items[n].hashes)
+
+
+def _facts(match: dict[str, Any], content_type: str) -> MatchFacts:
+    feedback = match["feedback"]
+    return MatchFacts(
+        list_id=match["list_id"],
+        list_name=match["list_name"],
+        classification=match["classification"],
+        entry_labels=tuple(match["labels"]),
+        hash_type=match.get("matched_hash_type") or match["hash_type"],
+        distance=match["distance"],
+        content_type=content_type,
+        disputes=feedback["dispute"],
+        confirms=feedback["confirm"],
+    )
+
+
+def _decide(
+    rules: list[RuleSpec], suppressed: set[tuple[str, str]], content_hash: tuple[str, str], facts: MatchFacts
+) -> Decision:
+    if content_hash in suppressed:
+        return suppressed_by_list()
+    return decide(rules, facts)
+
+
+def _check_row(org_id: int, item: _Item, matched: bool, actions: list[str], now: datetime) -> dict[str, Any]:
+    meta = item.meta
+    return {
+        "org_id": org_id,
+        "idempotency_key": item.key,
+        "content_id": meta.content_id,
+        "content_type": meta.content_type,
+        "uploader_id": meta.uploader_id,
+        "uploaded_at": meta.uploaded_at,
+        "url": meta.url,
+        "labels": list(meta.labels),
+        "hashes": [{"type": t, "value": v} for t, v in item.hashes],
+        "matched": matched,
+        "actions": actions,
+        "created_at": now,
+    }
+
+
+def _details(match: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "query": match["query"],
+        "list_name": match["list_name"],
+        "classification": match["classification"],
+        "labels": list(match["labels"]),
+        "feedback": dict(match["feedback"]),
+        **{k: match[k] for k in _VIDEO_FIELDS if match.get(k) is not None},
+    }
+
+
+def _merge(into: list[str], words: list[str]) -> None:
+    for word in words:
+        if word not in into:
+            into.append(word)
+
+
+class _Acts:
+    """The events and review items of one transaction: endpoints looked up once, one review item per (check,
+    queue) with the highest priority asked."""
+
+    def __init__(self, session: Session, org_id: int) -> None:
+        self.session = session
+        self.org_id = org_id
+        self._endpoints: dict[str, int | None] = {}
+        self._reviews: dict[tuple[int, str], tuple[int, int]] = {}
+        self.events = 0
+
+    def endpoint(self, name: str) -> int | None:
+        if name not in self._endpoints:
+            found = outbox.endpoint_by_name(self.session, self.org_id, name)
+            self._endpoints[name] = None if found is None else found.id
+        return self._endpoints[name]
+
+    def apply(self, decision: Decision, check: dict[str, Any], match: dict[str, Any]) -> None:
+        for action in decision.actions:
+            if action["type"] == "webhook":
+                endpoint_id = self.endpoint(action["endpoint"])
+                if endpoint_id is None:  # removed since the rule was made: nothing to send to
+                    log.warning("rule %s: no webhook endpoint %r", decision.rule, action["endpoint"])
+                    continue
+                payload = match_event(action["event_type"], check=check, match=match, actions=decision.verbs)
+                outbox.add_event(
+                    self.session,
+                    org_id=self.org_id,
+                    endpoint_id=endpoint_id,
+                    event_type=action["event_type"],
+                    ordering_key=check["content_id"],
+                    payload=payload,
+                )
+                self.events += 1
+            elif action["type"] == "review":
+                key = (check["id"], action["queue"])
+                first = self._reviews.get(key)
+                priority = int(action.get("priority", 0))
+                if first is None or priority > first[1]:
+                    self._reviews[key] = (first[0] if first else match["id"], priority)
+
+    def finish(self) -> int:
+        store.enqueue_reviews(
+            self.session,
+            self.org_id,
+            [
+                (check_id, match_id, queue, priority)
+                for (check_id, queue), (match_id, priority) in self._reviews.items()
+            ],
+        )
+        return len(self._reviews)
+
+
+def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> list[dict[str, Any]]:
+    """Record the checks, their matches, events and review items in one transaction; the answers of the new checks
+    (items checked meanwhile by a concurrent request are left out: the caller reads them back)."""
+    if not items:
+        return []
+    now = utcnow()
+    keep_hashes = state.settings.check_retention_days > 0
+    with state.db.writing() as session:
+        taken = store.existing_checks(session, caller.org_id, [i.key for i in items])
+        items = [i for i in items if i.key not in taken]
+        if not items:
+            return []
+        matched_items = [i for i in items if i.matches]
+        rules = rules_service.specs(session, caller.org_id) if matched_items else []
+        suppressed: set[tuple[str, str]] = set()
+        if matched_items:
+            suppressed = rules_store.suppressed(session, caller.org_id, [h for i in matched_items for h in i.hashes])
+        decisions: list[list[Decision]] = []
+        check_rows = []
+        for item in items:
+            mine = [
+                _decide(rules, suppressed, item.hashes[m["query"]], _facts(m, item.meta.content_type))
+                for m in item.matches
+            ]
+            decisions.append(mine)
+            words: list[str] = []
+            for d in mine:
+                _merge(words, d.verbs)
+            check_rows.append(_check_row(caller.org_id, item, bool(item.matches), words, now))
+        check_ids = store.insert_checks(session, check_rows)
+        for row, check_id in zip(check_rows, check_ids, strict=True):
+            row["id"] = check_id
+        hash_rows: list[dict[str, Any]] = []
+        if keep_hashes:
+            hash_rows = [
+                {"check_id": cid, "org_id": caller.org_id, "hash_type": t, "value": v, "created_at": now}
+                for item, cid in zip(items, check_ids, strict=True)
+                for t, v in set(item.hashes)
+                if kept(t, v)
+            ]
+        hash_ids = store.insert_check_hashes(session, hash_rows)
+        match_rows = []
+        for item, row, mine in zip(items, check_rows, decisions, strict=True):
+            for m, d in zip(item.matches, mine, strict=True):
+                match_rows.append(
+                    {
+                        "check_id": row["id"],
+                        "org_id": caller.org_id,
+                        "list_id": m["list_id"],
+                        "entry_id": m["entry_id"],
+                        "hash_type": m["hash_type"],
+                        "distance": m["distance"],
+                        "retroactive": False,
+                        "details": {**_details(m), "suppressed": d.suppressed},
+                        "rule": d.rule,
+                        "actions": d.verbs,
+                        "created_at": now,
+                    }
+                )
+        match_ids = store.insert_matches(session, match_rows)
+        acts = _Acts(session, caller.org_id)
+        position = 0
+        for row, mine in zip(check_rows, decisions, strict=True):
+            for d in mine:
+                match_rows[position]["id"] = match_ids[position]
+                match_rows[position]["suppressed"] = d.suppressed
+                acts.apply(d, row, match_rows[position])
+                position += 1
+        reviews = acts.finish()
+        audit.record(
+            session,
+            caller,
+            "content.check",
+            count=len(items),
+            detail={"kind": kind, "matched": len(matched_items), "events": acts.events, "reviews": reviews},
+        )
+    if hash_rows:
+        state.check_hashes.add((i, r["hash_type"], r["value"]) for i, r in zip(hash_ids, hash_rows, strict=True))
+    _count(state, kind, check_rows, match_rows)
+    answers = []
+    by_check: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for m in match_rows:
+        by_check[m["check_id"]].append(m)
+    for item, row in zip(items, check_rows, strict=True):
+        answers.append(_answer(row, by_check.get(row["id"], []), replayed=False, key=item.key))
+    return answers
+
+
+def _count(state: HubState, kind: str, checks: list[dict[str, Any]], matches: list[dict[str, Any]]) -> None:
+    metrics = state.metrics
+    metrics.checks.labels(kind).inc(len(checks))
+    for m in matches:
+        metrics.matches.labels(str(m["list_id"]), str(m["retroactive"]).lower()).inc()
+        for word in m["actions"]:
+            metrics.actions.labels(word).inc()
+
+
+def _match_answer(m: dict[str, Any]) -> dict[str, Any]:
+    details = m["details"]
+    return {
+        "match_id": m["id"],
+        "query": details.get("query", 0),
+        "hash_type": m["hash_type"],
+        "distance": m["distance"],
+        "list_id": m["list_id"],
+        "list_name": details["list_name"],
+        "entry_id": m["entry_id"],
+        "classification": details["classification"],
+        "labels": list(details["labels"]),
+        "feedback": details["feedback"],
+        "rule": m["rule"],
+        "actions": list(m["actions"]),
+        "suppressed": bool(m.get("suppressed", details.get("suppressed", False))),
+        "retroactive": m["retroactive"],
+        "created_at": m["created_at"],
+        "details": {k: details[k] for k in _VIDEO_FIELDS if k in details},
+    }
+
+
+def _answer(check: dict[str, Any], matches: list[dict[str, Any]], *, replayed: bool, key: str) -> dict[str, Any]:
+    return {
+        "key": key,
+        "check_id": check["id"],
+        "content_id": check["content_id"],
+        "content_type": check["content_type"],
+        "matched": check["matched"],
+        "actions": list(check["actions"]),
+        "matches": [_match_answer(m) for m in matches],
+        "replayed": replayed,
+        "checked_at": check["created_at"],
+        "hash_types": sorted({h["type"] for h in check["hashes"]}),
+    }
+
+
+def _columns(row: ContentCheck | ContentMatch) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def _stored_answers(session: Session, ids: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """Answers of checks already recorded, by idempotency key."""
+    checks = store.checks_by_id(session, ids.values())
+    matches = store.matches_of(session, ids.values())
+    out = {}
+    for key, check_id in ids.items():
+        rows = [_columns(m) for m in matches.get(check_id, [])]
+        out[key] = _answer(_columns(checks[check_id]), rows, replayed=True, key=key)
+    return out
+
+
+def get_check(state: HubState, caller: Caller, check_id: int) -> dict[str, Any]:
+    """One of the org's checks with its matches (another org's answers 404)."""
+    with state.db.reading() as session:
+        check = store.get_check(session, caller.org_id, check_id)
+        answer = _stored_answers(session, {check.idempotency_key: check.id})[check.idempotency_key]
+    answer.pop("key")
+    answer["replayed"] = False
+    return answer
+
+
+# --- Retroactive matching -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    check_id: int
+    org_id: int
+    content_hash: tuple[str, str]
+    list_id: int
+    entry_id: int
+    hash_type: str
+    distance: int
+
+
+def run_retroactive(state: HubState) -> int:
+    """Match the list hashes that arrived since the last round against the checks within retention (new hashes
+    only: no rescan); every new match goes through the org's rules like a live one, marked retroactive, its events
+    carrying the check's original time. Returns how many matches were made."""
+    new = state.check_hashes.take_new()
+    if not new or state.settings.check_retention_days <= 0:
+        return 0
+    since = utcnow() - _retention(state)
+    by_type: dict[str, list[tuple[int, str, int, int]]] = defaultdict(list)
+    for _, hash_type, value, list_id, entry_id in new:
+        by_type[hash_type].append((0, value, list_id, entry_id))
+    hits: list[_Hit] = []
+    for hash_type, rows in by_type.items():
+        hits += _hits_of_type(state, hash_type, rows, since)
+    if not hits:
+        return 0
+    return _record_retroactive(state, hits)
+
+
+def _hits_of_type(
+    state: HubState, hash_type: str, rows: list[tuple[int, str, int, int]], since: datetime
+) -> list[_Hit]:
+    values = [value for _, value, _, _ in rows]
+    found: list[tuple[int, int, int, str, int]] = []  # (new row, check id, org id, check hash value, distance)
+    if in_memory(hash_type):
+        # Each new hash searched only as far as its list's threshold (a radius of 63 for all would cost the
+        # multi-index search far more than the usual 31).
+        thresholds = state.caches.policy.thresholds(state.db)
+        by_radius: dict[int, list[int]] = defaultdict(list)
+        for n, (_, _, list_id, _) in enumerate(rows):
+            by_radius[min(thresholds.get(list_id, 0), PDQ_THRESHOLD_MAX)].append(n)
+        hits: list[tuple[int, int, int]] = []
+        for radius, group in by_radius.items():
+            matches = state.check_hashes.query(hash_type, [values[n] for n in group], radius)
+            query = np.repeat(np.asarray(group, dtype=np.int64), matches.counts).tolist()
+            hits += zip(query, matches.ids.tolist(), matches.distances.tolist(), strict=True)
+        if not hits:
+            return []
+        with state.db.reading() as session:
+            owners = store.check_hashes_by_id(session, [i for _, i, _ in hits], since)
+        for q, i, d in hits:
+            if i in owners:
+                check_id, org_id, value = owners[i]
+                found.append((q, check_id, org_id, value, d))
+    elif _exact(hash_type):
+        positions: dict[str, list[int]] = defaultdict(list)
+        for n, value in enumerate(values):
+            positions[value].append(n)
+        with state.db.reading() as session:
+            for _, check_id, org_id, value in store.check_hashes_by_value(session, hash_type, list(positions), since):
+                found.extend((n, check_id, org_id, value, 0) for n in positions[value])
+    else:
+        return []  # long-valued types (videos) are not kept for retroactive matching
+    near = get_hash_type(hash_type).index_kind is IndexKind.HAMMING256
+    out = []
+    for n, check_id, org_id, value, distance in found:
+        _, _, list_id, entry_id = rows[n]
+        lists = state.caches.policy.visible(state.db, org_id)
+        if list_id not in lists or distance > (lists[list_id][1] if near else 0):
+            continue
+        out.append(_Hit(check_id, org_id, (hash_type, value), list_id, entry_id, hash_type, distance))
+    return out
+
+
+def _exact(hash_type: str) -> bool:
+    try:
+        found = get_hash_type(hash_type)
+    except Exception:
+        return False
+    return found.hex_chars is not None and found.index_kind is not IndexKind.HAMMING256
+
+
+def _record_retroactive(state: HubState, hits: list[_Hit]) -> int:
+    facts = state.caches.entries.get_many(state.db, {h.entry_id for h in hits})
+    best: dict[tuple[int, int], _Hit] = {}
+    for hit in hits:
+        entry = facts.get(hit.entry_id)
+        if entry is None or (hit.org_id, Verdict.DISPUTE.value) in entry.feedback:
+            continue  # removed, or disputed by the checking org itself
+        key = (hit.check_id, hit.entry_id)
+        if key not in best or hit.distance < best[key].distance:
+            best[key] = hit
+    by_org: dict[int, list[_Hit]] = defaultdict(list)
+    for hit in best.values():
+        by_org[hit.org_id].append(hit)
+    made = 0
+    for org_id, org_hits in by_org.items():
+        made += _record_org(state, org_id, org_hits, facts)
+    return made
+
+
+def _record_org(state: HubState, org_id: int, hits: list[_Hit], facts: dict[int, Any]) -> int:
+    now = utcnow()
+    lists = state.caches.policy.visible(state.db, org_id)
+    match_rows: list[dict[str, Any]] = []
+    with state.db.writing() as session:
+        done = store.matched_pairs(session, [(h.check_id, h.entry_id) for h in hits])
+        hits = [h for h in hits if (h.check_id, h.entry_id) not in done]
+        if not hits:
+            return 0
+        checks = {i: _columns(c) for i, c in store.checks_by_id(session, {h.check_id for h in hits}).items()}
+        hits = [h for h in hits if h.check_id in checks]
+        rules = rules_service.specs(session, org_id)
+        suppressed = rules_store.suppressed(session, org_id, [h.content_hash for h in hits])
+        decisions = []
+        for hit in hits:
+            entry = facts[hit.entry_id]
+            confirms = sum(1 for _, v in entry.feedback if v == Verdict.CONFIRM.value)
+            details = {
+                "query": 0,
+                "list_name": lists[hit.list_id][0],
+                "classification": entry.classification,
+                "labels": list(entry.labels),
+                "feedback": {"confirm": confirms, "dispute": len(entry.feedback) - confirms},
+            }
+            match: dict[str, Any] = {
+                "check_id": hit.check_id,
+                "org_id": org_id,
+                "list_id": hit.list_id,
+                "entry_id": hit.entry_id,
+                "hash_type": hit.hash_type,
+                "distance": hit.distance,
+                "retroactive": True,
+                "details": details,
+                "created_at": now,
+            }
+            answer_like = {**match, **details, "labels": details["labels"], "feedback": details["feedback"]}
+            answer_like["list_name"] = details["list_name"]
+            d = _decide(rules, suppressed, hit.content_hash, _facts(answer_like, checks[hit.check_id]["content_type"]))
+            match["rule"] = d.rule
+            match["actions"] = d.verbs
+            details["suppressed"] = d.suppressed
+            decisions.append(d)
+            match_rows.append(match)
+        ids = store.insert_matches(session, match_rows)
+        acts = _Acts(session, org_id)
+        words_of: dict[int, list[str]] = {}
+        for match, match_id, d in zip(match_rows, ids, decisions, strict=True):
+            match["id"] = match_id
+            check = checks[match["check_id"]]
+            acts.apply(d, check, match)
+            words = words_of.setdefault(check["id"], list(check["actions"]))
+            _merge(words, d.verbs)
+        acts.finish()
+        for check_id, words in words_of.items():
+            store.set_outcome(session, check_id, words)
+        audit.record(
+            session,
+            None,
+            "content.retroactive",
+            count=len(match_rows),
+            detail={"org_id": org_id, "checks": len(words_of), "events": acts.events},
+        )
+    _count(state, "retroactive", [], match_rows)
+    return len(match_rows)
+
+
+# --- Retention ---------------------------------------------------------------------------------------------------
+
+
+def load_check_hashes(state: HubState) -> None:
+    """Build the in-memory index of recent checks' near-match hashes (at start)."""
+    since = utcnow() - _retention(state)
+    state.check_hashes.load(state.db, since, list(hash_type_names()))
+
+
+def purge_expired(state: HubState) -> int:
+    """Delete checks older than the retention period (with their matches and hashes; checks under review stay,
+    their hashes go). Returns how many checks went."""
+    cutoff = utcnow() - _retention(state)
+    total = 0
+    while not state.stop.is_set():
+        with state.db.writing() as session:
+            gone, hashes = store.purge_before(session, cutoff)
+        state.check_hashes.forget(hashes)
+        total += gone
+        if not gone and not hashes:
+            break
+    return total

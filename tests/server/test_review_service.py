@@ -15,8 +15,18 @@ from sharedhash.server.review.errors import InvalidDecisionError, ItemClaimedErr
 from sharedhash.store.db import Database
 from sharedhash.store.feedback import Reason, give_feedback
 from sharedhash.store.lists import create_list
-from sharedhash.store.models import AuditEvent, Feedback, OutboxEvent, ReviewItem, Verdict, Visibility, WebhookEndpoint
+from sharedhash.store.models import (
+    AuditEvent,
+    Feedback,
+    OutboxEvent,
+    ReviewItem,
+    Suppression,
+    Verdict,
+    Visibility,
+    WebhookEndpoint,
+)
 from sharedhash.store.review import settings_for_update
+from tests.support.api import md5
 from tests.support.review import person, queued, review_state
 from tests.support.store import make_org
 
@@ -110,6 +120,10 @@ def test_false_positive_disputes_without_an_endpoint(db: Database, tmp_path: Pat
     with db.reading() as s:
         assert [(f.verdict, f.reason) for f in s.scalars(select(Feedback))] == [("dispute", "false_positive")]
         assert s.scalars(select(OutboxEvent)).all() == []
+        # The content's hashes are on the org's suppression list: the same content triggers no action again.
+        assert [(r.org_id, r.hash_type, r.value) for r in s.scalars(select(Suppression))] == [
+            (org.org_id, "md5", md5(1))
+        ]
 
 
 def test_escalated_items_go_to_leads_and_only_leads_revert(db: Database, tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from sharedhash import limits
 from sharedhash.errors import NotFoundError, SharedhashError
+from sharedhash.hashing import get_hash_type
 from sharedhash.server.accounts.service import Who, record
 from sharedhash.server.review import media as proxy
 from sharedhash.server.review.errors import (
@@ -32,6 +33,8 @@ from sharedhash.server.state import HubState
 from sharedhash.store import feedback as feedback_store
 from sharedhash.store import outbox
 from sharedhash.store import review as store
+from sharedhash.store import rules as rules_store
+from sharedhash.store.disputes import quarantine_if_due
 from sharedhash.store.models import (
     Classification,
     ContentCheck,
@@ -292,6 +295,7 @@ def decide(
         item.claimed_by, item.claimed_at = None, None
         verdict = Verdict.CONFIRM if chosen is Decision.CONFIRMED else Verdict.DISPUTE
         fed = give_feedback(session, who, check, verdict, note)
+        suppressed = suppress_content(session, who, check) if chosen is Decision.FALSE_POSITIVE else 0
         sent = send_event(session, who, item, check, f"review.{chosen.value}")
         record(
             session,
@@ -300,6 +304,7 @@ def decide(
             target=f"review_item:{item.id}",
             classification=item.classification,
             feedback_entries=fed,
+            suppressed=suppressed,
             event=sent,
         )
         return item
@@ -311,11 +316,31 @@ def give_feedback(session: Any, who: Who, check: ContentCheck, verdict: Verdict,
     given = 0
     for entry_id in sorted({m.entry_id for m in store.matches_of_check(session, who.org_id, check.id)}):
         try:
-            feedback_store.give_feedback(session, who.caller, entry_id, verdict, reason, note)
+            row = feedback_store.give_feedback(session, who.caller, entry_id, verdict, reason, note)
         except NotFoundError:
             continue  # the entry is gone (removed from its list) or no longer readable: nothing to give feedback on
+        # A mirrored entry's verdict goes to its source hub too (queued in this transaction, sent by a loop).
+        feedback_store.enqueue_for_source(
+            session, who.caller, entry_id, verdict=row.verdict, reason=row.reason, note=row.note
+        )
+        if verdict is Verdict.DISPUTE:
+            quarantine_if_due(session, entry_id)
         given += 1
     return given
+
+
+def suppress_content(session: Any, who: Who, check: ContentCheck) -> int:
+    """Consequence of a false positive: the content's hashes go on the org's suppression list, so the same content
+    never triggers an action again; how many were new."""
+    added = 0
+    for h in check.hashes:
+        if get_hash_type(str(h["type"])).hex_chars is None:
+            continue  # long values (a video's frames): its file digests are suppressed instead
+        _, created = rules_store.add_suppression(
+            session, who.org_id, str(h["type"]), str(h["value"]), f"false positive (review item of check {check.id})"
+        )
+        added += created
+    return added
 
 
 def withdraw_feedback(session: Any, who: Who, check: ContentCheck) -> int:
@@ -326,6 +351,7 @@ def withdraw_feedback(session: Any, who: Who, check: ContentCheck) -> int:
             feedback_store.withdraw_feedback(session, who.caller, entry_id)
         except NotFoundError:
             continue
+        feedback_store.enqueue_for_source(session, who.caller, entry_id)
         withdrawn += 1
     return withdrawn
 

@@ -329,6 +329,8 @@ def test_follow_up_names_the_earlier_report(report_hub: Hub, standin: StandIn) -
     done = _submit(report_hub, follow["id"])
     document = ET.fromstring(standin.app.reports[done["ncmec_report_id"]].document)
     assert [e.text for e in document.iterfind("personOrUserReported/priorCTReports")] == [str(earlier)]
+    # The environment's XSD was fetched once and cached for both submissions.
+    assert [c for c, _ in standin.app.calls].count("xsd") == 1
 
 
 def test_credentials_are_never_stored_in_plain_text(report_hub: Hub, standin: StandIn) -> None:

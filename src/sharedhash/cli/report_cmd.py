@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from sharedhash.cli.hub_common import JSON_OPTION
-from sharedhash.cli.output import console, emit_json, handle_errors
+from sharedhash.cli.output import console, emit_json, err_console, handle_errors
 
 if TYPE_CHECKING:
     from sharedhash.settings import Settings
@@ -236,7 +236,7 @@ def _one(action: str, report_id: int, org: str, as_json: bool) -> None:
     try:
         caller = _caller(db, org)
         if action == "submit":
-            with console.status(f"submitting report {report_id} to the CyberTipline…", spinner="dots"):
+            with err_console.status(f"submitting report {report_id} to the CyberTipline…", spinner="dots"):
                 shown = service.submit(db, settings, caller, report_id)
         elif action == "retract":
             shown = service.retract(db, settings, caller, report_id)

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sharedhash import limits
 from sharedhash.errors import ConflictError, InvalidInputError, LimitExceededError, NotFoundError, SharedhashError
 from sharedhash.reports import model, presubmit
 from sharedhash.reports.client import Credentials, CyberTiplineClient
@@ -205,8 +206,8 @@ def draft_report(
     """A draft report about ``uploader_id`` grouping ``files``, in the caller's transaction (no audit record:
     the caller records its own). The reporter comes from the org's settings; the environment defaults to the org's.
     A follow-up names an earlier finished report of the org (its NCMEC id goes into ``priorCTReports``)."""
-    if len(files) > 1000:
-        raise LimitExceededError("a report holds at most 1000 files")
+    if len(files) > limits.MAX_REPORT_FILES:
+        raise LimitExceededError(f"a report holds at most {limits.MAX_REPORT_FILES} files")
     settings = store.report_settings(session, org_id)
     if follows_report_id is not None:
         followed = store.get_report(session, org_id, follows_report_id)

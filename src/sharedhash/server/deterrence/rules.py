@@ -101,10 +101,13 @@ class RuleCache:
         with self._db.reading() as session:
             org_ids = store.org_ids(session)
         built = 0
-        for org_id in org_ids:
-            if org_id not in self._orgs:
-                self.rules_for(org_id)
-                built += 1
+        for _ in range(3):  # an invalidation meanwhile (a list's readers changed) drops builds: build those again
+            for org_id in org_ids:
+                if org_id not in self._orgs:
+                    self.rules_for(org_id)
+                    built += 1
+            if all(org_id in self._orgs for org_id in org_ids):
+                break
         return built
 
     def refresh(self) -> int:

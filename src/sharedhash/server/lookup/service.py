@@ -19,6 +19,7 @@ import orjson
 
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hashing.regions import Hit, Probe, decide
 from sharedhash.hashing.types.base import ContentKind, IndexKind
 from sharedhash.hub_errors import HashValueTooLongError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
@@ -85,8 +86,12 @@ def lookup(
     *,
     max_distance: int | None = None,
     audit_log: AuditBuffer | None = None,
+    evidence: bool = False,
 ) -> list[dict[str, Any]]:
     """Every match of ``queries`` among the caller's readable lists, as API dicts, nearest first per query.
+
+    Types with a ``single_value_distance`` match within it only, unless ``evidence``: the caller then weighs the
+    hits of many values together (a file lookup's region probes).
 
     Answered from memory: the indexes, the caller's readable lists and the matched entries' facts (see
     :mod:`sharedhash.server.memory.caches`); the database is read only for what the caches miss.
@@ -107,8 +112,11 @@ def lookup(
     parts: list[tuple[np.ndarray, ...]] = []
     for hash_type, group in by_type.items():
         # How far a hit may be in each readable list: its threshold capped by the request; exact types 0.
-        if get_hash_type(hash_type).index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
+        kind = get_hash_type(hash_type)
+        if kind.index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
             cap = PDQ_THRESHOLD_MAX if max_distance is None else max_distance
+            if kind.single_value_distance is not None and not evidence:
+                cap = min(cap, kind.single_value_distance)
             allowed = {list_id: min(threshold, cap) for list_id, (_, threshold) in lists.items()}
         else:
             allowed = dict.fromkeys(lists, 0)
@@ -265,6 +273,51 @@ class FileLookup:
     quality: int | None
 
 
+def _region_type(computed: tuple[str, ...]) -> str | None:
+    """The registered region hash type that hash_media computes (its values weighed together), if any."""
+    return next(
+        (t for t in computed if t in hash_type_names() and get_hash_type(t).single_value_distance is not None), None
+    )
+
+
+def _region_matches(
+    state: HubState,
+    caller: Caller,
+    hash_type: str,
+    position: int,
+    probes: list[Probe],
+    trimmed: bool,
+    matched: set[int],
+    max_distance: int | None,
+) -> list[dict[str, Any]]:
+    """Entries the region probes of a file match by the evidence rule (``decide``), one match each, with its
+    evidence; entries in ``matched`` (already found by another hash of the file) are not repeated."""
+    queries = [Query(i, hash_type, p.value) for i, p in enumerate(probes)]
+    found = lookup(
+        state.db,
+        state.indexes,
+        state.caches,
+        caller,
+        queries,
+        max_distance=max_distance,
+        audit_log=state.audit,
+        evidence=True,
+    )
+    base: dict[int, dict[str, Any]] = {}
+    hits: list[Hit] = []
+    for m in found:
+        probe = probes[m["query"]]
+        hits.append(Hit(m["entry_id"], probe.region, m["distance"], probe.source, probe.aligned))
+        base.setdefault(m["entry_id"], m)
+    out = []
+    for ev in decide(hits, trimmed):
+        entry_id = int(str(ev.label))
+        if entry_id in matched:
+            continue
+        out.append({**base[entry_id], "query": position, "distance": ev.distance, "evidence": ev.describe()})
+    return out
+
+
 def _file_types() -> tuple[str, ...]:
     """The hash types of any file (not only images) that :func:`~sharedhash.hashing.media.hash_media` computes."""
     from sharedhash.hashing.media import DEFAULT_TYPES
@@ -330,16 +383,19 @@ def lookup_file(
     """Hash ``data`` in memory (perceptual hashes for images, digests for any file) and look the hashes up; nothing
     is kept. With ``dihedral``, types that support it also match rotated and mirrored copies."""
     from sharedhash.errors import UnsupportedMediaError
-    from sharedhash.hashing.media import hash_media
+    from sharedhash.hashing.media import DEFAULT_TYPES, MEDIA_TYPES, hash_media
 
+    regions = _region_type(MEDIA_TYPES)
     try:
-        media = hash_media(data, dihedral=dihedral)
+        media = hash_media(
+            data, (*DEFAULT_TYPES, *([regions] if regions else [])), dihedral=dihedral, probes=regions is not None
+        )
     except UnsupportedMediaError:
         # Not an image (a video, a document): its exact hashes can still match.
         media = hash_media(data, _file_types())
     del data
     items = sorted(media.hashes.items())
-    queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
+    queries = [Query(i, t, v) for i, (t, v) in enumerate(items) if t != regions]
     # The one dihedral type hash_media computes: its variants are queried too, and report as its own query.
     turned = next((t for t, _ in items if get_hash_type(t).dihedral), None)
     if dihedral and turned is not None and media.pdq_dihedral:
@@ -357,6 +413,12 @@ def lookup_file(
         if (m["query"], m["entry_id"]) not in seen:
             seen.add((m["query"], m["entry_id"]))
             unique.append(m)
+    if regions is not None and media.probes and media.regions is not None:
+        position = next(i for i, (t, _) in enumerate(items) if t == regions)
+        matched = {m["entry_id"] for m in unique}
+        unique += _region_matches(
+            state, caller, regions, position, media.probes, media.regions.trimmed, matched, max_distance
+        )
     return FileLookup(
         queried=len(items),
         matches=sorted(unique, key=lambda m: (m["query"], m["distance"])),

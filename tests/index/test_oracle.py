@@ -162,6 +162,7 @@ def test_region_index_equals_oracle_on_real_region_values(native: bool) -> None:
             owners.append(n)
     cls = index_class("pdqr")
     assert cls is not None
+    assert issubclass(cls, PdqIndex)
     index = cls.from_arrays(cls().encode(values), list(range(len(values))))
     index.native = native
     oracle = LinearIndex("pdqr")

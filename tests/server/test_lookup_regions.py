@@ -33,7 +33,9 @@ def _file(hub: Hub, data: bytes) -> dict[str, object]:
 
 def test_the_hub_stores_and_feeds_every_region_value(hub: Hub) -> None:
     entry, regions, _ = _listed(hub, make_sample("texture", 480, 360, seed=21))
-    assert sorted(h["value"] for h in entry["hashes"] if h["hash_type"] == "pdqr") == sorted(regions)  # type: ignore[attr-defined,index]
+    stored = entry["hashes"]
+    assert isinstance(stored, list)
+    assert sorted(h["value"] for h in stored if h["hash_type"] == "pdqr") == sorted(regions)
     page = hub.client.get(f"/v1/hash-lists/{entry['list_id']}/feed", headers=hub.auth("owner")).json()
     (change,) = page["changes"]
     fed = sorted(h["value"] for h in change["entry"]["hashes"] if h["hash_type"] == "pdqr")

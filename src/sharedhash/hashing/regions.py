@@ -33,8 +33,10 @@ from sharedhash.hashing.pdq import PixelSource, _dihedral_coefficients, _transpo
 
 #: The longer side of the grey working copy every region hash is computed from (PDQ keeps a 64x64 grid anyway).
 WORK_SIDE = 256
-#: A row or column whose pixels' standard deviation (luma, 0-255) is at most this is uniform.
-UNIFORM_STD = 6.0
+#: A row or column is uniform when at least :data:`UNIFORM_SHARE` of its pixels are within this of its median (luma,
+#: 0-255): a plain border, a letterbox, or a window's canvas and title bar with a little text on it.
+UNIFORM_TOLERANCE = 10.0
+UNIFORM_SHARE = 0.95
 #: Trimming never keeps less than this share of a side (a picture that is almost all flat is left whole).
 MIN_KEEP = 0.2
 #: Quality under which a region's value is not contributed and a probe is not sent (flat regions say nothing).
@@ -59,12 +61,14 @@ REGIONS: tuple[Region, ...] = (
     Region(4, "bottom-left 75%", (0.0, 0.25, 0.75, 1.0)),
     Region(5, "bottom-right 75%", (0.25, 0.25, 1.0, 1.0)),
 )
-#: Query-side scale search: a listed region's share of a cropped copy grows by this factor per step.
+#: Query-side scale search: a listed region's share of a cropped copy grows by this factor per step (the centre
+#: finely, the corner windows more coarsely: four of them).
 SCALE_STEP = 1.03
+CORNER_SCALE_STEP = 1.05
 #: Query-side rotations (degrees) of the centre, for copies turned by a few degrees.
-ROTATIONS = (-4.0, -2.0, 2.0, 4.0)
+ROTATIONS = (-3.5, 3.5)
 #: The centre's shares of the turned copies searched (a turned copy is often cropped to hide its corners).
-ROTATION_SCALES = (0.7, 0.76, 0.82)
+ROTATION_SCALES = (0.7, 0.78)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +141,12 @@ def working_copy(src: PixelSource) -> Image.Image:
 
 
 def _uniform(lines: NDArray[np.float32]) -> NDArray[np.bool_]:
-    """Per line (axis 0 of ``lines``: lines x pixels), whether it is uniform."""
-    return lines.std(axis=1) <= UNIFORM_STD  # type: ignore[no-any-return]
+    """Per line (axis 0 of ``lines``: lines x pixels), whether it is (mostly) uniform."""
+    if not lines.shape[1]:
+        return np.ones(lines.shape[0], dtype=bool)
+    near = np.abs(lines - np.median(lines, axis=1, keepdims=True)) <= UNIFORM_TOLERANCE
+    uniform: NDArray[np.bool_] = near.mean(axis=1) >= UNIFORM_SHARE
+    return uniform
 
 
 def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
@@ -245,12 +253,13 @@ def region_values(src: PixelSource) -> RegionSet:
     return RegionSet(out, kept != (0, 0, *image.size), kept, image.size)
 
 
-def _scales(start: float) -> list[float]:
-    """Shares of the query a listed region of share ``start`` takes in copies cropped up to 1 - start."""
+def _scales(start: float, step: float) -> list[float]:
+    """Shares of the query a listed region of share ``start`` takes in copies cropped up to 1 - start: from
+    ``start`` by ``step`` to the whole copy."""
     out = [start]
-    while out[-1] * SCALE_STEP <= 1.0:
-        out.append(out[-1] * SCALE_STEP)
-    return out
+    while out[-1] * step < 1.0 - 0.01:
+        out.append(out[-1] * step)
+    return [*out, 1.0]
 
 
 def _anchored(region: Region, share: float) -> tuple[float, float, float, float]:
@@ -293,7 +302,7 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append((region.id, f"{region.name}, untrimmed", True, _box(full, region.box)))
     for region in REGIONS[1:]:
         share = region.box[2] - region.box[0]
-        for s in _scales(share)[1:]:
+        for s in _scales(share, SCALE_STEP if region.id == 1 else CORNER_SCALE_STEP)[1:]:
             plan.append(
                 (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(kept, _anchored(region, s)))
             )

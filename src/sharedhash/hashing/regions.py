@@ -127,17 +127,28 @@ def mask(value: str, region: int) -> str:
     return f"{int(value, 16) ^ region_mask(region):064x}"
 
 
-def working_copy(src: PixelSource) -> Image.Image:
-    """The upright picture's luma (PDQ's weights, as Pillow's "L"), its longer side :data:`WORK_SIDE`."""
-    image = src.image
+def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """The upright picture's luma (PDQ's weights, as Pillow's "L"), its longer side :data:`WORK_SIDE`; with ``box``
+    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail)."""
+    image = src.image if src.orientation == 1 else _transpose(src.image, src.orientation)
     width, height = image.size
-    scale = WORK_SIDE / max(width, height)
-    if scale != 1:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        image = image.resize(size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR)
-    if image.mode != "L":
-        image = image.convert("L")
-    return image if src.orientation == 1 else _transpose(image, src.orientation)
+    left, top, right, bottom = box if box is not None else (0.0, 0.0, 1.0, 1.0)
+    part = (left * width, top * height, right * width, bottom * height)
+    w, h = part[2] - part[0], part[3] - part[1]
+    scale = WORK_SIDE / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size != image.size or box is not None:
+        filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+        image = image.resize(size, filter_, box=part)
+    return image if image.mode == "L" else image.convert("L")
+
+
+def _trimmed_copy(src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int]) -> Image.Image:
+    """The working copy of the trimmed picture (``kept``, a box of the working copy ``image``)."""
+    if kept == (0, 0, *image.size):
+        return image
+    width, height = image.size
+    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height))
 
 
 def _uniform(lines: NDArray[np.float32]) -> NDArray[np.bool_]:
@@ -247,8 +258,9 @@ def region_values(src: PixelSource) -> RegionSet:
     """The contributed values of a decoded image: every region of :data:`REGIONS` (masked), with its quality."""
     image = working_copy(src)
     kept = trim_box(image)
-    boxes = np.array([_box(kept, r.box) for r in REGIONS])
-    values, quality, _ = _hashes(_Canvas(image).grids(boxes))
+    picture = _trimmed_copy(src, image, kept)
+    boxes = np.array([_box((0, 0, *picture.size), r.box) for r in REGIONS])
+    values, quality, _ = _hashes(_Canvas(picture).grids(boxes))
     out = tuple(RegionValue(r.id, mask(v, r.id), int(q)) for r, v, q in zip(REGIONS, values, quality, strict=True))
     return RegionSet(out, kept != (0, 0, *image.size), kept, image.size)
 
@@ -292,22 +304,24 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
     image = working_copy(src)
     kept = trim_box(image)
     trimmed = kept != (0, 0, *image.size)
-    full = (0, 0, *image.size)
-    canvas = _Canvas(image)
+    picture = _trimmed_copy(src, image, kept)
+    whole = (0, 0, *picture.size)
+    # (region, what the probe hashes, aligned?, box of the trimmed picture or, for "untrimmed", of the working copy)
     plan: list[tuple[int, str, bool, tuple[float, float, float, float]]] = []
     for region in REGIONS:
-        plan.append((region.id, "whole picture" if region.id == 0 else region.name, True, _box(kept, region.box)))
-    if trimmed:
-        for region in REGIONS:
-            plan.append((region.id, f"{region.name}, untrimmed", True, _box(full, region.box)))
+        plan.append((region.id, "whole picture" if region.id == 0 else region.name, True, _box(whole, region.box)))
     for region in REGIONS[1:]:
         share = region.box[2] - region.box[0]
         for s in _scales(share, SCALE_STEP if region.id == 1 else CORNER_SCALE_STEP)[1:]:
             plan.append(
-                (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(kept, _anchored(region, s)))
+                (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(whole, _anchored(region, s)))
             )
-    boxes = np.array([p[3] for p in plan])
-    values, quality, variants = _hashes(canvas.grids(boxes), dihedral=dihedral)
+    grids = _Canvas(picture).grids(np.array([p[3] for p in plan]))
+    if trimmed:
+        untrimmed = [(r.id, f"{r.name}, untrimmed", True, _box((0, 0, *image.size), r.box)) for r in REGIONS]
+        plan += untrimmed
+        grids = np.concatenate([grids, _Canvas(image).grids(np.array([p[3] for p in untrimmed]))])
+    values, quality, variants = _hashes(grids, dihedral=dihedral)
     probes: list[Probe] = []
     own: list[RegionValue] = []
     for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
@@ -321,7 +335,7 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
                 Probe(0, mask(form, 0), f"whole picture, {_DIHEDRAL_NAMES[i]}", True)
                 for i, form in enumerate(variants[1:], start=1)
             )
-    probes.extend(_turned(image.crop(kept)))
+    probes.extend(_turned(picture))
     return probes, RegionSet(tuple(own), trimmed, kept, image.size)
 
 

@@ -602,29 +602,32 @@ def large_samples(count: int) -> list[bytes]:
     return out
 
 
-def index_bytes(listed: Listed) -> dict[str, float]:
-    """Index bytes per listed image: today's entry (pdq, md5, sha1, sha256) and with its pdqr values."""
+def index_bytes_at_scale(values_per_image: float, entries: int = 100_000) -> dict[str, float]:
+    """Saved-index bytes per entry at ``entries`` entries (fixed file overheads amortised): today's entry (pdq, md5,
+    sha1, sha256) and with ``values_per_image`` pdqr values (the run's mean), random values of each type."""
     import tempfile
 
     from sharedhash.index import make_index
 
-    n = len(listed.labels)
+    rng = random.Random(15)
     per: dict[str, float] = {}
+    n_regions = round(values_per_image * entries)
     with tempfile.TemporaryDirectory() as tmp:
-        for name, values in (
-            ("pdq", listed.pdq),
-            ("pdqr", listed.region_values),
-            ("md5", [hashlib.md5(v.encode()).hexdigest() for v in listed.labels]),
-            ("sha1", [hashlib.sha1(v.encode()).hexdigest() for v in listed.labels]),
-            ("sha256", [hashlib.sha256(v.encode()).hexdigest() for v in listed.labels]),
+        for name, count, bits in (
+            ("pdq", entries, 256),
+            ("pdqr", n_regions, 256),
+            ("md5", entries, 128),
+            ("sha1", entries, 160),
+            ("sha256", entries, 256),
         ):
+            values = [f"{rng.getrandbits(bits):0{bits // 4}x}" for _ in range(count)]
             index = make_index(name)
-            index.add(values, list(range(len(values))))
+            index.add(values, list(range(count)))
             path = Path(tmp) / f"{name}.shidx"
             index.save(path)
-            per[name] = path.stat().st_size / n
+            per[name] = path.stat().st_size / entries
     today = per["pdq"] + per["md5"] + per["sha1"] + per["sha256"]
-    return {"today": today, "new": today + per["pdqr"], "pdqr_values_per_image": len(listed.region_values) / n}
+    return {"today": today, "new": today + per["pdqr"], "pdqr_values_per_image": values_per_image}
 
 
 # ---------------------------------------------------------------------------------------------------- run
@@ -633,11 +636,13 @@ def index_bytes(listed: Listed) -> dict[str, float]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     console = Console(stderr=True)
     t_start = time.perf_counter()
-    originals = collect_originals(args.originals)
+    originals = collect_originals(None)
     listed = Listed()
     names: list[str] = []
     encoded: dict[str, bytes] = {}
     for name, im in originals:
+        if args.originals and len(names) >= args.originals:
+            break
         data = encode(im, 95)
         before = len(listed.labels)
         listed.add(name, data)
@@ -657,7 +662,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     study: dict[str, dict[str, list[int]]] = {}
     examples: dict[str, str] = {}
     wrong = {"ref": 0, "today": 0, "new": 0}
+    shard, shards = args.shard
     for oi, name in enumerate(names):
+        if oi % shards != shard:
+            continue
         rng = random.Random(name)
         for fam in FAMILIES:
             if args.quick:
@@ -685,12 +693,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     examples[fam.name] = out.evidence[oi]
                 if args.distances and not ho:
                     _study(study, out.hits, oi)
-        if oi % 20 == 19:
+        if oi % 20 == shard:
             console.print(f"{oi + 1}/{n_orig} originals, {time.perf_counter() - t_start:.0f} s")
     negatives = {"ref": 0, "today": 0, "new": 0}
     by_kind: dict[str, int] = {}
     n_neg = 0
-    for kind, im in hard_negatives(args.negatives, seed=2):
+    for k, (kind, im) in enumerate(hard_negatives(args.negatives, seed=2)):
+        if k % shards != shard:
+            continue
         out = match(listed, encode(im), wide)
         n_neg += 1
         for path in ("ref", "today", "new"):
@@ -700,12 +710,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _study(study, out.hits, -1)
     cross = {"ref": 0, "today": 0, "new": 0}
     for oi, name in enumerate(names):
+        if oi % shards != shard:
+            continue
         out = match(listed, encoded[name], wide)
         for path in ("ref", "today", "new"):
             cross[path] += len(getattr(out, path) - {oi})
-    samples = [encode(crop_centre(images[n], 0.1, random.Random(n))) for n in names[: args.cost_images]]
-    timing = cost(listed, samples, 3)
-    timing.update({f"large_{k}": v for k, v in cost(listed, large_samples(args.cost_images), 2).items()})
+    timing: dict[str, float] = {}
+    if shard == 0:
+        samples = [encode(crop_centre(images[n], 0.1, random.Random(n))) for n in names[: args.cost_images]]
+        timing = cost(listed, samples, 3)
+        timing.update({f"large_{k}": v for k, v in cost(listed, large_samples(args.cost_images), 2).items()})
     return {
         "originals": n_orig,
         "negatives_queried": n_neg,
@@ -717,7 +731,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "negatives_fp_new_by_kind": by_kind,
         "cross_pairs_fp": cross,
         "cost": timing,
-        "index_bytes": index_bytes(listed),
+        "index_bytes": index_bytes_at_scale(len(listed.region_values) / len(listed.labels), 20_000),
         "examples": examples,
         "study": study,
         "seconds": time.perf_counter() - t_start,
@@ -725,6 +739,40 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if hasattr(DEFAULT_THRESHOLDS, "__dict__")
         else str(DEFAULT_THRESHOLDS),
     }
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result from the shards of a run (``--shard i/n``): counts added up, timing and sizes from shard 0."""
+    first = next(p for p in parts if p["cost"])
+    rows: dict[tuple[str, float, bool], dict[str, Any]] = {}
+    for part in parts:
+        for r in part["rows"]:
+            key = (r["family"], r["strength"], r["held_out"])
+            row = rows.setdefault(key, {**r, "n": 0, "ref": 0, "today": 0, "new": 0})
+            for k in ("n", "ref", "today", "new"):
+                row[k] += r[k]
+    out = {
+        **first,
+        "rows": sorted(rows.values(), key=lambda r: _order(((r["family"], r["strength"], r["held_out"]), r))),
+    }
+    for field_name in ("wrong_original", "negatives_fp", "cross_pairs_fp", "negatives_fp_new_by_kind"):
+        total: dict[str, int] = {}
+        for part in parts:
+            for k, v in part[field_name].items():
+                total[k] = total.get(k, 0) + v
+        out[field_name] = total
+    out["negatives_queried"] = sum(p["negatives_queried"] for p in parts)
+    out["seconds"] = max(p["seconds"] for p in parts)
+    study: dict[str, dict[str, list[int]]] = {}
+    examples: dict[str, str] = {}
+    for part in parts:
+        examples = {**part["examples"], **examples}
+        for kind, d in part["study"].items():
+            into = study.setdefault(kind, {"true": [], "false": []})
+            into["true"] += d["true"]
+            into["false"] += d["false"]
+    out["study"], out["examples"] = study, examples
+    return out
 
 
 def _order(item: tuple[tuple[str, float, bool], dict[str, int]]) -> tuple[int, float, bool]:
@@ -806,7 +854,8 @@ def report(result: dict[str, Any], as_json: bool) -> None:
     )
     b = result["index_bytes"]
     console.print(
-        f"index bytes per listed image: today {b['today']:.0f}, new {b['new']:.0f} ({b['new'] / b['today']:.2f}x; "
+        f"index bytes per entry (saved index, 100,000 entries): today {b['today']:.0f} (pdq, md5, sha1, sha256), "
+        f"new {b['new']:.0f} ({b['new'] / b['today']:.2f}x; "
         f"{b['pdqr_values_per_image']:.2f} pdqr values per image)"
     )
     for fam, text in result["examples"].items():
@@ -831,7 +880,22 @@ def main(argv: list[str] | None = None) -> int:
         "--every-strength", action="store_true", help="every strength on every original (default: each in turn)"
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--shard",
+        default="0/1",
+        help="i/n: this process's share of the originals and negatives (merge with --from-json)",
+    )
+    parser.add_argument(
+        "--from-json", type=Path, nargs="+", help="print the tables of saved --json results (shards merged)"
+    )
     args = parser.parse_args(argv)
+    if args.from_json:
+        result = merge([json.loads(p.read_text()) for p in args.from_json])
+        result["index_bytes"] = index_bytes_at_scale(result["index_bytes"]["pdqr_values_per_image"])
+        report(result, False)
+        return 0
+    i, n = (int(x) for x in args.shard.split("/"))
+    args.shard = (i, n)
     if args.quick:
         args.originals = args.originals or 60
         args.negatives = args.negatives or 1000

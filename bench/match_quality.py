@@ -803,6 +803,35 @@ def _pct(xs: list[int], q: float) -> str:
     return str(xs[min(len(xs) - 1, int(q * len(xs)))]) if xs else "-"
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The tables of ``result`` as Markdown (for docs/benchmarks.md)."""
+    out = [
+        "| family | strength | tuned n | reference | today | new | hold-out n | reference | today | new |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    cells: dict[tuple[str, float], dict[bool, str]] = {}
+    for r in result["rows"]:
+        n = r["n"]
+        shares = " | ".join(f"{100 * r[k] / n:.1f}" for k in ("ref", "today", "new"))
+        cells.setdefault((r["family"], r["strength"]), {})[r["held_out"]] = f"{n} | {shares}"
+    for (family, strength), parts in cells.items():
+        empty = "0 | - | - | -"
+        out.append(f"| {family} | {strength:g} | {parts.get(False, empty)} | {parts.get(True, empty)} |")
+    out += ["", "| part | reference | today | new |", "| --- | ---: | ---: | ---: |"]
+    for part, ho in (("tuned", False), ("hold-out", True)):
+        means = []
+        for path in ("ref", "today", "new"):
+            fams: dict[str, list[int]] = {}
+            for r in result["rows"]:
+                if r["held_out"] == ho:
+                    a = fams.setdefault(r["family"], [0, 0])
+                    a[0] += r[path]
+                    a[1] += r["n"]
+            means.append(f"{statistics.mean(100 * a / b for a, b in fams.values() if b):.1f}")
+        out.append(f"| {part} (mean over families) | " + " | ".join(means) + " |")
+    return "\n".join(out)
+
+
 def report(result: dict[str, Any], as_json: bool) -> None:
     if as_json:
         print(json.dumps(result))
@@ -888,10 +917,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--from-json", type=Path, nargs="+", help="print the tables of saved --json results (shards merged)"
     )
+    parser.add_argument("--markdown", action="store_true", help="with --from-json: the recall tables as Markdown")
     args = parser.parse_args(argv)
     if args.from_json:
         result = merge([json.loads(p.read_text()) for p in args.from_json])
         result["index_bytes"] = index_bytes_at_scale(result["index_bytes"]["pdqr_values_per_image"])
+        if args.markdown:
+            print(markdown(result))
         report(result, False)
         return 0
     i, n = (int(x) for x in args.shard.split("/"))

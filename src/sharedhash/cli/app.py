@@ -31,7 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "hash": (
         "sharedhash.cli.hash_cmd",
-        "Hash files: images get pdq (with quality) and pdqr (region values), videos vpdq; both md5, sha1, sha256.",
+        "Hash files: images get pdq (with quality), videos vpdq; both md5, sha1, sha256.",
     ),
     "serve": (
         "sharedhash.cli.server_cmd",

@@ -21,9 +21,8 @@ from sharedhash.hashing.video import VideoHashes, hash_video, looks_like_video
 
 VIDEO_TYPES = ("vpdq",)
 _DIGESTS = ("md5", "sha1", "sha256")
-#: What ``hash`` computes by default: image types for images (pdq, and pdqr: region values for copies PDQ misses),
-#: vpdq for videos, digests for both.
-HASH_TYPES = ("pdq", "pdqr", "vpdq", "md5", "sha1", "sha256")
+#: What ``hash`` computes by default: image types for images, vpdq for videos, digests for both.
+HASH_TYPES = ("pdq", "vpdq", "md5", "sha1", "sha256")
 Job = tuple[str, tuple[str, ...], bool, bool, float | None]
 
 
@@ -131,7 +130,7 @@ def _human(line: dict[str, Any]) -> None:
 def hash_files(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).", show_default=False)],
     types: str = typer.Option(
-        ",".join(HASH_TYPES), "--types", "-t", help="Comma-separated hash types (images: pdq, pdqr; videos: vpdq)."
+        ",".join(HASH_TYPES), "--types", "-t", help="Comma-separated hash types (images: pdq; videos: vpdq)."
     ),
     dihedral: bool = typer.Option(False, "--dihedral", help="Also the 8 rotations/mirror images of the PDQ hash."),
     fast: bool = typer.Option(
@@ -146,8 +145,7 @@ def hash_files(
     workers: int = typer.Option(0, "--workers", "-w", min=0, help="Processes to use (0: one per core)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON line per file."),
 ) -> None:
-    """Hash files: images get pdq (with quality) and pdqr (region values), videos vpdq; both md5, sha1, sha256.
-    Exit code 1 if any failed."""
+    """Hash files: images get pdq (with quality), videos vpdq; both md5, sha1, sha256. Exit code 1 if any failed."""
     try:
         wanted = tuple(dict.fromkeys(t.strip().lower() for t in types.split(",") if t.strip()))
         image_types, _ = split_types(wanted)

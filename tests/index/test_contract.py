@@ -31,7 +31,17 @@ def test_index_kinds_pick_the_built_in_indexes() -> None:
     assert (index_class("md5"), index_class("sha1"), index_class("sha256")) == (Md5Index, Sha1Index, Sha256Index)
     assert index_class("term") is None
     assert isinstance(make_index("term"), LinearIndex)
-    assert dict(FAST_INDEXES) == {"md5": Md5Index, "pdq": PdqIndex, "sha1": Sha1Index, "sha256": Sha256Index}
+    regions = index_class("pdqr")  # region hashes: 256-bit values, served by the PDQ index's structure
+    assert regions is not None
+    assert issubclass(regions, PdqIndex)
+    assert regions.hash_type == "pdqr"
+    assert dict(FAST_INDEXES) == {
+        "md5": Md5Index,
+        "pdq": PdqIndex,
+        "pdqr": regions,
+        "sha1": Sha1Index,
+        "sha256": Sha256Index,
+    }
     for name in hash_type_names():
         cls = index_class(name)
         assert (cls is None) == (get_hash_type(name).index_kind in (IndexKind.LINEAR, IndexKind.VPDQ))

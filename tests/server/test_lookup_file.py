@@ -35,7 +35,7 @@ def test_file_lookup_matches_exact_and_rotated_copies(hub: Hub) -> None:
     r = _post(hub, data)
     assert r.status_code == 200, r.text  # type: ignore[attr-defined]
     body = r.json()  # type: ignore[attr-defined]
-    assert body["hash_types"] == ["md5", "pdq", "sha1", "sha256"]
+    assert body["hash_types"] == ["md5", "pdq", "pdqr", "sha1", "sha256"]
     assert body["pdq_quality"] >= 50
     assert {(m["hash_type"], m["distance"], m["entry_id"]) for m in body["matches"]} == {
         ("md5", 0, entry["id"]),

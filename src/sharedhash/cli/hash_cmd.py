@@ -86,6 +86,10 @@ def _hash_one(job: Job, progress: Any = None) -> dict[str, Any]:
         line["pdq_quality"] = result.pdq_quality
     if result.pdq_dihedral is not None:
         line["pdq_dihedral"] = result.pdq_dihedral
+    if result.regions is not None:
+        # Every region value to contribute (an entry holds them all); hashes["pdqr"] is the first, the whole picture.
+        line["pdqr"] = result.pdqr_values
+        line["border_trimmed"] = result.regions.trimmed
     return line
 
 
@@ -115,6 +119,9 @@ def _human(line: dict[str, Any]) -> None:
     if "pdq_quality" in line:
         parts.insert(1 if "pdq" in line["hashes"] else 0, f"quality={line['pdq_quality']}")
     console.print("  ".join(parts) + f"  {line['path']}", highlight=False, soft_wrap=True)
+    for i, value in enumerate(line.get("pdqr") or []):
+        if i:
+            console.print(f"  pdqr[{i}]={value}", highlight=False, soft_wrap=True)
     for i, variant in enumerate(line.get("pdq_dihedral") or []):
         if i:
             console.print(f"  pdq_dihedral[{i}]={variant}", highlight=False, soft_wrap=True)

@@ -17,10 +17,11 @@ from sharedhash.cli.hash_cmd import is_video
 from sharedhash.cli.index_cmd import read_with_progress
 from sharedhash.cli.output import EXIT_MATCHED, EXIT_NO_MATCH, EXIT_TROUBLE, console, emit_json, err_console, fail
 from sharedhash.errors import FileAccessError, InvalidInputError, SharedhashError
-from sharedhash.hashing.media import DEFAULT_TYPES, hash_media
+from sharedhash.hashing.media import MEDIA_TYPES, hash_media
 from sharedhash.hashing.video import FrameCallback, hash_video
 from sharedhash.hashing.vpdq import MatchRule
 from sharedhash.index.indexset import IndexSet
+from sharedhash.index.regions import match_probes
 from sharedhash.index.video import frames_against_images
 
 _DIGESTS = ("md5", "sha1", "sha256")
@@ -59,7 +60,7 @@ def _match_one(
     fast: bool = False,
     progress: FrameCallback | None = None,
 ) -> dict[str, Any]:
-    types = [t for t in DEFAULT_TYPES if t in index_set.indexes]
+    types = [t for t in MEDIA_TYPES if t in index_set.indexes]
     try:
         if is_video(path) and (index_set.videos is not None or "pdq" in types or set(types) & set(_DIGESTS)):
             return _match_video(path, index_set, max_distance, fast, progress)
@@ -67,11 +68,20 @@ def _match_one(
             types = ["pdq", *types]
         if not types:
             return {"path": str(path), "matches": []}
-        media = hash_media(path, types, dihedral=dihedral and "pdq" in types)
+        media = hash_media(path, types, dihedral=dihedral and "pdq" in types, probes="pdqr" in types)
     except SharedhashError as exc:
         return file_error_line(path, exc)
-    matches = index_set.match(media.hashes, max_distance, pdq_variants=media.pdq_dihedral)
+    plain = {t: v for t, v in media.hashes.items() if t != "pdqr"}
+    matches = index_set.match(plain, max_distance, pdq_variants=media.pdq_dihedral)
     found = [m.to_dict() for m in matches]
+    regions = index_set.indexes.get("pdqr")
+    if regions is not None and media.probes is not None and media.regions is not None:
+        # Region evidence: copies PDQ misses (crops, borders, small turns, overlays), by the evidence rule.
+        seen = {m["id"] for m in found}
+        labels = index_set.labels
+        for ev in match_probes(regions, media.probes, labels.__getitem__, trimmed=media.regions.trimmed):
+            if ev.label not in seen:
+                found.append({"hash_type": "pdqr", "id": ev.label, "distance": ev.distance, "evidence": ev.describe()})
     if index_set.videos is not None and "pdq" in media.hashes:
         # An image that is a frame of a listed video matches it, with the seconds where that frame is.
         for hit in index_set.videos.query_image(media.hashes["pdq"], max_distance):
@@ -99,6 +109,8 @@ def _describe(m: dict[str, Any]) -> str:
     if "query_seconds" in m:
         seconds = ", ".join(f"{r['start']:g}-{r['end']:g}s" for r in m["query_seconds"][:5])
         return f"image id {m['id']} at {seconds} (distance {m['distance']})"
+    if "evidence" in m:
+        return f"{m['hash_type']} id {m['id']}: {m['evidence']}"
     return f"{m['hash_type']} id {m['id']} (distance {m['distance']})"
 
 

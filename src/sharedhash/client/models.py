@@ -192,6 +192,7 @@ class Match(_Model):
     listed_percent: float | None = None
     query_seconds: list[MatchedSeconds] | None = None
     listed_seconds: list[MatchedSeconds] | None = None
+    evidence: str | None = None
 
 
 class FileHash(_Model):

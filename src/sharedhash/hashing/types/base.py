@@ -70,6 +70,10 @@ class HashType(ABC):
     #: The hash type of the frames inside a value (a video type's frames are images' hashes), or None: a hub lookup
     #: then also matches frames against that type's lists, and that type's queries against this type's lists.
     frame_type: ClassVar[str | None] = None
+    #: Values that are evidence about a part of an image (region hashes): in a lookup of hash values, one value
+    #: matches only within this distance, whatever the list's threshold; a file lookup weighs all of an image's
+    #: values together (:func:`sharedhash.hashing.regions.decide`). None: the list's threshold alone.
+    single_value_distance: ClassVar[int | None] = None
 
     def value_quality(self, value: str) -> int | None:
         """The quality a canonical value carries in itself (e.g. a video hash's best frame), or None when it carries

@@ -38,6 +38,9 @@ class MatchOut(BaseModel):
     ``100 - floor(listed_percent)``), ``query_percent`` and ``listed_percent`` (the shares of each side's frames
     of quality >= 50 that match: a match when ``listed_percent`` >= 80); and the seconds that matched on each side
     (``query_seconds`` in the query video, ``listed_seconds`` in the listed video).
+
+    Region matches (file lookups, hash type ``pdqr``) add ``evidence``: which regions of the listed image matched
+    which part of the file, at what distance, e.g. "region 3 of 6 (top-right 75%) at distance 12, border trimmed".
     """
 
     query: int
@@ -64,6 +67,7 @@ class MatchOut(BaseModel):
     listed_percent: float | None = None
     query_seconds: list[SecondsOut] | None = None
     listed_seconds: list[SecondsOut] | None = None
+    evidence: str | None = None
 
 
 class LookupOut(BaseModel):

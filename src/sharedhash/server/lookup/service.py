@@ -21,6 +21,7 @@ import orjson
 
 from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
+from sharedhash.hashing.regions import Hit, Probe, decide
 from sharedhash.hashing.types.base import ContentKind, IndexKind
 from sharedhash.hub_errors import HashValueTooLongError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
@@ -87,8 +88,12 @@ def lookup(
     *,
     max_distance: int | None = None,
     audit_log: AuditBuffer | None = None,
+    evidence: bool = False,
 ) -> list[dict[str, Any]]:
     """Every match of ``queries`` among the caller's readable lists, as API dicts, nearest first per query.
+
+    Types with a ``single_value_distance`` match within it only, unless ``evidence``: the caller then weighs the
+    hits of many values together (a file lookup's region probes).
 
     Answered from memory: the indexes, the caller's readable lists and the matched entries' facts (see
     :mod:`sharedhash.server.memory.caches`); the database is read only for what the caches miss.
@@ -109,8 +114,11 @@ def lookup(
     parts: list[tuple[np.ndarray, ...]] = []
     for hash_type, group in by_type.items():
         # How far a hit may be in each readable list: its threshold capped by the request; exact types 0.
-        if get_hash_type(hash_type).index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
+        kind = get_hash_type(hash_type)
+        if kind.index_kind is IndexKind.HAMMING256:  # the list's threshold is in these bits
             cap = PDQ_THRESHOLD_MAX if max_distance is None else max_distance
+            if kind.single_value_distance is not None and not evidence:
+                cap = min(cap, kind.single_value_distance)
             allowed = {list_id: min(threshold, cap) for list_id, (_, threshold) in lists.items()}
         else:
             allowed = dict.fromkeys(lists, 0)
@@ -285,6 +293,51 @@ def _own_hashes(items: list[tuple[str, str]], quality_type: str | None, quality:
     return [{"hash_type": t, "value": v, "quality": quality if t == quality_type else None} for t, v in items]
 
 
+def _region_type(computed: tuple[str, ...]) -> str | None:
+    """The registered region hash type that hash_media computes (its values weighed together), if any."""
+    return next(
+        (t for t in computed if t in hash_type_names() and get_hash_type(t).single_value_distance is not None), None
+    )
+
+
+def _region_matches(
+    state: HubState,
+    caller: Caller,
+    hash_type: str,
+    position: int,
+    probes: list[Probe],
+    trimmed: bool,
+    matched: set[int],
+    max_distance: int | None,
+) -> list[dict[str, Any]]:
+    """Entries the region probes of a file match by the evidence rule (``decide``), one match each, with its
+    evidence; entries in ``matched`` (already found by another hash of the file) are not repeated."""
+    queries = [Query(i, hash_type, p.value) for i, p in enumerate(probes)]
+    found = lookup(
+        state.db,
+        state.indexes,
+        state.caches,
+        caller,
+        queries,
+        max_distance=max_distance,
+        audit_log=state.audit,
+        evidence=True,
+    )
+    base: dict[int, dict[str, Any]] = {}
+    hits: list[Hit] = []
+    for m in found:
+        probe = probes[m["query"]]
+        hits.append(Hit(m["entry_id"], probe.region, m["distance"], probe.source, probe.aligned))
+        base.setdefault(m["entry_id"], m)
+    out = []
+    for ev in decide(hits, trimmed):
+        entry_id = int(str(ev.label))
+        if entry_id in matched:
+            continue
+        out.append({**base[entry_id], "query": position, "distance": ev.distance, "evidence": ev.describe()})
+    return out
+
+
 def _file_types() -> tuple[str, ...]:
     """The hash types of any file (not only images) that :func:`~sharedhash.hashing.media.hash_media` computes."""
     from sharedhash.hashing.media import DEFAULT_TYPES
@@ -312,6 +365,11 @@ class HashedUpload:
     quality: int | None
     turned: str | None = None
     variants: tuple[str, ...] = ()
+    #: The region hash type of the file (its values are weighed together, not queried one by one), the region
+    #: probes to look up, and whether the picture had borders trimmed.
+    regions: str | None = None
+    probes: tuple[Probe, ...] = ()
+    trimmed: bool = False
 
 
 def hash_upload(state: HubState, upload: BinaryIO, *, dihedral: bool) -> HashedUpload:
@@ -347,10 +405,18 @@ def lookup_hashed(state: HubState, caller: Caller, hashed: HashedUpload, *, max_
     matches = lookup(
         state.db, state.indexes, state.caches, caller, hashed.queries, max_distance=max_distance, audit_log=state.audit
     )
+    found = fold_variants(matches, hashed.items, hashed.variants)
+    if hashed.regions is not None and hashed.probes:
+        position = next(i for i, (t, _) in enumerate(hashed.items) if t == hashed.regions)
+        matched = {m["entry_id"] for m in found}
+        found += _region_matches(
+            state, caller, hashed.regions, position, list(hashed.probes), hashed.trimmed, matched, max_distance
+        )
+        found.sort(key=lambda m: (m["query"], m["distance"]))
     state.metrics.lookup_seconds.labels("file").observe(time.perf_counter() - started)
     return FileLookup(
         queried=len(hashed.items),
-        matches=fold_variants(matches, hashed.items, hashed.variants),
+        matches=found,
         hash_types=[t for t, _ in hashed.items],
         quality=hashed.quality,
         hashes=_own_hashes(hashed.items, hashed.turned, hashed.quality),
@@ -429,16 +495,20 @@ def hash_file(data: bytes, *, dihedral: bool) -> HashedUpload:
     """Hash ``data`` in memory (perceptual hashes for images, digests for any file). With ``dihedral``, the
     rotated and mirrored variants of the dihedral type are queries too (the ones that differ from the original)."""
     from sharedhash.errors import UnsupportedMediaError
-    from sharedhash.hashing.media import hash_media
+    from sharedhash.hashing.media import DEFAULT_TYPES, MEDIA_TYPES, hash_media
 
+    regions = _region_type(MEDIA_TYPES)
     try:
-        media = hash_media(data, dihedral=dihedral)
+        media = hash_media(
+            data, (*DEFAULT_TYPES, *([regions] if regions else [])), dihedral=dihedral, probes=regions is not None
+        )
     except UnsupportedMediaError:
         # Not an image (a video, a document): its exact hashes can still match.
         media = hash_media(data, _file_types())
     del data
     items = sorted(media.hashes.items())
-    queries = [Query(i, t, v) for i, (t, v) in enumerate(items)]
+    # A region type's values are weighed together by the evidence rule (lookup_hashed), not looked up one by one.
+    queries = [Query(i, t, v) for i, (t, v) in enumerate(items) if t != regions]
     # The one dihedral type hash_media computes: its variants are queried too, and report as its own query.
     turned = next((t for t, _ in items if get_hash_type(t).dihedral), None)
     extra: list[tuple[str, str]] = []
@@ -455,4 +525,7 @@ def hash_file(data: bytes, *, dihedral: bool) -> HashedUpload:
         quality=media.pdq_quality,
         turned=turned,
         variants=tuple(name for name, _ in extra),
+        regions=regions if regions in media.hashes else None,
+        probes=tuple(media.probes or ()),
+        trimmed=bool(media.regions is not None and media.regions.trimmed),
     )

@@ -1,0 +1,474 @@
+"""Region hashes (``pdqr``): PDQ hashes of a few regions of an image after its uniform borders are trimmed.
+
+Plain PDQ misses copies that were cropped, padded, letterboxed, put in a screenshot, slightly rotated or partly
+covered. The contributor's side stores a handful of region hashes of the picture (the whole picture with its
+uniform borders trimmed, a centre crop and the four corner windows); the query's side trims its own borders and
+hashes its whole picture, its own windows and two slightly rotated centre crops. A query matches a listed image
+when the evidence is strong enough (:func:`decide`): the trimmed whole pictures agree, or one probe agrees with
+one region at a tight distance, or at least two different regions agree.
+
+Every value is a 256-bit PDQ hash XOR a fixed mask of its region: a query probe aimed at region ``k`` carries
+region ``k``'s mask, so it can only come near the listed region ``k`` (any other region's value sits ~128 bits
+away). The geometry of the evidence is thereby part of the value: "the top-left window of the query matches the
+top-left window of the listed image", never "some window matches some other window". The values are the same
+64-hex format as PDQ, so the 256-bit index, the hub and the feeds serve them unchanged (as more values of one
+hash type per entry).
+
+Only global DCT-sign hashes of large regions travel (each summarises half a picture or more in 256 bits), never
+pixels, thumbnails or local descriptors: see docs/hashing.md for why they are not invertible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from sharedhash.hashing.pdq import PixelSource, _dihedral_coefficients, _transpose, bits_to_hex
+
+#: The longer side of the grey working copy every region hash is computed from (PDQ keeps a 64x64 grid anyway).
+WORK_SIDE = 256
+#: A row or column is uniform when at least :data:`UNIFORM_SHARE` of its pixels are within this of its median (luma,
+#: 0-255): a plain border, a letterbox, or a window's canvas and title bar with a little text on it.
+UNIFORM_TOLERANCE = 10.0
+UNIFORM_SHARE = 0.95
+#: Trimming never keeps less than this share of a side (a picture that is almost all flat is left whole).
+MIN_KEEP = 0.2
+#: Quality under which a region's value is not contributed and a probe is not sent (flat regions say nothing).
+MIN_REGION_QUALITY = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A region of the trimmed picture, as fractions of its width and height."""
+
+    id: int
+    name: str
+    box: tuple[float, float, float, float]  # left, top, right, bottom in [0, 1]
+
+
+#: The regions a contributed image gets values for, in id order (ids are part of the values' masks: never reuse).
+REGIONS: tuple[Region, ...] = (
+    Region(0, "whole picture", (0.0, 0.0, 1.0, 1.0)),
+    Region(1, "centre 70%", (0.15, 0.15, 0.85, 0.85)),
+    Region(2, "top-left 75%", (0.0, 0.0, 0.75, 0.75)),
+    Region(3, "top-right 75%", (0.25, 0.0, 1.0, 0.75)),
+    Region(4, "bottom-left 75%", (0.0, 0.25, 0.75, 1.0)),
+    Region(5, "bottom-right 75%", (0.25, 0.25, 1.0, 1.0)),
+)
+#: Query-side scale search: a listed region's share of a cropped copy grows by this factor per step (the centre
+#: finely, the corner windows more coarsely: four of them).
+SCALE_STEP = 1.03
+CORNER_SCALE_STEP = 1.05
+#: Query-side rotations (degrees) of the centre, for copies turned by a few degrees.
+ROTATIONS = (-3.5, 3.5)
+#: The centre's shares of the turned copies searched (a turned copy is often cropped to hide its corners).
+ROTATION_SCALES = (0.7, 0.78)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The evidence rule's distances (bits of 256)."""
+
+    #: The trimmed whole picture of the query against the listed one (what PDQ's own 31 is to plain PDQ).
+    whole: int = 31
+    #: One probe against one region, when nothing else agrees (a crop matching one listed crop).
+    single: int = 24
+    #: Each of at least two different regions agreeing.
+    multi: int = 40
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class RegionValue:
+    """One contributed value: the region, its masked hash (64 hex) and the region's quality (PDQ's measure)."""
+
+    region: int
+    value: str
+    quality: int
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One query value aimed at one listed region, and what part of the query it hashes."""
+
+    region: int
+    value: str
+    source: str  # e.g. "whole picture", "top-left 75%", "centre 70% turned +4°", "whole picture, mirrored"
+    #: The probe hashes the same part of the query as the region of the listed image (geometry agrees).
+    aligned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RegionSet:
+    """Every region value of one image, and whether (and how much) its borders were trimmed."""
+
+    values: tuple[RegionValue, ...]
+    trimmed: bool
+    box: tuple[int, int, int, int]  # the kept box in the working copy (left, top, right, bottom)
+    size: tuple[int, int]  # the working copy's size
+
+
+@cache
+def region_mask(region: int) -> int:
+    """The 256-bit mask of region ``region`` (fixed: part of the value format)."""
+    return int.from_bytes(hashlib.sha256(f"sharedhash pdqr region {region}".encode()).digest(), "big")
+
+
+def mask(value: str, region: int) -> str:
+    """``value`` (64 hex) XOR the mask of ``region``: the stored form of a region's hash (and its inverse)."""
+    return f"{int(value, 16) ^ region_mask(region):064x}"
+
+
+def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None = None) -> Image.Image:
+    """The upright picture's luma (PDQ's weights, as Pillow's "L"), its longer side :data:`WORK_SIDE`; with ``box``
+    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail)."""
+    image = src.image if src.orientation == 1 else _transpose(src.image, src.orientation)
+    width, height = image.size
+    left, top, right, bottom = box if box is not None else (0.0, 0.0, 1.0, 1.0)
+    part = (left * width, top * height, right * width, bottom * height)
+    w, h = part[2] - part[0], part[3] - part[1]
+    scale = WORK_SIDE / max(w, h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size != image.size or box is not None:
+        filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+        image = image.resize(size, filter_, box=part)
+    return image if image.mode == "L" else image.convert("L")
+
+
+def _trimmed_copy(src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int]) -> Image.Image:
+    """The working copy of the trimmed picture (``kept``, a box of the working copy ``image``)."""
+    if kept == (0, 0, *image.size):
+        return image
+    width, height = image.size
+    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height))
+
+
+def _uniform(lines: NDArray[np.float32]) -> NDArray[np.bool_]:
+    """Per line (axis 0 of ``lines``: lines x pixels), whether it is (mostly) uniform."""
+    if not lines.shape[1]:
+        return np.ones(lines.shape[0], dtype=bool)
+    near = np.abs(lines - np.median(lines, axis=1, keepdims=True)) <= UNIFORM_TOLERANCE
+    uniform: NDArray[np.bool_] = near.mean(axis=1) >= UNIFORM_SHARE
+    return uniform
+
+
+def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
+    """The box of ``image`` left after removing uniform rows and columns from each side (borders, letterboxes,
+    padding, a plain canvas around a picture), as (left, top, right, bottom); the whole image when less than
+    :data:`MIN_KEEP` of a side would remain."""
+    arr = np.asarray(image.convert("L") if image.mode != "L" else image, dtype=np.float32)
+    height, width = arr.shape
+    top, bottom, left, right = 0, height, 0, width
+    for _ in range(3):  # trimming rows can make columns uniform and the other way round; it settles fast
+        rows = _uniform(arr[top:bottom, left:right])
+        cols = _uniform(arr[top:bottom, left:right].T)
+        new_top, new_bottom = _ends(rows)
+        new_left, new_right = _ends(cols)
+        if (new_top, new_bottom, new_left, new_right) == (0, len(rows), 0, len(cols)):
+            break
+        top, bottom = top + new_top, top + new_bottom
+        left, right = left + new_left, left + new_right
+        if bottom - top < MIN_KEEP * height or right - left < MIN_KEEP * width:
+            return 0, 0, width, height
+    return left, top, right, bottom
+
+
+def _ends(uniform: NDArray[np.bool_]) -> tuple[int, int]:
+    """The first and one past the last non-uniform line (the whole range when every line is uniform)."""
+    busy = np.flatnonzero(~uniform)
+    if not len(busy):
+        return 0, len(uniform)
+    return int(busy[0]), int(busy[-1]) + 1
+
+
+class _Canvas:
+    """A grey picture's summed-area table: the 64x64 area means of any boxes of it, many at once."""
+
+    def __init__(self, image: Image.Image) -> None:
+        arr = np.asarray(image, dtype=np.int32)
+        self.height, self.width = arr.shape
+        self.table = np.zeros((self.height + 1, self.width + 1), np.int32)  # exact: at most 255 * 2**16 per cell
+        np.cumsum(np.cumsum(arr, axis=0), axis=1, out=self.table[1:, 1:])
+
+    def grids(self, boxes: NDArray[np.float64]) -> NDArray[np.float64]:
+        """(n, 64, 64) area means of ``boxes`` (n x (left, top, right, bottom) in pixels); cells are >= 1 pixel."""
+        steps = np.arange(_GRID + 1) / _GRID
+        xs = _edges(boxes[:, 0, None] + (boxes[:, 2] - boxes[:, 0])[:, None] * steps, self.width)
+        ys = _edges(boxes[:, 1, None] + (boxes[:, 3] - boxes[:, 1])[:, None] * steps, self.height)
+        t = self.table[ys[:, :, None], xs[:, None, :]].astype(np.float64)
+        sums = t[:, 1:, 1:] - t[:, :-1, 1:] - t[:, 1:, :-1] + t[:, :-1, :-1]
+        areas = (ys[:, 1:] - ys[:, :-1])[:, :, None] * (xs[:, 1:] - xs[:, :-1])[:, None, :]
+        means: NDArray[np.float64] = sums / np.maximum(areas, 1)  # an empty cell (box under 64 pixels) is 0
+        return means
+
+
+_GRID = 64
+
+
+def _edges(raw: NDArray[np.float64], limit: int) -> NDArray[np.int64]:
+    """Integer cell edges, strictly increasing where the box allows (each cell at least one pixel)."""
+    edges = np.clip(np.round(raw), 0, limit).astype(np.int64)
+    edges = np.maximum(edges, edges[:, :1] + np.arange(_GRID + 1))  # at least one pixel per cell
+    over = np.maximum(edges[:, -1:] - limit, 0)
+    shifted: NDArray[np.int64] = np.clip(edges - over, 0, limit)  # back inside; a box under 64 pixels gets empty cells
+    return shifted
+
+
+@cache
+def _dct_matrix() -> NDArray[np.float64]:
+    """PDQ's 16x64 DCT-II rows."""
+    i = np.arange(1, 17)[:, None]
+    j = np.arange(_GRID)[None, :]
+    return np.sqrt(2 / _GRID) * np.cos(np.pi / 2 / _GRID * i * (2 * j + 1))  # type: ignore[no-any-return]
+
+
+def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list[str], NDArray[np.int64], list[str]]:
+    """PDQ-style hashes of (n, 64, 64) grids (the 16x16 low DCT coefficients against their median), PDQ's quality
+    measure, and, with ``dihedral``, the 8 dihedral variants of the first grid's hash (PDQ's order)."""
+    d = _dct_matrix()
+    coef = d @ grids @ d.T
+    diffs = np.abs(np.trunc(np.diff(grids, axis=1) * (100 / 255))).sum(axis=(1, 2))
+    diffs += np.abs(np.trunc(np.diff(grids, axis=2) * (100 / 255))).sum(axis=(1, 2))
+    quality = np.minimum(100, diffs.astype(np.int64) // 90)
+    flat = coef.reshape(len(coef), 256)
+    medians = np.partition(flat, 127, axis=1)[:, 127:128]
+    packed = np.packbits((flat > medians)[:, ::-1], axis=1)
+    values = [row.tobytes().hex() for row in packed]
+    variants: list[str] = []
+    if dihedral and len(coef):
+        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(coef[0])]
+    return values, quality, variants
+
+
+def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    left, top, right, bottom = kept
+    w, h = right - left, bottom - top
+    return left + frac[0] * w, top + frac[1] * h, left + frac[2] * w, top + frac[3] * h
+
+
+def region_values(src: PixelSource) -> RegionSet:
+    """The contributed values of a decoded image: every region of :data:`REGIONS` (masked), with its quality."""
+    image = working_copy(src)
+    kept = trim_box(image)
+    picture = _trimmed_copy(src, image, kept)
+    boxes = np.array([_box((0, 0, *picture.size), r.box) for r in REGIONS])
+    values, quality, _ = _hashes(_Canvas(picture).grids(boxes))
+    out = tuple(RegionValue(r.id, mask(v, r.id), int(q)) for r, v, q in zip(REGIONS, values, quality, strict=True))
+    return RegionSet(out, kept != (0, 0, *image.size), kept, image.size)
+
+
+def _scales(start: float, step: float) -> list[float]:
+    """Shares of the query a listed region of share ``start`` takes in copies cropped up to 1 - start: from
+    ``start`` by ``step`` to the whole copy."""
+    out = [start]
+    while out[-1] * step < 1.0 - 0.01:
+        out.append(out[-1] * step)
+    return [*out, 1.0]
+
+
+def _anchored(region: Region, share: float) -> tuple[float, float, float, float]:
+    """``region`` scaled to ``share`` of the picture, kept at the corner (or centre) it hugs."""
+    left, top, right, bottom = region.box
+    if left == 0.0 and right < 1.0:
+        x = (0.0, share)
+    elif right == 1.0 and left > 0.0:
+        x = (1.0 - share, 1.0)
+    else:
+        x = ((1.0 - share) / 2, (1.0 + share) / 2)
+    if top == 0.0 and bottom < 1.0:
+        y = (0.0, share)
+    elif bottom == 1.0 and top > 0.0:
+        y = (1.0 - share, 1.0)
+    else:
+        y = ((1.0 - share) / 2, (1.0 + share) / 2)
+    return x[0], y[0], x[1], y[1]
+
+
+def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe], RegionSet]:
+    """The query values of a decoded image, each aimed at one listed region, and its own region values.
+
+    The query's whole trimmed picture (and its mirror images and quarter turns) is aimed at the listed whole; its
+    own regions at the same regions (overlays leave some of them alone); for crops, each region searched over the
+    shares it takes of copies cropped up to its own size, anchored where it sits (the centre in the middle, each
+    corner window at its corner); for small turns, the centre of the copy turned back by a few degrees. When the
+    query's borders were trimmed, its untrimmed regions are tried too (a caption band can look like a border).
+    """
+    image = working_copy(src)
+    kept = trim_box(image)
+    trimmed = kept != (0, 0, *image.size)
+    picture = _trimmed_copy(src, image, kept)
+    whole = (0, 0, *picture.size)
+    # (region, what the probe hashes, aligned?, box of the trimmed picture or, for "untrimmed", of the working copy)
+    plan: list[tuple[int, str, bool, tuple[float, float, float, float]]] = []
+    for region in REGIONS:
+        plan.append((region.id, "whole picture" if region.id == 0 else region.name, True, _box(whole, region.box)))
+    for region in REGIONS[1:]:
+        share = region.box[2] - region.box[0]
+        for s in _scales(share, SCALE_STEP if region.id == 1 else CORNER_SCALE_STEP)[1:]:
+            plan.append(
+                (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(whole, _anchored(region, s)))
+            )
+    grids = _Canvas(picture).grids(np.array([p[3] for p in plan]))
+    if trimmed:
+        untrimmed = [(r.id, f"{r.name}, untrimmed", True, _box((0, 0, *image.size), r.box)) for r in REGIONS]
+        plan += untrimmed
+        grids = np.concatenate([grids, _Canvas(image).grids(np.array([p[3] for p in untrimmed]))])
+    values, quality, variants = _hashes(grids, dihedral=dihedral)
+    probes: list[Probe] = []
+    own: list[RegionValue] = []
+    for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
+        if len(own) < len(REGIONS):
+            own.append(RegionValue(region_id, mask(value, region_id), int(q)))
+        if q < MIN_REGION_QUALITY:
+            continue
+        probes.append(Probe(region_id, mask(value, region_id), source, aligned))
+        if region_id == 0 and dihedral and source == "whole picture":
+            probes.extend(
+                Probe(0, mask(form, 0), f"whole picture, {_DIHEDRAL_NAMES[i]}", True)
+                for i, form in enumerate(variants[1:], start=1)
+            )
+    probes.extend(_turned(picture))
+    return probes, RegionSet(tuple(own), trimmed, kept, image.size)
+
+
+def _turned(kept: Image.Image) -> list[Probe]:
+    """Probes of the centre of the query turned back by each of :data:`ROTATIONS`."""
+    centre = REGIONS[1]
+    plan: list[tuple[str, tuple[float, float, float, float]]] = []
+    grids = []
+    for angle in ROTATIONS:
+        turned = kept.rotate(angle, resample=Image.Resampling.BILINEAR)
+        boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in ROTATION_SCALES])
+        grids.append(_Canvas(turned).grids(boxes))
+        plan += [
+            (f"{centre.name} turned {angle:+g}° ({s:.0%} of the copy)", b)
+            for s, b in zip(ROTATION_SCALES, boxes, strict=True)
+        ]
+    values, quality, _ = _hashes(np.concatenate(grids))
+    return [
+        Probe(centre.id, mask(v, centre.id), source, False)
+        for (source, _), v, q in zip(plan, values, quality, strict=True)
+        if q >= MIN_REGION_QUALITY
+    ]
+
+
+_DIHEDRAL_NAMES = (
+    "as is",
+    "turned 90°",
+    "turned 180°",
+    "turned 270°",
+    "mirrored left-right",
+    "mirrored top-bottom",
+    "mirrored on a diagonal",
+    "mirrored on the other diagonal",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A probe near a listed value: which listed image (any label), region, distance and the probe's source."""
+
+    label: object
+    region: int
+    distance: int
+    source: str
+    aligned: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why a query matches a listed image: the hits that decided it, and the rule that accepted them."""
+
+    label: object
+    rule: str  # "whole", "single" or "regions"
+    hits: tuple[Hit, ...]
+    trimmed: bool
+
+    @property
+    def distance(self) -> int:
+        """The best distance among the deciding hits."""
+        return min(h.distance for h in self.hits)
+
+    def describe(self) -> str:
+        """A reviewer's reading, e.g. "region 3 of 6 (top-right 75%) at distance 12, border trimmed"."""
+        parts = []
+        for hit in sorted(self.hits, key=lambda h: (h.region, h.distance)):
+            region = REGIONS[hit.region]
+            parts.append(
+                f"region {hit.region + 1} of {len(REGIONS)} ({region.name}) at distance {hit.distance}"
+                + (f" by the query's {hit.source}" if hit.source != region.name else "")
+            )
+        return "; ".join(parts) + (", border trimmed" if self.trimmed else "")
+
+
+def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Evidence]:
+    """The listed images the hits give enough evidence for, best first.
+
+    A listed image matches when at least two different regions each agree within ``multi`` with the same part of
+    the query (geometry consistent: independent parts of both pictures agree); or its whole trimmed picture is
+    within ``whole`` of the query's (or of a mirror image or quarter turn of it); or one probe, e.g. the query's
+    whole picture taken as a crop, is within ``single`` of one of its regions.
+    """
+    by_label: dict[object, list[Hit]] = {}
+    for hit in hits:
+        by_label.setdefault(hit.label, []).append(hit)
+    found: list[Evidence] = []
+    for label, group in by_label.items():
+        best: dict[int, Hit] = {}
+        for hit in group:
+            if not hit.aligned:
+                continue
+            if hit.region not in best or hit.distance < best[hit.region].distance:
+                best[hit.region] = hit
+        whole = [h for h in group if h.region == 0 and h.aligned and h.distance <= thresholds.whole]
+        agreeing = [h for h in best.values() if h.distance <= thresholds.multi]
+        if len(agreeing) >= 2:
+            found.append(Evidence(label, "regions", tuple(agreeing), trimmed))
+        elif whole:
+            found.append(Evidence(label, "whole", (min(whole, key=lambda h: h.distance),), trimmed))
+        else:
+            single = min(group, key=lambda h: h.distance)
+            if single.distance <= thresholds.single:
+                found.append(Evidence(label, "single", (single,), trimmed))
+    found.sort(key=lambda e: (-len(e.hits), e.distance))
+    return found
+
+
+def probe_limit(thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:
+    """The search radius of probes: the loosest of the rule's distances."""
+    return max(thresholds.whole, thresholds.single, thresholds.multi)
+
+
+def contributed(values: Sequence[RegionValue]) -> list[str]:
+    """The values worth contributing (quality at least :data:`MIN_REGION_QUALITY`), deduplicated, in region order."""
+    return list(dict.fromkeys(v.value for v in values if v.quality >= MIN_REGION_QUALITY))
+
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "REGIONS",
+    "Evidence",
+    "Hit",
+    "Probe",
+    "Region",
+    "RegionSet",
+    "RegionValue",
+    "Thresholds",
+    "contributed",
+    "decide",
+    "mask",
+    "probe_limit",
+    "query_probes",
+    "region_mask",
+    "region_values",
+    "trim_box",
+    "working_copy",
+]

@@ -1,0 +1,180 @@
+"""Region hashes (pdqr): border trimming, the values, the query probes and the evidence rule."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image, ImageDraw
+
+from sharedhash.hashing import hash_media
+from sharedhash.hashing.pdq import PixelSource
+from sharedhash.hashing.regions import (
+    REGIONS,
+    Hit,
+    Thresholds,
+    decide,
+    mask,
+    query_probes,
+    region_mask,
+    region_values,
+    trim_box,
+    working_copy,
+)
+from sharedhash.hashing.samples import make_sample
+
+
+def _jpeg(image: Image.Image, quality: int = 92) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def _photo() -> Image.Image:
+    return make_sample("texture", 480, 360, seed=7)
+
+
+def _padded(
+    image: Image.Image, left: int, top: int, right: int, bottom: int, colour: tuple[int, int, int]
+) -> Image.Image:
+    out = Image.new("RGB", (image.width + left + right, image.height + top + bottom), colour)
+    out.paste(image, (left, top))
+    return out
+
+
+def _distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def test_trim_box_removes_uniform_borders_of_any_colour() -> None:
+    picture = _photo()
+    padded = _padded(picture, 40, 0, 120, 60, (30, 60, 200))
+    box = trim_box(padded.convert("L"))
+    assert box == (40, 0, 40 + picture.width, picture.height)
+
+
+def test_trim_box_keeps_a_picture_without_borders_and_a_flat_one_whole() -> None:
+    picture = _photo().convert("L")
+    assert trim_box(picture) == (0, 0, *picture.size)
+    flat = Image.new("L", (300, 200), 128)
+    assert trim_box(flat) == (0, 0, 300, 200)
+
+
+def test_trim_box_keeps_the_whole_when_too_little_would_remain() -> None:
+    small = Image.new("L", (20, 20), 255)
+    image = _padded(small.convert("RGB"), 0, 0, 300, 300, (0, 0, 0)).convert("L")
+    ImageDraw.Draw(image).rectangle((2, 2, 12, 12), fill=0)
+    assert trim_box(image) == (0, 0, *image.size)
+
+
+def test_pdq_is_unchanged_by_asking_for_regions() -> None:
+    data = _jpeg(_photo())
+    assert hash_media(data, ("pdq",)).hashes["pdq"] == hash_media(data, ("pdq", "pdqr")).hashes["pdq"]
+
+
+def test_region_values_are_masked_pdq_of_each_region() -> None:
+    data = _jpeg(_photo())
+    media = hash_media(data, ("pdqr",))
+    assert media.regions is not None
+    assert [v.region for v in media.regions.values] == [r.id for r in REGIONS]
+    assert media.hashes["pdqr"] == media.regions.values[0].value
+    assert len(set(media.pdqr_values)) == len(REGIONS)
+    assert all(len(v) == 64 for v in media.pdqr_values)
+    # The masks differ per region and undo themselves.
+    assert len({region_mask(r.id) for r in REGIONS}) == len(REGIONS)
+    value = media.regions.values[2].value
+    assert mask(mask(value, 2), 2) == value
+
+
+def test_letterboxed_and_padded_copies_give_the_same_whole_picture_value() -> None:
+    picture = _photo()
+    listed = hash_media(_jpeg(picture), ("pdqr",)).hashes["pdqr"]
+    for copy in (
+        _padded(picture, 0, 90, 0, 90, (0, 0, 0)),
+        _padded(picture, 150, 0, 0, 0, (255, 255, 255)),
+        _padded(picture, 60, 60, 60, 60, (128, 128, 128)),
+    ):
+        media = hash_media(_jpeg(copy), ("pdq", "pdqr"))
+        assert media.regions is not None
+        assert media.regions.trimmed
+        assert _distance(media.hashes["pdqr"], listed) <= 16
+
+
+def test_a_flat_image_contributes_nothing_and_sends_no_probes() -> None:
+    data = _jpeg(Image.new("RGB", (200, 200), (90, 90, 90)))
+    media = hash_media(data, ("pdqr",), probes=True)
+    assert media.pdqr_values == []
+    assert media.probes == []
+
+
+def test_probes_aim_at_every_region_with_its_own_mask() -> None:
+    picture = _photo()
+    probes, own = query_probes(PixelSource(picture))
+    aimed = {(p.region, p.source) for p in probes if p.aligned}
+    assert {(0, "whole picture")} | {(r.id, r.name) for r in REGIONS[1:]} <= aimed
+    assert any("turned" in p.source for p in probes)
+    # Every region but the whole is searched as a crop, anchored where it sits.
+    crops = {p.region for p in probes if "as a crop" in p.source}
+    assert crops == {r.id for r in REGIONS[1:]}
+    listed = region_values(PixelSource(picture))
+    # The query's own region k equals the listed region k of the same picture; other regions sit far away.
+    for region in REGIONS[1:]:
+        probe = next(p for p in probes if p.region == region.id and p.source == region.name)
+        assert probe.value == listed.values[region.id].value
+        for other in listed.values:
+            if other.region != region.id:
+                assert _distance(probe.value, other.value) > 64
+    assert own.values == listed.values
+
+
+def test_working_copy_is_small_grey_and_upright() -> None:
+    picture = make_sample("shapes", 1200, 400)
+    work = working_copy(PixelSource(picture))
+    assert work.mode == "L"
+    assert work.size == (256, 85)
+    turned = working_copy(PixelSource(picture, orientation=6))
+    assert turned.size == (85, 256)
+
+
+def _hit(label: str, region: int, distance: int, aligned: bool = True, source: str = "") -> Hit:
+    return Hit(label, region, distance, source or REGIONS[region].name, aligned)
+
+
+def test_two_aligned_regions_match_one_alone_does_not() -> None:
+    t = Thresholds(whole=31, single=24, multi=40)
+    assert decide([_hit("a", 2, 38)], False, t) == []
+    found = decide([_hit("a", 2, 38), _hit("a", 3, 39)], False, t)
+    assert [(e.label, e.rule) for e in found] == [("a", "regions")]
+    # The same region twice is one piece of evidence, not two.
+    assert decide([_hit("a", 2, 38), _hit("a", 2, 30, source="centre 70% turned +4°")], False, t) == []
+
+
+def test_crop_hypotheses_need_the_tight_distance() -> None:
+    t = Thresholds(whole=31, single=24, multi=40)
+    crop = _hit("b", 1, 26, aligned=False, source="whole picture")
+    assert decide([crop], False, t) == []
+    # Two crop hypotheses from the one whole-picture probe are not independent evidence either.
+    assert decide([crop, _hit("b", 2, 30, aligned=False, source="whole picture")], False, t) == []
+    found = decide([_hit("b", 1, 20, aligned=False, source="whole picture")], True, t)
+    assert [(e.label, e.rule) for e in found] == [("b", "single")]
+    assert (
+        found[0].describe() == "region 2 of 6 (centre 70%) at distance 20 by the query's whole picture, border trimmed"
+    )
+
+
+def test_whole_pictures_match_at_the_whole_threshold() -> None:
+    t = Thresholds(whole=31, single=24, multi=40)
+    found = decide([_hit("c", 0, 29, source="whole picture, mirrored left-right")], True, t)
+    assert [(e.label, e.rule, e.distance) for e in found] == [("c", "whole", 29)]
+    assert "region 1 of 6 (whole picture) at distance 29" in found[0].describe()
+    assert decide([_hit("c", 0, 33, source="whole picture")], True, t) == []
+
+
+@pytest.mark.parametrize("angle", [-4, 4])
+def test_a_slightly_turned_copy_is_probed_by_a_turned_centre(angle: int) -> None:
+    picture = _photo()
+    turned = picture.rotate(angle, resample=Image.Resampling.BILINEAR)
+    listed = region_values(PixelSource(picture)).values[1].value
+    probes, _ = query_probes(PixelSource(turned))
+    best = min(_distance(p.value, listed) for p in probes if p.region == 1)
+    assert best <= 24

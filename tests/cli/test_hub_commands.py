@@ -45,7 +45,9 @@ def test_contribute_lookup_remove(hub: tuple[LiveServer, str], tmp_path: Path) -
     assert run("entry", "remove", str(added["id"]), "--hash", f"md5:{MD5}", "--json")["removed"] == "hash"
     assert run("lookup", f"md5:{MD5}", "--json", code=1)["matches"] == []
     feed = run("list", "feed", list_id, "--json")
-    assert [c["kind"] for c in feed["changes"]] == ["add", "update"]
+    # The confirmation put the entry on the feed again (with its counts, for the mirrors), then the hash removal.
+    assert [c["kind"] for c in feed["changes"]] == ["add", "update", "update"]
+    assert feed["changes"][1]["entry"]["feedback"] == {"confirm": 1, "dispute": 0}
 
 
 def test_import_export_and_keys(hub: tuple[LiveServer, str], tmp_path: Path) -> None:

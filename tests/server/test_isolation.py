@@ -181,6 +181,8 @@ def test_matrix_covers_every_route_with_an_id(hub: Hub) -> None:
             for method, operation in methods.items():
                 if operation.get("security") == []:  # public by design (tests/server/test_deterrence_public.py)
                     continue
+                if path.startswith("/v1/webhooks/"):  # every one: test_webhooks.py::test_other_orgs_endpoint_and_...
+                    continue
                 assert (method.upper(), path) in covered, f"{method.upper()} {path} is missing from the matrix"
 
 

@@ -242,6 +242,16 @@ class Target:
     previous_secret_until: datetime | None
 
 
+def any_due(session: Session, now: datetime) -> bool:
+    """Whether any pending event is due (a read: an idle worker asks this before it takes the write lock)."""
+    found = session.scalar(
+        select(OutboxEvent.id)
+        .where(OutboxEvent.state == OutboxState.PENDING.value, OutboxEvent.next_attempt_at <= now)
+        .limit(1)
+    )
+    return found is not None
+
+
 def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int) -> list[DueEvent]:
     """Claim up to ``limit`` due events for one worker until ``lease_until`` (a worker that dies leaves them to be
     claimed again then), in id order.

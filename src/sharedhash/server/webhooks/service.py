@@ -159,6 +159,9 @@ def redeliver_dead(state: HubState, caller: Caller, endpoint_id: int) -> int:
 def claim_batch(db: Database, settings: Settings, limit: int) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
     """Claim up to ``limit`` due events for this worker (leased for ``webhook_lease_seconds``) and their targets."""
     now = utcnow()
+    with db.reading() as session:
+        if not store.any_due(session, now):
+            return [], {}
     with db.writing() as session:
         due = store.claim_due(session, now, now + timedelta(seconds=settings.webhook_lease_seconds), limit)
         found = store.targets(session, {e.endpoint_id for e in due}) if due else {}

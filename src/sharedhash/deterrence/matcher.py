@@ -374,40 +374,50 @@ class Matcher:
                 # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
                 if digits_read and any(digits_read[first : last + 1]):
                     continue
-                if typed is None:
-                    typed = plain_words(text)
-                allowance = self._fuzzy.allowance(ident)
                 for rule_index, part in self._fuzzy_owners[ident]:
-                    written = self._written[rule_index][max(part, 0)]
-                    if written and typed and all(typed[first : last + 1]):
-                        # Typed without any disguise: a misspelling must be one of the rule as written, not only
-                        # of its skeleton, where "l" is "i" and repeats are collapsed ("filtfilt" is "fitfit").
-                        if not typed_within("".join(typed[first : last + 1]), written, allowance, whole):
-                            continue
+                    # The cheap reasons not to count a hit first; the comparison with the rule as written last.
                     if part >= 0:
-                        if whole and last == first:
-                            near_hits[rule_index].append((part, first, distance))
+                        if not (whole and last == first):
+                            continue
                     elif last - first >= self._rule_words[rule_index]:
                         # A run of more query words than the rule has words: the term would have to be split
                         # apart AND misspelt, two obfuscations stacked. Such runs met ordinary neighbours far
                         # more often ("kio ntim", "tempfile in"); a split term still matches exactly (JOINED).
                         continue
-                    elif rule_index not in exact_rules and (whole or ident not in self._word_like):
-                        # One edit from a lexicon word as well as within the rule's allowance: more often a rare
-                        # form of that word ("rompez" + "s") than a misspelt term. Glued candidates are refused
-                        # for any such edit; whole words only for an edit at their end, where inflections are
-                        # (measured on the benchmark's tuning words, see NEXT_TO_WORD_END).
-                        key = (candidate, whole)
-                        near = next_to_word.get(key)
-                        if near is None:
-                            end = 0 if not whole else NEXT_TO_WORD_END
-                            near = next_to_word[key] = self.lexicon.next_to_word(candidate, end=end)
-                        if near:
+                    elif rule_index in exact_rules or not (whole or ident not in self._word_like):
+                        continue
+                    written = self._written[rule_index][max(part, 0)]
+                    if written:
+                        if typed is None:
+                            typed = plain_words(text)
+                        # Typed without any disguise: a misspelling must be one of the rule as written, not only
+                        # of its skeleton, where "l" is "i" and repeats are collapsed ("filtfilt" is "fitfit").
+                        if (
+                            typed
+                            and all(typed[first : last + 1])
+                            and not typed_within(
+                                "".join(typed[first : last + 1]), written, self._fuzzy.allowance(ident), whole
+                            )
+                        ):
                             continue
-                        exact_rules.add(rule_index)
-                        span = (text.starts[first], text.ends[last])
-                        how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD
-                        found.append(RuleMatch(self.rules[rule_index], how, candidate, distance, span))
+                    if part >= 0:
+                        near_hits[rule_index].append((part, first, distance))
+                        continue
+                    # One edit from a lexicon word as well as within the rule's allowance: more often a rare form
+                    # of that word ("rompez" + "s") than a misspelt term. Glued candidates are refused for any
+                    # such edit; whole words only for an edit at their end, where inflections are (measured on
+                    # the benchmark's tuning words, see NEXT_TO_WORD_END).
+                    key = (candidate, whole)
+                    near = next_to_word.get(key)
+                    if near is None:
+                        end = 0 if not whole else NEXT_TO_WORD_END
+                        near = next_to_word[key] = self.lexicon.next_to_word(candidate, end=end)
+                    if near:
+                        continue
+                    exact_rules.add(rule_index)
+                    span = (text.starts[first], text.ends[last])
+                    how = MatchHow.FUZZY if whole else MatchHow.FUZZY_INSIDE_WORD
+                    found.append(RuleMatch(self.rules[rule_index], how, candidate, distance, span))
         for rule_index, hits in near_hits.items():
             best: tuple[int, int, int] | None = None
             for part_a, pos_a, _ in hits:

@@ -208,13 +208,11 @@ def normalise(
     tokens = [_REPEATS.sub(_FIRST, t) for t in raw] if collapse else raw
     if not tokens:
         return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
-    result = _despace(tokens, raw, tuple(notes), collapse)
+    result = _despace(tokens, raw, tuple(notes), collapse, typed)
     if digits_read and any(digits_read):
         result = replace(result, digits_read=digits_read)
     if any(beside_symbols):
         result = replace(result, beside_symbols=beside_symbols)
-    if typed is not None:
-        result = replace(result, typed=typed)
     if trace is not None:
         if collapse:
             trace.append(("repeated letters written once", result.spaced))
@@ -365,7 +363,9 @@ def _join_spelled_out(tokens: list[str]) -> list[str]:
     return out
 
 
-def _despace(tokens: list[str], raw: list[str], notes: tuple[QueryNote, ...], collapse: bool) -> NormalisedText:
+def _despace(
+    tokens: list[str], raw: list[str], notes: tuple[QueryNote, ...], collapse: bool, typed: str | None = None
+) -> NormalisedText:
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -380,4 +380,4 @@ def _despace(tokens: list[str], raw: list[str], notes: tuple[QueryNote, ...], co
         pos += len(piece)
         ends.append(pos)
         last = token[-1]
-    return NormalisedText(tuple(tokens), "".join(parts), tuple(starts), tuple(ends), notes, tuple(raw))
+    return NormalisedText(tuple(tokens), "".join(parts), tuple(starts), tuple(ends), notes, tuple(raw), typed=typed)

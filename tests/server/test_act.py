@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -255,3 +256,26 @@ def test_other_orgs_checks_rules_and_lists_answer_404(act_hub: Hub) -> None:
     assert_error(act_hub.client.post("/v1/rules", json=hook, headers=stranger), 404, "not_found")
     # The same hashes checked by another org are its own check.
     assert check(act_hub, "mine", ("md5", md5(1)), who="stranger")["check_id"] != answer["check_id"]
+
+
+def test_a_video_is_checked_against_video_lists(act_hub: Hub, tmp_path: Path) -> None:
+    """A video upload to /v1/content (streamed to a temporary file, deleted): it matches a listed video by the
+    reference rule, and the check keeps its hashes (vpdq and digests), never the media."""
+    from sharedhash.hashing.video import hash_video
+    from tests.support.video_clips import write_clip
+
+    clip = write_clip(tmp_path / "clip.mp4", frames=40, fps=10, width=160, height=120, seed=7)
+    hashed = hash_video(clip, digests=())
+    videos = new_list(act_hub, name="videos")
+    listed = add(act_hub, videos["id"], ("vpdq", hashed.vpdq.serialise()))
+    auth = act_hub.auth("owner")
+    form = {"content_id": "video-1", "content_type": "video"}
+    r = act_hub.client.post("/v1/content", files={"file": ("v.mp4", clip.read_bytes())}, data=form, headers=auth)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["matched"] is True
+    assert listed["id"] in {m["entry_id"] for m in answer["matches"]}
+    assert "vpdq" in answer["hash_types"]
+    (row,) = _rows(act_hub, ContentCheck)
+    assert row.content_type == "video"
+    assert {h["type"] for h in row.hashes} >= {"vpdq", "md5"}

@@ -14,6 +14,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from sharedhash.client import Client
 from sharedhash.client.errors import UnexpectedResponseError
 from sharedhash.client.models import HashList as RemoteList
@@ -333,6 +335,20 @@ def sync_from(
     return report
 
 
+def _mirror_of(session: Session, caller: Caller, source: str, remote: RemoteList, name: str) -> HashList:
+    """The caller's mirror of ``remote`` (created on first sight), its match settings following the remote list's."""
+    return mirror_for(
+        session,
+        caller,
+        source,
+        remote.id,
+        name=name,
+        pdq_threshold=remote.pdq_threshold,
+        video_listed_percent=remote.video_listed_percent,
+        video_query_percent=remote.video_query_percent,
+    )
+
+
 def _sync_list(
     db: Database,
     client: Client,
@@ -349,16 +365,7 @@ def _sync_list(
     with db.writing() as session:
         if remote.deleted_at is not None and find_mirror(session, caller.org_id, source, remote.id) is None:
             return None
-        mirror = mirror_for(
-            session,
-            caller,
-            source,
-            remote.id,
-            name=name,
-            pdq_threshold=remote.pdq_threshold,
-            video_listed_percent=remote.video_listed_percent,
-            video_query_percent=remote.video_query_percent,
-        )
+        mirror = _mirror_of(session, caller, source, remote, name)
         mirror_id, cursor, local_name = mirror.id, mirror.source_cursor, mirror.name
         lost = access_state(session, mirror_id)
         was_lost = lost is not None
@@ -370,16 +377,7 @@ def _sync_list(
         for page in _paused(_pages(client, remote.id, cursor, page_size, stop)):
             changes = page.changes
             with db.writing() as session:
-                mirror = mirror_for(
-                    session,
-                    caller,
-                    source,
-                    remote.id,
-                    name=name,
-                    pdq_threshold=remote.pdq_threshold,
-                    video_listed_percent=remote.video_listed_percent,
-                    video_query_percent=remote.video_query_percent,
-                )
+                mirror = _mirror_of(session, caller, source, remote, name)
                 if was_lost and restore_access(session, mirror):
                     audit.record(
                         session,

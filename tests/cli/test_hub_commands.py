@@ -7,11 +7,16 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from sharedhash.cli.app import app
 from sharedhash.hashing.samples import make_sample
 from sharedhash.settings import get_settings
+from sharedhash.store.db import open_database
+from sharedhash.store.feedback import Reason, enqueue_for_source, give_feedback
+from sharedhash.store.models import Entry, Verdict
+from sharedhash.store.orgs import caller_for_org, get_org_by_name
 from tests.support.cli import run
 from tests.support.live import LiveServer
 
@@ -114,14 +119,32 @@ def test_lookup_exit_codes_and_files(hub: tuple[LiveServer, str], tmp_path: Path
 def test_sync_command(hub: tuple[LiveServer, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     server, key = hub
     list_id = str(run("list", "create", "main", "--json")["id"])
-    run("entry", "add", list_id, "--hash", f"md5:{MD5}", "--json")
+    entry_id = run("entry", "add", list_id, "--hash", f"md5:{MD5}", "--json")["id"]
     node_url = f"sqlite:///{tmp_path / 'node.db'}"
     monkeypatch.setenv("SHAREDHASH_DATABASE_URL", node_url)
     get_settings.cache_clear()
     report = run("sync", "--from", server.url, "--api-key", key, "--org", "node", "--json")
     assert report["changed"] == 1
     assert report["lists"][0]["name"] == "demo/main"
-    assert run("sync", "--from", server.url, "--api-key", key, "--org", "node", "--json")["changed"] == 0
+    # A verdict given on the node about the mirrored entry goes to the hub with the next sync by hand (no
+    # subscription holds a key for it yet).
+    node_db = open_database(node_url)
+    try:
+        with node_db.writing() as s:
+            caller = caller_for_org(get_org_by_name(s, "node"))
+            mirrored = s.scalars(select(Entry.id).where(Entry.source_entry_id == entry_id)).one()
+            given = give_feedback(s, caller, mirrored, Verdict.DISPUTE, Reason.FALSE_POSITIVE, "placeholder")
+            enqueue_for_source(s, caller, mirrored, verdict=given.verdict, reason=given.reason, note=given.note)
+    finally:
+        node_db.dispose()
+    again = run("sync", "--from", server.url, "--api-key", key, "--org", "node", "--json")
+    assert again["changed"] == 0
+    assert again["feedback"] == {"sent": 1, "dropped": 0, "waiting": 0}
+    monkeypatch.delenv("SHAREDHASH_DATABASE_URL")
+    get_settings.cache_clear()
+    assert run("entry", "show", str(entry_id), "--json")["feedback"] == {"confirm": 0, "dispute": 1}
+    monkeypatch.setenv("SHAREDHASH_DATABASE_URL", node_url)
+    get_settings.cache_clear()
     sub = run("sync", "subscribe", "--from", server.url, "--api-key", key, "--org", "node", "--json")
     assert sub["interval"] == 60
     assert run("sync", "--json", code=1)["error"]["code"] == "unauthenticated"

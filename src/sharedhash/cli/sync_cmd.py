@@ -78,6 +78,7 @@ def sync(
         from sharedhash.client import Client
         from sharedhash.settings import get_settings
         from sharedhash.store.db import database_url, open_database
+        from sharedhash.sync.feedback import GivenKey, send_pending_feedback
         from sharedhash.sync.mirror import local_org, sync_from
 
         if not source:
@@ -105,6 +106,11 @@ def sync(
                     progress.update(task, description=f"{item.name}: +{item.added} ~{item.updated} -{item.removed}")
 
                 report = sync_from(db, client, org_name=local.caller.org_name, page_size=page_size, on_page=on_page)
+                # Verdicts the org gave here on this hub's entries go back with the same key (a subscription's
+                # loop sends them on its own; a node synced only by hand has just this moment).
+                sent = send_pending_feedback(
+                    db, settings=get_settings(), given=GivenKey(local.caller.org_id, report.source, key)
+                )
         finally:
             db.dispose()
     except SharedhashError as exc:
@@ -122,6 +128,7 @@ def sync(
                 "org": report.org,
                 **new_key,
                 "changed": report.changed,
+                "feedback": {"sent": sent.sent, "dropped": sent.dropped, "waiting": sent.waiting},
                 "lists": [
                     {
                         "remote_list_id": r.remote_list_id,
@@ -149,6 +156,8 @@ def sync(
             str(r.remote_list_id), str(r.local_list_id), r.name, str(r.added), str(r.updated), str(r.removed), status
         )
     console.print(table)
+    if sent.sent or sent.dropped or sent.waiting:
+        console.print(f"feedback to {report.source}: {sent.sent} sent, {sent.dropped} dropped, {sent.waiting} waiting")
 
 
 @sync_app.command("subscribe")

@@ -59,10 +59,26 @@ def _send_one(client: Client, item: OutboxItem) -> None:
     client.give_feedback(item.source_entry_id, item.verdict or "", item.reason or "", item.note)
 
 
+@dataclass(frozen=True, slots=True)
+class GivenKey:
+    """A remote key given by hand (``sharedhash sync --from URL``) for one local org's verdicts to that hub, used
+    where the org has no subscription to it."""
+
+    org_id: int
+    url: str
+    key: str
+
+
 def send_pending_feedback(
-    db: Database, *, settings: Settings | None = None, stop: threading.Event | None = None, limit: int = 500
+    db: Database,
+    *,
+    settings: Settings | None = None,
+    stop: threading.Event | None = None,
+    limit: int = 500,
+    given: GivenKey | None = None,
 ) -> SendReport:
-    """Send the oldest pending verdicts to their source hubs (see the module's description)."""
+    """Send the oldest pending verdicts to their source hubs (see the module's description). With ``given``, only
+    that org's verdicts to that hub, with the key given by hand where the org has no subscription there."""
     report = SendReport()
     with db.reading() as session:
         items = pending_outbox(session, limit)
@@ -77,15 +93,23 @@ def send_pending_feedback(
     for (org_id, url), group in groups.items():
         if stop is not None and stop.is_set():
             break
+        if given is not None and (given.org_id, given.url) != (org_id, url):
+            continue  # by hand: only the given org's verdicts to the given hub
         sealed = keys[(org_id, url)]
-        if sealed is None:
+        by_hand = given is not None and sealed is None
+        if sealed is None and not by_hand:
             with db.writing() as session:
                 for item in group:
                     outbox_failed(session, item.id, f"no subscription of this org to {url}: kept until there is one")
             report.waiting += len(group)
             continue
-        box = box or SecretBox.from_settings(settings)
-        with Client(url, box.open(sealed)) as client:
+        if given is not None and by_hand:
+            key = given.key
+        else:
+            assert sealed is not None
+            box = box or SecretBox.from_settings(settings)
+            key = box.open(sealed)
+        with Client(url, key) as client:
             for n, item in enumerate(group):
                 try:
                     _send_one(client, item)

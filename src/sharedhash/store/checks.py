@@ -13,12 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, exists, func, insert, or_, select, tuple_, update
+from sqlalchemy import delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import ConflictError, NotFoundError
-from sharedhash.store import review
 from sharedhash.store.bulkwrite import BulkWriter
 from sharedhash.store.models import (
     CheckHash,
@@ -27,8 +26,6 @@ from sharedhash.store.models import (
     OutboxEvent,
     OutboxState,
     ReviewItem,
-    ReviewState,
-    utcnow,
 )
 from sharedhash.store.sqlhelpers import chunked, reserve_ids
 
@@ -113,28 +110,6 @@ def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 def insert_check_hashes(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the fixed-width hashes of checks; their ids in the same order."""
     return _insert(session, _check_hashes, rows)
-
-
-def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | None, str, int]]) -> None:
-    """Enqueue ``(check id, match id, queue name, priority)`` review items in one statement (what
-    :func:`sharedhash.store.review.add_item` does one at a time; a batch of checks may enqueue thousands)."""
-    if not items:
-        return
-    queues = {name: review.queue_named(session, org_id, name).id for name in {q for _, _, q, _ in items}}
-    now = utcnow()
-    rows = [
-        {
-            "org_id": org_id,
-            "queue_id": queues[queue],
-            "check_id": check_id,
-            "match_id": match_id,
-            "priority": priority,
-            "state": ReviewState.OPEN.value,
-            "created_at": now,
-        }
-        for check_id, match_id, queue, priority in items
-    ]
-    session.execute(insert(ReviewItem), rows)
 
 
 def set_outcome(session: Session, check_id: int, actions: list[str]) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from sharedhash.store.models import (
@@ -23,6 +23,7 @@ from sharedhash.store.models import (
     ReviewSettings,
     ReviewSkip,
     ReviewState,
+    utcnow,
 )
 
 DEFAULT_QUEUE = "default"
@@ -60,6 +61,28 @@ def add_item(
     session.add(item)
     session.flush()
     return item
+
+
+def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | None, str, int]]) -> None:
+    """Enqueue ``(check id, match id, queue name, priority)`` review items in one statement (what :func:`add_item`
+    does one at a time; a batch of checks may enqueue thousands)."""
+    if not items:
+        return
+    queues = {name: queue_named(session, org_id, name).id for name in {q for _, _, q, _ in items}}
+    now = utcnow()
+    rows = [
+        {
+            "org_id": org_id,
+            "queue_id": queues[queue],
+            "check_id": check_id,
+            "match_id": match_id,
+            "priority": priority,
+            "state": ReviewState.OPEN.value,
+            "created_at": now,
+        }
+        for check_id, match_id, queue, priority in items
+    ]
+    session.execute(insert(ReviewItem), rows)
 
 
 # --- Deciding (server/review) ------------------------------------------------------------------------------------

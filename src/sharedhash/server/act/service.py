@@ -32,6 +32,7 @@ from sharedhash.server.rules.engine import Decision, MatchFacts, RuleSpec, decid
 from sharedhash.server.state import HubState
 from sharedhash.store import audit, outbox
 from sharedhash.store import checks as store
+from sharedhash.store import review as review_store
 from sharedhash.store import rules as rules_store
 from sharedhash.store.models import ContentCheck, ContentMatch, Verdict, utcnow
 from sharedhash.store.visibility import Caller
@@ -256,7 +257,7 @@ class _Acts:
                     self._reviews[key] = (first[0] if first else match["id"], priority)
 
     def finish(self) -> int:
-        store.enqueue_reviews(
+        review_store.enqueue_reviews(
             self.session,
             self.org_id,
             [

@@ -103,9 +103,7 @@ class PolicyCache:
 
     def visible(self, db: Database, org_id: int) -> VisibleLists:
         """``{list id: (name, pdq threshold)}`` of the lists ``org_id`` may read (the rule of ``readable_lists``)."""
-        snapshot = self._snapshot
-        if snapshot.generation != self._generation:
-            snapshot = self._reload(db)
+        snapshot = self._current(db)
         found = snapshot.by_org.get(org_id)
         if found is None:
             found = {p.list_id: (p.name, p.pdq_threshold) for p in snapshot.lists.values() if p.readable_by(org_id)}
@@ -114,18 +112,19 @@ class PolicyCache:
 
     def video_rules(self, db: Database) -> dict[int, tuple[int, int]]:
         """``{list id: (listed %, query %)}``: every list's video match rule (read only where a lookup has videos)."""
-        snapshot = self._snapshot
-        if snapshot.generation != self._generation:
-            snapshot = self._reload(db)
+        snapshot = self._current(db)
         return {p.list_id: (p.video_listed_percent, p.video_query_percent) for p in snapshot.lists.values()}
 
     def thresholds(self, db: Database) -> dict[int, int]:
         """``{list id: pdq threshold}`` of every list (retroactive matching searches each list's new hashes only as
         far as its threshold)."""
-        snapshot = self._snapshot
-        if snapshot.generation != self._generation:
-            snapshot = self._reload(db)
+        snapshot = self._current(db)
         return {list_id: p.pdq_threshold for list_id, p in snapshot.lists.items()}
+
+    def _current(self, db: Database) -> _PolicySnapshot:
+        """The snapshot, reloaded first if a write invalidated it."""
+        snapshot = self._snapshot
+        return snapshot if snapshot.generation == self._generation else self._reload(db)
 
     def _reload(self, db: Database) -> _PolicySnapshot:
         with self._lock:

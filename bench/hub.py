@@ -58,6 +58,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {"SHAREDHASH_DATABASE_URL": db_url, "SHAREDHASH_DATA_DIR": str(data_dir)}
         self.proc: subprocess.Popen[bytes] | None = None
+        self.command = [str(BIN), "serve", "--port", str(self.port), "--log-level", "warning"]
         _RUNNING.append(self)
 
     def cli(self, *args: str) -> str:
@@ -67,7 +68,7 @@ class Server:
         """Start the server; return the seconds until /readyz answers 200."""
         began = time.perf_counter()
         self.proc = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(self.port), "--log-level", "warning"],
+            self.command,
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -447,7 +448,7 @@ def bench_export(db_url: str, entries: int) -> dict[str, float]:
     from sharedhash.store.feed import read_feed_json
     from sharedhash.store.lists import create_list
     from sharedhash.store.models import HashList, Scope
-    from sharedhash.store.orgs import caller_for_org, create_org
+    from sharedhash.store.orgs import caller_for_org, create_key, create_org
     from sharedhash.store.validation import NewEntry, validate_hash
 
     db = open_database(db_url)
@@ -497,15 +498,73 @@ def bench_export(db_url: str, entries: int) -> dict[str, float]:
         feed_s, feed_out = timed(feed)
         assert new_out == ref_out, "the new export differs from the reference"
         assert int(feed_out) == entries
+        with db.writing() as s:
+            token = create_key(s, owner.org_id, frozenset({Scope.ADMIN}), name="bench").token
     finally:
         db.dispose()
+    http_ref, http_now = export_over_http(db_url, list_id, token, ref_out)
     per = 1e6 / entries
     return {
         "export, before (reference) µs/entry": ref_s * per,
         "export, now µs/entry": new_s * per,
         "feed µs/entry": feed_s * per,
         "export speed-up (before/now)": ref_s / new_s,
+        "HTTP export, before (reference): hub CPU µs/entry": http_ref * per,
+        "HTTP export, now: hub CPU µs/entry": http_now * per,
+        "HTTP export speed-up (before/now)": http_ref / http_now,
     }
+
+
+def export_over_http(db_url: str, list_id: int, token: str, expected: bytes, runs: int = 3) -> tuple[float, float]:
+    """Hub CPU seconds (best of ``runs``) to serve one export over HTTP: the reference server (``--serve-reference``:
+    the export route as the hub had it before issue 17, the ORM snapshots streamed a line at a time) and
+    ``sharedhash serve``, on the same database, each body checked equal to ``expected``."""
+    reference = Server(db_url, Path(tempfile.mkdtemp(prefix="sharedhash-bench-ref-")))
+    reference.command = [sys.executable, __file__, "--serve-reference", "--port", str(reference.port)]
+    hub = Server(db_url, Path(tempfile.mkdtemp(prefix="sharedhash-bench-hub-")))
+    best: list[float] = []
+    for server, path in ((reference, f"/export/{list_id}"), (hub, f"/v1/hash-lists/{list_id}/export")):
+        server.start()
+        try:
+            times = []
+            with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=600) as c:
+                for _ in range(runs):
+                    before = server.cpu_seconds()
+                    body = c.get(path).raise_for_status().content
+                    times.append(server.cpu_seconds() - before)
+                    assert body == expected, f"{path} differs from the reference export"
+            best.append(min(times))
+        finally:
+            server.stop()
+    return best[0], best[1]
+
+
+def serve_reference(port: int) -> None:
+    """The export route as the hub served it before issue 17 (the reference of ``export_over_http``): the ORM
+    snapshots of ``iter_snapshots`` as JSON lines, one streamed item per line, on uvicorn like ``sharedhash serve``."""
+    import uvicorn
+    from fastapi import FastAPI
+    from fastapi.responses import StreamingResponse
+
+    from sharedhash.store.bulk import export_jsonl, iter_snapshots
+    from sharedhash.store.db import open_database
+
+    db = open_database(os.environ["SHAREDHASH_DATABASE_URL"])
+    app = FastAPI()
+
+    @app.get("/readyz")
+    def ready() -> dict[str, bool]:
+        return {"ready": True}
+
+    @app.get("/export/{list_id}")
+    def export(list_id: int) -> StreamingResponse:
+        def body() -> Iterator[str]:
+            with db.reading() as session:
+                yield from export_jsonl(iter_snapshots(session, list_id))
+
+        return StreamingResponse(body(), media_type="application/x-ndjson")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, timeout_keep_alive=5)
 
 
 def main() -> None:
@@ -515,7 +574,12 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
     parser.add_argument("--import-only", action="store_true", help="measure the bulk import only")
     parser.add_argument("--export", action="store_true", help="measure the export against the old export only")
+    parser.add_argument("--serve-reference", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_reference:
+        serve_reference(args.port)
+        return
     global IMPORT_ONLY
     IMPORT_ONLY = args.import_only
     backends = args.backend or ["sqlite"]
@@ -560,7 +624,10 @@ def main() -> None:
         "export, before (reference) µs/entry": "",
         "export, now µs/entry": "",
         "feed µs/entry": "",
-        "export speed-up (before/now)": ">= 10",
+        "export speed-up (before/now)": "",
+        "HTTP export, before (reference): hub CPU µs/entry": "",
+        "HTTP export, now: hub CPU µs/entry": "",
+        "HTTP export speed-up (before/now)": ">= 10",
     }
     print(f"\n{args.entries:,} entries (2 hashes each: pdq + md5)\n")
     print("| measure | " + " | ".join(backends) + " | target |")

@@ -262,3 +262,15 @@ def test_json_lines_are_split_at_lf_only_whatever_the_read_size(block: int, monk
         assert list(bulk_routes._json_lines(io.BytesIO(text.encode()))) == want
     with pytest.raises(InvalidInputError):
         list(bulk_routes._json_lines(io.BytesIO(b'{"a": 1}\n\xff\xfe\n')))
+
+
+def test_export_is_sent_in_blocks_not_a_line_at_a_time() -> None:
+    """The streamed export joins lines into blocks (a line per streamed item cost ~10x the line itself)."""
+    from sharedhash.server.bulk.service import _chunks
+
+    lines = [f'{{"id":{i}}}\n' for i in range(10_000)]
+    blocks = list(_chunks(lines, size=4096))
+    assert b"".join(blocks) == "".join(lines).encode()
+    assert all(len(block) >= 4096 for block in blocks[:-1])
+    assert len(blocks) < len(lines) // 100
+    assert list(_chunks([])) == []

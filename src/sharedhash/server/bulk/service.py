@@ -180,7 +180,7 @@ def run_import(
     )
 
 
-def export(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat) -> Iterator[str]:
+def export(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat) -> Iterator[bytes]:
     """The list's active entries in a form ``import`` accepts. The read access is checked and the export audited
     at once; the returned iterator reads the entries in batches as it is consumed."""
     with state.db.reading() as session:
@@ -188,11 +188,31 @@ def export(state: HubState, caller: Caller, list_id: int, fmt: BulkFormat) -> It
     with state.db.writing() as session:
         audit.record(session, caller, "list.export", target=f"list:{list_id}", detail={"format": fmt.value})
 
-    def body() -> Iterator[str]:
+    def body() -> Iterator[bytes]:
         with state.db.reading() as session:
             if fmt is BulkFormat.JSONL:
-                yield from iter_snapshot_lines(session, list_id)
+                yield from _chunks(iter_snapshot_lines(session, list_id))
             else:
-                yield from export_csv(iter_snapshot_dicts(session, list_id))
+                yield from _chunks(export_csv(iter_snapshot_dicts(session, list_id)))
 
     return body()
+
+
+EXPORT_CHUNK_CHARS = 256 * 1024
+
+
+def _chunks(lines: Iterable[str], size: int = EXPORT_CHUNK_CHARS) -> Iterator[bytes]:
+    """``lines`` joined into blocks of about ``size`` characters. The server sends each item a sync iterator yields
+    through a worker thread: one line per item cost ~110 µs of hub CPU per entry (bench/hub.py --export --http),
+    ten times the building of the line."""
+    block: list[str] = []
+    held = 0
+    for line in lines:
+        block.append(line)
+        held += len(line)
+        if held >= size:
+            yield "".join(block).encode()
+            block.clear()
+            held = 0
+    if block:
+        yield "".join(block).encode()

@@ -402,7 +402,17 @@ def run(
             }
         )
         db.dispose()
+    if backend == "postgres":
+        _drop_database(url, pg_url)
     return rows
+
+
+def _drop_database(url: str, pg_url: str) -> None:
+    import psycopg
+
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
 
 
 def main() -> None:

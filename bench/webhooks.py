@@ -4,8 +4,11 @@ the backlog a receiver outage leaves, in order and with nothing lost.
     python bench/webhooks.py                                   # SQLite, 20,000 events, a 10-minute outage
     python bench/webhooks.py --backend postgres --events 20000
 
-The receiver is a separate process (uvicorn, one request per event) that verifies every signature with the
-standardwebhooks library and logs each webhook-id it accepts, in arrival order. The worker is the hub's own
+The receiver is --receivers separate processes (default 2; aiohttp.web on uvloop sharing one port, one request
+per event) that verify every signature with the standardwebhooks library and log each webhook-id they accept with
+its arrival time (merged in arrival order). Its ceiling is measured in the same run: bare clients (aiohttp and
+httpx, --bare requests each, 64 keep-alive connections, no database) post signed events to it before the worker
+runs; their rows are the reference beside the worker's. The worker is the hub's own
 `DeliveryWorker` (the thread the server runs), on a fresh database; events are written with
 `store.outbox.add_event`, as the act service writes them.
 
@@ -15,8 +18,7 @@ down and the worker keeps trying (connections refused, back-off). The back-off s
 outage (--scale, default 60: a 10-minute outage lasts 10 s, the first retry comes after 5/60 s instead of 5 s),
 so the run takes seconds while every event meets the refusals and back-off it would meet in real time. Then the
 receiver comes back and the drain is timed until the last event is delivered; the order per content item and the
-set of delivered webhook-ids are checked against the outbox. The reference is the issue's target (2,000 events/s);
-there is no other implementation to run beside it.
+set of delivered webhook-ids are checked against the outbox. The target is the issue's 2,000 events/s.
 """
 
 from __future__ import annotations
@@ -50,83 +52,159 @@ def free_port() -> int:
 
 
 def serve_receiver(port: int, log_path: str, secret: str) -> None:
-    """Run the receiver until SIGINT/SIGTERM, then write the accepted webhook-ids (arrival order) to ``log_path``."""
-    import uvicorn
+    """Run one receiver process until SIGINT/SIGTERM, then write the webhook-ids it accepted, each with its arrival
+    time (``time.monotonic_ns``: one clock for every process of the machine), to ``log_path``.
+
+    aiohttp.web on uvloop, the port shared with the other receiver processes (``SO_REUSEPORT``: the kernel spreads
+    the connections); every request's signature is verified with the standardwebhooks library."""
+    import asyncio
+
+    import uvloop
+    from aiohttp import web
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
     hook = Webhook(secret)
-    accepted: list[str] = []
+    accepted: list[tuple[int, str]] = []
     bad = [0]
 
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        headers = {k.lower(): v for k, v in request.headers.items()}
         try:
             hook.verify(body, headers)
         except WebhookVerificationError:
             bad[0] += 1
-            await send({"type": "http.response.start", "status": 400, "headers": []})
-            await send({"type": "http.response.body", "body": b"bad signature"})
-            return
-        accepted.append(headers["webhook-id"])
-        await send({"type": "http.response.start", "status": 204, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
+            return web.Response(status=400, text="bad signature")
+        accepted.append((time.monotonic_ns(), headers["webhook-id"]))
+        return web.Response(status=204)
 
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False, backlog=4096
-    )
+    async def serve() -> None:
+        app = web.Application()
+        app.router.add_post("/hook", receive)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096, reuse_port=True)
+        await site.start()
+        done = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, done.set)
+        await done.wait()
+        await runner.cleanup()
+
     try:
-        uvicorn.Server(config).run()
+        uvloop.run(serve())
     finally:
         Path(log_path).write_text(json.dumps({"accepted": accepted, "bad_signatures": bad[0]}))
 
 
 class Receiver:
-    """The receiver process: start, stop (its log is read back), start again on the same port."""
+    """The receiver: ``processes`` processes on one port; start, stop (their logs are read back and merged in
+    arrival order), start again on the same port."""
 
-    def __init__(self, secret: str, workdir: Path) -> None:
+    def __init__(self, secret: str, workdir: Path, processes: int = 2) -> None:
         self.secret = secret
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.workdir = workdir
+        self.processes = processes
         self.runs = 0
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.accepted: list[str] = []
         self.bad_signatures = 0
 
     def start(self) -> None:
-        self.runs += 1
-        self.log = self.workdir / f"receiver-{self.runs}.json"
-        args = [sys.executable, __file__, "--serve-receiver", str(self.port), str(self.log), self.secret]
-        self.proc = subprocess.Popen(args)  # noqa: S603
+        for _ in range(self.processes):
+            self.runs += 1
+            log = self.workdir / f"receiver-{self.runs}.json"
+            args = [sys.executable, __file__, "--serve-receiver", str(self.port), str(log), self.secret]
+            self.procs.append((subprocess.Popen(args), log))  # noqa: S603
         deadline = time.monotonic() + 30
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return
+                    break
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the receiver did not start") from None
                 time.sleep(0.05)
+        time.sleep(0.5)  # the other processes bind too
 
     def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=60)
-        self.proc = None
-        found = json.loads(self.log.read_text())
-        self.accepted += found["accepted"]
-        self.bad_signatures += found["bad_signatures"]
+        arrivals: list[tuple[int, str]] = []
+        for proc, _ in self.procs:
+            proc.send_signal(signal.SIGINT)
+        for proc, log in self.procs:
+            proc.wait(timeout=60)
+            found = json.loads(log.read_text())
+            arrivals += [(int(t), str(w)) for t, w in found["accepted"]]
+            self.bad_signatures += found["bad_signatures"]
+        self.procs = []
+        self.accepted += [w for _, w in sorted(arrivals)]
+
+
+# -- a bare client against the receiver: its ceiling, and the HTTP clients compared ----------------------------
+
+
+def bare_client(client: str, url: str, secret: str, n: int, connections: int) -> dict[str, Any]:
+    """``n`` signed POSTs (bodies like the worker's) over ``connections`` keep-alive connections, no database: what
+    the receiver takes at most from one client process, and what the client costs per request."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from sharedhash.server.webhooks.signing import Signer, envelope
+
+    signer = Signer([secret])
+    now = datetime.now(UTC)
+    payload = {"content_id": "content-0", "n": 0, "list_id": 7, "classification": "A1", "distance": 0}
+    body = envelope("match.block", now, payload).encode()
+    ids = [f"msg_bare_{client}_{i}" for i in range(n)]
+
+    def headers(i: int) -> dict[str, str]:
+        return signer.headers(ids[i], datetime.now(UTC), body.decode()) | {"content-type": "application/json"}
+
+    async def with_aiohttp() -> None:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            todo = iter(range(n))
+
+            async def one_connection() -> None:
+                for i in todo:
+                    async with session.post(url, data=body, headers=headers(i), allow_redirects=False) as answer:
+                        await answer.read()
+                        assert answer.status == 204, answer.status
+
+            await asyncio.gather(*(one_connection() for _ in range(connections)))
+
+    async def with_httpx() -> None:
+        import httpx
+
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        async with httpx.AsyncClient(limits=limits, trust_env=False) as session:
+            todo = iter(range(n))
+
+            async def one_connection() -> None:
+                for i in todo:
+                    answer = await session.post(url, content=body, headers=headers(i), follow_redirects=False)
+                    assert answer.status_code == 204, answer.status_code
+
+            await asyncio.gather(*(one_connection() for _ in range(connections)))
+
+    began = time.perf_counter()
+    cpu = time.process_time()
+    asyncio.run(with_aiohttp() if client == "aiohttp" else with_httpx())
+    elapsed = time.perf_counter() - began
+    cpu = time.process_time() - cpu
+    return {
+        "run": f"bare {client} client, {connections} connections (receiver ceiling)",
+        "events": n,
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
+        "cpu_ms_per_event": cpu / n * 1000,
+        "load": os.getloadavg()[0],
+    }
 
 
 # -- the run ----------------------------------------------------------------------------------------------------
@@ -201,18 +279,31 @@ def _check(db: Any, accepted: list[str]) -> dict[str, Any]:
     seen: set[str] = set()
     got: dict[str, list[str]] = defaultdict(list)
     for wid in accepted:
+        if wid.startswith("msg_bare_"):
+            continue  # the bare clients' requests (the receiver ceiling rows), not outbox events
         if wid not in seen:
             seen.add(wid)
             got[key_of[wid]].append(wid)
     return {
         "outbox_events": len(rows),
         "lost": len(key_of) - len(seen),
-        "duplicates": len(accepted) - len(seen),
+        "duplicates": sum(1 for wid in accepted if not wid.startswith("msg_bare_")) - len(seen),
         "in_order": all(got[k] == v for k, v in expected.items()),
     }
 
 
-def run(backend: str, events: int, rate: float, scale: float, per_key: int, pg_url: str) -> list[dict[str, Any]]:
+def run(
+    backend: str,
+    events: int,
+    rate: float,
+    scale: float,
+    per_key: int,
+    pg_url: str,
+    *,
+    receivers: int,
+    bare: int,
+    clients: list[str],
+) -> list[dict[str, Any]]:
     from cryptography.fernet import Fernet
 
     from sharedhash.server.webhooks.signing import new_secret
@@ -229,7 +320,7 @@ def run(backend: str, events: int, rate: float, scale: float, per_key: int, pg_u
         db = open_database(url)
         box = SecretBox(Fernet.generate_key())
         secret = new_secret()
-        receiver = Receiver(secret, workdir)
+        receiver = Receiver(secret, workdir, receivers)
         with db.writing() as s:
             org = create_org(s, "quuxvid")
             endpoint = create_endpoint(
@@ -240,6 +331,9 @@ def run(backend: str, events: int, rate: float, scale: float, per_key: int, pg_u
         # 1. Throughput: a backlog of `events`, the receiver up, the worker started; until the outbox is empty.
         _write(db, org_id, endpoint_id, events, 0, per_key)
         receiver.start()
+        # 0. The same run's reference: bare clients (no database, no worker) against the same receiver.
+        for client in clients if bare else []:
+            rows.append({"backend": backend, **bare_client(client, receiver.url, secret, bare, 64)})
         stop = threading.Event()
         worker = DeliveryWorker(db, _settings(workdir, url), stop, box=box)
         thread = threading.Thread(target=worker.run, daemon=True)
@@ -310,7 +404,17 @@ def run(backend: str, events: int, rate: float, scale: float, per_key: int, pg_u
             }
         )
         db.dispose()
+    if backend == "postgres":
+        _drop_database(url, pg_url)
     return rows
+
+
+def _drop_database(url: str, pg_url: str) -> None:
+    import psycopg
+
+    admin = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]}")
 
 
 def main() -> None:
@@ -320,6 +424,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="Realistic events/s during the outage.")
     parser.add_argument("--scale", type=float, default=60.0, help="Outage and back-off time divided by this.")
     parser.add_argument("--per-key", type=int, default=2, help="Events per content item (ordering key).")
+    parser.add_argument("--receivers", type=int, default=2, help="Receiver processes (one port, SO_REUSEPORT).")
+    parser.add_argument("--bare", type=int, default=5000, help="Requests of each bare client (0: no ceiling rows).")
+    parser.add_argument(
+        "--client", action="append", choices=["aiohttp", "httpx"], help="Bare clients to run (default: both)."
+    )
     parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve-receiver", nargs=3, metavar=("PORT", "LOG", "SECRET"), help=argparse.SUPPRESS)
@@ -331,7 +440,17 @@ def main() -> None:
     random.seed(1)
     rows = []
     for backend in args.backend or ["sqlite"]:
-        rows += run(backend, args.events, args.rate, args.scale, args.per_key, args.postgres_url)
+        rows += run(
+            backend,
+            args.events,
+            args.rate,
+            args.scale,
+            args.per_key,
+            args.postgres_url,
+            receivers=args.receivers,
+            bare=args.bare,
+            clients=args.client or ["aiohttp", "httpx"],
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return

@@ -8,7 +8,7 @@ import json
 import random
 import threading
 from collections import defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -418,3 +418,92 @@ def test_resuming_an_endpoint_wakes_its_retries(webhook_hub: Hub, receiver: Rece
     webhook_hub.client.post(f"/v1/webhooks/{created['id']}/resume", headers=owner)
     wait_for(lambda: all_finished(db), timeout=10, what="delivery right after the resume")
     assert receiver.delivered_ids() == ids
+
+
+def _deliver_all(db: Database, settings: Settings, box: SecretBox) -> DeliveryWorker:
+    """Run a delivery worker until no event is pending; return it (its stats)."""
+    stop = threading.Event()
+    worker = DeliveryWorker(db, settings, stop, box=box)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: all_finished(db), what="every event delivered or dead")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    return worker
+
+
+def _endpoint_for(db: Database, url: str, box: SecretBox, secret: str) -> None:
+    caller = make_org(db, "quuxvid")
+    with db.writing() as s:
+        create_endpoint(s, org_id=caller.org_id, name="blocks", url=url, sealed_secret=box.seal(secret))
+
+
+def test_a_named_receiver_is_sent_its_host_name_over_the_checked_address(
+    db: Database, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The worker connects to the address it resolved and checked, and names the URL's host in ``Host``."""
+    box, secret = SecretBox(Fernet.generate_key()), new_secret()
+    receiver.secrets = [secret]
+    named = receiver.url.replace("127.0.0.1", "localhost")
+    _endpoint_for(db, named, box, secret)
+    ids = write_events(db, "quuxvid", "blocks", [("c1", {"n": 1}), ("c1", {"n": 2})])
+    worker = _deliver_all(db, make_settings(tmp_path, db.url, **FAST_RETRIES), box)
+    assert dict(worker.stats.by_outcome) == {"delivered": 2}
+    assert receiver.delivered_ids() == ids
+    port = named.split(":")[2].split("/")[0]
+    assert {r.host for r in receiver.received} == {f"localhost:{port}"}
+    assert all(r.verified_by == (True,) for r in receiver.received)
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 that no CA signed, and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+def test_an_https_receiver_whose_certificate_does_not_verify_gets_nothing(db: Database, tmp_path: Path) -> None:
+    """TLS is verified (CA bundle, and the URL's host name as the server name): a receiver with a certificate no
+    CA signed never gets the event, and the attempts say why."""
+    https = Receiver().start(tls=_self_signed(tmp_path))
+    try:
+        box, secret = SecretBox(Fernet.generate_key()), new_secret()
+        _endpoint_for(db, https.url.replace("127.0.0.1", "localhost"), box, secret)
+        write_events(db, "quuxvid", "blocks", [("c1", {"n": 1})])
+        worker = _deliver_all(db, make_settings(tmp_path, db.url, **FAST_RETRIES), box)
+    finally:
+        https.stop()
+    assert set(worker.stats.by_outcome) == {"unreachable"}
+    assert https.received == []
+    with db.reading() as s:
+        errors = s.scalars(select(WebhookAttempt.error)).all()
+    assert errors
+    assert all(e is not None and "CERTIFICATE_VERIFY_FAILED" in e for e in errors), errors
+    assert states(db) == {"dead": 1}

@@ -54,6 +54,8 @@ class Received:
     verified_by: tuple[bool, ...]
     status: int
     at: float
+    #: The request's Host header.
+    host: str = ""
 
     @property
     def envelope(self) -> dict[str, Any]:
@@ -124,16 +126,26 @@ class Receiver:
                 verified_by=tuple(verified),
                 status=status,
                 at=time.monotonic(),
+                host=headers.get("host", ""),
             )
         )
         extra = [(b"location", b"http://127.0.0.1:9/elsewhere")] if 300 <= status < 400 else []
         await send({"type": "http.response.start", "status": status, "headers": extra})
         await send({"type": "http.response.body", "body": answer})
 
-    def start(self, port: int | None = None) -> Receiver:
-        """Serve on loopback (a given port, to come back on the same URL) and wait until it listens."""
+    def start(self, port: int | None = None, tls: tuple[Path, Path] | None = None) -> Receiver:
+        """Serve on loopback (a given port, to come back on the same URL) and wait until it listens; over https
+        with ``tls`` (certificate and key files)."""
         port = port or free_port()
-        config = uvicorn.Config(self, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        config = uvicorn.Config(
+            self,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            ssl_certfile=None if tls is None else str(tls[0]),
+            ssl_keyfile=None if tls is None else str(tls[1]),
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
@@ -142,7 +154,7 @@ class Receiver:
             if time.monotonic() > deadline:
                 raise AssertionError("the receiver did not start")
             time.sleep(0.01)
-        self.url = f"http://127.0.0.1:{port}/hook"
+        self.url = f"{'http' if tls is None else 'https'}://127.0.0.1:{port}/hook"
         return self
 
     def stop(self) -> None:

@@ -3,26 +3,27 @@
 One asyncio loop in its own thread (registered in the hub's loop registry, or run alone by ``sharedhash webhook
 worker``). Each round it claims a batch of due events (:func:`sharedhash.store.outbox.claim_due`: the first
 pending events of each (endpoint, ordering key), leased to this worker), sends each key's events one after another
-and different keys at once (an httpx AsyncClient with a connection pool, ``webhook_concurrency`` requests in
-flight), and records every attempt in batches. An event that fails is retried with exponential back-off and
-jitter; the later events of its key wait for it, until it is delivered or dead. If the worker dies, its claimed
+and different keys at once (an aiohttp ClientSession with one keep-alive connection pool, ``webhook_concurrency``
+requests in flight; aiohttp costs about a tenth of httpx's CPU per request, measured side by side in
+bench/webhooks.py), and records every attempt in batches. An event that fails is retried with exponential back-off
+and jitter; the later events of its key wait for it, until it is delivered or dead. If the worker dies, its claimed
 events become due again when their lease ends and are sent again with the same ``webhook-id``: receivers drop
 duplicates by that id."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
+import ssl
 import threading
 import time
-import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import aiohttp
+import certifi
 
 from sharedhash.hub_errors import InvalidWebhookUrlError
 from sharedhash.server.webhooks import service
@@ -44,8 +45,6 @@ RESOLVE_SECONDS = 30.0
 CLAIM_FACTOR = 4
 #: Attempts recorded in one transaction at most.
 RECORD_BATCH = 2000
-#: Connections per httpx pool (the worker keeps ``webhook_concurrency / POOL_CONNECTIONS`` pools).
-POOL_CONNECTIONS = 8
 #: Events of one ordering key sent from one claim at most (one after another; the others are handed back at once).
 PER_KEY = 4
 
@@ -99,13 +98,11 @@ class DeliveryWorker:
         stop: threading.Event,
         *,
         box: SecretBox | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.stop = stop
         self._box = box
-        self._transport = transport
         self._rng = random.Random()
         self._signers: dict[tuple[int, str, str | None], Signer] = {}
         self._routes: dict[str, _Route] = {}
@@ -118,7 +115,8 @@ class DeliveryWorker:
 
     def run(self) -> None:
         """Deliver until ``stop`` is set (a failure of a round is logged and the next round retries)."""
-        asyncio.run(self._main())
+        with asyncio.Runner(loop_factory=new_loop) as runner:
+            runner.run(self._main())
 
     async def _main(self) -> None:
         s = self.settings
@@ -131,32 +129,26 @@ class DeliveryWorker:
                 longest,
                 PER_KEY,
             )
-        timeout = httpx.Timeout(
-            connect=s.webhook_connect_timeout, read=s.webhook_read_timeout, write=s.webhook_read_timeout, pool=None
+        # Connect and read timeouts, and the whole attempt bounded by their sum (a receiver that drips its answer
+        # byte by byte does not hold the event past the lease either).
+        timeout = aiohttp.ClientTimeout(
+            total=s.webhook_connect_timeout + s.webhook_read_timeout,
+            sock_connect=s.webhook_connect_timeout,
+            sock_read=s.webhook_read_timeout,
         )
-        # Several small connection pools rather than one large one: httpcore's pool does work proportional to its
-        # connections times its queued requests on every request (measured: a third of the worker's CPU with one
-        # pool of 64 connections). Each key always uses the same pool.
-        pools = max(1, -(-s.webhook_concurrency // POOL_CONNECTIONS))
-        per_pool = -(-s.webhook_concurrency // pools)
-        limits = httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool)
         self._gate = asyncio.Semaphore(s.webhook_concurrency)
         tasks: set[asyncio.Task[None]] = set()
-        tls = httpx.create_ssl_context()  # one for every pool (loading the CA bundle costs ~0.25 s of CPU each)
-        async with contextlib.AsyncExitStack() as stack:
-            self._pools = [
-                await stack.enter_async_context(
-                    httpx.AsyncClient(
-                        timeout=timeout,
-                        limits=limits,
-                        follow_redirects=False,
-                        trust_env=False,
-                        verify=tls,
-                        transport=self._transport,
-                    )
-                )
-                for _ in range(pools)
-            ]
+        # TLS verified against the certifi bundle (as the API client's httpx does), with the URL's host name as the
+        # server name (the worker connects to the address it checked; see _route).
+        tls = ssl.create_default_context(cafile=certifi.where())
+        connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, limit_per_host=0, ssl=tls, use_dns_cache=False)
+        async with aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            trust_env=False,  # no proxy from the environment
+            cookie_jar=aiohttp.DummyCookieJar(),  # a receiver's cookies are never sent to another
+        ) as session:
+            self._session = session
             while not self.stop.is_set():
                 try:
                     await self._flush()
@@ -255,7 +247,7 @@ class DeliveryWorker:
             signer = self._signers[key] = Signer(in_use)
         return signer
 
-    async def _route(self, url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    async def _route(self, url: str) -> tuple[str, dict[str, str], str | None]:
         """Where to connect for ``url`` (a checked address), the Host header and the TLS server name."""
         route = self._routes.get(url)
         now = time.monotonic()
@@ -274,9 +266,9 @@ class DeliveryWorker:
             route = self._routes[url] = _Route(parsed, addresses, now + RESOLVE_SECONDS)
         parsed = route.parsed
         if parsed.literal is not None:
-            return url, {}, {}
-        extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
-        return parsed.with_address(route.addresses[0]), {"host": parsed.host_header}, extensions
+            return url, {}, None
+        server_name = parsed.host if parsed.scheme == "https" else None
+        return parsed.with_address(route.addresses[0]), {"Host": parsed.host_header}, server_name
 
     async def _attempt(self, event: DueEvent, target: Target) -> AttemptRecord:
         started = datetime.now(UTC)
@@ -287,22 +279,22 @@ class DeliveryWorker:
         try:
             body = envelope(event.event_type, event.created_at, event.payload)
             signer = self._signer(target, started)
-            url, headers, extensions = await self._route(target.url)
+            url, headers, server_name = await self._route(target.url)
             async with self._gate:
                 sent_at = datetime.now(UTC)
                 headers |= signer.headers(event.webhook_id, sent_at, body)
-                headers["content-type"] = "application/json"
-                headers["user-agent"] = "sharedhash-webhooks"
-                pool = self._pools[zlib.crc32(event.ordering_key.encode()) % len(self._pools)]
-                async with pool.stream(
-                    "POST", url, content=body.encode(), headers=headers, extensions=extensions
+                headers["Content-Type"] = "application/json"
+                headers["User-Agent"] = "sharedhash-webhooks"
+                async with self._session.post(
+                    url, data=body.encode(), headers=headers, allow_redirects=False, server_hostname=server_name
                 ) as answer:
-                    status = answer.status_code
+                    status = answer.status
                     first = bytearray()
-                    async for part in answer.aiter_bytes():
-                        first += part
-                        if len(first) >= RESPONSE_BYTES:
+                    while len(first) < RESPONSE_BYTES:
+                        part = await answer.content.read(RESPONSE_BYTES - len(first))
+                        if not part:
                             break
+                        first += part
             response = _text(bytes(first[:RESPONSE_BYTES]))
             if 200 <= status < 300:
                 outcome = AttemptOutcome.DELIVERED
@@ -311,9 +303,9 @@ class DeliveryWorker:
                 error = f"HTTP {status}" + (" (redirects are not followed)" if 300 <= status < 400 else "")
         except InvalidWebhookUrlError as exc:
             outcome, error = AttemptOutcome.BLOCKED, exc.message
-        except httpx.TimeoutException as exc:
+        except TimeoutError as exc:  # aiohttp's connect and read timeouts, and the attempt's total
             outcome, error = AttemptOutcome.TIMEOUT, f"{type(exc).__name__}: no answer within the timeout"
-        except (_Unreachable, httpx.TransportError) as exc:
+        except (_Unreachable, aiohttp.ClientError, OSError) as exc:
             outcome, error = AttemptOutcome.UNREACHABLE, f"{type(exc).__name__}: {exc}"
         except Exception as exc:  # a sealed secret that will not open, a payload that is not JSON...
             log.exception("webhook event %s could not be sent", event.webhook_id)
@@ -363,6 +355,16 @@ class DeliveryWorker:
             state=state,
             retry_at=retry_at,
         )
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """The worker's event loop: uvloop's (the server extra pins it; less CPU per request than asyncio's, measured
+    in bench/webhooks.py), asyncio's where uvloop is not installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 class _Unreachable(Exception):

@@ -245,23 +245,19 @@ def check_hashes_by_id(session: Session, ids: Iterable[int], since: datetime) ->
     return out
 
 
-def iter_check_hashes(
-    session: Session, hash_types: list[str], since: datetime, batch: int = 200_000
-) -> Iterator[tuple[list[int], list[str], list[str]]]:
-    """Check hashes of these types made since ``since`` as columns ``(ids, types, values)``, by id, in batches."""
-    after = 0
-    while True:
-        stmt = (
-            select(CheckHash.id, CheckHash.hash_type, CheckHash.value)
-            .where(CheckHash.id > after, CheckHash.hash_type.in_(hash_types), CheckHash.created_at >= since)
-            .order_by(CheckHash.id)
-            .limit(batch)
-        )
-        rows = session.execute(stmt).all()
-        if not rows:
-            return
-        yield [int(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        after = int(rows[-1][0])
+def check_hash_columns(
+    session: Session, hash_type: str, since: datetime, batch: int = 100_000
+) -> Iterator[tuple[list[int], list[str]]]:
+    """Check hashes of this type made since ``since`` as columns ``(ids, values)``, in batches, in one streamed
+    pass (no order: the caller sorts). Paging by ``id > last ORDER BY id LIMIT n`` let SQLite pick the
+    ``created_at`` index and sort every remaining row for each page: 40 s per million at start, 450 s at 3 M."""
+    stmt = (
+        select(CheckHash.id, CheckHash.value)
+        .where(CheckHash.hash_type == hash_type, CheckHash.created_at >= since)
+        .execution_options(yield_per=batch)
+    )
+    for part in session.execute(stmt).partitions(batch):
+        yield [r[0] for r in part], [r[1] for r in part]
 
 
 def purge_before(session: Session, cutoff: datetime, limit: int = 10_000) -> tuple[int, list[tuple[int, str]]]:

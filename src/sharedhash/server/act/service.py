@@ -169,7 +169,11 @@ def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
         n, position = owner[m["query"]]
         per_item[n].append({**m, "query": position})
     for n, matches in per_item.items():
-        items[n].matches = lookup_service.fold_variants(matches, items[n].hashes)
+        item = items[n]
+        if len(matches) == 1 and len(item.queries) == len(item.hashes):
+            item.matches = matches  # one match of one of its own hashes: nothing to fold
+        else:
+            item.matches = lookup_service.fold_variants(matches, item.hashes)
 
 
 def _facts(match: dict[str, Any], content_type: str) -> MatchFacts:

@@ -4,9 +4,12 @@ of check hashes built at start holds exactly the recent checks' near-match hashe
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from sharedhash.server.act import service
@@ -108,3 +111,69 @@ def test_the_check_index_is_rebuilt_from_recent_check_hashes(act_hub: Hub) -> No
     found = state.check_hashes.query("pdq", [flip(pdq(1), 3), pdq(2)], 10)
     assert found.counts.tolist() == [1, 0]
     assert (found.ids.tolist(), found.distances.tolist()) == ([ids[recent["check_id"]]], [3])
+
+
+def test_concurrent_single_checks_are_written_together_each_answered_its_own(
+    act_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lst = new_list(act_hub, pdq_threshold=16)
+    add(act_hub, lst["id"], ("pdq", pdq(1)))
+    calls: list[list[str]] = []
+    first_in = threading.Event()
+    release = threading.Event()
+    real_write = service._write
+
+    def write(state: Any, caller: Any, items: list[Any], *, kind: str) -> list[dict[str, Any]]:
+        calls.append([i.meta.content_id for i in items])
+        if len(calls) == 1:
+            first_in.set()
+            assert release.wait(30)
+        return real_write(state, caller, items, kind=kind)
+
+    monkeypatch.setattr(service, "_write", write)
+    answers: dict[str, dict[str, Any]] = {}
+
+    def one(content_id: str, value: str) -> None:
+        answers[content_id] = check(act_hub, content_id, ("pdq", value), content_type="image")
+
+    first = threading.Thread(target=one, args=("lead", pdq(500)))
+    first.start()
+    assert first_in.wait(30)  # the leader's transaction is under way: the others queue behind it
+    others = [
+        threading.Thread(target=one, args=(f"q-{n}", flip(pdq(1), 3) if n % 2 else pdq(600 + n))) for n in range(6)
+    ]
+    for t in others:
+        t.start()
+    while len(service._COMMITS._queue) < len(others):
+        time.sleep(0.01)
+    release.set()
+    for t in [first, *others]:
+        t.join(30)
+    assert calls[0] == ["lead"]
+    assert sorted(calls[1]) == sorted(f"q-{n}" for n in range(6))  # one transaction for the six queued
+    assert len(calls) == 2
+    for n in range(6):
+        got = answers[f"q-{n}"]
+        assert got["content_id"] == f"q-{n}"
+        assert got["matched"] is (n % 2 == 1)
+        assert got["actions"] == (["review"] if n % 2 else [])
+        assert _get(act_hub, got["check_id"]) == got
+    assert len({a["check_id"] for a in answers.values()}) == 7
+
+
+def test_a_failed_group_write_fails_only_its_requests(act_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = service._write
+
+    def write(state: Any, caller: Any, items: list[Any], *, kind: str) -> list[dict[str, Any]]:
+        if any(i.meta.content_id == "boom" for i in items):
+            raise RuntimeError("the database went away")
+        return real_write(state, caller, items, kind=kind)
+
+    monkeypatch.setattr(service, "_write", write)
+    r = act_hub.client.post(
+        "/v1/content", json={"content_id": "boom", "hashes": [{"hash_type": "md5", "value": md5(1)}]},
+        headers=act_hub.auth("owner"),
+    )  # fmt: skip
+    assert r.status_code == 500
+    assert check(act_hub, "fine", ("md5", md5(2)))["matched"] is False
+    assert not service._COMMITS._writing  # the next request leads again

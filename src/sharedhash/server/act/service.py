@@ -10,6 +10,7 @@ Idempotent per (org, content id, hashes): a retried check answers with the first
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter, defaultdict
 from contextlib import AbstractContextManager, nullcontext
@@ -122,12 +123,12 @@ def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> l
     fresh = _first_of_each(items, known)
     _match(state, caller, fresh)
     state.metrics.lookup_seconds.labels("content").observe(time.perf_counter() - started)
-    try:
-        written = _write(state, caller, fresh, kind=kind)
-    except store.DuplicateCheckError:
-        # A concurrent retry of the same content committed first: answer with its check.
-        written = _write(state, caller, fresh, kind=kind)
-    answers: dict[str, dict[str, Any]] = {a["key"]: a for a in written}
+    if not fresh:
+        answers: dict[str, dict[str, Any]] = {}
+    elif len(fresh) <= GROUP_COMMIT_MAX_ITEMS:
+        answers = _COMMITS.write(state, caller, fresh, kind)
+    else:
+        answers = {a["key"]: a for a in _write_retrying(state, caller, fresh, kind=kind)}
     missing = [i.key for i in items if i.key not in answers]
     if missing:
         with state.db.reading() as session:
@@ -139,6 +140,97 @@ def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> l
         answer.pop("key")
         out.append(answer)
     return out
+
+
+def _write_retrying(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> list[dict[str, Any]]:
+    try:
+        return _write(state, caller, items, kind=kind)
+    except store.DuplicateCheckError:
+        # A concurrent retry of the same content committed first: the second try leaves it out (read back).
+        return _write(state, caller, items, kind=kind)
+
+
+#: Checks of at most this many items are written through the group commit (larger batches alone).
+GROUP_COMMIT_MAX_ITEMS = 16
+
+
+@dataclass
+class _Pending:
+    """One request's checks waiting for the group commit, and what became of them."""
+
+    state: HubState
+    caller: Caller
+    kind: str
+    items: list[_Item]
+    done: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+class _GroupCommit:
+    """Concurrent small checks written in one transaction (group commit).
+
+    Every check is a write transaction, and SQLite lets one writer in at a time: at 16 concurrent clients each
+    single check queued behind up to 15 others' transactions (PostgreSQL: as many commits). Here the first
+    request to arrive writes (it is the leader); those arriving meanwhile queue, and when the leader's transaction
+    ends the first of them leads the next one with every check queued by then, of any org, one ``_write`` per
+    (org, key, kind) in one transaction each. Each request gets its own answers, and a failed write fails only
+    the requests of that write. A request never waits for more than the transaction before its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self._writing = False
+
+    def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
+        mine = _Pending(state, caller, kind, items)
+        with self._lock:
+            self._queue.append(mine)
+            if not self._writing:
+                self._writing = mine.lead = True
+        if not mine.lead:
+            mine.done.wait()
+        if mine.lead:  # first to come, or handed the lead by the previous leader
+            self._lead()
+        if mine.error is not None:
+            raise mine.error
+        return mine.answers
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch, self._queue = self._queue, []
+        try:
+            groups: dict[tuple[int, int, int | None, str], list[_Pending]] = defaultdict(list)
+            for pending in batch:
+                groups[id(pending.state), pending.caller.org_id, pending.caller.key_id, pending.kind].append(pending)
+            for group in groups.values():
+                first = group[0]
+                items = _first_of_each([i for p in group for i in p.items], {})
+                try:
+                    written = {a["key"]: a for a in _write_retrying(first.state, first.caller, items, kind=first.kind)}
+                except Exception as exc:
+                    for pending in group:
+                        pending.error = exc
+                    continue
+                for pending in group:
+                    pending.answers = {i.key: written[i.key] for i in pending.items if i.key in written}
+        except BaseException as exc:  # not a write's failure (those are the group's): fail the whole batch
+            for pending in batch:
+                pending.error = pending.error or exc
+            raise
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue[0].lead = True  # the next transaction is led by the first who waits
+                    self._queue[0].done.set()
+                else:
+                    self._writing = False
+            for pending in batch:
+                pending.done.set()
+
+
+_COMMITS = _GroupCommit()
 
 
 def _first_of_each(items: list[_Item], known: dict[str, int]) -> list[_Item]:

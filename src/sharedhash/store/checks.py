@@ -27,7 +27,7 @@ from sharedhash.store.models import (
     OutboxState,
     ReviewItem,
 )
-from sharedhash.store.sqlhelpers import chunked, reserve_ids
+from sharedhash.store.sqlhelpers import chunked
 
 _checks = ContentCheck.__table__
 _matches = ContentMatch.__table__
@@ -60,9 +60,9 @@ def _insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> list[in
     (25x slower), and SQLAlchemy's per-row parameter processing took most of what remained."""
     if not rows:
         return []
-    ids = reserve_ids(session, table.name, len(rows))
     columns = ["id", *rows[0]]
     writer = BulkWriter(session)
+    ids = writer.reserve_ids(table.name, len(rows))
     times: dict[datetime, Any] = {}
 
     def plain(value: Any) -> Any:
@@ -100,6 +100,69 @@ def insert_checks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
             return _insert(session, _checks, rows)
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
+
+
+#: A check as :func:`write_checks` takes it: ``(idempotency key, content id, content type, uploader id, uploaded at,
+#: url, labels JSON, hashes JSON, matched, actions JSON)`` (JSON already as text).
+CheckColumns = tuple[str, str, str, str | None, datetime | None, str | None, str, str, bool, str]
+
+_CHECK_COLUMNS = (
+    "id",
+    "org_id",
+    "idempotency_key",
+    "content_id",
+    "content_type",
+    "uploader_id",
+    "uploaded_at",
+    "url",
+    "labels",
+    "hashes",
+    "matched",
+    "actions",
+    "created_at",
+)
+_CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "created_at")
+
+
+def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
+    """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
+    per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
+    was recorded meanwhile by another transaction."""
+    if not rows:
+        return []
+    driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+    try:
+        with session.begin_nested():
+            writer = BulkWriter(session)
+            try:
+                ids = writer.reserve_ids("checks", len(rows))
+                at = writer.db_time(now)
+                to_db = writer.db_time
+                values = [
+                    (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+                    for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
+                ]
+                writer.write_rows("checks", _CHECK_COLUMNS, values)
+            finally:
+                writer.close()
+    except (IntegrityError, driver_error):
+        raise DuplicateCheckError("the content was checked by a concurrent request") from None
+    return ids
+
+
+def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[tuple[int, str, str]]) -> list[int]:
+    """Insert the org's check hashes ``(check id, hash type, value)`` made at ``now``; their ids in the same order."""
+    if not rows:
+        return []
+    writer = BulkWriter(session)
+    try:
+        ids = writer.reserve_ids("check_hashes", len(rows))
+        at = writer.db_time(now)
+        values = [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids, rows, strict=True)]
+        writer.write_rows("check_hashes", _CHECK_HASH_COLUMNS, values)
+    finally:
+        writer.close()
+    return ids
 
 
 def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
@@ -182,23 +245,19 @@ def check_hashes_by_id(session: Session, ids: Iterable[int], since: datetime) ->
     return out
 
 
-def iter_check_hashes(
-    session: Session, hash_types: list[str], since: datetime, batch: int = 200_000
-) -> Iterator[tuple[list[int], list[str], list[str]]]:
-    """Check hashes of these types made since ``since`` as columns ``(ids, types, values)``, by id, in batches."""
-    after = 0
-    while True:
-        stmt = (
-            select(CheckHash.id, CheckHash.hash_type, CheckHash.value)
-            .where(CheckHash.id > after, CheckHash.hash_type.in_(hash_types), CheckHash.created_at >= since)
-            .order_by(CheckHash.id)
-            .limit(batch)
-        )
-        rows = session.execute(stmt).all()
-        if not rows:
-            return
-        yield [int(r[0]) for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        after = int(rows[-1][0])
+def check_hash_columns(
+    session: Session, hash_type: str, since: datetime, batch: int = 100_000
+) -> Iterator[tuple[list[int], list[str]]]:
+    """Check hashes of this type made since ``since`` as columns ``(ids, values)``, in batches, in one streamed
+    pass (no order: the caller sorts). Paging by ``id > last ORDER BY id LIMIT n`` let SQLite pick the
+    ``created_at`` index and sort every remaining row for each page: 40 s per million at start, 450 s at 3 M."""
+    stmt = (
+        select(CheckHash.id, CheckHash.value)
+        .where(CheckHash.hash_type == hash_type, CheckHash.created_at >= since)
+        .execution_options(yield_per=batch)
+    )
+    for part in session.execute(stmt).partitions(batch):
+        yield [r[0] for r in part], [r[1] for r in part]
 
 
 def purge_before(session: Session, cutoff: datetime, limit: int = 10_000) -> tuple[int, list[tuple[int, str]]]:

@@ -23,8 +23,9 @@ from sharedhash.errors import SharedhashError
 from sharedhash.hashing import get_hash_type
 from sharedhash.hashing.types.base import IndexKind
 from sharedhash.index import HashIndex, Matches, SegmentedIndex, make_index
-from sharedhash.store.checks import iter_check_hashes
+from sharedhash.store.checks import check_hash_columns
 from sharedhash.store.db import Database
+from sharedhash.store.gc import paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +66,30 @@ class CheckHashes:
     def load(self, db: Database, since: datetime, hash_types: Sequence[str]) -> None:
         """Build the indexes from the check hashes made since ``since`` (at start)."""
         types = [t for t in hash_types if in_memory(t)]
-        values: dict[str, list[str]] = {}
-        ids: dict[str, list[int]] = {}
-        if types:
-            with db.reading() as session:
-                for batch_ids, batch_types, batch_values in iter_check_hashes(session, types, since):
-                    for i, t, v in zip(batch_ids, batch_types, batch_values, strict=True):
-                        values.setdefault(t, []).append(v)
-                        ids.setdefault(t, []).append(i)
         built: dict[str, HashIndex] = {}
-        for hash_type, vals in values.items():
-            index = make_index(hash_type)
-            if isinstance(index, SegmentedIndex):
-                index = type(index).from_arrays(index.encode(vals), np.asarray(ids[hash_type], dtype=np.int64))
-            else:
-                index.add(vals, ids[hash_type])
-            built[hash_type] = index
-        loaded = max((max(i) for i in ids.values() if i), default=0)
+        loaded = 0
+        with paused_gc():
+            for hash_type in types:
+                index = make_index(hash_type)
+                rows: list[np.ndarray] = []
+                id_parts: list[np.ndarray] = []
+                values: list[str] = []
+                with db.reading() as session:
+                    for batch_ids, batch_values in check_hash_columns(session, hash_type, since):
+                        id_parts.append(np.asarray(batch_ids, dtype=np.int64))
+                        if isinstance(index, SegmentedIndex):
+                            rows.append(index.encode(batch_values))  # 32 bytes a PDQ, not a 100-byte str
+                        else:
+                            values.extend(batch_values)
+                if not id_parts:
+                    continue
+                ids = np.concatenate(id_parts)
+                loaded = max(loaded, int(ids.max()))
+                if isinstance(index, SegmentedIndex):
+                    index = type(index).from_arrays(np.concatenate(rows), ids)
+                else:
+                    index.add(values, ids.tolist())
+                built[hash_type] = index
         with self._lock:
             self._indexes = built
             early, self._early = self._early, []

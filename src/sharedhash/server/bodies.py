@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import json
 import json.scanner
 import logging
@@ -88,23 +89,34 @@ def parse_json(body: bytes) -> Any:
 
 
 _pool_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
+_pools: dict[str, ProcessPoolExecutor] = {}
 
 
 def _child_ready() -> None:
-    """The child's start: import every route's models now rather than on the first large body."""
-    import sharedhash.server.routers  # noqa: F401
+    """The child's start: import every route's models now rather than on the first large body (by name: the
+    routers import this module)."""
+    importlib.import_module("sharedhash.server.routers")
 
 
-def _child_pool() -> ProcessPoolExecutor:
-    """The one-worker process pool (started on first use, with ``spawn``: a fork of a threaded server could
-    inherit a held lock)."""
-    global _pool
+def child_pool(name: str = "bodies") -> ProcessPoolExecutor:
+    """The one-worker process pool ``name`` (started on first use, with ``spawn``: a fork of a threaded server
+    could inherit a held lock). ``bodies`` checks large request bodies; ``imports`` checks large imports (long
+    work that must not make a large body wait)."""
     with _pool_lock:
-        if _pool is None:
+        pool = _pools.get(name)
+        if pool is None:
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_child_ready)
-        return _pool
+            pool = _pools[name] = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_child_ready)
+        return pool
+
+
+def drop_pool(broken: ProcessPoolExecutor) -> None:
+    """Forget a pool whose process died (the next use starts another)."""
+    with _pool_lock:
+        for name, pool in list(_pools.items()):
+            if pool is broken:
+                del _pools[name]
+    broken.shutdown(wait=False, cancel_futures=True)
 
 
 def warm_up(app: FastAPI) -> None:
@@ -113,15 +125,7 @@ def warm_up(app: FastAPI) -> None:
     process, so that neither happens while requests wait. ``sharedhash serve`` calls it."""
     for _ in iter_route_contexts(app.router.routes):
         pass
-    _child_pool().submit(check_body, b"{}", None)  # the process starts and imports the models meanwhile
-
-
-def _drop_pool(broken: ProcessPoolExecutor) -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is broken:
-            _pool = None
-    broken.shutdown(wait=False, cancel_futures=True)
+    child_pool().submit(check_body, b"{}", None)  # the process starts and imports the models meanwhile
 
 
 async def in_child(function: Callable[..., Any], *args: Any) -> Any:
@@ -131,12 +135,12 @@ async def in_child(function: Callable[..., Any], *args: Any) -> Any:
     cannot be used (it died, or the arguments do not pickle), the call runs in a worker thread instead: slower
     for the loop, never a different answer."""
     try:
-        pool = await run_in_threadpool(_child_pool)
+        pool = await run_in_threadpool(child_pool)
         future: Future[Any] = await run_in_threadpool(pool.submit, function, *args)
         return await asyncio.wrap_future(future)
     except BrokenProcessPool:
         log.warning("the body-parsing process died; starting another")
-        _drop_pool(pool)
+        drop_pool(pool)
     except Exception as exc:  # shut down, or something did not pickle: the thread gives the same answer
         log.warning("body check in a thread instead of the child process: %s", type(exc).__name__)
     return await run_in_threadpool(function, *args)

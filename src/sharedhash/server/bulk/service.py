@@ -201,7 +201,6 @@ def run_import(
     if in_child is not None:
         checked, kept = in_child, None
     else:
-        spool.seek(0)
         check = ImportCheck()
         with paused_gc():
             for number, item in _watched(prefetched(_parse(fmt, spool, min_quality)), cancelled):

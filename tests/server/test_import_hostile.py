@@ -133,7 +133,8 @@ def test_a_large_import_is_checked_in_a_child_process_with_the_same_outcome(
     good = "".join(_line(i) for i in range(2000)).encode()
     with _spooled(good) as spool:
         written = service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, None, len(good))
-    assert written.committed and written.created == 2000
+    assert written.committed
+    assert written.created == 2000
     assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] > 0
 
 

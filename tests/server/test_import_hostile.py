@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -96,59 +95,4 @@ def test_an_import_whose_client_went_away_writes_nothing(hub: Hub, when: str, mo
         spool = _SetOnRewind(body, cancelled)
     with pytest.raises(ImportCancelled):
         service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, cancelled)
-    assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 0
-
-
-def _spooled(body: bytes) -> tempfile.SpooledTemporaryFile[bytes]:
-    spool: tempfile.SpooledTemporaryFile[bytes] = tempfile.SpooledTemporaryFile(max_size=1024)
-    spool.write(body)
-    spool.seek(0)
-    return spool
-
-
-def test_a_large_import_is_checked_in_a_child_process_with_the_same_outcome(
-    hub: Hub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Over CHILD_CHECK_BYTES the lines are checked in another process (the server's GIL stays free for other
-    requests); bad lines are reported as in the thread, and a good import is then written here."""
-    state = state_of(hub)
-    lst = new_list(hub)
-    owner = hub.client.get("/v1/orgs/me", headers=hub.auth("owner")).json()
-    caller = Caller(org_id=owner["id"], org_name="owner", key_id=None, scopes=frozenset())
-    bad = ("".join(_line(i) for i in range(50)) + '{"zorblax": 1}\n' + _line(7)).encode()
-    with _spooled(bad) as spool:
-        in_thread = service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, None, 0)
-    checked_in_child: list[int] = []
-    monkeypatch.setattr(service, "CHILD_CHECK_BYTES", 0)
-    with _spooled(bad) as spool:
-        assert service._spool_path(spool) is not None
-        result = service.check_in_child(BulkFormat.JSONL, spool, 50, None)
-        assert result is not None
-        checked_in_child.append(result.lines)
-        in_child = service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, None, len(bad))
-    assert checked_in_child == [52]
-    assert in_child == in_thread
-    assert not in_child.committed
-    assert [e.line for e in in_child.errors] == [51]
-    good = "".join(_line(i) for i in range(2000)).encode()
-    with _spooled(good) as spool:
-        written = service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, None, len(good))
-    assert written.committed
-    assert written.created == 2000
-    assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] > 0
-
-
-def test_a_large_import_checked_in_the_child_stops_when_the_client_goes_away(
-    hub: Hub, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    state = state_of(hub)
-    lst = new_list(hub)
-    owner = hub.client.get("/v1/orgs/me", headers=hub.auth("owner")).json()
-    caller = Caller(org_id=owner["id"], org_name="owner", key_id=None, scopes=frozenset())
-    monkeypatch.setattr(service, "CHILD_CHECK_BYTES", 0)
-    cancelled = threading.Event()
-    cancelled.set()
-    body = "".join(_line(i) for i in range(3000)).encode()
-    with _spooled(body) as spool, pytest.raises(ImportCancelled):
-        service.run_import(state, caller, lst["id"], BulkFormat.JSONL, spool, cancelled, len(body))
     assert hub.client.get(f"/v1/hash-lists/{lst['id']}", headers=hub.auth("owner")).json()["last_seq"] == 0

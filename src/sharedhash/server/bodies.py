@@ -100,8 +100,7 @@ def _child_ready() -> None:
 
 def child_pool(name: str = "bodies") -> ProcessPoolExecutor:
     """The one-worker process pool ``name`` (started on first use, with ``spawn``: a fork of a threaded server
-    could inherit a held lock). ``bodies`` checks large request bodies; ``imports`` checks large imports (long
-    work that must not make a large body wait)."""
+    could inherit a held lock); ``bodies`` checks large request bodies."""
     with _pool_lock:
         pool = _pools.get(name)
         if pool is None:

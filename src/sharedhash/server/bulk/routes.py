@@ -50,17 +50,13 @@ async def import_list(
     # The list's permission first: a body for a list the caller may not write to is never read (issue 18).
     await run_in_threadpool(service.check_import_allowed, state, caller, list_id)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-        size = 0
         async for chunk in request.stream():
             spool.write(chunk)
-            size += len(chunk)
         spool.seek(0)
         cancelled = threading.Event()
         watcher = asyncio.create_task(_watch_disconnect(request, cancelled))
         try:
-            outcome = await run_in_threadpool(
-                service.run_import, state, caller, list_id, format, spool, cancelled, size
-            )
+            outcome = await run_in_threadpool(service.run_import, state, caller, list_id, format, spool, cancelled)
         except service.ImportCancelled:
             return JSONResponse({}, status_code=499)  # nobody reads it: the client went away
         finally:

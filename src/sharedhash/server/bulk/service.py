@@ -9,24 +9,17 @@ indexes take the written hashes over at the commit. Queries are in :mod:`sharedh
 from __future__ import annotations
 
 import codecs
-import contextlib
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from enum import StrEnum
 from typing import IO
 
 from sharedhash.errors import InvalidInputError, SharedhashError
-from sharedhash.server.bodies import child_pool, drop_pool
 from sharedhash.server.bulk.schemas import ImportLineError, ImportOut
 from sharedhash.server.state import HubState
 from sharedhash.store import audit
 from sharedhash.store.bulk import (
     ImportCheck,
-    ImportResult,
     export_csv,
     import_entries,
     iter_snapshot_dicts,
@@ -120,64 +113,6 @@ def _watched(
         yield item
 
 
-#: Imports over this size are checked in a child process (:func:`check_in_child`).
-CHILD_CHECK_BYTES = 8 * 1024 * 1024
-
-
-def check_lines(path: str, fmt: BulkFormat, min_quality: int, cancel_path: str) -> ImportResult:
-    """In the child process: parse and check every line of the import at ``path`` (what :func:`run_import` does
-    first); stops with :class:`ImportCancelled` once ``cancel_path`` exists (the client went away)."""
-    check = ImportCheck()
-    with open(path, "rb") as spool, paused_gc():
-        for count, (number, item) in enumerate(_parse(fmt, spool, min_quality)):
-            if count % _CANCEL_EVERY == 0 and os.path.exists(cancel_path):
-                raise ImportCancelled
-            check.add(number, item)
-    return check.result
-
-
-def _spool_path(spool: IO[bytes]) -> str | None:
-    """A path the child process can open the spooled body by (its file descriptor, Linux), or None."""
-    try:
-        path = f"/proc/{os.getpid()}/fd/{spool.fileno()}"
-    except (OSError, ValueError, AttributeError):  # still in memory
-        return None
-    return path if os.path.exists(path) else None
-
-
-def check_in_child(
-    fmt: BulkFormat, spool: IO[bytes], min_quality: int, cancelled: threading.Event | None
-) -> ImportResult | None:
-    """Check a large import's lines in a child process (None if it cannot be used here).
-
-    Parsing 110 MB of lines in a worker thread of the server held the GIL for tens of seconds in 1 ms slices:
-    every other request (single writes too) waited for it at each of its own I/O calls, up to a second per
-    write (issue 18). In the child, the server's process only waits."""
-    spool.flush()
-    path = _spool_path(spool)
-    if path is None:
-        return None
-    cancel_dir = tempfile.mkdtemp(prefix="sharedhash-import-")
-    cancel_path = os.path.join(cancel_dir, "cancelled")
-    try:
-        pool = child_pool("imports")
-        future = pool.submit(check_lines, path, fmt, min_quality, cancel_path)
-        while True:
-            try:
-                return future.result(timeout=0.1)
-            except FutureTimeout:
-                if cancelled is not None and cancelled.is_set() and not os.path.exists(cancel_path):
-                    open(cancel_path, "wb").close()  # the child stops at its next thousand lines
-            except BrokenProcessPool:
-                drop_pool(pool)
-                return None
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(cancel_path)
-        with contextlib.suppress(OSError):
-            os.rmdir(cancel_dir)
-
-
 def run_import(
     state: HubState,
     caller: Caller,
@@ -185,7 +120,6 @@ def run_import(
     fmt: BulkFormat,
     spool: IO[bytes],
     cancelled: threading.Event | None = None,
-    size: int = 0,
 ) -> ImportOut:
     """Add every entry of ``spool`` to the list, all or nothing; audited, and indexed at the commit.
 
@@ -193,24 +127,19 @@ def run_import(
     answered without ever taking the database's write lock, and other writers never wait on parsing. Only a body
     whose every line is well-formed is written, in one transaction (where the checks that need the database run:
     hashes already in the list, external ids taken). ``cancelled`` (set when the client goes away) stops the
-    import at the next thousand lines, and nothing is written. An import over :data:`CHILD_CHECK_BYTES`
-    (``size``) is checked in a child process (:func:`check_in_child`), then parsed again here to be written."""
+    import at the next thousand lines, and nothing is written."""
     min_quality = state.settings.pdq_min_quality
+    check = ImportCheck()
     kept: list[tuple[int, NewEntry | SharedhashError]] | None = []
-    in_child = check_in_child(fmt, spool, min_quality, cancelled) if size > CHILD_CHECK_BYTES else None
-    if in_child is not None:
-        checked, kept = in_child, None
-    else:
-        check = ImportCheck()
-        with paused_gc():
-            for number, item in _watched(prefetched(_parse(fmt, spool, min_quality)), cancelled):
-                if not check.add(number, item):
+    with paused_gc():
+        for number, item in _watched(prefetched(_parse(fmt, spool, min_quality)), cancelled):
+            if not check.add(number, item):
+                kept = None
+            elif kept is not None:
+                kept.append((number, item))
+                if len(kept) > KEEP_PARSED:
                     kept = None
-                elif kept is not None:
-                    kept.append((number, item))
-                    if len(kept) > KEEP_PARSED:
-                        kept = None
-        checked = check.result
+    checked = check.result
     if checked.errors:
         return ImportOut(
             committed=False,

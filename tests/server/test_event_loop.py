@@ -143,3 +143,56 @@ def test_healthz_keeps_answering_while_hostile_bodies_are_parsed(database_url: s
     assert latencies[len(latencies) // 2] < 0.25, latencies
     assert answers
     assert set(answers) <= {413, 422}, answers
+
+
+def test_the_child_process_gives_the_threads_verdicts() -> None:
+    """A large body is checked in a child process first: its verdict is the thread path's, error for error."""
+    from sharedhash.server.bodies import _error_of_verdict, _parse, check_body
+    from sharedhash.server.lists.schemas import ListCreate
+    from sharedhash.server.lookup.schemas import LookupIn
+
+    bodies = [
+        _lookup_body(20),
+        b'{"hashes": [], "zorblax": 1}',
+        b'{"name": "x',
+        b"[" * 20_000 + b"]" * 20_000,
+        b'{"name": "zorblax"}',
+        b"\xff\xfe{}",
+    ]
+    for body in bodies:
+        for model in (LookupIn, ListCreate, None):
+            kind, detail = check_body(body, model)
+            parsed = _parse(body, model)
+            child_error = _error_of_verdict(kind, detail)
+            assert (kind == "ok") == (parsed.error is None), (body[:30], model)
+            if parsed.error is not None:
+                assert type(child_error) is type(parsed.error)
+                assert getattr(child_error, "errors", lambda: None)() == getattr(parsed.error, "errors", lambda: None)()
+    assert check_body(_lookup_body(30), LookupIn, ("hashes", 29)) == ("too_many", 30)
+    assert check_body(_lookup_body(30), LookupIn, ("hashes", 30)) == ("ok", None)
+
+
+def test_an_over_limit_lookup_over_a_megabyte_is_refused_after_the_childs_count(hub: Hub) -> None:
+    """Counted in the child process, answered with the route's own 413, before the key is looked at (as a large
+    body that breaks the model is): the server never makes the body's objects."""
+    limit = hub.settings.max_lookup_hashes
+    body = _lookup_body(limit + 1, C_PARSE_BYTES + 1)
+    for headers in (hub.auth("owner"), {}):
+        r = hub.client.post("/v1/lookup", content=body, headers={**headers, **JSON})
+        assert_error(r, 413, "limit_exceeded")
+        assert f"{limit + 1} hashes in one lookup; the limit is {limit}" == r.json()["error"]["message"]
+
+
+def test_warm_up_builds_the_routes_and_starts_the_child(hub: Hub) -> None:
+    import asyncio
+
+    from fastapi import FastAPI
+    from fastapi.routing import iter_route_contexts
+
+    from sharedhash.server.bodies import check_body, in_child, warm_up
+
+    app = hub.client.app
+    assert isinstance(app, FastAPI)
+    warm_up(app)
+    assert len(list(iter_route_contexts(app.router.routes))) > 50
+    assert asyncio.run(in_child(check_body, b'{"name": "zorblax"}', None)) == ("ok", None)

@@ -40,8 +40,12 @@ def serve(
         # The event loop's thread waits at most 1 ms (not Python's 5 ms) for the GIL when a worker thread parses
         # a large body: measured with bench/abuse.py, /healthz p50 under hostile bodies 17 -> 7 ms.
         sys.setswitchinterval(0.001)
+        from sharedhash.server.bodies import warm_up
+
+        app = create_app()
+        warm_up(app)  # route state and the body-checking process built now, not on the first requests
         uvicorn.run(
-            create_app(),
+            app,
             host=host,
             port=port,
             log_level=log_level,

@@ -15,8 +15,8 @@ from sharedhash.hashing import hash_type_names
 from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.asgi import answer_or_forward, error_response
 from sharedhash.server.auth import bearer_parts, fresh_cached_caller
-from sharedhash.server.bodies import C_PARSE_BYTES, LARGE_BODY_BYTES
-from sharedhash.server.lookup.service import INLINE_HASHES, lookup_json_of, validate_queries
+from sharedhash.server.bodies import C_PARSE_BYTES, LARGE_BODY_BYTES, body_in_child
+from sharedhash.server.lookup.service import INLINE_HASHES, lookup_json_of, too_many_hashes, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX
 from sharedhash.server.state import HubState
 from sharedhash.store.models import Scope as KeyScope
@@ -62,8 +62,12 @@ class FastLookup:
             return None
         # A large body is parsed in a worker thread, a very large one by the route (which parses it in a way that
         # lets the loop run meanwhile, see server/bodies.py): the loop never spends more than milliseconds on one.
+        # A very large one that only holds too many hashes (a flood of them is the hostile case) is counted in the
+        # child process and refused here, with the route's own error, without making its objects in this process.
         if len(body) > C_PARSE_BYTES:
-            return None
+            limit = self.state.settings.max_lookup_hashes
+            count = await body_in_child(plain_lookup_count, body)
+            return error_response(too_many_hashes(count, limit)) if count is not None and count > limit else None
         parsed = (
             plain_lookup_body(body)
             if len(body) <= LARGE_BODY_BYTES
@@ -121,6 +125,13 @@ def plain_lookup_body(body: bytes) -> tuple[list[tuple[str, str]], int | None] |
     if any("\x00" in value for _, value in items):
         return None
     return items, max_distance
+
+
+def plain_lookup_count(body: bytes) -> int | None:
+    """How many hashes a lookup body in its plain form holds (None for anything else); run in the child process
+    (server/bodies.py), so only the count comes back."""
+    parsed = plain_lookup_body(body)
+    return None if parsed is None else len(parsed[0])
 
 
 @lru_cache(maxsize=1)

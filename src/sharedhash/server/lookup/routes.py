@@ -13,13 +13,17 @@ from starlette.concurrency import run_in_threadpool
 
 from sharedhash.errors import InvalidInputError
 from sharedhash.limits import PDQ_THRESHOLD_MAX
+from sharedhash.server.bodies import count_limit
 from sharedhash.server.deps import Reader, State
 from sharedhash.server.lookup import service
 from sharedhash.server.lookup.schemas import FileHashOut, FileLookupOut, LookupIn, LookupOut, MatchOut
+from sharedhash.server.lookup.service import too_many_hashes
 from sharedhash.server.state import HubState
 from sharedhash.store.visibility import Caller
 
 router = APIRouter(prefix="/v1/lookup", tags=["lookup"])
+# A large lookup over the limit is refused once the body-checking process has counted it (server/bodies.py).
+count_limit(LookupIn, "hashes", lambda request: request.app.state.hub.settings.max_lookup_hashes, too_many_hashes)
 
 
 def json_response(body: bytes) -> Response:

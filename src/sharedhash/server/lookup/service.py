@@ -50,10 +50,15 @@ class Query:
     value: str
 
 
+def too_many_hashes(count: int, limit: int) -> LimitExceededError:
+    """The error of a lookup of ``count`` hashes, over ``limit``."""
+    return LimitExceededError(f"{count} hashes in one lookup; the limit is {limit}")
+
+
 def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
     """Canonicalise every hash of a request; any bad one fails the whole request, naming its position."""
     if len(items) > limit:
-        raise LimitExceededError(f"{len(items)} hashes in one lookup; the limit is {limit}")
+        raise too_many_hashes(len(items), limit)
     types = {hash_type for hash_type, _ in items}
     if len(types) == 1:
         # The usual batch (one hash type): validated in one call, which is much faster for hex types.

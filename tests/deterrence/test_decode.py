@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from sharedhash.deterrence import Matcher
+from sharedhash.deterrence import Matcher, Rule
 from sharedhash.deterrence.decode import MAX_READINGS, MAX_ROUNDS, decoded_readings
-from sharedhash.deterrence.normalise import readings
+from sharedhash.deterrence.lexicon import Lexicon
+from sharedhash.deterrence.normalise import normalise, readings
 
 
 def _encode_percent(text: str) -> str:
@@ -75,3 +76,9 @@ def test_digits_read_as_letters_count_for_exact_matches_only(matcher: Matcher) -
     assert matcher.check("zorblqx video").deter  # a misspelling, typed as letters
     assert not matcher.check("z0rblqx video").deter  # a misspelling on top of digits read as letters
     assert matcher.check("plimerbolt 9").deter  # a number standing alone is what was typed
+    # ... unless it is as long as a term: read as letters, then misspelt, it is two readings stacked.
+    assert normalise("bug 2024 #644131").digits_read == (False, False, True)
+    long_number = Matcher([Rule.create("term", ["baffflei"])], lexicon=Lexicon())
+    assert not long_number.check("bug #644131").deter  # "baiei", one edit from the skeleton "bafiei"
+    assert long_number.check("bug #6aff131").deter  # digits with letters, exact: leetspeak
+    assert long_number.check("baffiei video").deter  # the misspelling typed as letters

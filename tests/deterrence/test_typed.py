@@ -7,16 +7,21 @@ each (the skeleton reads "l" as "i" and writes repeats once; joined words; symbo
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, Rule, normalise
 from sharedhash.deterrence.explain import explain
+from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
+from sharedhash.deterrence.matcher import _within
 from sharedhash.deterrence.normalise import plain_words
 
 
 @pytest.fixture(scope="module")
 def typed_matcher() -> Matcher:
-    rules = [Rule.create("term", [t]) for t in ("zorblax", "ziltflilt", "neifffle", "snorvimp", "reifffnesk")]
+    words = ("zorblax", "ziltflilt", "neifffle", "snorvimp", "reifffnesk", "toomppi")
+    rules = [Rule.create("term", [t]) for t in words]
     rules.append(Rule.create("term", ["quuxvid frobnitz"]))
     return Matcher(rules, lexicon=Lexicon())
 
@@ -40,8 +45,9 @@ def test_plain_words(query: str, words: tuple[str, ...]) -> None:
     assert plain_words(normalise(query)) == words
 
 
-def test_plain_words_of_a_reading_with_symbols_as_letters_are_unknown() -> None:
-    assert plain_words(normalise("zorb|ax")) == ()
+def test_a_word_read_through_a_symbol_is_not_plain() -> None:
+    assert plain_words(normalise("zorb|ax")) == ("",)
+    assert plain_words(normalise("zorb|ax video + quux")) == ("", "video", "", "quux")  # "+" alone read as "t"
     assert plain_words(normalise("zorb|ax video", symbols_as_letters=False)) == ("zorb", "ax", "video")
 
 
@@ -71,6 +77,24 @@ def test_a_misspelt_term_split_apart_is_not_matched(typed_matcher: Matcher) -> N
     assert not typed_matcher.check("sn orvimq").deter
     # A phrase rule of two words still matches misspelt across its two words.
     assert fired(typed_matcher, "quuxvid frobnitx") == ["quuxvid frobnitz"]
+
+
+def test_a_term_split_apart_keeps_its_letters(typed_matcher: Matcher) -> None:
+    # Split, a one-word term keeps the letters it is written with; split with its repeats changed is two
+    # disguises stacked ("data_to_mpi" is "to mpi", the skeleton of "toomppi" across two ordinary words).
+    assert fired(typed_matcher, "toom ppi video") == ["toomppi"]
+    assert fired(typed_matcher, "too-mppi") == ["toomppi"]
+    assert fired(typed_matcher, "t o o m p p i") == ["toomppi"]  # spelled out: a disguise, the skeleton decides
+    assert fired(typed_matcher, "tompi") == ["toomppi"]  # one word: repeats written once still match
+    assert not typed_matcher.check("to mpi").deter
+    assert not typed_matcher.check("sexp_data_to_mpi").deter
+    # A symbol elsewhere in the query gives a second reading (symbols as letters); its plain words are still plain.
+    assert not typed_matcher.check("data_to_mpi + commit").deter
+    assert fired(typed_matcher, "too mppi + commit") == ["toomppi"]
+    assert fired(typed_matcher, "toompp|") == ["toomppi"]  # "|" read as a letter: the skeleton decides
+    assert fired(typed_matcher, "t0 mpi") == ["toomppi"]  # read through a digit: the skeleton decides
+    (miss,) = explain(typed_matcher, "to mpi", rule=Rule.create("term", ["toomppi"])).near_misses
+    assert "split across words" in miss.reason
 
 
 def test_words_beside_a_symbol_take_exact_matches_only(typed_matcher: Matcher) -> None:
@@ -120,3 +144,9 @@ def test_vocabulary_words_are_not_misspelt_rules_but_rules_still_match() -> None
     assert not ours.check("snorvimq lamp").deter
     assert fired(ours, "snorvimp lamp") == ["snorvimp"]
     assert fired(ours, "snorxvimp lamp") == ["snorvimp"]  # another misspelling, not next to the vocabulary word
+
+
+@pytest.mark.parametrize("allowance", [0, 1, 2])
+@given(a=st.text(alphabet="abc", max_size=7), b=st.text(alphabet="abc", max_size=7))
+def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: str, b: str) -> None:
+    assert _within(a, b, allowance) is (edit_distance(a, b, allowance) <= allowance)

@@ -130,6 +130,13 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
     allowance = allowed_edits(len(skeleton)) if rule.fuzzy else 0
     written = as_written(normalise(rule.texts[0]))
     typed = part.typed()
+    if written and typed and distance == 0 and part.words > 1 and len(normalise(rule.texts[0]).tokens) == 1:
+        if written not in typed:
+            return (
+                f"split across words as {typed!r}, which does not hold the rule exactly as written ({written!r}):"
+                " a term split apart keeps its letters, and split with its repeated letters changed is two"
+                " disguises stacked"
+            )
     if written and typed and distance <= allowance:
         within = collapse_repeats(written) in collapse_repeats(typed) if distance == 0 else None
         if within is False or (within is None and not typed_within(typed, written, allowance, True)):

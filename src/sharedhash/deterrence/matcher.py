@@ -322,8 +322,10 @@ class Matcher:
                     how = MatchHow.INSIDE_WORD
                 if typed is None:
                     typed = plain_words(text)
+                # A one-word term found across query words was split apart: its pieces keep its letters.
+                split = how is MatchHow.JOINED and target.key not in self._phrase_keys
                 for index in target.terms:
-                    if typed and not self._as_written_inside(text, typed, start, end, index):
+                    if typed and not self._as_written_inside(text, typed, start, end, index, split=split):
                         continue
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
@@ -336,14 +338,18 @@ class Matcher:
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), text.spaced, text.notes)
 
     def _as_written_inside(
-        self, text: NormalisedText, typed: tuple[str, ...], start: int, end: int, rule_index: int
+        self, text: NormalisedText, typed: tuple[str, ...], start: int, end: int, rule_index: int, *, split: bool
     ) -> bool:
         """For an exact match of rule ``rule_index`` on ``text.despaced[start:end]``: unless the words it lies in
         were all typed without disguise (see :func:`plain_words`) and the rule is made of letters, true; else
-        whether the rule as written, repeated letters written once, lies in those words as typed.
+        whether the rule as written, repeated letters written once, lies in those words as typed; for a one-word
+        rule found across words (``split``), whether the rule exactly as written does, repeats included.
 
         The skeleton reads every "l" as "i", so an ordinary word with an "i" where a rule has an "l" met it
-        ("homogeneifierons" holds the skeleton of "neifffle"); typed without disguise, it is not the rule.
+        ("homogeneifierons" holds the skeleton of "neifffle"); typed without disguise, it is not the rule. A term
+        split apart keeps its letters ("toom ppi"); split AND with its repeated letters changed ("to mpi" for
+        "toomppi") is two disguises stacked, and met ordinary words side by side ("data_to_mpi": measured on the
+        benchmark's tuning texts at 10,000 rules).
         """
         written = self._written[rule_index][0]
         if not written:
@@ -353,6 +359,8 @@ class Matcher:
         words = typed[first : last + 1]
         if not all(words):
             return True
+        if split:
+            return written in "".join(words)
         return collapse_repeats(written) in collapse_repeats("".join(words))
 
     def _fuzzy_and_near(
@@ -623,16 +631,42 @@ def typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:
     forms = ((typed, written), (collapse_repeats(typed), collapse_repeats(written)))
     for query, rule in forms:
         if whole:
-            if edit_distance(query, rule, allowance) <= allowance:
+            if _within(query, rule, allowance):
                 return True
             continue
         n = len(rule)
         for size in range(max(1, n - allowance), min(len(query), n + allowance) + 1):
-            if edit_distance(query[:size], rule, allowance) <= allowance:
-                return True
-            if edit_distance(query[-size:], rule, allowance) <= allowance:
+            if _within(query[:size], rule, allowance) or _within(query[-size:], rule, allowance):
                 return True
     return False
+
+
+def _within(a: str, b: str, allowance: int) -> bool:
+    """Whether ``a`` is within ``allowance`` edits of ``b`` (optimal string alignment, as
+    :func:`~sharedhash.deterrence.fuzzy.edit_distance`). Up to one edit is decided by comparing the strings
+    around their first difference, without the dynamic programme: this runs on every fuzzy hit of a query typed
+    without disguise (see ``bench/deterrence.py``'s throughput part)."""
+    if a == b:
+        return True
+    if allowance > 1:
+        return edit_distance(a, b, allowance) <= allowance
+    if allowance < 1:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    top = min(la, lb)
+    while i < top and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        # One letter replaced, or two neighbours swapped.
+        return a[i + 1 :] == b[i + 1 :] or (
+            i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+        )
+    if la > lb:
+        return a[i + 1 :] == b[i:]  # one letter inserted
+    return a[i:] == b[i + 1 :]  # one letter left out
 
 
 def _either(a: tuple[bool, ...], b: tuple[bool, ...]) -> tuple[bool, ...]:

@@ -200,6 +200,7 @@ def test_stranger_lookups_never_return_hidden_entries(hub: Hub) -> None:
 UI_MATRIX: list[tuple[str, str, dict[str, str] | None, tuple[int, int, int]]] = [
     ("GET", "/ui/reports/{report}", None, (404, 404, 200)),
     ("GET", "/ui/reports/{report}/export", None, (404, 404, 200)),
+    ("GET", "/ui/reports/{report}/state", None, (404, 404, 200)),
     ("POST", "/ui/reports/{report}/validate", {}, (404, 404, 200)),
     ("POST", "/ui/reports/{report}/fill", {}, (404, 404, 400)),  # the org has no pre-submit webhook
     ("POST", "/ui/reports/{report}/fetch", {}, (404, 404, 400)),  # the content has no media URL

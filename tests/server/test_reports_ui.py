@@ -215,6 +215,7 @@ def test_submit_fetches_the_bytes_finishes_and_a_follow_up_names_it(
     assert answer.status_code == 303, answer.text
     page = client.get(answer.headers["location"]).text
     assert 'id="report-status">finished<' in page
+    assert "hx-get" not in page.split('id="state"')[1].split(">")[0]  # finished: nothing left to refresh
     ((report, files),) = _reports(review_hub)
     assert report.status == "finished"
     assert report.ncmec_report_id in standin.app.reports
@@ -279,6 +280,33 @@ def test_a_submission_without_bytes_or_credentials_says_why(
     assert answer.status_code == 400
     assert "no CyberTipline credentials" in answer.text
     assert _reports(review_hub)[0][0].status == "draft"
+
+
+def test_the_state_refreshes_itself_while_a_submission_is_retried(
+    review_hub: ReviewHub, media_server: MediaServer, standin: StandIn
+) -> None:
+    state, org = review_hub.state, review_hub.orgs["quuxvid"]
+    reporting_org(state.db, state.settings, org, standin)
+    _allow_media(review_hub, media_server)
+    lea = person(state, org, "lea", role="lead")
+    a = queued_file(state.db, org, n=1, data=benign_png(), url=media_server.url("/media/1.png"))
+    review.decide(state, lea, a.item_id, "confirmed", "A1")
+    ((draft, _),) = _reports(review_hub)
+    standin.app.faults.server_errors = 1  # NCMEC answers 503 once: the first attempt fails, a retry is due
+    client, csrf = review_hub.sign_in("lea")
+    answer = client.post(f"/ui/reports/{draft.id}/submit", data={"csrf": csrf})
+    page = client.get(answer.headers["location"]).text
+    assert 'id="state-status">submitting<' in page
+    assert f'hx-get="/ui/reports/{draft.id}/state" hx-trigger="every 5s"' in page
+    fragment = client.get(f"/ui/reports/{draft.id}/state")
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<section class="state"')
+    assert 'id="attempts">1<' in fragment.text
+    assert 'id="last-error">' in fragment.text
+    assert reports.attempt(state.db, state.settings, draft.id) == "finished"  # the loop's next attempt
+    fragment = client.get(f"/ui/reports/{draft.id}/state").text
+    assert 'id="state-status">finished<' in fragment
+    assert "hx-get" not in fragment
 
 
 def test_the_platform_fills_the_uploader_details(review_hub: ReviewHub, platform_hook: PlatformHook) -> None:

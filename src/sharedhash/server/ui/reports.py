@@ -139,6 +139,14 @@ def report_page(
     return _page(state, who, report_id, done=done)
 
 
+@router.get("/{report_id}/state")
+def report_state(request: Request, report_id: IdPath, state: State, who: SignedIn) -> HTMLResponse:
+    """The submission state alone (the report page refreshes it with htmx while attempts run)."""
+    _lead(state, who, request)
+    shown = reports.show(state.db, state.settings, reports.for_person(who), report_id)
+    return render("report_state.html", who=who, report=shown)
+
+
 def _split(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 

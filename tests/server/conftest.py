@@ -6,6 +6,7 @@ from __future__ import annotations
 from tests.support.act import act_hub
 from tests.support.db import database_url, db, pg_template
 from tests.support.hub import hub
+from tests.support.reports import platform_hook, standin
 from tests.support.review import media_server, review_hub
 from tests.support.webhooks import receiver, webhook_hub
 
@@ -16,7 +17,9 @@ __all__ = [
     "hub",
     "media_server",
     "pg_template",
+    "platform_hook",
     "receiver",
     "review_hub",
+    "standin",
     "webhook_hub",
 ]

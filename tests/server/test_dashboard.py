@@ -29,7 +29,7 @@ def test_dashboard_counts_per_day_and_list(review_hub: ReviewHub) -> None:
     client, _ = review_hub.sign_in("lea")
     page = client.get("/ui/dashboard?days=7")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 7
+    assert page.text.count("<svg") == 8  # the seven figures and reports filed
     assert "50.0 %" in page.text
     data = client.get("/ui/dashboard.json?days=7").json()
     assert len(data["days"]) == 7
@@ -38,6 +38,7 @@ def test_dashboard_counts_per_day_and_list(review_hub: ReviewHub) -> None:
     expected = {"checks": 3, "matches": 3, "confirmed": 2, "false_positive": 1}
     assert {k: today[k] for k in expected} == expected
     assert (today["deterrence_responses"], today["help_clicks"]) == (4, 1)
+    assert today["reports_filed"] == 0  # counted in tests/server/test_reports_ui.py
     assert today["median_minutes_to_decision"] is not None
     rates = {f["list_name"]: f["false_positive_rate"] for f in data["lists"]}
     assert rates == {"=cmd|zorblax": 0.5, "plain": 0.0}

@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.api import add, lookup, md5, new_list
 from tests.support.hub import Hub
+from tests.support.review import ReviewHub, person, queued
 
 # method, path template, body, expected status for (stranger, sharee, owner). Run in that order, so a
 # destructive request by the owner comes last.
@@ -191,3 +192,73 @@ def test_stranger_lookups_never_return_hidden_entries(hub: Hub) -> None:
     assert lookup(hub, ("md5", ids["md5"]), who="stranger") == []
     assert lookup(hub, ("pdq", "a" * 64), who="stranger", max_distance=63) == []
     assert len(lookup(hub, ("md5", ids["md5"]), who="sharee")) == 1
+
+
+# The report pages (/ui/reports, session cookie + CSRF form field; not in the API schema): method, path template,
+# form, expected status for (another org's admin, a moderator of the org, a lead of the org). A lead's action ends
+# with a redirect (303) to the report page, or the page with the refusal.
+UI_MATRIX: list[tuple[str, str, dict[str, str] | None, tuple[int, int, int]]] = [
+    ("GET", "/ui/reports/{report}", None, (404, 404, 200)),
+    ("GET", "/ui/reports/{report}/export", None, (404, 404, 200)),
+    ("GET", "/ui/reports/{report}/state", None, (404, 404, 200)),
+    ("POST", "/ui/reports/{report}/validate", {}, (404, 404, 200)),
+    ("POST", "/ui/reports/{report}/fill", {}, (404, 404, 400)),  # the org has no pre-submit webhook
+    ("POST", "/ui/reports/{report}/fetch", {}, (404, 404, 400)),  # the content has no media URL
+    (
+        "POST",
+        "/ui/reports/{report}/edit",
+        {"incident_type": "Child Sex Tourism", "incident_time": "2026-12-01T10:00:00", "environment": "test"},
+        (404, 404, 303),
+    ),
+    ("POST", "/ui/reports/{report}/items", {"item_id": "{item2}"}, (404, 404, 303)),
+    ("POST", "/ui/reports/{report}/files/{file}/content", {}, (404, 404, 400)),  # wrong bytes for the hashes
+    ("POST", "/ui/reports/{report}/files/{file}/remove", {}, (404, 404, 400)),  # its last file: retract instead
+    ("POST", "/ui/reports/{report}/submit", {}, (404, 404, 400)),  # no bytes for the file
+    ("POST", "/ui/reports/{report}/retract", {}, (404, 404, 303)),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "form", "expected"), UI_MATRIX, ids=[f"{m} {p}" for m, p, _, _ in UI_MATRIX]
+)
+def test_report_page_as_stranger_moderator_lead(
+    review_hub: ReviewHub, method: str, template: str, form: dict[str, str] | None, expected: tuple[int, int, int]
+) -> None:
+    from sqlalchemy import select
+
+    from sharedhash.server.review import service as review
+    from sharedhash.store.models import ReportFile
+
+    state, org = review_hub.state, review_hub.orgs["quuxvid"]
+    lead = person(state, org, "lea", role="lead")
+    review_hub.add("quuxvid", "ann")
+    review_hub.add("zorbnet", "eve", role="admin")
+    first, second = queued(state.db, org, n=1), queued(state.db, org, n=2, uploader=None)  # second: not drafted
+    review.decide(state, lead, first.item_id, "confirmed", "A1")
+    review.decide(state, lead, second.item_id, "confirmed", "A2")
+    with state.db.reading() as s:
+        file = s.scalars(select(ReportFile).where(ReportFile.review_item_id == first.item_id)).one()
+        report_id, file_id = file.report_id, file.id
+    path = template.format(report=report_id, file=file_id)
+    for login, status in zip(("eve", "ann", "lea"), expected, strict=True):
+        client, csrf = review_hub.sign_in(login)
+        if method == "GET":
+            answer = client.get(path)
+        elif path.endswith("/content"):
+            answer = client.post(path, data={"csrf": csrf}, files={"content": ("x.png", b"zorblax", "image/png")})
+        else:
+            data = {k: v.format(item2=second.item_id) for k, v in (form or {}).items()}
+            answer = client.post(path, data={"csrf": csrf, **data})
+        assert answer.status_code == status, f"{login}: {answer.status_code} {answer.text[:300]}"
+        if status == 404:
+            assert "not_found" in answer.text
+            assert "uploader-7" not in answer.text
+
+
+def test_ui_matrix_covers_every_report_page_with_an_id(review_hub: ReviewHub) -> None:
+    covered = {(m, t.replace("{report}", "{report_id}").replace("{file}", "{file_id}")) for m, t, _, _ in UI_MATRIX}
+    for route in review_hub.app.routes:
+        path = getattr(route, "path", "")
+        if path.startswith("/ui/reports/") and "{" in path:
+            for method in getattr(route, "methods", set()) - {"HEAD"}:
+                assert (method, path) in covered, f"{method} {path} is missing from UI_MATRIX"

@@ -22,6 +22,7 @@ from sharedhash.server.reports import routes as reports
 from sharedhash.server.review import routes as review
 from sharedhash.server.rules import routes as rules
 from sharedhash.server.subscriptions import routes as subscriptions
+from sharedhash.server.ui import reports as ui_reports
 from sharedhash.server.ui import routes as ui
 from sharedhash.server.webhooks import routes as webhooks
 
@@ -47,6 +48,7 @@ ROUTERS: list[APIRouter] = [
     webhooks.router,
     review.router,
     ui.router,
+    ui_reports.router,
     reports.settings_router,
     reports.credentials_router,
     reports.router,

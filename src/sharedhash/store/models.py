@@ -745,7 +745,10 @@ class ReportFile(Base):
     was; its bytes (sealed, optional until submission) and its NCMEC file id once uploaded."""
 
     __tablename__ = "report_files"
-    __table_args__ = (Index("ix_report_files_report_id", "report_id", "position"),)
+    __table_args__ = (
+        Index("ix_report_files_report_id", "report_id", "position"),
+        Index("ix_report_files_review_item", "review_item_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
@@ -761,6 +764,8 @@ class ReportFile(Base):
     content_size: Mapped[int | None] = mapped_column(BigInteger)
     ncmec_file_id: Mapped[str | None] = mapped_column(String(100))
     details_sent: Mapped[bool] = mapped_column(default=False)
+    # The confirmed review item the file was drafted from (0014_report_drafts); None: given through the API.
+    review_item_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ReportPreservation(Base):

@@ -8,17 +8,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, undefer
 
 from sharedhash.errors import NotFoundError
+from sharedhash.limits import MAX_REPORT_FILES
 from sharedhash.store.models import (
+    ContentCheck,
     Report,
     ReportCredential,
     ReportFile,
     ReportPreservation,
     ReportSettings,
     ReportStatus,
+    ReviewItem,
+    ReviewState,
     utcnow,
 )
 
@@ -280,3 +284,125 @@ def purge_preservations(session: Session, now: datetime, limit: int = 1000) -> i
     )
     session.execute(delete(ReportPreservation).where(ReportPreservation.id.in_([r.id for r in rows])))
     return len(rows)
+
+
+# --- drafts from confirmed reviews (0014_report_drafts) --------------------------------------------------------
+
+
+def open_draft_of(session: Session, org_id: int, uploader_id: str, *, room_for: int = 1) -> Report | None:
+    """The org's newest draft about ``uploader_id`` with room for ``room_for`` more files, or None."""
+    stmt = (
+        select(Report)
+        .where(
+            Report.org_id == org_id,
+            Report.uploader_id == uploader_id,
+            Report.status == ReportStatus.DRAFT.value,
+        )
+        .order_by(Report.id.desc())
+        .with_for_update()
+    )
+    for report in session.scalars(stmt):
+        if file_count(session, report.id) + room_for <= MAX_REPORT_FILES:
+            return report
+    return None
+
+
+def file_count(session: Session, report_id: int) -> int:
+    """How many files a report holds."""
+    return int(session.scalar(select(func.count()).where(ReportFile.report_id == report_id)) or 0)
+
+
+def latest_finished_of(session: Session, org_id: int, uploader_id: str) -> Report | None:
+    """The org's newest finished report about ``uploader_id`` (a new draft about them follows it up), or None."""
+    stmt = (
+        select(Report)
+        .where(
+            Report.org_id == org_id,
+            Report.uploader_id == uploader_id,
+            Report.status == ReportStatus.FINISHED.value,
+        )
+        .order_by(Report.id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def append_files(session: Session, report: Report, files: Sequence[ReportFile]) -> None:
+    """Add files at the end of a report."""
+    last = session.scalar(select(func.max(ReportFile.position)).where(ReportFile.report_id == report.id))
+    start = -1 if last is None else int(last)
+    for offset, file in enumerate(files, start=1):
+        file.report_id, file.position = report.id, start + offset
+        session.add(file)
+    session.flush()
+
+
+def delete_file(session: Session, report: Report, file_id: int) -> ReportFile:
+    """Remove one file of a report (the caller checked that the report is a draft); the removed row."""
+    row = report_file(session, report.id, file_id)
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def reports_of_item(session: Session, org_id: int, item_id: int) -> list[tuple[Report, ReportFile]]:
+    """The org's reports (any status) holding a file drafted from review item ``item_id``, with that file."""
+    stmt = (
+        select(Report, ReportFile)
+        .join(ReportFile, ReportFile.report_id == Report.id)
+        .where(Report.org_id == org_id, ReportFile.review_item_id == item_id)
+        .order_by(Report.id)
+    )
+    return [(r, f) for r, f in session.execute(stmt)]
+
+
+def items_in_reports(session: Session, org_id: int, item_ids: Sequence[int]) -> dict[int, int]:
+    """``{review item id: report id}`` of these items that are in one of the org's reports not retracted."""
+    if not item_ids:
+        return {}
+    stmt = (
+        select(ReportFile.review_item_id, Report.id)
+        .join(Report, Report.id == ReportFile.report_id)
+        .where(
+            Report.org_id == org_id,
+            Report.status != ReportStatus.RETRACTED.value,
+            ReportFile.review_item_id.in_(list(item_ids)),
+        )
+    )
+    return {int(i): int(r) for i, r in session.execute(stmt) if i is not None}
+
+
+def confirmed_items(
+    session: Session, org_id: int, *, uploader_id: str | None = None, limit: int = 200
+) -> list[tuple[ReviewItem, ContentCheck]]:
+    """The org's confirmed review items with their content, newest decision first (optionally one uploader's)."""
+    stmt = (
+        select(ReviewItem, ContentCheck)
+        .join(ContentCheck, ContentCheck.id == ReviewItem.check_id)
+        .where(
+            ReviewItem.org_id == org_id,
+            ReviewItem.state == ReviewState.DECIDED.value,
+            ReviewItem.decision == "confirmed",
+        )
+        .order_by(ReviewItem.decided_at.desc(), ReviewItem.id.desc())
+        .limit(limit)
+    )
+    if uploader_id is not None:
+        stmt = stmt.where(ContentCheck.uploader_id == uploader_id)
+    return [(i, c) for i, c in session.execute(stmt)]
+
+
+def confirmed_item(session: Session, org_id: int, item_id: int) -> tuple[ReviewItem, ContentCheck] | None:
+    """One of the org's confirmed review items with its content, or None (another org's, open or not confirmed)."""
+    stmt = (
+        select(ReviewItem, ContentCheck)
+        .join(ContentCheck, ContentCheck.id == ReviewItem.check_id)
+        .where(
+            ReviewItem.id == item_id,
+            ReviewItem.org_id == org_id,
+            ReviewItem.state == ReviewState.DECIDED.value,
+            ReviewItem.decision == "confirmed",
+        )
+    )
+    found = session.execute(stmt).first()
+    return (found[0], found[1]) if found is not None else None

@@ -1,5 +1,6 @@
 """The transparency dashboard's figures for one org, per UTC day (and per list): checks, matches, decisions by
-outcome, false positives per list, time to decision, deterrence responses and help-link clicks. Counts only."""
+outcome, false positives per list, time to decision, deterrence responses, help-link clicks and reports filed.
+Counts only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from typing import Any
 from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
-from sharedhash.store.models import ContentCheck, ContentMatch, DeterrenceCounter, HashList, ReviewItem, ReviewState
+from sharedhash.store.models import (
+    ContentCheck,
+    ContentMatch,
+    DeterrenceCounter,
+    HashList,
+    Report,
+    ReportStatus,
+    ReviewItem,
+    ReviewState,
+)
 
 
 def _day(session: Session, column: Any) -> Any:
@@ -76,3 +86,18 @@ def list_names(session: Session, list_ids: set[int]) -> dict[int, str]:
     if not list_ids:
         return {}
     return {i: n for i, n in session.execute(select(HashList.id, HashList.name).where(HashList.id.in_(list_ids)))}
+
+
+def reports_filed_per_day(session: Session, org_id: int, since: datetime) -> dict[date, int]:
+    """The org's CyberTipline reports finished (filed at NCMEC) per UTC day."""
+    stmt = select(Report.finished_at).where(
+        Report.org_id == org_id,
+        Report.status == ReportStatus.FINISHED.value,
+        Report.finished_at >= since,
+    )
+    out: dict[date, int] = {}
+    for finished_at in session.scalars(stmt):
+        if finished_at is not None:
+            day = finished_at.astimezone(UTC).date()
+            out[day] = out.get(day, 0) + 1
+    return out

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from sharedhash import limits
 from sharedhash.errors import ConflictError, InvalidInputError, LimitExceededError, NotFoundError, SharedhashError
+from sharedhash.hashing import get_hash_type
 from sharedhash.reports import model, presubmit
 from sharedhash.reports.client import Credentials, CyberTiplineClient
 from sharedhash.reports.content import content_mismatches, md5_hex
@@ -41,11 +42,13 @@ from sharedhash.reports.errors import (
 from sharedhash.reports.retry import backoff_seconds
 from sharedhash.reports.schema import packaged_schema, problems
 from sharedhash.reports.xml import file_details_xml, report_xml
+from sharedhash.server.accounts.service import Who
 from sharedhash.settings import Settings
 from sharedhash.store import audit
 from sharedhash.store import reports as store
+from sharedhash.store import review as review_store
 from sharedhash.store.db import Database
-from sharedhash.store.models import Report, ReportFile, ReportStatus, utcnow
+from sharedhash.store.models import ContentCheck, Report, ReportFile, ReportStatus, ReviewItem, utcnow
 from sharedhash.store.secretbox import SecretBox
 from sharedhash.store.validation import validate_hash
 from sharedhash.store.visibility import Caller
@@ -81,6 +84,41 @@ class ReportContentMismatchError(InvalidInputError):
     default_hint = "Attach the file the hashes were taken from, or correct the hashes in the draft."
 
 
+@dataclass(frozen=True, slots=True)
+class PersonCaller(Caller):
+    """A signed-in person (a lead or admin on the report pages) acting for their org: audit records name them."""
+
+    person_id: int = 0
+    login: str = ""
+
+
+def for_person(who: Who) -> PersonCaller:
+    """The caller of a signed-in person's report action (their org; the audit names them)."""
+    return PersonCaller(
+        org_id=who.org_id,
+        org_name=who.org_name,
+        key_id=None,
+        scopes=who.caller.scopes,
+        person_id=who.person_id,
+        login=who.login,
+    )
+
+
+def _audit(
+    session: Session,
+    caller: Caller | None,
+    action: str,
+    *,
+    target: str = "",
+    count: int = 0,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An audit record of a report action, naming the person when a person acted (the report pages)."""
+    if isinstance(caller, PersonCaller):
+        detail = {"person_id": caller.person_id, "login": caller.login, **(detail or {})}
+    audit.record(session, caller, action, target=target, count=count, detail=detail)
+
+
 # --- what is stored, as the report model -----------------------------------------------------------------------
 
 
@@ -94,6 +132,7 @@ class DraftFile:
     publicly_available: bool | None = None
     original_url: str = ""
     classification: str = ""
+    review_item_id: int | None = None
 
 
 def _person_json(person: dict[str, Any]) -> model.Person:
@@ -172,6 +211,7 @@ def _file_rows(files: Sequence[DraftFile]) -> list[ReportFile]:
                 original_url=f.original_url,
                 classification=f.classification,
                 details_sent=False,
+                review_item_id=f.review_item_id,
             )
         )
     return rows
@@ -239,7 +279,7 @@ def create(db: Database, caller: Caller, uploader_id: str, files: Sequence[Draft
     """Create a draft (see :func:`draft_report`), audited; its id."""
     with db.writing() as session:
         report = draft_report(session, caller.org_id, uploader_id, files, **fields)
-        audit.record(session, caller, "report.draft", target=f"report:{report.id}", count=len(files))
+        _audit(session, caller, "report.draft", target=f"report:{report.id}", count=len(files))
         return report.id
 
 
@@ -259,7 +299,7 @@ def update(db: Database, caller: Caller, report_id: int, files: Sequence[DraftFi
         if files is not None:
             store.replace_files(session, report, _file_rows(files))
         report.updated_at = utcnow()
-        audit.record(
+        _audit(
             session,
             caller,
             "report.update",
@@ -286,7 +326,7 @@ def attach(db: Database, settings: Settings, caller: Caller, report_id: int, fil
             )
         file.content, file.content_md5, file.content_size = box.seal_bytes(data), md5_hex(data), len(data)
         report.updated_at = utcnow()
-        audit.record(session, caller, "report.attach", target=f"report:{report_id}", detail={"file": file_id})
+        _audit(session, caller, "report.attach", target=f"report:{report_id}", detail={"file": file_id})
 
 
 def _refresh_reporter(session: Session, report: Report) -> None:
@@ -348,6 +388,7 @@ def _shown(session: Session, report: Report, files: Sequence[ReportFile], settin
                 "content_size": f.content_size,
                 "ncmec_file_id": f.ncmec_file_id,
                 "details_sent": f.details_sent,
+                "review_item_id": f.review_item_id,
             }
             for f in files
         ],
@@ -437,7 +478,7 @@ def set_credentials(
         row = store.put_credential(
             session, caller.org_id, environment.value, url or model.ENVIRONMENT_URLS[environment], username, sealed
         )
-        audit.record(session, caller, "report.credentials.set", target=f"environment:{environment.value}")
+        _audit(session, caller, "report.credentials.set", target=f"environment:{environment.value}")
         return {"environment": row.environment, "url": row.url, "username": row.username, "updated_at": row.updated_at}
 
 
@@ -454,7 +495,7 @@ def remove_credentials(db: Database, caller: Caller, environment: model.Environm
     """Forget the org's account for ``environment``."""
     with db.writing() as session:
         store.remove_credential(session, caller.org_id, environment.value)
-        audit.record(session, caller, "report.credentials.remove", target=f"environment:{environment.value}")
+        _audit(session, caller, "report.credentials.remove", target=f"environment:{environment.value}")
 
 
 def get_settings_of(db: Database, caller: Caller) -> dict[str, Any]:
@@ -494,7 +535,7 @@ def put_settings_of(
             fresh = presubmit.new_secret()
             sealed = SecretBox.from_settings(settings).seal(fresh)
         store.put_report_settings(session, caller.org_id, reporter, environment.value, pre_submit_url, sealed)
-        audit.record(
+        _audit(
             session,
             caller,
             "report.settings",
@@ -504,7 +545,7 @@ def put_settings_of(
     return fresh
 
 
-def _ask_platform(db: Database, settings: Settings, caller: Caller, report_id: int) -> None:
+def _ask_platform(db: Database, settings: Settings, caller: Caller, report_id: int) -> list[str] | None:
     """Ask the org's pre-submit webhook for the uploader's details and fill the draft's empty reported-person
     fields with them (what a lead entered stays); nothing to do without a webhook."""
     from pydantic import ValidationError
@@ -515,9 +556,9 @@ def _ask_platform(db: Database, settings: Settings, caller: Caller, report_id: i
         hook = store.report_settings(session, caller.org_id)
         report = store.get_report(session, caller.org_id, report_id)
         if hook is None or hook.pre_submit_url is None or hook.pre_submit_secret is None:
-            return
+            return None
         if report.status != ReportStatus.DRAFT.value:
-            return
+            return None
         url, sealed = hook.pre_submit_url, hook.pre_submit_secret
         payload = {
             "type": "report.pre_submit",
@@ -541,7 +582,8 @@ def _ask_platform(db: Database, settings: Settings, caller: Caller, report_id: i
         for name in filled:
             merged[name] = given[name]
         report.reported_person = merged
-        audit.record(session, caller, "report.presubmit", target=f"report:{report_id}", detail={"filled": filled})
+        _audit(session, caller, "report.presubmit", target=f"report:{report_id}", detail={"filled": filled})
+    return filled
 
 
 def submit(
@@ -586,7 +628,7 @@ def submit(
         report.attempts, report.first_attempt_at, report.next_attempt_at = 0, now, now
         report.last_error = report.last_error_code = None
         report.updated_at = now
-        audit.record(session, caller, "report.submit", target=f"report:{report_id}", count=len(files))
+        _audit(session, caller, "report.submit", target=f"report:{report_id}", count=len(files))
     if attempt_now:
         attempt(db, settings, report_id, client_factory=client_factory)
     return show(db, settings, caller, report_id)
@@ -863,9 +905,7 @@ def retract(
         r.next_attempt_at = r.lease_until = None
         for f in store.report_files(session, r.id, with_content=True):
             f.content = None  # nothing was reported: the bytes are not kept
-        audit.record(
-            session, caller, "report.retract", target=f"report:{report_id}", detail={"ncmec_report_id": open_id}
-        )
+        _audit(session, caller, "report.retract", target=f"report:{report_id}", detail={"ncmec_report_id": open_id})
 
     _save(db, report_id, retracted)
     return show(db, settings, caller, report_id)
@@ -941,7 +981,7 @@ def export_zip(db: Database, settings: Settings, caller: Caller, report_id: int)
                 for n, f in enumerate(files, start=1)
             ],
         }
-        audit.record(session, caller, "report.export", target=f"report:{report_id}", count=len(files))
+        _audit(session, caller, "report.export", target=f"report:{report_id}", count=len(files))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("report.xml", document)
@@ -949,6 +989,209 @@ def export_zip(db: Database, settings: Settings, caller: Caller, report_id: int)
             archive.writestr(f"files/{n:04d}.xml", d)
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     return buffer.getvalue()
+
+
+# --- drafts from confirmed reviews ----------------------------------------------------------------------------
+
+#: The longest uploader id a report holds (``reports.uploader_id``).
+UPLOADER_CHARS = 200
+
+
+def _review_file(session: Session, org_id: int, item: ReviewItem, check: ContentCheck) -> DraftFile:
+    """A confirmed item's content as a report file: its id as the name, its fixed-length hashes, whether a person
+    of the org viewed it, its URL and the classification the reviewer gave."""
+    hashes: list[tuple[str, str]] = []
+    for h in check.hashes:
+        try:
+            if get_hash_type(str(h["type"])).hex_chars is None:
+                continue  # long values (a video's frames) stay local; its file digests go in the report
+            checked = validate_hash(str(h["type"]), str(h["value"]), min_quality=0)
+        except (SharedhashError, KeyError, LookupError):
+            continue  # a hash type this node no longer knows: the other hashes describe the file
+        hashes.append((checked.hash_type, checked.value))
+    viewed = check.id in review_store.viewed_checks(session, org_id, [check.id])
+    return DraftFile(
+        file_name=check.content_id[:500],
+        hashes=tuple(hashes[: limits.MAX_REPORT_FILE_HASHES]),
+        viewed_by_esp=viewed,
+        original_url=(check.url or "")[:2000],
+        classification=item.classification or "",
+        review_item_id=item.id,
+    )
+
+
+def draft_from_review(session: Session, caller: Caller, item: ReviewItem, check: ContentCheck) -> int | None:
+    """Consequence of a confirmation, in the decision's transaction: the item's file joins the org's open draft
+    about the content's uploader, or a new draft (a follow-up of the newest finished report about them, if any).
+    The id of the draft; None when the content has no usable uploader id (a lead adds it to a draft by hand)."""
+    uploader = (check.uploader_id or "").strip()
+    target = f"review_item:{item.id}"
+    if not uploader or len(uploader) > UPLOADER_CHARS:
+        reason = "no uploader id" if not uploader else f"uploader id longer than {UPLOADER_CHARS} characters"
+        _audit(session, caller, "report.not_drafted", target=target, detail={"reason": reason})
+        return None
+    already = store.items_in_reports(session, caller.org_id, [item.id])
+    if item.id in already:
+        return already[item.id]
+    file = _review_file(session, caller.org_id, item, check)
+    when = check.uploaded_at or check.created_at
+    report = store.open_draft_of(session, caller.org_id, uploader)
+    if report is None:
+        followed = store.latest_finished_of(session, caller.org_id, uploader)
+        report = draft_report(
+            session,
+            caller.org_id,
+            uploader,
+            [file],
+            incident_time=when,
+            follows_report_id=followed.id if followed is not None else None,
+        )
+        _audit(
+            session,
+            caller,
+            "report.draft",
+            target=f"report:{report.id}",
+            count=1,
+            detail={"from": target, "follows": report.follows_report_id},
+        )
+        return report.id
+    store.append_files(session, report, _file_rows([file]))
+    if when is not None and when < report.incident_time:
+        report.incident_time = when
+    report.updated_at = utcnow()
+    _audit(session, caller, "report.add_item", target=f"report:{report.id}", detail={"item": item.id})
+    return report.id
+
+
+def undraft_item(session: Session, caller: Caller, item_id: int) -> int:
+    """Consequence of reverting a confirmation, in the revert's transaction: the item's file leaves the drafts
+    holding it (a draft left without files is retracted); a report already sent keeps it (audited, for a lead to
+    follow up). How many drafts changed."""
+    changed = 0
+    for report, file in store.reports_of_item(session, caller.org_id, item_id):
+        if report.status != ReportStatus.DRAFT.value:
+            if report.status != ReportStatus.RETRACTED.value:
+                _audit(
+                    session,
+                    caller,
+                    "report.item_reverted_after_sending",
+                    target=f"report:{report.id}",
+                    detail={"item": item_id, "status": report.status},
+                )
+            continue
+        store.delete_file(session, report, file.id)
+        changed += 1
+        now = utcnow()
+        report.updated_at = now
+        if store.file_count(session, report.id) == 0:
+            report.status, report.retracted_at = ReportStatus.RETRACTED.value, now
+        _audit(
+            session,
+            caller,
+            "report.remove_item",
+            target=f"report:{report.id}",
+            detail={"item": item_id, "reason": "decision reverted", "retracted": report.status == "retracted"},
+        )
+    return changed
+
+
+def add_item(db: Database, caller: Caller, report_id: int, item_id: int) -> None:
+    """Add another confirmed review item of the org to a draft (audited). An item already in a report that is not
+    retracted is refused (409), so no file is reported twice by mistake."""
+    with db.writing() as session:
+        report = store.get_report(session, caller.org_id, report_id, for_update=True)
+        _require(report, ReportStatus.DRAFT, "given files")
+        found = store.confirmed_item(session, caller.org_id, item_id)
+        if found is None:
+            raise NotFoundError(f"no confirmed review item with id {item_id}")
+        item, check = found
+        holder = store.items_in_reports(session, caller.org_id, [item_id]).get(item_id)
+        if holder is not None:
+            raise ReportStateError(f"review item {item_id} is in report {holder} already")
+        if store.file_count(session, report.id) >= limits.MAX_REPORT_FILES:
+            raise LimitExceededError(f"a report holds at most {limits.MAX_REPORT_FILES} files")
+        store.append_files(session, report, _file_rows([_review_file(session, caller.org_id, item, check)]))
+        report.updated_at = utcnow()
+        _audit(session, caller, "report.add_item", target=f"report:{report_id}", detail={"item": item_id})
+
+
+def remove_file(db: Database, caller: Caller, report_id: int, file_id: int) -> None:
+    """Take one file out of a draft (audited); the last file cannot be: retract the draft instead."""
+    with db.writing() as session:
+        report = store.get_report(session, caller.org_id, report_id, for_update=True)
+        _require(report, ReportStatus.DRAFT, "edited")
+        if store.file_count(session, report.id) <= 1:
+            store.report_file(session, report.id, file_id)  # 404 first if it is not this report's file
+            raise InvalidInputError(
+                "a report needs at least one file", hint="Retract the draft instead of removing its last file."
+            )
+        removed = store.delete_file(session, report, file_id)
+        report.updated_at = utcnow()
+        _audit(
+            session,
+            caller,
+            "report.remove_item",
+            target=f"report:{report_id}",
+            detail={"file": file_id, "item": removed.review_item_id},
+        )
+
+
+def candidates(db: Database, caller: Caller, report_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """Confirmed review items of the org in no report (not retracted), the draft's uploader's first: what a lead
+    may add to the draft."""
+    with db.reading() as session:
+        report = store.get_report(session, caller.org_id, report_id)
+        rows = store.confirmed_items(session, caller.org_id, limit=limits.MAX_REPORT_PAGE)
+        taken = store.items_in_reports(session, caller.org_id, [i.id for i, _ in rows])
+        free = [(i, c) for i, c in rows if i.id not in taken]
+        free.sort(key=lambda pair: pair[1].uploader_id != report.uploader_id)
+        return [
+            {
+                "item_id": i.id,
+                "content_id": c.content_id,
+                "uploader_id": c.uploader_id,
+                "classification": i.classification,
+                "decided_at": i.decided_at,
+            }
+            for i, c in free[:limit]
+        ]
+
+
+def fill_from_platform(db: Database, settings: Settings, caller: Caller, report_id: int) -> list[str]:
+    """Ask the org's pre-submit webhook now for the uploader's details (what :func:`submit` does first); the
+    reported-person fields it filled (those a lead entered stay)."""
+    filled = _ask_platform(db, settings, caller, report_id)
+    if filled is None:
+        with db.reading() as session:
+            report = store.get_report(session, caller.org_id, report_id)
+            _require(report, ReportStatus.DRAFT, "filled")
+        raise ReportIncompleteError(
+            "your org has no pre-submit webhook", hint="An admin sets `pre_submit_url` (PUT /v1/report-settings)."
+        )
+    return filled
+
+
+#: Fetches a file's bytes from the platform by its URL (the review media proxy's rules: the org's allow-list).
+Fetch = Callable[[str], bytes]
+
+
+def fetch_files(db: Database, settings: Settings, caller: Caller, report_id: int, fetch: Fetch) -> list[str]:
+    """Attach the bytes of a draft's files that have none from their platform URL (through ``fetch``); each must
+    hash to the file's hashes (:func:`attach`). The problems of the files that could not be attached."""
+    with db.reading() as session:
+        report = store.get_report(session, caller.org_id, report_id)
+        _require(report, ReportStatus.DRAFT, "given files")
+        wanted = [(f.id, f.original_url) for f in store.report_files(session, report.id) if f.content_md5 is None]
+    found: list[str] = []
+    for file_id, url in wanted:
+        if not url:
+            found.append(f"file {file_id}: no URL to fetch it from; attach its bytes")
+            continue
+        try:
+            attach(db, settings, caller, report_id, file_id, fetch(url))
+        except SharedhashError as exc:
+            found.append(f"file {file_id}: {exc.message}")
+    return found
 
 
 __all__ = ["DraftFile", "NotFoundError", "draft_report"]

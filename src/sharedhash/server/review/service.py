@@ -21,6 +21,7 @@ from sharedhash import limits
 from sharedhash.errors import NotFoundError, SharedhashError
 from sharedhash.hashing import get_hash_type
 from sharedhash.server.accounts.service import Who, record
+from sharedhash.server.reports import service as reports
 from sharedhash.server.review import media as proxy
 from sharedhash.server.review.errors import (
     ExposureCapError,
@@ -297,6 +298,7 @@ def decide(
         fed = give_feedback(session, who, check, verdict, note)
         suppressed = suppress_content(session, who, check) if chosen is Decision.FALSE_POSITIVE else 0
         sent = send_event(session, who, item, check, f"review.{chosen.value}")
+        drafted = reports.draft_from_review(session, reports.for_person(who), item, check) if grade else None
         record(
             session,
             who,
@@ -306,6 +308,7 @@ def decide(
             feedback_entries=fed,
             suppressed=suppressed,
             event=sent,
+            report=drafted,
         )
         return item
 
@@ -414,6 +417,7 @@ def revert(state: HubState, who: Who, item_id: int, note: str = "") -> ReviewIte
         before = {"decision": item.decision, "classification": item.classification, "decided_by": item.decided_by}
         withdrawn = withdraw_feedback(session, who, check)
         sent = send_event(session, who, item, check, "review.reverted")
+        undrafted = reports.undraft_item(session, reports.for_person(who), item.id)
         item.state, item.decision, item.classification = ReviewState.OPEN.value, None, None
         item.decided_by, item.decided_at = None, None
         item.queue_id = store.queue_named(session, who.org_id, store.LEAD_QUEUE).id
@@ -425,6 +429,7 @@ def revert(state: HubState, who: Who, item_id: int, note: str = "") -> ReviewIte
             before=before,
             feedback_withdrawn=withdrawn,
             event=sent,
+            drafts_changed=undrafted,
             note_chars=len(note),
         )
         return item

@@ -1,6 +1,7 @@
 """The transparency dashboard of an org: per UTC day, checks, matches, decisions by outcome, the median time from
-queueing to decision, deterrence responses and help-link clicks; per list, matches, decisions and the
-false-positive rate. Leads and admins see it (others: 404, recorded). Queries: :mod:`sharedhash.store.transparency`.
+queueing to decision, deterrence responses, help-link clicks and CyberTipline reports filed; per list, matches,
+decisions and the false-positive rate. Leads and admins see it (others: 404, recorded). Queries:
+:mod:`sharedhash.store.transparency`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Day:
     median_minutes_to_decision: float | None = None
     deterrence_responses: int = 0
     help_clicks: int = 0
+    reports_filed: int = 0
 
 
 @dataclass
@@ -99,6 +101,7 @@ def dashboard(state: HubState, who: Who, days: int = 30) -> Dashboard:
         matches = store.matches_per_day_and_list(session, who.org_id, since)
         decided = store.decisions(session, who.org_id, since)
         deterrence = store.deterrence_per_day(session, who.org_id, first)
+        filed = store.reports_filed_per_day(session, who.org_id, since)
         names = store.list_names(session, {lst for _, lst in matches} | {d[2] for d in decided if d[2] is not None})
     by_day = {first + timedelta(days=i): Day((first + timedelta(days=i)).isoformat()) for i in range(days)}
     lists = {i: ListFigures(i, names.get(i, "")) for i in names}
@@ -122,6 +125,9 @@ def dashboard(state: HubState, who: Who, days: int = 30) -> Dashboard:
     for day, (responses, clicks) in deterrence.items():
         if day in by_day:
             by_day[day].deterrence_responses, by_day[day].help_clicks = responses, clicks
+    for day, n in filed.items():
+        if day in by_day:
+            by_day[day].reports_filed = n
     return Dashboard(days=list(by_day.values()), lists=sorted(lists.values(), key=lambda f: f.list_name))
 
 

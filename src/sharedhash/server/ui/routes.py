@@ -371,6 +371,7 @@ def dashboard(state: State, who: SignedIn, days: Days = 30) -> HTMLResponse:
             ("Median minutes to decision", "median_minutes_to_decision"),
             ("Deterrence responses", "deterrence_responses"),
             ("Help-link clicks", "help_clicks"),
+            ("Reports filed", "reports_filed"),
         )
     ]
     return render("dashboard.html", who=who, dashboard=found, charts=charts, days=days)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from sharedhash.server.accounts.deps import SignedIn, Writer
-from sharedhash.server.deps import IdPath, State
-from sharedhash.server.review import service
+from sharedhash.server.deps import IdPath, Reader, State
+from sharedhash.server.review import quarantine, service
 from sharedhash.server.review.schemas import (
     DecisionIn,
     ItemOut,
@@ -20,6 +22,57 @@ from sharedhash.server.review.schemas import (
 )
 
 router = APIRouter(prefix="/v1/review", tags=["review"], include_in_schema=False)
+#: The platform's side of the quarantine store (API keys).
+quarantine_router = APIRouter(prefix="/v1/checks", tags=["content checks"])
+
+
+class QuarantinedOut(BaseModel):
+    """A file kept in the quarantine store: its check, size and type, and when it is deleted unless decided."""
+
+    check_id: int
+    size: int
+    media_type: str
+    expires_at: str
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        quarantine.check_size_of(limit, int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        quarantine.check_size_of(limit, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@quarantine_router.put(
+    "/{check_id}/media",
+    response_model=QuarantinedOut,
+    summary="Quarantine a check's media for review (encrypted at rest)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}, "video/*": {}},
+        }
+    },
+)
+async def put_media(check_id: IdPath, request: Request, state: State, caller: Reader) -> QuarantinedOut:
+    """Keep the media of one of the org's checks, encrypted, for its reviewers (the org must have turned
+    quarantine on: 409 ``quarantine_off``). The body is the file, with its ``Content-Type`` (an image or a video);
+    over ``SHAREDHASH_QUARANTINE_MAX_BYTES``: 413. Sending it again replaces the kept file until the decision."""
+    quarantine.check_media_type(request.headers.get("content-type", ""))
+    data = await _body(request, state.settings.quarantine_max_bytes)
+    stored = await run_in_threadpool(
+        quarantine.put, state, caller, check_id, data, request.headers.get("content-type", "")
+    )
+    return QuarantinedOut(
+        check_id=stored.check_id,
+        size=stored.size,
+        media_type=stored.media_type,
+        expires_at=stored.expires_at.isoformat(),
+    )
 
 
 def item_out(view: service.ItemView) -> ItemOut:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from sharedhash.errors import NotFoundError, SharedhashError
@@ -153,6 +153,13 @@ def media(
 ) -> Response:
     """The item's media through the proxy (thumbnail or full size); every view is recorded."""
     shown = review.media(state, who, item_id, size)
+    return Response(shown.content, media_type=shown.content_type, headers={**NO_STORE, "x-robots-tag": "noindex"})
+
+
+@router.get("/items/{item_id}/frames/{index}")
+def frame(item_id: IdPath, index: Annotated[int, Path(ge=0, le=1000)], state: State, who: SignedIn) -> Response:
+    """One matched frame of a quarantined video, as a PNG (blurred by the page's CSS); every view is recorded."""
+    shown = review.frame(state, who, item_id, index)
     return Response(shown.content, media_type=shown.content_type, headers={**NO_STORE, "x-robots-tag": "noindex"})
 
 
@@ -315,9 +322,12 @@ def admin_settings(
     daily_cap: Annotated[int, Form(ge=0, le=100000)] = 200,
     break_every: Annotated[int, Form(ge=0, le=100000)] = 25,
     decision_endpoint: Annotated[str, Form(max_length=100)] = "",
+    quarantine: Annotated[str, Form(max_length=8)] = "",
+    contribute_list: Annotated[str, Form(max_length=20, pattern=r"^\s*\d*\s*$")] = "",
     csrf: Csrf = "",
 ) -> RedirectResponse:
-    """Save the org's review settings."""
+    """Save the org's review settings (an unticked quarantine box turns quarantine off; an empty list id turns
+    automatic contribution off)."""
     _checked(state, who, csrf, request)
     review.update_settings(
         state,
@@ -326,6 +336,8 @@ def admin_settings(
         daily_cap=daily_cap,
         break_every=break_every,
         decision_endpoint=decision_endpoint,
+        quarantine_on=bool(quarantine),
+        contribute_list_id=int(contribute_list) if contribute_list.strip() else None,
     )
     return see("/ui/admin")
 

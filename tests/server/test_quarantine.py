@@ -14,14 +14,15 @@ from sqlalchemy import select
 from sharedhash.errors import NotFoundError
 from sharedhash.server.review import quarantine, service
 from sharedhash.store.db import Database
-from sharedhash.store.models import AuditEvent, MediaView, QuarantineFile, utcnow
+from sharedhash.store.lists import create_list
+from sharedhash.store.models import AuditEvent, MediaView, QuarantineFile, Visibility, utcnow
 from sharedhash.store.review import settings_for_update
 from sharedhash.store.secretbox import SecretKeyError
 from sharedhash.store.visibility import Caller
 from tests.support.act import check
 from tests.support.api import md5
 from tests.support.hub import Hub, state_of
-from tests.support.review import benign_png, person, queued, review_state
+from tests.support.review import ReviewHub, benign_png, person, queued, review_state
 from tests.support.store import make_org
 
 
@@ -260,3 +261,35 @@ def test_the_content_check_can_quarantine_its_upload(act_hub: Hub) -> None:
     )
     assert bad.status_code == 400
     assert "quarantine" in bad.json()["error"]["message"]
+
+
+def test_admins_turn_quarantine_and_contribution_on_in_the_settings(review_hub: ReviewHub) -> None:
+    review_hub.add("quuxvid", "adm", role="admin")
+    review_hub.add("quuxvid", "mod")
+    admin, csrf = review_hub.sign_in("adm")
+    got = admin.get("/v1/review/settings").json()
+    assert got["quarantine"] is False
+    assert got["contribute_list_id"] is None
+    with review_hub.state.db.writing() as s:
+        own = create_list(s, review_hub.orgs["quuxvid"], "confirmed-here", visibility=Visibility.PRIVATE).id
+    changed = admin.patch(
+        "/v1/review/settings", json={"quarantine": True, "contribute_list_id": own}, headers={"X-CSRF-Token": csrf}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["quarantine"] is True
+    assert changed.json()["contribute_list_id"] == own
+    assert changed.json()["daily_cap"] == got["daily_cap"]  # fields not given stay
+    forged = admin.patch("/v1/review/settings", json={"quarantine": False}, headers={"X-CSRF-Token": "forged"})
+    assert forged.status_code == 403
+    moderator, mod_csrf = review_hub.sign_in("mod")
+    refused = moderator.patch("/v1/review/settings", json={"quarantine": False}, headers={"X-CSRF-Token": mod_csrf})
+    assert refused.status_code == 404
+    # The admin page's form: an unticked box turns quarantine off; an empty list id turns contribution off.
+    page = admin.get("/ui/admin").text
+    assert 'id="quarantine" checked' in page
+    assert f'value="{own}"' in page
+    saved = admin.post("/ui/admin/settings", data={"csrf": csrf, "daily_cap": "200", "break_every": "25"})
+    assert saved.status_code == 303
+    after = admin.get("/v1/review/settings").json()
+    assert after["quarantine"] is False
+    assert after["contribute_list_id"] is None

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +20,8 @@ from sharedhash.server.review.schemas import (
     QueueOut,
     QueueRowOut,
     RevertIn,
+    ReviewSettingsIn,
+    ReviewSettingsOut,
     SkipIn,
 )
 
@@ -172,3 +176,37 @@ def revert(item_id: IdPath, body: RevertIn, state: State, who: Writer) -> ItemOu
     """A lead reverts a decision."""
     service.revert(state, who, item_id, body.note)
     return item_out(service.view_item(state, who, item_id))
+
+
+def _settings_out(row: Any) -> ReviewSettingsOut:
+    return ReviewSettingsOut(
+        media_hosts=list(row.media_hosts or []),
+        daily_cap=row.daily_cap,
+        break_every=row.break_every,
+        decision_endpoint=row.decision_endpoint,
+        quarantine=bool(row.quarantine),
+        contribute_list_id=row.contribute_list_id,
+    )
+
+
+@router.get("/settings", response_model=ReviewSettingsOut)
+def get_settings(state: State, who: SignedIn) -> ReviewSettingsOut:
+    """The org's review settings."""
+    return _settings_out(service.settings(state, who))
+
+
+@router.patch("/settings", response_model=ReviewSettingsOut)
+def change_settings(body: ReviewSettingsIn, state: State, who: Writer) -> ReviewSettingsOut:
+    """An admin changes the org's review settings (others: 404)."""
+    given = body.model_fields_set
+    row = service.update_settings(
+        state,
+        who,
+        media_hosts=body.media_hosts,
+        daily_cap=body.daily_cap,
+        break_every=body.break_every,
+        decision_endpoint=body.decision_endpoint,
+        quarantine_on=body.quarantine,
+        contribute_list_id=body.contribute_list_id if "contribute_list_id" in given else service.UNSET,
+    )
+    return _settings_out(row)

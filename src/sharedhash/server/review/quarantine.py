@@ -157,17 +157,17 @@ def _unlink(settings: Settings, names: Iterable[str]) -> None:
 def put(state: HubState, caller: Caller, check_id: int, data: bytes, media_type: str) -> Stored:
     """Store a check's media encrypted, if the org turned quarantine on; another upload for the same check
     replaces the kept file. Audited (the size and type, never a hash)."""
-    chosen = check_media_type(media_type)
-    check_size(state.settings, len(data))
-    if not data:
-        raise QuarantineMediaTypeError("the file is empty")
-    box = SecretBox.from_settings(state.settings)
     with state.db.reading() as session:
         check = store.check_of_org(session, caller.org_id, check_id)
         if check is None:
             raise NotFoundError(f"no check with id {check_id}")
         if not review_store.settings_of(session, caller.org_id).quarantine:
             raise QuarantineOffError("quarantine is off for your org: the file was not stored")
+    chosen = check_media_type(media_type)
+    check_size(state.settings, len(data))
+    if not data:
+        raise QuarantineMediaTypeError("the file is empty")
+    box = SecretBox.from_settings(state.settings)
     ciphertext, wrapped, nonce = seal(box, data, caller.org_id, check_id)
     name = secrets.token_hex(16) + ".bin"
     path = folder(state.settings) / name

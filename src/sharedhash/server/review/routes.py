@@ -66,7 +66,6 @@ async def put_media(check_id: IdPath, request: Request, state: State, caller: Re
     """Keep the media of one of the org's checks, encrypted, for its reviewers (the org must have turned
     quarantine on: 409 ``quarantine_off``). The body is the file, with its ``Content-Type`` (an image or a video);
     over ``SHAREDHASH_QUARANTINE_MAX_BYTES``: 413. Sending it again replaces the kept file until the decision."""
-    quarantine.check_media_type(request.headers.get("content-type", ""))
     data = await _body(request, state.settings.quarantine_max_bytes)
     stored = await run_in_threadpool(
         quarantine.put, state, caller, check_id, data, request.headers.get("content-type", "")

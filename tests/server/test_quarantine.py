@@ -41,7 +41,7 @@ def _row(db: Database, check_id: int) -> QuarantineFile:
 
 def _actions(db: Database, action: str) -> list[AuditEvent]:
     with db.reading() as s:
-        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)))
 
 
 def _setup(db: Database, tmp_path: Path, **settings: object) -> tuple[object, Caller, object]:
@@ -293,3 +293,33 @@ def test_admins_turn_quarantine_and_contribution_on_in_the_settings(review_hub: 
     after = admin.get("/v1/review/settings").json()
     assert after["quarantine"] is False
     assert after["contribute_list_id"] is None
+
+
+def test_the_media_route_serves_byte_ranges_for_video_players(review_hub: ReviewHub) -> None:
+    db = review_hub.state.db
+    org = review_hub.orgs["quuxvid"]
+    _quarantine_on(db, org.org_id)
+    review_hub.add("quuxvid", "ann")
+    content = queued(db, org, n=1)
+    picture = benign_png()
+    quarantine.put(review_hub.state, org, content.check_id, picture, "image/png")
+    client, _ = review_hub.sign_in("ann")
+    url = f"/ui/items/{content.item_id}/media?size=full"
+    whole = client.get(url)
+    assert whole.status_code == 200
+    assert whole.headers["accept-ranges"] == "bytes"
+    assert whole.content == picture
+    first = client.get(url, headers={"Range": "bytes=0-99"})
+    assert first.status_code == 206
+    assert first.headers["content-range"] == f"bytes 0-99/{len(picture)}"
+    assert first.content == picture[:100]
+    rest = client.get(url, headers={"Range": "bytes=100-"})
+    assert rest.status_code == 206
+    assert rest.content == picture[100:]
+    beyond = client.get(url, headers={"Range": f"bytes={len(picture)}-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(picture)}"
+    # Every request is recorded; a continued range (start past 0) does not count toward the cap again.
+    counted = [e.detail["exposure_today"] for e in _actions(db, "review.media.full")]
+    assert counted == [1, 2, 2, 2]
+    assert [e.detail["continued"] for e in _actions(db, "review.media.full")] == [False, False, True, True]

@@ -459,9 +459,11 @@ def revert(state: HubState, who: Who, item_id: int, note: str = "") -> ReviewIte
 
 
 @_guarded
-def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
+def media(state: HubState, who: Who, item_id: int, size: str, *, continued: bool = False) -> proxy.Media:
     """An item's media through the proxy: the host on the org's allow-list, a public address, no redirects.
-    A full-size view counts against the person's daily cap; every view is recorded (who saw which file)."""
+    A full-size view counts against the person's daily cap; every view is recorded (who saw which file).
+    ``continued``: a video player's later range request of the same file (recorded, checked against the cap, not
+    counted again)."""
     chosen = MediaSize(size) if size in MediaSize.__members__.values() else MediaSize.THUMB
     with state.db.reading() as session:
         item = _item(state, session, who, item_id, f"media.{chosen.value}")
@@ -489,7 +491,8 @@ def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
         store.record_view(
             session, org_id=who.org_id, check_id=check.id, item_id=item_id, person_id=who.person_id, size=chosen.value
         )
-        count = store.add_exposure(session, who.person_id, _today()) if chosen is MediaSize.FULL else exposure
+        counted = chosen is MediaSize.FULL and not continued
+        count = store.add_exposure(session, who.person_id, _today()) if counted else exposure
         record(
             session,
             who,
@@ -498,6 +501,7 @@ def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
             check_id=check.id,
             exposure_today=count,
             source="quarantine" if kept is not None else "proxy",
+            continued=continued,
         )
     return shown
 

@@ -7,6 +7,7 @@ recorded. Anything outside the person's org or role answers 404 (recorded by the
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated
 
@@ -149,11 +150,41 @@ def item(item_id: IdPath, state: State, who: SignedIn) -> HTMLResponse:
 
 @router.get("/items/{item_id}/media")
 def media(
-    item_id: IdPath, state: State, who: SignedIn, size: Annotated[str, Query(max_length=8)] = "thumb"
+    request: Request,
+    item_id: IdPath,
+    state: State,
+    who: SignedIn,
+    size: Annotated[str, Query(max_length=8)] = "thumb",
 ) -> Response:
-    """The item's media through the proxy (thumbnail or full size); every view is recorded."""
-    shown = review.media(state, who, item_id, size)
-    return Response(shown.content, media_type=shown.content_type, headers={**NO_STORE, "x-robots-tag": "noindex"})
+    """The item's media through the proxy or the quarantine store (thumbnail or full size); every view is recorded.
+    A single byte range (``Range: bytes=START-[END]``, what a video player sends to seek) answers 206; a range that
+    starts past 0 does not count toward the daily cap again."""
+    wanted = _byte_range(request.headers.get("range"))
+    shown = review.media(state, who, item_id, size, continued=wanted is not None and wanted[0] > 0)
+    headers = {**NO_STORE, "x-robots-tag": "noindex", "accept-ranges": "bytes"}
+    total = len(shown.content)
+    if wanted is None:
+        return Response(shown.content, media_type=shown.content_type, headers=headers)
+    start, end = wanted[0], min(wanted[1] if wanted[1] is not None else total - 1, total - 1)
+    if start >= total or end < start:
+        return Response(b"", status_code=416, headers={**headers, "content-range": f"bytes */{total}"})
+    return Response(
+        shown.content[start : end + 1],
+        status_code=206,
+        media_type=shown.content_type,
+        headers={**headers, "content-range": f"bytes {start}-{end}/{total}"},
+    )
+
+
+def _byte_range(header: str | None) -> tuple[int, int | None] | None:
+    """``(start, end or None)`` of a single ``bytes=`` range; None for no range or one this route does not serve
+    (several ranges, suffix ranges): the whole file is sent instead, as HTTP allows."""
+    if not header:
+        return None
+    found = re.fullmatch(r"\s*bytes=(\d{1,15})-(\d{0,15})\s*", header)
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
 
 
 @router.get("/items/{item_id}/frames/{index}")

@@ -29,7 +29,10 @@
     if (!el || el.tagName !== "VIDEO") { return; }
     fullSize();
     var go = function () { el.pause(); el.currentTime = second; };
-    if (el.readyState >= 1) { go(); } else { el.addEventListener("loadedmetadata", go, { once: true }); el.load(); }
+    if (el.readyState >= 1) { go(); return; }
+    el.preload = "metadata"; // "none" would never load the metadata a seek needs; it stays muted and paused
+    el.addEventListener("loadedmetadata", go, { once: true });
+    el.load();
   }
 
   function fullSize() {

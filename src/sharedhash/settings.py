@@ -209,6 +209,24 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         default=0.5, gt=0, description="Seconds between looks at the outbox when it had nothing due."
     )
+    # Quarantine of review media (issue 13).
+    quarantine_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="The quarantine store refuses larger files (413)."
+    )
+    quarantine_retention_days: float = Field(
+        default=30.0,
+        gt=0,
+        description="Days a quarantined file is kept when no decision deletes or preserves it first.",
+    )
+    quarantine_preservation_days: float = Field(
+        default=365.0,
+        gt=0,
+        description="Days a quarantined file of confirmed content is kept after the decision (legal preservation; "
+        "US: 1 year).",
+    )
+    quarantine_purge_seconds: float = Field(
+        default=300.0, gt=0, description="How often quarantined files past their time are deleted."
+    )
 
 
 @lru_cache(maxsize=1)

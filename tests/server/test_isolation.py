@@ -52,6 +52,7 @@ MATRIX: list[tuple[str, str, Any, tuple[int, int, int]]] = [
     ("POST", "/v1/orgs/{org}/suspension", {"reason": "placeholder"}, (403, 403, 200)),
     ("DELETE", "/v1/orgs/{org}/suspension", None, (403, 403, 409)),  # the org is not suspended
     ("GET", "/v1/checks/{check}", None, (404, 404, 200)),
+    ("PUT", "/v1/checks/{check}/media", b"\x89PNG zorblax", (404, 404, 409)),  # the owner's quarantine is off
     ("DELETE", "/v1/rules/{rule}", None, (404, 404, 200)),
     ("DELETE", "/v1/suppressions/{supp}", None, (404, 404, 200)),
 ]

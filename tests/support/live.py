@@ -231,3 +231,53 @@ def hub_and_node(database_url: str, tmp_path: Path) -> Iterator[HubAndNode]:
     finally:
         node.stop()
         hub.stop()
+
+
+@dataclass
+class HubProcess:
+    """A hub served by ``sharedhash serve`` in a process of its own (SQLite), with the orgs owner, sharee and
+    stranger and their keys."""
+
+    url: str
+    db_url: str
+    process: subprocess.Popen[bytes]
+    keys: dict[str, str]
+    log: Path
+
+    def stop(self) -> None:
+        """End the hub's process (SIGTERM, then SIGKILL if it lingers)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+def start_hub_process(tmp_path: Path) -> HubProcess:
+    """A hub database with the three test orgs, served by ``sharedhash serve`` in a new process."""
+    data_dir = tmp_path / "hub-process-data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{tmp_path / 'hub-process.db'}"
+    keys = seed_orgs(db_url)
+    port = free_port()
+    env = os.environ | {"SHAREDHASH_DATABASE_URL": db_url, "SHAREDHASH_DATA_DIR": str(data_dir)}
+    exe = Path(sys.executable).parent / "sharedhash"
+    log = tmp_path / "hub-process.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 (our own command line)
+            [str(exe), "serve", "--port", str(port), "--log-level", "warning"], env=env, stdout=out, stderr=out
+        )
+    url = f"http://127.0.0.1:{port}"
+    hub = HubProcess(url=url, db_url=db_url, process=process, keys=keys, log=log)
+    deadline = time.monotonic() + 60
+    probe = Client(url)
+    try:
+        while not probe.ready():
+            if time.monotonic() > deadline or process.poll() is not None:
+                hub.stop()
+                raise AssertionError(f"the hub process did not start: {log.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.1)
+    finally:
+        probe.close()
+    return hub

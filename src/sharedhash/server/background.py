@@ -14,6 +14,7 @@ from sharedhash.server.feedback.service import send_outbox
 from sharedhash.server.loops import Loop, LoopRegistry
 from sharedhash.server.memory.entry_cache import run_entry_warmer
 from sharedhash.server.reports import service as reports
+from sharedhash.server.review import quarantine
 from sharedhash.server.state import HubState
 from sharedhash.server.subscriptions.service import run_due
 from sharedhash.server.webhooks.worker import DeliveryWorker
@@ -125,6 +126,15 @@ def register_loops(state: HubState, deterrence: DeterrenceService) -> LoopRegist
             REPORT_PURGE_SECONDS,
             lambda: reports.purge_preserved(state.db),
             first=lambda: reports.purge_preserved(state.db),
+        )
+    )
+    loops.add(
+        Loop(
+            "sharedhash-quarantine-purge",
+            "deleting quarantined review media past its retention or preservation period",
+            state.settings.quarantine_purge_seconds,
+            lambda: quarantine.purge(state),
+            first=lambda: quarantine.purge(state),
         )
     )
     for loop in deterrence.loops():

@@ -54,4 +54,5 @@ ROUTERS: list[APIRouter] = [
     reports.router,
     metrics.router,
     apidocs.router,
+    review.quarantine_router,
 ]

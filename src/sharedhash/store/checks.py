@@ -25,6 +25,7 @@ from sharedhash.store.models import (
     ContentMatch,
     OutboxEvent,
     OutboxState,
+    QuarantineFile,
     ReviewItem,
 )
 from sharedhash.store.sqlhelpers import chunked
@@ -276,10 +277,11 @@ def purge_before(session: Session, cutoff: datetime, limit: int = 10_000) -> tup
     for part in chunked([i for i, _ in gone_hashes]):
         session.execute(delete(CheckHash).where(CheckHash.id.in_(part)))
     reviewed = exists().where(ReviewItem.check_id == ContentCheck.id)
+    quarantined = exists().where(QuarantineFile.check_id == ContentCheck.id)
     check_ids = list(
         session.scalars(
             select(ContentCheck.id)
-            .where(ContentCheck.created_at < cutoff, ~reviewed)
+            .where(ContentCheck.created_at < cutoff, ~reviewed, ~quarantined)
             .order_by(ContentCheck.id)
             .limit(limit)
         )

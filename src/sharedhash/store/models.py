@@ -614,6 +614,10 @@ class ReviewSettings(Base):
     # The webhook endpoint (by name) that gets `review.*` events; None: no events.
     decision_endpoint: Mapped[str | None] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Opt-in quarantine store: the platform may upload review media, kept encrypted (0015_quarantine).
+    quarantine: Mapped[bool] = mapped_column(default=False)
+    # Automatic contribution: a confirmed review's hashes are added to this list of the org's own; None: off.
+    contribute_list_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class MediaView(Base):
@@ -944,3 +948,37 @@ class CheckHash(Base):
     hash_type: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- Quarantine: review media a platform uploaded, encrypted at rest (0015_quarantine) ----------------------------
+
+
+class QuarantineFile(Base):
+    """One quarantined media file of a check: its bytes are on disk, encrypted with a per-file key (AES-256-GCM)
+    that is stored here wrapped with the node's secret key. Deleted after the decision or the retention period;
+    kept until ``preserve_until`` when the content was confirmed (legal preservation)."""
+
+    __tablename__ = "quarantine_files"
+    __table_args__ = (
+        UniqueConstraint("check_id"),
+        Index("ix_quarantine_files_org", "org_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id"))
+    # The file's name in the quarantine folder (random; never derived from the content).
+    path: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    # The per-file key, sealed with store/secretbox.py (the node's secret key).
+    wrapped_key: Mapped[str] = mapped_column(String(400))
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Deleted by the purge loop after this unless preserved (the retention period).
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set when the content was confirmed: kept until then (the legal preservation period).
+    preserve_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the bytes were deleted; the row stays as the record that the file existed and was purged.
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    deleted_reason: Mapped[str | None] = mapped_column(String(32))

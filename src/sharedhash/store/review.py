@@ -92,7 +92,15 @@ def settings_of(session: Session, org_id: int) -> ReviewSettings:
     """The org's review settings (the defaults, unsaved, if it never set any)."""
     row = session.get(ReviewSettings, org_id)
     if row is None:
-        row = ReviewSettings(org_id=org_id, media_hosts=[], daily_cap=200, break_every=25, decision_endpoint=None)
+        row = ReviewSettings(
+            org_id=org_id,
+            media_hosts=[],
+            daily_cap=200,
+            break_every=25,
+            decision_endpoint=None,
+            quarantine=False,
+            contribute_list_id=None,
+        )
     return row
 
 
@@ -100,7 +108,7 @@ def settings_for_update(session: Session, org_id: int) -> ReviewSettings:
     """The org's review settings row, created with the defaults on first use, in the caller's transaction."""
     row = session.get(ReviewSettings, org_id)
     if row is None:
-        row = ReviewSettings(org_id=org_id, media_hosts=[], daily_cap=200, break_every=25)
+        row = ReviewSettings(org_id=org_id, media_hosts=[], daily_cap=200, break_every=25, quarantine=False)
         session.add(row)
         session.flush()
     return row

@@ -22,6 +22,7 @@ from sharedhash.server.act.schemas import (
     ContentMetaIn,
 )
 from sharedhash.server.deps import IdPath, Reader, State
+from sharedhash.server.review import quarantine
 
 router = APIRouter(prefix="/v1/content", tags=["content checks"])
 checks_router = APIRouter(prefix="/v1/checks", tags=["content checks"])
@@ -47,6 +48,10 @@ _BODY: dict[str, Any] = {
                         "uploaded_at": {"type": "string", "format": "date-time"},
                         "url": {"type": "string", "maxLength": 2000},
                         "labels": {"type": "array", "items": {"type": "string"}},
+                        "quarantine": {
+                            "type": "boolean",
+                            "description": "Keep the file, encrypted, for the reviewers (the org's quarantine).",
+                        },
                     },
                 }
             },
@@ -73,6 +78,14 @@ def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
     return RequestValidationError(errors)
 
 
+def _flag(value: str) -> bool:
+    if value.strip().lower() in ("true", "1", "yes"):
+        return True
+    if value.strip().lower() in ("false", "0", "no", ""):
+        return False
+    raise InvalidInputError("form field quarantine: true or false")
+
+
 async def _file_check(request: Request, state: Any, caller: Any) -> dict[str, Any]:
     form = await request.form(max_files=1, max_fields=100)
     try:
@@ -91,11 +104,21 @@ async def _file_check(request: Request, state: Any, caller: Any) -> dict[str, An
                 raise InvalidInputError(f"form field {name}: given twice")
             else:
                 fields[name] = value
+        keep = _flag(fields.pop("quarantine", "false"))
         try:
             meta = ContentMetaIn.model_validate(fields)
         except ValidationError as exc:
             raise _invalid(exc, "body") from None
-        return await run_in_threadpool(service.check_file, state, caller, _meta(meta), upload.file)
+        if keep:  # refused before the check when the org has quarantine off, the type is wrong or the file too big
+            await run_in_threadpool(quarantine.ready, state, caller)
+            quarantine.check_media_type(upload.content_type or "")
+            quarantine.check_size(state.settings, upload.size or 0)
+        answer = await run_in_threadpool(service.check_file, state, caller, _meta(meta), upload.file)
+        if keep:
+            await run_in_threadpool(
+                quarantine.put_file, state, caller, answer["check_id"], upload.file, upload.content_type
+            )
+        return answer
     finally:
         await form.close()
 

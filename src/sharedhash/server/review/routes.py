@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from sharedhash.server.accounts.deps import SignedIn, Writer
-from sharedhash.server.deps import IdPath, State
-from sharedhash.server.review import service
+from sharedhash.server.deps import IdPath, Reader, State
+from sharedhash.server.review import quarantine, service
 from sharedhash.server.review.schemas import (
     DecisionIn,
     ItemOut,
@@ -16,10 +20,62 @@ from sharedhash.server.review.schemas import (
     QueueOut,
     QueueRowOut,
     RevertIn,
+    ReviewSettingsIn,
+    ReviewSettingsOut,
     SkipIn,
 )
 
 router = APIRouter(prefix="/v1/review", tags=["review"], include_in_schema=False)
+#: The platform's side of the quarantine store (API keys).
+quarantine_router = APIRouter(prefix="/v1/checks", tags=["content checks"])
+
+
+class QuarantinedOut(BaseModel):
+    """A file kept in the quarantine store: its check, size and type, and when it is deleted unless decided."""
+
+    check_id: int
+    size: int
+    media_type: str
+    expires_at: str
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit():
+        quarantine.check_size_of(limit, int(declared))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        quarantine.check_size_of(limit, size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@quarantine_router.put(
+    "/{check_id}/media",
+    response_model=QuarantinedOut,
+    summary="Quarantine a check's media for review (encrypted at rest)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"image/*": {"schema": {"type": "string", "format": "binary"}}, "video/*": {}},
+        }
+    },
+)
+async def put_media(check_id: IdPath, request: Request, state: State, caller: Reader) -> QuarantinedOut:
+    """Keep the media of one of the org's checks, encrypted, for its reviewers (the org must have turned
+    quarantine on: 409 ``quarantine_off``). The body is the file, with its ``Content-Type`` (an image or a video);
+    over ``SHAREDHASH_QUARANTINE_MAX_BYTES``: 413. Sending it again replaces the kept file until the decision."""
+    data = await _body(request, state.settings.quarantine_max_bytes)
+    stored = await run_in_threadpool(
+        quarantine.put, state, caller, check_id, data, request.headers.get("content-type", "")
+    )
+    return QuarantinedOut(
+        check_id=stored.check_id,
+        size=stored.size,
+        media_type=stored.media_type,
+        expires_at=stored.expires_at.isoformat(),
+    )
 
 
 def item_out(view: service.ItemView) -> ItemOut:
@@ -119,3 +175,37 @@ def revert(item_id: IdPath, body: RevertIn, state: State, who: Writer) -> ItemOu
     """A lead reverts a decision."""
     service.revert(state, who, item_id, body.note)
     return item_out(service.view_item(state, who, item_id))
+
+
+def _settings_out(row: Any) -> ReviewSettingsOut:
+    return ReviewSettingsOut(
+        media_hosts=list(row.media_hosts or []),
+        daily_cap=row.daily_cap,
+        break_every=row.break_every,
+        decision_endpoint=row.decision_endpoint,
+        quarantine=bool(row.quarantine),
+        contribute_list_id=row.contribute_list_id,
+    )
+
+
+@router.get("/settings", response_model=ReviewSettingsOut)
+def get_settings(state: State, who: SignedIn) -> ReviewSettingsOut:
+    """The org's review settings."""
+    return _settings_out(service.settings(state, who))
+
+
+@router.patch("/settings", response_model=ReviewSettingsOut)
+def change_settings(body: ReviewSettingsIn, state: State, who: Writer) -> ReviewSettingsOut:
+    """An admin changes the org's review settings (others: 404)."""
+    given = body.model_fields_set
+    row = service.update_settings(
+        state,
+        who,
+        media_hosts=body.media_hosts,
+        daily_cap=body.daily_cap,
+        break_every=body.break_every,
+        decision_endpoint=body.decision_endpoint,
+        quarantine_on=body.quarantine,
+        contribute_list_id=body.contribute_list_id if "contribute_list_id" in given else service.UNSET,
+    )
+    return _settings_out(row)

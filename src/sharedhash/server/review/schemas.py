@@ -88,3 +88,26 @@ class ItemOut(BaseModel):
     matches: list[MatchOut]
     uploader_matches: list[dict[str, Any]]
     viewed: bool
+
+
+class ReviewSettingsIn(Strict):
+    """Changes to the org's review settings (an admin's): only the fields given change; ``contribute_list_id``
+    null turns automatic contribution off."""
+
+    media_hosts: list[str] | None = Field(default=None, max_length=limits.MAX_MEDIA_HOSTS)
+    daily_cap: int | None = Field(default=None, ge=0, le=100_000)
+    break_every: int | None = Field(default=None, ge=0, le=100_000)
+    decision_endpoint: str | None = Field(default=None, max_length=100)
+    quarantine: bool | None = None
+    contribute_list_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+
+
+class ReviewSettingsOut(BaseModel):
+    """The org's review settings."""
+
+    media_hosts: list[str]
+    daily_cap: int
+    break_every: int
+    decision_endpoint: str | None
+    quarantine: bool
+    contribute_list_id: int | None

@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 from sharedhash import limits
@@ -22,6 +22,8 @@ from sharedhash.errors import NotFoundError, SharedhashError
 from sharedhash.hashing import get_hash_type
 from sharedhash.server.accounts.service import Who, record
 from sharedhash.server.reports import service as reports
+from sharedhash.server.review import contribution, quarantine
+from sharedhash.server.review import frames as video_frames
 from sharedhash.server.review import media as proxy
 from sharedhash.server.review.errors import (
     ExposureCapError,
@@ -33,6 +35,7 @@ from sharedhash.server.review.errors import (
 from sharedhash.server.state import HubState
 from sharedhash.store import feedback as feedback_store
 from sharedhash.store import outbox
+from sharedhash.store import quarantine as quarantine_store
 from sharedhash.store import review as store
 from sharedhash.store import rules as rules_store
 from sharedhash.store.disputes import quarantine_if_due
@@ -48,6 +51,15 @@ from sharedhash.store.models import (
 )
 
 P = ParamSpec("P")
+
+
+class Unset(Enum):
+    """A setting left as it is."""
+
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
 T = TypeVar("T")
 
 
@@ -200,6 +212,10 @@ class ItemView:
     break_due: bool
     has_media: bool
     previous_id: int | None
+    #: The content's media is in the quarantine store (rather than behind the proxy).
+    quarantined: bool = False
+    #: Seconds of the video where frames matched (vPDQ match facts), for "show only the matched frames".
+    matched_seconds: list[float] = field(default_factory=list)
 
 
 @_guarded
@@ -219,11 +235,13 @@ def view_item(state: HubState, who: Who, item_id: int) -> ItemView:
         settings = store.settings_of(session, who.org_id)
         exposure = store.exposure(session, who.person_id, _today())
         views = store.views_of_check(session, who.org_id, check.id)
+        matches = store.matches_of_check(session, who.org_id, check.id)
+        kept = quarantine_store.file_of_check(session, who.org_id, check.id) is not None
         return ItemView(
             item=item,
             queue=store.queue_name_of(session, item.queue_id),
             check=check,
-            matches=store.matches_of_check(session, who.org_id, check.id),
+            matches=matches,
             uploader_matches=(
                 store.other_matches_of_uploader(session, who.org_id, check.uploader_id, check.id)
                 if check.uploader_id
@@ -236,8 +254,10 @@ def view_item(state: HubState, who: Who, item_id: int) -> ItemView:
             exposure_today=exposure,
             daily_cap=settings.daily_cap,
             break_due=settings.break_every > 0 and exposure > 0 and exposure % settings.break_every == 0,
-            has_media=bool(check.url),
+            has_media=bool(check.url) or kept,
             previous_id=_previous(session, who, item),
+            quarantined=kept,
+            matched_seconds=video_frames.matched_seconds(m.details for m in matches),
         )
 
 
@@ -281,6 +301,7 @@ def decide(
     if len(note) > limits.MAX_NOTE_CHARS:
         raise InvalidDecisionError(f"a note is at most {limits.MAX_NOTE_CHARS} characters")
     now = utcnow()
+    unlink: str | None = None
     with state.db.writing() as session:
         item = _item(state, session, who, item_id, f"decide.{chosen.value}")
         _open_and_mine(state, session, who, item, f"decide.{chosen.value}")
@@ -299,6 +320,8 @@ def decide(
         suppressed = suppress_content(session, who, check) if chosen is Decision.FALSE_POSITIVE else 0
         sent = send_event(session, who, item, check, f"review.{chosen.value}")
         drafted = reports.draft_from_review(session, reports.for_person(who), item, check) if grade else None
+        unlink = quarantine.after_decision(session, state.settings, check.id, chosen.value, now)
+        contribute_to = store.settings_of(session, who.org_id).contribute_list_id
         record(
             session,
             who,
@@ -309,8 +332,13 @@ def decide(
             suppressed=suppressed,
             event=sent,
             report=drafted,
+            quarantine_deleted=unlink is not None,
         )
-        return item
+        hashes = list(check.hashes or [])
+    quarantine.removed_after_commit(state.settings, unlink)
+    if chosen is Decision.CONFIRMED and contribute_to is not None:
+        contribution.contribute(state, who, item, hashes, contribute_to)
+    return item
 
 
 def give_feedback(session: Any, who: Who, check: ContentCheck, verdict: Verdict, note: str) -> int:
@@ -436,9 +464,11 @@ def revert(state: HubState, who: Who, item_id: int, note: str = "") -> ReviewIte
 
 
 @_guarded
-def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
+def media(state: HubState, who: Who, item_id: int, size: str, *, continued: bool = False) -> proxy.Media:
     """An item's media through the proxy: the host on the org's allow-list, a public address, no redirects.
-    A full-size view counts against the person's daily cap; every view is recorded (who saw which file)."""
+    A full-size view counts against the person's daily cap; every view is recorded (who saw which file).
+    ``continued``: a video player's later range request of the same file (recorded, checked against the cap, not
+    counted again)."""
     chosen = MediaSize(size) if size in MediaSize.__members__.values() else MediaSize.THUMB
     with state.db.reading() as session:
         item = _item(state, session, who, item_id, f"media.{chosen.value}")
@@ -447,13 +477,18 @@ def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
         hosts, cap = list(settings.media_hosts or []), settings.daily_cap
         url = check.url
         exposure = store.exposure(session, who.person_id, _today())
+        kept = quarantine_store.file_of_check(session, who.org_id, check.id)
     target = f"review_item:{item_id}"
-    if not url:
-        raise NotFoundError("this content has no media URL")
+    if not url and kept is None:
+        raise NotFoundError("this content has no media URL and no quarantined file")
     if chosen is MediaSize.FULL and exposure >= cap:
         refuse(state, who, "media.full", target, ExposureCapError(f"you viewed {exposure} files today (cap {cap})"))
     try:
-        fetched = proxy.fetch(url, hosts, state.settings)
+        if kept is not None:
+            fetched = proxy.Media(quarantine.read(state.settings, kept), kept.media_type)
+        else:
+            assert url is not None
+            fetched = proxy.fetch(url, hosts, state.settings)
         shown = proxy.thumbnail(fetched, state.settings.max_image_pixels) if chosen is MediaSize.THUMB else fetched
     except SharedhashError as exc:
         refuse(state, who, f"media.{chosen.value}", target, exc)
@@ -461,9 +496,61 @@ def media(state: HubState, who: Who, item_id: int, size: str) -> proxy.Media:
         store.record_view(
             session, org_id=who.org_id, check_id=check.id, item_id=item_id, person_id=who.person_id, size=chosen.value
         )
-        count = store.add_exposure(session, who.person_id, _today()) if chosen is MediaSize.FULL else exposure
-        record(session, who, f"review.media.{chosen.value}", target=target, check_id=check.id, exposure_today=count)
+        counted = chosen is MediaSize.FULL and not continued
+        count = store.add_exposure(session, who.person_id, _today()) if counted else exposure
+        record(
+            session,
+            who,
+            f"review.media.{chosen.value}",
+            target=target,
+            check_id=check.id,
+            exposure_today=count,
+            source="quarantine" if kept is not None else "proxy",
+            continued=continued,
+        )
     return shown
+
+
+@_guarded
+def frame(state: HubState, who: Who, item_id: int, index: int) -> proxy.Media:
+    """One matched frame of a quarantined video (``index`` into the item's matched seconds), as a PNG. Counts as a
+    full-size view (against the daily cap) and is recorded like every view."""
+    target = f"review_item:{item_id}"
+    with state.db.reading() as session:
+        item = _item(state, session, who, item_id, "media.frame")
+        check = store.check_of_item(session, item)
+        cap = store.settings_of(session, who.org_id).daily_cap
+        exposure = store.exposure(session, who.person_id, _today())
+        kept = quarantine_store.file_of_check(session, who.org_id, check.id)
+        seconds = video_frames.matched_seconds(m.details for m in store.matches_of_check(session, who.org_id, check.id))
+    if kept is None or not kept.media_type.startswith("video/"):
+        raise NotFoundError("this content has no quarantined video")
+    if not 0 <= index < len(seconds):
+        raise NotFoundError(f"no matched frame {index} (the item has {len(seconds)})")
+    if exposure >= cap:
+        refuse(state, who, "media.frame", target, ExposureCapError(f"you viewed {exposure} files today (cap {cap})"))
+    try:
+        png = video_frames.frame_png(
+            quarantine.read(state.settings, kept), seconds[index], state.settings.max_image_pixels
+        )
+    except SharedhashError as exc:
+        refuse(state, who, "media.frame", target, exc)
+    with state.db.writing() as session:
+        store.record_view(
+            session, org_id=who.org_id, check_id=check.id, item_id=item_id, person_id=who.person_id, size="frame"
+        )
+        count = store.add_exposure(session, who.person_id, _today())
+        record(
+            session,
+            who,
+            "review.media.frame",
+            target=target,
+            check_id=check.id,
+            second=seconds[index],
+            exposure_today=count,
+            source="quarantine",
+        )
+    return proxy.Media(png, "image/png")
 
 
 @_guarded
@@ -475,8 +562,11 @@ def update_settings(
     daily_cap: int | None = None,
     break_every: int | None = None,
     decision_endpoint: str | None = None,
+    quarantine_on: bool | None = None,
+    contribute_list_id: int | None | Unset = UNSET,
 ) -> ReviewSettings:
-    """An admin changes the org's review settings (media allow-list, exposure cap, breaks, decision webhook)."""
+    """An admin changes the org's review settings (media allow-list, exposure cap, breaks, decision webhook,
+    quarantine, the list confirmed content is contributed to: ``None`` turns contribution off)."""
     if not who.at_least(Role.ADMIN):
         refuse(state, who, "settings", "review_settings", NotFoundError("no such page"))
     with state.db.writing() as session:
@@ -495,6 +585,12 @@ def update_settings(
             row.break_every = max(0, break_every)
         if decision_endpoint is not None:
             row.decision_endpoint = decision_endpoint.strip() or None
+        if quarantine_on is not None:
+            row.quarantine = quarantine_on
+        if not isinstance(contribute_list_id, Unset):
+            if contribute_list_id is not None:
+                contribution.check_list(session, who, contribute_list_id)
+            row.contribute_list_id = contribute_list_id
         row.updated_at = utcnow()
         record(
             session,
@@ -504,6 +600,8 @@ def update_settings(
             media_hosts=len(row.media_hosts),
             daily_cap=row.daily_cap,
             break_every=row.break_every,
+            quarantine=row.quarantine,
+            contribute_list_id=row.contribute_list_id,
         )
         return row
 

@@ -38,6 +38,7 @@ KEYS = [
     ("r", "hold to reveal"),
     ("n", "next"),
     ("p", "previous"),
+    ("o", "only the matched frames (videos)"),
 ]
 
 

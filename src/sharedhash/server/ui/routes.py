@@ -7,10 +7,11 @@ recorded. Anything outside the person's org or role answers 404 (recorded by the
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from sharedhash.errors import NotFoundError, SharedhashError
@@ -149,10 +150,47 @@ def item(item_id: IdPath, state: State, who: SignedIn) -> HTMLResponse:
 
 @router.get("/items/{item_id}/media")
 def media(
-    item_id: IdPath, state: State, who: SignedIn, size: Annotated[str, Query(max_length=8)] = "thumb"
+    request: Request,
+    item_id: IdPath,
+    state: State,
+    who: SignedIn,
+    size: Annotated[str, Query(max_length=8)] = "thumb",
 ) -> Response:
-    """The item's media through the proxy (thumbnail or full size); every view is recorded."""
-    shown = review.media(state, who, item_id, size)
+    """The item's media through the proxy or the quarantine store (thumbnail or full size); every view is recorded.
+    A single byte range (``Range: bytes=START-[END]``, what a video player sends to seek) answers 206; a range that
+    starts past 0 does not count toward the daily cap again."""
+    wanted = _byte_range(request.headers.get("range"))
+    shown = review.media(state, who, item_id, size, continued=wanted is not None and wanted[0] > 0)
+    headers = {**NO_STORE, "x-robots-tag": "noindex", "accept-ranges": "bytes"}
+    total = len(shown.content)
+    if wanted is None:
+        return Response(shown.content, media_type=shown.content_type, headers=headers)
+    start, end = wanted[0], min(wanted[1] if wanted[1] is not None else total - 1, total - 1)
+    if start >= total or end < start:
+        return Response(b"", status_code=416, headers={**headers, "content-range": f"bytes */{total}"})
+    return Response(
+        shown.content[start : end + 1],
+        status_code=206,
+        media_type=shown.content_type,
+        headers={**headers, "content-range": f"bytes {start}-{end}/{total}"},
+    )
+
+
+def _byte_range(header: str | None) -> tuple[int, int | None] | None:
+    """``(start, end or None)`` of a single ``bytes=`` range; None for no range or one this route does not serve
+    (several ranges, suffix ranges): the whole file is sent instead, as HTTP allows."""
+    if not header:
+        return None
+    found = re.fullmatch(r"\s*bytes=(\d{1,15})-(\d{0,15})\s*", header)
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(2)) if found.group(2) else None
+
+
+@router.get("/items/{item_id}/frames/{index}")
+def frame(item_id: IdPath, index: Annotated[int, Path(ge=0, le=1000)], state: State, who: SignedIn) -> Response:
+    """One matched frame of a quarantined video, as a PNG (blurred by the page's CSS); every view is recorded."""
+    shown = review.frame(state, who, item_id, index)
     return Response(shown.content, media_type=shown.content_type, headers={**NO_STORE, "x-robots-tag": "noindex"})
 
 
@@ -315,9 +353,12 @@ def admin_settings(
     daily_cap: Annotated[int, Form(ge=0, le=100000)] = 200,
     break_every: Annotated[int, Form(ge=0, le=100000)] = 25,
     decision_endpoint: Annotated[str, Form(max_length=100)] = "",
+    quarantine: Annotated[str, Form(max_length=8)] = "",
+    contribute_list: Annotated[str, Form(max_length=20, pattern=r"^\s*\d*\s*$")] = "",
     csrf: Csrf = "",
 ) -> RedirectResponse:
-    """Save the org's review settings."""
+    """Save the org's review settings (an unticked quarantine box turns quarantine off; an empty list id turns
+    automatic contribution off)."""
     _checked(state, who, csrf, request)
     review.update_settings(
         state,
@@ -326,6 +367,8 @@ def admin_settings(
         daily_cap=daily_cap,
         break_every=break_every,
         decision_endpoint=decision_endpoint,
+        quarantine_on=bool(quarantine),
+        contribute_list_id=int(contribute_list) if contribute_list.strip() else None,
     )
     return see("/ui/admin")
 

@@ -8,8 +8,31 @@
   function media() { return document.getElementById("media"); }
 
   function reveal(on) {
+    document.querySelectorAll(".media").forEach(function (box) { box.classList.toggle("revealing", on); });
+  }
+
+  // "Show only the matched frames": the frames of a quarantined video are fetched only when asked for.
+  function onlyFrames() {
+    var frames = document.getElementById("frames");
+    if (!frames) { return; }
+    frames.querySelectorAll("img[data-src]").forEach(function (img) {
+      if (!img.getAttribute("src")) { img.src = img.dataset.src; }
+    });
+    frames.classList.add("shown");
     var box = media();
-    if (box) { box.classList.toggle("revealing", on); }
+    if (box) { box.classList.add("hidden-by-frames"); }
+  }
+
+  // A proxied (or quarantined) video seeks to a matched second, muted and paused.
+  function seek(second) {
+    var el = document.getElementById("media-el");
+    if (!el || el.tagName !== "VIDEO") { return; }
+    fullSize();
+    var go = function () { el.pause(); el.currentTime = second; };
+    if (el.readyState >= 1) { go(); return; }
+    el.preload = "metadata"; // "none" would never load the metadata a seek needs; it stays muted and paused
+    el.addEventListener("loadedmetadata", go, { once: true });
+    el.load();
   }
 
   function fullSize() {
@@ -48,12 +71,19 @@
     var box = media();
     var full = document.getElementById("full-size");
     if (full) { full.addEventListener("click", fullSize); }
-    if (!box) { return; }
-    ["mousedown", "touchstart"].forEach(function (name) {
-      box.addEventListener(name, function (ev) { ev.preventDefault(); reveal(true); });
+    var only = document.getElementById("only-frames");
+    if (only) { only.addEventListener("click", onlyFrames); }
+    document.querySelectorAll("button[data-seek]").forEach(function (b) {
+      b.addEventListener("click", function () { seek(parseFloat(b.dataset.seek)); });
     });
-    ["mouseup", "mouseleave", "touchend", "touchcancel"].forEach(function (name) {
-      box.addEventListener(name, function () { reveal(false); });
+    if (!box) { return; }
+    document.querySelectorAll(".media").forEach(function (each) {
+      ["mousedown", "touchstart"].forEach(function (name) {
+        each.addEventListener(name, function (ev) { ev.preventDefault(); reveal(true); });
+      });
+      ["mouseup", "mouseleave", "touchend", "touchcancel"].forEach(function (name) {
+        each.addEventListener(name, function () { reveal(false); });
+      });
     });
     document.querySelectorAll("video").forEach(function (v) { v.muted = true; v.pause(); });
   });

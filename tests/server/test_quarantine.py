@@ -150,6 +150,31 @@ def test_a_confirmed_file_is_kept_for_the_preservation_period_then_purged(db: Da
     assert purged.detail == {"reason": "preservation_ended"}
 
 
+def test_a_filed_report_keeps_its_quarantined_files_for_the_period_counted_from_the_report(
+    db: Database, tmp_path: Path
+) -> None:
+    from sharedhash.store import quarantine as quarantine_store
+
+    state, org, who = _setup(db, tmp_path, quarantine_preservation_days=365)
+    content = queued(db, org, n=1)
+    quarantine.put(state, org, content.check_id, benign_png(), "image/png")  # type: ignore[arg-type]
+    service.take_next(state, who)  # type: ignore[arg-type]
+    service.decide(state, who, content.item_id, "confirmed", "A1")  # type: ignore[arg-type]
+    confirmed_until = _row(db, content.check_id).preserve_until
+    assert confirmed_until is not None
+    later, earlier = utcnow() + timedelta(days=400), utcnow() + timedelta(days=10)
+    other = make_org(db, "otherquux")
+    with db.writing() as s:  # another org's report never touches this org's files
+        assert quarantine_store.preserve_reported(s, other.org_id, [content.item_id], later) == 0
+    assert _row(db, content.check_id).preserve_until == confirmed_until
+    with db.writing() as s:  # a report filed later: kept a year from the report
+        assert quarantine_store.preserve_reported(s, org.org_id, [content.item_id], later) == 1
+    assert _row(db, content.check_id).preserve_until == later
+    with db.writing() as s:  # never shortened
+        assert quarantine_store.preserve_reported(s, org.org_id, [content.item_id], earlier) == 1
+    assert _row(db, content.check_id).preserve_until == later
+
+
 def test_an_undecided_file_is_purged_after_the_retention_period(db: Database, tmp_path: Path) -> None:
     state, org, _ = _setup(db, tmp_path)
     content = queued(db, org, n=1)

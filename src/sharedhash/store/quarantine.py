@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sharedhash.store.models import ContentCheck, QuarantineFile
+from sharedhash.store.models import ContentCheck, QuarantineFile, ReviewItem
 
 
 def check_of_org(session: Session, org_id: int, check_id: int) -> ContentCheck | None:
@@ -49,6 +49,27 @@ def due(session: Session, now: datetime, limit: int = 1000) -> list[QuarantineFi
         .with_for_update(skip_locked=True)
     )
     return list(session.scalars(stmt))
+
+
+def preserve_reported(session: Session, org_id: int, item_ids: list[int], until: datetime) -> int:
+    """Keep the org's quarantined files of the reviewed items of a filed report at least ``until`` (the legal
+    preservation period counts from the report); how many files."""
+    if not item_ids:
+        return 0
+    checks = select(ReviewItem.check_id).where(ReviewItem.id.in_(item_ids), ReviewItem.org_id == org_id)
+    rows = session.scalars(
+        select(QuarantineFile).where(
+            QuarantineFile.org_id == org_id,
+            QuarantineFile.check_id.in_(checks),
+            QuarantineFile.deleted_at.is_(None),
+        )
+    )
+    kept = 0
+    for row in rows:
+        if row.preserve_until is None or row.preserve_until < until:
+            row.preserve_until = until
+        kept += 1
+    return kept
 
 
 def kept_paths(session: Session) -> set[str]:

@@ -45,6 +45,7 @@ from sharedhash.reports.xml import file_details_xml, report_xml
 from sharedhash.server.accounts.service import Who
 from sharedhash.settings import Settings
 from sharedhash.store import audit
+from sharedhash.store import quarantine as quarantine_store
 from sharedhash.store import reports as store
 from sharedhash.store import review as review_store
 from sharedhash.store.db import Database
@@ -779,7 +780,11 @@ def _finished(session: Session, report: Report, settings: Settings) -> None:
     report.next_attempt_at = report.lease_until = None
     report.last_error = report.last_error_code = None
     files = store.report_files(session, report.id)
-    store.add_preservations(session, report, files, now, now + timedelta(days=settings.report_preservation_days))
+    until = now + timedelta(days=settings.report_preservation_days)
+    store.add_preservations(session, report, files, now, until)
+    # Quarantined media of the reported items is kept for the same period, counted from the report.
+    items = [f.review_item_id for f in files if f.review_item_id is not None]
+    quarantine_store.preserve_reported(session, report.org_id, items, until)
     audit.record(
         session,
         _org_caller(report.org_id),

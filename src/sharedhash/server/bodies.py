@@ -93,8 +93,11 @@ _pools: dict[str, ProcessPoolExecutor] = {}
 
 
 def _child_ready() -> None:
-    """The child's start: import every route's models now rather than on the first large body (by name: the
-    routers import this module)."""
+    """The child's start: a lower CPU priority (on two cores the child's parse of a hostile body competed with the
+    loop's thread of the server for a core), and every route's models imported now rather than on the first large
+    body (by name: the routers import this module)."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
     importlib.import_module("sharedhash.server.routers")
 
 

@@ -1,0 +1,134 @@
+"""Single content checks at 16 concurrent threads, with and without the group commit (issue 12), in process.
+
+    python bench/act_group_commit.py                 # SQLite, 20,000 stored PDQ entries, 2 rounds of 8 s each
+    python bench/act_group_commit.py --backend postgres   # a new database on SHAREDHASH_TEST_POSTGRES_URL's server
+
+The reference in the same run is the same checks written one transaction per request (the group commit switched
+off: ``service.GROUP_COMMIT_MAX_ITEMS = 0``), interleaved round by round. The service is called directly (no HTTP),
+so the figures show what the write path costs; bench/act.py measures through the HTTP server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from act import PG_DEFAULT, flip, pdq  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-group-"))
+    if args.backend == "sqlite":
+        bench(args, f"sqlite:///{work / 'bench.db'}", work)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        bench(args, make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False), work)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def bench(args: argparse.Namespace, url: str, work: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sharedhash.server.act import service
+    from sharedhash.server.app import create_app
+    from sharedhash.settings import Settings
+    from sharedhash.store.db import open_database
+    from sharedhash.store.models import Scope
+    from sharedhash.store.orgs import create_key, create_org
+    from sharedhash.store.visibility import Caller
+
+    db = open_database(url)
+    with db.writing() as s:
+        org = create_org(s, "bench", is_operator=True)
+        org_id = org.id
+        token = create_key(s, org.id, frozenset({Scope.ADMIN})).token
+    db.dispose()
+    settings = Settings(
+        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
+    )
+    entries = args.entries
+    with TestClient(create_app(settings)) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        lst = client.post("/v1/hash-lists", json={"name": "bench", "pdq_threshold": 31}, headers=auth).json()
+        lines = b"".join(
+            json.dumps({"hashes": [{"hash_type": "pdq", "value": pdq(i), "quality": 90}]}).encode() + b"\n"
+            for i in range(entries)
+        )
+        client.post(f"/v1/hash-lists/{lst['id']}/import", content=lines, headers=auth).raise_for_status()
+        state = client.app.state.hub  # type: ignore[attr-defined]
+        caller = Caller(org_id, "bench", None, frozenset({Scope.ADMIN}), True)
+        # One match first: it creates the org's default review queue. (Its creation by many concurrent first
+        # matches races on PostgreSQL: store/review.py queue_named, reported to the review domain.)
+        warm = service.ContentMeta(content_id="warm-up", content_type="image")
+        service.check_hashes(state, caller, [(warm, [("pdq", pdq(0))])])
+
+        def run() -> dict[str, float]:
+            latencies: list[float] = []
+            deadline = time.perf_counter() + args.seconds
+
+            def worker(seed: int) -> None:
+                rng = random.Random(seed)
+                while time.perf_counter() < deadline:
+                    near = rng.random() < 0.5
+                    value = flip(pdq(rng.randrange(entries)), 8, rng) if near else pdq(entries + rng.randrange(10**9))
+                    meta = service.ContentMeta(content_id=uuid.uuid4().hex, content_type="image")
+                    t0 = time.perf_counter()
+                    service.check_hashes(state, caller, [(meta, [("pdq", value)])])
+                    latencies.append(time.perf_counter() - t0)
+
+            threads = [threading.Thread(target=worker, args=(n,)) for n in range(args.clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            latencies.sort()
+            return {
+                "checks/s": len(latencies) / args.seconds,
+                "p50 ms": statistics.median(latencies) * 1000,
+                "p99 ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+            }
+
+        rows: list[tuple[str, dict[str, float]]] = []
+        for _ in range(args.rounds):
+            service.GROUP_COMMIT_MAX_ITEMS = 0
+            rows.append(("one transaction per request (reference)", run()))
+            service.GROUP_COMMIT_MAX_ITEMS = 16
+            rows.append(("group commit", run()))
+    print(f"\n{entries:,} stored PDQ entries; {args.clients} threads; {args.backend}\n")
+    print("| write path | checks/s | p50 ms | p99 ms |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, got in rows:
+        print(f"| {name} | {got['checks/s']:,.0f} | {got['p50 ms']:.1f} | {got['p99 ms']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,3 +31,40 @@ def test_concurrent_adds_keep_a_dense_feed_and_stay_idempotent(db: Database) -> 
         assert len(list_entries(s, owner, lst.id, limit=1000)) == 30
         seqs = list(s.scalars(select(Change.seq).where(Change.list_id == lst.id).order_by(Change.seq)))
     assert seqs == list(range(1, 31))
+
+
+def test_concurrent_first_uses_of_a_review_queue_share_one_queue(db: Database) -> None:
+    """Checks matching at once before an org's queue exists all enqueue into the one queue (PostgreSQL: the
+    transactions that lose the race on the unique name find the winner's queue instead of failing)."""
+    import threading
+    import time
+
+    from sharedhash.store.models import ReviewQueue
+    from sharedhash.store.review import queue_named
+
+    org = make_org(db, "quuxqueue")
+    inserted = threading.Event()
+    release = threading.Event()
+
+    def first() -> int:
+        with db.writing() as s:
+            queue_id = queue_named(s, org.org_id, "default").id
+            inserted.set()
+            release.wait(5)  # hold the transaction open while the others try
+            return queue_id
+
+    def later() -> int:
+        inserted.wait(5)
+        with db.writing() as s:
+            return queue_named(s, org.org_id, "default").id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        winner = pool.submit(first)
+        others = [pool.submit(later) for _ in range(3)]
+        inserted.wait(5)
+        time.sleep(1.0)  # let the others reach their insert of the same queue, blocked behind the first
+        release.set()
+        ids = {winner.result(), *(f.result() for f in others)}
+    assert len(ids) == 1
+    with db.reading() as s:
+        assert len(list(s.scalars(select(ReviewQueue).where(ReviewQueue.org_id == org.org_id)))) == 1

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.store.models import (
@@ -32,13 +33,24 @@ LEAD_QUEUE = "lead"
 
 
 def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
-    """The org's queue of that name, created on first use."""
-    queue = session.scalar(select(ReviewQueue).where(ReviewQueue.org_id == org_id, ReviewQueue.name == name))
-    if queue is None:
-        queue = ReviewQueue(org_id=org_id, name=name)
-        session.add(queue)
-        session.flush()
-    return queue
+    """The org's queue of that name, created on first use (by one of several concurrent transactions: the others
+    find the one it created)."""
+    named = select(ReviewQueue).where(ReviewQueue.org_id == org_id, ReviewQueue.name == name)
+    queue = session.scalar(named)
+    if queue is not None:
+        return queue
+    driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+    try:
+        with session.begin_nested():
+            queue = ReviewQueue(org_id=org_id, name=name)
+            session.add(queue)
+            session.flush()
+        return queue
+    except (IntegrityError, driver_error):
+        found = session.scalar(named)  # committed by the concurrent transaction that won
+        if found is None:
+            raise
+        return found
 
 
 def add_item(

@@ -43,8 +43,12 @@ log = logging.getLogger(__name__)
 RESPONSE_BYTES = 1024
 #: How long a host's checked addresses are reused (each connection still goes to a checked address).
 RESOLVE_SECONDS = 30.0
-#: Claimed events per request in flight: enough to keep the pool busy while the next batch is claimed.
+#: Claimed events per sender at least: enough to keep the senders busy while the next step runs.
 CLAIM_FACTOR = 4
+#: Claimed events per sender at most, with a fast receiver (fewer, larger database steps: each step costs the
+#: worker thread's GIL hand-offs to and from the database thread, measured in bench/webhooks.py). With a slower
+#: one the queue is kept to what the senders send in a quarter of the lease (see :meth:`DeliveryWorker._high`).
+CLAIM_FACTOR_MAX = 16
 #: Attempts recorded in one transaction at most.
 RECORD_BATCH = 2000
 #: Events claimed in one step at most.
@@ -116,7 +120,9 @@ class DeliveryWorker:
         self._released: list[int] = []
         self._in_flight = 0
         self._busy = 0
-        self._queue: asyncio.Queue[tuple[list[DueEvent], Target]]
+        self._latency = 1.0  # seconds per attempt, moving average (starts cautious: a short queue)
+        #: Claimed groups waiting for a sender: a key's events, their endpoint, when they were claimed (monotonic).
+        self._queue: asyncio.Queue[tuple[list[DueEvent], Target, float]]
         self._wake: asyncio.Event
         self.stats = WorkerStats()
 
@@ -149,6 +155,7 @@ class DeliveryWorker:
         # server name (the worker connects to the address it checked; see _route).
         tls = ssl.create_default_context(cafile=certifi.where())
         connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, limit_per_host=0, ssl=tls, use_dns_cache=False)
+        self._latency = s.webhook_connect_timeout + s.webhook_read_timeout  # cautious until attempts are timed
         self._queue = asyncio.Queue()
         self._wake = asyncio.Event()
         async with aiohttp.ClientSession(
@@ -177,9 +184,9 @@ class DeliveryWorker:
         Steps follow one another as long as there is work; an idle worker waits for a finished attempt (then a few
         ms more, to write a batch) or for the poll interval."""
         s = self.settings
-        high = s.webhook_concurrency * CLAIM_FACTOR
         next_poll = 0.0  # after a claim found nothing due: no claim without new records before this (monotonic)
         while not self.stop.is_set():
+            high = self._high()
             room = high - self._in_flight
             records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
             released, self._released = self._released, []
@@ -208,6 +215,14 @@ class DeliveryWorker:
                 if not batch:
                     next_poll = time.monotonic() + s.webhook_poll_seconds
 
+    def _high(self) -> int:
+        """How many claimed events the worker holds at most: the senders times a factor from CLAIM_FACTOR to
+        CLAIM_FACTOR_MAX, as many as they send in a quarter of the lease at the recent pace (a queued event must not
+        wait until its lease ends, or another worker could send it too)."""
+        s = self.settings
+        per_sender = s.webhook_lease_seconds / 4 / max(self._latency, 0.001)
+        return int(s.webhook_concurrency * min(CLAIM_FACTOR_MAX, max(CLAIM_FACTOR, per_sender)))
+
     async def _idle(self, seconds: float) -> None:
         """Wait up to ``seconds`` for a sender to finish an attempt, then ``FLUSH_SECONDS`` for more (one batch)."""
         end = time.monotonic() + seconds
@@ -230,15 +245,15 @@ class DeliveryWorker:
         for (endpoint_id, _), events in groups.items():
             # A key's events go one after another: a few per claim, so the last is sent well within its lease.
             self._released.extend(e.id for e in events[PER_KEY:])
-            self._queue.put_nowait((events[:PER_KEY], targets[endpoint_id]))
+            self._queue.put_nowait((events[:PER_KEY], targets[endpoint_id], time.monotonic()))
 
     async def _sender(self) -> None:
         """One of ``webhook_concurrency`` senders: takes a key's events from the queue and sends them in order."""
         while True:
-            events, target = await self._queue.get()
+            events, target, claimed = await self._queue.get()
             self._busy += 1
             try:
-                await self._deliver_group(events, target)
+                await self._deliver_group(events, target, claimed)
             finally:
                 self._busy -= 1
                 self._wake.set()
@@ -247,7 +262,7 @@ class DeliveryWorker:
         """On stop: hand queued events back untried, let requests in flight end (within the timeouts; each sender
         stops after its current attempt), record them, hand back what was not tried."""
         while not self._queue.empty():
-            events, _ = self._queue.get_nowait()
+            events, _, _ = self._queue.get_nowait()
             self._released.extend(e.id for e in events)
         grace = self.settings.webhook_connect_timeout + self.settings.webhook_read_timeout + 1
         end = time.monotonic() + grace
@@ -266,9 +281,16 @@ class DeliveryWorker:
 
     # -- delivering ----------------------------------------------------------------------------------------
 
-    async def _deliver_group(self, events: list[DueEvent], target: Target) -> None:
-        """Send one key's events in order; after a failure (retry later), hand the rest back untried."""
+    async def _deliver_group(self, events: list[DueEvent], target: Target, claimed: float) -> None:
+        """Send one key's events in order; after a failure (retry later), hand the rest back untried. An event whose
+        lease could end before its attempt does (it waited too long in the queue) goes back untried too."""
+        s = self.settings
+        # An attempt's longest time (capped at half the lease, so a short lease still lets fresh events through).
+        longest = min(s.webhook_connect_timeout + s.webhook_read_timeout, s.webhook_lease_seconds / 2)
         for i, event in enumerate(events):
+            if time.monotonic() - claimed + longest > s.webhook_lease_seconds:
+                self._released.extend(e.id for e in events[i:])
+                return
             try:
                 record = await self._attempt(event, target)
             except asyncio.CancelledError:
@@ -359,6 +381,7 @@ class DeliveryWorker:
             log.exception("webhook event %s could not be sent", event.webhook_id)
             outcome, error = AttemptOutcome.FAILED, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - clock) * 1000.0
+        self._latency += (latency_ms / 1000.0 - self._latency) * 0.05
         return self._after(event, started, outcome, latency_ms, status, response, error)
 
     def _after(

@@ -172,3 +172,27 @@ def record_batch(db: Database, records: Sequence[store.AttemptRecord], released:
     """Log attempts and move their events on; hand back claimed events that were not tried."""
     with db.writing() as session:
         store.record_attempts(session, records, released, utcnow())
+
+
+def record_and_claim(
+    db: Database,
+    settings: Settings,
+    records: Sequence[store.AttemptRecord],
+    released: Sequence[int],
+    limit: int,
+) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
+    """One step of the worker's pipeline, in one transaction: log finished attempts and move their events on, hand
+    back claimed events that were not tried, then claim up to ``limit`` due events (``limit`` 0: claim none).
+
+    Recording first lets the claim see what it freed (the next event of a key whose event was just delivered). With
+    nothing to record, an idle outbox is looked at with a read only (no write lock)."""
+    if not records and not released:
+        return claim_batch(db, settings, limit) if limit > 0 else ([], {})
+    now = utcnow()
+    with db.writing() as session:
+        store.record_attempts(session, records, released, now)
+        if limit <= 0:
+            return [], {}
+        due = store.claim_due(session, now, now + timedelta(seconds=settings.webhook_lease_seconds), limit)
+        found = store.targets(session, {e.endpoint_id for e in due}) if due else {}
+    return due, found

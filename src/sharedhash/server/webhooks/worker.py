@@ -1,14 +1,16 @@
 """The delivery worker: takes due events from the outbox and sends them, signed, to their endpoints.
 
 One asyncio loop in its own thread (registered in the hub's loop registry, or run alone by ``sharedhash webhook
-worker``). Each round it claims a batch of due events (:func:`sharedhash.store.outbox.claim_due`: the first
-pending events of each (endpoint, ordering key), leased to this worker), sends each key's events one after another
-and different keys at once (an aiohttp ClientSession with one keep-alive connection pool, ``webhook_concurrency``
-requests in flight; aiohttp costs about a tenth of httpx's CPU per request, measured side by side in
-bench/webhooks.py), and records every attempt in batches. An event that fails is retried with exponential back-off
-and jitter; the later events of its key wait for it, until it is delivered or dead. If the worker dies, its claimed
-events become due again when their lease ends and are sent again with the same ``webhook-id``: receivers drop
-duplicates by that id."""
+worker``), run as a pipeline so the database work overlaps with the requests in flight: ``webhook_concurrency``
+sender tasks take groups of events from a queue (the first pending events of one (endpoint, ordering key), sent one
+after another; different keys at once) over one aiohttp ClientSession with a keep-alive connection pool (aiohttp
+costs about a tenth of httpx's CPU per request, measured side by side in bench/webhooks.py), while one pipeline task
+writes the attempts finished so far and claims the next due events (:func:`sharedhash.store.outbox.claim_due`,
+leased to this worker) in one transaction in a thread, step after step, keeping the queue filled. An event that
+fails is retried with exponential back-off and jitter; the later events of its key wait for it, until it is
+delivered or dead (a key's next event can only be claimed once its earlier one is recorded). If the worker dies,
+its claimed events become due again when their lease ends and are sent again with the same ``webhook-id``:
+receivers drop duplicates by that id."""
 
 from __future__ import annotations
 
@@ -41,10 +43,18 @@ log = logging.getLogger(__name__)
 RESPONSE_BYTES = 1024
 #: How long a host's checked addresses are reused (each connection still goes to a checked address).
 RESOLVE_SECONDS = 30.0
-#: Claimed events per request in flight: enough to keep the pool busy while the next batch is claimed.
+#: Claimed events per sender at least: enough to keep the senders busy while the next step runs.
 CLAIM_FACTOR = 4
+#: Claimed events per sender at most, with a fast receiver (fewer, larger database steps: each step costs the
+#: worker thread's GIL hand-offs to and from the database thread, measured in bench/webhooks.py). With a slower
+#: one the queue is kept to what the senders send in a quarter of the lease (see :meth:`DeliveryWorker._high`).
+CLAIM_FACTOR_MAX = 16
 #: Attempts recorded in one transaction at most.
 RECORD_BATCH = 2000
+#: Events claimed in one step at most.
+CLAIM_MAX = 1000
+#: How long an idle worker waits after the first finished attempt for more, to write them in one transaction.
+FLUSH_SECONDS = 0.005
 #: Events of one ordering key sent from one claim at most (one after another; the others are handed back at once).
 PER_KEY = 4
 
@@ -109,6 +119,11 @@ class DeliveryWorker:
         self._records: list[AttemptRecord] = []
         self._released: list[int] = []
         self._in_flight = 0
+        self._busy = 0
+        self._latency = 1.0  # seconds per attempt, moving average (starts cautious: a short queue)
+        #: Claimed groups waiting for a sender: a key's events, their endpoint, when they were claimed (monotonic).
+        self._queue: asyncio.Queue[tuple[list[DueEvent], Target, float]]
+        self._wake: asyncio.Event
         self.stats = WorkerStats()
 
     # -- the thread ----------------------------------------------------------------------------------------
@@ -136,12 +151,13 @@ class DeliveryWorker:
             sock_connect=s.webhook_connect_timeout,
             sock_read=s.webhook_read_timeout,
         )
-        self._gate = asyncio.Semaphore(s.webhook_concurrency)
-        tasks: set[asyncio.Task[None]] = set()
         # TLS verified against the certifi bundle (as the API client's httpx does), with the URL's host name as the
         # server name (the worker connects to the address it checked; see _route).
         tls = ssl.create_default_context(cafile=certifi.where())
         connector = aiohttp.TCPConnector(limit=s.webhook_concurrency, limit_per_host=0, ssl=tls, use_dns_cache=False)
+        self._latency = s.webhook_connect_timeout + s.webhook_read_timeout  # cautious until attempts are timed
+        self._queue = asyncio.Queue()
+        self._wake = asyncio.Event()
         async with aiohttp.ClientSession(
             connector=connector,
             timeout=timeout,
@@ -149,47 +165,79 @@ class DeliveryWorker:
             cookie_jar=aiohttp.DummyCookieJar(),  # a receiver's cookies are never sent to another
         ) as session:
             self._session = session
-            while not self.stop.is_set():
-                try:
-                    await self._flush()
-                    room = s.webhook_concurrency * CLAIM_FACTOR - self._in_flight
-                    claimed = 0
-                    if room > 0:
-                        claimed = await self._claim(room, tasks)
-                except Exception:
-                    log.exception("webhook delivery round failed; retrying")
-                    await self._sleep(s.webhook_poll_seconds)
-                    continue
-                if tasks:
-                    await asyncio.wait(tasks, timeout=0.02 if claimed else 0.05, return_when=asyncio.FIRST_COMPLETED)
-                elif not claimed:
-                    await self._sleep(s.webhook_poll_seconds)
-            await self._finish(tasks)
+            senders = [asyncio.create_task(self._sender()) for _ in range(s.webhook_concurrency)]
+            try:
+                await self._pipeline()
+            finally:
+                await self._finish(senders)
 
     async def _sleep(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while not self.stop.is_set() and time.monotonic() < end:
             await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
-    async def _finish(self, tasks: set[asyncio.Task[None]]) -> None:
-        """On stop: let requests in flight end (within the timeouts), record them, hand untried events back."""
-        if tasks:
-            grace = self.settings.webhook_connect_timeout + self.settings.webhook_read_timeout + 1
-            _, pending = await asyncio.wait(tasks, timeout=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
-        try:
-            await self._flush(force=True)
-        except Exception:
-            log.exception("recording the last webhook attempts failed (their events are sent again after the lease)")
+    # -- the pipeline: claiming and recording beside the requests in flight ---------------------------------------
 
-    # -- claiming and recording ----------------------------------------------------------------------------
+    async def _pipeline(self) -> None:
+        """The database side, while the senders send: each step writes the attempts finished since the last one and
+        claims due events to refill the queue, in one transaction in a thread (the loop keeps sending meanwhile).
+        Steps follow one another as long as there is work; an idle worker waits for a finished attempt (then a few
+        ms more, to write a batch) or for the poll interval."""
+        s = self.settings
+        next_poll = 0.0  # after a claim found nothing due: no claim without new records before this (monotonic)
+        while not self.stop.is_set():
+            high = self._high()
+            room = high - self._in_flight
+            records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
+            released, self._released = self._released, []
+            now = time.monotonic()
+            # Claim when the queue has room for a useful batch (or the senders are about to run dry); after an empty
+            # claim, again only when an attempt was recorded (it may free its key's next event) or at the next poll.
+            wanted = room > 0 and (room >= high // 4 or self._queue.empty())
+            limit = min(room, CLAIM_MAX) if wanted and (records or released or now >= next_poll) else 0
+            if not records and not released and limit == 0:
+                self._wake.clear()
+                wait = max(0.0, next_poll - now) if wanted else s.webhook_poll_seconds
+                await self._idle(wait)
+                continue
+            try:
+                batch, targets = await asyncio.to_thread(service.record_and_claim, self.db, s, records, released, limit)
+            except Exception:
+                # Put them back for the next step (the events stay leased to this worker meanwhile).
+                self._records[:0] = records
+                self._released[:0] = released
+                log.exception("webhook delivery step failed; retrying")
+                await self._sleep(s.webhook_poll_seconds)
+                continue
+            self._in_flight -= len(records) + len(released)
+            if limit:
+                self._dispatch(batch, targets)
+                if not batch:
+                    next_poll = time.monotonic() + s.webhook_poll_seconds
 
-    async def _claim(self, room: int, tasks: set[asyncio.Task[None]]) -> int:
-        batch, targets = await asyncio.to_thread(service.claim_batch, self.db, self.settings, min(room, 1000))
-        if not batch:
-            return 0
+    def _high(self) -> int:
+        """How many claimed events the worker holds at most: the senders times a factor from CLAIM_FACTOR to
+        CLAIM_FACTOR_MAX, as many as they send in a quarter of the lease at the recent pace (a queued event must not
+        wait until its lease ends, or another worker could send it too)."""
+        s = self.settings
+        per_sender = s.webhook_lease_seconds / 4 / max(self._latency, 0.001)
+        return int(s.webhook_concurrency * min(CLAIM_FACTOR_MAX, max(CLAIM_FACTOR, per_sender)))
+
+    async def _idle(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for a sender to finish an attempt, then ``FLUSH_SECONDS`` for more (one batch)."""
+        end = time.monotonic() + seconds
+        while not self.stop.is_set() and not self._wake.is_set():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(0.05, left))
+            except TimeoutError:
+                continue
+        await asyncio.sleep(FLUSH_SECONDS)
+
+    def _dispatch(self, batch: list[DueEvent], targets: dict[int, Target]) -> None:
+        """Queue claimed events for the senders: one group per (endpoint, ordering key), its events in order."""
         groups: dict[tuple[int, str], list[DueEvent]] = defaultdict(list)
         for event in batch:
             groups[(event.endpoint_id, event.ordering_key)].append(event)
@@ -197,38 +245,61 @@ class DeliveryWorker:
         for (endpoint_id, _), events in groups.items():
             # A key's events go one after another: a few per claim, so the last is sent well within its lease.
             self._released.extend(e.id for e in events[PER_KEY:])
-            task = asyncio.create_task(self._deliver_group(events[:PER_KEY], targets[endpoint_id]))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        return len(batch)
+            self._queue.put_nowait((events[:PER_KEY], targets[endpoint_id], time.monotonic()))
 
-    async def _flush(self, *, force: bool = False) -> None:
-        while self._records or self._released:
-            records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
-            released, self._released = self._released, []
+    async def _sender(self) -> None:
+        """One of ``webhook_concurrency`` senders: takes a key's events from the queue and sends them in order."""
+        while True:
+            events, target, claimed = await self._queue.get()
+            self._busy += 1
             try:
+                await self._deliver_group(events, target, claimed)
+            finally:
+                self._busy -= 1
+                self._wake.set()
+
+    async def _finish(self, senders: list[asyncio.Task[None]]) -> None:
+        """On stop: hand queued events back untried, let requests in flight end (within the timeouts; each sender
+        stops after its current attempt), record them, hand back what was not tried."""
+        while not self._queue.empty():
+            events, _, _ = self._queue.get_nowait()
+            self._released.extend(e.id for e in events)
+        grace = self.settings.webhook_connect_timeout + self.settings.webhook_read_timeout + 1
+        end = time.monotonic() + grace
+        while self._busy and time.monotonic() < end:
+            await asyncio.sleep(0.01)
+        for task in senders:
+            task.cancel()
+        await asyncio.gather(*senders, return_exceptions=True)
+        try:
+            while self._records or self._released:
+                records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
+                released, self._released = self._released, []
                 await asyncio.to_thread(service.record_batch, self.db, records, released)
-            except Exception:
-                # Put them back for the next round (the events stay leased to this worker meanwhile).
-                self._records[:0] = records
-                self._released[:0] = released
-                raise
-            self._in_flight -= len(records) + len(released)
-            if not force and len(records) < RECORD_BATCH:
-                return
+        except Exception:
+            log.exception("recording the last webhook attempts failed (their events are sent again after the lease)")
 
     # -- delivering ----------------------------------------------------------------------------------------
 
-    async def _deliver_group(self, events: list[DueEvent], target: Target) -> None:
-        """Send one key's events in order; after a failure (retry later), hand the rest back untried."""
+    async def _deliver_group(self, events: list[DueEvent], target: Target, claimed: float) -> None:
+        """Send one key's events in order; after a failure (retry later), hand the rest back untried. An event whose
+        lease could end before its attempt does (it waited too long in the queue) goes back untried too."""
+        s = self.settings
+        # An attempt's longest time (capped at half the lease, so a short lease still lets fresh events through).
+        longest = min(s.webhook_connect_timeout + s.webhook_read_timeout, s.webhook_lease_seconds / 2)
         for i, event in enumerate(events):
+            if time.monotonic() - claimed + longest > s.webhook_lease_seconds:
+                self._released.extend(e.id for e in events[i:])
+                return
             try:
                 record = await self._attempt(event, target)
             except asyncio.CancelledError:
                 self._released.extend(e.id for e in events[i:])
                 raise
             self._records.append(record)
-            if record.state == OutboxState.PENDING.value:
+            self._wake.set()
+            if record.state == OutboxState.PENDING.value or self.stop.is_set():
+                # A failure (the rest wait for its retry) or a stop: the rest go back untried.
                 self._released.extend(e.id for e in events[i + 1 :])
                 return
 
@@ -280,21 +351,20 @@ class DeliveryWorker:
             body = envelope(event.event_type, event.created_at, event.payload)
             signer = self._signer(target, started)
             url, headers, server_name = await self._route(target.url)
-            async with self._gate:
-                sent_at = datetime.now(UTC)
-                headers |= signer.headers(event.webhook_id, sent_at, body)
-                headers["Content-Type"] = "application/json"
-                headers["User-Agent"] = "sharedhash-webhooks"
-                async with self._session.post(
-                    url, data=body.encode(), headers=headers, allow_redirects=False, server_hostname=server_name
-                ) as answer:
-                    status = answer.status
-                    first = bytearray()
-                    while len(first) < RESPONSE_BYTES:
-                        part = await answer.content.read(RESPONSE_BYTES - len(first))
-                        if not part:
-                            break
-                        first += part
+            sent_at = datetime.now(UTC)
+            headers |= signer.headers(event.webhook_id, sent_at, body)
+            headers["Content-Type"] = "application/json"
+            headers["User-Agent"] = "sharedhash-webhooks"
+            async with self._session.post(
+                url, data=body.encode(), headers=headers, allow_redirects=False, server_hostname=server_name
+            ) as answer:
+                status = answer.status
+                first = bytearray()
+                while len(first) < RESPONSE_BYTES:
+                    part = await answer.content.read(RESPONSE_BYTES - len(first))
+                    if not part:
+                        break
+                    first += part
             response = _text(bytes(first[:RESPONSE_BYTES]))
             if 200 <= status < 300:
                 outcome = AttemptOutcome.DELIVERED
@@ -311,6 +381,7 @@ class DeliveryWorker:
             log.exception("webhook event %s could not be sent", event.webhook_id)
             outcome, error = AttemptOutcome.FAILED, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - clock) * 1000.0
+        self._latency += (latency_ms / 1000.0 - self._latency) * 0.05
         return self._after(event, started, outcome, latency_ms, status, response, error)
 
     def _after(

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,17 +188,22 @@ def start_node_process(tmp_path: Path, hub_url: str, org: str, remote_key: str, 
         )
     url = f"http://127.0.0.1:{port}"
     node = NodeProcess(url=url, db_url=db_url, process=process, api_key=token, subscription=sub_id, log=log)
+    _wait_ready(url, process, node.stop, "node", log)
+    return node
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], stop: Callable[[], None], what: str, log: Path) -> None:
+    """Wait up to 60 s for a started server process to answer ready; stop it and fail with its log otherwise."""
     deadline = time.monotonic() + 60
     probe = Client(url)
     try:
         while not probe.ready():
             if time.monotonic() > deadline or process.poll() is not None:
-                node.stop()
-                raise AssertionError(f"the node process did not start: {log.read_text(errors='replace')[-2000:]}")
+                stop()
+                raise AssertionError(f"the {what} process did not start: {log.read_text(errors='replace')[-2000:]}")
             time.sleep(0.1)
     finally:
         probe.close()
-    return node
 
 
 #: The subscription interval of the node process in the revocation tests (the shortest allowed).
@@ -270,14 +275,5 @@ def start_hub_process(tmp_path: Path) -> HubProcess:
         )
     url = f"http://127.0.0.1:{port}"
     hub = HubProcess(url=url, db_url=db_url, process=process, keys=keys, log=log)
-    deadline = time.monotonic() + 60
-    probe = Client(url)
-    try:
-        while not probe.ready():
-            if time.monotonic() > deadline or process.poll() is not None:
-                hub.stop()
-                raise AssertionError(f"the hub process did not start: {log.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.1)
-    finally:
-        probe.close()
+    _wait_ready(url, process, hub.stop, "hub", log)
     return hub

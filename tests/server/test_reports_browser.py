@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from sharedhash.reports.standin import StandIn
@@ -22,19 +21,11 @@ from sharedhash.server.accounts import service as accounts
 from sharedhash.store.db import open_database
 from sharedhash.store.models import AuditEvent, Report, ReportFile
 from sharedhash.store.review import settings_for_update
+from tests.support.chromium import ARGS, chromium_or_skip, watch_csp
 from tests.support.live import start_server
 from tests.support.report_drafts import queued_file, reporting_org
 from tests.support.review import PASSWORD, MediaServer, benign_png, review_settings
 from tests.support.store import make_org
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _sign_in(page: Any, url: str, login: str) -> None:
@@ -48,10 +39,7 @@ def _sign_in(page: Any, url: str, login: str) -> None:
 def test_a_lead_drafts_edits_and_submits_a_report_in_chromium(
     tmp_path: Path, media_server: MediaServer, standin: StandIn
 ) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api, chromium = chromium_or_skip()
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     settings = review_settings(tmp_path, url, review_media_allow_private=True)
     db = open_database(url)
@@ -75,10 +63,7 @@ def test_a_lead_drafts_edits_and_submits_a_report_in_chromium(
             browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.on(
-                    "console",
-                    lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-                )
+                watch_csp(page, violations)
                 _sign_in(page, server.url, "lea@quuxvid.test")
                 page.keyboard.press("n")
                 page.wait_for_url(f"**/ui/items/{first.item_id}")

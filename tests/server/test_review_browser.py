@@ -10,25 +10,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from sharedhash.server.accounts import service as accounts
 from sharedhash.store.db import open_database
 from sharedhash.store.models import Feedback, MediaView, ReviewItem
 from sharedhash.store.review import settings_for_update
+from tests.support.chromium import ARGS, chromium_or_skip, watch_csp
 from tests.support.live import start_server
 from tests.support.review import PASSWORD, MediaServer, queued, review_settings
 from tests.support.store import make_org
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def _filter(page: Any) -> str:
@@ -36,10 +27,7 @@ def _filter(page: Any) -> str:
 
 
 def test_review_in_chromium(tmp_path: Path, media_server: MediaServer) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api, chromium = chromium_or_skip()
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     settings = review_settings(tmp_path, url, review_media_allow_private=True)
     db = open_database(url)
@@ -77,10 +65,7 @@ def test_review_in_chromium(tmp_path: Path, media_server: MediaServer) -> None:
             browser = pw.chromium.launch(executable_path=chromium, args=ARGS)
             try:
                 page = browser.new_page(viewport={"width": 1200, "height": 800})
-                page.on(
-                    "console",
-                    lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
-                )
+                watch_csp(page, violations)
                 page.goto(f"{server.url}/ui/sign-in")
                 page.screenshot(path=str(shots / "sign-in.png"))
                 page.fill("input[name=login]", "ann@quuxvid.test")

@@ -5,12 +5,10 @@ then shows the sharee's ``confirm``."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from sharedhash.client import Client
@@ -22,18 +20,14 @@ from sharedhash.store.orgs import caller_for_org, create_key, create_org
 from sharedhash.store.secretbox import SecretBox
 from sharedhash.sync.feedback import send_pending_feedback
 from sharedhash.sync.mirror import sync_from
+from tests.support.chromium import ARGS, chromium_or_skip
 from tests.support.live import start_hub_process, start_server
 from tests.support.review import PASSWORD, review_settings
 from tests.support.store import md5
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
-
 
 def test_a_confirmation_in_the_browser_reaches_the_source_hub(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api, chromium = chromium_or_skip()
     hub = start_hub_process(tmp_path)
     node_url = f"sqlite:///{tmp_path / 'node.db'}"
     settings = review_settings(tmp_path, node_url, index_follow_seconds=0.2)

@@ -4,12 +4,10 @@ media; a second's button loads the video, muted and paused, at that second."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from sharedhash.server.accounts import service as accounts
@@ -18,12 +16,11 @@ from sharedhash.server.state import HubState
 from sharedhash.store.db import open_database
 from sharedhash.store.models import ContentCheck, ContentMatch, MediaView
 from sharedhash.store.review import settings_for_update
+from tests.support.chromium import ARGS, chromium_or_skip
 from tests.support.live import start_server
 from tests.support.review import PASSWORD, queued, review_settings
 from tests.support.store import make_org
 from tests.support.video_clips import write_clip
-
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-sync"]
 
 
 def _until(page: Any, function: str, timeout: float = 15.0) -> None:
@@ -36,10 +33,7 @@ def _until(page: Any, function: str, timeout: float = 15.0) -> None:
 
 
 def test_only_the_matched_frames_in_chromium(tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    sync_api, chromium = chromium_or_skip()
     url = f"sqlite:///{tmp_path / 'hub.db'}"
     settings = review_settings(tmp_path, url)
     db = open_database(url)

@@ -363,3 +363,44 @@ def test_moderators_and_other_orgs_get_404_on_report_pages(review_hub: ReviewHub
     assert kept.status == "draft"
     assert len(kept_files) == 1
     assert len(_actions(review_hub, "ui.refused")) >= 8
+
+
+def test_concurrent_confirmations_about_one_uploader_fill_one_draft(review_hub: ReviewHub) -> None:
+    """Two confirmations about one uploader in concurrent transactions: the second waits for the first's draft and
+    adds its file to it (PostgreSQL's advisory lock; SQLite's writes are serial) instead of starting another."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sharedhash.store.models import ContentCheck, ReviewItem
+
+    state, org = review_hub.state, review_hub.orgs["quuxvid"]
+    reporting_org(state.db, state.settings, org)
+    a = queued(state.db, org, n=1, uploader="uploader-9")
+    b = queued(state.db, org, n=2, uploader="uploader-9")
+    drafted, release = threading.Event(), threading.Event()
+
+    def confirm(item_id: int, check_id: int, hold: bool) -> int | None:
+        if not hold:
+            drafted.wait(5)
+        with state.db.writing() as s:
+            item, check = s.get(ReviewItem, item_id), s.get(ContentCheck, check_id)
+            assert item is not None
+            assert check is not None
+            report_id = reports.draft_from_review(s, org, item, check)
+            if hold:
+                drafted.set()
+                release.wait(5)  # keep the first draft uncommitted while the second confirmation runs
+            return report_id
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(confirm, a.item_id, a.check_id, True)
+        second = pool.submit(confirm, b.item_id, b.check_id, False)
+        drafted.wait(5)
+        time.sleep(1.0)  # the second reaches its draft lookup, behind the first
+        release.set()
+        assert first.result() == second.result() is not None
+    with state.db.reading() as s:
+        drafts = list(s.scalars(select(Report).where(Report.org_id == org.org_id, Report.uploader_id == "uploader-9")))
+        assert len(drafts) == 1
+        assert len(list(s.scalars(select(ReportFile).where(ReportFile.report_id == drafts[0].id)))) == 2

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.orm import Session, undefer
 
 from sharedhash.errors import NotFoundError
@@ -287,6 +287,20 @@ def purge_preservations(session: Session, now: datetime, limit: int = 1000) -> i
 
 
 # --- drafts from confirmed reviews (0014_report_drafts) --------------------------------------------------------
+
+
+#: First key of the PostgreSQL advisory lock that serialises drafting in one org (the second is the org's id).
+_DRAFTING_LOCK = 0x5348_5244
+
+
+def lock_drafting(session: Session, org_id: int) -> None:
+    """Until the transaction ends, be the only one drafting reports for ``org_id``, so that concurrent confirmations
+    about one uploader find and fill one draft (PostgreSQL: a transaction-scoped advisory lock; SQLite's write
+    transactions are serial already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:kind, :org)"), {"kind": _DRAFTING_LOCK, "org": org_id % 2**31}
+        )
 
 
 def open_draft_of(session: Session, org_id: int, uploader_id: str, *, room_for: int = 1) -> Report | None:

@@ -1035,6 +1035,7 @@ def draft_from_review(session: Session, caller: Caller, item: ReviewItem, check:
         reason = "no uploader id" if not uploader else f"uploader id longer than {UPLOADER_CHARS} characters"
         _audit(session, caller, "report.not_drafted", target=target, detail={"reason": reason})
         return None
+    store.lock_drafting(session, caller.org_id)
     already = store.items_in_reports(session, caller.org_id, [item.id])
     if item.id in already:
         return already[item.id]

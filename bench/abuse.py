@@ -248,7 +248,7 @@ def _keep_alive_race(exc: httpx.HTTPError) -> bool:
     while cause is not None:
         if isinstance(cause, anyio.ClosedResourceError | anyio.BrokenResourceError):
             return True
-        cause = cause.__cause__
+        cause = cause.__cause__ or cause.__context__
     return False
 
 

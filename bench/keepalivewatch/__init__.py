@@ -1,0 +1,1 @@
+"""Diagnosis helper (see sitecustomize.py); a package only so that mypy tells it from bench/loopwatch."""

@@ -90,7 +90,9 @@ def test_feedback_travels_both_ways(pair: Pair) -> None:
 
         # Withdrawn on the hub: the next sync shows the entry to the org on its node again.
         sharee_on_hub.withdraw_feedback(first.id)
-        assert sync_from(node_db, sharee_on_hub).lists[0].verdicts == 1
+        # One verdict change reaches the node: through this sync, or through the node's own subscription loop if it
+        # ran first (after the hub was down it retries soon, not after its hour).
+        assert sync_from(node_db, sharee_on_hub).lists[0].verdicts in (0, 1)
         deadline = time.monotonic() + 10
         while local_first not in [m.entry_id for m in node.lookup([("md5", md5(1))]).matches]:
             assert time.monotonic() < deadline, "a withdrawn dispute still hides the entry on the node"

@@ -519,9 +519,14 @@ def export_over_http(db_url: str, list_id: int, token: str, expected: bytes, run
     """Hub CPU seconds (best of ``runs``) to serve one export over HTTP: the reference server (``--serve-reference``:
     the export route as the hub had it before issue 17, the ORM snapshots streamed a line at a time) and
     ``sharedhash serve``, on the same database, each body checked equal to ``expected``."""
-    reference = Server(db_url, Path(tempfile.mkdtemp(prefix="sharedhash-bench-ref-")))
+    with tempfile.TemporaryDirectory(prefix="sharedhash-bench-http-") as tmp:
+        return _export_cpu(db_url, Path(tmp), list_id, token, expected, runs)
+
+
+def _export_cpu(db_url: str, tmp: Path, list_id: int, token: str, expected: bytes, runs: int) -> tuple[float, float]:
+    reference = Server(db_url, tmp / "reference")
     reference.command = [sys.executable, __file__, "--serve-reference", "--port", str(reference.port)]
-    hub = Server(db_url, Path(tempfile.mkdtemp(prefix="sharedhash-bench-hub-")))
+    hub = Server(db_url, tmp / "hub")
     best: list[float] = []
     for server, path in ((reference, f"/export/{list_id}"), (hub, f"/v1/hash-lists/{list_id}/export")):
         server.start()

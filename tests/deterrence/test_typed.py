@@ -15,7 +15,7 @@ from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
 from sharedhash.deterrence.matcher import _within
-from sharedhash.deterrence.normalise import plain_words
+from sharedhash.deterrence.normalise import identifier_words, plain_words
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +150,41 @@ def test_vocabulary_words_are_not_misspelt_rules_but_rules_still_match() -> None
 @given(a=st.text(alphabet="abc", max_size=7), b=st.text(alphabet="abc", max_size=7))
 def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: str, b: str) -> None:
     assert _within(a, b, allowance) is (edit_distance(a, b, allowance) <= allowance)
+
+
+@pytest.mark.parametrize(
+    ("query", "flags"),
+    [
+        ("import matplotlib.pyplot as plt", (False, False, True, False, False)),  # after a dot: a module path
+        ("see datauri.pyi", (False, True, True)),  # before a source-code extension
+        ("zorblqx.zip video", (False, True, False)),  # a file name: zip is no source-code extension
+        ("data_to_mpi here", (True, True, True, False)),  # snake_case
+        ("v1.2 zorb. lqx", (False, False, False, False)),  # a number; a full stop before a space
+        ("z o r b video", (False, False)),  # letters spelled out are one token, as in plain_words
+    ],
+)
+def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
+    assert identifier_words(normalise(query)) == flags
+
+
+def test_a_short_rule_misspelt_plainly_keeps_its_first_letter(typed_matcher: Matcher) -> None:
+    # "zorblax" is 7 letters: one edit allowed, but a plain word with another first letter is not taken for it.
+    assert fired(typed_matcher, "zorblqx video") == ["zorblax"]
+    assert fired(typed_matcher, "zrblax video") == ["zorblax"]  # an edit after the first letter
+    for query in ("korblax video", "orblax video", "ozrblax video"):
+        assert not typed_matcher.check(query).deter, query
+    assert fired(typed_matcher, "ｋorblax video") == ["zorblax"]  # disguised: the skeleton decides
+    # Longer rules keep every misspelling: "snorvimp" is 8 letters.
+    assert fired(typed_matcher, "gnorvimp video") == ["snorvimp"]
+    (miss,) = explain(typed_matcher, "korblax", rule=Rule.create("term", ["zorblax"])).near_misses
+    assert "first letter" in miss.reason
+
+
+def test_a_plain_identifier_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
+    for query in ("import foo.zorblqx", "zorblqx_data = 1", "see zorblqx.py"):
+        assert not typed_matcher.check(query).deter, query
+    assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]  # a file name, not code
+    assert fired(typed_matcher, "import foo.zorblax") == ["zorblax"]  # exact matches still count
+    assert fired(typed_matcher, "foo.zorbIqx") == ["zorblax"]  # a disguise: the skeleton decides
+    (miss,) = explain(typed_matcher, "see zorblqx.py", rule=Rule.create("term", ["zorblax"])).near_misses
+    assert "identifier" in miss.reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from sharedhash.deterrence import parse_rule
-from sharedhash.deterrence.variants import TRANSFORMS, _typo, typo_strings, variants
+from sharedhash.deterrence.variants import FIRST_LETTER_SHARE, TRANSFORMS, _typo, typo_strings, variants
 
 
 def test_at_least_a_hundred_variants_using_every_transformation() -> None:
@@ -38,3 +38,14 @@ def test_typo_strings_hold_every_misspelling_the_generator_makes() -> None:
     assert {"zorbax", "zqorblax", "zorblqx", "zorbalx"} <= one
     assert "zorblaxx" not in one  # the generator never doubles a neighbour: that would collapse to no change
     assert len(typo_strings("zorblax", 2)) > len(one)
+
+
+def test_typos_get_the_first_letter_wrong_as_rarely_as_real_misspellings() -> None:
+    rng = random.Random(3)
+    made = [_typo("zorblaxquux", rng, 1) for _ in range(4000)]
+    share = sum(m[0] != "z" for m in made) / len(made)
+    assert abs(share - FIRST_LETTER_SHARE) < 0.02
+    # A phrase: each word's first letter is a first letter.
+    made = [_typo("zorblax quuxvid", rng, 1) for _ in range(4000)]
+    firsts = sum(m.split()[0][0] != "z" or m.split()[-1][0] != "q" for m in made if len(m.split()) == 2)
+    assert 0.03 < firsts / len(made) < 0.11

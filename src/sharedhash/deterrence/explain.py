@@ -12,11 +12,19 @@ from dataclasses import dataclass, field
 from sharedhash.deterrence.decode import DECODERS
 from sharedhash.deterrence.fuzzy import allowed_edits, edit_distance
 from sharedhash.deterrence.letterlike import letterlike_source, letterlike_table
-from sharedhash.deterrence.matcher import NEXT_TO_WORD_END, CheckResult, Matcher, as_written, typed_within
+from sharedhash.deterrence.matcher import (
+    FIRST_LETTER_FROM,
+    NEXT_TO_WORD_END,
+    CheckResult,
+    Matcher,
+    as_written,
+    typed_within,
+)
 from sharedhash.deterrence.normalise import (
     NormalisedText,
     Trace,
     collapse_repeats,
+    identifier_words,
     normalise,
     plain_words,
     readings,
@@ -111,6 +119,11 @@ class _Part:
         ]
         return self.ambiguous or any(flags)
 
+    def identifier(self) -> bool:
+        """Whether its one word was typed as part of an identifier of code (see ``identifier_words``)."""
+        flags = identifier_words(self.text)
+        return bool(flags) and flags[self.first]
+
     def typed(self) -> str:
         """The words as typed, if all were typed without disguise (see ``plain_words``), else ``""``."""
         words = plain_words(self.text)[self.first : self.last + 1]
@@ -144,6 +157,18 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 f"typed without disguise as {typed!r}, which is not the rule as written ({written!r}) or within"
                 f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
                 " must hold the rule's own letters"
+            )
+    if written and typed and 0 < distance <= allowance and typed != written:
+        if len(written) < FIRST_LETTER_FROM and typed[:1] != written[:1]:
+            return (
+                f"typed without disguise as {typed!r}, a misspelling of the short rule {written!r} at its first"
+                " letter: real misspellings rarely get the first letter wrong, so a plain word needs the rule's own"
+                " first letter"
+            )
+        if part.words == 1 and part.identifier():
+            return (
+                f"typed without disguise as {typed!r} inside an identifier of code (joined by '_' or '.' to another"
+                " word, or before a source-code file extension): a plain identifier misspelt is weak evidence"
             )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"

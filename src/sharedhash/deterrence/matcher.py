@@ -21,6 +21,7 @@ from sharedhash.deterrence.normalise import (
     NormalisedText,
     QueryNote,
     collapse_repeats,
+    identifier_words,
     normalise,
     plain_words,
     readings,
@@ -47,6 +48,12 @@ NEXT_TO_WORD_END = 2
 #: Shorter rules still match misspelt as whole words, and exactly when glued (measured at 10,000 rules on the
 #: tuning halves: most of the Debian word-list false positives were such glued matches of 6-7 letter rules).
 GLUED_FUZZY_FROM = 8
+#: A misspelling typed without disguise (see ``normalise.plain_words``) of a rule shorter than this many letters
+#: as written counts only with the rule's first letter: real misspellings rarely get a word's first letter wrong
+#: (Yannakoudakis & Fawthrop 1983; Pollock & Zamora 1984; see ``variants.FIRST_LETTER_SHARE``), while a short
+#: rule's one-edit neighbours with another first letter are ordinary identifiers and names ("zompgen" and
+#: "compgen"). The value of GLUED_FUZZY_FROM (which counts normalised letters): 6-7 letter rules, one edit.
+FIRST_LETTER_FROM = 8
 #: A term found inside this many longer lexicon words is part of how the language forms words: it is not
 #: counted inside a longer query word, only as whole words (measured on the benchmark's tuning words).
 INSIDE_LEXICON_WORDS = 3
@@ -377,6 +384,7 @@ class Matcher:
             # Tokens a symbol touched, in the reading with symbols as separators, are one of two readings too.
             digits_read = _either(text.digits_read, text.beside_symbols)
             typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first fuzzy hit
+            code: tuple[bool, ...] | None = None  # identifier_words(text), worked out when needed
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
                 # Digits read as letters are a reading, not what was typed: a misspelling on top of one made
                 # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
@@ -400,14 +408,20 @@ class Matcher:
                             typed = plain_words(text)
                         # Typed without any disguise: a misspelling must be one of the rule as written, not only
                         # of its skeleton, where "l" is "i" and repeats are collapsed ("filtfilt" is "fitfit").
-                        if (
-                            typed
-                            and all(typed[first : last + 1])
-                            and not typed_within(
-                                "".join(typed[first : last + 1]), written, self._fuzzy.allowance(ident), whole
-                            )
-                        ):
-                            continue
+                        if typed and all(typed[first : last + 1]):
+                            word = "".join(typed[first : last + 1])
+                            if not typed_within(word, written, self._fuzzy.allowance(ident), whole):
+                                continue
+                            if whole and word != written:
+                                # A plain misspelling needs a likely one: the first letter of a short rule kept
+                                # (see FIRST_LETTER_FROM), and not an identifier of code (see identifier_words).
+                                if len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
+                                    continue
+                                if first == last:
+                                    if code is None:
+                                        code = identifier_words(text)
+                                    if code and code[first]:
+                                        continue
                     if part >= 0:
                         near_hits[rule_index].append((part, first, distance))
                         continue

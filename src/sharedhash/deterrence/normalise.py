@@ -329,6 +329,53 @@ def plain_words(text: NormalisedText) -> tuple[str, ...]:
     return tuple(words)
 
 
+#: File-name extensions of source code: a word written just before one is the name of a source file.
+SOURCE_EXTENSIONS = frozenset(
+    "py pyi pyx pxd c h cc cpp cxx hpp hh hxx java js mjs ts tsx jsx rb pl pm go rs sh bash zsh php lua el hs ml "
+    "mli cs swift kt kts scala clj erl ex exs tcl vim m mm f f90 jl r".split()
+)
+
+
+def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
+    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as part of an identifier:
+    joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written after a dot that follows such a
+    word (a module or attribute path, ``matplotlib.pyplot``), or written before a dot and a source-code file
+    extension (``datauri.pyi``). Empty when the tokens cannot be aligned with what was typed.
+
+    Only the shape of the text counts, never which words are in it: a file name such as ``zorblqx.zip`` is no
+    identifier (``zip`` is no source-code extension), and neither is anything separated by spaces.
+    """
+    typed = text.typed
+    if typed is None:
+        return ()
+    flags: list[bool] = []
+    run = 0
+    for chunk in _HAS_SYMBOL.sub(" ", typed).split():
+        pieces = list(_WORD.finditer(chunk))
+        for k, piece in enumerate(pieces):
+            if len(piece.group()) == 1:
+                run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here
+                continue
+            if run:
+                flags.append(False)
+                run = 0
+            before = chunk[pieces[k - 1].end() : piece.start()] if k else ""
+            after = chunk[piece.end() : pieces[k + 1].start()] if k + 1 < len(pieces) else ""
+            prev = pieces[k - 1].group() if k else ""
+            following = pieces[k + 1].group() if k + 1 < len(pieces) else ""
+            flags.append(
+                (before == "_" and len(prev) >= 2)
+                or (after == "_" and len(following) >= 2)
+                or (before == "." and len(prev) >= 2 and prev.isalpha())
+                or (after == "." and following.lower() in SOURCE_EXTENSIONS)
+            )
+    if run:
+        flags.append(False)
+    if len(flags) != len(text.tokens):
+        return ()
+    return tuple(flags)
+
+
 def _strip_accents(text: str) -> str:
     """``text`` with the marks of canonically decomposed letters dropped ("é" is "e"; "ｚ" and "ⓩ" stay)."""
     return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")

@@ -155,10 +155,13 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
 @pytest.mark.parametrize(
     ("query", "flags"),
     [
-        ("import matplotlib.pyplot as plt", (False, False, True, False, False)),  # after a dot: a module path
-        ("see datauri.pyi", (False, True, True)),  # before a source-code extension
-        ("zorblqx.zip video", (False, True, False)),  # a file name: zip is no source-code extension
+        ("import matplotlib.pyplot as plt", (False, True, True, False, False)),  # a module path
+        ("remove the pyplot.show() call", (False, False, True, True, False)),  # an attribute
+        ("see datauri.pyi", (False, True, True)),  # a source file
+        ("zorblqx.zip video", (False, False, False)),  # a file name: zip is a media or archive extension
+        ("www.zorblqx.com", (False, False, False)),  # a web address
         ("data_to_mpi here", (True, True, True, False)),  # snake_case
+        ("states:mapRun:idx", (False, True, False)),  # camelCase
         ("v1.2 zorb. lqx", (False, False, False, False)),  # a number; a full stop before a space
         ("z o r b video", (False, False)),  # letters spelled out are one token, as in plain_words
     ],
@@ -181,10 +184,11 @@ def test_a_short_rule_misspelt_plainly_keeps_its_first_letter(typed_matcher: Mat
 
 
 def test_a_plain_identifier_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
-    for query in ("import foo.zorblqx", "zorblqx_data = 1", "see zorblqx.py"):
+    for query in ("import foo.zorblqx", "zorblqx_data = 1", "see zorblqx.py", "call zorblqx.show()"):
         assert not typed_matcher.check(query).deter, query
     assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]  # a file name, not code
+    assert fired(typed_matcher, "zorblqx.com") == ["zorblax"]  # a web address
     assert fired(typed_matcher, "import foo.zorblax") == ["zorblax"]  # exact matches still count
-    assert fired(typed_matcher, "foo.zorbIqx") == ["zorblax"]  # a disguise: the skeleton decides
+    assert fired(typed_matcher, "foo.zorbIax") == ["zorblax"]  # the skeleton exactly, through a disguise
     (miss,) = explain(typed_matcher, "see zorblqx.py", rule=Rule.create("term", ["zorblax"])).near_misses
     assert "identifier" in miss.reason

@@ -158,18 +158,18 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
                 " must hold the rule's own letters"
             )
-    if written and typed and 0 < distance <= allowance and typed != written:
-        if len(written) < FIRST_LETTER_FROM and typed[:1] != written[:1]:
+    if written and typed and 0 < distance <= allowance and len(written) < FIRST_LETTER_FROM:
+        if typed[:1] != written[:1]:
             return (
                 f"typed without disguise as {typed!r}, a misspelling of the short rule {written!r} at its first"
                 " letter: real misspellings rarely get the first letter wrong, so a plain word needs the rule's own"
                 " first letter"
             )
-        if part.words == 1 and part.identifier():
-            return (
-                f"typed without disguise as {typed!r} inside an identifier of code (joined by '_' or '.' to another"
-                " word, or before a source-code file extension): a plain identifier misspelt is weak evidence"
-            )
+    if written and 0 < distance <= allowance and part.words == 1 and part.identifier():
+        return (
+            "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"
+            " an identifier misspelt is no evidence of a term"
+        )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"
     if not rule.fuzzy:

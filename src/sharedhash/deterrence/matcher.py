@@ -412,16 +412,15 @@ class Matcher:
                             word = "".join(typed[first : last + 1])
                             if not typed_within(word, written, self._fuzzy.allowance(ident), whole):
                                 continue
-                            if whole and word != written:
-                                # A plain misspelling needs a likely one: the first letter of a short rule kept
-                                # (see FIRST_LETTER_FROM), and not an identifier of code (see identifier_words).
-                                if len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
-                                    continue
-                                if first == last:
-                                    if code is None:
-                                        code = identifier_words(text)
-                                    if code and code[first]:
-                                        continue
+                            # A plain misspelling of a short rule keeps its first letter (see FIRST_LETTER_FROM).
+                            if whole and len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
+                                continue
+                        if typed and whole and first == last and distance:
+                            # An identifier of code misspelt is no evidence of a term (see identifier_words).
+                            if code is None:
+                                code = identifier_words(text)
+                            if code and code[first]:
+                                continue
                     if part >= 0:
                         near_hits[rule_index].append((part, first, distance))
                         continue

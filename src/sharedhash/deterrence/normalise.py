@@ -334,16 +334,25 @@ SOURCE_EXTENSIONS = frozenset(
     "py pyi pyx pxd c h cc cpp cxx hpp hh hxx java js mjs ts tsx jsx rb pl pm go rs sh bash zsh php lua el hs ml "
     "mli cs swift kt kts scala clj erl ex exs tcl vim m mm f f90 jl r".split()
 )
+#: Endings that make dotted words a file name or a web address rather than an identifier of code: extensions of
+#: media, archive and document files, and common top-level domains.
+NAME_ENDINGS = frozenset(
+    "zip rar 7z tar gz tgz bz2 xz mp4 m4v mkv avi mov wmv flv webm mpg mpeg 3gp mp3 wav flac ogg m4a jpg jpeg png "
+    "gif bmp webp tif tiff heic pdf doc docx txt rtf epub iso torrent exe apk html htm "
+    "com net org info io co tv me us uk de ru nl fr xxx".split()
+)
+_CAMEL = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
 
 
 def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
-    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as part of an identifier:
-    joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written after a dot that follows such a
-    word (a module or attribute path, ``matplotlib.pyplot``), or written before a dot and a source-code file
-    extension (``datauri.pyi``). Empty when the tokens cannot be aligned with what was typed.
+    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as an identifier of code:
+    joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written in camelCase (``mapRun``), or one
+    of 2+ words of 2+ characters joined by dots (a module or attribute path, ``matplotlib.pyplot``,
+    ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
+    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site). Empty when the tokens cannot be
+    aligned with what was typed.
 
-    Only the shape of the text counts, never which words are in it: a file name such as ``zorblqx.zip`` is no
-    identifier (``zip`` is no source-code extension), and neither is anything separated by spaces.
+    Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
     typed = text.typed
     if typed is None:
@@ -352,22 +361,34 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     run = 0
     for chunk in _HAS_SYMBOL.sub(" ", typed).split():
         pieces = list(_WORD.finditer(chunk))
-        for k, piece in enumerate(pieces):
-            if len(piece.group()) == 1:
+        words = [p.group() for p in pieces]
+        joins = [chunk[pieces[k].end() : pieces[k + 1].start()] for k in range(len(pieces) - 1)]
+        dotted = [False] * len(pieces)
+        k = 0
+        while k < len(pieces):
+            j = k
+            while j < len(joins) and joins[j] == ".":
+                j += 1
+            group = words[k : j + 1]
+            if (
+                len(group) >= 2
+                and all(len(w) >= 2 and w[0].isalpha() for w in group)
+                and group[-1].lower() not in NAME_ENDINGS
+            ):
+                dotted[k : j + 1] = [True] * len(group)
+            k = j + 1
+        for k, word in enumerate(words):
+            if len(word) == 1:
                 run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here
                 continue
             if run:
                 flags.append(False)
                 run = 0
-            before = chunk[pieces[k - 1].end() : piece.start()] if k else ""
-            after = chunk[piece.end() : pieces[k + 1].start()] if k + 1 < len(pieces) else ""
-            prev = pieces[k - 1].group() if k else ""
-            following = pieces[k + 1].group() if k + 1 < len(pieces) else ""
             flags.append(
-                (before == "_" and len(prev) >= 2)
-                or (after == "_" and len(following) >= 2)
-                or (before == "." and len(prev) >= 2 and prev.isalpha())
-                or (after == "." and following.lower() in SOURCE_EXTENSIONS)
+                dotted[k]
+                or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
+                or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
+                or _CAMEL.fullmatch(word) is not None
             )
     if run:
         flags.append(False)

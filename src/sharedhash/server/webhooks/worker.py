@@ -8,9 +8,12 @@ costs about a tenth of httpx's CPU per request, measured side by side in bench/w
 writes the attempts finished so far and claims the next due events (:func:`sharedhash.store.outbox.claim_due`,
 leased to this worker) in one transaction in a thread, step after step, keeping the queue filled. An event that
 fails is retried with exponential back-off and jitter; the later events of its key wait for it, until it is
-delivered or dead (a key's next event can only be claimed once its earlier one is recorded). If the worker dies,
-its claimed events become due again when their lease ends and are sent again with the same ``webhook-id``:
-receivers drop duplicates by that id."""
+delivered or dead (a key's next event can only be claimed once its earlier one is recorded). A receiver that is down
+(BREAKER_FAILURES failed attempts in a row to its endpoint) opens that endpoint's circuit breaker: its events are
+held (not claimed, no attempt rows, no back-off of their own) while one event at a time probes the receiver on the
+breaker's own back-off; the first delivery closes it and the backlog drains at full pace (see :class:`_Breaker`). If
+the worker dies, its claimed events become due again when their lease ends and are sent again with the same
+``webhook-id``: receivers drop duplicates by that id."""
 
 from __future__ import annotations
 

@@ -112,6 +112,8 @@ class Receiver:
         self.runs = 0
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.accepted: list[str] = []
+        #: When (``time.monotonic_ns``) each accepted webhook-id arrived, in arrival order (``accepted``'s times).
+        self.arrived_ns: list[int] = []
         self.bad_signatures = 0
 
     def start(self) -> None:
@@ -142,6 +144,7 @@ class Receiver:
             self.bad_signatures += found["bad_signatures"]
         self.procs = []
         self.accepted += [w for _, w in sorted(arrivals)]
+        self.arrived_ns += [t for t, _ in sorted(arrivals)]
 
 
 # -- a bare client against the receiver: its ceiling, and the HTTP clients compared ----------------------------
@@ -416,6 +419,8 @@ def run(
         refused = worker.stats.failed
         outage_lasted = time.perf_counter() - start_outage
         at_return = _backlog_state(db)
+        before = len(receiver.accepted)
+        back_ns = time.monotonic_ns()
         receiver.start()
         back = time.perf_counter()
         drain_cpu = time.process_time()
@@ -426,6 +431,9 @@ def run(
         stop.set()
         thread.join()
         receiver.stop()
+        drain_arrivals = receiver.arrived_ns[before:]
+        first_s = (drain_arrivals[0] - back_ns) / 1e9 if drain_arrivals else float("nan")
+        spread_s = (drain_arrivals[-1] - drain_arrivals[0]) / 1e9 if drain_arrivals else float("nan")
         check = _check(db, receiver.accepted)
         written = backlog // steps * steps
         rows.append(
@@ -439,6 +447,8 @@ def run(
                 "load": os.getloadavg()[0],
                 "refused_attempts": refused,
                 "outage_lasted_s": outage_lasted,
+                "first_delivery_after_s": first_s,
+                "first_to_last_delivery_s": spread_s,
                 "breaker_opened": getattr(worker.stats, "breaker_opened", None),
                 "probes": getattr(worker.stats, "probes", None),
                 **at_return,
@@ -527,7 +537,9 @@ def main() -> None:
                 f"circuit breaker opened {r['breaker_opened']} times, {r['probes']} probes; when the receiver came "
                 f"back: {r['pending_at_return']:,} pending, {r['backing_off_at_return']:,} of them backing off (up to "
                 f"{r['max_backoff_s_at_return']:.1f} s more), up to {r['max_attempts_at_return']} attempts each, "
-                f"{r['attempt_rows_at_return']:,} attempt rows written in all"
+                f"{r['attempt_rows_at_return']:,} attempt rows written in all; "
+                f"first delivery {r['first_delivery_after_s']:.2f} s "
+                f"after the receiver was started again, the last {r['first_to_last_delivery_s']:.2f} s after the first"
             )
 
 

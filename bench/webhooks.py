@@ -3,6 +3,7 @@ the backlog a receiver outage leaves, in order and with nothing lost.
 
     python bench/webhooks.py                                   # SQLite, 20,000 events, a 10-minute outage
     python bench/webhooks.py --backend postgres --events 20000
+    python bench/webhooks.py --backend postgres --scale 1 --outage-seconds 600   # a real 10-minute outage
 
 The receiver is --receivers separate processes (default 2; aiohttp.web on uvloop sharing one port, one request
 per event) that verify every signature with the standardwebhooks library and log each webhook-id they accept with
@@ -111,6 +112,8 @@ class Receiver:
         self.runs = 0
         self.procs: list[tuple[subprocess.Popen[bytes], Path]] = []
         self.accepted: list[str] = []
+        #: When (``time.monotonic_ns``) each accepted webhook-id arrived, in arrival order (``accepted``'s times).
+        self.arrived_ns: list[int] = []
         self.bad_signatures = 0
 
     def start(self) -> None:
@@ -141,6 +144,7 @@ class Receiver:
             self.bad_signatures += found["bad_signatures"]
         self.procs = []
         self.accepted += [w for _, w in sorted(arrivals)]
+        self.arrived_ns += [t for t, _ in sorted(arrivals)]
 
 
 # -- a bare client against the receiver: its ceiling, and the HTTP clients compared ----------------------------
@@ -263,6 +267,37 @@ def _pending(db: Any) -> int:
         return outbox_depth(s).pending
 
 
+def _backlog_state(db: Any) -> dict[str, Any]:
+    """When the receiver comes back: the attempts rows written so far, and how far the pending events' attempts
+    and back-off reach (the drain cannot end before the last back-off ends)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from sharedhash.store.models import OutboxEvent, OutboxState, WebhookAttempt
+
+    now = datetime.now(UTC)
+    with db.reading() as s:
+        rows = s.execute(
+            select(OutboxEvent.attempts, OutboxEvent.next_attempt_at).where(
+                OutboxEvent.state == OutboxState.PENDING.value
+            )
+        ).all()
+        attempt_rows = int(s.scalar(select(func.count()).select_from(WebhookAttempt)) or 0)
+
+    def wait(t: datetime) -> float:
+        return ((t if t.tzinfo else t.replace(tzinfo=UTC)) - now).total_seconds()
+
+    waits = sorted(max(0.0, wait(t)) for _, t in rows)
+    return {
+        "pending_at_return": len(rows),
+        "attempt_rows_at_return": attempt_rows,
+        "max_attempts_at_return": max((a for a, _ in rows), default=0),
+        "backing_off_at_return": sum(1 for w in waits if w > 0),
+        "max_backoff_s_at_return": waits[-1] if waits else 0.0,
+    }
+
+
 def _check(db: Any, accepted: list[str]) -> dict[str, Any]:
     """Lost events, duplicates, and whether each key's first receipts follow the outbox order."""
     from sqlalchemy import select
@@ -300,6 +335,7 @@ def run(
     per_key: int,
     pg_url: str,
     *,
+    outage_seconds: float | None,
     receivers: int,
     bare: int,
     clients: list[str],
@@ -358,15 +394,19 @@ def run(
             }
         )
 
-        # 2. Outage: the receiver refuses while rate x 600 events arrive over the (scaled) 10 minutes.
+        # 2. Outage: the receiver refuses while the events of the (scaled) outage arrive: rate x its real length.
         receiver.stop()
-        backlog = int(rate * 600)
-        outage_s = 600 / scale
+        outage_s = 600 / scale if outage_seconds is None else outage_seconds
+        backlog = int(rate * outage_s * scale)
         retries = {
             "webhook_retry_base_seconds": 5.0 / scale,
             "webhook_retry_max_seconds": 3600.0 / scale,
             "webhook_retry_total_seconds": 24 * 3600.0 / scale,
         }
+        from sharedhash.settings import Settings
+
+        if "webhook_probe_max_seconds" in Settings.model_fields:  # the circuit breaker's probes (not in older code)
+            retries["webhook_probe_max_seconds"] = 30.0 / scale
         stop = threading.Event()
         worker = DeliveryWorker(db, _settings(workdir, url, **retries), stop, box=box)
         thread = threading.Thread(target=worker.run, daemon=True)
@@ -377,6 +417,10 @@ def run(
             _write(db, org_id, endpoint_id, backlog // steps, events + step * (backlog // steps), per_key)
             time.sleep(max(0.0, start_outage + (step + 1) * outage_s / steps - time.perf_counter()))
         refused = worker.stats.failed
+        outage_lasted = time.perf_counter() - start_outage
+        at_return = _backlog_state(db)
+        before = len(receiver.accepted)
+        back_ns = time.monotonic_ns()
         receiver.start()
         back = time.perf_counter()
         drain_cpu = time.process_time()
@@ -387,18 +431,27 @@ def run(
         stop.set()
         thread.join()
         receiver.stop()
+        drain_arrivals = receiver.arrived_ns[before:]
+        first_s = (drain_arrivals[0] - back_ns) / 1e9 if drain_arrivals else float("nan")
+        spread_s = (drain_arrivals[-1] - drain_arrivals[0]) / 1e9 if drain_arrivals else float("nan")
         check = _check(db, receiver.accepted)
         written = backlog // steps * steps
         rows.append(
             {
                 "backend": backend,
-                "run": f"outage: {written:,} events ({rate:g}/s x 10 min), drain",
+                "run": f"outage: {written:,} events ({rate:g}/s x {outage_s * scale / 60:g} min), drain",
                 "events": written,
                 "seconds": drained,
                 "events_per_s": written / drained,
                 "cpu_ms_per_event": drain_cpu / written * 1000,
                 "load": os.getloadavg()[0],
                 "refused_attempts": refused,
+                "outage_lasted_s": outage_lasted,
+                "first_delivery_after_s": first_s,
+                "first_to_last_delivery_s": spread_s,
+                "breaker_opened": getattr(worker.stats, "breaker_opened", None),
+                "probes": getattr(worker.stats, "probes", None),
+                **at_return,
                 **check,
                 "bad_signatures": receiver.bad_signatures,
             }
@@ -423,6 +476,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--rate", type=float, default=50.0, help="Realistic events/s during the outage.")
     parser.add_argument("--scale", type=float, default=60.0, help="Outage and back-off time divided by this.")
+    parser.add_argument(
+        "--outage-seconds",
+        type=float,
+        default=None,
+        help="How long the receiver is down in this run (default 600/scale); it stands for this x scale seconds.",
+    )
     parser.add_argument("--per-key", type=int, default=2, help="Events per content item (ordering key).")
     parser.add_argument("--receivers", type=int, default=2, help="Receiver processes (one port, SO_REUSEPORT).")
     parser.add_argument("--bare", type=int, default=5000, help="Requests of each bare client (0: no ceiling rows).")
@@ -447,6 +506,7 @@ def main() -> None:
             args.scale,
             args.per_key,
             args.postgres_url,
+            outage_seconds=args.outage_seconds,
             receivers=args.receivers,
             bare=args.bare,
             clients=args.client or ["aiohttp", "httpx"],
@@ -473,7 +533,13 @@ def main() -> None:
             print(
                 f"\n{r['backend']} outage: {r['refused_attempts']:,} refused attempts during the outage; "
                 f"{r['duplicates']} duplicate deliveries; {r['bad_signatures']} bad signatures; "
-                f"{r['outbox_events']:,} events in the outbox in all"
+                f"{r['outbox_events']:,} events in the outbox in all; the outage lasted {r['outage_lasted_s']:.1f} s; "
+                f"circuit breaker opened {r['breaker_opened']} times, {r['probes']} probes; when the receiver came "
+                f"back: {r['pending_at_return']:,} pending, {r['backing_off_at_return']:,} of them backing off (up to "
+                f"{r['max_backoff_s_at_return']:.1f} s more), up to {r['max_attempts_at_return']} attempts each, "
+                f"{r['attempt_rows_at_return']:,} attempt rows written in all; "
+                f"first delivery {r['first_delivery_after_s']:.2f} s "
+                f"after the receiver was started again, the last {r['first_to_last_delivery_s']:.2f} s after the first"
             )
 
 

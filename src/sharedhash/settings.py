@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         default=5.0, gt=0, description="The first retry's delay; each further one doubles, up to the maximum."
     )
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0, description="The longest delay between retries.")
+    webhook_probe_max_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="While an endpoint's receiver is down (its circuit breaker open), the longest delay between the "
+        "single events that probe whether it is back (at most webhook_retry_max_seconds).",
+    )
     webhook_concurrency: int = Field(
         default=64, ge=1, le=1024, description="Events in flight at once (each ordering key one at a time)."
     )

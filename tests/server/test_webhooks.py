@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sharedhash.server.webhooks.signing import new_secret
 from sharedhash.server.webhooks.urls import parse_url
@@ -507,3 +507,65 @@ def test_an_https_receiver_whose_certificate_does_not_verify_gets_nothing(db: Da
     assert errors
     assert all(e is not None and "CERTIFICATE_VERIFY_FAILED" in e for e in errors), errors
     assert states(db) == {"dead": 1}
+
+
+def test_a_receiver_that_is_down_is_probed_one_event_at_a_time_and_the_backlog_drains_when_it_is_back(
+    db: Database, receiver: Receiver, tmp_path: Path
+) -> None:
+    """The circuit breaker: after BREAKER_FAILURES failed attempts in a row the endpoint's events are held (never
+    attempted, no back-off of their own), only probes (one event at a time) are sent while the receiver is down, and
+    once one is delivered the whole backlog goes at once, in order per key, without waiting out the back-off of the
+    events that failed."""
+    box, secret = SecretBox(Fernet.generate_key()), new_secret()
+    receiver.secrets = [secret]
+    down = threading.Event()
+    down.set()
+    receiver.behaviour = lambda _, __: (503, 0.0, b"down") if down.is_set() else (204, 0.0, b"")
+    _endpoint_for(db, receiver.url, box, secret)
+    work = [(f"item-{i % 20}", {"n": i}) for i in range(80)]  # 20 keys, 4 events each
+    ids = write_events(db, "quuxvid", "blocks", work)
+    # A first retry 3-9 s away and up to 30 s later on: without the breaker the drain would wait for them.
+    slow = FAST_RETRIES | {
+        "webhook_retry_base_seconds": 6.0,
+        "webhook_retry_max_seconds": 30.0,
+        "webhook_retry_total_seconds": 3600.0,
+        "webhook_probe_max_seconds": 0.2,
+    }
+    stop = threading.Event()
+    worker = DeliveryWorker(db, make_settings(tmp_path, db.url, **slow), stop, box=box)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: worker.stats.breaker_opened == 1, what="the breaker to open")
+        wait_for(lambda: worker.stats.probes >= 2, what="two probes")
+        with db.reading() as s:
+            tried = set(s.scalars(select(WebhookAttempt.event_id)))
+            backing_off = [e.next_attempt_at for e in s.scalars(select(OutboxEvent).where(OutboxEvent.attempts > 0))]
+        firsts: dict[str, str] = {}
+        for key, wid in zip((k for k, _ in work), ids, strict=True):
+            firsts.setdefault(key, wid)
+        with db.reading() as s:
+            first_ids = set(s.scalars(select(OutboxEvent.id).where(OutboxEvent.webhook_id.in_(firsts.values()))))
+        # While the receiver is down only each key's first event was ever tried (the others are held, untried).
+        assert tried <= first_ids
+        down.clear()
+        wait_for(lambda: all_finished(db), what="the backlog to drain")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert states(db) == {"delivered": 80}
+    expected: dict[str, list[str]] = defaultdict(list)
+    for (key, _), wid in zip(work, ids, strict=True):
+        expected[key].append(wid)
+    _in_order_per_key(receiver, dict(expected))
+    # Every failure after the first round (one per key, in flight when the breaker opened) was a probe; the probe
+    # that got through is the one delivered probe.
+    assert worker.stats.breaker_opened == 1
+    assert worker.stats.failed == 20 + worker.stats.probes - 1
+    # The backlog did not wait for the back-off of the events that had failed: it was delivered before the latest
+    # of their retries would have come due.
+    with db.reading() as s:
+        last = s.scalar(select(func.max(WebhookAttempt.started_at)).where(WebhookAttempt.outcome == "delivered"))
+    assert last is not None
+    latest = max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in backing_off)
+    assert (last if last.tzinfo else last.replace(tzinfo=UTC)) < latest

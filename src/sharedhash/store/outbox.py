@@ -7,7 +7,7 @@ exactly when its cause does; the delivery worker (server/webhooks) reads and upd
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -242,19 +242,28 @@ class Target:
     previous_secret_until: datetime | None
 
 
-def any_due(session: Session, now: datetime) -> bool:
-    """Whether any pending event is due (a read: an idle worker asks this before it takes the write lock)."""
-    found = session.scalar(
-        select(OutboxEvent.id)
-        .where(OutboxEvent.state == OutboxState.PENDING.value, OutboxEvent.next_attempt_at <= now)
-        .limit(1)
+def any_due(session: Session, now: datetime, held: Collection[int] = ()) -> bool:
+    """Whether any pending event is due (a read: an idle worker asks this before it takes the write lock), apart
+    from those of the ``held`` endpoints (the worker's circuit breaker holds them)."""
+    stmt = select(OutboxEvent.id).where(
+        OutboxEvent.state == OutboxState.PENDING.value, OutboxEvent.next_attempt_at <= now
     )
-    return found is not None
+    if held:
+        stmt = stmt.where(OutboxEvent.endpoint_id.not_in(sorted(held)))
+    return session.scalar(stmt.limit(1)) is not None
 
 
-def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int) -> list[DueEvent]:
+def claim_due(
+    session: Session,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    *,
+    held: Collection[int] = (),
+    only: int | None = None,
+) -> list[DueEvent]:
     """Claim up to ``limit`` due events for one worker until ``lease_until`` (a worker that dies leaves them to be
-    claimed again then), in id order.
+    claimed again then), in id order; none of the ``held`` endpoints, or (``only``) only that endpoint's.
 
     Order per (endpoint, ordering key): an event is due only when no earlier pending event of its key is waiting
     (for a retry or in another claim), and events are taken in id order, so the events of one key in the answer
@@ -275,6 +284,17 @@ def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int
         )
         .exists()
     )
+    conditions = [
+        OutboxEvent.state == OutboxState.PENDING.value,
+        OutboxEvent.next_attempt_at <= now,
+        WebhookEndpoint.paused.is_(False),
+        WebhookEndpoint.deleted_at.is_(None),
+        ~waiting,
+    ]
+    if held:
+        conditions.append(OutboxEvent.endpoint_id.not_in(sorted(held)))
+    if only is not None:
+        conditions.append(OutboxEvent.endpoint_id == only)
     rows = session.execute(
         select(
             OutboxEvent.id,
@@ -288,13 +308,7 @@ def claim_due(session: Session, now: datetime, lease_until: datetime, limit: int
             OutboxEvent.created_at,
         )
         .join(WebhookEndpoint, WebhookEndpoint.id == OutboxEvent.endpoint_id)
-        .where(
-            OutboxEvent.state == OutboxState.PENDING.value,
-            OutboxEvent.next_attempt_at <= now,
-            WebhookEndpoint.paused.is_(False),
-            WebhookEndpoint.deleted_at.is_(None),
-            ~waiting,
-        )
+        .where(*conditions)
         .order_by(OutboxEvent.id)
         .limit(limit)
     ).all()

@@ -4,9 +4,11 @@ its audit record, and the delivery worker's two transactions (claim a batch, rec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from sharedhash.server.state import HubState
 from sharedhash.server.webhooks.signing import new_secret
@@ -156,15 +158,33 @@ def redeliver_dead(state: HubState, caller: Caller, endpoint_id: int) -> int:
 # -- the delivery worker's transactions ----------------------------------------------------------------------
 
 
-def claim_batch(db: Database, settings: Settings, limit: int) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
-    """Claim up to ``limit`` due events for this worker (leased for ``webhook_lease_seconds``) and their targets."""
+def claim_batch(
+    db: Database,
+    settings: Settings,
+    limit: int,
+    held: Collection[int] = (),
+    probes: Collection[int] = (),
+) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
+    """Claim up to ``limit`` due events for this worker (leased for ``webhook_lease_seconds``) and their targets;
+    none of the ``held`` endpoints' (the worker's circuit breaker holds them), but the first due event of each of
+    the ``probes`` endpoints (one event that tries whether a failing receiver is back)."""
     now = utcnow()
-    with db.reading() as session:
-        if not store.any_due(session, now):
-            return [], {}
+    if not probes:
+        with db.reading() as session:
+            if not store.any_due(session, now, held):
+                return [], {}
     with db.writing() as session:
-        due = store.claim_due(session, now, now + timedelta(seconds=settings.webhook_lease_seconds), limit)
-        found = store.targets(session, {e.endpoint_id for e in due}) if due else {}
+        return _claim(session, settings, now, limit, held, probes)
+
+
+def _claim(
+    session: Session, settings: Settings, now: datetime, limit: int, held: Collection[int], probes: Collection[int]
+) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
+    lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
+    due = store.claim_due(session, now, lease_until, limit, held=held) if limit > 0 else []
+    for endpoint_id in sorted(probes):
+        due += store.claim_due(session, now, lease_until, 1, only=endpoint_id)
+    found = store.targets(session, {e.endpoint_id for e in due}) if due else {}
     return due, found
 
 
@@ -180,19 +200,20 @@ def record_and_claim(
     records: Sequence[store.AttemptRecord],
     released: Sequence[int],
     limit: int,
+    held: Collection[int] = (),
+    probes: Collection[int] = (),
 ) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
     """One step of the worker's pipeline, in one transaction: log finished attempts and move their events on, hand
-    back claimed events that were not tried, then claim up to ``limit`` due events (``limit`` 0: claim none).
+    back claimed events that were not tried, then claim up to ``limit`` due events (``limit`` 0: claim none) apart
+    from the ``held`` endpoints', and one event of each of the ``probes`` endpoints (see :func:`claim_batch`).
 
     Recording first lets the claim see what it freed (the next event of a key whose event was just delivered). With
     nothing to record, an idle outbox is looked at with a read only (no write lock)."""
     if not records and not released:
-        return claim_batch(db, settings, limit) if limit > 0 else ([], {})
+        return claim_batch(db, settings, limit, held, probes) if limit > 0 or probes else ([], {})
     now = utcnow()
     with db.writing() as session:
         store.record_attempts(session, records, released, now)
-        if limit <= 0:
+        if limit <= 0 and not probes:
             return [], {}
-        due = store.claim_due(session, now, now + timedelta(seconds=settings.webhook_lease_seconds), limit)
-        found = store.targets(session, {e.endpoint_id for e in due}) if due else {}
-    return due, found
+        return _claim(session, settings, now, limit, held, probes)

@@ -8,9 +8,12 @@ costs about a tenth of httpx's CPU per request, measured side by side in bench/w
 writes the attempts finished so far and claims the next due events (:func:`sharedhash.store.outbox.claim_due`,
 leased to this worker) in one transaction in a thread, step after step, keeping the queue filled. An event that
 fails is retried with exponential back-off and jitter; the later events of its key wait for it, until it is
-delivered or dead (a key's next event can only be claimed once its earlier one is recorded). If the worker dies,
-its claimed events become due again when their lease ends and are sent again with the same ``webhook-id``:
-receivers drop duplicates by that id."""
+delivered or dead (a key's next event can only be claimed once its earlier one is recorded). A receiver that is down
+(BREAKER_FAILURES failed attempts in a row to its endpoint) opens that endpoint's circuit breaker: its events are
+held (not claimed, no attempt rows, no back-off of their own) while one event at a time probes the receiver on the
+breaker's own back-off; the first delivery closes it and the backlog drains at full pace (see :class:`_Breaker`). If
+the worker dies, its claimed events become due again when their lease ends and are sent again with the same
+``webhook-id``: receivers drop duplicates by that id."""
 
 from __future__ import annotations
 
@@ -57,6 +60,10 @@ CLAIM_MAX = 1000
 FLUSH_SECONDS = 0.005
 #: Events of one ordering key sent from one claim at most (one after another; the others are handed back at once).
 PER_KEY = 4
+#: Failed attempts in a row to one endpoint that open its circuit breaker (its receiver is taken to be down).
+BREAKER_FAILURES = 10
+#: Failed events an open breaker remembers, to make them due at once when it closes.
+BREAKER_REMEMBERED = 10_000
 
 
 def retry_plan(settings: Settings, attempt: int, rng: random.Random) -> float | None:
@@ -88,6 +95,24 @@ class _Route:
 
 
 @dataclass
+class _Breaker:
+    """One endpoint's circuit breaker. Closed: its events are sent at full pace. Open (``failures`` reached
+    BREAKER_FAILURES in a row): its events are held where they are (not claimed, no attempt, no back-off of their
+    own) and one event at a time probes the receiver, on a back-off of the breaker's own (``delay``, doubling from
+    ``webhook_retry_base_seconds`` up to ``webhook_probe_max_seconds``, with jitter); the first delivered attempt
+    closes it and the held events go at full pace again."""
+
+    failures: int = 0
+    open: bool = False
+    delay: float = 0.0
+    probe_at: float = 0.0  # monotonic
+    probing: bool = False  # a probe event is claimed or in flight
+    #: Events whose failed attempts make up the current run of failures (at most BREAKER_REMEMBERED): when the
+    #: breaker closes, those still backing off are due at once (the receiver is back; no need to wait).
+    failed_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
 class WorkerStats:
     """What the worker did since it started (for benchmarks, tests and logs)."""
 
@@ -95,6 +120,9 @@ class WorkerStats:
     delivered: int = 0
     failed: int = 0
     dead: int = 0
+    #: How often an endpoint's circuit breaker opened, and how many probes (single attempts while open) were made.
+    breaker_opened: int = 0
+    probes: int = 0
     by_outcome: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -116,13 +144,16 @@ class DeliveryWorker:
         self._rng = random.Random()
         self._signers: dict[tuple[int, str, str | None], Signer] = {}
         self._routes: dict[str, _Route] = {}
+        self._breakers: dict[int, _Breaker] = defaultdict(_Breaker)
         self._records: list[AttemptRecord] = []
         self._released: list[int] = []
+        self._due_again: list[int] = []  # events backing off that are due at once (their endpoint is back)
         self._in_flight = 0
         self._busy = 0
         self._latency = 1.0  # seconds per attempt, moving average (starts cautious: a short queue)
-        #: Claimed groups waiting for a sender: a key's events, their endpoint, when they were claimed (monotonic).
-        self._queue: asyncio.Queue[tuple[list[DueEvent], Target, float]]
+        #: Claimed groups waiting for a sender: a key's events, their endpoint, when they were claimed (monotonic),
+        #: whether it is a probe (the one event tried while the endpoint's breaker is open).
+        self._queue: asyncio.Queue[tuple[list[DueEvent], Target, float, bool]]
         self._wake: asyncio.Event
         self.stats = WorkerStats()
 
@@ -190,29 +221,44 @@ class DeliveryWorker:
             room = high - self._in_flight
             records, self._records = self._records[:RECORD_BATCH], self._records[RECORD_BATCH:]
             released, self._released = self._released, []
+            due_again, self._due_again = self._due_again, []
             now = time.monotonic()
             # Claim when the queue has room for a useful batch (or the senders are about to run dry); after an empty
             # claim, again only when an attempt was recorded (it may free its key's next event) or at the next poll.
             wanted = room > 0 and (room >= high // 4 or self._queue.empty())
             limit = min(room, CLAIM_MAX) if wanted and (records or released or now >= next_poll) else 0
-            if not records and not released and limit == 0:
+            held = {e for e, b in self._breakers.items() if b.open}
+            probes = {e for e in held if not self._breakers[e].probing and self._breakers[e].probe_at <= now}
+            if not records and not released and not due_again and limit == 0 and not probes:
                 self._wake.clear()
                 wait = max(0.0, next_poll - now) if wanted else s.webhook_poll_seconds
-                await self._idle(wait)
+                waiting = [b.probe_at - now for b in self._breakers.values() if b.open and not b.probing]
+                await self._idle(min([wait, *waiting]))
                 continue
+            for endpoint_id in probes:
+                self._breakers[endpoint_id].probing = True
             try:
-                batch, targets = await asyncio.to_thread(service.record_and_claim, self.db, s, records, released, limit)
+                batch, targets = await asyncio.to_thread(
+                    service.record_and_claim, self.db, s, records, released + due_again, limit, held, probes
+                )
             except Exception:
                 # Put them back for the next step (the events stay leased to this worker meanwhile).
                 self._records[:0] = records
                 self._released[:0] = released
+                self._due_again[:0] = due_again
+                for endpoint_id in probes:
+                    self._breakers[endpoint_id].probing = False
                 log.exception("webhook delivery step failed; retrying")
                 await self._sleep(s.webhook_poll_seconds)
                 continue
             self._in_flight -= len(records) + len(released)
-            if limit:
-                self._dispatch(batch, targets)
-                if not batch:
+            for endpoint_id in probes - {e.endpoint_id for e in batch}:
+                # Nothing of that endpoint due now: the next probe after another delay.
+                self._breakers[endpoint_id].probing = False
+                self._breakers[endpoint_id].probe_at = time.monotonic() + s.webhook_poll_seconds
+            if limit or probes:
+                self._dispatch(batch, targets, probes)
+                if limit and not [e for e in batch if e.endpoint_id not in probes]:
                     next_poll = time.monotonic() + s.webhook_poll_seconds
 
     def _high(self) -> int:
@@ -236,8 +282,9 @@ class DeliveryWorker:
                 continue
         await asyncio.sleep(FLUSH_SECONDS)
 
-    def _dispatch(self, batch: list[DueEvent], targets: dict[int, Target]) -> None:
-        """Queue claimed events for the senders: one group per (endpoint, ordering key), its events in order."""
+    def _dispatch(self, batch: list[DueEvent], targets: dict[int, Target], probes: set[int]) -> None:
+        """Queue claimed events for the senders: one group per (endpoint, ordering key), its events in order (an
+        event of a ``probes`` endpoint is that endpoint's probe: the only one claimed for it)."""
         groups: dict[tuple[int, str], list[DueEvent]] = defaultdict(list)
         for event in batch:
             groups[(event.endpoint_id, event.ordering_key)].append(event)
@@ -245,15 +292,15 @@ class DeliveryWorker:
         for (endpoint_id, _), events in groups.items():
             # A key's events go one after another: a few per claim, so the last is sent well within its lease.
             self._released.extend(e.id for e in events[PER_KEY:])
-            self._queue.put_nowait((events[:PER_KEY], targets[endpoint_id], time.monotonic()))
+            self._queue.put_nowait((events[:PER_KEY], targets[endpoint_id], time.monotonic(), endpoint_id in probes))
 
     async def _sender(self) -> None:
         """One of ``webhook_concurrency`` senders: takes a key's events from the queue and sends them in order."""
         while True:
-            events, target, claimed = await self._queue.get()
+            events, target, claimed, probe = await self._queue.get()
             self._busy += 1
             try:
-                await self._deliver_group(events, target, claimed)
+                await self._deliver_group(events, target, claimed, probe)
             finally:
                 self._busy -= 1
                 self._wake.set()
@@ -262,7 +309,7 @@ class DeliveryWorker:
         """On stop: hand queued events back untried, let requests in flight end (within the timeouts; each sender
         stops after its current attempt), record them, hand back what was not tried."""
         while not self._queue.empty():
-            events, _, _ = self._queue.get_nowait()
+            events, _, _, _ = self._queue.get_nowait()
             self._released.extend(e.id for e in events)
         grace = self.settings.webhook_connect_timeout + self.settings.webhook_read_timeout + 1
         end = time.monotonic() + grace
@@ -281,27 +328,66 @@ class DeliveryWorker:
 
     # -- delivering ----------------------------------------------------------------------------------------
 
-    async def _deliver_group(self, events: list[DueEvent], target: Target, claimed: float) -> None:
+    async def _deliver_group(self, events: list[DueEvent], target: Target, claimed: float, probe: bool) -> None:
         """Send one key's events in order; after a failure (retry later), hand the rest back untried. An event whose
-        lease could end before its attempt does (it waited too long in the queue) goes back untried too."""
+        lease could end before its attempt does (it waited too long in the queue), or whose endpoint's breaker
+        opened meanwhile (unless it is the probe), goes back untried too."""
         s = self.settings
+        breaker = self._breakers[target.id]
         # An attempt's longest time (capped at half the lease, so a short lease still lets fresh events through).
         longest = min(s.webhook_connect_timeout + s.webhook_read_timeout, s.webhook_lease_seconds / 2)
-        for i, event in enumerate(events):
-            if time.monotonic() - claimed + longest > s.webhook_lease_seconds:
-                self._released.extend(e.id for e in events[i:])
-                return
-            try:
-                record = await self._attempt(event, target)
-            except asyncio.CancelledError:
-                self._released.extend(e.id for e in events[i:])
-                raise
-            self._records.append(record)
-            self._wake.set()
-            if record.state == OutboxState.PENDING.value or self.stop.is_set():
-                # A failure (the rest wait for its retry) or a stop: the rest go back untried.
-                self._released.extend(e.id for e in events[i + 1 :])
-                return
+        try:
+            for i, event in enumerate(events):
+                if time.monotonic() - claimed + longest > s.webhook_lease_seconds or (breaker.open and not probe):
+                    self._released.extend(e.id for e in events[i:])
+                    return
+                try:
+                    record = await self._attempt(event, target, probe=probe)
+                except asyncio.CancelledError:
+                    self._released.extend(e.id for e in events[i:])
+                    raise
+                self._records.append(record)
+                self._wake.set()
+                self._after_attempt(target.id, event.id, record.outcome == AttemptOutcome.DELIVERED.value, probe)
+                if record.state == OutboxState.PENDING.value or self.stop.is_set():
+                    # A failure (the rest wait for its retry) or a stop: the rest go back untried.
+                    self._released.extend(e.id for e in events[i + 1 :])
+                    return
+        finally:
+            if probe:
+                breaker.probing = False
+
+    def _after_attempt(self, endpoint_id: int, event_id: int, delivered: bool, probe: bool) -> None:
+        """Move an endpoint's breaker on after an attempt: a delivery closes it (the events that failed meanwhile are
+        due at once); BREAKER_FAILURES failures in a row open it; a failed probe doubles the breaker's delay (up to
+        ``webhook_probe_max_seconds``)."""
+        s = self.settings
+        breaker = self._breakers[endpoint_id]
+        if delivered:
+            if breaker.open:
+                log.info("webhook endpoint %d delivered again: its held events go at full pace", endpoint_id)
+                self._due_again.extend(breaker.failed_ids)
+                self._wake.set()
+            breaker.failures, breaker.open = 0, False
+            breaker.failed_ids.clear()
+            return
+        breaker.failures += 1
+        if len(breaker.failed_ids) < BREAKER_REMEMBERED:
+            breaker.failed_ids.add(event_id)
+        cap = min(s.webhook_probe_max_seconds, s.webhook_retry_max_seconds)
+        if probe and breaker.open:
+            breaker.delay = min(cap, breaker.delay * 2.0)
+        elif breaker.failures >= BREAKER_FAILURES and not breaker.open:
+            breaker.open, breaker.delay = True, min(cap, s.webhook_retry_base_seconds)
+            self.stats.breaker_opened += 1
+            log.warning(
+                "webhook endpoint %d failed %d attempts in a row: its events are held, one probes the receiver",
+                endpoint_id,
+                breaker.failures,
+            )
+        else:
+            return
+        breaker.probe_at = time.monotonic() + breaker.delay * (0.5 + self._rng.random())
 
     def _signer(self, target: Target, now: datetime) -> Signer:
         previous = target.previous_secret
@@ -341,7 +427,7 @@ class DeliveryWorker:
         server_name = parsed.host if parsed.scheme == "https" else None
         return parsed.with_address(route.addresses[0]), {"Host": parsed.host_header}, server_name
 
-    async def _attempt(self, event: DueEvent, target: Target) -> AttemptRecord:
+    async def _attempt(self, event: DueEvent, target: Target, *, probe: bool = False) -> AttemptRecord:
         started = datetime.now(UTC)
         clock = time.perf_counter()
         status: int | None = None
@@ -382,7 +468,7 @@ class DeliveryWorker:
             outcome, error = AttemptOutcome.FAILED, f"{type(exc).__name__}: {exc}"
         latency_ms = (time.perf_counter() - clock) * 1000.0
         self._latency += (latency_ms / 1000.0 - self._latency) * 0.05
-        return self._after(event, started, outcome, latency_ms, status, response, error)
+        return self._after(event, started, outcome, latency_ms, status, response, error, probe=probe)
 
     def _after(
         self,
@@ -393,8 +479,12 @@ class DeliveryWorker:
         status: int | None,
         response: str | None,
         error: str | None,
+        *,
+        probe: bool = False,
     ) -> AttemptRecord:
+        """The attempt's record: the event delivered, or failed and retried later (its own back-off) or dead."""
         self.stats.attempts += 1
+        self.stats.probes += probe
         self.stats.by_outcome[outcome.value] += 1
         retry_at: datetime | None = None
         if outcome is AttemptOutcome.DELIVERED:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sharedhash.server.webhooks.signing import new_secret
 from sharedhash.server.webhooks.urls import parse_url
@@ -569,3 +569,42 @@ def test_a_receiver_that_is_down_is_probed_one_event_at_a_time_and_the_backlog_d
     assert last is not None
     latest = max(t if t.tzinfo else t.replace(tzinfo=UTC) for t in backing_off)
     assert (last if last.tzinfo else last.replace(tzinfo=UTC)) < latest
+
+
+def test_events_held_longer_than_the_retry_window_are_dead(db: Database, receiver: Receiver, tmp_path: Path) -> None:
+    """A receiver down for longer than the retry window: the held events (never attempted while the breaker is open)
+    that were written longer ago than ``webhook_retry_total_seconds`` are marked dead, as they would have died had
+    they been tried; younger ones stay pending."""
+    box, secret = SecretBox(Fernet.generate_key()), new_secret()
+    receiver.secrets = [secret]
+    receiver.behaviour = lambda _, __: (503, 0.0, b"down")
+    _endpoint_for(db, receiver.url, box, secret)
+    ids = write_events(db, "quuxvid", "blocks", [(f"item-{i % 15}", {"n": i}) for i in range(45)])
+    old, young = ids[:30], ids[30:]
+    with db.writing() as s:
+        s.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.webhook_id.in_(old))
+            .values(created_at=datetime.now(UTC) - timedelta(hours=2))
+        )
+    settings = FAST_RETRIES | {"webhook_retry_total_seconds": 3600.0, "webhook_probe_max_seconds": 0.2}
+    stop = threading.Event()
+    worker = DeliveryWorker(db, make_settings(tmp_path, db.url, **settings), stop, box=box)
+    worker.expire_every = 0.2
+
+    def dead_ids() -> set[str]:
+        with db.reading() as s:
+            return set(s.scalars(select(OutboxEvent.webhook_id).where(OutboxEvent.state == "dead")))
+
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: worker.stats.breaker_opened == 1, what="the breaker to open")
+        wait_for(lambda: dead_ids() == set(old), what="the old held events to die")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert dead_ids() == set(old)
+    with db.reading() as s:
+        states_of_young = set(s.scalars(select(OutboxEvent.state).where(OutboxEvent.webhook_id.in_(young))))
+    assert states_of_young == {"pending"}

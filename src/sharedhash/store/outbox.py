@@ -253,6 +253,25 @@ def any_due(session: Session, now: datetime, held: Collection[int] = ()) -> bool
     return session.scalar(stmt.limit(1)) is not None
 
 
+def expire_held(session: Session, endpoint_ids: Collection[int], created_before: datetime, now: datetime) -> int:
+    """Mark dead the pending events of the ``endpoint_ids`` (held by the worker's circuit breaker: never tried while
+    their receiver is down) that were created before ``created_before``, i.e. that have waited longer than the retry
+    window an event that was tried would have had; returns how many."""
+    if not endpoint_ids:
+        return 0
+    result = session.execute(
+        update(OutboxEvent)
+        .where(
+            OutboxEvent.endpoint_id.in_(sorted(endpoint_ids)),
+            OutboxEvent.state == OutboxState.PENDING.value,
+            OutboxEvent.created_at < created_before,
+        )
+        .values(state=OutboxState.DEAD.value, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def claim_due(
     session: Session,
     now: datetime,

@@ -194,6 +194,17 @@ def record_batch(db: Database, records: Sequence[store.AttemptRecord], released:
         store.record_attempts(session, records, released, utcnow())
 
 
+def expire_held(db: Database, settings: Settings, held: Collection[int]) -> int:
+    """Mark dead the events of the ``held`` endpoints (circuit breaker open) that have waited longer than
+    ``webhook_retry_total_seconds`` since they were written: a receiver down for longer than the retry window loses
+    them as it would have had they been tried (see :func:`store.expire_held`); returns how many."""
+    if not held:
+        return 0
+    now = utcnow()
+    with db.writing() as session:
+        return store.expire_held(session, held, now - timedelta(seconds=settings.webhook_retry_total_seconds), now)
+
+
 def record_and_claim(
     db: Database,
     settings: Settings,

@@ -64,6 +64,8 @@ PER_KEY = 4
 BREAKER_FAILURES = 10
 #: Failed events an open breaker remembers, to make them due at once when it closes.
 BREAKER_REMEMBERED = 10_000
+#: Seconds between two look-ups of held events that outlived the retry window (marked dead, see service.expire_held).
+EXPIRE_EVERY = 60.0
 
 
 def retry_plan(settings: Settings, attempt: int, rng: random.Random) -> float | None:
@@ -148,6 +150,8 @@ class DeliveryWorker:
         self._records: list[AttemptRecord] = []
         self._released: list[int] = []
         self._due_again: list[int] = []  # events backing off that are due at once (their endpoint is back)
+        self._next_expiry = 0.0  # monotonic: when held events are next looked at for the retry window
+        self.expire_every = EXPIRE_EVERY
         self._in_flight = 0
         self._busy = 0
         self._latency = 1.0  # seconds per attempt, moving average (starts cautious: a short queue)
@@ -207,6 +211,18 @@ class DeliveryWorker:
         while not self.stop.is_set() and time.monotonic() < end:
             await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
 
+    async def _expire(self, held: set[int]) -> None:
+        """Held events never get an attempt, so none dies of its back-off: those older than the retry window die
+        here instead (as they would have, had their receiver been tried all along)."""
+        try:
+            dead = await asyncio.to_thread(service.expire_held, self.db, self.settings, held)
+        except Exception:
+            log.exception("expiring held webhook events failed; retrying later")
+            return
+        if dead:
+            self.stats.dead += dead
+            log.warning("%d held webhook events outlived the retry window and are dead", dead)
+
     # -- the pipeline: claiming and recording beside the requests in flight ---------------------------------------
 
     async def _pipeline(self) -> None:
@@ -228,6 +244,9 @@ class DeliveryWorker:
             wanted = room > 0 and (room >= high // 4 or self._queue.empty())
             limit = min(room, CLAIM_MAX) if wanted and (records or released or now >= next_poll) else 0
             held = {e for e, b in self._breakers.items() if b.open}
+            if held and now >= self._next_expiry:
+                self._next_expiry = now + self.expire_every
+                await self._expire(held)
             probes = {e for e in held if not self._breakers[e].probing and self._breakers[e].probe_at <= now}
             if not records and not released and not due_again and limit == 0 and not probes:
                 self._wake.clear()

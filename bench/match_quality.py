@@ -915,7 +915,7 @@ def report(result: dict[str, Any], as_json: bool, tuned_only: bool = False) -> N
         v = result[key]
         console.print(f"false positives, {key}: reference {v['ref']}, today {v['today']}, new {v['new']}")
     for key in ("cross_pairs_related", "wrong_original_related"):
-        if key in result:
+        if result.get(key):
             v = result[key]
             console.print(f"related (same picture), {key}: reference {v['ref']}, today {v['today']}, new {v['new']}")
     console.print(f"new-path false positives on negatives by kind: {result['negatives_fp_new_by_kind']}")

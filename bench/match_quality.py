@@ -20,7 +20,10 @@ picture (packages ship one wallpaper twice, in light and dark variants; neighbou
 fixed before the new path's false pairs were looked at: a match of original (or copy of original) i to listed
 original j is *related*, and not counted as a false positive, when i and j are tiles of the same source file, or
 when the reference path (``pdqhash``, <= 31) matches the untransformed originals i and j to each other. Related
-matches are reported beside the false positives; every other match of another original is a false positive.
+matches are reported beside the false positives; every other match of another original is a false positive. Among
+those, the pairs of a light and a dark variant of one wallpaper at the same tile (files named ``x-l`` and ``x-d``:
+one design in two palettes) are counted too and reported as such (found after the rule was fixed, when the new
+path's false pairs were read: they stay false positives in the counts).
 ``--distances`` prints the distance distributions of true and false pairs per evidence kind (tuned part only) that
 the thresholds were chosen from.
 
@@ -37,6 +40,7 @@ import io
 import json
 import math
 import random
+import re
 import statistics
 import sys
 import time
@@ -142,6 +146,16 @@ def related(names: list[str], refs: list[int], i: int, j: int) -> bool:
     if names[i].split("#")[0] == names[j].split("#")[0]:
         return True
     return (refs[i] ^ refs[j]).bit_count() <= PDQ_T
+
+
+def _design(name: str) -> str:
+    """The name of an original without a light/dark variant suffix (``grid-l.webp#1.2`` -> ``grid.webp#1.2``)."""
+    return re.sub(r"-(?:l|d|light|dark)(\.\w+#)", r"\1", name)
+
+
+def variants(names: list[str], i: int, j: int) -> bool:
+    """Whether originals ``i`` and ``j`` are the light and dark variants of one wallpaper, at the same tile."""
+    return names[i] != names[j] and _design(names[i]) == _design(names[j])
 
 
 def held_out(name: str) -> bool:
@@ -679,13 +693,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     examples: dict[str, str] = {}
     wrong = {"ref": 0, "today": 0, "new": 0}
     wrong_related = {"ref": 0, "today": 0, "new": 0}
+    wrong_variants = {"ref": 0, "today": 0, "new": 0}
     refs = listed.ref[:n_orig]
 
-    def unrelated(i: int, got: set[int]) -> tuple[int, int]:
-        """(false positives, related matches) among ``got`` for a query of original ``i``."""
+    def unrelated(i: int, got: set[int]) -> tuple[int, int, int]:
+        """(false positives, related matches, false positives that are light/dark variants) among ``got`` for a
+        query of original ``i``."""
         others = [j for j in got if j != i]
-        near = sum(1 for j in others if j < n_orig and related(names, refs, i, j))
-        return len(others) - near, near
+        near = [j for j in others if j < n_orig and related(names, refs, i, j)]
+        false = [j for j in others if j not in near]
+        return len(false), len(near), sum(1 for j in false if j < n_orig and variants(names, i, j))
 
     shard, shards = args.shard
     for oi, name in enumerate(names):
@@ -713,9 +730,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for path in ("ref", "today", "new"):
                     got: set[int] = getattr(out, path)
                     row[path] += oi in got
-                    false, near = unrelated(oi, got)
+                    false, near, variant = unrelated(oi, got)
                     wrong[path] += false
                     wrong_related[path] += near
+                    wrong_variants[path] += variant
                 if oi in out.evidence and oi not in out.today and fam.name not in examples:
                     examples[fam.name] = out.evidence[oi]
                 if args.distances and not ho:
@@ -737,14 +755,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _study(study, out.hits, -1)
     cross = {"ref": 0, "today": 0, "new": 0}
     cross_related = {"ref": 0, "today": 0, "new": 0}
+    cross_variants = {"ref": 0, "today": 0, "new": 0}
     for oi, name in enumerate(names):
         if oi % shards != shard:
             continue
         out = match(listed, encoded[name], wide)
         for path in ("ref", "today", "new"):
-            false, near = unrelated(oi, getattr(out, path))
+            false, near, variant = unrelated(oi, getattr(out, path))
             cross[path] += false
             cross_related[path] += near
+            cross_variants[path] += variant
     timing: dict[str, float] = {}
     if shard == 0:
         samples = [encode(crop_centre(images[n], 0.1, random.Random(n))) for n in names[: args.cost_images]]
@@ -758,10 +778,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ],
         "wrong_original": wrong,
         "wrong_original_related": wrong_related,
+        "wrong_original_variants": wrong_variants,
         "negatives_fp": negatives,
         "negatives_fp_new_by_kind": by_kind,
         "cross_pairs_fp": cross,
         "cross_pairs_related": cross_related,
+        "cross_pairs_variants": cross_variants,
         "cost": timing,
         "index_bytes": index_bytes_at_scale(len(listed.region_values) / len(listed.labels), 20_000),
         "examples": examples,
@@ -790,9 +812,11 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for field_name in (
         "wrong_original",
         "wrong_original_related",
+        "wrong_original_variants",
         "negatives_fp",
         "cross_pairs_fp",
         "cross_pairs_related",
+        "cross_pairs_variants",
         "negatives_fp_new_by_kind",
     ):
         total: dict[str, int] = {}
@@ -918,6 +942,13 @@ def report(result: dict[str, Any], as_json: bool, tuned_only: bool = False) -> N
         if result.get(key):
             v = result[key]
             console.print(f"related (same picture), {key}: reference {v['ref']}, today {v['today']}, new {v['new']}")
+    for key in ("cross_pairs_variants", "wrong_original_variants"):
+        if result.get(key):
+            v = result[key]
+            console.print(
+                f"of the false positives, light/dark variants, {key}: reference {v['ref']}, today {v['today']}, "
+                f"new {v['new']}"
+            )
     console.print(f"new-path false positives on negatives by kind: {result['negatives_fp_new_by_kind']}")
     c = result["cost"]
     console.print(

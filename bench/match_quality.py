@@ -866,31 +866,41 @@ def _pct(xs: list[int], q: float) -> str:
     return str(xs[min(len(xs) - 1, int(q * len(xs)))]) if xs else "-"
 
 
-def markdown(result: dict[str, Any]) -> str:
-    """The tables of ``result`` as Markdown (for docs/benchmarks.md)."""
+def _family_means(rows: list[dict[str, Any]], path: str, held: bool) -> list[float]:
+    fams: dict[str, list[int]] = {}
+    for r in rows:
+        if r["held_out"] == held:
+            a = fams.setdefault(r["family"], [0, 0])
+            a[0] += r[path]
+            a[1] += r["n"]
+    return [100 * a / b for a, b in fams.values() if b]
+
+
+def markdown(result: dict[str, Any], previous: dict[str, Any] | None = None) -> str:
+    """The tables of ``result`` as Markdown (for docs/benchmarks.md); with ``previous`` (a run of an earlier matcher
+    on the same data), its new path's recall as a "previous" column beside the new one."""
+    paths = ("ref", "today", "previous", "new") if previous else ("ref", "today", "new")
+    names = " | ".join({"ref": "reference", "today": "today", "previous": "previous", "new": "new"}[p] for p in paths)
     out = [
-        "| family | strength | tuned n | reference | today | new | hold-out n | reference | today | new |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| family | strength | tuned n | {names} | hold-out n | {names} |",
+        "| --- | ---: | ---: | " + "---: | " * len(paths) + "---: | " + " | ".join(["---:"] * len(paths)) + " |",
+    ]
+    before = {(r["family"], r["strength"], r["held_out"]): r["new"] / r["n"] for r in (previous or {}).get("rows", [])}
+    rows = [
+        {**r, "previous": r["n"] * before.get((r["family"], r["strength"], r["held_out"]), math.nan)}
+        for r in result["rows"]
     ]
     cells: dict[tuple[str, float], dict[bool, str]] = {}
-    for r in result["rows"]:
+    for r in rows:
         n = r["n"]
-        shares = " | ".join(f"{100 * r[k] / n:.1f}" for k in ("ref", "today", "new"))
+        shares = " | ".join(f"{100 * r[k] / n:.1f}" for k in paths)
         cells.setdefault((r["family"], r["strength"]), {})[r["held_out"]] = f"{n} | {shares}"
     for (family, strength), parts in cells.items():
-        empty = "0 | - | - | -"
+        empty = "0 | " + " | ".join(["-"] * len(paths))
         out.append(f"| {family} | {strength:g} | {parts.get(False, empty)} | {parts.get(True, empty)} |")
-    out += ["", "| part | reference | today | new |", "| --- | ---: | ---: | ---: |"]
+    out += ["", f"| part | {names} |", "| --- | " + " | ".join(["---:"] * len(paths)) + " |"]
     for part, ho in (("tuned", False), ("hold-out", True)):
-        means = []
-        for path in ("ref", "today", "new"):
-            fams: dict[str, list[int]] = {}
-            for r in result["rows"]:
-                if r["held_out"] == ho:
-                    a = fams.setdefault(r["family"], [0, 0])
-                    a[0] += r[path]
-                    a[1] += r["n"]
-            means.append(f"{statistics.mean(100 * a / b for a, b in fams.values() if b):.1f}")
+        means = [f"{statistics.mean(_family_means(rows, path, ho)):.1f}" for path in paths]
         out.append(f"| {part} (mean over families) | " + " | ".join(means) + " |")
     return "\n".join(out)
 
@@ -997,6 +1007,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--markdown", action="store_true", help="with --from-json: the recall tables as Markdown")
     parser.add_argument(
+        "--previous",
+        type=Path,
+        nargs="+",
+        help="with --markdown: saved --json results of an earlier matcher on the same data, shown as 'previous'",
+    )
+    parser.add_argument(
         "--tuned-only", action="store_true", help="print the tuned part only (hold-out rows and means hidden)"
     )
     args = parser.parse_args(argv)
@@ -1004,7 +1020,8 @@ def main(argv: list[str] | None = None) -> int:
         result = merge([json.loads(p.read_text()) for p in args.from_json])
         result["index_bytes"] = index_bytes_at_scale(result["index_bytes"]["pdqr_values_per_image"])
         if args.markdown and not args.tuned_only:
-            print(markdown(result))
+            previous = merge([json.loads(p.read_text()) for p in args.previous]) if args.previous else None
+            print(markdown(result, previous))
         report(result, False, args.tuned_only)
         return 0
     i, n = (int(x) for x in args.shard.split("/"))

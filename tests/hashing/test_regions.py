@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 from PIL import Image, ImageDraw
@@ -15,9 +16,11 @@ from sharedhash.hashing.regions import (
     Thresholds,
     decide,
     mask,
+    picture_box,
     query_probes,
     region_mask,
     region_values,
+    rotation_shares,
     trim_box,
     working_copy,
 )
@@ -178,3 +181,89 @@ def test_a_slightly_turned_copy_is_probed_by_a_turned_centre(angle: int) -> None
     probes, _ = query_probes(PixelSource(turned))
     best = min(_distance(p.value, listed) for p in probes if p.region == 1)
     assert best <= 24
+
+
+@pytest.mark.parametrize("angle", [-5, 5])
+def test_a_turned_copy_cropped_free_of_its_corners_is_probed_at_the_crop_s_share(angle: int) -> None:
+    picture = _photo()
+    a = math.radians(abs(angle))
+    keep = 1 / (math.cos(a) + math.sin(a) * picture.width / picture.height)
+    turned = picture.rotate(angle, resample=Image.Resampling.BILINEAR)
+    dx, dy = round(picture.width * (1 - keep) / 2), round(picture.height * (1 - keep) / 2)
+    copy = turned.crop((dx, dy, picture.width - dx, picture.height - dy))
+    listed = region_values(PixelSource(picture)).values[1].value
+    probes, _ = query_probes(PixelSource(copy))
+    turned_probes = [p for p in probes if "turned" in p.source]
+    best = min(turned_probes, key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    # Turned back (the opposite way), at a step next to 5° (4.5° or 6°), at the corner-free crop's share.
+    assert ("turned -" if angle > 0 else "turned +") in best.source
+    assert "(70% of the copy)" not in best.source
+
+
+def test_rotation_shares_are_the_centre_as_turned_and_in_the_corner_free_crop() -> None:
+    assert rotation_shares(0.0, (400, 300)) == pytest.approx((0.7, 0.7))
+    as_turned, cropped = rotation_shares(-4.5, (400, 300))
+    a = math.radians(4.5)
+    assert as_turned == pytest.approx(0.7)
+    assert cropped == pytest.approx(0.7 * (math.cos(a) + math.sin(a) * 4 / 3))
+    assert rotation_shares(60.0, (400, 100))[1] == 1.0  # never more than the whole copy
+
+
+@pytest.mark.parametrize("side", ["width", "height"])
+def test_an_aspect_changing_crop_is_found_by_the_centre_cut_on_one_side(side: str) -> None:
+    picture = _photo()
+    w, h = picture.size
+    copy = picture.crop((48, 0, w - 48, h)) if side == "width" else picture.crop((0, 36, w, h - 36))  # 20% of a side
+    listed = region_values(PixelSource(picture)).values[1].value
+    probes, _ = query_probes(PixelSource(copy))
+    best = min((p for p in probes if p.region == 1), key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    assert f"as a crop of the {side}" in best.source
+
+
+def _window(picture: Image.Image, share: float) -> tuple[Image.Image, tuple[int, int]]:
+    """``picture`` at ``share`` of a window: a light canvas, a title bar with invented text, and lines of text beside
+    the picture (which trimming alone cannot remove)."""
+    cw, ch = round(picture.width / share), round(picture.height / share)
+    out = Image.new("RGB", (cw, ch), (240, 240, 240))
+    draw = ImageDraw.Draw(out)
+    draw.rectangle((0, 0, cw, 24), fill=(60, 90, 160))
+    draw.text((10, 6), "zorblax viewer - quimbly frandle " * 3, fill=(255, 255, 255))
+    at = (cw - picture.width - 20, 40)
+    for line in range(40, 40 + picture.height, 16):
+        draw.text((10, line), "quimbly frandle", fill=(0, 0, 0))
+    out.paste(picture, at)
+    return out, at
+
+
+def test_picture_box_finds_the_picture_inside_a_window() -> None:
+    picture = _photo()
+    window, (x, y) = _window(picture, 0.6)
+    work = working_copy(PixelSource(window))
+    scale = work.width / window.width
+    box = picture_box(work)
+    assert box is not None
+    expected = (x * scale, y * scale, (x + picture.width) * scale, (y + picture.height) * scale)
+    assert all(abs(got - want) <= 2 for got, want in zip(box, expected, strict=True))
+    assert trim_box(work) != box  # the text beside the picture stays after trimming
+    # A picture alone has nothing inside it to find.
+    assert picture_box(working_copy(PixelSource(picture))) is None
+
+
+def test_a_screenshot_matches_by_the_picture_found_inside() -> None:
+    picture = _photo()
+    window, _ = _window(picture, 0.5)
+    listed = {v.region: v.value for v in region_values(PixelSource(picture)).values}
+    probes, _ = query_probes(PixelSource(window))
+    inside = [p for p in probes if "found inside" in p.source]
+    assert {p.region for p in inside} == {r.id for r in REGIONS}
+    assert all(p.aligned for p in inside)
+    hits = [
+        Hit("listed", p.region, d, p.source, p.aligned)
+        for p in probes
+        if (d := _distance(p.value, listed[p.region])) <= 40
+    ]
+    found = decide(hits, True)
+    assert [e.label for e in found] == ["listed"]
+    assert any("found inside" in h.source for h in found[0].hits)

@@ -65,10 +65,22 @@ REGIONS: tuple[Region, ...] = (
 #: finely, the corner windows more coarsely: four of them).
 SCALE_STEP = 1.03
 CORNER_SCALE_STEP = 1.05
-#: Query-side rotations (degrees) of the centre, for copies turned by a few degrees.
-ROTATIONS = (-3.5, 3.5)
-#: The centre's shares of the turned copies searched (a turned copy is often cropped to hide its corners).
-ROTATION_SCALES = (0.7, 0.78)
+#: Query-side rotations (degrees) of the centre, for copies turned by a few degrees (a hash survives ~1° of turn:
+#: the whole picture covers up to ~1.5°, these steps of 1.5° the rest up to ~6.5°).
+ROTATIONS = (-6.0, -4.5, -3.0, 3.0, 4.5, 6.0)
+#: For each turn, the centre is searched at its share of the turned copy as it is (corners showing) and of the
+#: turned copy cropped to the largest upright box free of the corners (what editors do after a turn).
+#: Aspect-changing crops: the centre is also searched with one side at its own share and the other over the shares
+#: a crop of that side alone gives it (up to :data:`MAX_ASPECT_CROP` of that side cut).
+MAX_ASPECT_CROP = 0.3
+#: The embedded picture of a screenshot: pixels further than :data:`UNIFORM_TOLERANCE` from the canvas colour (the
+#: median of the outermost pixels) are "busy"; rows with at least this share busy form the picture's rows.
+SCREEN_ROW_SHARE = 0.15
+#: Within those rows, columns at least this share busy form its columns (and the rows are refined the same way).
+SCREEN_COLUMN_SHARE = 0.5
+#: The found picture is probed when it is at most this share of the working copy's area and at least
+#: :data:`MIN_KEEP` of each side of the working copy.
+SCREEN_MAX_AREA = 0.9
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +193,44 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
     return left, top, right, bottom
 
 
+def picture_box(image: Image.Image) -> tuple[int, int, int, int] | None:
+    """The box of a picture embedded in a plain canvas with other things on it (a screenshot of a window: title
+    bar, a few lines of text), as (left, top, right, bottom) of ``image``; None when nothing of the kind is found.
+
+    The canvas colour is the median of the outermost pixels; the picture's rows are the longest run of rows with at
+    least :data:`SCREEN_ROW_SHARE` of their pixels away from it, its columns the longest run of columns busy for at
+    least :data:`SCREEN_COLUMN_SHARE` of those rows, and its rows are refined the same way within those columns.
+    """
+    arr = np.asarray(image.convert("L") if image.mode != "L" else image, dtype=np.float32)
+    height, width = arr.shape
+    edge = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    busy = np.abs(arr - np.median(edge)) > UNIFORM_TOLERANCE
+    top, bottom = _longest(busy.mean(axis=1) >= SCREEN_ROW_SHARE)
+    if bottom - top < MIN_KEEP * height:
+        return None
+    left, right = _longest(busy[top:bottom].mean(axis=0) >= SCREEN_COLUMN_SHARE)
+    if right - left < MIN_KEEP * width:
+        return None
+    rows = busy[:, left:right].mean(axis=1) >= SCREEN_COLUMN_SHARE
+    top, bottom = _longest(rows)
+    if bottom - top < MIN_KEEP * height or right - left < MIN_KEEP * width:
+        return None
+    if (bottom - top) * (right - left) > SCREEN_MAX_AREA * height * width:
+        return None
+    return left, top, right, bottom
+
+
+def _longest(flags: NDArray[np.bool_]) -> tuple[int, int]:
+    """The first and one past the last index of the longest run of True in ``flags`` ((0, 0) when none)."""
+    padded = np.concatenate([[False], flags, [False]]).astype(np.int8)
+    changes = np.flatnonzero(np.diff(padded))
+    if not len(changes):
+        return 0, 0
+    starts, ends = changes[::2], changes[1::2]
+    best = int(np.argmax(ends - starts))
+    return int(starts[best]), int(ends[best])
+
+
 def _ends(uniform: NDArray[np.bool_]) -> tuple[int, int]:
     """The first and one past the last non-uniform line (the whole range when every line is uniform)."""
     busy = np.flatnonzero(~uniform)
@@ -274,8 +324,10 @@ def _scales(start: float, step: float) -> list[float]:
     return [*out, 1.0]
 
 
-def _anchored(region: Region, share: float) -> tuple[float, float, float, float]:
-    """``region`` scaled to ``share`` of the picture, kept at the corner (or centre) it hugs."""
+def _anchored(region: Region, share: float, share_y: float | None = None) -> tuple[float, float, float, float]:
+    """``region`` scaled to ``share`` of the picture (``share_y`` of its height when given), kept at the corner (or
+    centre) it hugs."""
+    sy = share if share_y is None else share_y
     left, top, right, bottom = region.box
     if left == 0.0 and right < 1.0:
         x = (0.0, share)
@@ -284,11 +336,11 @@ def _anchored(region: Region, share: float) -> tuple[float, float, float, float]
     else:
         x = ((1.0 - share) / 2, (1.0 + share) / 2)
     if top == 0.0 and bottom < 1.0:
-        y = (0.0, share)
+        y = (0.0, sy)
     elif bottom == 1.0 and top > 0.0:
-        y = (1.0 - share, 1.0)
+        y = (1.0 - sy, 1.0)
     else:
-        y = ((1.0 - share) / 2, (1.0 + share) / 2)
+        y = ((1.0 - sy) / 2, (1.0 + sy) / 2)
     return x[0], y[0], x[1], y[1]
 
 
@@ -316,7 +368,24 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append(
                 (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(whole, _anchored(region, s)))
             )
+    centre = REGIONS[1]
+    share = centre.box[2] - centre.box[0]
+    for s in _scales(share, SCALE_STEP)[1:]:
+        if share / s < 1.0 - MAX_ASPECT_CROP:
+            continue
+        for name, sx, sy in (("width", s, share), ("height", share, s)):
+            plan.append(
+                (1, f"{centre.name} as a crop of the {name} ({s:.0%})", False, _box(whole, _anchored(centre, sx, sy)))
+            )
     grids = _Canvas(picture).grids(np.array([p[3] for p in plan]))
+    inner = picture_box(image)
+    if inner is not None and inner != kept:
+        shot = _trimmed_copy(src, image, inner)
+        found = [
+            (r.id, f"{r.name} of the picture found inside", True, _box((0, 0, *shot.size), r.box)) for r in REGIONS
+        ]
+        plan += found
+        grids = np.concatenate([grids, _Canvas(shot).grids(np.array([p[3] for p in found]))])
     if trimmed:
         untrimmed = [(r.id, f"{r.name}, untrimmed", True, _box((0, 0, *image.size), r.box)) for r in REGIONS]
         plan += untrimmed
@@ -325,7 +394,7 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
     probes: list[Probe] = []
     own: list[RegionValue] = []
     for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
-        if len(own) < len(REGIONS):
+        if len(own) < len(REGIONS):  # the first len(REGIONS) of the plan are the query's own regions
             own.append(RegionValue(region_id, mask(value, region_id), int(q)))
         if q < MIN_REGION_QUALITY:
             continue
@@ -339,18 +408,27 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
     return probes, RegionSet(tuple(own), trimmed, kept, image.size)
 
 
+def rotation_shares(angle: float, size: tuple[int, int]) -> tuple[float, float]:
+    """The centre's shares of a copy turned by ``angle`` degrees: as turned (corners showing), and cropped to the
+    largest centred upright box of the same aspect free of the turned corners."""
+    share = REGIONS[1].box[2] - REGIONS[1].box[0]
+    a = np.radians(abs(angle))
+    aspect = max(size) / max(1, min(size))
+    return share, min(1.0, share * float(np.cos(a) + np.sin(a) * aspect))
+
+
 def _turned(kept: Image.Image) -> list[Probe]:
-    """Probes of the centre of the query turned back by each of :data:`ROTATIONS`."""
+    """Probes of the centre of the query turned back by each of :data:`ROTATIONS` (see :func:`rotation_shares`)."""
     centre = REGIONS[1]
     plan: list[tuple[str, tuple[float, float, float, float]]] = []
     grids = []
     for angle in ROTATIONS:
         turned = kept.rotate(angle, resample=Image.Resampling.BILINEAR)
-        boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in ROTATION_SCALES])
+        shares = rotation_shares(angle, kept.size)
+        boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in shares])
         grids.append(_Canvas(turned).grids(boxes))
         plan += [
-            (f"{centre.name} turned {angle:+g}° ({s:.0%} of the copy)", b)
-            for s, b in zip(ROTATION_SCALES, boxes, strict=True)
+            (f"{centre.name} turned {angle:+g}° ({s:.0%} of the copy)", b) for s, b in zip(shares, boxes, strict=True)
         ]
     values, quality, _ = _hashes(np.concatenate(grids))
     return [
@@ -468,7 +546,9 @@ __all__ = [
     "probe_limit",
     "query_probes",
     "region_mask",
+    "picture_box",
     "region_values",
+    "rotation_shares",
     "trim_box",
     "working_copy",
 ]

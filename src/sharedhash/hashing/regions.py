@@ -24,12 +24,27 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from sharedhash.hashing.pdq import PixelSource, _dihedral_coefficients, _transpose, bits_to_hex
+
+_CORE_ABI = 1
+
+
+def _load_core() -> Any:
+    try:
+        from sharedhash.hashing import _regioncore
+    except ImportError:  # built without a C compiler: numpy computes the same values, several times slower
+        return None
+    # A stale build from an older checkout must not be used with newer Python code.
+    return _regioncore if getattr(_regioncore, "ABI_VERSION", None) == _CORE_ABI else None
+
+
+_core: Any = _load_core()
 
 #: The longer side of the grey working copy every region hash is computed from (PDQ keeps a 64x64 grid anyway).
 WORK_SIDE = 256
@@ -164,12 +179,13 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
     """The box of ``image`` left after removing uniform rows and columns from each side (borders, letterboxes,
     padding, a plain canvas around a picture), as (left, top, right, bottom); the whole image when less than
     :data:`MIN_KEEP` of a side would remain."""
-    arr = np.asarray(image.convert("L") if image.mode != "L" else image, dtype=np.float32)
-    height, width = arr.shape
+    grey = np.ascontiguousarray(image.convert("L") if image.mode != "L" else image, dtype=np.uint8)
+    height, width = grey.shape
+    arr = grey.astype(np.float32) if _core is None else grey
     top, bottom, left, right = 0, height, 0, width
     for _ in range(3):  # trimming rows can make columns uniform and the other way round; it settles fast
-        rows = _uniform(arr[top:bottom, left:right])
-        cols = _uniform(arr[top:bottom, left:right].T)
+        rows = _uniform_lines(arr, (left, top, right, bottom), columns=False)
+        cols = _uniform_lines(arr, (left, top, right, bottom), columns=True)
         new_top, new_bottom = _ends(rows)
         new_left, new_right = _ends(cols)
         if (new_top, new_bottom, new_left, new_right) == (0, len(rows), 0, len(cols)):
@@ -179,6 +195,19 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
         if bottom - top < MIN_KEEP * height or right - left < MIN_KEEP * width:
             return 0, 0, width, height
     return left, top, right, bottom
+
+
+def _uniform_lines(arr: NDArray[Any], box: tuple[int, int, int, int], *, columns: bool) -> NDArray[np.bool_]:
+    """:func:`_uniform` of the rows (or columns) of ``box`` of the grey picture ``arr``: by the compiled kernel when
+    there is one (``arr`` uint8), else by numpy (``arr`` float32)."""
+    left, top, right, bottom = box
+    if _core is None or arr.dtype != np.uint8:
+        part = arr[top:bottom, left:right].astype(np.float32, copy=False)
+        return _uniform(part.T if columns else part)
+    out = np.empty(right - left if columns else bottom - top, np.uint8)
+    height, width = arr.shape
+    _core.uniform(arr, width, height, left, top, right, bottom, columns, UNIFORM_TOLERANCE, UNIFORM_SHARE, out)
+    return out.view(np.bool_)
 
 
 def _ends(uniform: NDArray[np.bool_]) -> tuple[int, int]:
@@ -248,6 +277,29 @@ def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list
     return values, quality, variants
 
 
+def _hash_boxes(
+    picture: Image.Image, boxes: NDArray[np.float64], *, dihedral: bool = False, compiled: bool = True
+) -> tuple[list[str], NDArray[np.int64], list[str]]:
+    """:func:`_hashes` of the grids of ``boxes`` (n x (left, top, right, bottom), pixels) of the grey ``picture``:
+    by the compiled kernel (the grids are never materialised in Python) or, without it or with ``compiled=False``,
+    by numpy (:class:`_Canvas` then :func:`_hashes`, the kernel's oracle in the tests)."""
+    boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if _core is None or not compiled:
+        return _hashes(_Canvas(picture).grids(boxes), dihedral=dihedral)
+    n = len(boxes)
+    pixels = np.ascontiguousarray(np.asarray(picture, dtype=np.uint8))
+    coef = np.empty((n, 256))
+    quality = np.empty(n, np.int64)
+    packed = np.empty((n, 32), np.uint8)
+    _core.hashes(pixels, picture.width, picture.height, boxes, _dct_matrix(), coef, quality, packed)
+    values = packed.tobytes().hex()
+    variants: list[str] = []
+    if dihedral and n:
+        first = coef[0].reshape(16, 16)
+        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(first)]
+    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, variants
+
+
 def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     left, top, right, bottom = kept
     w, h = right - left, bottom - top
@@ -260,7 +312,7 @@ def region_values(src: PixelSource) -> RegionSet:
     kept = trim_box(image)
     picture = _trimmed_copy(src, image, kept)
     boxes = np.array([_box((0, 0, *picture.size), r.box) for r in REGIONS])
-    values, quality, _ = _hashes(_Canvas(picture).grids(boxes))
+    values, quality, _ = _hash_boxes(picture, boxes)
     out = tuple(RegionValue(r.id, mask(v, r.id), int(q)) for r, v, q in zip(REGIONS, values, quality, strict=True))
     return RegionSet(out, kept != (0, 0, *image.size), kept, image.size)
 
@@ -316,12 +368,13 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append(
                 (region.id, f"{region.name} as a crop ({s:.0%} of the copy)", False, _box(whole, _anchored(region, s)))
             )
-    grids = _Canvas(picture).grids(np.array([p[3] for p in plan]))
+    values, quality, variants = _hash_boxes(picture, np.array([p[3] for p in plan]), dihedral=dihedral)
     if trimmed:
         untrimmed = [(r.id, f"{r.name}, untrimmed", True, _box((0, 0, *image.size), r.box)) for r in REGIONS]
         plan += untrimmed
-        grids = np.concatenate([grids, _Canvas(image).grids(np.array([p[3] for p in untrimmed]))])
-    values, quality, variants = _hashes(grids, dihedral=dihedral)
+        more, more_quality, _ = _hash_boxes(image, np.array([p[3] for p in untrimmed]))
+        values += more
+        quality = np.concatenate([quality, more_quality])
     probes: list[Probe] = []
     own: list[RegionValue] = []
     for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
@@ -343,16 +396,19 @@ def _turned(kept: Image.Image) -> list[Probe]:
     """Probes of the centre of the query turned back by each of :data:`ROTATIONS`."""
     centre = REGIONS[1]
     plan: list[tuple[str, tuple[float, float, float, float]]] = []
-    grids = []
+    values: list[str] = []
+    qualities = []
     for angle in ROTATIONS:
         turned = kept.rotate(angle, resample=Image.Resampling.BILINEAR)
         boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in ROTATION_SCALES])
-        grids.append(_Canvas(turned).grids(boxes))
+        turned_values, turned_quality, _ = _hash_boxes(turned, boxes)
+        values += turned_values
+        qualities.append(turned_quality)
         plan += [
             (f"{centre.name} turned {angle:+g}° ({s:.0%} of the copy)", b)
             for s, b in zip(ROTATION_SCALES, boxes, strict=True)
         ]
-    values, quality, _ = _hashes(np.concatenate(grids))
+    quality = np.concatenate(qualities)
     return [
         Probe(centre.id, mask(v, centre.id), source, False)
         for (source, _), v, q in zip(plan, values, quality, strict=True)

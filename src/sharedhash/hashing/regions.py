@@ -21,6 +21,7 @@ pixels, thumbnails or local descriptors: see docs/hashing.md for why they are no
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -142,10 +143,20 @@ def mask(value: str, region: int) -> str:
     return f"{int(value, 16) ^ region_mask(region):064x}"
 
 
-def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None = None) -> Image.Image:
+def upright_grey(src: PixelSource) -> Image.Image:
+    """The upright picture's luma at full size (Pillow's "L": PDQ's weights, rounded), converted once per image: the
+    grey conversion comes before any resizing or turning, which then move one byte per pixel instead of three."""
+    image = src.image if src.image.mode == "L" else src.image.convert("L")
+    return image if src.orientation == 1 else _transpose(image, src.orientation)
+
+
+def working_copy(
+    src: PixelSource, box: tuple[float, float, float, float] | None = None, *, grey: Image.Image | None = None
+) -> Image.Image:
     """The upright picture's luma (PDQ's weights, as Pillow's "L"), its longer side :data:`WORK_SIDE`; with ``box``
-    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail)."""
-    image = src.image if src.orientation == 1 else _transpose(src.image, src.orientation)
+    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail).
+    ``grey``: :func:`upright_grey` of ``src`` when the caller has it already."""
+    image = grey if grey is not None else upright_grey(src)
     width, height = image.size
     left, top, right, bottom = box if box is not None else (0.0, 0.0, 1.0, 1.0)
     part = (left * width, top * height, right * width, bottom * height)
@@ -155,15 +166,17 @@ def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None
     if size != image.size or box is not None:
         filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
         image = image.resize(size, filter_, box=part)
-    return image if image.mode == "L" else image.convert("L")
+    return image
 
 
-def _trimmed_copy(src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int]) -> Image.Image:
+def _trimmed_copy(
+    src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int], grey: Image.Image | None = None
+) -> Image.Image:
     """The working copy of the trimmed picture (``kept``, a box of the working copy ``image``)."""
     if kept == (0, 0, *image.size):
         return image
     width, height = image.size
-    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height))
+    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height), grey=grey)
 
 
 def _uniform(lines: NDArray[np.float32]) -> NDArray[np.bool_]:
@@ -308,9 +321,10 @@ def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float
 
 def region_values(src: PixelSource) -> RegionSet:
     """The contributed values of a decoded image: every region of :data:`REGIONS` (masked), with its quality."""
-    image = working_copy(src)
+    grey = upright_grey(src)
+    image = working_copy(src, grey=grey)
     kept = trim_box(image)
-    picture = _trimmed_copy(src, image, kept)
+    picture = _trimmed_copy(src, image, kept, grey)
     boxes = np.array([_box((0, 0, *picture.size), r.box) for r in REGIONS])
     values, quality, _ = _hash_boxes(picture, boxes)
     out = tuple(RegionValue(r.id, mask(v, r.id), int(q)) for r, v, q in zip(REGIONS, values, quality, strict=True))
@@ -353,10 +367,11 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
     corner window at its corner); for small turns, the centre of the copy turned back by a few degrees. When the
     query's borders were trimmed, its untrimmed regions are tried too (a caption band can look like a border).
     """
-    image = working_copy(src)
+    grey = upright_grey(src)
+    image = working_copy(src, grey=grey)
     kept = trim_box(image)
     trimmed = kept != (0, 0, *image.size)
-    picture = _trimmed_copy(src, image, kept)
+    picture = _trimmed_copy(src, image, kept, grey)
     whole = (0, 0, *picture.size)
     # (region, what the probe hashes, aligned?, box of the trimmed picture or, for "untrimmed", of the working copy)
     plan: list[tuple[int, str, bool, tuple[float, float, float, float]]] = []
@@ -398,10 +413,9 @@ def _turned(kept: Image.Image) -> list[Probe]:
     plan: list[tuple[str, tuple[float, float, float, float]]] = []
     values: list[str] = []
     qualities = []
+    boxes = np.array([_box((0, 0, *kept.size), _anchored(centre, s)) for s in ROTATION_SCALES])
     for angle in ROTATIONS:
-        turned = kept.rotate(angle, resample=Image.Resampling.BILINEAR)
-        boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in ROTATION_SCALES])
-        turned_values, turned_quality, _ = _hash_boxes(turned, boxes)
+        turned_values, turned_quality, _ = _hash_boxes(_turned_part(kept, angle, boxes), boxes)
         values += turned_values
         qualities.append(turned_quality)
         plan += [
@@ -414,6 +428,35 @@ def _turned(kept: Image.Image) -> list[Probe]:
         for (source, _), v, q in zip(plan, values, quality, strict=True)
         if q >= MIN_REGION_QUALITY
     ]
+
+
+def _turned_part(picture: Image.Image, angle: float, boxes: NDArray[np.float64]) -> Image.Image:
+    """``picture.rotate(angle, BILINEAR)`` where ``boxes`` (pixels) reach, black elsewhere: only those pixels are
+    turned (Pillow's own rotation matrix, moved to the part's corner: the whole rotation's pixels, but for a rare
+    one whose bilinear value sits on a half and rounds the other way)."""
+    width, height = picture.size
+    x0 = max(0, math.floor(boxes[:, 0].min()))
+    y0 = max(0, math.floor(boxes[:, 1].min()))
+    x1 = min(width, math.ceil(boxes[:, 2].max()))
+    y1 = min(height, math.ceil(boxes[:, 3].max()))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        x0, y0, x1, y1 = 0, 0, width, height
+    # As Image.rotate (no expand): output (x, y) samples the input at matrix . (x, y, 1), about the centre.
+    turn = -math.radians(angle)
+    a, b = round(math.cos(turn), 15), round(math.sin(turn), 15)
+    d, e = round(-math.sin(turn), 15), round(math.cos(turn), 15)
+    cx, cy = width / 2.0, height / 2.0
+    c = a * -cx + b * -cy + cx
+    f = d * -cx + e * -cy + cy
+    matrix = (a, b, c + a * x0 + b * y0, d, e, f + d * x0 + e * y0)
+    part = picture.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE, matrix, Image.Resampling.BILINEAR)
+    if part.size == picture.size:
+        return part
+    # Back in place on a blank canvas of the whole size: the boxes and their grid edges stay exactly as they are
+    # (shifting them instead would move edges that sit on a half pixel); the blank never falls inside a box.
+    canvas = Image.new("L", picture.size, 0)
+    canvas.paste(part, (x0, y0))
+    return canvas
 
 
 _DIHEDRAL_NAMES = (

@@ -14,6 +14,8 @@ installed here (gnome-backgrounds, desktop-base, ...); with none installed, from
     python bench/region_cost.py                      # 40 tiles and 12 photos, 3 rounds: about a minute
     python bench/region_cost.py --tiles 80 --photos 24 --rounds 5 --listed 300
     python bench/region_cost.py --profile            # also a cProfile of the new path's tiles (top 25)
+    git show 1a026e4:src/sharedhash/hashing/regions.py > /tmp/regions_before.py
+    python bench/region_cost.py --before /tmp/regions_before.py   # and the older region code, in the same run
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
+from types import ModuleType
 
 from PIL import Image, ImageOps
 
 from sharedhash.cli.match_cmd import _match_one
-from sharedhash.hashing import hash_media
+from sharedhash.hashing import hash_media, regions
 from sharedhash.hashing.samples import SAMPLE_NAMES, make_sample
 from sharedhash.index.hashfile import HashRecord
 from sharedhash.index.indexset import IndexSet
@@ -128,33 +133,54 @@ def listed_sets(listed: list[Image.Image]) -> tuple[IndexSet, IndexSet]:
     return IndexSet.from_records(today), IndexSet.from_records(new)
 
 
-def measure(files: list[Path], today: IndexSet, new: IndexSet, rounds: int) -> dict[str, float]:
-    """Median CPU ms per image of ``match --dihedral`` against each set (interleaved), and how many matched."""
+@contextmanager
+def _regions_code(module: ModuleType | None) -> Iterator[None]:
+    """With ``module`` (an older regions.py), hash_media's region functions are that module's for the block."""
+    if module is None:
+        yield
+        return
+    saved = {name: getattr(regions, name) for name in _SWAPPED}
+    for name in _SWAPPED:
+        setattr(regions, name, getattr(module, name))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(regions, name, value)
+
+
+_SWAPPED = ("query_probes", "region_values")
+
+
+def measure(
+    files: list[Path], today: IndexSet, new: IndexSet, rounds: int, before: ModuleType | None
+) -> dict[str, float]:
+    """Median CPU ms per image of ``match --dihedral`` against each set (interleaved, the order turning each round),
+    and how many matched; with ``before``, the new set once more with the older region code."""
     clock = time.process_time
-    t_today: list[float] = []
-    t_new: list[float] = []
-    matched = {"today": 0, "new": 0}
+    runs: list[tuple[str, IndexSet, ModuleType | None]] = [("today", today, None), ("new", new, None)]
+    if before is not None:
+        runs.append(("before", new, before))
+    times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
+    matched = dict.fromkeys(times, 0)
     for r in range(rounds):
         for path in files:
-            order = (("today", today), ("new", new)) if r % 2 == 0 else (("new", new), ("today", today))
-            for name, index_set in order:
-                t0 = clock()
-                line = _match_one(path, index_set, 31, True)
-                elapsed = clock() - t0
+            for name, index_set, code in runs[r % len(runs) :] + runs[: r % len(runs)]:
+                with _regions_code(code):
+                    t0 = clock()
+                    line = _match_one(path, index_set, 31, True)
+                    elapsed = clock() - t0
                 assert "error" not in line, line
-                (t_today if name == "today" else t_new).append(elapsed)
+                times[name].append(elapsed)
                 if r == 0:
                     matched[name] += bool(line["matches"])
-    med_today, med_new = statistics.median(t_today), statistics.median(t_new)
-    return {
-        "today_ms": 1000 * med_today,
-        "new_ms": 1000 * med_new,
-        "ratio": med_new / med_today,
-        "ratio_of_totals": sum(t_new) / sum(t_today),
-        "matched_today": matched["today"],
-        "matched_new": matched["new"],
-        "images": len(files),
-    }
+    out = {"images": float(len(files))}
+    for name, values in times.items():
+        out[f"{name}_ms"] = 1000 * statistics.median(values)
+        out[f"{name}_ratio"] = statistics.median(values) / statistics.median(times["today"])
+        out[f"{name}_ratio_of_totals"] = sum(values) / sum(times["today"])
+        out[f"matched_{name}"] = matched[name]
+    return out
 
 
 def _commit() -> str:
@@ -173,8 +199,20 @@ def main() -> None:
     parser.add_argument("--listed", type=int, default=200, help="listed originals (the queries' own among them)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="cProfile the new path on the tiles")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="an older regions.py (git show COMMIT:src/sharedhash/hashing/regions.py > FILE): its cost in the same run",
+    )
     args = parser.parse_args()
-    from sharedhash.hashing import regions
+    before: ModuleType | None = None
+    if args.before is not None:
+        spec = spec_from_file_location("regions_before", args.before)
+        assert spec is not None
+        assert spec.loader is not None
+        before = module_from_spec(spec)
+        sys.modules["regions_before"] = before  # its dataclasses look their module up there
+        spec.loader.exec_module(before)
 
     tiles, photos = originals(max(args.tiles, args.listed - args.photos), args.photos)
     listed = tiles[: max(0, args.listed - len(photos))] + photos
@@ -191,7 +229,7 @@ def main() -> None:
                 path.write_bytes(_jpeg(_crop10(image)))
                 files[name].append(path)
         for name, paths in files.items():
-            results[name] = measure(paths, today, new, args.rounds)
+            results[name] = measure(paths, today, new, args.rounds, before)
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
@@ -207,17 +245,28 @@ def main() -> None:
         f"{args.rounds} rounds, CPU time per image, medians"
     )
     print()
-    print("| queries | n | `match --dihedral` today (ms) | with `pdqr` (ms) | ratio (medians) | ratio (totals) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    columns = [("today", "`match --dihedral` today")]
+    if before is not None:
+        columns.append(("before", f"with `pdqr`, {args.before.name}"))
+    columns.append(("new", "with `pdqr`, this commit"))
+    head = " | ".join(f"{title} (ms) | ratio" for _, title in columns)
+    print(f"| queries | n | {head} |")
+    print("| --- | ---: |" + " ---: | ---: |" * len(columns))
     for name, r in results.items():
-        print(
-            f"| {name} | {r['images']:.0f} | {r['today_ms']:.2f} | {r['new_ms']:.2f} | {r['ratio']:.2f}x "
-            f"| {r['ratio_of_totals']:.2f}x |"
+        cells = " | ".join(f"{r[f'{c}_ms']:.2f} | {r[f'{c}_ratio']:.2f}x" for c, _ in columns)
+        print(f"| {name} | {r['images']:.0f} | {cells} |")
+    print()
+    print(
+        "ratios of totals instead of medians: "
+        + "; ".join(
+            f"{name}: " + ", ".join(f"{c} {r[f'{c}_ratio_of_totals']:.2f}x" for c, _ in columns[1:])
+            for name, r in results.items()
         )
+    )
     print()
     for name, r in results.items():
-        matched = f"today {r['matched_today']:.0f}, new {r['matched_new']:.0f}"
-        print(f"{name}: matched (10% crops of listed originals) {matched}")
+        matched = ", ".join(f"{c} {r[f'matched_{c}']:.0f}" for c, _ in columns)
+        print(f"{name}: matched (10% crops of listed originals): {matched}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
  *           grids and qualities are identical; the DCT sums in another order than numpy's BLAS, so a coefficient
  *           that ties the median to within rounding (only in flat or exactly symmetric grids) may fall either side.
  * uniform(): per line of a box of a grey picture, whether it is (mostly) uniform (border trimming).
+ * turn():    Pillow's bilinear rotation of a grey picture, computed only inside a box (the query's turned centre).
  *
  * Both release the GIL. Built like _pdqcore: -O3, no FMA contraction (the divisions and products must round as
  * numpy's do).
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ABI_VERSION 1
+#define ABI_VERSION 2
 #define GRID 64
 
 /* Integer cell edges of a box side from `lo` to `hi` (pixels) in a picture `limit` pixels long: as regions._edges. */
@@ -390,7 +391,74 @@ done:
     return result;
 }
 
+/*
+ * turn(pixels, width, height, matrix, left, top, right, bottom, out)
+ * Pillow's Image.rotate(..., BILINEAR) of a grey picture (its transform: the output pixel (x, y) samples the input at
+ * matrix . (x + 0.5, y + 0.5, 1), bilinear, truncated to a byte, 0 outside the picture), computed only for the
+ * output pixels in the box; out (uint8[height * width]) is left as it is elsewhere. The same doubles in the same
+ * order as Pillow's C, so the same bytes (tests/hashing/test_regioncore.py compares them with Pillow's rotation).
+ */
+static PyObject *region_turn(PyObject *self, PyObject *args) {
+    Py_buffer px, out;
+    int width, height, left, top, right, bottom;
+    double m[6];
+    if (!PyArg_ParseTuple(args, "y*ii(dddddd)iiiiw*", &px, &width, &height, &m[0], &m[1], &m[2], &m[3], &m[4],
+                          &m[5], &left, &top, &right, &bottom, &out)) {
+        return NULL;
+    }
+    PyObject *result = NULL;
+    if (width < 1 || height < 1 || px.len != (Py_ssize_t)width * height || out.len != px.len) {
+        PyErr_SetString(PyExc_ValueError, "pixels and out must be uint8[height * width]");
+        goto done;
+    }
+    if (left < 0 || top < 0 || right > width || bottom > height || left > right || top > bottom) {
+        PyErr_SetString(PyExc_ValueError, "bad box");
+        goto done;
+    }
+    {
+        const uint8_t *in = px.buf;
+        uint8_t *o = out.buf;
+        Py_BEGIN_ALLOW_THREADS
+        for (int y = top; y < bottom; y++) {
+            for (int x = left; x < right; x++) {
+                double xo = x + 0.5, yo = y + 0.5;
+                double xin = m[0] * xo + m[1] * yo + m[2];
+                double yin = m[3] * xo + m[4] * yo + m[5];
+                uint8_t value = 0;
+                if (!(xin < 0.0 || xin >= width || yin < 0.0 || yin >= height)) {
+                    xin -= 0.5;
+                    yin -= 0.5;
+                    int xi = xin < 0.0 ? (int)floor(xin) : (int)xin;
+                    int yi = yin < 0.0 ? (int)floor(yin) : (int)yin;
+                    double dx = xin - xi, dy = yin - yi;
+                    int yc = yi < 0 ? 0 : yi < height ? yi : height - 1;
+                    int x0 = xi < 0 ? 0 : xi < width ? xi : width - 1;
+                    int x1 = xi + 1 < 0 ? 0 : xi + 1 < width ? xi + 1 : width - 1;
+                    const uint8_t *row = in + (size_t)yc * width;
+                    double v1 = row[x0] + (row[x1] - row[x0]) * dx, v2;
+                    if (yi + 1 >= 0 && yi + 1 < height) {
+                        row = in + (size_t)(yi + 1) * width;
+                        v2 = row[x0] + (row[x1] - row[x0]) * dx;
+                    } else {
+                        v2 = v1;
+                    }
+                    v1 = v1 + (v2 - v1) * dy;
+                    value = (uint8_t)v1;
+                }
+                o[(size_t)y * width + x] = value;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&px);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
+    {"turn", region_turn, METH_VARARGS, "Pillow's bilinear rotation of a grey picture, only inside a box."},
     {"hashes", region_hashes, METH_VARARGS, "Grids, quality, DCT coefficients and hashes of boxes of a grey picture."},
     {"uniform", region_uniform, METH_VARARGS, "Per row or column of a box of a grey picture, whether it is uniform."},
     {NULL, NULL, 0, NULL},

@@ -21,3 +21,15 @@ def uniform(
     out: Any,
     /,
 ) -> None: ...
+def turn(
+    pixels: Any,
+    width: int,
+    height: int,
+    matrix: tuple[float, float, float, float, float, float],
+    left: int,
+    top: int,
+    right: int,
+    bottom: int,
+    out: Any,
+    /,
+) -> None: ...

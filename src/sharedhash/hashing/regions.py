@@ -33,7 +33,7 @@ from PIL import Image
 
 from sharedhash.hashing.pdq import PixelSource, _dihedral_coefficients, _transpose, bits_to_hex
 
-_CORE_ABI = 1
+_CORE_ABI = 2
 
 
 def _load_core() -> Any:
@@ -431,32 +431,29 @@ def _turned(kept: Image.Image) -> list[Probe]:
 
 
 def _turned_part(picture: Image.Image, angle: float, boxes: NDArray[np.float64]) -> Image.Image:
-    """``picture.rotate(angle, BILINEAR)`` where ``boxes`` (pixels) reach, black elsewhere: only those pixels are
-    turned (Pillow's own rotation matrix, moved to the part's corner: the whole rotation's pixels, but for a rare
-    one whose bilinear value sits on a half and rounds the other way)."""
+    """``picture.rotate(angle, BILINEAR)`` where ``boxes`` (pixels) reach, black elsewhere: by the compiled kernel,
+    only those pixels (the same bytes as Pillow's rotation); without it, Pillow's rotation of the whole."""
+    if _core is None:
+        return picture.rotate(angle, resample=Image.Resampling.BILINEAR)
     width, height = picture.size
     x0 = max(0, math.floor(boxes[:, 0].min()))
     y0 = max(0, math.floor(boxes[:, 1].min()))
     x1 = min(width, math.ceil(boxes[:, 2].max()))
     y1 = min(height, math.ceil(boxes[:, 3].max()))
-    if x1 - x0 < 1 or y1 - y0 < 1:
-        x0, y0, x1, y1 = 0, 0, width, height
-    # As Image.rotate (no expand): output (x, y) samples the input at matrix . (x, y, 1), about the centre.
+    # A box under 65 pixels reads past its edges (each grid cell takes at least one pixel): turn all of that side.
+    if (boxes[:, 2] - boxes[:, 0]).min() < _GRID + 1:
+        x0, x1 = 0, width
+    if (boxes[:, 3] - boxes[:, 1]).min() < _GRID + 1:
+        y0, y1 = 0, height
+    # Image.rotate's matrix (no expand, about the centre): output (x, y) samples the input at matrix . (x, y, 1).
     turn = -math.radians(angle)
     a, b = round(math.cos(turn), 15), round(math.sin(turn), 15)
     d, e = round(-math.sin(turn), 15), round(math.cos(turn), 15)
     cx, cy = width / 2.0, height / 2.0
-    c = a * -cx + b * -cy + cx
-    f = d * -cx + e * -cy + cy
-    matrix = (a, b, c + a * x0 + b * y0, d, e, f + d * x0 + e * y0)
-    part = picture.transform((x1 - x0, y1 - y0), Image.Transform.AFFINE, matrix, Image.Resampling.BILINEAR)
-    if part.size == picture.size:
-        return part
-    # Back in place on a blank canvas of the whole size: the boxes and their grid edges stay exactly as they are
-    # (shifting them instead would move edges that sit on a half pixel); the blank never falls inside a box.
-    canvas = Image.new("L", picture.size, 0)
-    canvas.paste(part, (x0, y0))
-    return canvas
+    matrix = (a, b, a * -cx + b * -cy + cx, d, e, d * -cx + e * -cy + cy)
+    out = np.zeros((height, width), np.uint8)
+    _core.turn(np.ascontiguousarray(np.asarray(picture, np.uint8)), width, height, matrix, x0, y0, x1, y1, out)
+    return Image.fromarray(out)
 
 
 _DIHEDRAL_NAMES = (

@@ -374,9 +374,11 @@ static PyObject *region_uniform(PyObject *self, PyObject *args) {
                 }
             }
             double median = (double)(lo + hi) / 2.0;
-            int near = 0;
-            for (int v = 0; v < 256; v++) {
-                if (hist[v] && fabs((double)v - median) <= tolerance) {
+            int near = 0, from = (int)floor(median - tolerance), to = (int)ceil(median + tolerance);
+            from = from < 0 ? 0 : from;
+            to = to > 255 ? 255 : to;
+            for (int v = from; v <= to; v++) {  /* only values this close can count */
+                if (fabs((double)v - median) <= tolerance) {
                     near += hist[v];
                 }
             }

@@ -239,13 +239,12 @@ static void hash_box(const Canvas *c, const double *box, const double *d, const 
     dct_rows(d, g, t);
     dct_columns(t, dt, coef);
     double median = median_of(coef);
-    memset(hash, 0, 32);
     for (int b = 0; b < 32; b++) {
+        unsigned byte = 0;
         for (int m = 0; m < 8; m++) {
-            if (coef[255 - 8 * b - m] > median) {
-                hash[b] |= (uint8_t)(0x80 >> m);
-            }
+            byte |= (unsigned)(coef[255 - 8 * b - m] > median) << (7 - m);  /* no branch: half the bits are set */
         }
+        hash[b] = (uint8_t)byte;
     }
 }
 

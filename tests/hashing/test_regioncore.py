@@ -167,3 +167,21 @@ def test_turn_refuses_bad_arguments() -> None:
         regions._core.turn(pixels, 10, 10, matrix, 0, 0, 11, 10, np.zeros((10, 10), np.uint8))
     with pytest.raises(ValueError, match="pixels and out"):
         regions._core.turn(pixels, 10, 10, matrix, 0, 0, 10, 10, np.zeros((9, 10), np.uint8))
+
+
+def test_query_probes_and_region_values_are_the_same_without_the_kernel(
+    testdata: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end, on a photo and on a padded copy of it (trimmed): every probe and region value, by either path."""
+    with Image.open(testdata / "pdq" / "bridge-mods" / "aaa-orig.jpg") as im:
+        photo = im.convert("RGB")
+    padded = Image.new("RGB", (photo.width + 80, photo.height + 200), (20, 20, 20))
+    padded.paste(photo, (40, 150))
+    for picture in (photo, padded):
+        src = PixelSource(picture)
+        compiled = regions.query_probes(src), regions.region_values(src)
+        with monkeypatch.context() as patch:
+            patch.setattr(regions, "_core", None)
+            oracle = regions.query_probes(src), regions.region_values(src)
+        assert compiled == oracle
+        assert compiled[0][1].trimmed == (picture is padded)

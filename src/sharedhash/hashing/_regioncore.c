@@ -392,6 +392,17 @@ done:
     return result;
 }
 
+/* byte_value[d] = (double)d for d in -255..255: a table lookup instead of an integer-to-double conversion, for a
+ * pixel byte and for the difference of two. */
+static double byte_value_table[511];
+#define byte_value (byte_value_table + 255)
+
+static void init_byte_values(void) {
+    for (int k = 0; k < 511; k++) {
+        byte_value_table[k] = (double)(k - 255);
+    }
+}
+
 /*
  * turn(pixels, width, height, matrix, left, top, right, bottom, out)
  * Pillow's Image.rotate(..., BILINEAR) of a grey picture (its transform: the output pixel (x, y) samples the input at
@@ -436,10 +447,11 @@ static PyObject *region_turn(PyObject *self, PyObject *args) {
                     int x0 = xi < 0 ? 0 : xi < width ? xi : width - 1;
                     int x1 = xi + 1 < 0 ? 0 : xi + 1 < width ? xi + 1 : width - 1;
                     const uint8_t *row = in + (size_t)yc * width;
-                    double v1 = row[x0] + (row[x1] - row[x0]) * dx, v2;
+                    /* Pillow: in[x0] + (in[x1] - in[x0]) * dx, the difference an int: the same doubles */
+                    double v1 = byte_value[row[x0]] + byte_value[row[x1] - row[x0]] * dx, v2;
                     if (yi + 1 >= 0 && yi + 1 < height) {
                         row = in + (size_t)(yi + 1) * width;
-                        v2 = row[x0] + (row[x1] - row[x0]) * dx;
+                        v2 = byte_value[row[x0]] + byte_value[row[x1] - row[x0]] * dx;
                     } else {
                         v2 = v1;
                     }
@@ -469,6 +481,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_regioncore", "Compi
                                     methods};
 
 PyMODINIT_FUNC PyInit__regioncore(void) {
+    init_byte_values();
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "ABI_VERSION", ABI_VERSION) != 0) {
         Py_DECREF(m);

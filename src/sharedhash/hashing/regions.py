@@ -21,15 +21,31 @@ pixels, thumbnails or local descriptors: see docs/hashing.md for why they are no
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
 from sharedhash.hashing.pdq import PixelSource, _dihedral_coefficients, _transpose, bits_to_hex
+
+_CORE_ABI = 2
+
+
+def _load_core() -> Any:
+    try:
+        from sharedhash.hashing import _regioncore
+    except ImportError:  # built without a C compiler: numpy computes the same values, several times slower
+        return None
+    # A stale build from an older checkout must not be used with newer Python code.
+    return _regioncore if getattr(_regioncore, "ABI_VERSION", None) == _CORE_ABI else None
+
+
+_core: Any = _load_core()
 
 #: The longer side of the grey working copy every region hash is computed from (PDQ keeps a 64x64 grid anyway).
 WORK_SIDE = 256
@@ -139,10 +155,20 @@ def mask(value: str, region: int) -> str:
     return f"{int(value, 16) ^ region_mask(region):064x}"
 
 
-def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None = None) -> Image.Image:
+def upright_grey(src: PixelSource) -> Image.Image:
+    """The upright picture's luma at full size (Pillow's "L": PDQ's weights, rounded), converted once per image: the
+    grey conversion comes before any resizing or turning, which then move one byte per pixel instead of three."""
+    image = src.image if src.image.mode == "L" else src.image.convert("L")
+    return image if src.orientation == 1 else _transpose(image, src.orientation)
+
+
+def working_copy(
+    src: PixelSource, box: tuple[float, float, float, float] | None = None, *, grey: Image.Image | None = None
+) -> Image.Image:
     """The upright picture's luma (PDQ's weights, as Pillow's "L"), its longer side :data:`WORK_SIDE`; with ``box``
-    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail)."""
-    image = src.image if src.orientation == 1 else _transpose(src.image, src.orientation)
+    (fractions of the upright picture), only that part, at the same size (a trimmed picture keeps its detail).
+    ``grey``: :func:`upright_grey` of ``src`` when the caller has it already."""
+    image = grey if grey is not None else upright_grey(src)
     width, height = image.size
     left, top, right, bottom = box if box is not None else (0.0, 0.0, 1.0, 1.0)
     part = (left * width, top * height, right * width, bottom * height)
@@ -152,15 +178,17 @@ def working_copy(src: PixelSource, box: tuple[float, float, float, float] | None
     if size != image.size or box is not None:
         filter_ = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
         image = image.resize(size, filter_, box=part)
-    return image if image.mode == "L" else image.convert("L")
+    return image
 
 
-def _trimmed_copy(src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int]) -> Image.Image:
+def _trimmed_copy(
+    src: PixelSource, image: Image.Image, kept: tuple[int, int, int, int], grey: Image.Image | None = None
+) -> Image.Image:
     """The working copy of the trimmed picture (``kept``, a box of the working copy ``image``)."""
     if kept == (0, 0, *image.size):
         return image
     width, height = image.size
-    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height))
+    return working_copy(src, (kept[0] / width, kept[1] / height, kept[2] / width, kept[3] / height), grey=grey)
 
 
 def _uniform(lines: NDArray[np.float32]) -> NDArray[np.bool_]:
@@ -176,12 +204,13 @@ def trim_box(image: Image.Image) -> tuple[int, int, int, int]:
     """The box of ``image`` left after removing uniform rows and columns from each side (borders, letterboxes,
     padding, a plain canvas around a picture), as (left, top, right, bottom); the whole image when less than
     :data:`MIN_KEEP` of a side would remain."""
-    arr = np.asarray(image.convert("L") if image.mode != "L" else image, dtype=np.float32)
-    height, width = arr.shape
+    grey = np.ascontiguousarray(image.convert("L") if image.mode != "L" else image, dtype=np.uint8)
+    height, width = grey.shape
+    arr = grey.astype(np.float32) if _core is None else grey
     top, bottom, left, right = 0, height, 0, width
     for _ in range(3):  # trimming rows can make columns uniform and the other way round; it settles fast
-        rows = _uniform(arr[top:bottom, left:right])
-        cols = _uniform(arr[top:bottom, left:right].T)
+        rows = _uniform_lines(arr, (left, top, right, bottom), columns=False)
+        cols = _uniform_lines(arr, (left, top, right, bottom), columns=True)
         new_top, new_bottom = _ends(rows)
         new_left, new_right = _ends(cols)
         if (new_top, new_bottom, new_left, new_right) == (0, len(rows), 0, len(cols)):
@@ -229,6 +258,19 @@ def _longest(flags: NDArray[np.bool_]) -> tuple[int, int]:
     starts, ends = changes[::2], changes[1::2]
     best = int(np.argmax(ends - starts))
     return int(starts[best]), int(ends[best])
+
+
+def _uniform_lines(arr: NDArray[Any], box: tuple[int, int, int, int], *, columns: bool) -> NDArray[np.bool_]:
+    """:func:`_uniform` of the rows (or columns) of ``box`` of the grey picture ``arr``: by the compiled kernel when
+    there is one (``arr`` uint8), else by numpy (``arr`` float32)."""
+    left, top, right, bottom = box
+    if _core is None or arr.dtype != np.uint8:
+        part = arr[top:bottom, left:right].astype(np.float32, copy=False)
+        return _uniform(part.T if columns else part)
+    out = np.empty(right - left if columns else bottom - top, np.uint8)
+    height, width = arr.shape
+    _core.uniform(arr, width, height, left, top, right, bottom, columns, UNIFORM_TOLERANCE, UNIFORM_SHARE, out)
+    return out.view(np.bool_)
 
 
 def _ends(uniform: NDArray[np.bool_]) -> tuple[int, int]:
@@ -298,6 +340,29 @@ def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list
     return values, quality, variants
 
 
+def _hash_boxes(
+    picture: Image.Image, boxes: NDArray[np.float64], *, dihedral: bool = False, compiled: bool = True
+) -> tuple[list[str], NDArray[np.int64], list[str]]:
+    """:func:`_hashes` of the grids of ``boxes`` (n x (left, top, right, bottom), pixels) of the grey ``picture``:
+    by the compiled kernel (the grids are never materialised in Python) or, without it or with ``compiled=False``,
+    by numpy (:class:`_Canvas` then :func:`_hashes`, the kernel's oracle in the tests)."""
+    boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if _core is None or not compiled:
+        return _hashes(_Canvas(picture).grids(boxes), dihedral=dihedral)
+    n = len(boxes)
+    pixels = np.ascontiguousarray(np.asarray(picture, dtype=np.uint8))
+    coef = np.empty((n, 256))
+    quality = np.empty(n, np.int64)
+    packed = np.empty((n, 32), np.uint8)
+    _core.hashes(pixels, picture.width, picture.height, boxes, _dct_matrix(), coef, quality, packed)
+    values = packed.tobytes().hex()
+    variants: list[str] = []
+    if dihedral and n:
+        first = coef[0].reshape(16, 16)
+        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(first)]
+    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, variants
+
+
 def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
     left, top, right, bottom = kept
     w, h = right - left, bottom - top
@@ -306,11 +371,12 @@ def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float
 
 def region_values(src: PixelSource) -> RegionSet:
     """The contributed values of a decoded image: every region of :data:`REGIONS` (masked), with its quality."""
-    image = working_copy(src)
+    grey = upright_grey(src)
+    image = working_copy(src, grey=grey)
     kept = trim_box(image)
-    picture = _trimmed_copy(src, image, kept)
+    picture = _trimmed_copy(src, image, kept, grey)
     boxes = np.array([_box((0, 0, *picture.size), r.box) for r in REGIONS])
-    values, quality, _ = _hashes(_Canvas(picture).grids(boxes))
+    values, quality, _ = _hash_boxes(picture, boxes)
     out = tuple(RegionValue(r.id, mask(v, r.id), int(q)) for r, v, q in zip(REGIONS, values, quality, strict=True))
     return RegionSet(out, kept != (0, 0, *image.size), kept, image.size)
 
@@ -353,10 +419,11 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
     corner window at its corner); for small turns, the centre of the copy turned back by a few degrees. When the
     query's borders were trimmed, its untrimmed regions are tried too (a caption band can look like a border).
     """
-    image = working_copy(src)
+    grey = upright_grey(src)
+    image = working_copy(src, grey=grey)
     kept = trim_box(image)
     trimmed = kept != (0, 0, *image.size)
-    picture = _trimmed_copy(src, image, kept)
+    picture = _trimmed_copy(src, image, kept, grey)
     whole = (0, 0, *picture.size)
     # (region, what the probe hashes, aligned?, box of the trimmed picture or, for "untrimmed", of the working copy)
     plan: list[tuple[int, str, bool, tuple[float, float, float, float]]] = []
@@ -377,20 +444,23 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append(
                 (1, f"{centre.name} as a crop of the {name} ({s:.0%})", False, _box(whole, _anchored(centre, sx, sy)))
             )
-    grids = _Canvas(picture).grids(np.array([p[3] for p in plan]))
+    values, quality, variants = _hash_boxes(picture, np.array([p[3] for p in plan]), dihedral=dihedral)
     inner = picture_box(image)
     if inner is not None and inner != kept:
-        shot = _trimmed_copy(src, image, inner)
+        shot = _trimmed_copy(src, image, inner, grey)
         found = [
             (r.id, f"{r.name} of the picture found inside", True, _box((0, 0, *shot.size), r.box)) for r in REGIONS
         ]
         plan += found
-        grids = np.concatenate([grids, _Canvas(shot).grids(np.array([p[3] for p in found]))])
+        found_values, found_quality, _ = _hash_boxes(shot, np.array([p[3] for p in found]))
+        values += found_values
+        quality = np.concatenate([quality, found_quality])
     if trimmed:
         untrimmed = [(r.id, f"{r.name}, untrimmed", True, _box((0, 0, *image.size), r.box)) for r in REGIONS]
         plan += untrimmed
-        grids = np.concatenate([grids, _Canvas(image).grids(np.array([p[3] for p in untrimmed]))])
-    values, quality, variants = _hashes(grids, dihedral=dihedral)
+        more, more_quality, _ = _hash_boxes(image, np.array([p[3] for p in untrimmed]))
+        values += more
+        quality = np.concatenate([quality, more_quality])
     probes: list[Probe] = []
     own: list[RegionValue] = []
     for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
@@ -421,21 +491,49 @@ def _turned(kept: Image.Image) -> list[Probe]:
     """Probes of the centre of the query turned back by each of :data:`ROTATIONS` (see :func:`rotation_shares`)."""
     centre = REGIONS[1]
     plan: list[tuple[str, tuple[float, float, float, float]]] = []
-    grids = []
+    values: list[str] = []
+    qualities = []
     for angle in ROTATIONS:
-        turned = kept.rotate(angle, resample=Image.Resampling.BILINEAR)
         shares = rotation_shares(angle, kept.size)
-        boxes = np.array([_box((0, 0, *turned.size), _anchored(centre, s)) for s in shares])
-        grids.append(_Canvas(turned).grids(boxes))
+        boxes = np.array([_box((0, 0, *kept.size), _anchored(centre, s)) for s in shares])
+        turned_values, turned_quality, _ = _hash_boxes(_turned_part(kept, angle, boxes), boxes)
+        values += turned_values
+        qualities.append(turned_quality)
         plan += [
             (f"{centre.name} turned {angle:+g}° ({s:.0%} of the copy)", b) for s, b in zip(shares, boxes, strict=True)
         ]
-    values, quality, _ = _hashes(np.concatenate(grids))
+    quality = np.concatenate(qualities)
     return [
         Probe(centre.id, mask(v, centre.id), source, False)
         for (source, _), v, q in zip(plan, values, quality, strict=True)
         if q >= MIN_REGION_QUALITY
     ]
+
+
+def _turned_part(picture: Image.Image, angle: float, boxes: NDArray[np.float64]) -> Image.Image:
+    """``picture.rotate(angle, BILINEAR)`` where ``boxes`` (pixels) reach, black elsewhere: by the compiled kernel,
+    only those pixels (the same bytes as Pillow's rotation); without it, Pillow's rotation of the whole."""
+    if _core is None:
+        return picture.rotate(angle, resample=Image.Resampling.BILINEAR)
+    width, height = picture.size
+    x0 = max(0, math.floor(boxes[:, 0].min()))
+    y0 = max(0, math.floor(boxes[:, 1].min()))
+    x1 = min(width, math.ceil(boxes[:, 2].max()))
+    y1 = min(height, math.ceil(boxes[:, 3].max()))
+    # A box under 65 pixels reads past its edges (each grid cell takes at least one pixel): turn all of that side.
+    if (boxes[:, 2] - boxes[:, 0]).min() < _GRID + 1:
+        x0, x1 = 0, width
+    if (boxes[:, 3] - boxes[:, 1]).min() < _GRID + 1:
+        y0, y1 = 0, height
+    # Image.rotate's matrix (no expand, about the centre): output (x, y) samples the input at matrix . (x, y, 1).
+    turn = -math.radians(angle)
+    a, b = round(math.cos(turn), 15), round(math.sin(turn), 15)
+    d, e = round(-math.sin(turn), 15), round(math.cos(turn), 15)
+    cx, cy = width / 2.0, height / 2.0
+    matrix = (a, b, a * -cx + b * -cy + cx, d, e, d * -cx + e * -cy + cy)
+    out = np.zeros((height, width), np.uint8)
+    _core.turn(np.ascontiguousarray(np.asarray(picture, np.uint8)), width, height, matrix, x0, y0, x1, y1, out)
+    return Image.fromarray(out)
 
 
 _DIHEDRAL_NAMES = (

@@ -236,13 +236,22 @@ def test_copy_formatters_agree_with_the_generic_form() -> None:
                     (4, 2, 3, "quuxvid", None, "[]", None, 77, stamp, stamp)],
         "entry_hashes": [(5, 1, 2, "pdq", pdq(1), 90, stamp), (6, 1, 2, "md5", md5(1), None, stamp)],
         "changes": [(2, 1, "add", 1, '{"id":1}', stamp), (2, 2, "tombstone", 4, None, stamp)],
+        "checks": [(1, 2, "ab" * 32, "c-1", "image", "u-1", stamp, "https://example.test/1", '["zorblax"]',
+                    f'[{{"type":"pdq","value":"{pdq(1)}"}}]', True, '["review"]', stamp),
+                   (2, 2, "cd" * 32, "c-2", "other", None, None, None, "[]", "[]", False, "[]", stamp)],
+        "check_hashes": [(1, 1, 2, "pdq", pdq(1), stamp), (2, 1, 2, "md5", md5(1), stamp)],
+        "matches": [(1, 1, 2, 3, 4, "pdq", 5, False, '{"list_name":"known"}', None, '["review"]', stamp),
+                    (2, 1, 2, 3, 5, "md5", 0, True, "{}", "block", "[]", stamp)],
+        "review_items": [(1, 2, 3, 1, 1, 0, "open", stamp), (2, 2, 3, 2, None, 5, "open", stamp)],
     }  # fmt: skip
+    # The field of each table that gets an awkward value below (free text, or a value the hub checks).
+    where = {"entries": 6, "checks": 3, "matches": 8, "review_items": 6}
     for table, rows in plain.items():
         assert _FORMATTERS[table](rows) == _copy_text(rows)
         # One field needing an escape sends the whole piece the generic way.
         for awkward in AWKWARD:
             row = list(rows[0])
-            row[4 if table != "entries" else 6] = awkward
+            row[where.get(table, 4)] = awkward
             mixed = [tuple(row), *rows[1:]]
             assert _FORMATTERS[table](mixed) == _copy_text(mixed)
 

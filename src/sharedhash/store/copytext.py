@@ -58,8 +58,54 @@ def _changes_text(rows: Sequence[tuple[Any, ...]]) -> str:
     return "".join([f"{li}\t{seq}\t{k}\t{e}\t{n if j is None else j}\t{at}\n" for li, seq, k, e, j, at in rows])
 
 
+# Content checks (store/checks.py, store/review.py): a batch of 10,000 checks spent more time in the generic
+# formatter (a regular-expression search per field) than PostgreSQL spent inserting the rows.
+def _checks_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[2]}{r[3]}{r[4]}{r[5] or ''}{r[7] or ''}{r[8]}{r[9]}{r[11]}" for r in rows])):
+        return copy_text(rows)
+    n = _NULL
+    return "".join(
+        [
+            f"{i}\t{o}\t{k}\t{c}\t{t}\t{n if u is None else u}\t{n if ua is None else ua}\t{n if url is None else url}"
+            f"\t{lab}\t{h}\t{m}\t{a}\t{at}\n"
+            for i, o, k, c, t, u, ua, url, lab, h, m, a, at in rows
+        ]
+    )
+
+
+def _check_hashes_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[4]}" for r in rows])):
+        return copy_text(rows)
+    return "".join([f"{i}\t{c}\t{o}\t{t}\t{v}\t{at}\n" for i, c, o, t, v, at in rows])
+
+
+def _matches_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([f"{r[5]}{r[8]}{r[9] or ''}{r[10]}" for r in rows])):
+        return copy_text(rows)
+    n = _NULL
+    return "".join(
+        [
+            f"{i}\t{c}\t{o}\t{li}\t{e}\t{t}\t{d}\t{retro}\t{det}\t{n if rule is None else rule}\t{a}\t{at}\n"
+            for i, c, o, li, e, t, d, retro, det, rule, a, at in rows
+        ]
+    )
+
+
+def _review_items_text(rows: Sequence[tuple[Any, ...]]) -> str:
+    if _COPY_SPECIAL.search("".join([str(r[6]) for r in rows])):
+        return copy_text(rows)
+    n = _NULL
+    return "".join(
+        [f"{i}\t{o}\t{q}\t{c}\t{n if m is None else m}\t{p}\t{st}\t{at}\n" for i, o, q, c, m, p, st, at in rows]
+    )
+
+
 FORMATTERS: dict[str, Callable[[Sequence[tuple[Any, ...]]], str]] = {
     "entries": _entries_text,
     "entry_hashes": _hashes_text,
     "changes": _changes_text,
+    "checks": _checks_text,
+    "check_hashes": _check_hashes_text,
+    "matches": _matches_text,
+    "review_items": _review_items_text,
 }

@@ -145,11 +145,14 @@ async def check_content(request: Request, state: State, caller: Reader) -> Conte
 @router.post("/batch", response_model=ContentBatchOut, summary="Check many pieces of content by their hashes")
 def check_batch(body: ContentBatchIn, state: State, caller: Reader) -> Response:
     """One check per item, at most 10,000 hashes in all (over: 413); answers in the order of the items."""
-    items = [(_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
-    answers = service.check_hashes(state, caller, items)
-    # Validated and serialised in one call (no model per check, no second validation by FastAPI).
-    with service.quiet_gc(len(answers)):
+    # The collector stays paused until the answers are freed (resumed between the service and the answer, its
+    # first collection walked the batch's living answers).
+    with service.quiet_gc(sum(len(item.hashes) for item in body.items)):
+        items = [(_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
+        answers = service.check_hashes(state, caller, items)
+        # Validated and serialised in one call (no model per check, no second validation by FastAPI).
         content = _BATCH_OUT.dump_json(_BATCH_OUT.validate_python({"checks": answers}))
+        del items, answers
     return Response(content=content, media_type="application/json")
 
 

@@ -1,0 +1,194 @@
+"""Batched hash-only checks (issue 12) in process, beside their reference, the plain lookup of the same hashes.
+
+    python bench/act_batch.py                                  # SQLite, 100,000 stored entries (PDQ + md5)
+    python bench/act_batch.py --entries 1000000 --backend postgres
+    python bench/act_batch.py --profile /tmp/batch.prof        # cProfile of the check service's batches
+
+Each round builds 10,000 PDQ hashes (half 8 bits from a stored hash, half unrelated, as ``bench/act.py``) and
+times, interleaved:
+
+- ``POST /v1/lookup`` with them (the reference) and ``POST /v1/content/batch`` with one item per hash, each a new
+  content id, through the whole ASGI app in this process (``TestClient``: no sockets, bodies encoded beforehand);
+- the services alone: ``lookup_service.lookup`` and ``act.service.check_hashes`` on the same hashes (no HTTP, no
+  body parsing or answer serialisation).
+
+What ``bench/act.py`` measures over real HTTP is the first pair plus the server's socket work and the client's;
+this script shows where a batch's time goes without the load generator sharing the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from act import BATCH, PG_DEFAULT, flip, md5, pdq  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("SHAREDHASH_TEST_POSTGRES_URL", PG_DEFAULT))
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the check service's batches here")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-batch-"))
+    if args.backend == "sqlite":
+        bench(args, f"sqlite:///{work / 'bench.db'}", work)
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        bench(args, make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False), work)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def bench(args: argparse.Namespace, url: str, work: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sharedhash.server.act import service
+    from sharedhash.server.app import create_app
+    from sharedhash.server.lookup import service as lookup_service
+    from sharedhash.server.lookup.service import Query
+    from sharedhash.settings import Settings
+    from sharedhash.store.db import open_database
+    from sharedhash.store.models import Scope
+    from sharedhash.store.orgs import create_key, create_org
+    from sharedhash.store.visibility import Caller
+
+    db = open_database(url)
+    with db.writing() as s:
+        org = create_org(s, "bench", is_operator=True)
+        org_id = org.id
+        token = create_key(s, org.id, frozenset({Scope.ADMIN})).token
+    db.dispose()
+    settings = Settings(
+        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
+    )
+    entries = args.entries
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with TestClient(create_app(settings)) as client:
+        lst = client.post("/v1/hash-lists", json={"name": "bench", "pdq_threshold": 31}, headers=headers).json()
+        began = time.perf_counter()
+        for first in range(0, entries, 100_000):
+            lines = b"".join(
+                json.dumps(
+                    {
+                        "hashes": [
+                            {"hash_type": "pdq", "value": pdq(i), "quality": 90},
+                            {"hash_type": "md5", "value": md5(i)},
+                        ]
+                    },
+                    separators=(",", ":"),
+                ).encode()
+                + b"\n"
+                for i in range(first, min(first + 100_000, entries))
+            )
+            r = client.post(f"/v1/hash-lists/{lst['id']}/import", content=lines, headers=headers)
+            r.raise_for_status()
+        print(f"imported {entries:,} entries in {time.perf_counter() - began:.1f} s", file=sys.stderr)
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            body = client.get("/readyz").json()
+            if not body.get("compacting") and not body.get("entry_cache", {}).get("warming"):
+                break
+            time.sleep(0.5)
+        state = client.app.state.hub  # type: ignore[attr-defined]
+        caller = Caller(org_id, "bench", None, frozenset({Scope.ADMIN}), True)
+        rng = random.Random(1)
+
+        def values(n: int) -> list[str]:
+            return [
+                flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
+                for _ in range(n)
+            ]
+
+        # One match first: the org's review queue is created, the caches are warm.
+        client.post("/v1/content/batch", json={"items": [{"content_id": "warm", "hashes": [
+            {"hash_type": "pdq", "value": pdq(0)}]}]}, headers=headers).raise_for_status()  # fmt: skip
+        times: dict[str, list[float]] = {k: [] for k in ("http lookup", "http check", "lookup", "check")}
+        profiler = cProfile.Profile() if args.profile else None
+        for r in range(args.rounds):
+            batch = values(BATCH)
+            lookup_body = json.dumps(
+                {"hashes": [{"hash_type": "pdq", "value": v} for v in batch]}, separators=(",", ":")
+            ).encode()
+            check_body = json.dumps(
+                {
+                    "items": [
+                        {
+                            "content_id": f"h{r}-{i}-{uuid.uuid4().hex[:6]}",
+                            "content_type": "image",
+                            "hashes": [{"hash_type": "pdq", "value": v}],
+                        }  # fmt: skip
+                        for i, v in enumerate(batch)
+                    ]
+                },
+                separators=(",", ":"),
+            ).encode()
+            t0 = time.perf_counter()
+            client.post("/v1/lookup", content=lookup_body, headers=headers).raise_for_status()
+            times["http lookup"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            answer = client.post("/v1/content/batch", content=check_body, headers=headers)
+            times["http check"].append(time.perf_counter() - t0)
+            answer.raise_for_status()
+            matched = sum(c["matched"] for c in answer.json()["checks"])
+            assert matched >= BATCH * 0.4, matched
+
+            other = values(BATCH)
+            queries = [Query(i, "pdq", v) for i, v in enumerate(other)]
+            t0 = time.perf_counter()
+            lookup_service.lookup(state.db, state.indexes, state.caches, caller, queries, audit_log=state.audit)
+            times["lookup"].append(time.perf_counter() - t0)
+            items = [
+                (service.ContentMeta(content_id=f"s{r}-{i}-{uuid.uuid4().hex[:6]}", content_type="image"), [("pdq", v)])
+                for i, v in enumerate(other)
+            ]
+            if profiler is not None:
+                profiler.enable()
+            t0 = time.perf_counter()
+            service.check_hashes(state, caller, items)
+            times["check"].append(time.perf_counter() - t0)
+            if profiler is not None:
+                profiler.disable()
+        if profiler is not None:
+            profiler.dump_stats(str(args.profile))
+    print(f"\n{args.backend}, {entries:,} stored entries (pdq + md5), {args.rounds} rounds of {BATCH:,} hashes\n")
+    print("| measure | median ms per batch | hashes/s | rounds ms |")
+    print("| --- | ---: | ---: | --- |")
+    for name, label in (
+        ("http lookup", "POST /v1/lookup (reference), in process"),
+        ("http check", "POST /v1/content/batch, in process"),
+        ("lookup", "lookup service alone (reference)"),
+        ("check", "check service alone"),
+    ):
+        median = statistics.median(times[name])
+        rounds = ", ".join(f"{t * 1000:.0f}" for t in times[name])
+        print(f"| {label} | {median * 1000:,.0f} | {BATCH / median:,.0f} | {rounds} |")
+    http = statistics.median(times["http check"]) / statistics.median(times["http lookup"])
+    alone = statistics.median(times["check"]) / statistics.median(times["lookup"])
+    print(f"\nratio check / lookup: HTTP {http:.2f}, services {alone:.2f}")
+
+
+if __name__ == "__main__":
+    main()

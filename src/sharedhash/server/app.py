@@ -22,6 +22,7 @@ from sharedhash.hub_errors import (
     RouteNotFoundError,
 )
 from sharedhash.limits import MAX_CHECK_BODY_BYTES
+from sharedhash.server.act.fast import FastContentCheck
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
 from sharedhash.server.bodies import parse_off_loop
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         parse_off_loop(router)  # large JSON bodies are parsed and validated in a worker thread (issue 18 F4)
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
+    app.add_middleware(FastContentCheck, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
     app.add_middleware(
         BodyLimitMiddleware,

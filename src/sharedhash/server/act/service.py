@@ -173,6 +173,21 @@ class _Pending:
     lead: bool = False
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: BaseException | None = None
+    queued_at: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class GroupCommitStats:
+    """What the group commit did since the start (read by bench/act_group_commit.py): how many batches (one per
+    leader turn) and requests, how long the requests waited before their batch's write began (the write before
+    theirs), and how long the batches took to write."""
+
+    batches: int = 0
+    requests: int = 0
+    wait_seconds: float = 0.0
+    max_wait_seconds: float = 0.0
+    write_seconds: float = 0.0
+    max_write_seconds: float = 0.0
 
 
 class _GroupCommit:
@@ -189,6 +204,7 @@ class _GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._writing = False
+        self.stats = GroupCommitStats()
 
     def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
         mine = _Pending(state, caller, kind, items)
@@ -207,6 +223,7 @@ class _GroupCommit:
     def _lead(self) -> None:
         with self._lock:
             batch, self._queue = self._queue, []
+        began = time.perf_counter()
         try:
             groups: dict[tuple[int, int, int | None, str], list[_Pending]] = defaultdict(list)
             for pending in batch:
@@ -227,7 +244,16 @@ class _GroupCommit:
                 pending.error = pending.error or exc
             raise
         finally:
+            ended = time.perf_counter()
             with self._lock:
+                stats = self.stats
+                stats.batches += 1
+                stats.requests += len(batch)
+                waits = [began - p.queued_at for p in batch]
+                stats.wait_seconds += sum(waits)
+                stats.max_wait_seconds = max(stats.max_wait_seconds, *waits)
+                stats.write_seconds += ended - began
+                stats.max_write_seconds = max(stats.max_write_seconds, ended - began)
                 if self._queue:
                     self._queue[0].lead = True  # the next transaction is led by the first who waits
                     self._queue[0].done.set()

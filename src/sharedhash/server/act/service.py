@@ -160,6 +160,10 @@ def _write_retrying(state: HubState, caller: Caller, items: list[_Item], *, kind
 #: Checks of at most this many items are written through the group commit (larger batches alone).
 GROUP_COMMIT_MAX_ITEMS = 16
 
+#: Batches of the group commit written at the same time on PostgreSQL, which lets writers in side by side (a
+#: batch's transaction there is mostly waiting for round trips to the server); SQLite has one writer, so one.
+GROUP_COMMIT_WRITERS_POSTGRES = 3
+
 
 @dataclass
 class _Pending:
@@ -203,15 +207,17 @@ class _GroupCommit:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
-        self._writing = False
+        self._writing = 0  # batches being written (leaders)
         self.stats = GroupCommitStats()
 
     def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
         mine = _Pending(state, caller, kind, items)
+        writers = 1 if state.db.is_sqlite else GROUP_COMMIT_WRITERS_POSTGRES
         with self._lock:
             self._queue.append(mine)
-            if not self._writing:
-                self._writing = mine.lead = True
+            if self._writing < writers:
+                self._writing += 1
+                mine.lead = True
         if not mine.lead:
             mine.done.wait()
         if mine.lead:  # first to come, or handed the lead by the previous leader
@@ -258,7 +264,7 @@ class _GroupCommit:
                     self._queue[0].lead = True  # the next transaction is led by the first who waits
                     self._queue[0].done.set()
                 else:
-                    self._writing = False
+                    self._writing -= 1
             for pending in batch:
                 pending.done.set()
 

@@ -208,3 +208,23 @@ def test_the_fast_path_takes_only_what_it_is_sure_of(act_hub: Hub) -> None:
     assert forwarded.bodies[4] == b"{not json"
     state.caches.keys.clear()  # a key not in memory: the route looks it up
     assert client.post("/v1/content", content=plain, headers=json_headers).status_code == 299
+
+
+def test_each_check_transaction_is_audited_once(act_hub: Hub) -> None:
+    from sqlalchemy import select
+
+    from sharedhash.store.models import AuditEvent
+
+    lst = new_list(act_hub)
+    add(act_hub, lst["id"], ("md5", md5(1)))
+    _post(act_hub, {"content_id": "warm", "hashes": [{"hash_type": "md5", "value": md5(2)}]}, routed=True)
+    fast = _post(act_hub, {"content_id": "audited", "hashes": [{"hash_type": "md5", "value": md5(1)}]})
+    assert fast.json()["matched"] is True
+    with state_of(act_hub).db.reading() as s:
+        events = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "content.check").order_by(AuditEvent.id)))
+    assert [(e.count, e.detail["kind"], e.detail["matched"], e.detail["reviews"]) for e in events] == [
+        (1, "hashes", 0, 0),
+        (1, "hashes", 1, 1),
+    ]
+    assert events[-1].key_id is not None
+    assert events[-1].created_at is not None

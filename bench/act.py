@@ -18,8 +18,12 @@ Parts (each bounded):
   the time from the import's commit until the retroactive round has recorded the matches (the round itself; the
   server runs it every ``SHAREDHASH_RETROACTIVE_SECONDS``, 0.5 s by default, so add up to that).
 
-Servers are real ``sharedhash serve`` processes on loopback; the load generator is asyncio + httpx in this process,
-on the same 2 cores (it takes CPU from the server: the figures are a floor).
+Servers are real ``sharedhash serve`` processes on loopback. The single checks and their reference are driven by
+``wrk`` (one C process, closed loop, 16 keep-alive connections; Debian: ``apt-get install wrk``) with a Lua script
+that makes a new content id for every check, so the generator takes little of the CPU the server needs on the same
+2 cores; without wrk they fall back (with a message) to asyncio + httpx in this process, which costs about 1 ms of
+CPU per request and makes the figures a floor. The other parts use httpx (one request at a time).
+``--singles-only`` runs only the single checks and their reference.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -47,6 +52,7 @@ import httpx
 BIN = Path(sys.executable).parent / "sharedhash"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BATCH = 10_000
+WRK = shutil.which("wrk") is not None
 
 
 def pdq(i: int) -> str:
@@ -135,6 +141,87 @@ def _wait_warm(client: httpx.Client) -> None:
         time.sleep(0.5)
 
 
+#: The wrk script of the single checks and lookups: one PDQ hash each, cycling through the values in a file; a
+#: check gets a content id new to the run (``nonce``, wrk's thread and a counter). ``done`` prints one line of JSON.
+_WRK_SCRIPT = """
+local values = {}
+local headers = {}
+local path, kind, nonce = "/", "lookup", "x"
+local i, n = 0, 0
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+function init(args)
+  for line in io.lines(args[1]) do values[#values + 1] = line end
+  path, kind, nonce = args[2], args[3], args[4]
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. args[5]
+  i = (tid * 997) % #values
+end
+function request()
+  i = i % #values + 1
+  n = n + 1
+  local hash = '{"hash_type":"pdq","value":"' .. values[i] .. '"}'
+  local body
+  if kind == "check" then
+    local id = 's-' .. nonce .. '-' .. tid .. '-' .. n
+    body = '{"content_id":"' .. id .. '","content_type":"image","hashes":[' .. hash .. ']}'
+  else
+    body = '{"hashes":[' .. hash .. ']}'
+  end
+  return wrk.format("POST", path, headers, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK {"requests": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f, "errors": %d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.connect + e.read + e.write + e.timeout + e.status))
+end
+"""
+
+
+def _server_cpu(server: Server) -> float:
+    """CPU seconds the server process has used (user + system)."""
+    assert server.proc is not None
+    fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _drive_wrk(
+    server: Server, token: str, kind: str, values: list[str], clients: int, seconds: float
+) -> dict[str, float]:
+    """``clients`` keep-alive connections (one wrk thread, closed loop) sending single checks (``kind`` "check",
+    ``POST /v1/content``) or single lookups ("lookup") of ``values`` for ``seconds``; requests/s, p50, p99 (ms),
+    the server's CPU per request."""
+    path = "/v1/content" if kind == "check" else "/v1/lookup"
+    with tempfile.TemporaryDirectory(prefix="sharedhash-wrk-") as tmp:
+        script, data = Path(tmp) / "single.lua", Path(tmp) / "values.txt"
+        script.write_text(_WRK_SCRIPT)
+        data.write_text("\n".join(values) + "\n")
+        cpu0 = _server_cpu(server)
+        run = subprocess.run(
+            ["wrk", "-t", "1", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s",
+             "-s", str(script), server.url, "--", str(data), path, kind, uuid.uuid4().hex[:8], token],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        cpu = _server_cpu(server) - cpu0
+    if run.returncode != 0:
+        raise RuntimeError(f"wrk failed: {run.stderr.strip() or run.stdout.strip()}")
+    stats = json.loads(next(x for x in run.stdout.splitlines() if x.startswith("WRK "))[4:])
+    if stats["errors"]:
+        raise RuntimeError(f"{stats['errors']} requests failed during the measurement")
+    return {
+        "requests/s": stats["requests"] / stats["seconds"],
+        "p50 ms": stats["p50_ms"],
+        "p99 ms": stats["p99_ms"],
+        "requests": float(stats["requests"]),
+        "server CPU us/request": cpu * 1e6 / max(stats["requests"], 1),
+    }
+
+
 async def _drive(
     url: str, token: str, requests: Callable[[int], tuple[str, bytes]], clients: int, seconds: float
 ) -> dict[str, float]:
@@ -180,7 +267,9 @@ def _jpeg() -> bytes:
     return out.getvalue()
 
 
-def bench_hub(backend: str, db_url: str, entries: int, work: Path, seconds: float, rounds: int) -> dict[str, float]:
+def bench_hub(
+    backend: str, db_url: str, entries: int, work: Path, seconds: float, rounds: int, *, singles_only: bool = False
+) -> dict[str, float]:
     out: dict[str, float] = {}
     server = Server(db_url, work / "hub")
     token = json.loads(server.cli("org", "create", "bench", "--json"))["api_key"]
@@ -202,7 +291,7 @@ def bench_hub(backend: str, db_url: str, entries: int, work: Path, seconds: floa
 
         # Batched hash-only checks against the plain lookup of the same hashes, interleaved round by round.
         lookup_rates, check_rates, matched = [], [], 0
-        for r in range(rounds):
+        for r in range(0 if singles_only else rounds):
             batch = values(BATCH)
             t0 = time.perf_counter()
             found = client.post("/v1/lookup", json={"hashes": [{"hash_type": "pdq", "value": v} for v in batch]})
@@ -221,10 +310,11 @@ def bench_hub(backend: str, db_url: str, entries: int, work: Path, seconds: floa
             check_rates.append(BATCH / (time.perf_counter() - t0))
             answer.raise_for_status()
             matched += sum(c["matched"] for c in answer.json()["checks"])
-        assert matched >= rounds * BATCH * 0.4, matched
-        out["batched checks hashes/s"] = statistics.median(check_rates)
-        out["batched lookup hashes/s (reference)"] = statistics.median(lookup_rates)
-        print(f"  [{backend}] batches: checks {check_rates}, lookups {lookup_rates}", file=sys.stderr)
+        if not singles_only:
+            assert matched >= rounds * BATCH * 0.4, matched
+            out["batched checks hashes/s"] = statistics.median(check_rates)
+            out["batched lookup hashes/s (reference)"] = statistics.median(lookup_rates)
+            print(f"  [{backend}] batches: checks {check_rates}, lookups {lookup_rates}", file=sys.stderr)
 
         # Single checks at 16 concurrent clients, against single lookups.
         singles = values(5000)
@@ -237,13 +327,33 @@ def bench_hub(backend: str, db_url: str, entries: int, work: Path, seconds: floa
                     "hashes": [{"hash_type": "pdq", "value": singles[i % 5000]}]}  # fmt: skip
             return "/v1/content", json.dumps(body).encode()
 
-        ref = asyncio.run(_drive(server.url, token, lookup_request, 16, seconds))
-        got = asyncio.run(_drive(server.url, token, check_request, 16, seconds))
-        out["single check p50 ms (16 clients)"] = got["p50 ms"]
-        out["single check p99 ms (16 clients)"] = got["p99 ms"]
-        out["single check requests/s (16 clients)"] = got["requests/s"]
-        out["single lookup p99 ms (16 clients, reference)"] = ref["p99 ms"]
-        out["single lookup requests/s (16 clients, reference)"] = ref["requests/s"]
+        # Round by round, the reference first; each figure is the median of the rounds.
+        refs, gots = [], []
+        for _ in range(rounds):
+            if WRK:
+                refs.append(_drive_wrk(server, token, "lookup", singles, 16, seconds))
+                gots.append(_drive_wrk(server, token, "check", singles, 16, seconds))
+            else:
+                refs.append(asyncio.run(_drive(server.url, token, lookup_request, 16, seconds)))
+                gots.append(asyncio.run(_drive(server.url, token, check_request, 16, seconds)))
+        for name, runs in (("lookups", refs), ("checks", gots)):
+            shown = [f"{r['requests/s']:.0f}/s p50 {r['p50 ms']:.1f} p99 {r['p99 ms']:.1f} ms" for r in runs]
+            print(f"  [{backend}] single {name}, 16 clients: {'; '.join(shown)}", file=sys.stderr)
+
+        def median(runs: list[dict[str, float]], key: str) -> float:
+            return statistics.median(r[key] for r in runs)
+
+        out["single check p50 ms (16 clients)"] = median(gots, "p50 ms")
+        out["single check p99 ms (16 clients)"] = median(gots, "p99 ms")
+        out["single check requests/s (16 clients)"] = median(gots, "requests/s")
+        out["single lookup p50 ms (16 clients, reference)"] = median(refs, "p50 ms")
+        out["single lookup p99 ms (16 clients, reference)"] = median(refs, "p99 ms")
+        out["single lookup requests/s (16 clients, reference)"] = median(refs, "requests/s")
+        if WRK:
+            out["single check server CPU us/request"] = median(gots, "server CPU us/request")
+            out["single lookup server CPU us/request (reference)"] = median(refs, "server CPU us/request")
+        if singles_only:
+            return out
 
         # File checks against file lookups of the same JPEG (the same hashing), interleaved.
         data = _jpeg()
@@ -376,8 +486,11 @@ TARGETS = {
     "single check p50 ms (16 clients)": "",
     "single check p99 ms (16 clients)": "<= 20",
     "single check requests/s (16 clients)": "",
+    "single lookup p50 ms (16 clients, reference)": "",
     "single lookup p99 ms (16 clients, reference)": "",
     "single lookup requests/s (16 clients, reference)": "",
+    "single check server CPU us/request": "",
+    "single lookup server CPU us/request (reference)": "",
     "file check ms (1920x1080 JPEG)": "",
     "file lookup ms (same file, reference)": "",
     "file check minus file lookup ms": "<= 10",
@@ -400,7 +513,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100,000 entries, 1 M check hashes, short runs")
     parser.add_argument("--retro-only", action="store_true")
     parser.add_argument("--checks-only", action="store_true")
+    parser.add_argument("--singles-only", action="store_true", help="only the single checks and their reference")
     args = parser.parse_args()
+    if args.singles_only:
+        args.checks_only = True
+    if not WRK:
+        print(
+            "wrk not found (Debian: apt-get install wrk): the single checks fall back to asyncio + httpx in this "
+            "process, which takes about 1 ms of CPU per request from the server's 2 cores (figures are a floor)",
+            file=sys.stderr,
+        )
     if args.quick:
         args.entries, args.check_hashes, args.seconds, args.rounds = 100_000, 1_000_000, 8.0, 3
     backends = args.backend or ["sqlite"]
@@ -411,7 +533,13 @@ def main() -> None:
             for backend in backends:
                 if backend == "sqlite":
                     results[backend] = bench_hub(
-                        backend, f"sqlite:///{work / 'hub.db'}", args.entries, work, args.seconds, args.rounds
+                        backend,
+                        f"sqlite:///{work / 'hub.db'}",
+                        args.entries,
+                        work,
+                        args.seconds,
+                        args.rounds,
+                        singles_only=args.singles_only,
                     )
                     continue
                 from sqlalchemy import create_engine, text
@@ -423,7 +551,15 @@ def main() -> None:
                     conn.execute(text(f"CREATE DATABASE {name}"))
                 try:
                     url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
-                    results[backend] = bench_hub(backend, url, args.entries, work / "pg", args.seconds, args.rounds)
+                    results[backend] = bench_hub(
+                        backend,
+                        url,
+                        args.entries,
+                        work / "pg",
+                        args.seconds,
+                        args.rounds,
+                        singles_only=args.singles_only,
+                    )
                 finally:
                     with admin.connect() as conn:
                         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -5,7 +5,10 @@
 
 The reference in the same run is the same checks written one transaction per request (the group commit switched
 off: ``service.GROUP_COMMIT_MAX_ITEMS = 0``), interleaved round by round. The service is called directly (no HTTP),
-so the figures show what the write path costs; bench/act.py measures through the HTTP server.
+so the figures show what the write path costs (on PostgreSQL ``--writers`` compares how many batches
+are written side by side, ``service.GROUP_COMMIT_WRITERS_POSTGRES``); bench/act.py measures through the HTTP
+server. Beside the group commit's figures: how many requests a batch (one leader's turn) wrote, how long a request
+waited for its batch's write to begin, and how long a batch took to write (``service.GroupCommitStats``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--writers", type=int, action="append", help="PostgreSQL: batches written side by side (repeat to compare)"
+    )
     args = parser.parse_args()
+    from sharedhash.server.act.service import GROUP_COMMIT_WRITERS_POSTGRES
+
+    args.writers = (args.writers or [GROUP_COMMIT_WRITERS_POSTGRES]) if args.backend == "postgres" else [1]
     work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-group-"))
     if args.backend == "sqlite":
         bench(args, f"sqlite:///{work / 'bench.db'}", work)
@@ -92,6 +101,7 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
         service.check_hashes(state, caller, [(warm, [("pdq", pdq(0))])])
 
         def run() -> dict[str, float]:
+            service._COMMITS.stats = stats = service.GroupCommitStats()
             latencies: list[float] = []
             deadline = time.perf_counter() + args.seconds
 
@@ -111,10 +121,16 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
             for t in threads:
                 t.join()
             latencies.sort()
+            batches = max(stats.batches, 1)
             return {
                 "checks/s": len(latencies) / args.seconds,
                 "p50 ms": statistics.median(latencies) * 1000,
                 "p99 ms": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000,
+                "requests/batch": stats.requests / batches,
+                "wait ms": stats.wait_seconds / max(stats.requests, 1) * 1000,
+                "max wait ms": stats.max_wait_seconds * 1000,
+                "write ms": stats.write_seconds / batches * 1000,
+                "max write ms": stats.max_write_seconds * 1000,
             }
 
         rows: list[tuple[str, dict[str, float]]] = []
@@ -122,12 +138,27 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
             service.GROUP_COMMIT_MAX_ITEMS = 0
             rows.append(("one transaction per request (reference)", run()))
             service.GROUP_COMMIT_MAX_ITEMS = 16
-            rows.append(("group commit", run()))
+            for writers in args.writers:
+                service.GROUP_COMMIT_WRITERS_POSTGRES = writers
+                name = "group commit" if args.backend == "sqlite" else f"group commit, {writers} writers"
+                rows.append((name, run()))
     print(f"\n{entries:,} stored PDQ entries; {args.clients} threads; {args.backend}\n")
-    print("| write path | checks/s | p50 ms | p99 ms |")
-    print("| --- | ---: | ---: | ---: |")
+    print(
+        "| write path | checks/s | p50 ms | p99 ms | requests/batch | wait for the batch ms (mean / max) "
+        "| batch write ms (mean / max) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, got in rows:
-        print(f"| {name} | {got['checks/s']:,.0f} | {got['p50 ms']:.1f} | {got['p99 ms']:.1f} |")
+        grouped = name.startswith("group commit")
+        print(
+            f"| {name} | {got['checks/s']:,.0f} | {got['p50 ms']:.1f} | {got['p99 ms']:.1f} | "
+            + (
+                f"{got['requests/batch']:.1f} | {got['wait ms']:.1f} / {got['max wait ms']:.1f} | "
+                f"{got['write ms']:.1f} / {got['max write ms']:.1f} |"
+                if grouped
+                else "| | |"
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -118,6 +118,7 @@ def test_concurrent_single_checks_are_written_together_each_answered_its_own(
 ) -> None:
     lst = new_list(act_hub, pdq_threshold=16)
     add(act_hub, lst["id"], ("pdq", pdq(1)))
+    monkeypatch.setattr(service, "GROUP_COMMIT_WRITERS_POSTGRES", 1)  # one batch at a time, as on SQLite
     calls: list[list[str]] = []
     first_in = threading.Event()
     release = threading.Event()
@@ -177,3 +178,47 @@ def test_a_failed_group_write_fails_only_its_requests(act_hub: Hub, monkeypatch:
     assert r.status_code == 500
     assert check(act_hub, "fine", ("md5", md5(2)))["matched"] is False
     assert not service._COMMITS._writing  # the next request leads again
+
+
+def test_postgres_writes_batches_side_by_side(act_hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On PostgreSQL a second request does not wait for the first one's transaction (up to
+    ``GROUP_COMMIT_WRITERS_POSTGRES`` batches at once); on SQLite (one writer) it queues behind it."""
+    new_list(act_hub)
+    first_in = threading.Event()
+    release = threading.Event()
+    real_write = service._write
+    calls: list[str] = []
+
+    def write(state: Any, caller: Any, items: list[Any], *, kind: str) -> list[dict[str, Any]]:
+        calls.append(items[0].meta.content_id)
+        if items[0].meta.content_id == "slow":
+            first_in.set()
+            assert release.wait(30)
+        return real_write(state, caller, items, kind=kind)
+
+    monkeypatch.setattr(service, "_write", write)
+    monkeypatch.setattr(service, "GROUP_COMMIT_WRITERS_POSTGRES", 2)
+    answers: dict[str, dict[str, Any]] = {}
+
+    def one(content_id: str) -> None:
+        answers[content_id] = check(act_hub, content_id, ("md5", md5(len(content_id))))
+
+    slow = threading.Thread(target=one, args=("slow",))
+    slow.start()
+    assert first_in.wait(30)
+    second = threading.Thread(target=one, args=("second",))
+    second.start()
+    if state_of(act_hub).db.is_sqlite:
+        while len(service._COMMITS._queue) < 1:
+            time.sleep(0.01)
+        assert calls == ["slow"]  # queued behind the one writer
+        release.set()
+    else:
+        second.join(30)
+        assert calls == ["slow", "second"]
+        assert answers["second"]["content_id"] == "second"  # written while the first is still under way
+        release.set()
+    for t in (slow, second):
+        t.join(30)
+    assert sorted(answers) == ["second", "slow"]
+    assert not service._COMMITS._writing

@@ -23,6 +23,7 @@ from sharedhash.hub_errors import (
 )
 from sharedhash.limits import MAX_CHECK_BODY_BYTES
 from sharedhash.server.act.batchfast import FastContentBatch
+from sharedhash.server.act.fast import FastContentCheck
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
 from sharedhash.server.bodies import parse_off_loop
@@ -187,6 +188,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     app.add_middleware(FastLookup, state=state)
     app.add_middleware(FastContentBatch, state=state)
+    app.add_middleware(FastContentCheck, state=state)
     app.add_middleware(FastDeterrence, state=state, service=deterrence)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -12,18 +12,15 @@ import orjson
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from sharedhash import limits
-from sharedhash.errors import SharedhashError
 from sharedhash.hashing import hash_type_names
 from sharedhash.server.act import service
-from sharedhash.server.asgi import answer_or_forward, error_response
-from sharedhash.server.auth import bearer_parts, fresh_cached_caller
+from sharedhash.server.fastpath import FastJsonPost
 from sharedhash.server.schemas import ANY_HASH_VALUE_MAX, AwareTime
 from sharedhash.server.state import HubState
 from sharedhash.store.gc import paused_gc
-from sharedhash.store.models import Scope as KeyScope
 from sharedhash.store.visibility import Caller
 
 PATH = "/v1/content/batch"
@@ -40,7 +37,7 @@ _TIME = TypeAdapter(AwareTime)
 Item = tuple[service.ContentMeta, list[tuple[str, str]]]
 
 
-class FastContentBatch:
+class FastContentBatch(FastJsonPost):
     """ASGI middleware: answers a well-formed, authorised ``POST /v1/content/batch`` without FastAPI's routing,
     its body parsing (a batch over 1 MB was parsed twice: in the child process, then by the pure-Python scanner)
     and a pydantic model per item; the answer is serialised by orjson without a model per check.
@@ -52,30 +49,12 @@ class FastContentBatch:
     the same service with the same items.
     """
 
-    def __init__(self, app: ASGIApp, state: HubState) -> None:
-        self.app = app
-        self.state = state
+    path = PATH
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH or scope.get("query_string"):
-            await self.app(scope, receive, send)
-            return
-
-        async def answer(body: bytes) -> Response | None:
-            try:
-                return await self._answer(scope, body)
-            except SharedhashError as exc:
-                return error_response(exc)
-
-        await answer_or_forward(self.app, scope, receive, send, answer)
-
-    async def _answer(self, scope: Scope, body: bytes) -> Response | None:
-        headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        parts = bearer_parts(headers.get(b"authorization", b""))
-        if content_type != b"application/json" or parts is None or len(body) > FAST_BATCH_BYTES:
+    async def answer(self, scope: Scope, body: bytes) -> Response | None:
+        if len(body) > FAST_BATCH_BYTES:
             return None
-        caller = fresh_cached_caller(self.state, parts, KeyScope.READ)
+        caller = self.json_caller(scope)
         if caller is None:
             return None
         content = await run_in_threadpool(check_batch_json, self.state, caller, body)

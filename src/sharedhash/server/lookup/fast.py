@@ -8,21 +8,19 @@ from functools import lru_cache
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from sharedhash.errors import LimitExceededError, SharedhashError
 from sharedhash.hashing import hash_type_names
 from sharedhash.limits import PDQ_THRESHOLD_MAX
-from sharedhash.server.asgi import answer_or_forward, error_response
-from sharedhash.server.auth import bearer_parts, fresh_cached_caller
+from sharedhash.server.asgi import error_response
 from sharedhash.server.bodies import C_PARSE_BYTES, LARGE_BODY_BYTES, body_in_child
+from sharedhash.server.fastpath import FastJsonPost
 from sharedhash.server.lookup.service import INLINE_HASHES, lookup_json_of, too_many_hashes, validate_queries
 from sharedhash.server.schemas import HASH_VALUE_MAX
-from sharedhash.server.state import HubState
-from sharedhash.store.models import Scope as KeyScope
 
 
-class FastLookup:
+class FastLookup(FastJsonPost):
     """ASGI middleware: answers a well-formed, authorised ``POST /v1/lookup`` without FastAPI's routing and
     dependency machinery (about half the time of a single-hash lookup went there).
 
@@ -31,33 +29,10 @@ class FastLookup:
     (with its body), so every refusal and error comes from the one normal path.
     """
 
-    def __init__(self, app: ASGIApp, state: HubState) -> None:
-        self.app = app
-        self.state = state
+    path = "/v1/lookup"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/v1/lookup":
-            await self.app(scope, receive, send)
-            return
-        if scope.get("query_string"):  # the route refuses what it does not take (e.g. ?dihedral=true)
-            await self.app(scope, receive, send)
-            return
-
-        async def answer(body: bytes) -> Response | None:
-            try:
-                return await self._answer(scope, body)
-            except SharedhashError as exc:
-                return error_response(exc)
-
-        await answer_or_forward(self.app, scope, receive, send, answer)
-
-    async def _answer(self, scope: Scope, body: bytes) -> Response | None:
-        headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-        parts = bearer_parts(headers.get(b"authorization", b""))
-        if content_type != b"application/json" or parts is None:
-            return None
-        caller = fresh_cached_caller(self.state, parts, KeyScope.READ)
+    async def answer(self, scope: Scope, body: bytes) -> Response | None:
+        caller = self.json_caller(scope)
         if caller is None:
             return None
         # A large body is parsed in a worker thread, a very large one by the route (which parses it in a way that

@@ -44,7 +44,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -502,6 +503,24 @@ TARGETS = {
 }
 
 
+@contextmanager
+def scratch_postgres(postgres_url: str) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the server of ``postgres_url``, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -542,15 +561,7 @@ def main() -> None:
                         singles_only=args.singles_only,
                     )
                     continue
-                from sqlalchemy import create_engine, text
-                from sqlalchemy.engine import make_url
-
-                name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
-                admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
-                    conn.execute(text(f"CREATE DATABASE {name}"))
-                try:
-                    url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+                with scratch_postgres(args.postgres_url) as url:
                     results[backend] = bench_hub(
                         backend,
                         url,
@@ -560,10 +571,6 @@ def main() -> None:
                         args.rounds,
                         singles_only=args.singles_only,
                     )
-                finally:
-                    with admin.connect() as conn:
-                        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    admin.dispose()
         if not args.checks_only:
             results.setdefault("sqlite", {}).update(bench_retro(args.check_hashes, work))
     columns = [b for b in ("sqlite", "postgres") if b in results]

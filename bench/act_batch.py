@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import BATCH, PG_DEFAULT, flip, md5, pdq  # noqa: E402
+from act import BATCH, PG_DEFAULT, flip, md5, pdq, scratch_postgres  # noqa: E402
 
 
 def main() -> None:
@@ -47,19 +47,8 @@ def main() -> None:
     if args.backend == "sqlite":
         bench(args, f"sqlite:///{work / 'bench.db'}", work)
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"sharedhash_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        bench(args, make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False), work)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+    with scratch_postgres(args.postgres_url) as url:
+        bench(args, url, work)
 
 
 def bench(args: argparse.Namespace, url: str, work: Path) -> None:

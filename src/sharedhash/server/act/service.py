@@ -81,7 +81,12 @@ PAUSE_GC_FROM_HASHES = 500
 
 def quiet_gc(hashes: int) -> AbstractContextManager[None]:
     """The garbage collector paused for work on a batch of ``hashes`` hashes when it is large."""
-    return paused_gc() if hashes >= PAUSE_GC_FROM_HASHES else nullcontext()
+    return gc_paused_if(hashes >= PAUSE_GC_FROM_HASHES)
+
+
+def gc_paused_if(large: bool) -> AbstractContextManager[None]:
+    """The garbage collector paused (:func:`paused_gc`) when ``large``; nothing otherwise."""
+    return paused_gc() if large else nullcontext()
 
 
 def check_hashes(

@@ -47,8 +47,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from sharedhash.settings import Settings
 
 BIN = Path(sys.executable).parent / "sharedhash"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -501,6 +505,25 @@ TARGETS = {
     "retroactive round after 10,000 new pdq s": "<= 10",
     "retroactive matches made": ">= 100",
 }
+
+
+def bench_org(url: str, work: Path) -> tuple[int, str, Settings]:
+    """An operator org with an admin key in the database at ``url``, and the settings of an in-process hub on it
+    (retroactive rounds and the retention purge out of the way): (org id, key token, settings)."""
+    from sharedhash.settings import Settings
+    from sharedhash.store.db import open_database
+    from sharedhash.store.models import Scope
+    from sharedhash.store.orgs import create_key, create_org
+
+    db = open_database(url)
+    with db.writing() as s:
+        org = create_org(s, "bench", is_operator=True)
+        org_id, token = org.id, create_key(s, org.id, frozenset({Scope.ADMIN})).token
+    db.dispose()
+    settings = Settings(
+        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
+    )
+    return org_id, token, settings
 
 
 @contextmanager

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import BATCH, PG_DEFAULT, flip, md5, pdq, scratch_postgres  # noqa: E402
+from act import BATCH, PG_DEFAULT, _import, bench_org, flip, pdq, scratch_postgres  # noqa: E402
 
 
 def main() -> None:
@@ -58,42 +58,17 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
     from sharedhash.server.app import create_app
     from sharedhash.server.lookup import service as lookup_service
     from sharedhash.server.lookup.service import Query
-    from sharedhash.settings import Settings
-    from sharedhash.store.db import open_database
     from sharedhash.store.models import Scope
-    from sharedhash.store.orgs import create_key, create_org
     from sharedhash.store.visibility import Caller
 
-    db = open_database(url)
-    with db.writing() as s:
-        org = create_org(s, "bench", is_operator=True)
-        org_id = org.id
-        token = create_key(s, org.id, frozenset({Scope.ADMIN})).token
-    db.dispose()
-    settings = Settings(
-        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
-    )
+    org_id, token, settings = bench_org(url, work)
     entries = args.entries
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with TestClient(create_app(settings)) as client:
         lst = client.post("/v1/hash-lists", json={"name": "bench", "pdq_threshold": 31}, headers=headers).json()
         began = time.perf_counter()
-        for first in range(0, entries, 100_000):
-            lines = b"".join(
-                json.dumps(
-                    {
-                        "hashes": [
-                            {"hash_type": "pdq", "value": pdq(i), "quality": 90},
-                            {"hash_type": "md5", "value": md5(i)},
-                        ]
-                    },
-                    separators=(",", ":"),
-                ).encode()
-                + b"\n"
-                for i in range(first, min(first + 100_000, entries))
-            )
-            r = client.post(f"/v1/hash-lists/{lst['id']}/import", content=lines, headers=headers)
-            r.raise_for_status()
+        client.headers.update(headers)
+        _import(client, lst["id"], entries)
         print(f"imported {entries:,} entries in {time.perf_counter() - began:.1f} s", file=sys.stderr)
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import PG_DEFAULT, flip, pdq, scratch_postgres  # noqa: E402
+from act import PG_DEFAULT, bench_org, flip, pdq, scratch_postgres  # noqa: E402
 
 
 def main() -> None:
@@ -58,21 +58,10 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
 
     from sharedhash.server.act import service
     from sharedhash.server.app import create_app
-    from sharedhash.settings import Settings
-    from sharedhash.store.db import open_database
     from sharedhash.store.models import Scope
-    from sharedhash.store.orgs import create_key, create_org
     from sharedhash.store.visibility import Caller
 
-    db = open_database(url)
-    with db.writing() as s:
-        org = create_org(s, "bench", is_operator=True)
-        org_id = org.id
-        token = create_key(s, org.id, frozenset({Scope.ADMIN})).token
-    db.dispose()
-    settings = Settings(
-        data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
-    )
+    org_id, token, settings = bench_org(url, work)
     entries = args.entries
     with TestClient(create_app(settings)) as client:
         auth = {"Authorization": f"Bearer {token}"}

@@ -15,7 +15,7 @@ from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
 from sharedhash.deterrence.matcher import _within
-from sharedhash.deterrence.normalise import identifier_words, plain_words
+from sharedhash.deterrence.normalise import identifier_words, name_words, plain_words
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,10 @@ def fired(matcher: Matcher, query: str) -> list[str]:
         ("zorbIax z0rb", ("", "")),  # a capital i inside a word, a digit: disguises
         ("z o r b video", ("", "video")),  # letters spelled out one by one
         ("a zorblax", ("a", "zorblax")),  # a single letter alone is itself
-        ("ｚorblax", ()),  # a fullwidth letter: not plain text at all
+        ("ｚorblax", ("",)),  # a fullwidth letter: a disguise of its word
+        ("• Brock “zorblax” — crème", ("brock", "zorblax", "creme")),  # punctuation outside ASCII separates
+        ("z\u043erblax video", ("", "video")),  # a Cyrillic look-alike: a disguise of its word only
+        ("zor\u200bblax video", ("", "video")),  # an invisible character inside a word
     ],
 )
 def test_plain_words(query: str, words: tuple[str, ...]) -> None:
@@ -158,6 +161,7 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("import matplotlib.pyplot as plt", (False, True, True, False, False)),  # a module path
         ("remove the pyplot.show() call", (False, False, True, True, False)),  # an attribute
         ("see datauri.pyi", (False, True, True)),  # a source file
+        ("removed from zorblq.x.", (False, False, False, False)),  # one letter after a dot: maybe a split term
         ("zorblqx.zip video", (False, False, False)),  # a file name: zip is a media or archive extension
         ("www.zorblqx.com", (False, False, False)),  # a web address
         ("data_to_mpi here", (True, True, True, False)),  # snake_case
@@ -168,6 +172,29 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
     assert identifier_words(normalise(query)) == flags
+
+
+@pytest.mark.parametrize(
+    ("query", "flags"),
+    [
+        ("Tim Zorblqx License: FSFAP", (True, True, True, False)),  # Capitalised words side by side
+        ("• Brock Zorblqx (HP)", (True, True, False)),  # ALL CAPS is not Capitalised
+        ("watch Zorblqx video", (False, False, False)),  # one Capitalised word alone
+        ("z o r b Video", (False, False)),  # letters spelled out are one token, as in plain_words
+    ],
+)
+def test_name_words(query: str, flags: tuple[bool, ...]) -> None:
+    assert name_words(normalise(query)) == flags
+
+
+def test_a_plain_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
+    for query in ("Tim Zorblqx", "by Zorblqx Smith", "Zorblqx Video"):
+        assert not typed_matcher.check(query).deter, query
+    assert fired(typed_matcher, "watch Zorblqx video") == ["zorblax"]  # one Capitalised word is no name
+    assert fired(typed_matcher, "Tim Zorblax") == ["zorblax"]  # exact matches still count
+    assert fired(typed_matcher, "Tim Zorbl4x") == ["zorblax"]  # the skeleton exactly, through a disguise
+    (miss,) = explain(typed_matcher, "Tim Zorblqx", rule=Rule.create("term", ["zorblax"])).near_misses
+    assert "name" in miss.reason
 
 
 def test_a_short_rule_misspelt_plainly_keeps_its_first_letter(typed_matcher: Matcher) -> None:

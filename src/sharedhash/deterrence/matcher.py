@@ -15,13 +15,21 @@ from itertools import zip_longest
 
 import ahocorasick
 
-from sharedhash.deterrence.fuzzy import ONE_EDIT_FROM, TWO_EDITS_FROM, DeletionIndex, edit_distance, lookup_depth
+from sharedhash.deterrence.fuzzy import (
+    ONE_EDIT_FROM,
+    TWO_EDITS_FROM,
+    DeletionIndex,
+    allowed_edits,
+    edit_distance,
+    lookup_depth,
+)
 from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
 from sharedhash.deterrence.normalise import (
     NormalisedText,
     QueryNote,
     collapse_repeats,
     identifier_words,
+    name_words,
     normalise,
     plain_words,
     readings,
@@ -48,6 +56,10 @@ NEXT_TO_WORD_END = 2
 #: Shorter rules still match misspelt as whole words, and exactly when glued (measured at 10,000 rules on the
 #: tuning halves: most of the Debian word-list false positives were such glued matches of 6-7 letter rules).
 GLUED_FUZZY_FROM = 8
+#: The shortest glued candidate (a word's beginning or end) that can be within the allowance of a fuzzy word of
+#: ``GLUED_FUZZY_FROM`` or more letters: a shorter one only ever reaches the short fuzzy words whose glued
+#: matches do not count, so it is not looked up (7 letters: an 8-letter word less one edit).
+GLUED_CANDIDATE_FROM = min(n - allowed_edits(n) for n in range(GLUED_FUZZY_FROM, GLUED_FUZZY_FROM + TWO_EDITS_FROM))
 #: A misspelling typed without disguise (see ``normalise.plain_words``) of a rule shorter than this many letters
 #: as written counts only with the rule's first letter: real misspellings rarely get a word's first letter wrong
 #: (Yannakoudakis & Fawthrop 1983; Pollock & Zamora 1984; see ``variants.FIRST_LETTER_SHARE``), while a short
@@ -416,9 +428,10 @@ class Matcher:
                             if whole and len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
                                 continue
                         if typed and whole and first == last and distance:
-                            # An identifier of code misspelt is no evidence of a term (see identifier_words).
+                            # An identifier of code or a name misspelt is no evidence of a term (see
+                            # identifier_words and name_words).
                             if code is None:
-                                code = identifier_words(text)
+                                code = _either(identifier_words(text), name_words(text))
                             if code and code[first]:
                                 continue
                     if part >= 0:
@@ -543,8 +556,14 @@ class Matcher:
                 candidate, first, last, ident, distance = hits[at]
                 yield candidate, first, last, True, ident, distance
                 at += 1
-            if len(token) > ANCHORED_FROM and not known[position] and not self._ordinary(text, position, memo):
-                glued = self._glued_candidates(token, text.uncollapsed[position], position)
+            kept = text.uncollapsed[position]
+            if (
+                len(token) > ANCHORED_FROM
+                and len(kept) >= GLUED_CANDIDATE_FROM + MIN_GLUED
+                and not known[position]
+                and not self._ordinary(text, position, memo)
+            ):
+                glued = self._glued_candidates(token, kept, position)
                 for candidate, first, last, whole in glued:
                     for ident, distance in kernel.lookup(candidate, lookup_depth(len(candidate))):
                         yield candidate, first, last, whole, ident, distance
@@ -580,7 +599,13 @@ class Matcher:
                 if kept != candidate:
                     yield kept, first, last, True
             token = tokens[first]
-            if lexicon and len(token) > ANCHORED_FROM and not known[first] and not self._ordinary(text, first, memo):
+            if (
+                lexicon
+                and len(token) > ANCHORED_FROM
+                and len(uncollapsed[first]) >= GLUED_CANDIDATE_FROM + MIN_GLUED
+                and not known[first]
+                and not self._ordinary(text, first, memo)
+            ):
                 yield from self._glued_candidates(token, uncollapsed[first], first)
 
     def _glued_candidates(self, token: str, kept: str, position: int) -> list[tuple[str, int, int, bool]]:
@@ -595,7 +620,7 @@ class Matcher:
         # after[q]: token[q:] may follow a term; before[q]: token[:q] may precede one (each at least MIN_GLUED).
         # Without repeated letters only the splits the sizes below reach are looked up (each look-up is a likely
         # cache miss in a set of 600,000+ words).
-        top, low = min(n - MIN_GLUED, longest), ONE_EDIT_FROM - 1
+        top, low = min(n - MIN_GLUED, longest), GLUED_CANDIDATE_FROM
         after: list[bool] | dict[int, bool]
         before: list[bool] | dict[int, bool]
         if kept == token:
@@ -621,7 +646,7 @@ class Matcher:
                     q += 1
                 run.append(q)
             size_n = len(kept)
-            for size in range(ONE_EDIT_FROM - 1, min(size_n - MIN_GLUED, longest) + 1):
+            for size in range(GLUED_CANDIDATE_FROM, min(size_n - MIN_GLUED, longest) + 1):
                 if after[run[size]]:
                     out.append((kept[:size], position, position, False))
                 if before[run[size_n - size - 1] + 1]:

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
 from sharedhash.deterrence.decode import decoded_readings
 from sharedhash.deterrence.letterlike import letterlike_table
@@ -295,7 +296,9 @@ def _digits_read(text: str) -> tuple[bool, ...]:
 def plain_words(text: NormalisedText) -> tuple[str, ...]:
     """Per token of ``text``, the word as typed, if it was typed without any disguise: ASCII letters (accents
     dropped, case folded), not read from digits, symbols or look-alike characters, not spelled out letter by
-    letter; else ``""``. Empty when the tokens cannot be aligned with what was typed.
+    letter; else ``""``. Other characters count as separators if they are punctuation or spaces ("•", "“"),
+    else as a disguise of their word (see :func:`_other_typed`). Empty when the tokens cannot be aligned with what
+    was typed.
 
     A misspelling of a rule typed without disguise is a misspelling of the rule as written: the matcher checks it
     against the rule's own letters as well as against the skeleton, where ``l`` is ``i`` and repeats are
@@ -308,7 +311,7 @@ def plain_words(text: NormalisedText) -> tuple[str, ...]:
     if not typed.isascii():
         typed = _strip_accents(typed)
         if not typed.isascii():
-            return ()
+            typed = "".join(c if c.isascii() else _other_typed(c) for c in typed)
     words: list[str] = []
     run: list[str] = []
     for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
@@ -349,8 +352,9 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written in camelCase (``mapRun``), or one
     of 2+ words of 2+ characters joined by dots (a module or attribute path, ``matplotlib.pyplot``,
     ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
-    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site). Empty when the tokens cannot be
-    aligned with what was typed.
+    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site). A one-letter extension
+    (``pyport.h``) does not count: a dot before a word's last letter is also how a term is split apart
+    (``zorblq.x``). Empty when the tokens cannot be aligned with what was typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -395,6 +399,48 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     if len(flags) != len(text.tokens):
         return ()
     return tuple(flags)
+
+
+def name_words(text: NormalisedText) -> tuple[bool, ...]:
+    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as part of a name: a
+    Capitalised word of 2+ letters beside another (``Tim Toolan``, ``Brock Krizan``). Proper names are most of
+    the ordinary words no word list holds, and two or more Capitalised words side by side are how text writes
+    them; a search query is rarely typed that way. Empty when the tokens cannot be aligned with what was typed.
+
+    Only the shape of the text counts, never which words are in it.
+    """
+    typed = text.typed
+    if typed is None:
+        return ()
+    words: list[str] = []  # per token: the word as typed, "" for letters spelled out one by one
+    run = 0
+    for chunk in _HAS_SYMBOL.sub(" ", typed).split():
+        for word in _WORD.findall(chunk):
+            if len(word) == 1:
+                run += 1
+                continue
+            if run:
+                words.append("")
+                run = 0
+            words.append(word)
+    if run:
+        words.append("")
+    if len(words) != len(text.tokens):
+        return ()
+    title = [len(w) >= 2 and w.isalpha() and w.istitle() for w in words]
+    last = len(title) - 1
+    return tuple(t and ((k > 0 and title[k - 1]) or (k < last and title[k + 1])) for k, t in enumerate(title))
+
+
+@lru_cache(maxsize=4096)
+def _other_typed(char: str) -> str:
+    """What a character other than an ASCII or accented Latin letter stands for in what was typed, for
+    :func:`plain_words`: a separator (``" "``) if it is punctuation or a space the normaliser reads as no letter or
+    digit ("•", "“", "—"), else a digit (``"0"``), so that its word is no plain word, as for a symbol read as a
+    letter (a look-alike, an emoji letter, an invisible character inside a word)."""
+    if unicodedata.category(char)[0] in "PZ" and not any(c.isalnum() for c in _fold_unicode(char)[0]):
+        return " "
+    return "0"
 
 
 def _strip_accents(text: str) -> str:

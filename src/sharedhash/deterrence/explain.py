@@ -25,7 +25,6 @@ from sharedhash.deterrence.normalise import (
     Trace,
     collapse_repeats,
     identifier_words,
-    name_words,
     normalise,
     plain_words,
     readings,
@@ -125,11 +124,6 @@ class _Part:
         flags = identifier_words(self.text)
         return bool(flags) and flags[self.first]
 
-    def name(self) -> bool:
-        """Whether its one word was typed as part of a name (see ``name_words``)."""
-        flags = name_words(self.text)
-        return bool(flags) and flags[self.first]
-
     def typed(self) -> str:
         """The words as typed, if all were typed without disguise (see ``plain_words``), else ``""``."""
         words = plain_words(self.text)[self.first : self.last + 1]
@@ -175,11 +169,6 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
         return (
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"
             " an identifier misspelt is no evidence of a term"
-        )
-    if written and 0 < distance <= allowance and part.words == 1 and part.name():
-        return (
-            "typed as part of a name (Capitalised words side by side, as text writes proper names): a name"
-            " misspelt is no evidence of a term"
         )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"

@@ -29,7 +29,6 @@ from sharedhash.deterrence.normalise import (
     QueryNote,
     collapse_repeats,
     identifier_words,
-    name_words,
     normalise,
     plain_words,
     readings,
@@ -428,10 +427,9 @@ class Matcher:
                             if whole and len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
                                 continue
                         if typed and whole and first == last and distance:
-                            # An identifier of code or a name misspelt is no evidence of a term (see
-                            # identifier_words and name_words).
+                            # An identifier of code misspelt is no evidence of a term (see identifier_words).
                             if code is None:
-                                code = _either(identifier_words(text), name_words(text))
+                                code = identifier_words(text)
                             if code and code[first]:
                                 continue
                     if part >= 0:

@@ -401,37 +401,6 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     return tuple(flags)
 
 
-def name_words(text: NormalisedText) -> tuple[bool, ...]:
-    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as part of a name: a
-    Capitalised word of 2+ letters beside another (``Tim Toolan``, ``Brock Krizan``). Proper names are most of
-    the ordinary words no word list holds, and two or more Capitalised words side by side are how text writes
-    them; a search query is rarely typed that way. Empty when the tokens cannot be aligned with what was typed.
-
-    Only the shape of the text counts, never which words are in it.
-    """
-    typed = text.typed
-    if typed is None:
-        return ()
-    words: list[str] = []  # per token: the word as typed, "" for letters spelled out one by one
-    run = 0
-    for chunk in _HAS_SYMBOL.sub(" ", typed).split():
-        for word in _WORD.findall(chunk):
-            if len(word) == 1:
-                run += 1
-                continue
-            if run:
-                words.append("")
-                run = 0
-            words.append(word)
-    if run:
-        words.append("")
-    if len(words) != len(text.tokens):
-        return ()
-    title = [len(w) >= 2 and w.isalpha() and w.istitle() for w in words]
-    last = len(title) - 1
-    return tuple(t and ((k > 0 and title[k - 1]) or (k < last and title[k + 1])) for k, t in enumerate(title))
-
-
 @lru_cache(maxsize=4096)
 def _other_typed(char: str) -> str:
     """What a character other than an ASCII or accented Latin letter stands for in what was typed, for

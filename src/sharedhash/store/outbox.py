@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from sharedhash.errors import NotFoundError
@@ -280,6 +280,7 @@ def claim_due(
     *,
     held: Collection[int] = (),
     only: int | None = None,
+    after: int = 0,
 ) -> list[DueEvent]:
     """Claim up to ``limit`` due events for one worker until ``lease_until`` (a worker that dies leaves them to be
     claimed again then), in id order; none of the ``held`` endpoints, or (``only``) only that endpoint's.
@@ -288,7 +289,12 @@ def claim_due(
     (for a retry or in another claim), and events are taken in id order, so the events of one key in the answer
     are the first pending ones of that key, in order: the worker sends them one after another. Events of paused
     or removed endpoints stay where they are. Claims are serialised (SQLite: the write transaction; PostgreSQL: a
-    transaction-scoped advisory lock), so two workers never claim the same event or interleave one key."""
+    transaction-scoped advisory lock), so two workers never claim the same event or interleave one key.
+
+    ``after``: only events with a larger id (a worker sweeping a backlog claims where its last full claim ended,
+    reading the next ``limit`` events by key instead of every due one each time; it starts again from 0 when a
+    claim comes back short). The order per key still holds: an event is not claimed while an earlier pending event
+    of its key lies at or below ``after`` (that one is claimed first, when the sweep starts again)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK})
     earlier = aliased(OutboxEvent)
@@ -299,7 +305,7 @@ def claim_due(
             earlier.ordering_key == OutboxEvent.ordering_key,
             earlier.id < OutboxEvent.id,
             earlier.state == OutboxState.PENDING.value,
-            earlier.next_attempt_at > now,
+            or_(earlier.next_attempt_at > now, earlier.id <= after) if after > 0 else earlier.next_attempt_at > now,
         )
         .exists()
     )
@@ -314,6 +320,8 @@ def claim_due(
         conditions.append(OutboxEvent.endpoint_id.not_in(sorted(held)))
     if only is not None:
         conditions.append(OutboxEvent.endpoint_id == only)
+    if after > 0:
+        conditions.append(OutboxEvent.id > after)
     columns = (
         OutboxEvent.id,
         OutboxEvent.endpoint_id,

@@ -22,7 +22,7 @@ from sharedhash.server.webhooks.worker import DeliveryWorker, retry_plan
 from sharedhash.settings import Settings
 from sharedhash.store.db import Database
 from sharedhash.store.models import OutboxEvent, WebhookAttempt, WebhookEndpoint
-from sharedhash.store.outbox import create_endpoint
+from sharedhash.store.outbox import claim_due, create_endpoint
 from sharedhash.store.secretbox import SecretBox
 from tests.support.api import assert_error
 from tests.support.hub import Hub, make_settings
@@ -608,3 +608,27 @@ def test_events_held_longer_than_the_retry_window_are_dead(db: Database, receive
     with db.reading() as s:
         states_of_young = set(s.scalars(select(OutboxEvent.state).where(OutboxEvent.webhook_id.in_(young))))
     assert states_of_young == {"pending"}
+
+
+def test_a_claim_that_goes_on_from_an_id_keeps_each_keys_order(db: Database) -> None:
+    """A worker sweeping a backlog claims the events after the last id of its previous claim (``after``); an event
+    whose key has an earlier pending event at or below that id is not claimed then (it would overtake it), but with
+    the earlier one when the sweep starts again from the first id. Claims come back in id order."""
+    caller = make_org(db, "quuxvid")
+    with db.writing() as s:
+        create_endpoint(s, org_id=caller.org_id, name="blocks", url="https://zorblax.example/hook", sealed_secret="x")
+    written = write_events(
+        db, "quuxvid", "blocks", [("a", {"n": 1}), ("b", {"n": 2}), ("a", {"n": 3}), ("c", {"n": 4})]
+    )
+    with db.reading() as s:
+        id_of = {w: i for w, i in s.execute(select(OutboxEvent.webhook_id, OutboxEvent.id))}
+    a1, b2, a3, c4 = (id_of[w] for w in written)
+    now = datetime.now(UTC)
+    lease = now + timedelta(seconds=60)
+    with db.writing() as s:
+        swept = claim_due(s, now, lease, 10, after=b2)
+    assert [e.id for e in swept] == [c4]  # a3 waits for a1, which lies behind the sweep
+    with db.writing() as s:
+        again = claim_due(s, now, lease, 10)
+    assert [e.id for e in again] == [a1, b2, a3]
+    assert [e.ordering_key for e in again] == ["a", "b", "a"]

@@ -164,24 +164,32 @@ def claim_batch(
     limit: int,
     held: Collection[int] = (),
     probes: Collection[int] = (),
+    after: int = 0,
 ) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
     """Claim up to ``limit`` due events for this worker (leased for ``webhook_lease_seconds``) and their targets;
     none of the ``held`` endpoints' (the worker's circuit breaker holds them), but the first due event of each of
-    the ``probes`` endpoints (one event that tries whether a failing receiver is back)."""
+    the ``probes`` endpoints (one event that tries whether a failing receiver is back); ``after``: only events of
+    larger ids (see :func:`store.claim_due`)."""
     now = utcnow()
     if not probes:
         with db.reading() as session:
             if not store.any_due(session, now, held):
                 return [], {}
     with db.writing() as session:
-        return _claim(session, settings, now, limit, held, probes)
+        return _claim(session, settings, now, limit, held, probes, after)
 
 
 def _claim(
-    session: Session, settings: Settings, now: datetime, limit: int, held: Collection[int], probes: Collection[int]
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    limit: int,
+    held: Collection[int],
+    probes: Collection[int],
+    after: int = 0,
 ) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
     lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
-    due = store.claim_due(session, now, lease_until, limit, held=held) if limit > 0 else []
+    due = store.claim_due(session, now, lease_until, limit, held=held, after=after) if limit > 0 else []
     for endpoint_id in sorted(probes):
         due += store.claim_due(session, now, lease_until, 1, only=endpoint_id)
     found = store.targets(session, {e.endpoint_id for e in due}) if due else {}
@@ -213,18 +221,20 @@ def record_and_claim(
     limit: int,
     held: Collection[int] = (),
     probes: Collection[int] = (),
+    after: int = 0,
 ) -> tuple[list[store.DueEvent], dict[int, store.Target]]:
     """One step of the worker's pipeline, in one transaction: log finished attempts and move their events on, hand
-    back claimed events that were not tried, then claim up to ``limit`` due events (``limit`` 0: claim none) apart
-    from the ``held`` endpoints', and one event of each of the ``probes`` endpoints (see :func:`claim_batch`).
+    back claimed events that were not tried, then claim up to ``limit`` due events (``limit`` 0: claim none; only
+    ids over ``after``) apart from the ``held`` endpoints', and one event of each of the ``probes`` endpoints (see
+    :func:`claim_batch`).
 
     Recording first lets the claim see what it freed (the next event of a key whose event was just delivered). With
     nothing to record, an idle outbox is looked at with a read only (no write lock)."""
     if not records and not released:
-        return claim_batch(db, settings, limit, held, probes) if limit > 0 or probes else ([], {})
+        return claim_batch(db, settings, limit, held, probes, after) if limit > 0 or probes else ([], {})
     now = utcnow()
     with db.writing() as session:
         store.record_attempts(session, records, released, now)
         if limit <= 0 and not probes:
             return [], {}
-        return _claim(session, settings, now, limit, held, probes)
+        return _claim(session, settings, now, limit, held, probes, after)

@@ -151,6 +151,9 @@ class DeliveryWorker:
         self._released: list[int] = []
         self._due_again: list[int] = []  # events backing off that are due at once (their endpoint is back)
         self._next_expiry = 0.0  # monotonic: when held events are next looked at for the retry window
+        #: Where the next claim starts (event id): the end of the last full claim, 0 after a short one or when
+        #: events are handed back (see store.outbox.claim_due's ``after``).
+        self._sweep_from = 0
         self.expire_every = EXPIRE_EVERY
         self._in_flight = 0
         self._busy = 0
@@ -256,9 +259,11 @@ class DeliveryWorker:
                 continue
             for endpoint_id in probes:
                 self._breakers[endpoint_id].probing = True
+            # Events handed back (or due again) lie behind the sweep: it starts again from the first id.
+            after = 0 if released or due_again else self._sweep_from
             try:
                 batch, targets = await asyncio.to_thread(
-                    service.record_and_claim, self.db, s, records, released + due_again, limit, held, probes
+                    service.record_and_claim, self.db, s, records, released + due_again, limit, held, probes, after
                 )
             except Exception:
                 # Put them back for the next step (the events stay leased to this worker meanwhile).
@@ -275,6 +280,10 @@ class DeliveryWorker:
                 # Nothing of that endpoint due now: the next probe after another delay.
                 self._breakers[endpoint_id].probing = False
                 self._breakers[endpoint_id].probe_at = time.monotonic() + s.webhook_poll_seconds
+            if limit:
+                claimed = [e.id for e in batch if e.endpoint_id not in probes]
+                # A full claim: the next one goes on from its last id; a short one reached the end: start again.
+                self._sweep_from = max(claimed) if len(claimed) >= limit else 0
             if limit or probes:
                 self._dispatch(batch, targets, probes)
                 if limit and not [e for e in batch if e.endpoint_id not in probes]:

@@ -142,26 +142,26 @@ _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "create
 def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
     """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
     per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
-    was recorded meanwhile by another transaction."""
+    was recorded meanwhile by another transaction (the caller's transaction is then failed: roll it back)."""
     if not rows:
         return []
     driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+    # No savepoint (two more statements for every transaction of single checks): a duplicate leaves the caller's
+    # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
+    writer = BulkWriter(session)
     try:
-        with session.begin_nested():
-            writer = BulkWriter(session)
-            try:
-                ids = writer.reserve_ids("checks", len(rows))
-                at = writer.db_time(now)
-                to_db = writer.db_time
-                values = [
-                    (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-                    for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
-                ]
-                writer.write_rows("checks", _CHECK_COLUMNS, values)
-            finally:
-                writer.close()
+        ids = writer.reserve_ids("checks", len(rows))
+        at = writer.db_time(now)
+        to_db = writer.db_time
+        values = [
+            (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+            for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
+        ]
+        writer.write_rows("checks", _CHECK_COLUMNS, values)
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
+    finally:
+        writer.close()
     return ids
 
 

@@ -239,6 +239,30 @@ def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+#: A new (not retroactive) match as :func:`write_matches` takes it: check id, list id, entry id, hash type,
+#: distance, details (JSON text), rule, actions (JSON text).
+MatchColumns = tuple[int, int, int, str, int, str, str | None, str]
+
+
+def write_matches(session: Session, org_id: int, now: datetime, rows: list[MatchColumns]) -> list[int]:
+    """Insert the org's new matches made at ``now`` from plain tuples (the columnar path of a batch, as
+    :func:`write_checks`: JSON already text, one time); their ids in the same order."""
+    if not rows:
+        return []
+    writer = BulkWriter(session)
+    try:
+        ids = writer.reserve_ids("matches", len(rows))
+        at = writer.db_time(now)
+        values = [
+            (i, c, org_id, lst, e, t, dist, False, dj, rule, aj, at)
+            for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids, rows, strict=True)
+        ]
+        writer.write_rows("matches", _MATCH_COLUMNS, values)
+    finally:
+        writer.close()
+    return ids
+
+
 def insert_check_hashes(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert the fixed-width hashes of checks; their ids in the same order."""
     return _insert(session, _check_hashes, rows)

@@ -502,11 +502,20 @@ class _Acts:
                 )
                 self.events += 1
             elif action["type"] == "review":
-                key = (check["id"], action["queue"])
-                first = self._reviews.get(key)
-                priority = int(action.get("priority", 0))
-                if first is None or priority > first[1]:
-                    self._reviews[key] = (first[0] if first else match["id"], priority)
+                self._review(check["id"], match["id"], action)
+
+    def review(self, decision: Decision, check_id: int, match_id: int) -> None:
+        """:meth:`apply` of a decision without webhooks: its review items only (no event, no rows needed)."""
+        for action in decision.actions:
+            if action["type"] == "review":
+                self._review(check_id, match_id, action)
+
+    def _review(self, check_id: int, match_id: int, action: dict[str, Any]) -> None:
+        key = (check_id, action["queue"])
+        first = self._reviews.get(key)
+        priority = int(action.get("priority", 0))
+        if first is None or priority > first[1]:
+            self._reviews[key] = (first[0] if first else match_id, priority)
 
     def finish(self) -> int:
         review_store.enqueue_reviews(
@@ -558,18 +567,43 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
         suppressed: set[tuple[str, str]] = set()
         if matched:
             suppressed = rules_store.suppressed(session, org_id, [h for n in matched for h in items[n].hashes])
-        decisions: dict[int, list[Decision]] = {}
+        # Rules are decided once per distinct set of facts (a batch's matches share a few lists, classifications
+        # and distances), and each decision's verbs and each distinct details JSON are made once.
+        decided: dict[tuple[Any, ...], tuple[Decision, list[str], str, bool]] = {}
+        decisions: dict[int, list[tuple[Decision, list[str], str, bool]]] = {}
         words_of: dict[int, list[str]] = {}
         for n in matched:
             item = items[n]
-            mine = [
-                _decide(rules, suppressed, item.hashes[m["query"]], _facts(m, item.meta.content_type))
-                for m in item.matches
-            ]
+            content_type = item.meta.content_type
+            mine = []
+            for m in item.matches:
+                feedback = m["feedback"]
+                facts_key = (
+                    item.hashes[m["query"]] in suppressed,
+                    m["list_id"],
+                    m["list_name"],
+                    m["classification"],
+                    tuple(m["labels"]),
+                    m.get("matched_hash_type") or m["hash_type"],
+                    m["distance"],
+                    content_type,
+                    feedback["dispute"],
+                    feedback["confirm"],
+                )
+                found = decided.get(facts_key)
+                if found is None:
+                    d = _decide(rules, suppressed, item.hashes[m["query"]], _facts(m, content_type))
+                    verbs = d.verbs
+                    hooks = any(a["type"] == "webhook" for a in d.actions)
+                    found = decided[facts_key] = (d, verbs, orjson.dumps(verbs).decode(), hooks)
+                mine.append(found)
             decisions[n] = mine
-            words: list[str] = []
-            for d in mine:
-                _merge(words, d.verbs)
+            if len(mine) == 1:
+                words = list(mine[0][1])
+            else:
+                words = []
+                for _d, verbs, _, _ in mine:
+                    _merge(words, verbs)
             words_of[n] = words
         check_ids = store.write_checks(
             session, org_id, now, [_check_columns(item, words_of.get(n)) for n, item in enumerate(items)]
@@ -579,71 +613,125 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
             hash_rows = [
                 (cid, t, v)
                 for item, cid in zip(items, check_ids, strict=True)
-                for t, v in set(item.hashes)
+                for t, v in (item.hashes if len(item.hashes) == 1 else set(item.hashes))
                 if kept(t, v)
             ]
         hash_ids = store.write_check_hashes(session, org_id, now, hash_rows)
-        check_rows: dict[int, dict[str, Any]] = {}
-        match_rows: list[dict[str, Any]] = []
+        details_json: dict[tuple[Any, ...], str] = {}
+        match_cols: list[store.MatchColumns] = []
+        match_details: list[dict[str, Any]] = []
+        for n in matched:
+            check_id = check_ids[n]
+            for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
+                details = {**_details(m), "suppressed": d.suppressed}
+                match_details.append(details)
+                if len(details) == 6:  # no video fields: the same facts make the same JSON
+                    key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),
+                           tuple(m["feedback"].items()), d.suppressed)  # fmt: skip
+                    text = details_json.get(key)
+                    if text is None:
+                        text = details_json[key] = orjson.dumps(details).decode()
+                else:
+                    text = orjson.dumps(details).decode()
+                match_cols.append(
+                    (check_id, m["list_id"], m["entry_id"], m["hash_type"], m["distance"], text, d.rule, verbs_json)
+                )
+        match_ids = store.write_matches(session, org_id, now, match_cols)
+        acts = _Acts(session, org_id)
+        by_list: Counter[str] = Counter()
+        by_action: Counter[str] = Counter()
+        answer_matches: dict[int, list[dict[str, Any]]] = {}
+        position = 0
         for n in matched:
             item = items[n]
-            row = _check_row(org_id, item, True, words_of[n], now)
-            row["id"] = check_ids[n]
-            check_rows[n] = row
-            for m, d in zip(item.matches, decisions[n], strict=True):
-                match_rows.append(
-                    {
-                        "check_id": row["id"],
+            check_id = check_ids[n]
+            check_row: dict[str, Any] | None = None
+            out: list[dict[str, Any]] = []
+            for m, (d, verbs, _, hooks) in zip(item.matches, decisions[n], strict=True):
+                match_id = match_ids[position]
+                details = match_details[position]
+                position += 1
+                by_list[str(m["list_id"])] += 1
+                by_action.update(verbs)
+                if hooks:
+                    if check_row is None:
+                        check_row = _check_row(org_id, item, True, words_of[n], now)
+                        check_row["id"] = check_id
+                    match_row = {
+                        "id": match_id,
+                        "check_id": check_id,
                         "org_id": org_id,
                         "list_id": m["list_id"],
                         "entry_id": m["entry_id"],
                         "hash_type": m["hash_type"],
                         "distance": m["distance"],
                         "retroactive": False,
-                        "details": {**_details(m), "suppressed": d.suppressed},
+                        "details": details,
                         "rule": d.rule,
-                        "actions": d.verbs,
+                        "actions": verbs,
                         "created_at": now,
+                        "suppressed": d.suppressed,
+                    }
+                    acts.apply(d, check_row, match_row)
+                else:
+                    acts.review(d, check_id, match_id)
+                out.append(
+                    {
+                        "match_id": match_id,
+                        "query": m["query"],
+                        "hash_type": m["hash_type"],
+                        "distance": m["distance"],
+                        "list_id": m["list_id"],
+                        "list_name": m["list_name"],
+                        "entry_id": m["entry_id"],
+                        "classification": m["classification"],
+                        "labels": list(details["labels"]),
+                        "feedback": details["feedback"],
+                        "rule": d.rule,
+                        "actions": list(verbs),
+                        "suppressed": d.suppressed,
+                        "retroactive": False,
+                        "created_at": now,
+                        "details": {k: details[k] for k in _VIDEO_FIELDS if k in details},
                     }
                 )
-        store.insert_matches(session, match_rows)  # sets each row's id
-        acts = _Acts(session, org_id)
-        position = 0
-        for n in matched:
-            for d in decisions[n]:
-                match_rows[position]["suppressed"] = d.suppressed
-                acts.apply(d, check_rows[n], match_rows[position])
-                position += 1
+            answer_matches[n] = out
         reviews = acts.finish()
         # One statement (not an ORM object flushed at commit: that flush was a tenth of a single check's time).
         detail = {"kind": kind, "matched": len(matched), "events": acts.events, "reviews": reviews}
         audit.record_many(session, [(caller, "content.check", len(items), detail)])
     if hash_rows:
         state.check_hashes.add((i, t, v) for i, (_, t, v) in zip(hash_ids, hash_rows, strict=True))
-    _count(state, kind, len(items), match_rows)
-    by_check: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for m in match_rows:
-        by_check[m["check_id"]].append(m)
+    _count_by(state, kind, len(items), by_list, by_action)
     answers = []
     for n, (item, check_id) in enumerate(zip(items, check_ids, strict=True)):
-        if n in check_rows:
-            answers.append(_answer(check_rows[n], by_check.get(check_id, []), replayed=False, key=item.key))
-            continue
+        hashes = item.hashes
+        matches = answer_matches.get(n)
         answers.append(
             {
                 "key": item.key,
                 "check_id": check_id,
                 "content_id": item.meta.content_id,
                 "content_type": item.meta.content_type,
-                "matched": False,
-                "actions": [],
-                "matches": [],
+                "matched": matches is not None,
+                "actions": [] if matches is None else list(words_of[n]),
+                "matches": [] if matches is None else matches,
                 "replayed": False,
                 "checked_at": now,
-                "hash_types": sorted({t for t, _ in item.hashes}),
+                "hash_types": [hashes[0][0]] if len(hashes) == 1 else sorted({t for t, _ in hashes}),
             }
         )
     return answers
+
+
+def _count_by(state: HubState, kind: str, checks: int, by_list: Counter[str], by_action: Counter[str]) -> None:
+    """Metrics of new (not retroactive) matches counted by list and by action."""
+    metrics = state.metrics
+    metrics.checks.labels(kind).inc(checks)
+    for list_id, n in by_list.items():
+        metrics.matches.labels(list_id, "false").inc(n)
+    for word, n in by_action.items():
+        metrics.actions.labels(word).inc(n)
 
 
 def _count(state: HubState, kind: str, checks: int, matches: list[dict[str, Any]]) -> None:

@@ -38,7 +38,8 @@ _check_hashes = CheckHash.__table__
 def idempotency_key(content_id: str, hashes: Iterable[tuple[str, str]]) -> str:
     """The key of a check: one per (content id, set of hashes); the org is the other half of the unique key."""
     digest = hashlib.sha256(content_id.encode())
-    for hash_type, value in sorted(set(hashes)):
+    pairs = hashes if isinstance(hashes, list) and len(hashes) == 1 else sorted(set(hashes))
+    for hash_type, value in pairs:
         digest.update(b"\n" + hash_type.encode() + b":" + value.encode())
     return digest.hexdigest()
 

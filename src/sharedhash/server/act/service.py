@@ -112,6 +112,11 @@ def _hash_items(state: HubState, items: list[tuple[ContentMeta, list[tuple[str, 
     out: list[_Item] = []
     start = 0
     for meta, hashes in items:
+        if len(hashes) == 1:  # the usual item: no slices or comprehensions
+            q = flat[start]
+            start += 1
+            out.append(_Item(meta, [(q.hash_type, q.value)], [Query(0, q.hash_type, q.value)]))
+            continue
         valid = flat[start : start + len(hashes)]
         start += len(hashes)
         canonical = [(q.hash_type, q.value) for q in valid]
@@ -391,7 +396,13 @@ def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
     flat: list[Query] = []
     owner: list[tuple[int, int]] = []
     for n, item in enumerate(items):
-        for q in item.queries:
+        queries = item.queries
+        if len(queries) == 1:  # the usual item: no inner loop
+            q = queries[0]
+            owner.append((n, q.position))
+            flat.append(Query(len(flat), q.hash_type, q.value))
+            continue
+        for q in queries:
             owner.append((n, q.position))
             flat.append(Query(len(flat), q.hash_type, q.value))
     if not flat:

@@ -4,13 +4,18 @@ leaves every refusal to the route."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from starlette.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
+from sharedhash.server.act import service
 from sharedhash.server.act.fast import FAST_BODY_BYTES, FastContentCheck
 from sharedhash.store.models import ContentCheck, ContentMatch, OutboxEvent, ReviewItem
 from tests.support.act import add_endpoint, add_rule
@@ -228,3 +233,66 @@ def test_each_check_transaction_is_audited_once(act_hub: Hub) -> None:
     ]
     assert events[-1].key_id is not None
     assert events[-1].created_at is not None
+
+
+def test_single_checks_on_the_loop_are_written_together_while_a_write_is_under_way(
+    act_hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fast single check is matched on the event loop and awaits the group commit's writer thread: while one
+    transaction is being written the loop goes on taking checks (none waits in a thread of its own), and those are
+    written together in the next transaction, each request answered with its own check."""
+    lst = new_list(act_hub, pdq_threshold=16)
+    add(act_hub, lst["id"], ("pdq", pdq(1)))
+    _post(act_hub, {"content_id": "warm", "hashes": [{"hash_type": "md5", "value": md5(9)}]})  # the key in memory
+    calls: list[list[str]] = []
+    first_in, release = threading.Event(), threading.Event()
+    real_write = service._write
+
+    def write(state: Any, caller: Any, items: list[Any], *, kind: str) -> list[dict[str, Any]]:
+        calls.append(sorted(i.meta.content_id for i in items))
+        if len(calls) == 1:
+            first_in.set()
+            assert release.wait(30)
+        return real_write(state, caller, items, kind=kind)
+
+    monkeypatch.setattr(service, "_write", write)
+    monkeypatch.setattr(service, "GROUP_COMMIT_WRITERS_POSTGRES", 1)  # one writer at a time, as on SQLite
+    app = FastContentCheck(_Forwarded(), state_of(act_hub))
+    headers = act_hub.auth("owner") | {"content-type": "application/json"}
+
+    async def until(done: Any) -> None:
+        deadline = time.monotonic() + 30
+        while not done():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+
+    async def run() -> list[Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+
+            def post(content_id: str, value: str) -> Any:
+                body = {
+                    "content_id": content_id,
+                    "content_type": "image",
+                    "hashes": [{"hash_type": "pdq", "value": value}],
+                }
+                return asyncio.ensure_future(client.post("/v1/content", content=orjson.dumps(body), headers=headers))
+
+            lead = post("lead", pdq(500))
+            try:
+                await until(first_in.is_set)  # its transaction is under way in the writer thread
+                others = [post(f"q-{n}", flip(pdq(1), 3) if n % 2 else pdq(600 + n)) for n in range(6)]
+                await until(lambda: len(service._COMMITS._queue) == 6)  # matched on this loop and queued meanwhile
+            finally:
+                release.set()
+            return [await lead, *(await asyncio.gather(*others))]
+
+    answers = [r.json() for r in asyncio.run(run())]
+    assert calls == [["lead"], sorted(f"q-{n}" for n in range(6))]  # one transaction for the six queued
+    assert [a["content_id"] for a in answers] == ["lead", *(f"q-{n}" for n in range(6))]
+    assert [a["matched"] for a in answers] == [False, *(n % 2 == 1 for n in range(6))]
+    assert len({a["check_id"] for a in answers}) == 7
+    for a in answers:
+        stored = act_hub.client.get(f"/v1/checks/{a['check_id']}", headers=act_hub.auth("owner")).json()
+        assert stored == a
+    assert not service._COMMITS._writing

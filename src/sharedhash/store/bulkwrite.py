@@ -9,6 +9,7 @@ driver directly, inside the session's own transaction (a rollback still undoes e
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import Future
 from datetime import datetime
@@ -29,6 +30,9 @@ _COPY_PIECE = 500
 #: about two blocks per table: the block in use and the one drawn ahead).
 _MAX_ID_BLOCK = 50_000
 
+#: PostgreSQL: the id sequence of each table, by driver connection (fixed by the schema's migrations).
+_SEQUENCES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
 
 class BulkWriter:
     """Writes rows of ``entries``, ``entry_hashes`` and ``changes`` through the session's DBAPI connection.
@@ -45,7 +49,6 @@ class BulkWriter:
         self.is_postgres = self.dialect.name == "postgresql"
         self.raw: Any = connection.connection.dbapi_connection
         self._labels_json: dict[tuple[str, ...], str] = {}
-        self._sequences: dict[str, str] = {}
         #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
         #: SQLite's write lock, is held from the first bump until the transaction ends).
         self.seq_ranges: dict[int, tuple[int, int]] = {}
@@ -178,10 +181,13 @@ class BulkWriter:
         if self.is_postgres:
             # The sequence is named once (per row, pg_get_serial_sequence cost 7x the nextval itself) and the ids
             # come back as one array rather than n rows: 400,000 ids in 0.19 s instead of 1.6 s.
-            sequence = self._sequences.get(table)
+            # Looked up once per pooled connection and table: a writer is made per statement of a content check's
+            # transaction, and the look-up was a round trip to the server for each of them.
+            known = _SEQUENCES.setdefault(self.raw, {})
+            sequence = known.get(table)
             if sequence is None:
                 cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", (table,))
-                sequence = self._sequences[table] = str(cursor.fetchone()[0])
+                sequence = known[table] = str(cursor.fetchone()[0])
             cursor.execute(
                 "SELECT array_agg(v) FROM (SELECT nextval(%s::regclass) AS v FROM generate_series(1, %s)) s",
                 (sequence, n),

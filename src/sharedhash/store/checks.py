@@ -38,7 +38,8 @@ _check_hashes = CheckHash.__table__
 def idempotency_key(content_id: str, hashes: Iterable[tuple[str, str]]) -> str:
     """The key of a check: one per (content id, set of hashes); the org is the other half of the unique key."""
     digest = hashlib.sha256(content_id.encode())
-    for hash_type, value in sorted(set(hashes)):
+    pairs = hashes if isinstance(hashes, list) and len(hashes) == 1 else sorted(set(hashes))
+    for hash_type, value in pairs:
         digest.update(b"\n" + hash_type.encode() + b":" + value.encode())
     return digest.hexdigest()
 
@@ -142,26 +143,26 @@ _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "create
 def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
     """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
     per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
-    was recorded meanwhile by another transaction."""
+    was recorded meanwhile by another transaction (the caller's transaction is then failed: roll it back)."""
     if not rows:
         return []
     driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+    # No savepoint (two more statements for every transaction of single checks): a duplicate leaves the caller's
+    # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
+    writer = BulkWriter(session)
     try:
-        with session.begin_nested():
-            writer = BulkWriter(session)
-            try:
-                ids = writer.reserve_ids("checks", len(rows))
-                at = writer.db_time(now)
-                to_db = writer.db_time
-                values = [
-                    (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-                    for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
-                ]
-                writer.write_rows("checks", _CHECK_COLUMNS, values)
-            finally:
-                writer.close()
+        ids = writer.reserve_ids("checks", len(rows))
+        at = writer.db_time(now)
+        to_db = writer.db_time
+        values = [
+            (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+            for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
+        ]
+        writer.write_rows("checks", _CHECK_COLUMNS, values)
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
+    finally:
+        writer.close()
     return ids
 
 
@@ -236,6 +237,30 @@ def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
         writer.close()
     for row, row_id in zip(rows, ids, strict=True):
         row["id"] = row_id
+    return ids
+
+
+#: A new (not retroactive) match as :func:`write_matches` takes it: check id, list id, entry id, hash type,
+#: distance, details (JSON text), rule, actions (JSON text).
+MatchColumns = tuple[int, int, int, str, int, str, str | None, str]
+
+
+def write_matches(session: Session, org_id: int, now: datetime, rows: list[MatchColumns]) -> list[int]:
+    """Insert the org's new matches made at ``now`` from plain tuples (the columnar path of a batch, as
+    :func:`write_checks`: JSON already text, one time); their ids in the same order."""
+    if not rows:
+        return []
+    writer = BulkWriter(session)
+    try:
+        ids = writer.reserve_ids("matches", len(rows))
+        at = writer.db_time(now)
+        values = [
+            (i, c, org_id, lst, e, t, dist, False, dj, rule, aj, at)
+            for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids, rows, strict=True)
+        ]
+        writer.write_rows("matches", _MATCH_COLUMNS, values)
+    finally:
+        writer.close()
     return ids
 
 

@@ -54,6 +54,15 @@ def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
         return found
 
 
+def queue_id(session: Session, org_id: int, name: str) -> int:
+    """The id of the org's queue of that name, created on first use (:func:`queue_named`); once it exists, read
+    without loading the queue as an object (every transaction of content checks that enqueues an item asks)."""
+    found = session.execute(
+        select(ReviewQueue.id).where(ReviewQueue.org_id == org_id, ReviewQueue.name == name)
+    ).scalar_one_or_none()
+    return int(found) if found is not None else queue_named(session, org_id, name).id
+
+
 def add_item(
     session: Session,
     *,
@@ -81,7 +90,7 @@ def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | 
     does one at a time; a batch of checks may enqueue thousands)."""
     if not items:
         return
-    queues = {name: queue_named(session, org_id, name).id for name in {q for _, _, q, _ in items}}
+    queues = {name: queue_id(session, org_id, name) for name in {q for _, _, q, _ in items}}
     writer = BulkWriter(session)
     try:
         ids = writer.reserve_ids("review_items", len(items))

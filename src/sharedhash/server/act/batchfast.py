@@ -169,6 +169,11 @@ def batch_answer_json(answers: list[dict[str, Any]]) -> bytes:
     return orjson.dumps({"checks": [_check_out(a) for a in answers]}, option=_OPTIONS)
 
 
+def check_answer_json(answer: dict[str, Any]) -> bytes:
+    """``ContentCheckOut`` of one of the service's answers as JSON, byte for byte what the model serialises."""
+    return orjson.dumps(_check_out(answer), option=_OPTIONS)
+
+
 def _check_out(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "check_id": a["check_id"],

@@ -9,15 +9,18 @@ Idempotent per (org, content id, hashes): a retried check answers with the first
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
+import anyio.to_thread
 import numpy as np
 import orjson
 from sqlalchemy.orm import Session
@@ -94,21 +97,63 @@ def check_hashes(
 ) -> list[dict[str, Any]]:
     """Hash-only checks (one per item), at most ``max_lookup_hashes`` hashes in all; answers in item order."""
     total = sum(len(hashes) for _, hashes in items)
-    limit = state.settings.max_lookup_hashes
-    if total > limit:
-        raise LimitExceededError(f"{total} hashes in one request; the limit is {limit}")
     # A large batch makes hundreds of thousands of short-lived objects; with the collector running, their
     # allocations started full collections of the server's whole heap (measured: 70% of a 10,000-item batch).
     with quiet_gc(total):
-        flat = lookup_service.validate_queries([h for _, hashes in items for h in hashes], limit)
-        out: list[_Item] = []
-        start = 0
-        for meta, hashes in items:
-            valid = flat[start : start + len(hashes)]
-            start += len(hashes)
-            canonical = [(q.hash_type, q.value) for q in valid]
-            out.append(_Item(meta, canonical, [Query(i, t, v) for i, (t, v) in enumerate(canonical)]))
-        return _run(state, caller, out, kind="hashes")
+        return _run(state, caller, _hash_items(state, items, total), kind="hashes")
+
+
+def _hash_items(state: HubState, items: list[tuple[ContentMeta, list[tuple[str, str]]]], total: int) -> list[_Item]:
+    """The items of a hash-only check, their hashes validated and canonical (the limit on hashes in all holds)."""
+    limit = state.settings.max_lookup_hashes
+    if total > limit:
+        raise LimitExceededError(f"{total} hashes in one request; the limit is {limit}")
+    flat = lookup_service.validate_queries([h for _, hashes in items for h in hashes], limit)
+    out: list[_Item] = []
+    start = 0
+    for meta, hashes in items:
+        if len(hashes) == 1:  # the usual item: no slices or comprehensions
+            q = flat[start]
+            start += 1
+            out.append(_Item(meta, [(q.hash_type, q.value)], [Query(0, q.hash_type, q.value)]))
+            continue
+        valid = flat[start : start + len(hashes)]
+        start += len(hashes)
+        canonical = [(q.hash_type, q.value) for q in valid]
+        out.append(_Item(meta, canonical, [Query(i, t, v) for i, (t, v) in enumerate(canonical)]))
+    return out
+
+
+#: Hash-only checks of at most this many hashes in all may be made from the event loop
+#: (:func:`check_hashes_inline`): matching them is a lookup of as many, which the lookup's fast path makes there too.
+INLINE_HASHES = lookup_service.INLINE_HASHES
+
+
+def inline(items: list[tuple[ContentMeta, list[tuple[str, str]]]]) -> bool:
+    """Whether :func:`check_hashes_inline` takes these items (small enough for the event loop)."""
+    return len(items) <= GROUP_COMMIT_MAX_ITEMS and sum(len(h) for _, h in items) <= INLINE_HASHES
+
+
+async def check_hashes_inline(
+    state: HubState, caller: Caller, items: list[tuple[ContentMeta, list[tuple[str, str]]]]
+) -> list[dict[str, Any]]:
+    """:func:`check_hashes` of a small check (:func:`inline`), called from the event loop: validated and matched
+    there, as a lookup of as many hashes is, and written by the group commit's writer thread while the loop awaits
+    the answer. No worker thread per request: handing each single check to a worker thread and waking it when its
+    group was written took a large part of a check's CPU time (16 threads contending for the interpreter).
+    The answer of content checked before (a retry) is read back in a worker thread."""
+    out = _hash_items(state, items, sum(len(hashes) for _, hashes in items))
+    started = time.perf_counter()
+    for item in out:
+        item.key = store.idempotency_key(item.meta.content_id, item.hashes)
+    fresh = _first_of_each(out, {})
+    _match(state, caller, fresh)
+    state.metrics.lookup_seconds.labels("content").observe(time.perf_counter() - started)
+    answers = await _COMMITS.write_async(state, caller, fresh, "hashes")
+    missing = [i.key for i in out if i.key not in answers]
+    if missing:
+        answers.update(await anyio.to_thread.run_sync(_read_back, state, caller, missing))
+    return _in_order(out, answers)
 
 
 def check_file(state: HubState, caller: Caller, meta: ContentMeta, upload: BinaryIO) -> dict[str, Any]:
@@ -143,9 +188,17 @@ def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> l
         answers = {a["key"]: a for a in _write_retrying(state, caller, fresh, kind=kind)}
     missing = [i.key for i in items if i.key not in answers]
     if missing:
-        with state.db.reading() as session:
-            ids = store.existing_checks(session, caller.org_id, missing)
-            answers.update(_stored_answers(session, ids))
+        answers.update(_read_back(state, caller, missing))
+    return _in_order(items, answers)
+
+
+def _read_back(state: HubState, caller: Caller, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored answers of the org's checks with these keys (checked before, or meanwhile by another request)."""
+    with state.db.reading() as session:
+        return _stored_answers(session, store.existing_checks(session, caller.org_id, keys))
+
+
+def _in_order(items: list[_Item], answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for item in items:
         answer = dict(answers[item.key])
@@ -172,14 +225,16 @@ GROUP_COMMIT_WRITERS_POSTGRES = 3
 
 @dataclass
 class _Pending:
-    """One request's checks waiting for the group commit, and what became of them."""
+    """One request's checks waiting for the group commit, and what became of them. A request waits for ``done``
+    in its own thread, or (from the event loop) for ``future`` on ``loop``."""
 
     state: HubState
     caller: Caller
     kind: str
     items: list[_Item]
     done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     error: BaseException | None = None
     queued_at: float = field(default_factory=time.perf_counter)
@@ -203,37 +258,65 @@ class _GroupCommit:
     """Concurrent small checks written in one transaction (group commit).
 
     Every check is a write transaction, and SQLite lets one writer in at a time: at 16 concurrent clients each
-    single check queued behind up to 15 others' transactions (PostgreSQL: as many commits). Here the first
-    request to arrive writes (it is the leader); those arriving meanwhile queue, and when the leader's transaction
-    ends the first of them leads the next one with every check queued by then, of any org, one ``_write`` per
-    (org, key, kind) in one transaction each. Each request gets its own answers, and a failed write fails only
-    the requests of that write. A request never waits for more than the transaction before its own."""
+    single check queued behind up to 15 others' transactions (PostgreSQL: as many commits). Here requests queue
+    their checks, and a writer thread (up to ``writers`` at once: one on SQLite) takes every check queued by then,
+    of any org, and writes them, one ``_write`` per (org, key, kind) in one transaction each; then the next ones
+    queued meanwhile, until none is left. Each request gets its own answers, and a failed write fails only the
+    requests of that write. A request never waits for more than the transaction before its own.
+
+    A request waits in its own thread (:meth:`write`) or, from the event loop, for a future (:meth:`write_async`):
+    the writer wakes each loop once per batch, with the futures of all its requests."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[_Pending] = []
-        self._writing = 0  # batches being written (leaders)
+        self._writing = 0  # writer threads at work
+        self._writers = ThreadPoolExecutor(GROUP_COMMIT_WRITERS_POSTGRES, thread_name_prefix="group-commit")
         self.stats = GroupCommitStats()
 
     def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
         mine = _Pending(state, caller, kind, items)
-        writers = 1 if state.db.is_sqlite else GROUP_COMMIT_WRITERS_POSTGRES
-        with self._lock:
-            self._queue.append(mine)
-            if self._writing < writers:
-                self._writing += 1
-                mine.lead = True
-        if not mine.lead:
-            mine.done.wait()
-        if mine.lead:  # first to come, or handed the lead by the previous leader
-            self._lead()
+        self._enqueue(mine)
+        mine.done.wait()
         if mine.error is not None:
             raise mine.error
         return mine.answers
 
-    def _lead(self) -> None:
+    async def write_async(
+        self, state: HubState, caller: Caller, items: list[_Item], kind: str
+    ) -> dict[str, dict[str, Any]]:
+        if not items:
+            return {}
+        loop = asyncio.get_running_loop()
+        mine = _Pending(state, caller, kind, items, loop=loop, future=loop.create_future())
+        self._enqueue(mine)
+        assert mine.future is not None
+        await mine.future
+        if mine.error is not None:
+            raise mine.error
+        return mine.answers
+
+    def _enqueue(self, pending: _Pending) -> None:
+        writers = 1 if pending.state.db.is_sqlite else GROUP_COMMIT_WRITERS_POSTGRES
+        with self._lock:
+            self._queue.append(pending)
+            start = self._writing < writers
+            if start:
+                self._writing += 1
+        if start:
+            self._writers.submit(self._drain)
+
+    def _drain(self) -> None:
+        """A writer thread: batch after batch until the queue is empty."""
         with self._lock:
             batch, self._queue = self._queue, []
+            if not batch:  # another writer took them
+                self._writing -= 1
+        while batch:
+            batch = self._lead(batch)
+
+    def _lead(self, batch: list[_Pending]) -> list[_Pending]:
+        """Write a batch and tell its requests; the next batch (empty: this writer stops)."""
         began = time.perf_counter()
         try:
             groups: dict[tuple[int, int, int | None, str], list[_Pending]] = defaultdict(list)
@@ -251,9 +334,9 @@ class _GroupCommit:
                 for pending in group:
                     pending.answers = {i.key: written[i.key] for i in pending.items if i.key in written}
         except BaseException as exc:  # not a write's failure (those are the group's): fail the whole batch
+            log.exception("group commit: a batch of %d requests failed", len(batch))
             for pending in batch:
                 pending.error = pending.error or exc
-            raise
         finally:
             ended = time.perf_counter()
             with self._lock:
@@ -265,13 +348,32 @@ class _GroupCommit:
                 stats.max_wait_seconds = max(stats.max_wait_seconds, *waits)
                 stats.write_seconds += ended - began
                 stats.max_write_seconds = max(stats.max_write_seconds, ended - began)
-                if self._queue:
-                    self._queue[0].lead = True  # the next transaction is led by the first who waits
-                    self._queue[0].done.set()
-                else:
-                    self._writing -= 1
-            for pending in batch:
-                pending.done.set()
+                following, self._queue = self._queue, []
+                if not following:
+                    self._writing -= 1  # before the requests hear of it: one answered finds no writer at work
+            _wake(batch)
+        return following
+
+
+def _wake(batch: list[_Pending]) -> None:
+    """Tell the requests of a written batch: a thread by its event, each event loop once for all its futures."""
+    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
+    for pending in batch:
+        if pending.loop is not None and pending.future is not None:
+            futures[pending.loop].append(pending.future)
+        else:
+            pending.done.set()
+    for loop, waiting in futures.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, waiting)
+        except RuntimeError:  # the loop was closed meanwhile (the server stopped): nobody is waiting
+            pass
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # (cancelled: the client went away; its checks are written all the same)
+            future.set_result(None)
 
 
 _COMMITS = _GroupCommit()
@@ -294,7 +396,13 @@ def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
     flat: list[Query] = []
     owner: list[tuple[int, int]] = []
     for n, item in enumerate(items):
-        for q in item.queries:
+        queries = item.queries
+        if len(queries) == 1:  # the usual item: no inner loop
+            q = queries[0]
+            owner.append((n, q.position))
+            flat.append(Query(len(flat), q.hash_type, q.value))
+            continue
+        for q in queries:
             owner.append((n, q.position))
             flat.append(Query(len(flat), q.hash_type, q.value))
     if not flat:
@@ -405,11 +513,20 @@ class _Acts:
                 )
                 self.events += 1
             elif action["type"] == "review":
-                key = (check["id"], action["queue"])
-                first = self._reviews.get(key)
-                priority = int(action.get("priority", 0))
-                if first is None or priority > first[1]:
-                    self._reviews[key] = (first[0] if first else match["id"], priority)
+                self._review(check["id"], match["id"], action)
+
+    def review(self, decision: Decision, check_id: int, match_id: int) -> None:
+        """:meth:`apply` of a decision without webhooks: its review items only (no event, no rows needed)."""
+        for action in decision.actions:
+            if action["type"] == "review":
+                self._review(check_id, match_id, action)
+
+    def _review(self, check_id: int, match_id: int, action: dict[str, Any]) -> None:
+        key = (check_id, action["queue"])
+        first = self._reviews.get(key)
+        priority = int(action.get("priority", 0))
+        if first is None or priority > first[1]:
+            self._reviews[key] = (first[0] if first else match_id, priority)
 
     def finish(self) -> int:
         review_store.enqueue_reviews(
@@ -461,18 +578,43 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
         suppressed: set[tuple[str, str]] = set()
         if matched:
             suppressed = rules_store.suppressed(session, org_id, [h for n in matched for h in items[n].hashes])
-        decisions: dict[int, list[Decision]] = {}
+        # Rules are decided once per distinct set of facts (a batch's matches share a few lists, classifications
+        # and distances), and each decision's verbs and each distinct details JSON are made once.
+        decided: dict[tuple[Any, ...], tuple[Decision, list[str], str, bool]] = {}
+        decisions: dict[int, list[tuple[Decision, list[str], str, bool]]] = {}
         words_of: dict[int, list[str]] = {}
         for n in matched:
             item = items[n]
-            mine = [
-                _decide(rules, suppressed, item.hashes[m["query"]], _facts(m, item.meta.content_type))
-                for m in item.matches
-            ]
+            content_type = item.meta.content_type
+            mine = []
+            for m in item.matches:
+                feedback = m["feedback"]
+                facts_key = (
+                    item.hashes[m["query"]] in suppressed,
+                    m["list_id"],
+                    m["list_name"],
+                    m["classification"],
+                    tuple(m["labels"]),
+                    m.get("matched_hash_type") or m["hash_type"],
+                    m["distance"],
+                    content_type,
+                    feedback["dispute"],
+                    feedback["confirm"],
+                )
+                found = decided.get(facts_key)
+                if found is None:
+                    d = _decide(rules, suppressed, item.hashes[m["query"]], _facts(m, content_type))
+                    verbs = d.verbs
+                    hooks = any(a["type"] == "webhook" for a in d.actions)
+                    found = decided[facts_key] = (d, verbs, orjson.dumps(verbs).decode(), hooks)
+                mine.append(found)
             decisions[n] = mine
-            words: list[str] = []
-            for d in mine:
-                _merge(words, d.verbs)
+            if len(mine) == 1:
+                words = list(mine[0][1])
+            else:
+                words = []
+                for _d, verbs, _, _ in mine:
+                    _merge(words, verbs)
             words_of[n] = words
         check_ids = store.write_checks(
             session, org_id, now, [_check_columns(item, words_of.get(n)) for n, item in enumerate(items)]
@@ -482,71 +624,125 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
             hash_rows = [
                 (cid, t, v)
                 for item, cid in zip(items, check_ids, strict=True)
-                for t, v in set(item.hashes)
+                for t, v in (item.hashes if len(item.hashes) == 1 else set(item.hashes))
                 if kept(t, v)
             ]
         hash_ids = store.write_check_hashes(session, org_id, now, hash_rows)
-        check_rows: dict[int, dict[str, Any]] = {}
-        match_rows: list[dict[str, Any]] = []
+        details_json: dict[tuple[Any, ...], str] = {}
+        match_cols: list[store.MatchColumns] = []
+        match_details: list[dict[str, Any]] = []
+        for n in matched:
+            check_id = check_ids[n]
+            for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
+                details = {**_details(m), "suppressed": d.suppressed}
+                match_details.append(details)
+                if len(details) == 6:  # no video fields: the same facts make the same JSON
+                    key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),
+                           tuple(m["feedback"].items()), d.suppressed)  # fmt: skip
+                    text = details_json.get(key)
+                    if text is None:
+                        text = details_json[key] = orjson.dumps(details).decode()
+                else:
+                    text = orjson.dumps(details).decode()
+                match_cols.append(
+                    (check_id, m["list_id"], m["entry_id"], m["hash_type"], m["distance"], text, d.rule, verbs_json)
+                )
+        match_ids = store.write_matches(session, org_id, now, match_cols)
+        acts = _Acts(session, org_id)
+        by_list: Counter[str] = Counter()
+        by_action: Counter[str] = Counter()
+        answer_matches: dict[int, list[dict[str, Any]]] = {}
+        position = 0
         for n in matched:
             item = items[n]
-            row = _check_row(org_id, item, True, words_of[n], now)
-            row["id"] = check_ids[n]
-            check_rows[n] = row
-            for m, d in zip(item.matches, decisions[n], strict=True):
-                match_rows.append(
-                    {
-                        "check_id": row["id"],
+            check_id = check_ids[n]
+            check_row: dict[str, Any] | None = None
+            out: list[dict[str, Any]] = []
+            for m, (d, verbs, _, hooks) in zip(item.matches, decisions[n], strict=True):
+                match_id = match_ids[position]
+                details = match_details[position]
+                position += 1
+                by_list[str(m["list_id"])] += 1
+                by_action.update(verbs)
+                if hooks:
+                    if check_row is None:
+                        check_row = _check_row(org_id, item, True, words_of[n], now)
+                        check_row["id"] = check_id
+                    match_row = {
+                        "id": match_id,
+                        "check_id": check_id,
                         "org_id": org_id,
                         "list_id": m["list_id"],
                         "entry_id": m["entry_id"],
                         "hash_type": m["hash_type"],
                         "distance": m["distance"],
                         "retroactive": False,
-                        "details": {**_details(m), "suppressed": d.suppressed},
+                        "details": details,
                         "rule": d.rule,
-                        "actions": d.verbs,
+                        "actions": verbs,
                         "created_at": now,
+                        "suppressed": d.suppressed,
+                    }
+                    acts.apply(d, check_row, match_row)
+                else:
+                    acts.review(d, check_id, match_id)
+                out.append(
+                    {
+                        "match_id": match_id,
+                        "query": m["query"],
+                        "hash_type": m["hash_type"],
+                        "distance": m["distance"],
+                        "list_id": m["list_id"],
+                        "list_name": m["list_name"],
+                        "entry_id": m["entry_id"],
+                        "classification": m["classification"],
+                        "labels": list(details["labels"]),
+                        "feedback": details["feedback"],
+                        "rule": d.rule,
+                        "actions": list(verbs),
+                        "suppressed": d.suppressed,
+                        "retroactive": False,
+                        "created_at": now,
+                        "details": {k: details[k] for k in _VIDEO_FIELDS if k in details},
                     }
                 )
-        store.insert_matches(session, match_rows)  # sets each row's id
-        acts = _Acts(session, org_id)
-        position = 0
-        for n in matched:
-            for d in decisions[n]:
-                match_rows[position]["suppressed"] = d.suppressed
-                acts.apply(d, check_rows[n], match_rows[position])
-                position += 1
+            answer_matches[n] = out
         reviews = acts.finish()
         # One statement (not an ORM object flushed at commit: that flush was a tenth of a single check's time).
         detail = {"kind": kind, "matched": len(matched), "events": acts.events, "reviews": reviews}
         audit.record_many(session, [(caller, "content.check", len(items), detail)])
     if hash_rows:
         state.check_hashes.add((i, t, v) for i, (_, t, v) in zip(hash_ids, hash_rows, strict=True))
-    _count(state, kind, len(items), match_rows)
-    by_check: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for m in match_rows:
-        by_check[m["check_id"]].append(m)
+    _count_by(state, kind, len(items), by_list, by_action)
     answers = []
     for n, (item, check_id) in enumerate(zip(items, check_ids, strict=True)):
-        if n in check_rows:
-            answers.append(_answer(check_rows[n], by_check.get(check_id, []), replayed=False, key=item.key))
-            continue
+        hashes = item.hashes
+        matches = answer_matches.get(n)
         answers.append(
             {
                 "key": item.key,
                 "check_id": check_id,
                 "content_id": item.meta.content_id,
                 "content_type": item.meta.content_type,
-                "matched": False,
-                "actions": [],
-                "matches": [],
+                "matched": matches is not None,
+                "actions": [] if matches is None else list(words_of[n]),
+                "matches": [] if matches is None else matches,
                 "replayed": False,
                 "checked_at": now,
-                "hash_types": sorted({t for t, _ in item.hashes}),
+                "hash_types": [hashes[0][0]] if len(hashes) == 1 else sorted({t for t, _ in hashes}),
             }
         )
     return answers
+
+
+def _count_by(state: HubState, kind: str, checks: int, by_list: Counter[str], by_action: Counter[str]) -> None:
+    """Metrics of new (not retroactive) matches counted by list and by action."""
+    metrics = state.metrics
+    metrics.checks.labels(kind).inc(checks)
+    for list_id, n in by_list.items():
+        metrics.matches.labels(list_id, "false").inc(n)
+    for word, n in by_action.items():
+        metrics.actions.labels(word).inc(n)
 
 
 def _count(state: HubState, kind: str, checks: int, matches: list[dict[str, Any]]) -> None:

@@ -23,11 +23,7 @@ from sharedhash.store.visibility import Caller
 
 def specs(session: Session, org_id: int) -> list[RuleSpec]:
     """The org's rules as the engine runs them (read in the caller's transaction)."""
-    return [_spec(r) for r in store.list_rules(session, org_id)]
-
-
-def _spec(rule: ActionRule) -> RuleSpec:
-    return RuleSpec(rule.id, rule.name, rule.position, dict(rule.conditions), list(rule.actions), rule.stop)
+    return [RuleSpec(*row) for row in store.rule_rows(session, org_id)]
 
 
 def _stored(body: RuleIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:

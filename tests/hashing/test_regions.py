@@ -267,3 +267,34 @@ def test_a_screenshot_matches_by_the_picture_found_inside() -> None:
     found = decide(hits, True)
     assert [e.label for e in found] == ["listed"]
     assert any("found inside" in h.source for h in found[0].hits)
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.2])
+def test_a_mirrored_crop_is_found_by_the_mirrored_centre(cut: float) -> None:
+    picture = _photo()
+    w, h = picture.size
+    dx, dy = round(w * cut / 2), round(h * cut / 2)
+    copy = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT).crop((dx, dy, w - dx, h - dy))
+    listed = region_values(PixelSource(picture)).values[1].value
+    probes, _ = query_probes(PixelSource(copy))
+    best = min((p for p in probes if p.region == 1), key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    assert best.source.endswith("mirrored left-right")
+    assert not best.aligned
+    # Without the dihedral search (a plain lookup), no mirrored probes are sent.
+    plain, _ = query_probes(PixelSource(copy), dihedral=False)
+    assert not any("mirrored" in p.source for p in plain)
+
+
+@pytest.mark.parametrize("cut", [0.15, 0.2])
+def test_an_off_centre_crop_is_found_by_the_corner_it_keeps(cut: float) -> None:
+    # A crop keeping the top-left corner: the listed top-left window takes 0.75 / (1 - cut) of the copy, between
+    # the coarser steps of the corner search before (1.05: 0.868 and 0.911 for a 15% crop).
+    picture = _photo()
+    w, h = picture.size
+    copy = picture.crop((0, 0, round(w * (1 - cut)), round(h * (1 - cut))))
+    listed = region_values(PixelSource(picture)).values[2].value
+    probes, _ = query_probes(PixelSource(copy))
+    best = min((p for p in probes if p.region == 2), key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    assert "top-left 75% as a crop" in best.source

@@ -80,7 +80,10 @@ REGIONS: tuple[Region, ...] = (
 #: Query-side scale search: a listed region's share of a cropped copy grows by this factor per step (the centre
 #: finely, the corner windows more coarsely: four of them).
 SCALE_STEP = 1.03
-CORNER_SCALE_STEP = 1.05
+CORNER_SCALE_STEP = 1.025
+#: Mirrored crops: the centre's scale search is also run on the query mirrored left-right (a mirror image, then
+#: cropped: the whole picture's mirror forms alone cannot find it).
+MIRRORED_CROPS = True
 #: Query-side rotations (degrees) of the centre, for copies turned by a few degrees (a hash survives ~1° of turn:
 #: the whole picture covers up to ~1.5°, these steps of 1.5° the rest up to ~6.5°).
 ROTATIONS = (-6.0, -4.5, -3.0, 3.0, 4.5, 6.0)
@@ -445,6 +448,14 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
                 (1, f"{centre.name} as a crop of the {name} ({s:.0%})", False, _box(whole, _anchored(centre, sx, sy)))
             )
     values, quality, variants = _hash_boxes(picture, np.array([p[3] for p in plan]), dihedral=dihedral)
+    if dihedral and MIRRORED_CROPS:
+        # The centre's boxes are centred: the same boxes of the mirror image hash the mirror image's centre.
+        crops = [p for p in plan if p[0] == 1 and not p[2] and " as a crop (" in p[1]]
+        mirrored = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        more, more_quality, _ = _hash_boxes(mirrored, np.array([p[3] for p in crops]))
+        plan += [(1, f"{source}, mirrored left-right", False, box) for _, source, _, box in crops]
+        values += more
+        quality = np.concatenate([quality, more_quality])
     inner = picture_box(image)
     if inner is not None and inner != kept:
         shot = _trimmed_copy(src, image, inner, grey)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -14,6 +15,9 @@ from sharedhash.hashing.regions import (
     REGIONS,
     Hit,
     Thresholds,
+    _hash_boxes,
+    _hash_boxes_coefficients,
+    _mirrored,
     decide,
     mask,
     picture_box,
@@ -298,3 +302,16 @@ def test_an_off_centre_crop_is_found_by_the_corner_it_keeps(cut: float) -> None:
     best = min((p for p in probes if p.region == 2), key=lambda p: _distance(p.value, listed))
     assert _distance(best.value, listed) <= 24
     assert "top-left 75% as a crop" in best.source
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_mirrored_hashes_from_coefficients_equal_hashes_of_the_mirror_image(compiled: bool) -> None:
+    # The mirrored crop probes are taken from the coefficients of the query's own centred boxes: the same values as
+    # hashing the same boxes of the mirrored picture, by the kernel and by numpy.
+    picture = working_copy(PixelSource(_photo()))
+    w, h = picture.size
+    boxes = np.array([[w * (1 - s) / 2, h * (1 - s) / 2, w * (1 + s) / 2, h * (1 + s) / 2] for s in (0.7, 0.85, 1.0)])
+    values, _, coef = _hash_boxes_coefficients(picture, boxes, compiled=compiled)
+    flipped, _, _ = _hash_boxes(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT), boxes, compiled=compiled)
+    assert _mirrored(coef) == flipped
+    assert all(_distance(a, b) > 64 for a, b in zip(values, flipped, strict=True))  # mirroring changed them

@@ -328,6 +328,12 @@ def _dct_matrix() -> NDArray[np.float64]:
 def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list[str], NDArray[np.int64], list[str]]:
     """PDQ-style hashes of (n, 64, 64) grids (the 16x16 low DCT coefficients against their median), PDQ's quality
     measure, and, with ``dihedral``, the 8 dihedral variants of the first grid's hash (PDQ's order)."""
+    values, quality, coef = _hashes_and_coefficients(grids)
+    return values, quality, _variants(coef) if dihedral else []
+
+
+def _hashes_and_coefficients(grids: NDArray[np.float64]) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_hashes` of (n, 64, 64) grids, with their (n, 16, 16) DCT coefficients instead of variants."""
     d = _dct_matrix()
     coef = d @ grids @ d.T
     diffs = np.abs(np.trunc(np.diff(grids, axis=1) * (100 / 255))).sum(axis=(1, 2))
@@ -337,10 +343,25 @@ def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list
     medians = np.partition(flat, 127, axis=1)[:, 127:128]
     packed = np.packbits((flat > medians)[:, ::-1], axis=1)
     values = [row.tobytes().hex() for row in packed]
-    variants: list[str] = []
-    if dihedral and len(coef):
-        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(coef[0])]
-    return values, quality, variants
+    return values, quality, coef
+
+
+def _variants(coef: NDArray[np.float64]) -> list[str]:
+    """The 8 dihedral variants (PDQ's order) of the hash of the first of (n, 16, 16) coefficients; none when n = 0."""
+    if not len(coef):
+        return []
+    return [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(coef[0])]
+
+
+def _mirrored(coef: NDArray[np.float64]) -> list[str]:
+    """The hashes of the left-right mirror images of the grids of (n, 16, 16) coefficients: mirroring a grid's
+    columns flips the sign of its odd horizontal frequencies (1, 3, ..., 15: PDQ's coefficients start at frequency 1,
+    so the even indices), with no second pass over the pixels."""
+    flipped = coef * np.where(np.arange(16) & 1, 1.0, -1.0)[None, None, :]
+    flat = flipped.reshape(len(flipped), 256)
+    medians = np.partition(flat, 127, axis=1)[:, 127:128]
+    packed = np.packbits((flat > medians)[:, ::-1], axis=1)
+    return [row.tobytes().hex() for row in packed]
 
 
 def _hash_boxes(
@@ -349,9 +370,17 @@ def _hash_boxes(
     """:func:`_hashes` of the grids of ``boxes`` (n x (left, top, right, bottom), pixels) of the grey ``picture``:
     by the compiled kernel (the grids are never materialised in Python) or, without it or with ``compiled=False``,
     by numpy (:class:`_Canvas` then :func:`_hashes`, the kernel's oracle in the tests)."""
+    values, quality, coef = _hash_boxes_coefficients(picture, boxes, compiled=compiled)
+    return values, quality, _variants(coef) if dihedral else []
+
+
+def _hash_boxes_coefficients(
+    picture: Image.Image, boxes: NDArray[np.float64], *, compiled: bool = True
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_hash_boxes` with the boxes' (n, 16, 16) DCT coefficients instead of variants."""
     boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
     if _core is None or not compiled:
-        return _hashes(_Canvas(picture).grids(boxes), dihedral=dihedral)
+        return _hashes_and_coefficients(_Canvas(picture).grids(boxes))
     n = len(boxes)
     pixels = np.ascontiguousarray(np.asarray(picture, dtype=np.uint8))
     coef = np.empty((n, 256))
@@ -359,11 +388,7 @@ def _hash_boxes(
     packed = np.empty((n, 32), np.uint8)
     _core.hashes(pixels, picture.width, picture.height, boxes, _dct_matrix(), coef, quality, packed)
     values = packed.tobytes().hex()
-    variants: list[str] = []
-    if dihedral and n:
-        first = coef[0].reshape(16, 16)
-        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(first)]
-    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, variants
+    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, coef.reshape(n, 16, 16)
 
 
 def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -447,15 +472,15 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append(
                 (1, f"{centre.name} as a crop of the {name} ({s:.0%})", False, _box(whole, _anchored(centre, sx, sy)))
             )
-    values, quality, variants = _hash_boxes(picture, np.array([p[3] for p in plan]), dihedral=dihedral)
+    values, quality, coef = _hash_boxes_coefficients(picture, np.array([p[3] for p in plan]))
+    variants = _variants(coef) if dihedral else []
     if dihedral and MIRRORED_CROPS:
-        # The centre's boxes are centred: the same boxes of the mirror image hash the mirror image's centre.
-        crops = [p for p in plan if p[0] == 1 and not p[2] and " as a crop (" in p[1]]
-        mirrored = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        more, more_quality, _ = _hash_boxes(mirrored, np.array([p[3] for p in crops]))
-        plan += [(1, f"{source}, mirrored left-right", False, box) for _, source, _, box in crops]
-        values += more
-        quality = np.concatenate([quality, more_quality])
+        # The centre's boxes are centred: the mirror image of each box's grid is the grid of the same box of the
+        # mirrored query, its hash taken from the same coefficients (mirrored crops).
+        crops = [k for k, p in enumerate(plan) if p[0] == 1 and not p[2] and " as a crop (" in p[1]]
+        plan += [(1, f"{plan[k][1]}, mirrored left-right", False, plan[k][3]) for k in crops]
+        values += _mirrored(coef[crops])
+        quality = np.concatenate([quality, quality[crops]])
     inner = picture_box(image)
     if inner is not None and inner != kept:
         shot = _trimmed_copy(src, image, inner, grey)

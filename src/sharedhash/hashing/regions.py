@@ -395,11 +395,6 @@ def _hash_boxes_coefficients(
 ) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64]]:
     """:func:`_hash_boxes` with the boxes' (n, 16, 16) DCT coefficients instead of variants."""
     boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
-    unique, inverse = np.unique(boxes, axis=0, return_inverse=True)
-    if len(unique) < len(boxes):  # e.g. every crop search ends at the whole copy: each box is hashed once
-        once, once_quality, once_coef = _hash_boxes_coefficients(picture, unique, compiled=compiled)
-        inverse = inverse.reshape(-1)
-        return [once[k] for k in inverse], once_quality[inverse], once_coef[inverse]
     if _core is None or not compiled:
         return _hashes_and_coefficients(_Canvas(picture).grids(boxes))
     n = len(boxes)

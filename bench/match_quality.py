@@ -587,7 +587,7 @@ def match(listed: Listed, data: bytes, wide: int) -> Outcome:
     probes = media.probes or []
     found = listed.region_index.query_batch([p.value for p in probes], wide) if probes else []
     hits = [
-        Hit(listed.region_owner[m.id], p.region, m.distance, p.source, p.aligned)
+        Hit(listed.region_owner[m.id], p.region, m.distance, p.source, p.aligned, p.quality)
         for p, ms in zip(probes, found, strict=True)
         for m in ms
     ]
@@ -618,7 +618,7 @@ def cost(listed: Listed, samples: list[bytes], rounds: int) -> dict[str, float]:
             hits = listed.region_index.query_batch([p.value for p in probes], probe_limit(DEFAULT_THRESHOLDS))
             decide(
                 [
-                    Hit(listed.region_owner[x.id], p.region, x.distance, p.source, p.aligned)
+                    Hit(listed.region_owner[x.id], p.region, x.distance, p.source, p.aligned, p.quality)
                     for p, xs in zip(probes, hits, strict=True)
                     for x in xs
                 ],

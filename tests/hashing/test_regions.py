@@ -143,15 +143,19 @@ def test_working_copy_is_small_grey_and_upright() -> None:
     assert turned.size == (85, 256)
 
 
-def _hit(label: str, region: int, distance: int, aligned: bool = True, source: str = "") -> Hit:
-    return Hit(label, region, distance, source or REGIONS[region].name, aligned)
+def _hit(label: str, region: int, distance: int, aligned: bool = True, source: str = "", quality: int = 100) -> Hit:
+    return Hit(label, region, distance, source or REGIONS[region].name, aligned, quality)
 
 
 def test_two_aligned_regions_match_one_alone_does_not() -> None:
-    t = Thresholds(whole=31, single=24, multi=40)
+    t = Thresholds(whole=31, single=24, multi=40, pair=56)
     assert decide([_hit("a", 2, 38)], False, t) == []
-    found = decide([_hit("a", 2, 38), _hit("a", 3, 39)], False, t)
+    found = decide([_hit("a", 2, 26), _hit("a", 3, 30)], False, t)
     assert [(e.label, e.rule) for e in found] == [("a", "regions")]
+    # Two regions at the loose distance are not enough together; a third agreeing region is.
+    assert decide([_hit("a", 2, 38), _hit("a", 3, 39)], False, t) == []
+    found = decide([_hit("a", 2, 38), _hit("a", 3, 39), _hit("a", 5, 40)], False, t)
+    assert [(e.label, e.rule, len(e.hits)) for e in found] == [("a", "regions", 3)]
     # The same region twice is one piece of evidence, not two.
     assert decide([_hit("a", 2, 38), _hit("a", 2, 30, source="centre 70% turned +4°")], False, t) == []
 
@@ -167,6 +171,14 @@ def test_crop_hypotheses_need_the_tight_distance() -> None:
     assert (
         found[0].describe() == "region 2 of 6 (centre 70%) at distance 20 by the query's whole picture, border trimmed"
     )
+
+
+def test_a_lone_probe_of_low_quality_needs_the_tighter_distance() -> None:
+    t = Thresholds(whole=31, single=22, multi=40, single_low_quality=16, lone_quality=80)
+    assert [e.rule for e in decide([_hit("d", 1, 18, aligned=False, quality=90)], False, t)] == ["single"]
+    assert decide([_hit("d", 1, 18, aligned=False, quality=64)], False, t) == []
+    assert [e.rule for e in decide([_hit("d", 1, 14, aligned=False, quality=64)], False, t)] == ["single"]
+    assert decide([_hit("d", 1, 24, aligned=False, quality=100)], False, t) == []
 
 
 def test_whole_pictures_match_at_the_whole_threshold() -> None:

@@ -5,7 +5,8 @@ covered. The contributor's side stores a handful of region hashes of the picture
 uniform borders trimmed, a centre crop and the four corner windows); the query's side trims its own borders and
 hashes its whole picture, its own windows and two slightly rotated centre crops. A query matches a listed image
 when the evidence is strong enough (:func:`decide`): the trimmed whole pictures agree, or one probe agrees with
-one region at a tight distance, or at least two different regions agree.
+one region at a tight distance (tighter for a low-quality probe), or at least two different regions agree (two
+of them closely).
 
 Every value is a 256-bit PDQ hash XOR a fixed mask of its region: a query probe aimed at region ``k`` carries
 region ``k``'s mask, so it can only come near the listed region ``k`` (any other region's value sits ~128 bits
@@ -108,10 +109,20 @@ class Thresholds:
 
     #: The trimmed whole picture of the query against the listed one (what PDQ's own 31 is to plain PDQ).
     whole: int = 31
-    #: One probe against one region, when nothing else agrees (a crop matching one listed crop).
-    single: int = 24
+    #: One probe against one region, when nothing else agrees (a crop matching one listed crop). A query tries
+    #: ~130 probes against each listed image's six regions: the more chances, the tighter a lone probe must be
+    #: (24 let two hard negatives of 5,000 through, at exactly 24).
+    single: int = 22
+    #: A lone probe whose own quality is below :attr:`lone_quality` (sparse or flat content, e.g. star fields:
+    #: such hashes agree between different pictures more often) must be within this.
+    single_low_quality: int = 16
+    #: PDQ's quality (0-100) a lone probe needs for :attr:`single`.
+    lone_quality: int = 80
     #: Each of at least two different regions agreeing.
     multi: int = 40
+    #: When exactly two regions agree, their distances together (combined evidence: two regions at the loose
+    #: ``multi`` are not enough; overlapping windows of near-identical pictures, e.g. solar panels, agree so).
+    pair: int = 56
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -135,6 +146,8 @@ class Probe:
     source: str  # e.g. "whole picture", "top-left 75%", "centre 70% turned +4°", "whole picture, mirrored"
     #: The probe hashes the same part of the query as the region of the listed image (geometry agrees).
     aligned: bool
+    #: PDQ's quality of the probe's part of the query (0-100; at least :data:`MIN_REGION_QUALITY`).
+    quality: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,10 +534,10 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             own.append(RegionValue(region_id, value, int(q)))
         if q < MIN_REGION_QUALITY:
             continue
-        probes.append(Probe(region_id, value, source, aligned))
+        probes.append(Probe(region_id, value, source, aligned, int(q)))
         if region_id == 0 and dihedral and source == "whole picture":
             probes.extend(
-                Probe(0, form, f"whole picture, {_DIHEDRAL_NAMES[i]}", True)
+                Probe(0, form, f"whole picture, {_DIHEDRAL_NAMES[i]}", True, int(q))
                 for i, form in enumerate(_mask_all(variants[1:], [0] * (len(variants) - 1)), start=1)
             )
     probes.extend(_turned(picture))
@@ -557,7 +570,7 @@ def _turned(kept: Image.Image) -> list[Probe]:
         ]
     quality = np.concatenate(qualities)
     return [
-        Probe(centre.id, v, source, False)
+        Probe(centre.id, v, source, False, int(q))
         for (source, _), v, q in zip(plan, _mask_all(values, [centre.id] * len(values)), quality, strict=True)
         if q >= MIN_REGION_QUALITY
     ]
@@ -610,6 +623,8 @@ class Hit:
     distance: int
     source: str
     aligned: bool
+    #: The probe's quality (PDQ's measure of its part of the query).
+    quality: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -641,10 +656,11 @@ class Evidence:
 def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Evidence]:
     """The listed images the hits give enough evidence for, best first.
 
-    A listed image matches when at least two different regions each agree within ``multi`` with the same part of
-    the query (geometry consistent: independent parts of both pictures agree); or its whole trimmed picture is
-    within ``whole`` of the query's (or of a mirror image or quarter turn of it); or one probe, e.g. the query's
-    whole picture taken as a crop, is within ``single`` of one of its regions.
+    A listed image matches when at least three different regions each agree within ``multi`` with the same part of
+    the query (geometry consistent: independent parts of both pictures agree), or exactly two do with distances
+    adding up to at most ``pair``; or its whole trimmed picture is within ``whole`` of the query's (or of a mirror
+    image or quarter turn of it); or one probe, e.g. the query's whole picture taken as a crop, is within
+    ``single`` of one of its regions (``single_low_quality`` when the probe's quality is below ``lone_quality``).
     """
     by_label: dict[object, list[Hit]] = {}
     for hit in hits:
@@ -659,16 +675,21 @@ def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_
                 best[hit.region] = hit
         whole = [h for h in group if h.region == 0 and h.aligned and h.distance <= thresholds.whole]
         agreeing = [h for h in best.values() if h.distance <= thresholds.multi]
-        if len(agreeing) >= 2:
+        if len(agreeing) >= 3 or (len(agreeing) == 2 and sum(h.distance for h in agreeing) <= thresholds.pair):
             found.append(Evidence(label, "regions", tuple(agreeing), trimmed))
         elif whole:
             found.append(Evidence(label, "whole", (min(whole, key=lambda h: h.distance),), trimmed))
         else:
-            single = min(group, key=lambda h: h.distance)
-            if single.distance <= thresholds.single:
-                found.append(Evidence(label, "single", (single,), trimmed))
+            lone = [h for h in group if h.distance <= _lone_limit(h, thresholds)]
+            if lone:
+                found.append(Evidence(label, "single", (min(lone, key=lambda h: h.distance),), trimmed))
     found.sort(key=lambda e: (-len(e.hits), e.distance))
     return found
+
+
+def _lone_limit(hit: Hit, thresholds: Thresholds) -> int:
+    """The distance a lone probe must be within: tighter when its own quality is low."""
+    return thresholds.single if hit.quality >= thresholds.lone_quality else thresholds.single_low_quality
 
 
 def probe_limit(thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:

@@ -179,6 +179,15 @@ def test_a_lone_probe_of_low_quality_needs_the_tighter_distance() -> None:
     assert decide([_hit("d", 1, 18, aligned=False, quality=64)], False, t) == []
     assert [e.rule for e in decide([_hit("d", 1, 14, aligned=False, quality=64)], False, t)] == ["single"]
     assert decide([_hit("d", 1, 24, aligned=False, quality=100)], False, t) == []
+    # At the edge, a lone probe is enough when a neighbouring share of the same search agrees too.
+    near = _hit("d", 1, 30, aligned=False, source="centre 70% as a crop (84% of the copy)")
+    edge = _hit("d", 1, 24, aligned=False, source="centre 70% as a crop (86% of the copy)")
+    assert [e.rule for e in decide([edge, near], False, t)] == ["single"]
+    assert (
+        decide([edge, _hit("d", 1, 34, aligned=False, source="centre 70% as a crop (84% of the copy)")], False, t) == []
+    )
+    low = _hit("d", 1, 24, aligned=False, source="centre 70% as a crop (86% of the copy)", quality=64)
+    assert decide([low, near], False, t) == []
 
 
 def test_whole_pictures_match_at_the_whole_threshold() -> None:

@@ -118,6 +118,10 @@ class Thresholds:
     single_low_quality: int = 16
     #: PDQ's quality (0-100) a lone probe needs for :attr:`single`.
     lone_quality: int = 80
+    #: A lone probe of that quality within this is enough when another probe of the same region (the crop search's
+    #: neighbouring share: the same geometry) agrees within :attr:`corroborating` too.
+    single_corroborated: int = 24
+    corroborating: int = 32
     #: Each of at least two different regions agreeing.
     multi: int = 40
     #: When exactly two regions agree, their distances together (combined evidence: two regions at the loose
@@ -680,7 +684,7 @@ def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_
         elif whole:
             found.append(Evidence(label, "whole", (min(whole, key=lambda h: h.distance),), trimmed))
         else:
-            lone = [h for h in group if h.distance <= _lone_limit(h, thresholds)]
+            lone = [h for h in group if h.distance <= _lone_limit(h, thresholds) or _corroborated(h, group, thresholds)]
             if lone:
                 found.append(Evidence(label, "single", (min(lone, key=lambda h: h.distance),), trimmed))
     found.sort(key=lambda e: (-len(e.hits), e.distance))
@@ -690,6 +694,18 @@ def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_
 def _lone_limit(hit: Hit, thresholds: Thresholds) -> int:
     """The distance a lone probe must be within: tighter when its own quality is low."""
     return thresholds.single if hit.quality >= thresholds.lone_quality else thresholds.single_low_quality
+
+
+def _corroborated(hit: Hit, group: list[Hit], thresholds: Thresholds) -> bool:
+    """A lone probe of good quality at the edge of :attr:`Thresholds.single`, with another probe of the same region
+    near too (one crop found at two neighbouring shares of the search)."""
+    return (
+        hit.quality >= thresholds.lone_quality
+        and hit.distance <= thresholds.single_corroborated
+        and any(
+            h.region == hit.region and h.source != hit.source and h.distance <= thresholds.corroborating for h in group
+        )
+    )
 
 
 def probe_limit(thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:

@@ -1,11 +1,12 @@
 """Match quality under evasive edits: recall and false positives of the reference PDQ path, today's and the new one.
 
-Originals: benign wallpapers and photos that Debian packages install (gnome-backgrounds, mate-backgrounds,
-ukui-wallpapers, lomiri-wallpapers, sway-backgrounds, plasma-workspace-wallpapers, debian-edu-artwork, desktop-base),
-each cut into non-overlapping tiles (different pictures) of at most 640 px; tiles whose PDQ quality is under 50
-cannot be contributed and are left out. Hard negatives: generated near-identical different pictures (star fields,
-solar-cell grids, frames of a synthetic video, clip-art on plain backgrounds, flat and low-quality images); half
-are listed, the other half (and the originals themselves) are queried: every match is a false positive.
+Originals: benign wallpapers, photos and artwork that Debian packages install: every JPEG, PNG and WebP file (by
+``dpkg -L``) of gnome-backgrounds, desktop-base, mate-backgrounds, ukui-wallpapers, lomiri-wallpapers,
+sway-backgrounds, plasma-workspace-wallpapers (the largest of each wallpaper's sizes), debian-edu-artwork and
+xplanet-images, each cut into non-overlapping tiles (different pictures) of at most 640 px; tiles whose PDQ quality
+is under 50 cannot be contributed and are left out. Hard negatives: generated near-identical different pictures
+(star fields, solar-cell grids, frames of a synthetic video, clip-art on plain backgrounds, flat and low-quality
+images); half are listed, the other half (and the originals themselves) are queried: every match is a false positive.
 
 Three paths, on the same encoded query bytes:
 - reference: Pillow decode + ``pdqhash`` (Meta's C++), PDQ distance <= 31, no dihedral variants;
@@ -59,12 +60,17 @@ from sharedhash.hashing.regions import DEFAULT_THRESHOLDS, Hit, decide, probe_li
 from sharedhash.index import index_class
 from sharedhash.index.segments import SegmentedIndex
 
-SOURCES = (
-    "/usr/share/backgrounds",
-    "/usr/share/wallpapers",
-    "/usr/share/desktop-base",
-    "/usr/share/images/desktop-base",
-    "/usr/share/xplanet/images",
+# The Debian packages whose pictures are the originals: every JPEG, PNG or WebP file each installs (``dpkg -L``).
+PACKAGES = (
+    "gnome-backgrounds",
+    "desktop-base",
+    "mate-backgrounds",
+    "ukui-wallpapers",
+    "lomiri-wallpapers",
+    "sway-backgrounds",
+    "plasma-workspace-wallpapers",
+    "debian-edu-artwork",
+    "xplanet-images",
 )
 TILE = 400
 CACHE = Path.home() / ".cache" / "sharedhash-bench" / "match_quality"
@@ -77,16 +83,26 @@ Transform = Callable[[Image.Image, float, random.Random], Image.Image]
 # ---------------------------------------------------------------------------------------------------- originals
 
 
+def _package_files() -> list[Path]:
+    """Every file the PACKAGES install that is installed on this machine (a package that is missing adds none)."""
+    import subprocess
+
+    files: list[Path] = []
+    for package in PACKAGES:
+        listing = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=False)
+        files += [Path(line) for line in listing.stdout.splitlines() if line.startswith("/")]
+    return files
+
+
 def _source_files() -> list[Path]:
     """One file per picture: the largest of each plasma wallpaper's sizes, every other image as found."""
     best: dict[str, Path] = {}
-    for root in SOURCES:
-        for path in sorted(Path(root).rglob("*")):
-            if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp") or not path.is_file():
-                continue
-            key = str(path.parent) if "/contents/images" in str(path) else str(path)
-            if key not in best or path.stat().st_size > best[key].stat().st_size:
-                best[key] = path
+    for path in sorted(set(_package_files())):
+        if path.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp") or not path.is_file():
+            continue
+        key = str(path.parent) if "/contents/images" in str(path) else str(path)
+        if key not in best or path.stat().st_size > best[key].stat().st_size:
+            best[key] = path
     return sorted(best.values())
 
 
@@ -571,7 +587,7 @@ def match(listed: Listed, data: bytes, wide: int) -> Outcome:
     probes = media.probes or []
     found = listed.region_index.query_batch([p.value for p in probes], wide) if probes else []
     hits = [
-        Hit(listed.region_owner[m.id], p.region, m.distance, p.source, p.aligned)
+        Hit(listed.region_owner[m.id], p.region, m.distance, p.source, p.aligned, p.quality)
         for p, ms in zip(probes, found, strict=True)
         for m in ms
     ]
@@ -602,7 +618,7 @@ def cost(listed: Listed, samples: list[bytes], rounds: int) -> dict[str, float]:
             hits = listed.region_index.query_batch([p.value for p in probes], probe_limit(DEFAULT_THRESHOLDS))
             decide(
                 [
-                    Hit(listed.region_owner[x.id], p.region, x.distance, p.source, p.aligned)
+                    Hit(listed.region_owner[x.id], p.region, x.distance, p.source, p.aligned, p.quality)
                     for p, xs in zip(probes, hits, strict=True)
                     for x in xs
                 ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
@@ -14,6 +15,9 @@ from sharedhash.hashing.regions import (
     REGIONS,
     Hit,
     Thresholds,
+    _hash_boxes,
+    _hash_boxes_coefficients,
+    _mirrored,
     decide,
     mask,
     picture_box,
@@ -139,15 +143,19 @@ def test_working_copy_is_small_grey_and_upright() -> None:
     assert turned.size == (85, 256)
 
 
-def _hit(label: str, region: int, distance: int, aligned: bool = True, source: str = "") -> Hit:
-    return Hit(label, region, distance, source or REGIONS[region].name, aligned)
+def _hit(label: str, region: int, distance: int, aligned: bool = True, source: str = "", quality: int = 100) -> Hit:
+    return Hit(label, region, distance, source or REGIONS[region].name, aligned, quality)
 
 
 def test_two_aligned_regions_match_one_alone_does_not() -> None:
-    t = Thresholds(whole=31, single=24, multi=40)
+    t = Thresholds(whole=31, single=24, multi=40, pair=56)
     assert decide([_hit("a", 2, 38)], False, t) == []
-    found = decide([_hit("a", 2, 38), _hit("a", 3, 39)], False, t)
+    found = decide([_hit("a", 2, 26), _hit("a", 3, 30)], False, t)
     assert [(e.label, e.rule) for e in found] == [("a", "regions")]
+    # Two regions at the loose distance are not enough together; a third agreeing region is.
+    assert decide([_hit("a", 2, 38), _hit("a", 3, 39)], False, t) == []
+    found = decide([_hit("a", 2, 38), _hit("a", 3, 39), _hit("a", 5, 40)], False, t)
+    assert [(e.label, e.rule, len(e.hits)) for e in found] == [("a", "regions", 3)]
     # The same region twice is one piece of evidence, not two.
     assert decide([_hit("a", 2, 38), _hit("a", 2, 30, source="centre 70% turned +4°")], False, t) == []
 
@@ -163,6 +171,23 @@ def test_crop_hypotheses_need_the_tight_distance() -> None:
     assert (
         found[0].describe() == "region 2 of 6 (centre 70%) at distance 20 by the query's whole picture, border trimmed"
     )
+
+
+def test_a_lone_probe_of_low_quality_needs_the_tighter_distance() -> None:
+    t = Thresholds(whole=31, single=22, multi=40, single_low_quality=16, lone_quality=80)
+    assert [e.rule for e in decide([_hit("d", 1, 18, aligned=False, quality=90)], False, t)] == ["single"]
+    assert decide([_hit("d", 1, 18, aligned=False, quality=64)], False, t) == []
+    assert [e.rule for e in decide([_hit("d", 1, 14, aligned=False, quality=64)], False, t)] == ["single"]
+    assert decide([_hit("d", 1, 24, aligned=False, quality=100)], False, t) == []
+    # At the edge, a lone probe is enough when a neighbouring share of the same search agrees too.
+    near = _hit("d", 1, 30, aligned=False, source="centre 70% as a crop (84% of the copy)")
+    edge = _hit("d", 1, 24, aligned=False, source="centre 70% as a crop (86% of the copy)")
+    assert [e.rule for e in decide([edge, near], False, t)] == ["single"]
+    assert (
+        decide([edge, _hit("d", 1, 34, aligned=False, source="centre 70% as a crop (84% of the copy)")], False, t) == []
+    )
+    low = _hit("d", 1, 24, aligned=False, source="centre 70% as a crop (86% of the copy)", quality=64)
+    assert decide([low, near], False, t) == []
 
 
 def test_whole_pictures_match_at_the_whole_threshold() -> None:
@@ -267,3 +292,47 @@ def test_a_screenshot_matches_by_the_picture_found_inside() -> None:
     found = decide(hits, True)
     assert [e.label for e in found] == ["listed"]
     assert any("found inside" in h.source for h in found[0].hits)
+
+
+@pytest.mark.parametrize("cut", [0.1, 0.2])
+def test_a_mirrored_crop_is_found_by_the_mirrored_centre(cut: float) -> None:
+    picture = _photo()
+    w, h = picture.size
+    dx, dy = round(w * cut / 2), round(h * cut / 2)
+    copy = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT).crop((dx, dy, w - dx, h - dy))
+    listed = region_values(PixelSource(picture)).values[1].value
+    probes, _ = query_probes(PixelSource(copy))
+    best = min((p for p in probes if p.region == 1), key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    assert best.source.endswith("mirrored left-right")
+    assert not best.aligned
+    # Without the dihedral search (a plain lookup), no mirrored probes are sent.
+    plain, _ = query_probes(PixelSource(copy), dihedral=False)
+    assert not any("mirrored" in p.source for p in plain)
+
+
+@pytest.mark.parametrize("cut", [0.15, 0.2])
+def test_an_off_centre_crop_is_found_by_the_corner_it_keeps(cut: float) -> None:
+    # A crop keeping the top-left corner: the listed top-left window takes 0.75 / (1 - cut) of the copy, between
+    # the coarser steps of the corner search before (1.05: 0.868 and 0.911 for a 15% crop).
+    picture = _photo()
+    w, h = picture.size
+    copy = picture.crop((0, 0, round(w * (1 - cut)), round(h * (1 - cut))))
+    listed = region_values(PixelSource(picture)).values[2].value
+    probes, _ = query_probes(PixelSource(copy))
+    best = min((p for p in probes if p.region == 2), key=lambda p: _distance(p.value, listed))
+    assert _distance(best.value, listed) <= 24
+    assert "top-left 75% as a crop" in best.source
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_mirrored_hashes_from_coefficients_equal_hashes_of_the_mirror_image(compiled: bool) -> None:
+    # The mirrored crop probes are taken from the coefficients of the query's own centred boxes: the same values as
+    # hashing the same boxes of the mirrored picture, by the kernel and by numpy.
+    picture = working_copy(PixelSource(_photo()))
+    w, h = picture.size
+    boxes = np.array([[w * (1 - s) / 2, h * (1 - s) / 2, w * (1 + s) / 2, h * (1 + s) / 2] for s in (0.7, 0.85, 1.0)])
+    values, _, coef = _hash_boxes_coefficients(picture, boxes, compiled=compiled)
+    flipped, _, _ = _hash_boxes(picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT), boxes, compiled=compiled)
+    assert _mirrored(coef) == flipped
+    assert all(_distance(a, b) > 64 for a, b in zip(values, flipped, strict=True))  # mirroring changed them

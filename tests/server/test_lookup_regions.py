@@ -67,7 +67,7 @@ def test_file_lookup_finds_a_padded_and_a_captioned_copy_with_its_evidence(hub: 
 
 def test_a_single_region_value_matches_only_within_its_tight_distance(hub: Hub) -> None:
     entry, regions, pdq = _listed(hub, make_sample("texture", 480, 360, seed=24))
-    # The list's threshold (31) holds for pdq; a lone region value needs 24 or less.
+    # The list's threshold (31) holds for pdq; a lone region value needs 22 or less.
     assert [m["entry_id"] for m in lookup(hub, ("pdq", flip(pdq, 28)))] == [entry["id"]]
     assert lookup(hub, ("pdqr", flip(regions[1], 28))) == []
     assert [m["distance"] for m in lookup(hub, ("pdqr", flip(regions[1], 20)))] == [20]

@@ -5,7 +5,8 @@ covered. The contributor's side stores a handful of region hashes of the picture
 uniform borders trimmed, a centre crop and the four corner windows); the query's side trims its own borders and
 hashes its whole picture, its own windows and two slightly rotated centre crops. A query matches a listed image
 when the evidence is strong enough (:func:`decide`): the trimmed whole pictures agree, or one probe agrees with
-one region at a tight distance, or at least two different regions agree.
+one region at a tight distance (tighter for a low-quality probe), or at least two different regions agree (two
+of them closely).
 
 Every value is a 256-bit PDQ hash XOR a fixed mask of its region: a query probe aimed at region ``k`` carries
 region ``k``'s mask, so it can only come near the listed region ``k`` (any other region's value sits ~128 bits
@@ -80,7 +81,10 @@ REGIONS: tuple[Region, ...] = (
 #: Query-side scale search: a listed region's share of a cropped copy grows by this factor per step (the centre
 #: finely, the corner windows more coarsely: four of them).
 SCALE_STEP = 1.03
-CORNER_SCALE_STEP = 1.05
+CORNER_SCALE_STEP = 1.025
+#: Mirrored crops: the centre's scale search is also run on the query mirrored left-right (a mirror image, then
+#: cropped: the whole picture's mirror forms alone cannot find it).
+MIRRORED_CROPS = True
 #: Query-side rotations (degrees) of the centre, for copies turned by a few degrees (a hash survives ~1° of turn:
 #: the whole picture covers up to ~1.5°, these steps of 1.5° the rest up to ~6.5°).
 ROTATIONS = (-6.0, -4.5, -3.0, 3.0, 4.5, 6.0)
@@ -105,10 +109,24 @@ class Thresholds:
 
     #: The trimmed whole picture of the query against the listed one (what PDQ's own 31 is to plain PDQ).
     whole: int = 31
-    #: One probe against one region, when nothing else agrees (a crop matching one listed crop).
-    single: int = 24
+    #: One probe against one region, when nothing else agrees (a crop matching one listed crop). A query tries
+    #: ~130 probes against each listed image's six regions: the more chances, the tighter a lone probe must be
+    #: (24 let two hard negatives of 5,000 through, at exactly 24).
+    single: int = 22
+    #: A lone probe whose own quality is below :attr:`lone_quality` (sparse or flat content, e.g. star fields:
+    #: such hashes agree between different pictures more often) must be within this.
+    single_low_quality: int = 16
+    #: PDQ's quality (0-100) a lone probe needs for :attr:`single`.
+    lone_quality: int = 80
+    #: A lone probe of that quality within this is enough when another probe of the same region (the crop search's
+    #: neighbouring share: the same geometry) agrees within :attr:`corroborating` too.
+    single_corroborated: int = 24
+    corroborating: int = 32
     #: Each of at least two different regions agreeing.
     multi: int = 40
+    #: When exactly two regions agree, their distances together (combined evidence: two regions at the loose
+    #: ``multi`` are not enough; overlapping windows of near-identical pictures, e.g. solar panels, agree so).
+    pair: int = 56
 
 
 DEFAULT_THRESHOLDS = Thresholds()
@@ -132,6 +150,8 @@ class Probe:
     source: str  # e.g. "whole picture", "top-left 75%", "centre 70% turned +4°", "whole picture, mirrored"
     #: The probe hashes the same part of the query as the region of the listed image (geometry agrees).
     aligned: bool
+    #: PDQ's quality of the probe's part of the query (0-100; at least :data:`MIN_REGION_QUALITY`).
+    quality: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +173,22 @@ def region_mask(region: int) -> int:
 def mask(value: str, region: int) -> str:
     """``value`` (64 hex) XOR the mask of ``region``: the stored form of a region's hash (and its inverse)."""
     return f"{int(value, 16) ^ region_mask(region):064x}"
+
+
+@cache
+def _mask_table() -> NDArray[np.uint8]:
+    """The masks of every region in :data:`REGIONS`, as (regions, 32) bytes."""
+    table = [np.frombuffer(region_mask(r.id).to_bytes(32, "big"), np.uint8) for r in REGIONS]
+    return np.stack(table)
+
+
+def _mask_all(values: Sequence[str], regions: Sequence[int]) -> list[str]:
+    """:func:`mask` of each of ``values`` with the region beside it, in one pass (a query has ~130 of them)."""
+    if not values:
+        return []
+    raw = np.frombuffer(bytes.fromhex("".join(values)), np.uint8).reshape(len(values), 32)
+    out = (raw ^ _mask_table()[np.asarray(regions, np.intp)]).tobytes().hex()
+    return [out[64 * i : 64 * (i + 1)] for i in range(len(values))]
 
 
 def upright_grey(src: PixelSource) -> Image.Image:
@@ -325,6 +361,12 @@ def _dct_matrix() -> NDArray[np.float64]:
 def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list[str], NDArray[np.int64], list[str]]:
     """PDQ-style hashes of (n, 64, 64) grids (the 16x16 low DCT coefficients against their median), PDQ's quality
     measure, and, with ``dihedral``, the 8 dihedral variants of the first grid's hash (PDQ's order)."""
+    values, quality, coef = _hashes_and_coefficients(grids)
+    return values, quality, _variants(coef) if dihedral else []
+
+
+def _hashes_and_coefficients(grids: NDArray[np.float64]) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_hashes` of (n, 64, 64) grids, with their (n, 16, 16) DCT coefficients instead of variants."""
     d = _dct_matrix()
     coef = d @ grids @ d.T
     diffs = np.abs(np.trunc(np.diff(grids, axis=1) * (100 / 255))).sum(axis=(1, 2))
@@ -334,10 +376,25 @@ def _hashes(grids: NDArray[np.float64], *, dihedral: bool = False) -> tuple[list
     medians = np.partition(flat, 127, axis=1)[:, 127:128]
     packed = np.packbits((flat > medians)[:, ::-1], axis=1)
     values = [row.tobytes().hex() for row in packed]
-    variants: list[str] = []
-    if dihedral and len(coef):
-        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(coef[0])]
-    return values, quality, variants
+    return values, quality, coef
+
+
+def _variants(coef: NDArray[np.float64]) -> list[str]:
+    """The 8 dihedral variants (PDQ's order) of the hash of the first of (n, 16, 16) coefficients; none when n = 0."""
+    if not len(coef):
+        return []
+    return [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(coef[0])]
+
+
+def _mirrored(coef: NDArray[np.float64]) -> list[str]:
+    """The hashes of the left-right mirror images of the grids of (n, 16, 16) coefficients: mirroring a grid's
+    columns flips the sign of its odd horizontal frequencies (1, 3, ..., 15: PDQ's coefficients start at frequency 1,
+    so the even indices), with no second pass over the pixels."""
+    flipped = coef * np.where(np.arange(16) & 1, 1.0, -1.0)[None, None, :]
+    flat = flipped.reshape(len(flipped), 256)
+    medians = np.partition(flat, 127, axis=1)[:, 127:128]
+    packed = np.packbits((flat > medians)[:, ::-1], axis=1)
+    return [row.tobytes().hex() for row in packed]
 
 
 def _hash_boxes(
@@ -346,9 +403,17 @@ def _hash_boxes(
     """:func:`_hashes` of the grids of ``boxes`` (n x (left, top, right, bottom), pixels) of the grey ``picture``:
     by the compiled kernel (the grids are never materialised in Python) or, without it or with ``compiled=False``,
     by numpy (:class:`_Canvas` then :func:`_hashes`, the kernel's oracle in the tests)."""
+    values, quality, coef = _hash_boxes_coefficients(picture, boxes, compiled=compiled)
+    return values, quality, _variants(coef) if dihedral else []
+
+
+def _hash_boxes_coefficients(
+    picture: Image.Image, boxes: NDArray[np.float64], *, compiled: bool = True
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.float64]]:
+    """:func:`_hash_boxes` with the boxes' (n, 16, 16) DCT coefficients instead of variants."""
     boxes = np.ascontiguousarray(boxes, dtype=np.float64).reshape(-1, 4)
     if _core is None or not compiled:
-        return _hashes(_Canvas(picture).grids(boxes), dihedral=dihedral)
+        return _hashes_and_coefficients(_Canvas(picture).grids(boxes))
     n = len(boxes)
     pixels = np.ascontiguousarray(np.asarray(picture, dtype=np.uint8))
     coef = np.empty((n, 256))
@@ -356,11 +421,7 @@ def _hash_boxes(
     packed = np.empty((n, 32), np.uint8)
     _core.hashes(pixels, picture.width, picture.height, boxes, _dct_matrix(), coef, quality, packed)
     values = packed.tobytes().hex()
-    variants: list[str] = []
-    if dihedral and n:
-        first = coef[0].reshape(16, 16)
-        variants = [bits_to_hex(c.reshape(-1) > np.sort(c.reshape(-1))[127]) for c in _dihedral_coefficients(first)]
-    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, variants
+    return [values[64 * i : 64 * (i + 1)] for i in range(n)], quality, coef.reshape(n, 16, 16)
 
 
 def _box(kept: tuple[int, int, int, int], frac: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -444,7 +505,15 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
             plan.append(
                 (1, f"{centre.name} as a crop of the {name} ({s:.0%})", False, _box(whole, _anchored(centre, sx, sy)))
             )
-    values, quality, variants = _hash_boxes(picture, np.array([p[3] for p in plan]), dihedral=dihedral)
+    values, quality, coef = _hash_boxes_coefficients(picture, np.array([p[3] for p in plan]))
+    variants = _variants(coef) if dihedral else []
+    if dihedral and MIRRORED_CROPS:
+        # The centre's boxes are centred: the mirror image of each box's grid is the grid of the same box of the
+        # mirrored query, its hash taken from the same coefficients (mirrored crops).
+        crops = [k for k, p in enumerate(plan) if p[0] == 1 and not p[2] and " as a crop (" in p[1]]
+        plan += [(1, f"{plan[k][1]}, mirrored left-right", False, plan[k][3]) for k in crops]
+        values += _mirrored(coef[crops])
+        quality = np.concatenate([quality, quality[crops]])
     inner = picture_box(image)
     if inner is not None and inner != kept:
         shot = _trimmed_copy(src, image, inner, grey)
@@ -463,16 +532,17 @@ def query_probes(src: PixelSource, *, dihedral: bool = True) -> tuple[list[Probe
         quality = np.concatenate([quality, more_quality])
     probes: list[Probe] = []
     own: list[RegionValue] = []
-    for (region_id, source, aligned, _), value, q in zip(plan, values, quality, strict=True):
+    masked = _mask_all(values, [p[0] for p in plan])
+    for (region_id, source, aligned, _), value, q in zip(plan, masked, quality, strict=True):
         if len(own) < len(REGIONS):  # the first len(REGIONS) of the plan are the query's own regions
-            own.append(RegionValue(region_id, mask(value, region_id), int(q)))
+            own.append(RegionValue(region_id, value, int(q)))
         if q < MIN_REGION_QUALITY:
             continue
-        probes.append(Probe(region_id, mask(value, region_id), source, aligned))
+        probes.append(Probe(region_id, value, source, aligned, int(q)))
         if region_id == 0 and dihedral and source == "whole picture":
             probes.extend(
-                Probe(0, mask(form, 0), f"whole picture, {_DIHEDRAL_NAMES[i]}", True)
-                for i, form in enumerate(variants[1:], start=1)
+                Probe(0, form, f"whole picture, {_DIHEDRAL_NAMES[i]}", True, int(q))
+                for i, form in enumerate(_mask_all(variants[1:], [0] * (len(variants) - 1)), start=1)
             )
     probes.extend(_turned(picture))
     return probes, RegionSet(tuple(own), trimmed, kept, image.size)
@@ -504,8 +574,8 @@ def _turned(kept: Image.Image) -> list[Probe]:
         ]
     quality = np.concatenate(qualities)
     return [
-        Probe(centre.id, mask(v, centre.id), source, False)
-        for (source, _), v, q in zip(plan, values, quality, strict=True)
+        Probe(centre.id, v, source, False, int(q))
+        for (source, _), v, q in zip(plan, _mask_all(values, [centre.id] * len(values)), quality, strict=True)
         if q >= MIN_REGION_QUALITY
     ]
 
@@ -557,6 +627,8 @@ class Hit:
     distance: int
     source: str
     aligned: bool
+    #: The probe's quality (PDQ's measure of its part of the query).
+    quality: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -588,10 +660,11 @@ class Evidence:
 def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Evidence]:
     """The listed images the hits give enough evidence for, best first.
 
-    A listed image matches when at least two different regions each agree within ``multi`` with the same part of
-    the query (geometry consistent: independent parts of both pictures agree); or its whole trimmed picture is
-    within ``whole`` of the query's (or of a mirror image or quarter turn of it); or one probe, e.g. the query's
-    whole picture taken as a crop, is within ``single`` of one of its regions.
+    A listed image matches when at least three different regions each agree within ``multi`` with the same part of
+    the query (geometry consistent: independent parts of both pictures agree), or exactly two do with distances
+    adding up to at most ``pair``; or its whole trimmed picture is within ``whole`` of the query's (or of a mirror
+    image or quarter turn of it); or one probe, e.g. the query's whole picture taken as a crop, is within
+    ``single`` of one of its regions (``single_low_quality`` when the probe's quality is below ``lone_quality``).
     """
     by_label: dict[object, list[Hit]] = {}
     for hit in hits:
@@ -606,16 +679,33 @@ def decide(hits: Iterable[Hit], trimmed: bool, thresholds: Thresholds = DEFAULT_
                 best[hit.region] = hit
         whole = [h for h in group if h.region == 0 and h.aligned and h.distance <= thresholds.whole]
         agreeing = [h for h in best.values() if h.distance <= thresholds.multi]
-        if len(agreeing) >= 2:
+        if len(agreeing) >= 3 or (len(agreeing) == 2 and sum(h.distance for h in agreeing) <= thresholds.pair):
             found.append(Evidence(label, "regions", tuple(agreeing), trimmed))
         elif whole:
             found.append(Evidence(label, "whole", (min(whole, key=lambda h: h.distance),), trimmed))
         else:
-            single = min(group, key=lambda h: h.distance)
-            if single.distance <= thresholds.single:
-                found.append(Evidence(label, "single", (single,), trimmed))
+            lone = [h for h in group if h.distance <= _lone_limit(h, thresholds) or _corroborated(h, group, thresholds)]
+            if lone:
+                found.append(Evidence(label, "single", (min(lone, key=lambda h: h.distance),), trimmed))
     found.sort(key=lambda e: (-len(e.hits), e.distance))
     return found
+
+
+def _lone_limit(hit: Hit, thresholds: Thresholds) -> int:
+    """The distance a lone probe must be within: tighter when its own quality is low."""
+    return thresholds.single if hit.quality >= thresholds.lone_quality else thresholds.single_low_quality
+
+
+def _corroborated(hit: Hit, group: list[Hit], thresholds: Thresholds) -> bool:
+    """A lone probe of good quality at the edge of :attr:`Thresholds.single`, with another probe of the same region
+    near too (one crop found at two neighbouring shares of the search)."""
+    return (
+        hit.quality >= thresholds.lone_quality
+        and hit.distance <= thresholds.single_corroborated
+        and any(
+            h.region == hit.region and h.source != hit.source and h.distance <= thresholds.corroborating for h in group
+        )
+    )
 
 
 def probe_limit(thresholds: Thresholds = DEFAULT_THRESHOLDS) -> int:

@@ -26,7 +26,7 @@ def match_probes(
         return []
     found = index.query_batch([p.value for p in probes], probe_limit(thresholds))
     hits = [
-        Hit(owner(m.id), probe.region, m.distance, probe.source, probe.aligned)
+        Hit(owner(m.id), probe.region, m.distance, probe.source, probe.aligned, probe.quality)
         for probe, matches in zip(probes, found, strict=True)
         for m in matches
     ]

@@ -30,7 +30,7 @@ class PdqrHashType(HashType):
     hex_chars = 64
     quality_gated = True
     index_kind = IndexKind.HAMMING256
-    single_value_distance = 24
+    single_value_distance = 22  # the evidence rule's lone-probe distance (Thresholds.single)
 
     def _distance(self, a: str, b: str) -> int:
         return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -332,7 +332,7 @@ def _region_matches(
     hits: list[Hit] = []
     for m in found:
         probe = probes[m["query"]]
-        hits.append(Hit(m["entry_id"], probe.region, m["distance"], probe.source, probe.aligned))
+        hits.append(Hit(m["entry_id"], probe.region, m["distance"], probe.source, probe.aligned, probe.quality))
         base.setdefault(m["entry_id"], m)
     out = []
     for ev in decide(hits, trimmed):

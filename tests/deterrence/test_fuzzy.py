@@ -109,3 +109,17 @@ def test_one_kernel_scan_per_query_answers_as_the_python_look_ups(rule_words: li
     assert cached._fuzzy.kernel() is None
     for query in queries:
         assert native.check(query) == python.check(query) == cached.check(query)
+
+
+@given(st.lists(_words, min_size=1, max_size=6, unique=True), st.lists(_words, max_size=30))
+@settings(max_examples=80, deadline=None)
+def test_neighbourhood_sizes_native_python_and_brute_force_agree(words: list[str], others: list[str]) -> None:
+    expected = [sum(1 for o in others if o != w and edit_distance(o, w, 2) <= 2) for w in words]
+    native = fuzzy.NATIVE
+    try:
+        fuzzy.NATIVE = None
+        assert fuzzy.neighbourhood_sizes(words, others) == expected
+    finally:
+        fuzzy.NATIVE = native
+    if native is not None:
+        assert fuzzy.neighbourhood_sizes(words, others) == expected

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, QueryNote, TermList, normalise
+from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.lexicon import Lexicon, build_lexicon, lexicon_from_file, load_lexicon
+from sharedhash.deterrence.matcher import DENSE_NEIGHBOURHOOD
 from sharedhash.deterrence.variants import TRANSFORMS
 from sharedhash.errors import FileAccessError
 from tests.support.deterrence import BENIGN_WORDS
@@ -194,3 +196,19 @@ def test_fuzzy_cache_gives_the_same_answers(term_list: TermList, matcher: Matche
     cached = Matcher(term_list, fuzzy_cache=2, lexicon=Lexicon())
     for query in ["zorblqx", "zorblqx", "glimerwoxxan", "quuxvyd", "zorblqx", "garden"]:
         assert cached.check(query) == matcher.check(query)
+
+
+def test_plain_misspelling_of_a_rule_among_many_lexicon_words_does_not_count() -> None:
+    # Invented words two letters from the rule's skeleton ("zorbiax"): a dense neighbourhood of the lexicon.
+    neighbours = [f"z{a}{b}biax" for a in "aeiuy" for b in "mnpst" if (a, b) != ("o", "r")]
+    neighbours += [f"zo{b}b{a}ax" for a in "aeouy" for b in "mnpst"]
+    assert len(neighbours) >= DENSE_NEIGHBOURHOOD
+    rules = TermList.from_lines(["term zorblax"])
+    sparse = Matcher(rules, lexicon=build_lexicon(["global"]))
+    dense = Matcher(rules, lexicon=build_lexicon(neighbours))
+    assert sparse.check("zorblqx").deter  # typed without disguise, one edit from a rule in a sparse neighbourhood
+    assert not dense.check("zorblqx").deter  # the same in a dense one: more often a rare word than the rule
+    assert dense.check("zorblax").deter  # exact matches always count
+    assert dense.check("zоrblqx").deter  # so do misspellings with evidence of disguise (a Cyrillic о)
+    why = explain(dense, "zorblqx", rule=dense.rules[0]).to_dict()
+    assert "within 2 edits" in str(why)

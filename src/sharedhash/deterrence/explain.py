@@ -13,7 +13,9 @@ from sharedhash.deterrence.decode import DECODERS
 from sharedhash.deterrence.fuzzy import allowed_edits, edit_distance
 from sharedhash.deterrence.letterlike import letterlike_source, letterlike_table
 from sharedhash.deterrence.matcher import (
+    DENSE_NEIGHBOURHOOD,
     FIRST_LETTER_FROM,
+    NEIGHBOURHOOD_EDITS,
     NEXT_TO_WORD_END,
     CheckResult,
     Matcher,
@@ -165,6 +167,12 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 " letter: real misspellings rarely get the first letter wrong, so a plain word needs the rule's own"
                 " first letter"
             )
+    if written and typed and 0 < distance <= allowance and matcher.in_dense_neighbourhood(rule):
+        return (
+            f"typed without disguise as {typed!r}, a misspelling of a rule with {DENSE_NEIGHBOURHOOD}+ ordinary"
+            f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits: there a plain word one edit away is more often a"
+            " rare word than the rule misspelt, so only exact matches or misspellings with a disguise count"
+        )
     if written and 0 < distance <= allowance and part.words == 1 and part.identifier():
         return (
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"

@@ -184,5 +184,34 @@ class DeletionIndex:
         return out
 
 
+def neighbourhood_sizes(words: list[str], others: Iterable[str], edits: int = 2) -> list[int]:
+    """For each of ``words``, how many strings of ``others`` other than itself lie within ``edits`` edits of it
+    (0-2). With the C kernel, one look-up per string of ``others`` (0.6 s CPU for 3,700 rule words against the
+    default lexicon); without it, the same count from both sides' deletions in Python (much slower)."""
+    if not words:
+        return []
+    counts = [0] * len(words)
+    shortest = min(len(w) for w in words) - edits
+    longest = max(len(w) for w in words) + edits
+    if NATIVE is not None:
+        index = NATIVE.Index(words, [edits] * len(words))
+        for other in others:
+            if shortest <= len(other) <= longest:
+                for ident, _ in index.lookup(other, edits):
+                    counts[ident] += 1
+        return counts
+    keys: dict[str, list[int]] = {}
+    for ident, word in enumerate(words):
+        for key in deletions(word, edits):
+            keys.setdefault(key, []).append(ident)
+    for other in others:
+        if shortest <= len(other) <= longest:
+            found = {ident for key in deletions(other, edits) for ident in keys.get(key, ())}
+            for ident in found:
+                if words[ident] != other and edit_distance(other, words[ident], edits) <= edits:
+                    counts[ident] += 1
+    return counts
+
+
 def _fewest_edits(hit: tuple[int, int]) -> tuple[int, int]:
     return hit[1], hit[0]

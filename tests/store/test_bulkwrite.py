@@ -341,10 +341,12 @@ def test_insert_rows_gives_each_row_its_id_in_order(db: Database, rows: int) -> 
             ids = writer.insert_rows("audit_events", columns, rows, make)
         finally:
             writer.close()
-    assert ids == sorted(ids) and len(set(ids)) == rows
+    assert ids == sorted(ids)
+    assert len(set(ids)) == rows
     with db.reading() as s:
         stored = {e.id: e for e in s.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)))}
     for n, row_id in enumerate(ids):
         event = stored[row_id]
         assert (event.org_id, event.key_id, event.action, event.count) == (None if n % 3 else n, n, texts[n], n)
-        assert event.detail == details[n] and event.created_at == now
+        assert event.detail == details[n]
+        assert event.created_at == now

@@ -350,3 +350,26 @@ def test_insert_rows_gives_each_row_its_id_in_order(db: Database, rows: int) -> 
         assert (event.org_id, event.key_id, event.action, event.count) == (None if n % 3 else n, n, texts[n], n)
         assert event.detail == details[n]
         assert event.created_at == now
+
+
+def test_insert_rows_refuses_a_value_too_long_for_its_column(db: Database) -> None:
+    """PostgreSQL's one-statement insert of a few rows refuses an over-long text as COPY does (never cut short)."""
+    from sharedhash.store.bulkwrite import BulkWriter
+
+    if db.is_sqlite:
+        pytest.skip("SQLite keeps text of any length")
+    columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+
+    def write() -> None:
+        with db.writing() as s:
+            writer = BulkWriter(s)
+            try:
+                at = writer.db_time(utcnow())
+                writer.insert_rows(
+                    "audit_events", columns, 1, lambda _: [(None, None, None, "z" * 65, "", 0, "{}", at)]
+                )
+            finally:
+                writer.close()
+
+    with pytest.raises(Exception, match="too long"):
+        write()

@@ -15,7 +15,7 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table
+from sqlalchemy import String, Table
 from sqlalchemy.orm import Session
 
 from sharedhash.store.copier import Copier
@@ -143,7 +143,12 @@ class BulkWriter:
         sql = _UNNEST_SQL.get((table, columns))
         if sql is None:
             found = Entry.metadata.tables[table]
-            casts = ", ".join(f"u.{c}::{found.c[c].type.compile(dialect=self.dialect)}" for c in columns)
+            # Text columns as they are (an explicit cast to varchar(n) would cut a value too long; the insert's own
+            # assignment refuses it, as COPY does), the others cast from their text form.
+            casts = ", ".join(
+                f"u.{c}" if isinstance(found.c[c].type, String) else f"u.{c}::{found.c[c].type.compile(self.dialect)}"
+                for c in columns
+            )
             arrays = ", ".join("%s::text[]" for _ in columns)
             sql = _UNNEST_SQL[table, columns] = (
                 f"INSERT INTO {table} ({', '.join(columns)}) SELECT {casts} "  # noqa: S608 (fixed names)

@@ -312,3 +312,64 @@ def test_a_write_that_fails_during_an_import_leaves_nothing(db: Database, monkey
     with db.writing() as s:
         again = import_entries(s, owner, lst.id, parse_jsonl(lines))
     assert (again.created, again.existing, again.seq_range) == (40, 1, (4, 43))
+
+
+@pytest.mark.parametrize("rows", [3, 300])
+def test_insert_rows_gives_each_row_its_id_in_order(db: Database, rows: int) -> None:
+    """A few rows (one ``INSERT ... unnest`` on PostgreSQL) and many (ids drawn first, then COPY): the ids come back
+    in the rows' order, and every value (awkward text, None, JSON, a time, a boolean) is stored as given."""
+    from sqlalchemy import select
+
+    from sharedhash.store.bulkwrite import BulkWriter
+    from sharedhash.store.models import AuditEvent
+
+    now = utcnow()
+    texts = [AWKWARD[n % len(AWKWARD)] + f" {n}" for n in range(rows)]
+    details = [{"n": n, "text": texts[n], "flag": n % 2 == 0} for n in range(rows)]
+    with db.writing() as s:
+        writer = BulkWriter(s)
+        try:
+            at = writer.db_time(now)
+
+            def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+                return [
+                    (None if ids is None else ids[n], None if n % 3 else n, n, texts[n], "", n, json.dumps(d), at)
+                    for n, d in enumerate(details)
+                ]
+
+            columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+            ids = writer.insert_rows("audit_events", columns, rows, make)
+        finally:
+            writer.close()
+    assert ids == sorted(ids)
+    assert len(set(ids)) == rows
+    with db.reading() as s:
+        stored = {e.id: e for e in s.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)))}
+    for n, row_id in enumerate(ids):
+        event = stored[row_id]
+        assert (event.org_id, event.key_id, event.action, event.count) == (None if n % 3 else n, n, texts[n], n)
+        assert event.detail == details[n]
+        assert event.created_at == now
+
+
+def test_insert_rows_refuses_a_value_too_long_for_its_column(db: Database) -> None:
+    """PostgreSQL's one-statement insert of a few rows refuses an over-long text as COPY does (never cut short)."""
+    from sharedhash.store.bulkwrite import BulkWriter
+
+    if db.is_sqlite:
+        pytest.skip("SQLite keeps text of any length")
+    columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+
+    def write() -> None:
+        with db.writing() as s:
+            writer = BulkWriter(s)
+            try:
+                at = writer.db_time(utcnow())
+                writer.insert_rows(
+                    "audit_events", columns, 1, lambda _: [(None, None, None, "z" * 65, "", 0, "{}", at)]
+                )
+            finally:
+                writer.close()
+
+    with pytest.raises(Exception, match="too long"):
+        write()

@@ -140,6 +140,11 @@ _CHECK_COLUMNS = (
 _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "created_at")
 
 
+def _nones(n: int) -> list[int | None]:
+    """Placeholders for the ids :meth:`BulkWriter.insert_rows` leaves to the database."""
+    return [None] * n
+
+
 def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
     """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
     per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
@@ -151,14 +156,16 @@ def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckC
     # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
     writer = BulkWriter(session)
     try:
-        ids = writer.reserve_ids("checks", len(rows))
         at = writer.db_time(now)
         to_db = writer.db_time
-        values = [
-            (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-            for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
-        ]
-        writer.write_rows("checks", _CHECK_COLUMNS, values)
+
+        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+            return [
+                (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+                for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids or _nones(len(rows)), rows, strict=True)
+            ]
+
+        ids = writer.insert_rows("checks", _CHECK_COLUMNS[1:], len(rows), make)
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
     finally:
@@ -172,10 +179,12 @@ def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[
         return []
     writer = BulkWriter(session)
     try:
-        ids = writer.reserve_ids("check_hashes", len(rows))
         at = writer.db_time(now)
-        values = [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids, rows, strict=True)]
-        writer.write_rows("check_hashes", _CHECK_HASH_COLUMNS, values)
+
+        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+            return [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids or _nones(len(rows)), rows, strict=True)]
+
+        ids = writer.insert_rows("check_hashes", _CHECK_HASH_COLUMNS[1:], len(rows), make)
     finally:
         writer.close()
     return ids
@@ -252,13 +261,15 @@ def write_matches(session: Session, org_id: int, now: datetime, rows: list[Match
         return []
     writer = BulkWriter(session)
     try:
-        ids = writer.reserve_ids("matches", len(rows))
         at = writer.db_time(now)
-        values = [
-            (i, c, org_id, lst, e, t, dist, False, dj, rule, aj, at)
-            for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids, rows, strict=True)
-        ]
-        writer.write_rows("matches", _MATCH_COLUMNS, values)
+
+        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+            return [
+                (i, c, org_id, lst, e, t, dist, False, dj, rule, aj, at)
+                for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids or _nones(len(rows)), rows, strict=True)
+            ]
+
+        ids = writer.insert_rows("matches", _MATCH_COLUMNS[1:], len(rows), make)
     finally:
         writer.close()
     return ids

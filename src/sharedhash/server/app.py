@@ -26,7 +26,7 @@ from sharedhash.server.act.batchfast import FastContentBatch
 from sharedhash.server.act.fast import FastContentCheck
 from sharedhash.server.asgi import error_response
 from sharedhash.server.background import start_background
-from sharedhash.server.bodies import parse_off_loop
+from sharedhash.server.bodies import parse_off_loop, stop_pools
 from sharedhash.server.deps import clean_params
 from sharedhash.server.deterrence.cors import DeterrenceCors
 from sharedhash.server.deterrence.fast import FastDeterrence, route_of
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             state.stop.set()
             for thread in threads:
                 thread.join(timeout=10)
+            stop_pools()
             if database is None:
                 db.dispose()
 

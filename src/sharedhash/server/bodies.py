@@ -121,6 +121,17 @@ def drop_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
+def stop_pools() -> None:
+    """Shut every child process down and wait for it (the app's shutdown): uvicorn ends its process by raising
+    the signal that stopped it again, so interpreter exit hooks (which would stop the pools) never run, and the
+    children outlived ``sharedhash serve``. A later use starts a new pool."""
+    with _pool_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True)  # work already submitted finishes; a later submission starts a new pool
+
+
 def warm_up(app: FastAPI) -> None:
     """Before serving: build what FastAPI otherwise builds on the first request to each router (its routes'
     fields and handlers, measured 0.3-0.4 s of the loop on the first hostile request) and start the child

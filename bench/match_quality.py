@@ -9,8 +9,10 @@ is under 50 cannot be contributed and are left out. Hard negatives: generated ne
 images); half are listed, the other half (and the originals themselves) are queried: every match is a false positive.
 
 Three paths, on the same encoded query bytes:
-- reference: Pillow decode + ``pdqhash`` (Meta's C++), PDQ distance <= 31, no dihedral variants;
-- today: ``sharedhash match --dihedral`` (pdq and its 8 variants, <= 31);
+- reference: Pillow decode + ``pdqhash`` (Meta's C++), PDQ distance <= 31, no dihedral variants; hashes of quality
+  <= 49 discarded on both sides (the PDQ README's recommendation);
+- today: ``sharedhash match --dihedral`` (pdq and its 8 variants, <= 31): the listed side holds hashes of quality
+  >= 50 only (the contribution gate), the query is not gated (``match`` and the hub's file lookup do not gate it);
 - new: today's or the region evidence (``pdqr``, :func:`sharedhash.hashing.regions.decide` at its defaults).
 
 A third of the originals (by a hash of their name) and two families (``frame``, ``crop_text_jpeg``) are held out
@@ -25,6 +27,10 @@ matches are reported beside the false positives; every other match of another or
 those, the pairs of a light and a dark variant of one wallpaper at the same tile (files named ``x-l`` and ``x-d``:
 one design in two palettes) are counted too and reported as such (found after the rule was fixed, when the new
 path's false pairs were read: they stay false positives in the counts).
+``--why`` (tuned part only) says why each recall miss of the edits PDQ survives by design (JPEG, noise, blur,
+downscale, gamma, colour, mirror, stretch) was missed: the query's PDQ quality under 50, the whole picture's distance
+to its original (the best of the 8 dihedral forms), and whether the original's own hash survives no edit at all
+(its JPEG at quality 92, and a copy one pixel narrower, against the listed one).
 ``--distances`` prints the distance distributions of true and false pairs per evidence kind (tuned part only) that
 the thresholds were chosen from.
 
@@ -569,6 +575,8 @@ class Outcome:
     hits: list[Hit]  # raw region hits (wide radius) for the distance study
     trimmed: bool
     evidence: dict[int, str]
+    quality: int = 0  # the query's PDQ quality
+    dihedral: tuple[str, ...] = ()  # the query's 8 PDQ dihedral forms
 
 
 def match(listed: Listed, data: bytes, wide: int) -> Outcome:
@@ -581,9 +589,8 @@ def match(listed: Listed, data: bytes, wide: int) -> Outcome:
         q = np.array([(ref_value >> (255 - i)) & 1 for i in range(256)], np.uint8)
         ref = {int(i) for i in np.flatnonzero((listed.ref_bits != q).sum(axis=1) <= PDQ_T)}
     media = hash_media(data, ("pdq", "pdqr"), dihedral=True, probes=True)
-    today: set[int] = set()
-    if (media.pdq_quality or 0) >= 50:
-        today = {m.id for m in listed.pdq_index.query_any(media.pdq_dihedral or [], PDQ_T)}
+    # As `match --dihedral` and the hub's file lookup: the query is not gated on quality (the listed side is).
+    today = {m.id for m in listed.pdq_index.query_any(media.pdq_dihedral or [], PDQ_T)}
     probes = media.probes or []
     found = listed.region_index.query_batch([p.value for p in probes], wide) if probes else []
     hits = [
@@ -595,7 +602,38 @@ def match(listed: Listed, data: bytes, wide: int) -> Outcome:
     limit = probe_limit(DEFAULT_THRESHOLDS)
     evidence = decide([h for h in hits if h.distance <= limit], trimmed)
     new = today | {int(str(e.label)) for e in evidence}
-    return Outcome(ref, today, new, hits, trimmed, {int(str(e.label)): e.describe() for e in evidence})
+    explained = {int(str(e.label)): e.describe() for e in evidence}
+    quality = media.pdq_quality or 0
+    return Outcome(ref, today, new, hits, trimmed, explained, quality, tuple(media.pdq_dihedral or ()))
+
+
+#: The families (and strengths) PDQ survives by design: the misses ``--why`` explains.
+EASY = {"jpeg": (30, 10), "noise": (10, 25), "blur": (1.5,), "downscale": (0.5, 0.25), "gamma": (1.6, 0.6)}
+EASY_ALL = ("mirror", "colour", "stretch")
+
+
+def _distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def drift(im: Image.Image, listed_value: str) -> int:
+    """How far an original's listed hash (its JPEG at quality 95) moves with no edit: the larger of the distances
+    to its JPEG at quality 92 and to a copy one pixel narrower (content uniform along one axis, such as stripes, has
+    next to no energy in the coefficients PDQ keeps: its bits are noise, whatever its PDQ quality)."""
+    again = hash_media(encode(im), ("pdq",)).hashes["pdq"]
+    narrower = hash_media(encode(im.crop((1, 0, im.width, im.height))), ("pdq",)).hashes["pdq"]
+    return max(_distance(again, listed_value), _distance(narrower, listed_value))
+
+
+def why(out: Outcome, listed_value: str, unstable: bool) -> str:
+    """The cause of a recall miss of an easy edit (see ``--why``)."""
+    d = min((_distance(v, listed_value) for v in out.dihedral), default=256)
+    if unstable:
+        return "original unstable (moves > 31 unedited)"
+    if out.quality < 50:
+        return "query quality < 50, whole <= 31" if d <= PDQ_T else "query quality < 50, whole > 31"
+    near = "probes near, not enough" if out.hits else "no probe near"
+    return f"whole 32-40, {near}" if d <= 40 else f"whole > 40, {near}"
 
 
 def cost(listed: Listed, samples: list[bytes], rounds: int) -> dict[str, float]:
@@ -711,6 +749,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wrong_related = {"ref": 0, "today": 0, "new": 0}
     wrong_variants = {"ref": 0, "today": 0, "new": 0}
     refs = listed.ref[:n_orig]
+    causes: dict[str, dict[str, int]] = {}
+    unstable: dict[str, bool] = {}
 
     def unrelated(i: int, got: set[int]) -> tuple[int, int, int]:
         """(false positives, related matches, false positives that are light/dark variants) among ``got`` for a
@@ -754,6 +794,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     examples[fam.name] = out.evidence[oi]
                 if args.distances and not ho:
                     _study(study, out.hits, oi)
+                easy = fam.name in EASY_ALL or s in EASY.get(fam.name, ())
+                if args.why and not ho and easy and oi not in out.new:
+                    if name not in unstable:
+                        unstable[name] = drift(images[name], listed.pdq[oi]) > PDQ_T
+                    cause = causes.setdefault(f"{fam.name} {s:g}", {})
+                    key = why(out, listed.pdq[oi], unstable[name])
+                    cause[key] = cause.get(key, 0) + 1
         if oi % 20 == shard:
             console.print(f"{oi + 1}/{n_orig} originals, {time.perf_counter() - t_start:.0f} s")
     negatives = {"ref": 0, "today": 0, "new": 0}
@@ -804,6 +851,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "index_bytes": index_bytes_at_scale(len(listed.region_values) / len(listed.labels), 20_000),
         "examples": examples,
         "study": study,
+        "why": causes,
+        "why_unstable": sorted(n for n, u in unstable.items() if u),
         "seconds": time.perf_counter() - t_start,
         "thresholds": DEFAULT_THRESHOLDS.__dict__
         if hasattr(DEFAULT_THRESHOLDS, "__dict__")
@@ -851,6 +900,14 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
             into["true"] += d["true"]
             into["false"] += d["false"]
     out["study"], out["examples"] = study, examples
+    causes: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for row, counts in part.get("why", {}).items():
+            tally = causes.setdefault(row, {})
+            for k, v in counts.items():
+                tally[k] = tally.get(k, 0) + v
+    out["why"] = causes
+    out["why_unstable"] = sorted({n for p in parts for n in p.get("why_unstable", [])})
     return out
 
 
@@ -999,6 +1056,16 @@ def report(result: dict[str, Any], as_json: bool, tuned_only: bool = False) -> N
             f"distances {kind}: true n={len(t)} p10={_pct(t, 0.1)} p50={_pct(t, 0.5)} p90={_pct(t, 0.9)}; "
             f"false n={len(f)} min={f[0] if f else '-'} p01={_pct(f, 0.01)} p10={_pct(f, 0.1)}"
         )
+    if result.get("why"):
+        kinds = sorted({k for counts in result["why"].values() for k in counts})
+        causes = Table(title="why easy edits were missed (tuned originals; misses per cause)")
+        for col in ("edit", *kinds):
+            causes.add_column(col, justify="left" if col == "edit" else "right")
+        for row, counts in sorted(result["why"].items()):
+            causes.add_row(row, *(str(counts.get(k, 0)) for k in kinds))
+        console.print(causes)
+        unstable = result.get("why_unstable", [])
+        console.print(f"tuned originals whose hash moves > 31 with no edit ({len(unstable)}): {', '.join(unstable)}")
     console.print(f"{result['seconds']:.0f} s")
 
 
@@ -1008,6 +1075,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--originals", type=int, default=None, help="at most this many originals")
     parser.add_argument("--negatives", type=int, default=None, help="hard negatives queried (half as many listed)")
     parser.add_argument("--distances", action="store_true", help="print the distance study (tuned part)")
+    parser.add_argument("--why", action="store_true", help="the causes of easy edits' misses (tuned part)")
     parser.add_argument("--cost-images", type=int, default=40, help="images timed for the cost ratio")
     parser.add_argument(
         "--every-strength", action="store_true", help="every strength on every original (default: each in turn)"

@@ -6,8 +6,11 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sharedhash.deterrence import Matcher, MatchHow, TermList, normalise
+from sharedhash.deterrence import lexicon as lexicon_module
 from sharedhash.deterrence.errors import LexiconFileError
 from sharedhash.deterrence.lexicon import (
     Lexicon,
@@ -15,6 +18,7 @@ from sharedhash.deterrence.lexicon import (
     default_lexicon,
     find_affixes,
     load_lexicon,
+    ordinary_python,
     read_lexicon,
     write_lexicon,
 )
@@ -182,3 +186,70 @@ def test_a_one_word_term_is_not_found_by_joining_ordinary_words() -> None:
     assert matcher.check("twonon").deter
     assert matcher.check("tw onon").deter  # a split term leaves a piece that is no word
     assert matcher.check("garden vox").deter  # a phrase rule is made of words
+
+
+_needs_kernel = pytest.mark.skipif(lexicon_module._NATIVE_ORDINARY is None, reason="the C kernel was not built")
+# A small alphabet (with non-ASCII and non-BMP letters) makes compounds and affixed words of the lexicon likely.
+_letters = st.text(alphabet="abcdeé\U0001d41a", min_size=0, max_size=12)
+
+
+def _native_and_python_agree(lexicon: Lexicon, token: str) -> None:
+    for affixes in (True, False):
+        expected = ordinary_python(lexicon, token, affixes=affixes)
+        assert lexicon.ordinary(token, affixes=affixes) is expected, (token, affixes)
+
+
+@_needs_kernel
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.frozensets(_letters, max_size=25),
+    prefixes=st.frozensets(st.text(alphabet="abcé", min_size=1, max_size=5), max_size=6),
+    suffixes=st.frozensets(st.text(alphabet="abcé", min_size=1, max_size=5), max_size=6),
+    tokens=st.lists(_letters, max_size=15),
+)
+def test_ordinary_in_the_kernel_answers_as_the_python_code(
+    words: frozenset[str], prefixes: frozenset[str], suffixes: frozenset[str], tokens: list[str]
+) -> None:
+    lexicon = Lexicon(words, frozenset(), prefixes, suffixes)
+    formed = [a + b for a in list(words)[:6] for b in [*list(words)[:6], *suffixes]]
+    formed += [p + w for p in prefixes for w in list(words)[:6]]
+    formed += [a + b[1:] for a in list(words)[:6] for b in list(words)[:6]]  # the junction letter written once
+    for token in [*tokens, *formed, *words]:
+        _native_and_python_agree(lexicon, token)
+
+
+@_needs_kernel
+def test_ordinary_in_the_kernel_answers_as_the_python_code_on_the_default_lexicon() -> None:
+    lexicon = default_lexicon()
+    words = sorted(lexicon.words)
+    sample = words[:: len(words) // 2000]
+    suffixes, prefixes = sorted(lexicon.suffixes)[::7], sorted(lexicon.prefixes)[::7]
+    tokens = [*sample, *(w[1:] for w in sample), *(w[:-1] + "q" for w in sample)]
+    tokens += [a + b for a, b in zip(sample, reversed(sample), strict=True)]
+    tokens += [a + b[1:] for a, b in zip(sample, sample[1:], strict=False)]
+    tokens += [w + s for w, s in zip(sample, suffixes * 50, strict=False)]
+    tokens += [p + w for w, p in zip(reversed(sample), prefixes * 50, strict=False)]
+    answers = {True: 0, False: 0}
+    for token in tokens:
+        _native_and_python_agree(lexicon, token)
+        answers[lexicon.ordinary(token)] += 1
+    assert min(answers.values()) > 500  # both answers are well represented
+
+
+@_needs_kernel
+def test_ordinary_in_the_kernel_rejects_bad_arguments_clearly() -> None:
+    native = lexicon_module._NATIVE_ORDINARY
+    words = frozenset({"garden"})
+    with pytest.raises(TypeError, match="token must be a str"):
+        native(b"garden", words, words, words, True, 4, 5, 3)
+    with pytest.raises(TypeError, match="sets or frozensets"):
+        native("garden", ["garden"], words, words, True, 4, 5, 3)
+    with pytest.raises(TypeError, match="takes 8 arguments"):
+        native("garden", words, words, words)
+    with pytest.raises(ValueError, match="min_part must be >= 1"):
+        native("garden", words, words, words, True, 0, 5, 3)
+
+
+def test_ordinary_without_the_kernel_runs_in_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lexicon_module, "_NATIVE_ORDINARY", None)
+    test_ordinary_words_are_lexicon_words_compounds_or_affixed_words()

@@ -537,9 +537,93 @@ static PyTypeObject IndexType = {
     .tp_methods = Index_methods,
 };
 
+/* Whether token[start:end] is in the set (or frozenset) words: 1, 0, or -1 with an exception set. */
+static int slice_in(PyObject *words, PyObject *token, Py_ssize_t start, Py_ssize_t end) {
+    PyObject *part = PyUnicode_Substring(token, start, end);
+    if (!part) return -1;
+    int found = PySet_Contains(words, part);
+    Py_DECREF(part);
+    return found;
+}
+
+#define SLICE_IN(set, a, b)                              \
+    do {                                                 \
+        found = slice_in((set), token, (a), (b));        \
+        if (found < 0) return NULL;                      \
+    } while (0)
+
+/* Lexicon.ordinary (lexicon.py, whose Python code is the reference and the fallback) with the same set look-ups
+ * in the same order, without the interpreter's cost per slice: a lexicon word, two lexicon words of min_part+
+ * letters run together (the junction letter possibly written once), or, with affixes, a lexicon word with one
+ * of the lexicon's prefixes or suffixes of 1 to max_affix letters on a stem of min_stem+ letters. */
+static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem) takes 8 "
+                        "arguments");
+        return NULL;
+    }
+    PyObject *token = args[0], *words = args[1], *prefixes = args[2], *suffixes = args[3];
+    if (!PyUnicode_Check(token)) {
+        PyErr_Format(PyExc_TypeError, "ordinary: token must be a str, not %.100s", Py_TYPE(token)->tp_name);
+        return NULL;
+    }
+    if (!PyAnySet_Check(words) || !PyAnySet_Check(prefixes) || !PyAnySet_Check(suffixes)) {
+        PyErr_SetString(PyExc_TypeError, "ordinary: words, prefixes and suffixes must be sets or frozensets");
+        return NULL;
+    }
+    int affixes = PyObject_IsTrue(args[4]);
+    if (affixes < 0) return NULL;
+    Py_ssize_t min_part = PyLong_AsSsize_t(args[5]);
+    Py_ssize_t max_affix = PyLong_AsSsize_t(args[6]);
+    Py_ssize_t min_stem = PyLong_AsSsize_t(args[7]);
+    if (PyErr_Occurred()) return NULL;
+    if (min_part < 1 || max_affix < 0 || min_stem < 0) {
+        PyErr_SetString(PyExc_ValueError, "ordinary: min_part must be >= 1, max_affix and min_stem >= 0");
+        return NULL;
+    }
+    int found = PySet_Contains(words, token);
+    if (found) return found < 0 ? NULL : Py_NewRef(Py_True);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
+    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
+        SLICE_IN(words, 0, i);
+        if (!found) continue;
+        SLICE_IN(words, i, n);
+        if (found) Py_RETURN_TRUE;
+        SLICE_IN(words, i - 1, n);
+        if (found) Py_RETURN_TRUE;
+    }
+    if (affixes) {
+        Py_ssize_t last = n - min_stem < max_affix ? n - min_stem : max_affix;
+        for (Py_ssize_t k = 1; k <= last; k++) {
+            SLICE_IN(suffixes, n - k, n);
+            if (found) {
+                SLICE_IN(words, 0, n - k);
+                if (found) Py_RETURN_TRUE;
+            }
+            SLICE_IN(prefixes, 0, k);
+            if (found) {
+                SLICE_IN(words, k, n);
+                if (found) Py_RETURN_TRUE;
+            }
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
+#undef SLICE_IN
+
+static PyMethodDef module_methods[] = {
+    {"ordinary", (PyCFunction)(void (*)(void))ordinary, METH_FASTCALL,
+     "ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem) -> bool: "
+     "Lexicon.ordinary in C (see lexicon.py)."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_fuzzykernel", "Deletion-neighbourhood fuzzy look-up (C kernel).", -1, NULL, NULL, NULL,
-    NULL, NULL,
+    PyModuleDef_HEAD_INIT, "_fuzzykernel", "Deletion-neighbourhood fuzzy look-up (C kernel).", -1, module_methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__fuzzykernel(void) {

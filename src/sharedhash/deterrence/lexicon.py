@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sharedhash._optional import require
+from sharedhash.deterrence.fuzzy import NATIVE
 from sharedhash.deterrence.lexicon_data import default_lexicon_file, read_lexicon_file, write_lexicon_file
 from sharedhash.deterrence.normalise import normalise, plain_words
 from sharedhash.errors import FileAccessError
@@ -42,6 +44,9 @@ GLUE_MAX_AFFIX_WORDS = 300
 #: The Latin letters a skeleton holds: the normaliser reads every "l" as "i" (see normalise's leetspeak step).
 _SKELETON_LATIN = frozenset("abcdefghijkmnopqrstuvwxyz")
 
+#: The C kernel's ``ordinary`` (None without the kernel, or with one built before it had it).
+_NATIVE_ORDINARY: Any = getattr(NATIVE, "ordinary", None)
+
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
@@ -65,21 +70,13 @@ class Lexicon:
         Rare inflected and compound words are most of the words any word list lacks, and each is a chance for
         a misspelt rule to look like it (measured in ``bench/deterrence.py``). Affixes are short, so a misspelt
         term is often a word plus an affix too: the matcher uses them only where a term is glued to a word.
+        Runs in the C kernel when it was built (the same look-ups; see :func:`ordinary_python`).
         """
-        words = self.words
-        if token in words:
-            return True
-        n = len(token)
-        for i in range(MIN_COMPOUND_PART, n - MIN_COMPOUND_PART + 1):
-            # A letter shared at the junction was written once: "bok" + "keper" is "bokeper".
-            if token[:i] in words and (token[i:] in words or token[i - 1 :] in words):
-                return True
-        if affixes:
-            suffixes, prefixes = self.suffixes, self.prefixes
-            for k in range(1, min(MAX_AFFIX, n - MIN_STEM) + 1):
-                if (token[-k:] in suffixes and token[:-k] in words) or (token[:k] in prefixes and token[k:] in words):
-                    return True
-        return False
+        if _NATIVE_ORDINARY is not None:
+            return _NATIVE_ORDINARY(  # type: ignore[no-any-return]
+                token, self.words, self.prefixes, self.suffixes, affixes, MIN_COMPOUND_PART, MAX_AFFIX, MIN_STEM
+            )
+        return ordinary_python(self, token, affixes=affixes)
 
     def next_to_word(self, token: str, *, end: int = 0) -> bool:
         """Whether a lexicon word is one edit (a letter inserted, deleted or replaced, or two neighbours swapped)
@@ -122,6 +119,25 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.words)
+
+
+def ordinary_python(lexicon: Lexicon, token: str, *, affixes: bool = True) -> bool:
+    """:meth:`Lexicon.ordinary` in Python: the reference the C kernel's ``ordinary`` is tested against, and the
+    fallback when the kernel was not built."""
+    words = lexicon.words
+    if token in words:
+        return True
+    n = len(token)
+    for i in range(MIN_COMPOUND_PART, n - MIN_COMPOUND_PART + 1):
+        # A letter shared at the junction was written once: "bok" + "keper" is "bokeper".
+        if token[:i] in words and (token[i:] in words or token[i - 1 :] in words):
+            return True
+    if affixes:
+        suffixes, prefixes = lexicon.suffixes, lexicon.prefixes
+        for k in range(1, min(MAX_AFFIX, n - MIN_STEM) + 1):
+            if (token[-k:] in suffixes and token[:-k] in words) or (token[:k] in prefixes and token[k:] in words):
+                return True
+    return False
 
 
 def skeletons(words: Iterable[str]) -> frozenset[str]:

@@ -1,9 +1,10 @@
 """``sharedhash serve`` leaves no process behind when it is stopped with SIGTERM (as systemd, Docker and
-Kubernetes stop it): the body-checking child process ends with the server."""
+Kubernetes stop it) or killed outright: the body-checking child process ends with the server."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -39,7 +40,8 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_sigterm_ends_the_server_and_its_child_processes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_stopping_the_server_ends_its_child_processes(tmp_path: Path, how: signal.Signals) -> None:
     port = free_port()
     env = os.environ | {
         "SHAREDHASH_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
@@ -59,7 +61,7 @@ def test_sigterm_ends_the_server_and_its_child_processes(tmp_path: Path) -> None
             children = _children(process.pid)
             time.sleep(0.1)
         assert children, "serve started no child process"
-        process.terminate()
+        process.send_signal(how)
         process.wait(timeout=30)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and any(_alive(pid) for pid in children):

@@ -41,6 +41,7 @@ import multiprocessing
 import os
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -88,17 +89,30 @@ def parse_json(body: bytes) -> Any:
     return _PYTHON_DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
 
 
+#: How often the child looks whether the server that started it is still there.
+PARENT_WATCH_SECONDS = 1.0
+
 _pool_lock = threading.Lock()
 _pools: dict[str, ProcessPoolExecutor] = {}
 
 
-def _child_ready() -> None:
+def _child_ready(parent: int) -> None:
     """The child's start: a lower CPU priority (on two cores the child's parse of a hostile body competed with the
     loop's thread of the server for a core), and every route's models imported now rather than on the first large
     body (by name: the routers import this module)."""
     with contextlib.suppress(OSError):
         os.nice(10)
+    threading.Thread(target=_end_with_parent, args=(parent,), name="parent-watch", daemon=True).start()
     importlib.import_module("sharedhash.server.routers")
+
+
+def _end_with_parent(parent: int) -> None:
+    """End the child when the server ``parent`` is gone without stopping it (``kill -9``, out of memory, even
+    before the child got here): it would otherwise live on as an orphan holding its memory (the app's shutdown
+    stops it in every other case)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_WATCH_SECONDS)
+    os._exit(0)
 
 
 def child_pool(name: str = "bodies") -> ProcessPoolExecutor:
@@ -108,7 +122,9 @@ def child_pool(name: str = "bodies") -> ProcessPoolExecutor:
         pool = _pools.get(name)
         if pool is None:
             context = multiprocessing.get_context("spawn")
-            pool = _pools[name] = ProcessPoolExecutor(max_workers=1, mp_context=context, initializer=_child_ready)
+            pool = _pools[name] = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_child_ready, initargs=(os.getpid(),)
+            )
         return pool
 
 

@@ -27,6 +27,7 @@ from sharedhash.store.models import (
     ReviewState,
     utcnow,
 )
+from sharedhash.store.sqlhelpers import driver_rows
 
 DEFAULT_QUEUE = "default"
 #: Escalated items go here; only leads (and admins) see it.
@@ -57,11 +58,8 @@ def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
 def queue_id(session: Session, org_id: int, name: str) -> int:
     """The id of the org's queue of that name, created on first use (:func:`queue_named`); once it exists, read
     without loading the queue as an object (every transaction of content checks that enqueues an item asks)."""
-    connection = session.connection()
     sql = "SELECT id FROM review_queues WHERE org_id = %s AND name = %s"
-    if connection.dialect.name != "postgresql":
-        sql = sql.replace("%s", "?")
-    found = connection.exec_driver_sql(sql, (org_id, name)).scalar_one_or_none()
+    found = driver_rows(session, sql, (org_id, name)).scalar_one_or_none()
     return int(found) if found is not None else queue_named(session, org_id, name).id
 
 

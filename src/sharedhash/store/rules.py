@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sharedhash.errors import NotFoundError
 from sharedhash.hub_errors import NameTakenError
 from sharedhash.store.models import ActionRule, Suppression
+from sharedhash.store.sqlhelpers import driver_rows
 
 
 def list_rules(session: Session, org_id: int) -> list[ActionRule]:
@@ -30,12 +31,9 @@ RuleRow = tuple[int, str, int, dict[str, Any], list[dict[str, Any]], bool]
 def rule_rows(session: Session, org_id: int) -> list[RuleRow]:
     """The org's rules in the order they run, as plain rows (what the rule engine needs, without loading each rule
     as an object: every transaction of content checks with a match reads them)."""
-    # Straight through the driver: SQLAlchemy's statement handling cost more than the query itself.
-    connection = session.connection()
-    sql = _RULE_ROWS if connection.dialect.name == "postgresql" else _RULE_ROWS.replace("%s", "?")
     return [
         (int(i), str(n), int(p), dict(_json(c)), list(_json(a)), bool(s))
-        for i, n, p, c, a, s in connection.exec_driver_sql(sql, (org_id,))
+        for i, n, p, c, a, s in driver_rows(session, _RULE_ROWS, (org_id,))
     ]
 
 
@@ -143,11 +141,7 @@ def suppressed(session: Session, org_id: int, hashes: Iterable[tuple[str, str]])
 def _has_suppressions(session: Session, org_id: int) -> bool:
     """Whether the org has any suppression (asked by every transaction of checks with a match: through the
     driver)."""
-    connection = session.connection()
-    sql = "SELECT 1 FROM suppressions WHERE org_id = %s LIMIT 1"
-    if connection.dialect.name != "postgresql":
-        sql = sql.replace("%s", "?")
-    return connection.exec_driver_sql(sql, (org_id,)).first() is not None
+    return driver_rows(session, "SELECT 1 FROM suppressions WHERE org_id = %s LIMIT 1", (org_id,)).first() is not None
 
 
 def orgs_with_suppressions(session: Session) -> set[int]:

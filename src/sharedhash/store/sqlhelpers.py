@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Table, and_, func, insert, text
+from sqlalchemy import CursorResult, Table, and_, func, insert, text
 from sqlalchemy.orm import Session
 
 
@@ -32,6 +32,16 @@ def reserve_ids(session: Session, table: str, n: int) -> list[int]:
     # SQLite: the writing transaction began with BEGIN IMMEDIATE, so no other writer can take these ids.
     top = session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))  # noqa: S608 (fixed table names)
     return list(range(int(top or 0) + 1, int(top or 0) + 1 + n))
+
+
+def driver_rows(session: Session, sql: str, params: tuple[Any, ...]) -> CursorResult[*tuple[Any, ...]]:
+    """A small query straight through the driver (SQLAlchemy's statement handling costs more than such a query on
+    the content checks' hot path); ``sql`` is written with ``%s`` placeholders (psycopg's), turned into SQLite's
+    ``?``."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        sql = sql.replace("%s", "?")
+    return connection.exec_driver_sql(sql, params)
 
 
 def _on_postgres(session: Session) -> bool:

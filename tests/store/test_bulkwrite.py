@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -331,10 +332,9 @@ def test_insert_rows_gives_each_row_its_id_in_order(db: Database, rows: int) -> 
         try:
             at = writer.db_time(now)
 
-            def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+            def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
                 return [
-                    (None if ids is None else ids[n], None if n % 3 else n, n, texts[n], "", n, json.dumps(d), at)
-                    for n, d in enumerate(details)
+                    (ids[n], None if n % 3 else n, n, texts[n], "", n, json.dumps(d), at) for n, d in enumerate(details)
                 ]
 
             columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")

@@ -120,7 +120,11 @@ class BulkWriter:
         self._write(table, columns, rows)
 
     def insert_rows(
-        self, table: str, columns: Sequence[str], count: int, make: Callable[[list[int] | None], list[tuple[Any, ...]]]
+        self,
+        table: str,
+        columns: Sequence[str],
+        count: int,
+        make: Callable[[Sequence[int | None]], list[tuple[Any, ...]]],
     ) -> list[int]:
         """Insert ``count`` rows made by ``make(ids)`` (plain values as :meth:`write_rows` takes them, the row's id
         first, then ``columns``); the ids in the rows' order.
@@ -128,12 +132,12 @@ class BulkWriter:
         On PostgreSQL a few rows (the transaction of a group of single checks) go in one ``INSERT ... SELECT FROM
         unnest(...) WITH ORDINALITY ... ORDER BY ordinality RETURNING id``, the ids drawn by the column's default in
         the rows' order (so sorted ids are the rows' ids): one round trip instead of three (ids drawn, then a COPY
-        of two). ``make`` is then given ``None`` and its rows' first value is left out. Otherwise ids are drawn first
-        (:meth:`reserve_ids`) and the rows written by COPY or executemany."""
+        of two). ``make`` is then given ``None`` for every id and its rows' first value is left out. Otherwise ids
+        are drawn first (:meth:`reserve_ids`) and the rows written by COPY or executemany."""
         if count <= 0:
             return []
         if self.is_postgres and self._copier is None and count <= _RETURNING_ROWS:
-            rows = make(None)
+            rows = make([None] * count)
             return self._insert_returning(table, tuple(columns), rows)
         ids = self.reserve_ids(table, count)
         self._write(table, ("id", *columns), make(ids))

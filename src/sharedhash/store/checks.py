@@ -8,7 +8,7 @@ three statements. Another org's checks are never found.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -140,11 +140,6 @@ _CHECK_COLUMNS = (
 _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "created_at")
 
 
-def _nones(n: int) -> list[int | None]:
-    """Placeholders for the ids :meth:`BulkWriter.insert_rows` leaves to the database."""
-    return [None] * n
-
-
 def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
     """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
     per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
@@ -159,10 +154,10 @@ def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckC
         at = writer.db_time(now)
         to_db = writer.db_time
 
-        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+        def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
             return [
                 (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-                for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids or _nones(len(rows)), rows, strict=True)
+                for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
             ]
 
         ids = writer.insert_rows("checks", _CHECK_COLUMNS[1:], len(rows), make)
@@ -181,8 +176,8 @@ def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[
     try:
         at = writer.db_time(now)
 
-        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
-            return [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids or _nones(len(rows)), rows, strict=True)]
+        def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
+            return [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids, rows, strict=True)]
 
         ids = writer.insert_rows("check_hashes", _CHECK_HASH_COLUMNS[1:], len(rows), make)
     finally:
@@ -263,10 +258,10 @@ def write_matches(session: Session, org_id: int, now: datetime, rows: list[Match
     try:
         at = writer.db_time(now)
 
-        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+        def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
             return [
                 (i, c, org_id, lst, e, t, dist, False, dj, rule, aj, at)
-                for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids or _nones(len(rows)), rows, strict=True)
+                for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids, rows, strict=True)
             ]
 
         ids = writer.insert_rows("matches", _MATCH_COLUMNS[1:], len(rows), make)

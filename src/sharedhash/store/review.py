@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -96,10 +97,10 @@ def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | 
         now = writer.db_time(utcnow())
         state = ReviewState.OPEN.value
 
-        def make(ids: list[int] | None) -> list[tuple[Any, ...]]:
+        def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
             return [
                 (row_id, org_id, queues[queue], check_id, match_id, priority, state, now)
-                for row_id, (check_id, match_id, queue, priority) in zip(ids or _nones(len(items)), items, strict=True)
+                for row_id, (check_id, match_id, queue, priority) in zip(ids, items, strict=True)
             ]
 
         # Straight through the driver (executemany on SQLite, COPY or one INSERT ... unnest on PostgreSQL): the
@@ -107,11 +108,6 @@ def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | 
         writer.insert_rows("review_items", _ITEM_COLUMNS[1:], len(items), make)
     finally:
         writer.close()
-
-
-def _nones(n: int) -> list[int | None]:
-    """Placeholders for the ids :meth:`BulkWriter.insert_rows` leaves to the database."""
-    return [None] * n
 
 
 _ITEM_COLUMNS = ("id", "org_id", "queue_id", "check_id", "match_id", "priority", "state", "created_at")

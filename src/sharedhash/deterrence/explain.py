@@ -178,6 +178,11 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"
             " an identifier misspelt is no evidence of a term"
         )
+    if part.words == 1 and closest != skeleton and closest in matcher.lexicon.attested:
+        return (
+            f"{closest!r} is an attested word (seen in real text, in the word-frequency data below the lexicon's"
+            " most frequent words): a rare word of some language, not a misspelt term or one inside a word"
+        )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"
     if not rule.fuzzy:

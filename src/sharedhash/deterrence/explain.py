@@ -158,7 +158,7 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             return (
                 f"typed without disguise as {typed!r}, which is not the rule as written ({written!r}) or within"
                 f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
-                " must hold the rule's own letters"
+                " must hold the rule's own letters (a doubled or undoubled letter is a slip of its own)"
             )
     if written and typed and 0 < distance <= allowance and len(written) < FIRST_LETTER_FROM:
         if typed[:1] != written[:1]:

@@ -229,3 +229,19 @@ def test_a_plain_word_undoubled_and_misspelt_is_not_the_rule() -> None:
     assert matcher.check("zOrblox video").deter  # mixed case is a disguise: the skeleton decides (one edit)
     (miss,) = explain(matcher, "zorblox video", rule=Rule.create("term", ["zorbblax"])).near_misses
     assert "slip of its own" in miss.reason
+
+
+def test_a_common_word_with_a_letter_or_two_added_is_not_a_plain_misspelling() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("zgardon", "gardenqx", "quuxvidor")]
+    matcher = Matcher(rules, lexicon=build_lexicon(["garden", "video"]))
+    assert not matcher.check("zgarden tools").deter  # "garden" + "z", one edit from "zgardon"
+    assert matcher.common_word_added_to("zgarden", "zgardon") == "garden"
+    assert fired(matcher, "zgardan tools") == ["zgardon"]  # a misspelling that makes no common word
+    assert fired(matcher, "zgardon tools") == ["zgardon"]  # the rule itself
+    assert fired(matcher, "zGarden tools") == ["zgardon"]  # through a disguise (mixed case) the skeleton decides
+    assert fired(matcher, "gardenqz tools") == ["gardenqx"]  # the rule holds "garden" itself
+    assert fired(matcher, "quuxvideor") == ["quuxvidor"]  # "video" + 5 letters: more than two added
+    (miss,) = explain(matcher, "zgarden tools", rule=rules[0]).near_misses
+    assert "the common word 'garden' with a letter or two added" in miss.reason

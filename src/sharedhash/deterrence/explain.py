@@ -173,6 +173,13 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits: there a plain word one edit away is more often a"
             " rare word than the rule misspelt, so only exact matches or misspellings with a disguise count"
         )
+    if written and typed and 0 < distance <= allowance and part.words == 1:
+        added_to = matcher.common_word_added_to(closest, skeleton)
+        if added_to:
+            return (
+                f"typed without disguise as {typed!r}, the common word {added_to!r} with a letter or two added,"
+                " which the rule does not hold: a word formed from it, not the rule misspelt"
+            )
     if written and 0 < distance <= allowance and part.words == 1 and part.identifier():
         return (
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"

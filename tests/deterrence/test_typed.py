@@ -14,7 +14,7 @@ from sharedhash.deterrence import Matcher, MatchHow, Rule, normalise
 from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
-from sharedhash.deterrence.matcher import _within
+from sharedhash.deterrence.matcher import _within, typed_within
 from sharedhash.deterrence.normalise import identifier_words, plain_words
 
 
@@ -203,3 +203,45 @@ def test_a_plain_identifier_misspelt_is_not_a_rule(typed_matcher: Matcher) -> No
     assert fired(typed_matcher, "foo.zorbIax") == ["zorblax"]  # the skeleton exactly, through a disguise
     (miss,) = explain(typed_matcher, "see zorblqx.py", rule=Rule.create("term", ["zorblax"])).near_misses
     assert "identifier" in miss.reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "written", "within"),
+    [
+        ("zorbblox", "zorbblax", True),  # one letter replaced
+        ("zorblax", "zorbblax", True),  # a double letter typed once: one slip
+        ("zorbbblax", "zorbblax", True),  # a letter typed three times: written once it is the rule
+        ("zorblox", "zorbblax", False),  # a double letter typed once AND a letter replaced: two slips
+        ("zorrrblox", "zorbblax", True),  # a deliberate repeat (three or more) is a disguise, not a slip
+        ("zzorblox", "zorblax", False),  # a letter doubled AND another replaced
+        ("zorflox", "zorffflax", True),  # the rule repeats a letter three times: it stands for any repeat
+    ],
+)
+def test_a_doubled_or_undoubled_letter_is_a_slip_of_its_own(typed: str, written: str, within: bool) -> None:
+    assert typed_within(typed, written, 1, True) is within
+
+
+def test_a_plain_word_undoubled_and_misspelt_is_not_the_rule() -> None:
+    matcher = Matcher([Rule.create("term", ["zorbblax"])], lexicon=Lexicon())
+    assert matcher.check("zorbblox video").deter
+    assert matcher.check("zorblax video").deter
+    assert not matcher.check("zorblox video").deter  # two slips for a one-edit rule
+    assert matcher.check("zOrblox video").deter  # mixed case is a disguise: the skeleton decides (one edit)
+    (miss,) = explain(matcher, "zorblox video", rule=Rule.create("term", ["zorbblax"])).near_misses
+    assert "slip of its own" in miss.reason
+
+
+def test_a_common_word_with_a_letter_or_two_added_is_not_a_plain_misspelling() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("zgardon", "gardenqx", "quuxvidor")]
+    matcher = Matcher(rules, lexicon=build_lexicon(["garden", "video"]))
+    assert not matcher.check("zgarden tools").deter  # "garden" + "z", one edit from "zgardon"
+    assert matcher.common_word_added_to("zgarden", "zgardon") == "garden"
+    assert fired(matcher, "zgardan tools") == ["zgardon"]  # a misspelling that makes no common word
+    assert fired(matcher, "zgardon tools") == ["zgardon"]  # the rule itself
+    assert fired(matcher, "zGarden tools") == ["zgardon"]  # through a disguise (mixed case) the skeleton decides
+    assert fired(matcher, "gardenqz tools") == ["gardenqx"]  # the rule holds "garden" itself
+    assert fired(matcher, "quuxvideor") == ["quuxvidor"]  # "video" + 5 letters: more than two added
+    (miss,) = explain(matcher, "zgarden tools", rule=rules[0]).near_misses
+    assert "the common word 'garden' with a letter or two added" in miss.reason

@@ -10,6 +10,9 @@ import argparse
 from importlib.metadata import version as dist_version
 from pathlib import Path
 
+from sharedhash._optional import require
+from sharedhash.deterrence.attested import DEFAULT_FILE as ATTESTED_FILE
+from sharedhash.deterrence.attested import AttestedWords
 from sharedhash.deterrence.lexicon import (
     DEFAULT_COMMON_PER_LANGUAGE,
     DEFAULT_LANGUAGES,
@@ -19,7 +22,7 @@ from sharedhash.deterrence.lexicon import (
     wordfreq_words,
     write_lexicon,
 )
-from sharedhash.deterrence.lexicon_data import DEFAULT_FILE
+from sharedhash.deterrence.lexicon_data import DEFAULT_FILE, normaliser_fingerprint
 
 #: The wordfreq release the shipped file is built from (the ``lexicon`` extra pins the same one).
 WORDFREQ_VERSION = "3.1.1"
@@ -30,6 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     default_output = Path(__file__).parent / "data" / DEFAULT_FILE
     parser.add_argument("--output", type=Path, default=default_output, help=f"default: {default_output}")
+    default_attested = Path(__file__).parent / "data" / ATTESTED_FILE
+    parser.add_argument(
+        "--attested", type=Path, default=default_attested, help=f"attested-words output, default: {default_attested}"
+    )
     parser.add_argument("--languages", default=",".join(DEFAULT_LANGUAGES), help="comma-separated wordfreq codes")
     parser.add_argument("--per-language", type=int, default=DEFAULT_WORDS_PER_LANGUAGE)
     parser.add_argument("--common-per-language", type=int, default=DEFAULT_COMMON_PER_LANGUAGE)
@@ -46,6 +53,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     write_lexicon(args.output, lexicon, skeletons(common) & lexicon, source)
     print(f"wrote {args.output}: {len(lexicon)} skeletons, {args.output.stat().st_size} bytes")
+    # Every other word wordfreq has seen in real text, below the lexicon's most frequent ones (see attested.py).
+    wordfreq = require("wordfreq", "lexicon", "the wordfreq lexicon")
+    rare = skeletons(w for lang in languages for w in wordfreq.get_frequency_dict(lang)) - lexicon
+    attested = AttestedWords.from_words(
+        rare, f"wordfreq {version} (CC BY-SA 4.0), every word of {', '.join(languages)} not in the lexicon"
+    )
+    attested.write(args.attested, normaliser_fingerprint())
+    print(f"wrote {args.attested}: {len(attested)} digests, {args.attested.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

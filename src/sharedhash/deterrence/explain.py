@@ -158,7 +158,7 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             return (
                 f"typed without disguise as {typed!r}, which is not the rule as written ({written!r}) or within"
                 f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
-                " must hold the rule's own letters"
+                " must hold the rule's own letters (a doubled or undoubled letter is a slip of its own)"
             )
     if written and typed and 0 < distance <= allowance and len(written) < FIRST_LETTER_FROM:
         if typed[:1] != written[:1]:
@@ -173,10 +173,22 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
             f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits: there a plain word one edit away is more often a"
             " rare word than the rule misspelt, so only exact matches or misspellings with a disguise count"
         )
+    if written and typed and 0 < distance <= allowance and part.words == 1:
+        added_to = matcher.common_word_added_to(closest, skeleton)
+        if added_to:
+            return (
+                f"typed without disguise as {typed!r}, the common word {added_to!r} with a letter or two added,"
+                " which the rule does not hold: a word formed from it, not the rule misspelt"
+            )
     if written and 0 < distance <= allowance and part.words == 1 and part.identifier():
         return (
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"
             " an identifier misspelt is no evidence of a term"
+        )
+    if part.words == 1 and closest != skeleton and closest in matcher.lexicon.attested:
+        return (
+            f"{closest!r} is an attested word (seen in real text, in the word-frequency data below the lexicon's"
+            " most frequent words): a rare word of some language, not a misspelt term or one inside a word"
         )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"

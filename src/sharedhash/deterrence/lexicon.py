@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sharedhash._optional import require
+from sharedhash.deterrence.attested import AttestedWords, default_attested
 from sharedhash.deterrence.fuzzy import NATIVE
 from sharedhash.deterrence.lexicon_data import default_lexicon_file, read_lexicon_file, write_lexicon_file
 from sharedhash.deterrence.normalise import normalise, plain_words
@@ -62,6 +63,9 @@ class Lexicon:
     #: likely the rest of a rare word than a word glued to a term.
     productive_prefixes: frozenset[str] = frozenset()
     productive_suffixes: frozenset[str] = frozenset()
+    #: Rarer words seen in real text (see :mod:`sharedhash.deterrence.attested`), asked about only where a rule
+    #: fired on a query word by misspelling or inside it: never searched, glued or counted like ``words``.
+    attested: AttestedWords = field(default_factory=AttestedWords)
 
     def ordinary(self, token: str, *, affixes: bool = True) -> bool:
         """Whether ``token`` (a skeleton) is an ordinary word: a lexicon word, two lexicon words of 4+ letters
@@ -112,7 +116,7 @@ class Lexicon:
         return bool(self.words)
 
     def __repr__(self) -> str:
-        return f"Lexicon({len(self.words)} words, {len(self.common)} common)"
+        return f"Lexicon({len(self.words)} words, {len(self.common)} common, {len(self.attested)} attested)"
 
     def __contains__(self, skeleton: object) -> bool:
         return skeleton in self.words
@@ -289,5 +293,6 @@ def read_lexicon(path: Path) -> Lexicon:
 def default_lexicon() -> Lexicon:
     """The shipped lexicon (loaded once per process, well under a second): the 100,000 most frequent words of
     en, de, fr, es, it, nl, pt, sv, pl and ru in wordfreq, the 20,000 most frequent of each as common words,
-    and the numbers 0-2100."""
-    return lexicon_with_affixes(*default_lexicon_file())
+    and the numbers 0-2100; and as attested words (see :mod:`sharedhash.deterrence.attested`) every other word
+    of those languages in wordfreq."""
+    return replace(lexicon_with_affixes(*default_lexicon_file()), attested=default_attested())

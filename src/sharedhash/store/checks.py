@@ -55,8 +55,19 @@ def existing_checks(session: Session, org_id: int, keys: Iterable[str]) -> dict[
         return {}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        sql = "SELECT idempotency_key, id FROM checks WHERE org_id = %s AND idempotency_key = ANY(%s)"
-        return {str(k): int(i) for k, i in connection.exec_driver_sql(sql, (org_id, wanted))}
+        # The keys as one text split by the server (keys are hex digests: no comma): psycopg's conversion of a
+        # 10,000-string list to an array parameter cost about half of the look-up.
+        joined = ",".join(wanted)
+        if joined.count(",") == len(wanted) - 1:
+            sql = (
+                "SELECT idempotency_key, id FROM checks "
+                "WHERE org_id = %s AND idempotency_key = ANY(string_to_array(%s, ','))"
+            )
+            params: tuple[Any, ...] = (org_id, joined)
+        else:
+            sql = "SELECT idempotency_key, id FROM checks WHERE org_id = %s AND idempotency_key = ANY(%s)"
+            params = (org_id, wanted)
+        return {str(k): int(i) for k, i in connection.exec_driver_sql(sql, params)}
     out: dict[str, int] = {}
     for start in range(0, len(wanted), _SQLITE_KEYS):
         part = wanted[start : start + _SQLITE_KEYS]

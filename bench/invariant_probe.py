@@ -39,8 +39,13 @@ its index look-up left out) and the invariant hash (its own decode included, and
 tuned originals), CPU time in the same run, interleaved, on ~400-px tiles and on
 photos of up to 1920 px.
 
+``--design centre`` measures a second design (:func:`centre_features`: the picture itself, not its spectrum, on a
+log-polar grid about its centre); ``--gate`` leaves queries of PDQ quality under 50 unmatched by the invariant hash
+(as the listed side is gated), for designs that map flat pictures to one value.
+
     python bench/invariant_probe.py --originals 510 --negatives 5000
     python bench/invariant_probe.py --originals 510 --negatives 5000 --combined   # + the pdqr evidence (slower)
+    python bench/invariant_probe.py --originals 510 --negatives 5000 --design centre --gate
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ R_MIN, R_MAX = 1.0, 10.0
 KEEP_A, KEEP_R = 16, 16
 RING_NORM = True  # each radius' ring to zero mean, unit spread (else: the whole map's mean removed)
 LAG = 0.0  # > 0: the power spectrum smoothed (its autocorrelation times a Gaussian of this many pixels of lag)
+DESIGN = "spectrum"  # or "centre": the picture itself on a log-polar grid about its centre (see centre_features)
 RADIAL = "dct"  # along log-radius: "dct" (low terms) or "fft" (magnitude: tolerant of a shift, i.e. a scale change)
 
 
@@ -104,8 +110,42 @@ def configure(**settings: Any) -> None:
 configure()
 
 
+def centre_features(data: bytes) -> NDArray[np.float64]:
+    """The second design tried: the trimmed picture itself (not its spectrum) sampled on a log-polar grid about its
+    centre (64 angles over a full turn, 32 radii from 3 px to 48% of the shorter side of a 128-px copy), so a crop
+    about the centre or a change of scale is a shift along the radius and a turn about the centre a circular shift
+    along the angle; the magnitude of the Fourier transform along the angle (turn and mirror invariant), 16 terms,
+    then the lowest 16 DCT terms along the radius."""
+    with Image.open(io.BytesIO(data)) as im:
+        grey = im.convert("L")
+    grey.thumbnail((256, 256), Image.Resampling.BOX)
+    grey = grey.crop(trim_box(grey))
+    w, h = grey.size
+    scale = 128 / max(w, h)
+    size = (max(2, round(w * scale)), max(2, round(h * scale)))
+    arr = np.asarray(grey.resize(size, Image.Resampling.BOX), np.float64)
+    height, width = arr.shape
+    theta = np.arange(64) * 2 * np.pi / 64
+    radius = np.exp(np.linspace(np.log(3.0), np.log(0.48 * min(height, width)), 32))
+    ys = np.clip((height - 1) / 2 + radius[None, :] * np.sin(theta)[:, None], 0, height - 1.001)
+    xs = np.clip((width - 1) / 2 + radius[None, :] * np.cos(theta)[:, None], 0, width - 1.001)
+    y0, x0 = np.floor(ys).astype(np.intp), np.floor(xs).astype(np.intp)
+    fy, fx = ys - y0, xs - x0
+    lp = (
+        arr[y0, x0] * (1 - fy) * (1 - fx)
+        + arr[y0 + 1, x0] * fy * (1 - fx)
+        + arr[y0, x0 + 1] * (1 - fy) * fx
+        + arr[y0 + 1, x0 + 1] * fy * fx
+    )
+    ang = np.abs(np.fft.rfft(lp - lp.mean(), axis=0))[:16]
+    out: NDArray[np.float64] = (ang @ _dct(32)[:16].T).ravel()
+    return out
+
+
 def features(data: bytes) -> NDArray[np.float64]:
     """The KEEP_A x KEEP_R real values of step 5 (before thresholding)."""
+    if DESIGN == "centre":
+        return centre_features(data)
     with Image.open(io.BytesIO(data)) as im:
         grey = im.convert("L")
     grey.thumbnail((256, 256), Image.Resampling.BOX)
@@ -210,6 +250,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     neg_datas: list[bytes] = []
     for kind, im in mq.hard_negatives(args.negatives, seed=2):
         data = mq.encode(im)
+        if args.gate and (hash_media(data, ("pdq",)).pdq_quality or 0) < 50:
+            continue  # --gate: a query of PDQ quality under 50 is not matched by the invariant hash
         d = int(distances(bits(features(data), ref), all_listed).min())
         neg_near.append(d)
         neg_kind_near.setdefault(kind, []).append(d)
@@ -241,6 +283,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 try:
                     d = int(distances(bits(features(data), ref), listed_bits[oi : oi + 1])[0])
                 except Exception:  # too small after a transform: a miss
+                    d = 256
+                if args.gate and (hash_media(data, ("pdq",)).pdq_quality or 0) < 50:
                     d = 256
                 true.setdefault((fam.name, s), []).append(d)
                 if args.combined:
@@ -431,7 +475,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--negatives", type=int, default=5000, help="hard negatives queried (half as many listed)")
     parser.add_argument("--combined", action="store_true", help="also the invariant hash beside pdqr evidence")
     parser.add_argument("--cost-images", type=int, default=24)
+    parser.add_argument("--design", choices=("spectrum", "centre"), default="spectrum", help="see centre_features")
+    parser.add_argument("--gate", action="store_true", help="queries of PDQ quality < 50 not matched (alone only)")
     args = parser.parse_args(argv)
+    configure(design=args.design)
     print(json.dumps(run(args), indent=1))
     return 0
 

@@ -199,7 +199,8 @@ _POP = np.array([bin(i).count("1") for i in range(256)], np.uint8)
 
 def distances(q: NDArray[np.uint8], listed: NDArray[np.uint8]) -> NDArray[np.int64]:
     """Hamming distances of the packed hash ``q`` to every row of ``listed``."""
-    return _POP[np.bitwise_xor(listed, q)].sum(axis=1, dtype=np.int64)
+    out: NDArray[np.int64] = _POP[np.bitwise_xor(listed, q)].sum(axis=1, dtype=np.int64)
+    return out
 
 
 def _pct(xs: list[int]) -> str:
@@ -259,8 +260,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             neg_datas.append(data)
     cross_near: list[int] = []
     for i in range(n):
-        d = distances(listed_bits[i], listed_bits)
-        keep = [int(d[j]) for j in range(n) if j != i and not mq.related(names, refs, i, j)]
+        row = distances(listed_bits[i], listed_bits)
+        keep = [int(row[j]) for j in range(n) if j != i and not mq.related(names, refs, i, j)]
         keep.append(int(distances(listed_bits[i], all_listed[n:]).min()) if len(all_listed) > n else 256)
         cross_near.append(min(keep))
     floor = min(min(neg_near), min(cross_near))
@@ -292,7 +293,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if oi % 50 == 0:
             print(f"{oi + 1}/{n} originals, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (fam_name, s), ds in true.items():
         rows.append(
             {

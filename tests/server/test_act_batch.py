@@ -222,3 +222,51 @@ def test_postgres_writes_batches_side_by_side(act_hub: Hub, monkeypatch: pytest.
         t.join(30)
     assert sorted(answers) == ["second", "slow"]
     assert not service._COMMITS._writing
+
+
+def test_a_small_batch_of_replays_and_new_checks(act_hub: Hub) -> None:
+    """A batch of the group commit holding contents checked before and new ones (on PostgreSQL the checks' insert
+    leaves the known ones out, and the new ones keep their own matches, rules, events and review items): the
+    replays answer with their first check and add nothing, the new ones are recorded like any."""
+    from sharedhash.store.models import ContentMatch, OutboxEvent
+    from tests.support.act import add_endpoint, add_rule
+
+    lst = new_list(act_hub, pdq_threshold=16)
+    for n in range(3):
+        add(act_hub, lst["id"], ("pdq", pdq(n)), classification="A1")
+    add_endpoint(act_hub, "hooks")
+    add_rule(
+        act_hub,
+        name="hook",
+        conditions={},
+        actions=[{"type": "webhook", "endpoint": "hooks", "event_type": "match.block"}, {"type": "review"}],
+    )
+
+    def item(content_id: str, value: str) -> dict[str, Any]:
+        return {"content_id": content_id, "content_type": "image", "hashes": [{"hash_type": "pdq", "value": value}]}
+
+    def counts() -> list[int]:
+        with state_of(act_hub).db.reading() as s:
+            return [len(list(s.scalars(select(t.id)))) for t in (ContentCheck, ContentMatch, OutboxEvent, ReviewItem)]
+
+    first = [item("old-hit", flip(pdq(0), 3)), item("old-miss", pdq(900))]
+    r = act_hub.client.post("/v1/content/batch", json={"items": first}, headers=act_hub.auth("owner"))
+    assert r.status_code == 200, r.text
+    before = r.json()["checks"]
+    assert counts() == [2, 1, 1, 1]
+    mixed = [item("new-hit", flip(pdq(1), 2)), first[0], item("new-miss", pdq(901)), first[1]]
+    mixed.append(item("new-hit-2", flip(pdq(2), 5)))
+    r = act_hub.client.post("/v1/content/batch", json={"items": mixed}, headers=act_hub.auth("owner"))
+    assert r.status_code == 200, r.text
+    checks = r.json()["checks"]
+    assert [c["replayed"] for c in checks] == [False, True, False, True, False]
+    assert [c["check_id"] for c in (checks[1], checks[3])] == [c["check_id"] for c in before]
+    assert checks[1]["matches"] == before[0]["matches"]
+    assert [c["matched"] for c in checks] == [True, True, False, False, True]
+    assert [c["content_id"] for c in checks] == [i["content_id"] for i in mixed]
+    assert [m["distance"] for m in checks[0]["matches"]] == [2]
+    assert [m["distance"] for m in checks[4]["matches"]] == [5]
+    assert checks[0]["actions"] == ["block", "review"]
+    assert counts() == [5, 3, 3, 3]
+    for n in (0, 2, 4):
+        assert _get(act_hub, checks[n]["check_id"]) == checks[n]

@@ -30,3 +30,31 @@ def test_existing_checks_finds_keys_of_any_form(db: Database) -> None:
         assert store.existing_checks(s, caller.org_id, [_columns(700)[0]]) == {}
         keys = [c[0] for c in many]
         assert store.existing_checks(s, caller.org_id, keys) == dict(zip(keys, ids[2:], strict=True))
+
+
+def test_new_checks_leave_out_keys_the_org_has(db: Database) -> None:
+    """PostgreSQL's one-statement insert of a group commit's checks: those whose key the org has (checked before)
+    are left out (``None``, nothing written for them), the rest inserted with their ids in order; another org's
+    check with the same key is no conflict. SQLite, and more rows than one statement takes, look the keys up first
+    instead."""
+    caller = make_org(db, "quuxvid")
+    other = make_org(db, "blorptag")
+    with db.writing() as s:
+        if not store.folds_key_lookup(s, 3):
+            assert db.is_sqlite
+            return
+        assert not store.folds_key_lookup(s, 257)
+        before = store.write_new_checks(s, caller.org_id, utcnow(), [_columns(1)])
+        store.write_checks(s, other.org_id, utcnow(), [_columns(2)])
+    assert before[0] is not None
+    with db.writing() as s:
+        ids = store.write_new_checks(s, caller.org_id, utcnow(), [_columns(0), _columns(1), _columns(2)])
+        assert ids[1] is None
+        assert ids[0] is not None
+        assert ids[2] is not None
+        assert ids[0] < ids[2]
+        again = store.write_new_checks(s, caller.org_id, utcnow(), [_columns(0)])
+        assert again == [None]
+    with db.reading() as s:
+        keys = [_columns(n)[0] for n in range(3)]
+        assert store.existing_checks(s, caller.org_id, keys) == {keys[0]: ids[0], keys[1]: before[0], keys[2]: ids[2]}

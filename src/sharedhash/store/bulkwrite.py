@@ -33,6 +33,14 @@ _MAX_ID_BLOCK = 50_000
 #: PostgreSQL: at most this many rows are inserted by :meth:`BulkWriter.insert_rows` in one ``INSERT ... SELECT
 #: FROM unnest(...) RETURNING id`` (one round trip) rather than ids drawn first and a COPY (three round trips).
 _RETURNING_ROWS = 256
+
+
+def fits_one_statement(session: Session, count: int) -> bool:
+    """Whether a (not background) :class:`BulkWriter` of the session inserts ``count`` rows in one ``INSERT ...
+    unnest ... RETURNING`` (:meth:`BulkWriter.one_statement`), asked before making one."""
+    return 0 < count <= _RETURNING_ROWS and session.get_bind().dialect.name == "postgresql"
+
+
 #: PostgreSQL: the ``INSERT ... unnest`` statement of each (table, columns).
 _UNNEST_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
@@ -143,7 +151,37 @@ class BulkWriter:
         self._write(table, ("id", *columns), make(ids))
         return ids
 
+    def one_statement(self, count: int) -> bool:
+        """Whether :meth:`insert_rows` writes ``count`` rows in one ``INSERT ... unnest ... RETURNING`` (PostgreSQL,
+        a few rows, no background COPY): what :meth:`insert_new_rows` needs."""
+        return self.is_postgres and self._copier is None and 0 < count <= _RETURNING_ROWS
+
+    def insert_new_rows(
+        self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], unique: tuple[str, ...], key: str
+    ) -> dict[str, int]:
+        """Insert the rows (as :meth:`insert_rows` makes them with ``None`` ids: the id left out, then ``columns``)
+        except those whose ``unique`` columns are taken (``ON CONFLICT (unique) DO NOTHING``: a row committed before,
+        or by a concurrent transaction, which is waited for); ``{key column's value: id}`` of the rows inserted.
+        Only where :meth:`one_statement` holds for ``len(rows)``. One round trip: no look-up of the keys first."""
+        if not self.one_statement(len(rows)):
+            raise ValueError("insert_new_rows: PostgreSQL and at most a one-statement insert's rows only")
+        cols = tuple(columns)
+        base = self._unnest_sql(table, cols).removesuffix(" RETURNING id")
+        sql = f"{base} ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING id, {key}"
+        params = [[_text(row[n]) for row in rows] for n in range(1, len(cols) + 1)]
+        with self.raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {str(k): int(i) for i, k in cursor.fetchall()}
+
     def _insert_returning(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
+        sql = self._unnest_sql(table, columns)
+        # Every value sent as text (the statement casts each column to its type): one text[] per column.
+        params = [[_text(row[n]) for row in rows] for n in range(1, len(columns) + 1)]
+        with self.raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            return sorted(int(r[0]) for r in cursor.fetchall())
+
+    def _unnest_sql(self, table: str, columns: tuple[str, ...]) -> str:
         sql = _UNNEST_SQL.get((table, columns))
         if sql is None:
             found = Entry.metadata.tables[table]
@@ -158,11 +196,7 @@ class BulkWriter:
                 f"INSERT INTO {table} ({', '.join(columns)}) SELECT {casts} "  # noqa: S608 (fixed names)
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(columns)}, ord) ORDER BY u.ord RETURNING id"
             )
-        # Every value sent as text (the statement casts each column to its type): one text[] per column.
-        params = [[_text(row[n]) for row in rows] for n in range(1, len(columns) + 1)]
-        with self.raw.cursor() as cursor:
-            cursor.execute(sql, params)
-            return sorted(int(r[0]) for r in cursor.fetchall())
+        return sql
 
     def insert_entries(self, rows: list[tuple[Any, ...]]) -> None:
         """Rows of ``(id, list_id, org_id, contributor, classification, labels JSON, external_id, source_entry_id,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import ConflictError, NotFoundError
-from sharedhash.store.bulkwrite import BulkWriter
+from sharedhash.store.bulkwrite import BulkWriter, fits_one_statement
 from sharedhash.store.models import (
     CheckHash,
     ContentCheck,
@@ -177,6 +177,36 @@ def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckC
     finally:
         writer.close()
     return ids
+
+
+def folds_key_lookup(session: Session, count: int) -> bool:
+    """Whether :func:`write_new_checks` can write ``count`` checks (PostgreSQL, a transaction of a few: one
+    statement); otherwise the caller looks the keys up first (:func:`existing_checks`) and uses
+    :func:`write_checks`."""
+    return fits_one_statement(session, count)
+
+
+def write_new_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int | None]:
+    """Insert the org's checks made at ``now`` (as :func:`write_checks`) except those whose idempotency key the org
+    has already (checked before, or by a concurrent transaction, which is waited for): their ids in the rows'
+    order, ``None`` for a check left out. The key look-up and the insert in one statement (``ON CONFLICT
+    (org_id, idempotency_key) DO NOTHING``): only where :func:`folds_key_lookup` holds."""
+    if not rows:
+        return []
+    writer = BulkWriter(session)
+    try:
+        at = writer.db_time(now)
+        to_db = writer.db_time
+        made = [
+            (None, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+            for k, c, t, u, ua, url, lj, hj, m, aj in rows
+        ]
+        ids = writer.insert_new_rows(
+            "checks", _CHECK_COLUMNS[1:], made, unique=("org_id", "idempotency_key"), key="idempotency_key"
+        )
+    finally:
+        writer.close()
+    return [ids.get(row[0]) for row in rows]
 
 
 def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[tuple[int, str, str]]) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,6 +49,7 @@ def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
             queue = ReviewQueue(org_id=org_id, name=name)
             session.add(queue)
             session.flush()
+        session.info.setdefault(_CREATED_QUEUES, set()).add(queue.id)  # not remembered by queue_id before commit
         return queue
     except (IntegrityError, driver_error):
         found = session.scalar(named)  # committed by the concurrent transaction that won
@@ -58,10 +60,31 @@ def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
 
 def queue_id(session: Session, org_id: int, name: str) -> int:
     """The id of the org's queue of that name, created on first use (:func:`queue_named`); once it exists, read
-    without loading the queue as an object (every transaction of content checks that enqueues an item asks)."""
+    without loading the queue as an object, and then remembered in the process (every transaction of content
+    checks that enqueues an item asks: one round trip less each).
+
+    Remembering is safe because a queue, once committed, is never renamed nor deleted (nothing in the code does
+    either; an org is never deleted) and its id never changes: every process sharing the database finds the same
+    id. Only an id read by the query is remembered, never one of a queue this session created (its transaction
+    may still roll back); the memory is per database engine, so another database never sees it."""
+    known = _QUEUE_IDS.get(session.get_bind())
+    if known is not None:
+        found_id = known.get((org_id, name))
+        if found_id is not None:
+            return found_id
     sql = "SELECT id FROM review_queues WHERE org_id = %s AND name = %s"
     found = driver_rows(session, sql, (org_id, name)).scalar_one_or_none()
-    return int(found) if found is not None else queue_named(session, org_id, name).id
+    if found is None:
+        return queue_named(session, org_id, name).id
+    if int(found) not in session.info.get(_CREATED_QUEUES, ()):
+        _QUEUE_IDS.setdefault(session.get_bind(), {})[org_id, name] = int(found)
+    return int(found)
+
+
+#: ``{engine: {(org id, queue name): queue id}}`` of queues read committed (see :func:`queue_id`).
+_QUEUE_IDS: weakref.WeakKeyDictionary[Any, dict[tuple[int, str], int]] = weakref.WeakKeyDictionary()
+#: ``session.info`` key: ids of the queues the session created (not remembered before their commit).
+_CREATED_QUEUES = "sharedhash.review.created_queues"
 
 
 def add_item(

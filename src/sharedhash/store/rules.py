@@ -42,6 +42,25 @@ _RULE_ROWS = (
 )
 
 
+def rule_rows_and_suppressions(session: Session, org_id: int) -> tuple[list[RuleRow], bool]:
+    """:func:`rule_rows` and whether the org has any suppression, in one statement (one round trip instead of two:
+    every transaction of content checks with a match asks both). Read in the caller's transaction, never cached."""
+    rows = []
+    anything = False
+    for i, n, p, c, a, s, found in driver_rows(session, _RULES_AND_SUPPRESSIONS, (org_id, org_id)):
+        anything = bool(found)
+        if i is not None:  # no rule: the one row of the probe, with no rule joined
+            rows.append((int(i), str(n), int(p), dict(_json(c)), list(_json(a)), bool(s)))
+    return rows, anything
+
+
+_RULES_AND_SUPPRESSIONS = (
+    "SELECT r.id, r.name, r.position, r.conditions, r.actions, r.stop, p.found "
+    "FROM (SELECT EXISTS (SELECT 1 FROM suppressions WHERE org_id = %s) AS found) AS p "
+    "LEFT JOIN action_rules r ON r.org_id = %s ORDER BY r.position"
+)
+
+
 def _json(value: Any) -> Any:
     """A JSON column's value as the driver gives it: text on SQLite, already decoded by psycopg."""
     return orjson.loads(value) if isinstance(value, str | bytes) else value
@@ -123,11 +142,15 @@ def remove_suppression(session: Session, org_id: int, suppression_id: int) -> Su
     return row
 
 
-def suppressed(session: Session, org_id: int, hashes: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Which ``(hash type, value)`` pairs are on the org's suppression list."""
+def suppressed(
+    session: Session, org_id: int, hashes: Iterable[tuple[str, str]], *, any_known: bool | None = None
+) -> set[tuple[str, str]]:
+    """Which ``(hash type, value)`` pairs are on the org's suppression list. ``any_known``: whether the org has any
+    suppression, when the caller read it in the same transaction (:func:`rule_rows_and_suppressions`); None: asked
+    here."""
     pairs = list(set(hashes))
     out: set[tuple[str, str]] = set()
-    if not pairs or not _has_suppressions(session, org_id):
+    if not pairs or not (_has_suppressions(session, org_id) if any_known is None else any_known):
         return out  # most orgs have none: a batch's thousands of pairs are not sent
     for start in range(0, len(pairs), 2000):
         part = pairs[start : start + 2000]

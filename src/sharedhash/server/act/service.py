@@ -570,16 +570,25 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
     org_id = caller.org_id
     keep_hashes = state.settings.check_retention_days > 0
     with state.db.writing() as session:
-        taken = store.existing_checks(session, org_id, [i.key for i in items])
-        if taken:
-            items = [i for i in items if i.key not in taken]
-        if not items:
-            return []
+        # PostgreSQL, a group commit's few checks: no look-up of the keys first, the checks' insert leaves out those
+        # the org has (one round trip less per transaction); otherwise looked up here, before anything is made.
+        folded = store.folds_key_lookup(session, len(items))
+        if not folded:
+            taken = store.existing_checks(session, org_id, [i.key for i in items])
+            if taken:
+                items = [i for i in items if i.key not in taken]
+            if not items:
+                return []
         matched = [n for n, item in enumerate(items) if item.matches]
-        rules = rules_service.specs(session, org_id) if matched else []
+        rules: list[RuleSpec] = []
         suppressed: set[tuple[str, str]] = set()
         if matched:
-            suppressed = rules_store.suppressed(session, org_id, [h for n in matched for h in items[n].hashes])
+            # The rules and whether the org suppresses anything in one round trip (read in this transaction:
+            # another process may have changed them a moment ago, so they are not cached).
+            rules, any_suppressed = rules_service.specs_and_suppressions(session, org_id)
+            suppressed = rules_store.suppressed(
+                session, org_id, [h for n in matched for h in items[n].hashes], any_known=any_suppressed
+            )
         # Rules are decided once per distinct set of facts (a batch's matches share a few lists, classifications
         # and distances), and each decision's verbs and each distinct details JSON are made once.
         decided: dict[tuple[Any, ...], tuple[Decision, list[str], str, bool]] = {}
@@ -618,9 +627,21 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
                 for _d, verbs, _, _ in mine:
                     _merge(words, verbs)
             words_of[n] = words
-        check_ids = store.write_checks(
-            session, org_id, now, [_check_columns(item, words_of.get(n)) for n, item in enumerate(items)]
-        )
+        check_rows = [_check_columns(item, words_of.get(n)) for n, item in enumerate(items)]
+        if not folded:
+            check_ids = store.write_checks(session, org_id, now, check_rows)
+        else:
+            new_ids = store.write_new_checks(session, org_id, now, check_rows)
+            kept_at = [n for n, i in enumerate(new_ids) if i is not None]
+            if not kept_at:
+                return []  # all checked before (replays): nothing written, the caller reads them back
+            check_ids = [i for i in new_ids if i is not None]
+            if len(kept_at) < len(items):  # some checked before: the rest, renumbered
+                new_at = {n: k for k, n in enumerate(kept_at)}
+                items = [items[n] for n in kept_at]
+                matched = [new_at[n] for n in matched if n in new_at]
+                decisions = {new_at[n]: d for n, d in decisions.items() if n in new_at}
+                words_of = {new_at[n]: w for n, w in words_of.items() if n in new_at}
         hash_rows: list[tuple[int, str, str]] = []
         if keep_hashes:
             hash_rows = [

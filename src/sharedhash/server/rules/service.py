@@ -26,6 +26,13 @@ def specs(session: Session, org_id: int) -> list[RuleSpec]:
     return [RuleSpec(*row) for row in store.rule_rows(session, org_id)]
 
 
+def specs_and_suppressions(session: Session, org_id: int) -> tuple[list[RuleSpec], bool]:
+    """:func:`specs`, and whether the org has any suppression, read in one statement in the caller's
+    transaction."""
+    rows, anything = store.rule_rows_and_suppressions(session, org_id)
+    return [RuleSpec(*row) for row in rows], anything
+
+
 def _stored(body: RuleIn) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     conditions = body.conditions.model_dump(exclude_none=True)
     actions = [a.model_dump() for a in body.actions]

@@ -338,6 +338,11 @@ def main() -> None:
     parser.add_argument("--debian", type=int, default=100_000, help="Debian word-list queries per half")
     parser.add_argument("--timing", type=int, default=20_000, help="queries per throughput measurement")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument(
+        "--rule-seed",
+        type=int,
+        help="invent the rules from this seed instead (same corpora and halves): for stress runs on the tuning halves",
+    )
     parser.add_argument("--show", type=int, default=0, help="print this many tuning-half misses and false positives")
     parser.add_argument("--json", action="store_true", help="one JSON line instead of tables")
     parser.add_argument(
@@ -365,7 +370,8 @@ def main() -> None:
     t0 = time.monotonic()
     texts, stress, forbidden = load_corpora(args, rng, log)
     sizes = [int(s) for s in args.rules.split(",")]
-    all_rules = make_rules(max(sizes), rng, forbidden)
+    rule_rng = rng if args.rule_seed is None else random.Random(f"rules:{args.rule_seed}")
+    all_rules = make_rules(max(sizes), rule_rng, forbidden)
     lexicon = default_lexicon()
     if args.vocabulary:
         words = vocabulary(text for tuning, _ in texts.values() for text in tuning)

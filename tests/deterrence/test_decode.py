@@ -71,6 +71,17 @@ def test_symbols_read_as_letters_count_for_exact_matches_only(matcher: Matcher) 
     assert matcher.check("zorbax").deter  # the same misspelling typed plainly
 
 
+def test_a_term_across_a_symbol_read_as_a_letter_inside_a_longer_word_does_not_count(matcher: Matcher) -> None:
+    # "kzorbl@xmail.net" read with "@" as "a" holds "zorblax" inside the longer word "kzorblaxmail", across the
+    # "@": glued to other letters AND read through a symbol, two disguises stacked (as e-mail addresses are).
+    assert not matcher.check("kzorbl@xmail.net").deter
+    assert matcher.check("zorbl@x video").deter  # the whole word through the symbol still counts
+    assert matcher.check("zorbl@x.zip").deter
+    assert matcher.check("kzorblaxmail video").deter  # inside a longer word, typed plainly, too
+    # A term inside a word the symbol did not touch is found in the reading with symbols as separators.
+    assert matcher.check("kzorblax@mail.net").deter
+
+
 def test_digits_read_as_letters_count_for_exact_matches_only(matcher: Matcher) -> None:
     assert matcher.check("z0rbl4x video").deter  # leetspeak, exact
     assert matcher.check("zorblqx video").deter  # a misspelling, typed as letters

@@ -36,6 +36,8 @@ def fired(matcher: Matcher, query: str) -> list[str]:
         ("Zorblax video", ("zorblax", "video")),  # lower, Capitalised and ALL CAPS words are typed plainly
         ("ZORBLAX crème", ("zorblax", "creme")),  # accents dropped
         ("zorbIax z0rb", ("", "")),  # a capital i inside a word, a digit: disguises
+        ("FindZorblax.cmake", ("findzorblax", "cmake")),  # camelCase: how identifiers are typed
+        ("zorbIaxVideo zGarden", ("", "")),  # ... but not with a capital i, nor with a one-letter first word
         ("z o r b video", ("", "video")),  # letters spelled out one by one
         ("a zorblax", ("a", "zorblax")),  # a single letter alone is itself
         ("ｚorblax", ("",)),  # a fullwidth letter: a disguise of its word
@@ -245,3 +247,40 @@ def test_a_common_word_with_a_letter_or_two_added_is_not_a_plain_misspelling() -
     assert fired(matcher, "quuxvideor") == ["quuxvidor"]  # "video" + 5 letters: more than two added
     (miss,) = explain(matcher, "zgarden tools", rule=rules[0]).near_misses
     assert "the common word 'garden' with a letter or two added" in miss.reason
+
+
+def test_a_camel_case_word_is_compared_as_written() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    matcher = Matcher([Rule.create("term", ["zorbfilten"])], lexicon=build_lexicon(["find", "video"]))
+    # "ZorbFiten" has the rule's skeleton ("l" read as "i", "ii" written once: "zorbfiten"); typed in camelCase,
+    # its letters are what was typed, and they are not the rule's.
+    assert not matcher.check("ZorbFiten video").deter
+    assert fired(matcher, "ZorbFilten video") == ["zorbfilten"]  # the rule itself
+    assert fired(matcher, "zorbfiTEN video") == ["zorbfilten"]  # not camelCase: a disguise, the skeleton decides
+
+
+def test_a_term_across_a_common_word_inside_a_longer_word_does_not_count() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("quxgar", "zorblax")]
+    matcher = Matcher(rules, lexicon=build_lexicon(["garden", "den", "video"]))
+    # "quxgarden" is "qux" + "garden": the term's last letters are the common word's first.
+    assert not matcher.check("quxgarden").deter
+    assert matcher.common_word_across("quxgarden", 0, 6) == "garden"
+    assert fired(matcher, "quxgarvideo") == ["quxgar"]  # glued to a common word, its letters its own
+    assert fired(matcher, "quxgar garden") == ["quxgar"]  # a whole word
+    assert fired(matcher, "zorblaxvideo") == ["zorblax"]
+
+
+def test_a_misspelt_term_glued_into_a_camel_case_word_ends_where_a_word_begins() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+    from sharedhash.deterrence.normalise import camel_joins
+
+    assert camel_joins(normalise("FindZorblax.cmake zorb")) == ((4,), (), ())
+    matcher = Matcher([Rule.create("term", ["feindfrelt"])], lexicon=build_lexicon(["find", "video", "type"]))
+    # "findfreet", the beginning of "FindFreetype", is two edits from the rule, but cuts "Freetype" apart.
+    assert not matcher.check("FindFreetype video").deter
+    assert fired(matcher, "FeindfrelxVideo mp4") == ["feindfrelt"]  # glued before "Video", misspelt
+    assert fired(matcher, "feindfrelxvideo mp4") == ["feindfrelt"]  # glued in lower case
+    assert fired(matcher, "FeindfreltType video") == ["feindfrelt"]

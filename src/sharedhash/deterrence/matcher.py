@@ -29,6 +29,7 @@ from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
 from sharedhash.deterrence.normalise import (
     NormalisedText,
     QueryNote,
+    camel_joins,
     collapse_repeats,
     identifier_words,
     normalise,
@@ -84,6 +85,10 @@ _TRIPLE = re.compile(r"(.)\1\1")
 #: nothing).
 HELD_WORD_FROM = 5
 HELD_WORD_EXTRA = 2
+#: A term found inside a longer word does not count if a common lexicon word of this many letters or more in that
+#: word shares this many letters with it and runs past its beginning or end (see ``Matcher.common_word_across``).
+ACROSS_WORD_FROM = 5
+ACROSS_SHARED = 2
 #: A term found inside this many longer lexicon words is part of how the language forms words: it is not
 #: counted inside a longer query word, only as whole words (measured on the benchmark's tuning words).
 INSIDE_LEXICON_WORDS = 3
@@ -327,7 +332,11 @@ class Matcher:
             # Symbols read as letters are one of two readings: a match through them must be exact. Misspelling on
             # top of an ambiguous reading matched e-mail addresses ("name@host" read as "nameahost") and shell
             # variables in documentation (see docs/deterrence.md); the symbols-as-separators reading is fuzzy.
-            result = self.check_normalised(reading.text, reading.label, fuzzy=not reading.ambiguous)
+            # Nor does a term inside a longer word count in it: a symbol read as a letter joins the words around
+            # it into one, and a term across that join ("name@host" read as "nameahost") is glued AND disguised,
+            # two disguises stacked; a term inside a word the symbol did not touch is found by the other reading.
+            ambiguous = reading.ambiguous
+            result = self.check_normalised(reading.text, reading.label, fuzzy=not ambiguous, inside=not ambiguous)
             if first is None:
                 first = result
             kept += result.matches
@@ -339,10 +348,10 @@ class Matcher:
         return CheckResult(bool(kept), tuple(_first_per_rule(kept)), tuple(suppressed), first.normalised, first.notes)
 
     def check_normalised(
-        self, text: NormalisedText, reading: str = "as received", *, fuzzy: bool = True
+        self, text: NormalisedText, reading: str = "as received", *, fuzzy: bool = True, inside: bool = True
     ) -> CheckResult:
         """Check one reading of a query, already normalised; ``reading`` labels its matches; ``fuzzy=False``
-        counts exact matches only."""
+        counts exact matches only; ``inside=False`` counts no term inside a longer word."""
         if not text.tokens:
             return CheckResult(False, (), (), "", text.notes)
         found: list[RuleMatch] = []
@@ -365,7 +374,9 @@ class Matcher:
                 if not target.terms or not (aligned or len(target.key) >= INSIDE_WORD_MIN):
                     continue
                 if not aligned and (
-                    target.key in self._inside_lexicon_words or not self._believable_inside(text, start, end, ordinary)
+                    not inside
+                    or target.key in self._inside_lexicon_words
+                    or not self._believable_inside(text, start, end, ordinary)
                 ):
                     continue
                 if aligned:
@@ -419,6 +430,17 @@ class Matcher:
             return written in "".join(words)
         return collapse_repeats(written) in collapse_repeats("".join(words))
 
+    def _at_a_join(self, word: str, written: str, joins: tuple[int, ...], ident: int) -> bool:
+        """Whether ``word`` (a camelCase word, its letters) begins or ends with the rule ``written`` misspelt, cut
+        where one of its inner words begins (``joins``): in ``FindFreetype`` a term glued before ``Freetype`` is
+        ``find``, never ``findfree`` (with 100,000 rules, the benchmark's tuning file-name false positives were
+        such camelCase names of build files)."""
+        allowance = self._fuzzy.allowance(ident)
+        return any(
+            typed_within(word[:at], written, allowance, True) or typed_within(word[at:], written, allowance, True)
+            for at in joins
+        )
+
     def _fuzzy_and_near(
         self, text: NormalisedText, exact_rules: set[int], ordinary: dict[int, bool], fuzzy: bool = True
     ) -> list[RuleMatch]:
@@ -433,6 +455,7 @@ class Matcher:
             # Tokens a symbol touched, in the reading with symbols as separators, are one of two readings too.
             digits_read = _either(text.digits_read, text.beside_symbols)
             typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first fuzzy hit
+            joins: tuple[tuple[int, ...], ...] | None = None  # camel_joins(text), worked out on a glued hit
             code: tuple[bool, ...] | None = None  # identifier_words(text), worked out when needed
             attested: dict[int, bool] = {}  # token position -> an attested word, worked out on its first hit
             for candidate, first, last, whole, ident, distance in self._fuzzy_hits(text, ordinary):
@@ -466,6 +489,12 @@ class Matcher:
                             word = "".join(typed[first : last + 1])
                             if not typed_within(word, written, self._fuzzy.allowance(ident), whole):
                                 continue
+                            # Glued into a camelCase word, a term begins or ends where one of its words does.
+                            if not whole:
+                                if joins is None:
+                                    joins = camel_joins(text)
+                                if joins and joins[first] and not self._at_a_join(word, written, joins[first], ident):
+                                    continue
                             # A plain misspelling of a short rule keeps its first letter (see FIRST_LETTER_FROM).
                             if whole and len(written) < FIRST_LETTER_FROM and word[:1] != written[:1]:
                                 continue
@@ -539,9 +568,30 @@ class Matcher:
         if self._ordinary(text, first, ordinary) or text.tokens[first] in self.lexicon.attested:
             return False
         despaced = text.despaced
-        return self._glued(despaced[s:start], before=True, junction=despaced[start]) and self._glued(
-            despaced[end:e], before=False, junction=despaced[end - 1]
+        return (
+            self._glued(despaced[s:start], before=True, junction=despaced[start])
+            and self._glued(despaced[end:e], before=False, junction=despaced[end - 1])
+            and not self.common_word_across(despaced[s:e], start - s, end - s)
         )
+
+    def common_word_across(self, token: str, start: int, end: int) -> str:
+        """A common lexicon word of ``ACROSS_WORD_FROM``+ letters in ``token`` that shares at least
+        ``ACROSS_SHARED`` letters with the term found at ``token[start:end]`` and runs past its beginning or its
+        end, if there is one; else ``""``.
+
+        A term glued to other words ends where they begin (a letter written once at the junction aside): its
+        letters are its own. A term whose letters run into a common word's is a piece of how the word was formed
+        ("xet" + "affinity" holds a five-letter string across "affinity"'s first letters; measured on the
+        benchmark's tuning texts with 50,000 rules). Asked only for a term found inside a longer word.
+        """
+        common = self.lexicon.common
+        n = len(token)
+        for a in range(n - ACROSS_WORD_FROM + 1):
+            for b in range(a + ACROSS_WORD_FROM, n + 1):
+                crosses = (a < start < b < end) or (start < a < end < b)
+                if crosses and min(b, end) - max(a, start) >= ACROSS_SHARED and token[a:b] in common:
+                    return token[a:b]
+        return ""
 
     def _ordinary_words_joined(self, text: NormalisedText, first: int, last: int, key: str) -> bool:
         """Whether a one-word term was found only by joining query words that are each a common lexicon word of

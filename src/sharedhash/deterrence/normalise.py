@@ -293,7 +293,7 @@ def _digits_read(text: str) -> tuple[bool, ...]:
     return tuple(flags)
 
 
-def plain_words(text: NormalisedText) -> tuple[str, ...]:
+def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None) -> tuple[str, ...]:
     """Per token of ``text``, the word as typed, if it was typed without any disguise: ASCII letters (accents
     dropped, case folded), not read from digits, symbols or look-alike characters, not spelled out letter by
     letter; else ``""``. Other characters count as separators if they are punctuation or spaces ("•", "“"),
@@ -314,6 +314,7 @@ def plain_words(text: NormalisedText) -> tuple[str, ...]:
             typed = "".join(c if c.isascii() else _other_typed(c) for c in typed)
     words: list[str] = []
     run: list[str] = []
+    camel: list[tuple[int, ...]] = joins if joins is not None else []
     for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
         if len(token) == 1:
             run.append(token)
@@ -321,15 +322,28 @@ def plain_words(text: NormalisedText) -> tuple[str, ...]:
         if run:
             # Letters spelled out one by one are a disguise; a single letter alone is itself.
             words.append(run[0].lower() if len(run) == 1 and run[0].lower() in _LATIN else "")
+            camel.append(())
             run = []
         if token:
-            # Letters only, in one of the ways words are written: lower case, Capitalised or ALL CAPS ("zorbIax",
-            # with a capital i for an l, is a disguise).
-            plain = token.isalpha() and (token.islower() or token.isupper() or token.istitle())
-            words.append(token.lower() if plain else "")
+            # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
+            # without a capital i ("zorbIax", with a capital i for an l, is a disguise; see _camel_case).
+            cased = token.islower() or token.isupper() or token.istitle()
+            mixed = not cased and token.isalpha() and _camel_case(token)
+            words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
+            if joins is not None:
+                camel.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
     if len(words) != len(text.tokens):
         return ()
     return tuple(words)
+
+
+def camel_joins(text: NormalisedText) -> tuple[tuple[int, ...], ...]:
+    """Per token of ``text``, aligned as :func:`plain_words`, the offsets where a camelCase word's inner words
+    begin (``FindZorblax``: ``(4,)``); ``()`` for any other word. Empty when the tokens cannot be aligned."""
+    joins: list[tuple[int, ...]] = []
+    if not plain_words(text, joins):
+        return ()
+    return tuple(joins)
 
 
 #: File-name extensions of source code: a word written just before one is the name of a source file.
@@ -344,7 +358,17 @@ NAME_ENDINGS = frozenset(
     "gif bmp webp tif tiff heic pdf doc docx txt rtf epub iso torrent exe apk html htm "
     "com net org info io co tv me us uk de ru nl fr xxx".split()
 )
+_CAPITAL = re.compile(r"[A-Z]")
 _CAMEL = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
+
+
+def _camel_case(token: str) -> bool:
+    """Whether ``token`` is written in camelCase, words of 2+ letters each begun with a capital after the first
+    (``FindPackage``, ``mapRun``), with no capital i (which may stand for an l). Such a word is how identifiers
+    and file names are typed, its letters as typed: a misspelling of a rule must be one of the rule as written (with
+    50,000 and 100,000 rules on the benchmark's tuning file names, camelCase names of build files were the file-name
+    false positives, misspellings of a rule's skeleton only)."""
+    return "I" not in token and _CAMEL.fullmatch(token) is not None
 
 
 def identifier_words(text: NormalisedText) -> tuple[bool, ...]:

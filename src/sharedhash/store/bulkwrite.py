@@ -38,7 +38,11 @@ _RETURNING_ROWS = 256
 def fits_one_statement(session: Session, count: int) -> bool:
     """Whether a (not background) :class:`BulkWriter` of the session inserts ``count`` rows in one ``INSERT ...
     unnest ... RETURNING`` (:meth:`BulkWriter.one_statement`), asked before making one."""
-    return 0 < count <= _RETURNING_ROWS and session.get_bind().dialect.name == "postgresql"
+    return _few_on_postgres(session.get_bind().dialect.name == "postgresql", count)
+
+
+def _few_on_postgres(is_postgres: bool, count: int) -> bool:
+    return is_postgres and 0 < count <= _RETURNING_ROWS
 
 
 #: PostgreSQL: the ``INSERT ... unnest`` statement of each (table, columns).
@@ -55,6 +59,13 @@ def _text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "t" if value else "f"
     return str(value)
+
+
+def _unnest_params(rows: list[tuple[Any, ...]], columns: int) -> list[list[str | None]]:
+    """The parameters of an ``INSERT ... unnest`` statement (:meth:`BulkWriter._unnest_sql`) for rows made with
+    their id first, left out: every value sent as text (the statement casts each column to its type), one text[]
+    per column."""
+    return [[_text(row[n]) for row in rows] for n in range(1, columns + 1)]
 
 
 class BulkWriter:
@@ -144,7 +155,7 @@ class BulkWriter:
         are drawn first (:meth:`reserve_ids`) and the rows written by COPY or executemany."""
         if count <= 0:
             return []
-        if self.is_postgres and self._copier is None and count <= _RETURNING_ROWS:
+        if self.one_statement(count):
             rows = make([None] * count)
             return self._insert_returning(table, tuple(columns), rows)
         ids = self.reserve_ids(table, count)
@@ -154,7 +165,7 @@ class BulkWriter:
     def one_statement(self, count: int) -> bool:
         """Whether :meth:`insert_rows` writes ``count`` rows in one ``INSERT ... unnest ... RETURNING`` (PostgreSQL,
         a few rows, no background COPY): what :meth:`insert_new_rows` needs."""
-        return self.is_postgres and self._copier is None and 0 < count <= _RETURNING_ROWS
+        return self._copier is None and _few_on_postgres(self.is_postgres, count)
 
     def insert_new_rows(
         self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]], unique: tuple[str, ...], key: str
@@ -168,17 +179,13 @@ class BulkWriter:
         cols = tuple(columns)
         base = self._unnest_sql(table, cols).removesuffix(" RETURNING id")
         sql = f"{base} ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING id, {key}"
-        params = [[_text(row[n]) for row in rows] for n in range(1, len(cols) + 1)]
         with self.raw.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, _unnest_params(rows, len(cols)))
             return {str(k): int(i) for i, k in cursor.fetchall()}
 
     def _insert_returning(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
-        sql = self._unnest_sql(table, columns)
-        # Every value sent as text (the statement casts each column to its type): one text[] per column.
-        params = [[_text(row[n]) for row in rows] for n in range(1, len(columns) + 1)]
         with self.raw.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(self._unnest_sql(table, columns), _unnest_params(rows, len(columns)))
             return sorted(int(r[0]) for r in cursor.fetchall())
 
     def _unnest_sql(self, table: str, columns: tuple[str, ...]) -> str:

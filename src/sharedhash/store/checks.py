@@ -162,21 +162,26 @@ def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckC
     # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
     writer = BulkWriter(session)
     try:
-        at = writer.db_time(now)
-        to_db = writer.db_time
-
-        def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
-            return [
-                (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-                for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
-            ]
-
-        ids = writer.insert_rows("checks", _CHECK_COLUMNS[1:], len(rows), make)
+        ids = writer.insert_rows(
+            "checks", _CHECK_COLUMNS[1:], len(rows), lambda ids: _check_rows(writer, org_id, now, ids, rows)
+        )
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
     finally:
         writer.close()
     return ids
+
+
+def _check_rows(
+    writer: BulkWriter, org_id: int, now: datetime, ids: Sequence[int | None], rows: list[CheckColumns]
+) -> list[tuple[Any, ...]]:
+    """The rows of ``checks`` (``_CHECK_COLUMNS``) for :class:`BulkWriter`, made from plain tuples."""
+    at = writer.db_time(now)
+    to_db = writer.db_time
+    return [
+        (i, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
+        for i, (k, c, t, u, ua, url, lj, hj, m, aj) in zip(ids, rows, strict=True)
+    ]
 
 
 def folds_key_lookup(session: Session, count: int) -> bool:
@@ -195,12 +200,7 @@ def write_new_checks(session: Session, org_id: int, now: datetime, rows: list[Ch
         return []
     writer = BulkWriter(session)
     try:
-        at = writer.db_time(now)
-        to_db = writer.db_time
-        made = [
-            (None, org_id, k, c, t, u, None if ua is None else to_db(ua), url, lj, hj, m, aj, at)
-            for k, c, t, u, ua, url, lj, hj, m, aj in rows
-        ]
+        made = _check_rows(writer, org_id, now, [None] * len(rows), rows)
         ids = writer.insert_new_rows(
             "checks", _CHECK_COLUMNS[1:], made, unique=("org_id", "idempotency_key"), key="idempotency_key"
         )

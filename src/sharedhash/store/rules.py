@@ -31,10 +31,7 @@ RuleRow = tuple[int, str, int, dict[str, Any], list[dict[str, Any]], bool]
 def rule_rows(session: Session, org_id: int) -> list[RuleRow]:
     """The org's rules in the order they run, as plain rows (what the rule engine needs, without loading each rule
     as an object: every transaction of content checks with a match reads them)."""
-    return [
-        (int(i), str(n), int(p), dict(_json(c)), list(_json(a)), bool(s))
-        for i, n, p, c, a, s in driver_rows(session, _RULE_ROWS, (org_id,))
-    ]
+    return [_rule_row(*row) for row in driver_rows(session, _RULE_ROWS, (org_id,))]
 
 
 _RULE_ROWS = (
@@ -45,13 +42,18 @@ _RULE_ROWS = (
 def rule_rows_and_suppressions(session: Session, org_id: int) -> tuple[list[RuleRow], bool]:
     """:func:`rule_rows` and whether the org has any suppression, in one statement (one round trip instead of two:
     every transaction of content checks with a match asks both). Read in the caller's transaction, never cached."""
-    rows = []
+    rows: list[RuleRow] = []
     anything = False
-    for i, n, p, c, a, s, found in driver_rows(session, _RULES_AND_SUPPRESSIONS, (org_id, org_id)):
+    for *rule, found in driver_rows(session, _RULES_AND_SUPPRESSIONS, (org_id, org_id)):
         anything = bool(found)
-        if i is not None:  # no rule: the one row of the probe, with no rule joined
-            rows.append((int(i), str(n), int(p), dict(_json(c)), list(_json(a)), bool(s)))
+        if rule[0] is not None:  # no rule: the one row of the probe, with no rule joined
+            rows.append(_rule_row(*rule))
     return rows, anything
+
+
+def _rule_row(i: Any, n: Any, p: Any, c: Any, a: Any, s: Any) -> RuleRow:
+    """A rule as the driver gives its columns (id, name, position, conditions, actions, stop), as a plain row."""
+    return (int(i), str(n), int(p), dict(_json(c)), list(_json(a)), bool(s))
 
 
 _RULES_AND_SUPPRESSIONS = (

@@ -146,7 +146,7 @@ async def check_hashes_inline(
     started = time.perf_counter()
     for item in out:
         item.key = store.idempotency_key(item.meta.content_id, item.hashes)
-    fresh = _first_of_each(out, {})
+    fresh = _first_of_each(out)
     _match(state, caller, fresh)
     state.metrics.lookup_seconds.labels("content").observe(time.perf_counter() - started)
     answers = await _COMMITS.write_async(state, caller, fresh, "hashes")
@@ -172,7 +172,7 @@ def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> l
     # No read transaction of its own first: the writing transaction leaves out what was checked before (read back
     # below as a replay). A retry makes its lookup again and is matched for nothing (retries are rare; for single
     # checks a read transaction cost a quarter of a check's CPU time, and a batch looked its keys up twice).
-    fresh = _first_of_each(items, {})
+    fresh = _first_of_each(items)
     _match(state, caller, fresh)
     state.metrics.lookup_seconds.labels("content").observe(time.perf_counter() - started)
     if not fresh:
@@ -326,7 +326,7 @@ class _GroupCommit:
                 groups[id(pending.state), pending.caller.org_id, pending.caller.key_id, pending.kind].append(pending)
             for group in groups.values():
                 first = group[0]
-                items = _first_of_each([i for p in group for i in p.items], {})
+                items = _first_of_each([i for p in group for i in p.items])
                 try:
                     written = {a["key"]: a for a in _write_retrying(first.state, first.caller, items, kind=first.kind)}
                 except Exception as exc:
@@ -381,12 +381,13 @@ def _resolve(futures: list[asyncio.Future[None]]) -> None:
 _COMMITS = _GroupCommit()
 
 
-def _first_of_each(items: list[_Item], known: dict[str, int]) -> list[_Item]:
-    """Items not checked before, each key once (a batch may hold one content twice)."""
+def _first_of_each(items: list[_Item]) -> list[_Item]:
+    """Each key's first item (a batch may hold one content twice); what was checked before is left out by the
+    writing transaction."""
     seen: set[str] = set()
     out = []
     for item in items:
-        if item.key in known or item.key in seen:
+        if item.key in seen:
             continue
         seen.add(item.key)
         out.append(item)

@@ -68,7 +68,9 @@ def _old_checks(db: Database, n: int, *, reviewed: int = 0) -> tuple[list[int], 
         match_ids = store.write_matches(
             s, caller.org_id, at, [(c, list_id, 1, "pdq", 0, "{}", None, '["review"]') for c in ids]
         )
-        items = [(c, m, "default", 0) for c, m in zip(ids, match_ids, strict=True)]
+        items: list[tuple[int, int | None, str, int]] = [
+            (c, m, "default", 0) for c, m in zip(ids, match_ids, strict=True)
+        ]
         enqueue_reviews(s, caller.org_id, items[:reviewed])
     return ids, caller.org_id
 

@@ -13,10 +13,10 @@ Parts (each bounded):
   beside single ``POST /v1/lookup`` at the same concurrency (p50, p99);
 - **file checks**: ``POST /v1/content`` with a 1920x1080 JPEG beside ``POST /v1/lookup/file`` with the same file
   (which hashes it the same way): the difference is what recording a check costs on top of the hashing;
-- **retroactive matching** (in process, SQLite): ``--check-hashes`` stored check hashes (half PDQ, half md5, one
-  check per pair), then 10,000 new PDQ entries in one import (100 of them within 8 bits of a stored check's PDQ);
-  the time from the import's commit until the retroactive round has recorded the matches (the round itself; the
-  server runs it every ``SHAREDHASH_RETROACTIVE_SECONDS``, 0.5 s by default, so add up to that).
+- **retroactive matching** (in process, on each ``--backend``): ``--check-hashes`` stored check hashes (half PDQ,
+  half md5, one check per pair), then 10,000 new PDQ entries in one import (100 of them within 8 bits of a stored
+  check's PDQ); the time from the import's commit until the retroactive round has recorded the matches (the round
+  itself; the server runs it every ``SHAREDHASH_RETROACTIVE_SECONDS``, 0.5 s by default, so add up to that).
 
 Servers are real ``sharedhash serve`` processes on loopback. The single checks and their reference are driven by
 ``wrk`` (one C process, closed loop, 16 keep-alive connections; Debian: ``apt-get install wrk``) with a Lua script
@@ -382,8 +382,9 @@ def bench_hub(
     return out
 
 
-def bench_retro(check_hashes: int, work: Path) -> dict[str, float]:
-    """Retroactive matching in process on SQLite: the round's time after 10,000 new PDQ entries are committed."""
+def bench_retro(check_hashes: int, work: Path, url: str | None = None) -> dict[str, float]:
+    """Retroactive matching in process (SQLite, or the database at ``url``): the round's time after 10,000 new PDQ
+    entries are committed."""
     from fastapi.testclient import TestClient
 
     from sharedhash.server.act import service
@@ -394,7 +395,7 @@ def bench_retro(check_hashes: int, work: Path) -> dict[str, float]:
     from sharedhash.store.models import Scope, utcnow
     from sharedhash.store.orgs import create_key, create_org
 
-    url = f"sqlite:///{work / 'retro.db'}"
+    url = url or f"sqlite:///{work / 'retro.db'}"
     db = open_database(url)
     with db.writing() as s:
         org = create_org(s, "bench", is_operator=True)
@@ -595,7 +596,13 @@ def main() -> None:
                         singles_only=args.singles_only,
                     )
         if not args.checks_only:
-            results.setdefault("sqlite", {}).update(bench_retro(args.check_hashes, work))
+            for backend in backends:
+                if backend == "sqlite":
+                    results.setdefault("sqlite", {}).update(bench_retro(args.check_hashes, work))
+                    continue
+                with scratch_postgres(args.postgres_url) as url:
+                    (work / "retro-pg").mkdir(exist_ok=True)
+                    results.setdefault(backend, {}).update(bench_retro(args.check_hashes, work / "retro-pg", url))
     columns = [b for b in ("sqlite", "postgres") if b in results]
     print(
         f"\n{args.entries:,} stored entries (pdq + md5); {args.check_hashes:,} check hashes for the retroactive part\n"

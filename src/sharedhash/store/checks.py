@@ -321,11 +321,18 @@ def set_outcome(session: Session, check_id: int, actions: list[str]) -> None:
     session.execute(update(ContentCheck).where(ContentCheck.id == check_id).values(matched=True, actions=actions))
 
 
-def checks_by_id(session: Session, check_ids: Iterable[int]) -> dict[int, ContentCheck]:
-    """Checks by id (any org: callers filter by org first)."""
+def checks_by_id(session: Session, check_ids: Iterable[int], *, lock: bool = False) -> dict[int, ContentCheck]:
+    """Checks by id (any org: callers filter by org first). With ``lock``, the rows are locked until the transaction
+    ends (PostgreSQL ``FOR NO KEY UPDATE``, in id order; SQLite's writer holds the database anyway): what a writer
+    of rows pointing at old checks (a retroactive match, its review item) takes first, since PostgreSQL has no
+    foreign keys on these tables (migration 0016) and the retention purge must not delete such a check meanwhile;
+    a check deleted before the lock was granted is left out."""
     out: dict[int, ContentCheck] = {}
-    for part in chunked(check_ids):
-        out.update({c.id: c for c in session.scalars(select(ContentCheck).where(ContentCheck.id.in_(part)))})
+    for part in chunked(sorted(set(check_ids)) if lock else check_ids):
+        stmt = select(ContentCheck).where(ContentCheck.id.in_(part))
+        if lock:
+            stmt = stmt.order_by(ContentCheck.id).with_for_update(key_share=True)
+        out.update({c.id: c for c in session.scalars(stmt)})
     return out
 
 
@@ -418,14 +425,26 @@ def purge_before(session: Session, cutoff: datetime, limit: int = 10_000) -> tup
         session.execute(delete(CheckHash).where(CheckHash.id.in_(part)))
     reviewed = exists().where(ReviewItem.check_id == ContentCheck.id)
     quarantined = exists().where(QuarantineFile.check_id == ContentCheck.id)
+    # Locked (PostgreSQL; SQLite's writer holds the database), skipping a check a retroactive match holds (it goes
+    # in a later round); once locked, no new match or review item can point at them (store/checks.py
+    # checks_by_id(lock=True)), and the review items and quarantine files are read again: one committed after this
+    # statement's snapshot but before the lock would not be seen by the query above. On PostgreSQL no foreign key
+    # refuses the delete of a check something points at (migration 0016), so this is what keeps none dangling.
     check_ids = list(
         session.scalars(
             select(ContentCheck.id)
             .where(ContentCheck.created_at < cutoff, ~reviewed, ~quarantined)
             .order_by(ContentCheck.id)
             .limit(limit)
+            .with_for_update(of=ContentCheck, skip_locked=True)
         )
     )
+    kept: set[int] = set()
+    for part in chunked(check_ids):
+        kept.update(session.scalars(select(ReviewItem.check_id).where(ReviewItem.check_id.in_(part))))
+        kept.update(session.scalars(select(QuarantineFile.check_id).where(QuarantineFile.check_id.in_(part))))
+    if kept:
+        check_ids = [i for i in check_ids if i not in kept]
     for part in chunked(check_ids):
         session.execute(delete(CheckHash).where(CheckHash.check_id.in_(part)))
         session.execute(delete(ContentMatch).where(ContentMatch.check_id.in_(part)))

@@ -956,11 +956,14 @@ def _record_org(state: HubState, org_id: int, hits: list[_Hit], facts: dict[int,
     lists = state.caches.policy.visible(state.db, org_id)
     match_rows: list[dict[str, Any]] = []
     with state.db.writing() as session:
+        # The checks locked first: on PostgreSQL no foreign key keeps the purge from deleting a check while its
+        # retroactive match and review item are written (migration 0016); a check purged meanwhile is left out.
+        locked = store.checks_by_id(session, {h.check_id for h in hits}, lock=True)
         done = store.matched_pairs(session, [(h.check_id, h.entry_id) for h in hits])
         hits = [h for h in hits if (h.check_id, h.entry_id) not in done]
         if not hits:
             return 0
-        checks = {i: _columns(c) for i, c in store.checks_by_id(session, {h.check_id for h in hits}).items()}
+        checks = {i: _columns(c) for i, c in locked.items()}
         hits = [h for h in hits if h.check_id in checks]
         rules = rules_service.specs(session, org_id)
         suppressed = rules_store.suppressed(session, org_id, [h.content_hash for h in hits])

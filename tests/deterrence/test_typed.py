@@ -170,6 +170,8 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("states:mapRun:idx", (False, True, False)),  # camelCase
         ("v1.2 zorb. lqx", (False, False, False, False)),  # a number; a full stop before a space
         ("z o r b video", (False, False)),  # letters spelled out are one token, as in plain_words
+        ("mpz/zorblqx.c is new", (False, True, False, False, False)),  # a source file: a one-letter extension
+        ("zorblqx.h video", (True, False, False)),
     ],
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
@@ -284,3 +286,45 @@ def test_a_misspelt_term_glued_into_a_camel_case_word_ends_where_a_word_begins()
     assert fired(matcher, "FeindfrelxVideo mp4") == ["feindfrelt"]  # glued before "Video", misspelt
     assert fired(matcher, "feindfrelxvideo mp4") == ["feindfrelt"]  # glued in lower case
     assert fired(matcher, "FeindfreltType video") == ["feindfrelt"]
+
+
+def test_a_number_standing_alone_is_no_piece_of_a_term() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("quxei", "zorbiflax", "zindvor blemp")]
+    rules.append(Rule.create("term", ["quuxvid 7"], category="coded"))
+    for lexicon in (Lexicon(), build_lexicon(["video", "asm"])):
+        matcher = Matcher(rules, lexicon=lexicon)
+        # "quxe_1.asm" read as "quxe i asm": a digit read as a letter AND joined to the word before it.
+        assert normalise("quxe_1.asm").numbers == (False, True, False)
+        for query in ("quxe_1.asm", "see quxe 1 video", "zorb 1 flax", "zorb_1_flax.c", "zindvor 8 lemp"):
+            assert not matcher.check(query).deter, query
+        assert not matcher.check("zindvqr 8 lemp").deter  # misspelt across it: no more than exactly
+        # Disguised terms with digits in them still match: a digit inside a word, letters spelled out.
+        for query in ("quxe1 video", "qux3i video", "q u x e 1", "quxe.i video", "quxei_1.asm"):
+            assert fired(matcher, query) == ["quxei"], query
+        assert fired(matcher, "zorb1flax video") == ["zorbiflax"]
+        # A rule written with a number holds it as a number.
+        assert fired(matcher, "quuxvid 7 video") == ["quuxvid 7"]
+        assert fired(matcher, "quuxvld 7 video") == ["quuxvid 7"]
+    (miss,) = explain(Matcher(rules[:1], lexicon=Lexicon()), "quxe_1.asm", rule=rules[0]).near_misses
+    assert "number" in miss.reason
+
+
+def test_a_term_inside_a_camel_case_word_is_its_inner_words_whole() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    matcher = Matcher([Rule.create("term", ["ziton"])], lexicon=build_lexicon(["con", "base", "my", "video"]))
+    # "ConzitonBase" holds "ziton" after "con", inside its first inner word: a piece of another word.
+    assert not matcher.check("not a ConzitonBase object").deter
+    assert fired(matcher, "not a conzitonbase object") == ["ziton"]  # in lower case the glue decides
+    assert fired(matcher, "MyZitonVideo") == ["ziton"]  # an inner word whole
+    assert fired(matcher, "Zitonvideo") == ["ziton"]  # Capitalised, not camelCase: the glue decides
+    assert fired(matcher, "ZitonBase") == ["ziton"]
+    assert fired(matcher, "my Ziton video") == ["ziton"]
+
+
+def test_a_source_file_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
+    assert not typed_matcher.check("mpz/zorblqx.c: new file").deter
+    assert fired(typed_matcher, "mpz/zorblax.c: new file") == ["zorblax"]  # exact matches count anywhere
+    assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]

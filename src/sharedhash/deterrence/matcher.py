@@ -361,6 +361,7 @@ class Matcher:
         starts: dict[int, int] = {}
         ends: dict[int, int] = {}
         typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first match
+        joins: tuple[tuple[int, ...], ...] | None = None  # camel_joins(text), worked out on an inside-word match
         if self._automaton is not None:
             for end_index, target in self._automaton.iter(text.despaced):
                 if not starts:
@@ -391,9 +392,20 @@ class Matcher:
                     typed = plain_words(text)
                 # A one-word term found across query words was split apart: its pieces keep its letters.
                 split = how is MatchHow.JOINED and target.key not in self._phrase_keys
+                # Nor is a number standing alone one of its pieces (see across_a_number).
+                number = how is MatchHow.JOINED and across_a_number(
+                    text, starts[start], next(i for i, e in enumerate(text.ends) if e >= end)
+                )
                 for index in target.terms:
+                    if number and self._written[index][0]:
+                        continue
                     if typed and not self._as_written_inside(text, typed, start, end, index, split=split):
                         continue
+                    if typed and how is MatchHow.INSIDE_WORD:
+                        if joins is None:
+                            joins = camel_joins(text)
+                        if joins and not self._inner_words(text, typed, joins, start, index):
+                            continue
                     exact_rules.add(index)
                     found.append(RuleMatch(self.rules[index], how, text.despaced[start:end], 0, (start, end)))
         found += self._fuzzy_and_near(text, exact_rules, ordinary, fuzzy)
@@ -430,6 +442,35 @@ class Matcher:
             return written in "".join(words)
         return collapse_repeats(written) in collapse_repeats("".join(words))
 
+    def _inner_words(
+        self,
+        text: NormalisedText,
+        typed: tuple[str, ...],
+        joins: tuple[tuple[int, ...], ...],
+        start: int,
+        rule_index: int,
+    ) -> bool:
+        """For an exact match of rule ``rule_index`` inside a longer query word (from ``start`` in the despaced
+        form): unless that word is written in camelCase (see :func:`camel_joins`) and the rule is made of letters,
+        true; else whether the rule as written is one or more of its inner words whole, repeats written once
+        (``MyZorblaxVideo``). A camelCase word says where its words begin: a term that begins or ends inside one of
+        them (``ConditonBase`` holds ``diton`` after ``con``) is a piece of another word, as a glued misspelling
+        is (see :meth:`_at_a_join`)."""
+        written = self._written[rule_index][0]
+        position = next(i for i, e in enumerate(text.ends) if e > start)
+        cuts = joins[position]
+        if not written or not cuts or not typed[position]:
+            return True
+        word = typed[position]
+        bounds = (0, *cuts, len(word))
+        inner = [collapse_repeats(word[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+        want = collapse_repeats(written)
+        return any(
+            collapse_repeats("".join(inner[i:j])) == want
+            for i in range(len(inner))
+            for j in range(i + 1, len(inner) + 1)
+        )
+
     def _at_a_join(self, word: str, written: str, joins: tuple[int, ...], ident: int) -> bool:
         """Whether ``word`` (a camelCase word, its letters) begins or ends with the rule ``written`` misspelt, cut
         where one of its inner words begins (``joins``): in ``FindFreetype`` a term glued before ``Freetype`` is
@@ -463,6 +504,7 @@ class Matcher:
                 # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
                 if digits_read and any(digits_read[first : last + 1]):
                     continue
+                number = first != last and across_a_number(text, first, last)
                 # A query word seen in real text (see _attested) is a word of some language, not a term misspelt
                 # or glued to another word: only a whole word equal to a term's skeleton still counts.
                 if first == last and (distance or not whole) and self._attested(text, first, attested):
@@ -480,6 +522,8 @@ class Matcher:
                     elif rule_index in exact_rules or not (whole or ident not in self._word_like):
                         continue
                     written = self._written[rule_index][max(part, 0)]
+                    if written and number:
+                        continue
                     if written:
                         if typed is None:
                             typed = plain_words(text)
@@ -845,6 +889,15 @@ def _within(a: str, b: str, allowance: int) -> bool:
     if la > lb:
         return a[i + 1 :] == b[i:]  # one letter inserted
     return a[i:] == b[i + 1 :]  # one letter left out
+
+
+def across_a_number(text: NormalisedText, first: int, last: int) -> bool:
+    """Whether query words ``first`` to ``last`` (two or more) take in a number standing alone (see
+    ``NormalisedText.numbers``): a rule written in letters found there, exactly or misspelt, would be a number read
+    as letters AND joined to the words beside it ("dive_1.asm" read as "dive i asm" for a term "divei"). One
+    reading stacked on another, like a misspelling through digits read as letters, which never counts; a number
+    inside a disguised word ("d1vei", "d.1.v.e.i") is no number standing alone and still counts."""
+    return bool(text.numbers) and any(text.numbers[first : last + 1])
 
 
 def _either(a: tuple[bool, ...], b: tuple[bool, ...]) -> tuple[bool, ...]:

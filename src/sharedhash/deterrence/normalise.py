@@ -31,6 +31,7 @@ _SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+�
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGIT = re.compile(r"[0-9]")
+_NUMBER = re.compile(r"[0-9]+")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
@@ -72,6 +73,11 @@ class NormalisedText:
     #: Per token, in a reading with symbols as separators, whether a symbol touched it ("name" and "host" of
     #: "name@host"); empty when none did. Such a token has two readings, so it too counts for exact matches only.
     beside_symbols: tuple[bool, ...] = ()
+    #: Per token, whether it was typed as a number standing alone, digits only ("1" of "dive_1.asm", "42", "1.0");
+    #: empty when none was. Read as letters and joined to the words beside it, such a number is a digit read as a
+    #: letter AND a term split apart, two readings stacked: the matcher counts no match of a rule written in
+    #: letters across one (see ``Matcher.check_normalised``).
+    numbers: tuple[bool, ...] = ()
     #: The text as typed (``None`` when it is not made of ASCII and accented Latin letters; symbols read as letters
     #: are a digit in it): :func:`plain_words` reads the words typed without disguise from it, for the matcher's
     #: check of a match against the rule as written.
@@ -201,7 +207,7 @@ def normalise(
             step = "symbols read as separators"
         if trace is not None:
             trace.append((step, text))
-    digits_read = _digits_read(text) if _DIGIT.search(text) else ()
+    digits_read, numbers = _digit_tokens(text) if _DIGIT.search(text) else ((), ())
     text = text.translate(_LEET_ALNUM)
     if trace is not None:
         trace.append(("digits and l read as letters (0 o, 1 l i, 3 e, 4 a, 5 s, 6 8 b, 7 t, 9 g)", text))
@@ -217,6 +223,8 @@ def normalise(
         result = replace(result, digits_read=digits_read)
     if any(beside_symbols):
         result = replace(result, beside_symbols=beside_symbols)
+    if any(numbers):
+        result = replace(result, numbers=numbers)
     if trace is not None:
         if collapse:
             trace.append(("repeated letters written once", result.spaced))
@@ -268,29 +276,33 @@ def collapse_repeats(text: str) -> str:
     return _REPEATS.sub(_FIRST, text)
 
 
-#: A number standing alone of this many digits or more is counted as read as letters (see :func:`_digits_read`).
+#: A number standing alone of this many digits or more is counted as read as letters (see :func:`_digit_tokens`).
 NUMBER_READ_FROM = 5
 
 
-def _digits_read(text: str) -> tuple[bool, ...]:
-    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether it mixes digits
-    with letters, or joins single characters of which one is a digit. A short number standing alone is not read
-    ("zorblax 2024"); one of ``NUMBER_READ_FROM`` digits or more is, since it is as long as a term: read as
-    letters and then misspelt, a bug or version number met a rule ("bug #644131" as "baiei", measured on the
-    benchmark's tuning texts at 10,000 rules)."""
+def _digit_tokens(text: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
+    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether digits in it are
+    read as letters, and whether it is a number standing alone (digits only: "1", "42", "1.0", "2024").
+
+    Digits are read as letters in a token that mixes digits with letters, or joins single characters of which one
+    is a digit. A short number standing alone is not read ("zorblax 2024"); one of ``NUMBER_READ_FROM`` digits or
+    more is, since it is as long as a term: read as letters and then misspelt, a bug or version number met a rule
+    ("bug #644131" as "baiei", measured on the benchmark's tuning texts at 10,000 rules)."""
     flags: list[bool] = []
+    numbers: list[bool] = []
     run: list[str] = []
-    for token in _NON_WORD.sub(" ", text).split():
+    for token in [*_NON_WORD.sub(" ", text).split(), ""]:
         if len(token) == 1:
             run.append(token)
             continue
         if run:
             flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+            numbers.append(_NUMBER.fullmatch("".join(run)) is not None)
             run = []
-        flags.append(len(token) >= NUMBER_READ_FROM if token.isdigit() else any(c.isdigit() for c in token))
-    if run:
-        flags.append(len(run) > 1 and any(c.isdigit() for c in run))
-    return tuple(flags)
+        if token:
+            flags.append(len(token) >= NUMBER_READ_FROM if token.isdigit() else any(c.isdigit() for c in token))
+            numbers.append(_NUMBER.fullmatch(token) is not None)
+    return tuple(flags), tuple(numbers)
 
 
 def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None) -> tuple[str, ...]:
@@ -376,9 +388,10 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written in camelCase (``mapRun``), or one
     of 2+ words of 2+ characters joined by dots (a module or attribute path, ``matplotlib.pyplot``,
     ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
-    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site). A one-letter extension
-    (``pyport.h``) does not count: a dot before a word's last letter is also how a term is split apart
-    (``zorblq.x``). Empty when the tokens cannot be aligned with what was typed.
+    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site); or the name of a source file,
+    the word before a last ``.`` and a source-code extension (``SOURCE_EXTENSIONS``, one letter too:
+    ``kronuz.c``). Another one-letter extension (``zorblq.x``) does not count: a dot before a word's last letter
+    is also how a term is split apart. Empty when the tokens cannot be aligned with what was typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -405,6 +418,11 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
             ):
                 dotted[k : j + 1] = [True] * len(group)
             k = j + 1
+        # The name of a source file, whatever its extension's length ("kronuz.c"): see SOURCE_EXTENSIONS.
+        source = [
+            k == len(words) - 2 and joins[k] == "." and words[k + 1].lower() in SOURCE_EXTENSIONS and len(word) >= 2
+            for k, word in enumerate(words)
+        ]
         for k, word in enumerate(words):
             if len(word) == 1:
                 run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here
@@ -414,6 +432,7 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
                 run = 0
             flags.append(
                 dotted[k]
+                or source[k]
                 or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
                 or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
                 or _CAMEL.fullmatch(word) is not None

@@ -183,11 +183,18 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 " letter: real misspellings rarely get the first letter wrong, so a plain word needs the rule's own"
                 " first letter"
             )
-    if written and typed and 0 < distance <= allowance and matcher.in_dense_neighbourhood(rule):
+    if (
+        written
+        and typed
+        and 0 < distance <= allowance
+        and matcher.in_dense_neighbourhood(rule)
+        and matcher.lexicon.next_to_word(closest)
+    ):
         return (
             f"typed without disguise as {typed!r}, a misspelling of a rule with {DENSE_NEIGHBOURHOOD}+ ordinary"
-            f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits: there a plain word one edit away is more often a"
-            " rare word than the rule misspelt, so only exact matches or misspellings with a disguise count"
+            f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits, and itself one edit from an ordinary word: there"
+            " a plain word one edit away is more often a rare word than the rule misspelt, so only exact matches,"
+            " misspellings with a disguise and misspellings away from every ordinary word count"
         )
     if written and typed and 0 < distance <= allowance and part.words == 1:
         added_to = matcher.common_word_added_to(closest, skeleton)

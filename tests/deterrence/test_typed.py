@@ -172,6 +172,8 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("z o r b video", (False, False)),  # letters spelled out are one token, as in plain_words
         ("mpz/zorblqx.c is new", (False, True, False, False, False)),  # a source file: a one-letter extension
         ("zorblqx.h video", (True, False, False)),
+        ("by zorblqx() now", (False, True, False)),  # a function called
+        ("see (zorblqx) and zorblqx(p, n)", (False, False, False, True, False)),  # in brackets: no
     ],
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
@@ -326,5 +328,7 @@ def test_a_term_inside_a_camel_case_word_is_its_inner_words_whole() -> None:
 
 def test_a_source_file_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
     assert not typed_matcher.check("mpz/zorblqx.c: new file").deter
+    assert not typed_matcher.check("the result of zorblqx() is a fixpoint").deter  # a function called
+    assert fired(typed_matcher, "the result of (zorblqx) is") == ["zorblax"]
     assert fired(typed_matcher, "mpz/zorblax.c: new file") == ["zorblax"]  # exact matches count anywhere
     assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]

@@ -390,8 +390,10 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
     a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site); or the name of a source file,
     the word before a last ``.`` and a source-code extension (``SOURCE_EXTENSIONS``, one letter too:
-    ``kronuz.c``). Another one-letter extension (``zorblq.x``) does not count: a dot before a word's last letter
-    is also how a term is split apart. Empty when the tokens cannot be aligned with what was typed.
+    ``kronuz.c``); or written right before an opening parenthesis, a function called or declared
+    (``geturl()``, ``memdup(p, n)``). Another one-letter extension (``zorblq.x``) does not count: a dot before a
+    word's last letter is also how a term is split apart. Empty when the tokens cannot be aligned with what was
+    typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -423,6 +425,10 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
             k == len(words) - 2 and joins[k] == "." and words[k + 1].lower() in SOURCE_EXTENSIONS and len(word) >= 2
             for k, word in enumerate(words)
         ]
+        # A function called or declared: a word written right before an opening parenthesis ("geturl()").
+        called = [
+            (joins[k] if k < len(joins) else chunk[piece.end() :]).startswith("(") for k, piece in enumerate(pieces)
+        ]
         for k, word in enumerate(words):
             if len(word) == 1:
                 run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here
@@ -433,6 +439,7 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
             flags.append(
                 dotted[k]
                 or source[k]
+                or called[k]
                 or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
                 or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
                 or _CAMEL.fullmatch(word) is not None

@@ -326,7 +326,6 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
             typed = "".join(c if c.isascii() else _other_typed(c) for c in typed)
     words: list[str] = []
     run: list[str] = []
-    camel: list[tuple[int, ...]] = joins if joins is not None else []
     for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
         if len(token) == 1:
             run.append(token)
@@ -334,7 +333,8 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
         if run:
             # Letters spelled out one by one are a disguise; a single letter alone is itself.
             words.append(run[0].lower() if len(run) == 1 and run[0].lower() in _LATIN else "")
-            camel.append(())
+            if joins is not None:
+                joins.append(())
             run = []
         if token:
             # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
@@ -343,7 +343,7 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
             mixed = not cased and token.isalpha() and _camel_case(token)
             words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
             if joins is not None:
-                camel.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
+                joins.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
     if len(words) != len(text.tokens):
         return ()
     return tuple(words)

@@ -332,3 +332,22 @@ def test_a_source_file_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> No
     assert fired(typed_matcher, "the result of (zorblqx) is") == ["zorblax"]
     assert fired(typed_matcher, "mpz/zorblax.c: new file") == ["zorblax"]  # exact matches count anywhere
     assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]
+
+
+def test_a_plain_word_with_the_skeleton_but_not_the_letters_is_weighed_as_a_misspelling() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("fleinkorb", "zorblax", "flimpezor")]
+    for lexicon in (Lexicon(), build_lexicon(["video", "garden"])):
+        matcher = Matcher(rules, lexicon=lexicon)
+        # "fieinkorb" has the skeleton of "fleinkorb" (l read as i) and is one edit from it as written.
+        (match,) = matcher.check("free fieinkorb pics").matches
+        assert match.how is MatchHow.FUZZY
+        assert match.distance == 1
+        assert fired(matcher, "filmpezor video") == ["flimpezor"]  # "li" typed "il": one swap
+        assert fired(matcher, "zorbiax video") == ["zorblax"]
+        assert fired(matcher, "zorblax video") == ["zorblax"]  # the rule itself: a word match
+        assert matcher.check("zorblax video").matches[0].how is MatchHow.WORD
+        # Every test of a plain misspelling still applies: "Fieinkorb_data" is an identifier of code.
+        assert not matcher.check("fieinkorb_data = 1").deter
+        assert not matcher.check("zorbiaxx video").deter  # an i for an l AND a letter doubled: two slips

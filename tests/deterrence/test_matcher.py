@@ -213,6 +213,10 @@ def test_plain_misspelling_of_a_rule_among_many_lexicon_words_does_not_count() -
     # rule.
     assert sparse.check("zomblax").deter
     assert not dense.check("zomblax").deter
+    # The query word's skeleton is what lies next to a lexicon word: repeated letters kept do not take it away.
+    doubled = Matcher(TermList.from_lines(["term zoorblax"]), lexicon=build_lexicon(neighbours))
+    assert not doubled.check("zoomblax").deter
+    assert doubled.check("zoorblqx").deter
     # A slip that took it away from every lexicon word is no rare form of one: still the rule misspelt.
     assert dense.check("zorblqx").deter
     assert dense.check("zorblax").deter  # exact matches always count

@@ -573,7 +573,8 @@ class Matcher:
                                 if beside is None:
                                     beside = {}
                                 if candidate not in beside:
-                                    beside[candidate] = self.lexicon.next_to_word(candidate)
+                                    # Its skeleton (a candidate may have its repeated letters kept: "groonga").
+                                    beside[candidate] = self.lexicon.next_to_word(collapse_repeats(candidate))
                                 if beside[candidate]:
                                     continue
                             # Nor a common word with a letter or two added that the rule does not hold (see

@@ -173,6 +173,13 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("mpz/zorblqx.c is new", (False, True, False, False, False)),  # a source file: a one-letter extension
         ("zorblqx.h video", (True, False, False)),
         ("by zorblqx() now", (False, True, False)),  # a function called
+        ("in http::zorblqx now", (False, True, True, False)),  # a namespace
+        ("-zorblqx prints it", (True, False, False)),  # a command-line option
+        ("zorb-lqx video", (False, False, False)),  # ... not a dash inside a chunk (a split term)
+        (
+            "see zorblqx.2.gz and zorblqx.1: and zorblqx.2024",  # manual pages; a year is no section
+            (False, True, False, False, False, True, False, False, False, False),
+        ),
         ("see (zorblqx) and zorblqx(p, n)", (False, False, False, True, False)),  # in brackets: no
     ],
 )
@@ -330,6 +337,9 @@ def test_a_source_file_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> No
     assert not typed_matcher.check("mpz/zorblqx.c: new file").deter
     assert not typed_matcher.check("the result of zorblqx() is a fixpoint").deter  # a function called
     assert fired(typed_matcher, "the result of (zorblqx) is") == ["zorblax"]
+    for query in ("* src/zorblqx.1: Update.", "see zorblqx.2.gz", "(http::zorblqx): fix", "-zorblqx prints it"):
+        assert not typed_matcher.check(query).deter, query  # a manual page, a namespace, an option
+    assert fired(typed_matcher, "zorblqx 2 video") == ["zorblax"]
     assert fired(typed_matcher, "mpz/zorblax.c: new file") == ["zorblax"]  # exact matches count anywhere
     assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]
 

@@ -371,6 +371,9 @@ NAME_ENDINGS = frozenset(
     "com net org info io co tv me us uk de ru nl fr xxx".split()
 )
 _CAPITAL = re.compile(r"[A-Z]")
+#: A manual page's section, after its name and a dot (``printf.3``, ``Digest.3pm``), and compressed files' endings.
+_MAN_SECTION = re.compile(r"[1-9][a-z]{0,3}")
+_COMPRESSED = frozenset({"gz", "bz2", "xz", "z", "zst"})
 _CAMEL = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
 
 
@@ -390,10 +393,12 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
     a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site); or the name of a source file,
     the word before a last ``.`` and a source-code extension (``SOURCE_EXTENSIONS``, one letter too:
-    ``kronuz.c``); or written right before an opening parenthesis, a function called or declared
-    (``geturl()``, ``memdup(p, n)``). Another one-letter extension (``zorblq.x``) does not count: a dot before a
-    word's last letter is also how a term is split apart. Empty when the tokens cannot be aligned with what was
-    typed.
+    ``kronuz.c``); written right before an opening parenthesis, a function called or declared (``geturl()``,
+    ``memdup(p, n)``); on either side of ``::``, a name in a namespace (``http::geturl``); right after a ``-``
+    that begins its chunk, a command-line option (``-glinfo``); or the name of a manual page (a dot and a
+    section after it, compressed or not: ``munmap.2.gz``, ``geturl.1``). Another one-letter extension
+    (``zorblq.x``) does not count: a dot before a word's last letter is also how a term is split apart. Empty
+    when the tokens cannot be aligned with what was typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -429,6 +434,23 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
         called = [
             (joins[k] if k < len(joins) else chunk[piece.end() :]).startswith("(") for k, piece in enumerate(pieces)
         ]
+        # A name in a namespace ("http::geturl"); a command-line option ("-glinfo", "--zorblqx").
+        for k, join in enumerate(joins):
+            if join == "::":
+                called[k] = called[k + 1] = True
+        if pieces and chunk[: pieces[0].start()].endswith("-"):
+            called[0] = True
+        # The name of a manual page: a word, a dot and a section ("munmap.2.gz", "geturl.1", "printf.3pm").
+        for k in range(len(words) - 1):
+            rest = [w.lower() for w in words[k + 1 :]]
+            if (
+                joins[k] == "."
+                and words[k][0].isalpha()
+                and not words[k][-1].isdigit()
+                and _MAN_SECTION.fullmatch(rest[0]) is not None
+                and (len(rest) == 1 or (len(rest) == 2 and joins[k + 1] == "." and rest[1] in _COMPRESSED))
+            ):
+                called[k] = True
         for k, word in enumerate(words):
             if len(word) == 1:
                 run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here

@@ -30,6 +30,7 @@ from sharedhash.deterrence.normalise import (
     collapse_repeats,
     identifier_words,
     normalise,
+    number_words,
     plain_words,
     readings,
 )
@@ -125,7 +126,7 @@ class _Part:
 
     def across_a_number(self) -> bool:
         """Whether it is two or more words of which one is a number standing alone (see ``across_a_number``)."""
-        return self.words > 1 and across_a_number(self.text, self.first, self.last)
+        return self.words > 1 and across_a_number(number_words(self.text), self.first, self.last)
 
     def camel_case(self) -> bool:
         """Whether its one word was written in camelCase (see ``camel_joins``)."""

@@ -33,6 +33,7 @@ from sharedhash.deterrence.normalise import (
     collapse_repeats,
     identifier_words,
     normalise,
+    number_words,
     plain_words,
     readings,
 )
@@ -370,6 +371,7 @@ class Matcher:
         typed: tuple[str, ...] | None = None  # plain_words(text), worked out on the first match
         joins: tuple[tuple[int, ...], ...] | None = None  # camel_joins(text), worked out on an inside-word match
         respelt: list[tuple[int, int]] = []  # (query word, fuzzy word id): a rule's skeleton, not its letters
+        numbers: tuple[bool, ...] | None = None  # number_words(text), worked out on a joined match
         if self._automaton is not None:
             for end_index, target in self._automaton.iter(text.despaced):
                 if not starts:
@@ -401,9 +403,12 @@ class Matcher:
                 # A one-word term found across query words was split apart: its pieces keep its letters.
                 split = how is MatchHow.JOINED and target.key not in self._phrase_keys
                 # Nor is a number standing alone one of its pieces (see across_a_number).
-                number = how is MatchHow.JOINED and across_a_number(
-                    text, starts[start], next(i for i, e in enumerate(text.ends) if e >= end)
-                )
+                number = False
+                if how is MatchHow.JOINED:
+                    if numbers is None:
+                        numbers = number_words(text)
+                    last_word = next(i for i, e in enumerate(text.ends) if e >= end)
+                    number = across_a_number(numbers, starts[start], last_word)
                 for index in target.terms:
                     if number and self._written[index][0]:
                         continue
@@ -520,6 +525,7 @@ class Matcher:
             code: tuple[bool, ...] | None = None  # identifier_words(text), worked out when needed
             attested: dict[int, bool] = {}  # token position -> an attested word, worked out on its first hit
             beside: dict[str, bool] | None = None  # candidate -> Lexicon.next_to_word, for a dense rule's hits
+            numbers: tuple[bool, ...] | None = None  # number_words(text), worked out on a hit across words
             index_hits = self._fuzzy_hits(text, ordinary)
             if respelt:
                 spelt = [(text.tokens[p], p, p, True, ident, 1) for p, ident in respelt]
@@ -529,7 +535,11 @@ class Matcher:
                 # version numbers and identifiers match ("numpy 1.0" read as "numpyio"); only exact matches count.
                 if digits_read and any(digits_read[first : last + 1]):
                     continue
-                number = first != last and across_a_number(text, first, last)
+                number = False
+                if first != last:
+                    if numbers is None:
+                        numbers = number_words(text)
+                    number = across_a_number(numbers, first, last)
                 # A query word seen in real text (see _attested) is a word of some language, not a term misspelt
                 # or glued to another word: only a whole word equal to a term's skeleton still counts.
                 if first == last and (distance or not whole) and self._attested(text, first, attested):
@@ -923,13 +933,14 @@ def _within(a: str, b: str, allowance: int) -> bool:
     return a[i:] == b[i + 1 :]  # one letter left out
 
 
-def across_a_number(text: NormalisedText, first: int, last: int) -> bool:
-    """Whether query words ``first`` to ``last`` (two or more) take in a number standing alone (see
-    ``NormalisedText.numbers``): a rule written in letters found there, exactly or misspelt, would be a number read
-    as letters AND joined to the words beside it ("dive_1.asm" read as "dive i asm" for a term "divei"). One
-    reading stacked on another, like a misspelling through digits read as letters, which never counts; a number
-    inside a disguised word ("d1vei", "d.1.v.e.i") is no number standing alone and still counts."""
-    return bool(text.numbers) and any(text.numbers[first : last + 1])
+def across_a_number(numbers: tuple[bool, ...], first: int, last: int) -> bool:
+    """Whether query words ``first`` to ``last`` (two or more) take in a number standing alone (``numbers``, from
+    :func:`~sharedhash.deterrence.normalise.number_words`): a rule written in letters found there, exactly or
+    misspelt, would be a number read as letters AND joined to the words beside it ("dive_1.asm" read as
+    "dive i asm" for a term "divei"). One reading stacked on another, like a misspelling through digits read as
+    letters, which never counts; a number inside a disguised word ("d1vei", "d.1.v.e.i") is no number standing
+    alone and still counts."""
+    return bool(numbers) and any(numbers[first : last + 1])
 
 
 def _either(a: tuple[bool, ...], b: tuple[bool, ...]) -> tuple[bool, ...]:

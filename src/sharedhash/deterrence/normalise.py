@@ -31,7 +31,6 @@ _SYMBOL_IN_WORD = re.compile(r"[@$!|+€£¢](?=[\w@$!|+€£¢])|(?<=[\w@$!|+�
 _SYMBOL_ALONE = re.compile(r"(?<![\w@$!|+€£¢])[@$!|+€£¢](?![\w@$!|+€£¢])")
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGIT = re.compile(r"[0-9]")
-_NUMBER = re.compile(r"[0-9]+")
 _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
@@ -73,11 +72,6 @@ class NormalisedText:
     #: Per token, in a reading with symbols as separators, whether a symbol touched it ("name" and "host" of
     #: "name@host"); empty when none did. Such a token has two readings, so it too counts for exact matches only.
     beside_symbols: tuple[bool, ...] = ()
-    #: Per token, whether it was typed as a number standing alone, digits only ("1" of "dive_1.asm", "42", "1.0");
-    #: empty when none was. Read as letters and joined to the words beside it, such a number is a digit read as a
-    #: letter AND a term split apart, two readings stacked: the matcher counts no match of a rule written in
-    #: letters across one (see ``Matcher.check_normalised``).
-    numbers: tuple[bool, ...] = ()
     #: The text as typed (``None`` when it is not made of ASCII and accented Latin letters; symbols read as letters
     #: are a digit in it): :func:`plain_words` reads the words typed without disguise from it, for the matcher's
     #: check of a match against the rule as written.
@@ -207,7 +201,7 @@ def normalise(
             step = "symbols read as separators"
         if trace is not None:
             trace.append((step, text))
-    digits_read, numbers = _digit_tokens(text) if _DIGIT.search(text) else ((), ())
+    digits_read = _digits_read(text) if _DIGIT.search(text) else ()
     text = text.translate(_LEET_ALNUM)
     if trace is not None:
         trace.append(("digits and l read as letters (0 o, 1 l i, 3 e, 4 a, 5 s, 6 8 b, 7 t, 9 g)", text))
@@ -223,8 +217,6 @@ def normalise(
         result = replace(result, digits_read=digits_read)
     if any(beside_symbols):
         result = replace(result, beside_symbols=beside_symbols)
-    if any(numbers):
-        result = replace(result, numbers=numbers)
     if trace is not None:
         if collapse:
             trace.append(("repeated letters written once", result.spaced))
@@ -276,33 +268,54 @@ def collapse_repeats(text: str) -> str:
     return _REPEATS.sub(_FIRST, text)
 
 
-#: A number standing alone of this many digits or more is counted as read as letters (see :func:`_digit_tokens`).
+#: A number standing alone of this many digits or more is counted as read as letters (see :func:`_digits_read`).
 NUMBER_READ_FROM = 5
 
 
-def _digit_tokens(text: str) -> tuple[tuple[bool, ...], tuple[bool, ...]]:
-    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether digits in it are
-    read as letters, and whether it is a number standing alone (digits only: "1", "42", "1.0", "2024").
-
-    Digits are read as letters in a token that mixes digits with letters, or joins single characters of which one
-    is a digit. A short number standing alone is not read ("zorblax 2024"); one of ``NUMBER_READ_FROM`` digits or
-    more is, since it is as long as a term: read as letters and then misspelt, a bug or version number met a rule
-    ("bug #644131" as "baiei", measured on the benchmark's tuning texts at 10,000 rules)."""
+def _digits_read(text: str) -> tuple[bool, ...]:
+    """Per token of ``text`` (before leetspeak), as :func:`_join_spelled_out` forms them: whether it mixes digits
+    with letters, or joins single characters of which one is a digit. A short number standing alone is not read
+    ("zorblax 2024"); one of ``NUMBER_READ_FROM`` digits or more is, since it is as long as a term: read as
+    letters and then misspelt, a bug or version number met a rule ("bug #644131" as "baiei", measured on the
+    benchmark's tuning texts at 10,000 rules)."""
     flags: list[bool] = []
-    numbers: list[bool] = []
     run: list[str] = []
-    for token in [*_NON_WORD.sub(" ", text).split(), ""]:
+    for token in _NON_WORD.sub(" ", text).split():
         if len(token) == 1:
             run.append(token)
             continue
         if run:
             flags.append(len(run) > 1 and any(c.isdigit() for c in run))
-            numbers.append(_NUMBER.fullmatch("".join(run)) is not None)
+            run = []
+        flags.append(len(token) >= NUMBER_READ_FROM if token.isdigit() else any(c.isdigit() for c in token))
+    if run:
+        flags.append(len(run) > 1 and any(c.isdigit() for c in run))
+    return tuple(flags)
+
+
+def number_words(text: NormalisedText) -> tuple[bool, ...]:
+    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as a number standing alone,
+    digits only ("1" of "dive_1.asm", "42", "1.0"); empty when none was or the tokens cannot be aligned with what
+    was typed. Read as letters and joined to the words beside it, such a number is a digit read as a letter AND a
+    term split apart, two readings stacked: the matcher counts no match of a rule written in letters across one
+    (see ``matcher.across_a_number``). Worked out only for a match across words."""
+    typed = text.typed
+    if typed is None or not any(c.isdigit() for c in typed):
+        return ()
+    flags: list[bool] = []
+    run: list[str] = []
+    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            flags.append(all(c.isdigit() for c in run))
             run = []
         if token:
-            flags.append(len(token) >= NUMBER_READ_FROM if token.isdigit() else any(c.isdigit() for c in token))
-            numbers.append(_NUMBER.fullmatch(token) is not None)
-    return tuple(flags), tuple(numbers)
+            flags.append(token.isdigit())
+    if len(flags) != len(text.tokens) or not any(flags):
+        return ()
+    return tuple(flags)
 
 
 def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None) -> tuple[str, ...]:

@@ -209,8 +209,17 @@ def test_plain_misspelling_of_a_rule_among_many_lexicon_words_does_not_count() -
     sparse = Matcher(rules, lexicon=build_lexicon(["global"]))
     dense = Matcher(rules, lexicon=build_lexicon(neighbours))
     assert sparse.check("zorblqx").deter  # typed without disguise, one edit from a rule in a sparse neighbourhood
-    assert not dense.check("zorblqx").deter  # the same in a dense one: more often a rare word than the rule
+    # The same in a dense one, and one edit from a lexicon word ("zombeax") itself: more often a rare word than the
+    # rule.
+    assert sparse.check("zomblax").deter
+    assert not dense.check("zomblax").deter
+    # The query word's skeleton is what lies next to a lexicon word: repeated letters kept do not take it away.
+    doubled = Matcher(TermList.from_lines(["term zoorblax"]), lexicon=build_lexicon(neighbours))
+    assert not doubled.check("zoomblax").deter
+    assert doubled.check("zoorblqx").deter
+    # A slip that took it away from every lexicon word is no rare form of one: still the rule misspelt.
+    assert dense.check("zorblqx").deter
     assert dense.check("zorblax").deter  # exact matches always count
     assert dense.check("zоrblqx").deter  # so do misspellings with evidence of disguise (a Cyrillic о)
-    why = explain(dense, "zorblqx", rule=dense.rules[0]).to_dict()
+    why = explain(dense, "zomblax", rule=dense.rules[0]).to_dict()
     assert "within 2 edits" in str(why)

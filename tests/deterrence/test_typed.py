@@ -15,7 +15,7 @@ from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
 from sharedhash.deterrence.matcher import _within, typed_within
-from sharedhash.deterrence.normalise import identifier_words, plain_words
+from sharedhash.deterrence.normalise import identifier_words, number_words, plain_words
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +170,17 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("states:mapRun:idx", (False, True, False)),  # camelCase
         ("v1.2 zorb. lqx", (False, False, False, False)),  # a number; a full stop before a space
         ("z o r b video", (False, False)),  # letters spelled out are one token, as in plain_words
+        ("mpz/zorblqx.c is new", (False, True, False, False, False)),  # a source file: a one-letter extension
+        ("zorblqx.h video", (True, False, False)),
+        ("by zorblqx() now", (False, True, False)),  # a function called
+        ("in http::zorblqx now", (False, True, True, False)),  # a namespace
+        ("-zorblqx prints it", (True, False, False)),  # a command-line option
+        ("zorb-lqx video", (False, False, False)),  # ... not a dash inside a chunk (a split term)
+        (
+            "see zorblqx.2.gz and zorblqx.1: and zorblqx.2024",  # manual pages; a year is no section
+            (False, True, False, False, False, True, False, False, False, False),
+        ),
+        ("see (zorblqx) and zorblqx(p, n)", (False, False, False, True, False)),  # in brackets: no
     ],
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
@@ -284,3 +295,69 @@ def test_a_misspelt_term_glued_into_a_camel_case_word_ends_where_a_word_begins()
     assert fired(matcher, "FeindfrelxVideo mp4") == ["feindfrelt"]  # glued before "Video", misspelt
     assert fired(matcher, "feindfrelxvideo mp4") == ["feindfrelt"]  # glued in lower case
     assert fired(matcher, "FeindfreltType video") == ["feindfrelt"]
+
+
+def test_a_number_standing_alone_is_no_piece_of_a_term() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("quxei", "zorbiflax", "zindvor blemp")]
+    rules.append(Rule.create("term", ["quuxvid 7"], category="coded"))
+    for lexicon in (Lexicon(), build_lexicon(["video", "asm"])):
+        matcher = Matcher(rules, lexicon=lexicon)
+        # "quxe_1.asm" read as "quxe i asm": a digit read as a letter AND joined to the word before it.
+        assert number_words(normalise("quxe_1.asm")) == (False, True, False)
+        for query in ("quxe_1.asm", "see quxe 1 video", "zorb 1 flax", "zorb_1_flax.c", "zindvor 8 lemp"):
+            assert not matcher.check(query).deter, query
+        assert not matcher.check("zindvqr 8 lemp").deter  # misspelt across it: no more than exactly
+        # Disguised terms with digits in them still match: a digit inside a word, letters spelled out.
+        for query in ("quxe1 video", "qux3i video", "q u x e 1", "quxe.i video", "quxei_1.asm"):
+            assert fired(matcher, query) == ["quxei"], query
+        assert fired(matcher, "zorb1flax video") == ["zorbiflax"]
+        # A rule written with a number holds it as a number.
+        assert fired(matcher, "quuxvid 7 video") == ["quuxvid 7"]
+        assert fired(matcher, "quuxvld 7 video") == ["quuxvid 7"]
+    (miss,) = explain(Matcher(rules[:1], lexicon=Lexicon()), "quxe_1.asm", rule=rules[0]).near_misses
+    assert "number" in miss.reason
+
+
+def test_a_term_inside_a_camel_case_word_is_its_inner_words_whole() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    matcher = Matcher([Rule.create("term", ["ziton"])], lexicon=build_lexicon(["con", "base", "my", "video"]))
+    # "ConzitonBase" holds "ziton" after "con", inside its first inner word: a piece of another word.
+    assert not matcher.check("not a ConzitonBase object").deter
+    assert fired(matcher, "not a conzitonbase object") == ["ziton"]  # in lower case the glue decides
+    assert fired(matcher, "MyZitonVideo") == ["ziton"]  # an inner word whole
+    assert fired(matcher, "Zitonvideo") == ["ziton"]  # Capitalised, not camelCase: the glue decides
+    assert fired(matcher, "ZitonBase") == ["ziton"]
+    assert fired(matcher, "my Ziton video") == ["ziton"]
+
+
+def test_a_source_file_name_misspelt_is_not_a_rule(typed_matcher: Matcher) -> None:
+    assert not typed_matcher.check("mpz/zorblqx.c: new file").deter
+    assert not typed_matcher.check("the result of zorblqx() is a fixpoint").deter  # a function called
+    assert fired(typed_matcher, "the result of (zorblqx) is") == ["zorblax"]
+    for query in ("* src/zorblqx.1: Update.", "see zorblqx.2.gz", "(http::zorblqx): fix", "-zorblqx prints it"):
+        assert not typed_matcher.check(query).deter, query  # a manual page, a namespace, an option
+    assert fired(typed_matcher, "zorblqx 2 video") == ["zorblax"]
+    assert fired(typed_matcher, "mpz/zorblax.c: new file") == ["zorblax"]  # exact matches count anywhere
+    assert fired(typed_matcher, "zorblqx.zip") == ["zorblax"]
+
+
+def test_a_plain_word_with_the_skeleton_but_not_the_letters_is_weighed_as_a_misspelling() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("fleinkorb", "zorblax", "flimpezor")]
+    for lexicon in (Lexicon(), build_lexicon(["video", "garden"])):
+        matcher = Matcher(rules, lexicon=lexicon)
+        # "fieinkorb" has the skeleton of "fleinkorb" (l read as i) and is one edit from it as written.
+        (match,) = matcher.check("free fieinkorb pics").matches
+        assert match.how is MatchHow.FUZZY
+        assert match.distance == 1
+        assert fired(matcher, "filmpezor video") == ["flimpezor"]  # "li" typed "il": one swap
+        assert fired(matcher, "zorbiax video") == ["zorblax"]
+        assert fired(matcher, "zorblax video") == ["zorblax"]  # the rule itself: a word match
+        assert matcher.check("zorblax video").matches[0].how is MatchHow.WORD
+        # Every test of a plain misspelling still applies: "Fieinkorb_data" is an identifier of code.
+        assert not matcher.check("fieinkorb_data = 1").deter
+        assert not matcher.check("zorbiaxx video").deter  # an i for an l AND a letter doubled: two slips

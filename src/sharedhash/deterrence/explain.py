@@ -19,15 +19,18 @@ from sharedhash.deterrence.matcher import (
     NEXT_TO_WORD_END,
     CheckResult,
     Matcher,
+    across_a_number,
     as_written,
     typed_within,
 )
 from sharedhash.deterrence.normalise import (
     NormalisedText,
     Trace,
+    camel_joins,
     collapse_repeats,
     identifier_words,
     normalise,
+    number_words,
     plain_words,
     readings,
 )
@@ -121,6 +124,15 @@ class _Part:
         ]
         return self.ambiguous or any(flags)
 
+    def across_a_number(self) -> bool:
+        """Whether it is two or more words of which one is a number standing alone (see ``across_a_number``)."""
+        return self.words > 1 and across_a_number(number_words(self.text), self.first, self.last)
+
+    def camel_case(self) -> bool:
+        """Whether its one word was written in camelCase (see ``camel_joins``)."""
+        joins = camel_joins(self.text)
+        return bool(joins) and bool(joins[self.first])
+
     def identifier(self) -> bool:
         """Whether its one word was typed as part of an identifier of code (see ``identifier_words``)."""
         flags = identifier_words(self.text)
@@ -145,6 +157,11 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
     allowance = allowed_edits(len(skeleton)) if rule.fuzzy else 0
     written = as_written(normalise(rule.texts[0]))
     typed = part.typed()
+    if written and distance <= allowance and part.across_a_number():
+        return (
+            "joined across a number standing alone, read as letters: a number read as letters AND joined to the"
+            " words beside it is two readings stacked, which a rule written in letters does not count"
+        )
     if written and typed and distance == 0 and part.words > 1 and len(normalise(rule.texts[0]).tokens) == 1:
         if written not in typed:
             return (
@@ -167,11 +184,18 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 " letter: real misspellings rarely get the first letter wrong, so a plain word needs the rule's own"
                 " first letter"
             )
-    if written and typed and 0 < distance <= allowance and matcher.in_dense_neighbourhood(rule):
+    if (
+        written
+        and typed
+        and 0 < distance <= allowance
+        and matcher.in_dense_neighbourhood(rule)
+        and matcher.lexicon.next_to_word(closest)
+    ):
         return (
             f"typed without disguise as {typed!r}, a misspelling of a rule with {DENSE_NEIGHBOURHOOD}+ ordinary"
-            f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits: there a plain word one edit away is more often a"
-            " rare word than the rule misspelt, so only exact matches or misspellings with a disguise count"
+            f" (lexicon) words within {NEIGHBOURHOOD_EDITS} edits, and itself one edit from an ordinary word: there"
+            " a plain word one edit away is more often a rare word than the rule misspelt, so only exact matches,"
+            " misspellings with a disguise and misspellings away from every ordinary word count"
         )
     if written and typed and 0 < distance <= allowance and part.words == 1:
         added_to = matcher.common_word_added_to(closest, skeleton)
@@ -189,6 +213,11 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
         return (
             f"{closest!r} is an attested word (seen in real text, in the word-frequency data below the lexicon's"
             " most frequent words): a rare word of some language, not a misspelt term or one inside a word"
+        )
+    if distance == 0 and written and part.words == 1 and part.camel_case():
+        return (
+            "inside a camelCase word but not one or more of its inner words whole: a camelCase word says where its"
+            " words begin, and a term that begins or ends inside one of them is a piece of another word"
         )
     if distance == 0:
         return "the rule's skeleton is there but not on word edges, glued to something that is not a word"

@@ -293,6 +293,31 @@ def _digits_read(text: str) -> tuple[bool, ...]:
     return tuple(flags)
 
 
+def number_words(text: NormalisedText) -> tuple[bool, ...]:
+    """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as a number standing alone,
+    digits only ("1" of "dive_1.asm", "42", "1.0"); empty when none was or the tokens cannot be aligned with what
+    was typed. Read as letters and joined to the words beside it, such a number is a digit read as a letter AND a
+    term split apart, two readings stacked: the matcher counts no match of a rule written in letters across one
+    (see ``matcher.across_a_number``). Worked out only for a match across words."""
+    typed = text.typed
+    if typed is None or not any(c.isdigit() for c in typed):
+        return ()
+    flags: list[bool] = []
+    run: list[str] = []
+    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            flags.append(all(c.isdigit() for c in run))
+            run = []
+        if token:
+            flags.append(token.isdigit())
+    if len(flags) != len(text.tokens) or not any(flags):
+        return ()
+    return tuple(flags)
+
+
 def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None) -> tuple[str, ...]:
     """Per token of ``text``, the word as typed, if it was typed without any disguise: ASCII letters (accents
     dropped, case folded), not read from digits, symbols or look-alike characters, not spelled out letter by
@@ -314,7 +339,6 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
             typed = "".join(c if c.isascii() else _other_typed(c) for c in typed)
     words: list[str] = []
     run: list[str] = []
-    camel: list[tuple[int, ...]] = joins if joins is not None else []
     for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
         if len(token) == 1:
             run.append(token)
@@ -322,7 +346,8 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
         if run:
             # Letters spelled out one by one are a disguise; a single letter alone is itself.
             words.append(run[0].lower() if len(run) == 1 and run[0].lower() in _LATIN else "")
-            camel.append(())
+            if joins is not None:
+                joins.append(())
             run = []
         if token:
             # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
@@ -331,7 +356,7 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
             mixed = not cased and token.isalpha() and _camel_case(token)
             words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
             if joins is not None:
-                camel.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
+                joins.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
     if len(words) != len(text.tokens):
         return ()
     return tuple(words)
@@ -359,6 +384,9 @@ NAME_ENDINGS = frozenset(
     "com net org info io co tv me us uk de ru nl fr xxx".split()
 )
 _CAPITAL = re.compile(r"[A-Z]")
+#: A manual page's section, after its name and a dot (``printf.3``, ``Digest.3pm``), and compressed files' endings.
+_MAN_SECTION = re.compile(r"[1-9][a-z]{0,3}")
+_COMPRESSED = frozenset({"gz", "bz2", "xz", "z", "zst"})
 _CAMEL = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
 
 
@@ -376,9 +404,14 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     joined by ``_`` to another word of 2+ characters (``data_to_mpi``), written in camelCase (``mapRun``), or one
     of 2+ words of 2+ characters joined by dots (a module or attribute path, ``matplotlib.pyplot``,
     ``pyplot.show``, ``datauri.pyi``) unless the last is a file-name extension of media, archives or documents or
-    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site). A one-letter extension
-    (``pyport.h``) does not count: a dot before a word's last letter is also how a term is split apart
-    (``zorblq.x``). Empty when the tokens cannot be aligned with what was typed.
+    a top-level domain (``zorblqx.zip``, ``zorblqx.com``: a file name or a site); or the name of a source file,
+    the word before a last ``.`` and a source-code extension (``SOURCE_EXTENSIONS``, one letter too:
+    ``kronuz.c``); written right before an opening parenthesis, a function called or declared (``geturl()``,
+    ``memdup(p, n)``); on either side of ``::``, a name in a namespace (``http::geturl``); right after a ``-``
+    that begins its chunk, a command-line option (``-glinfo``); or the name of a manual page (a dot and a
+    section after it, compressed or not: ``munmap.2.gz``, ``geturl.1``). Another one-letter extension
+    (``zorblq.x``) does not count: a dot before a word's last letter is also how a term is split apart. Empty
+    when the tokens cannot be aligned with what was typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -405,6 +438,32 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
             ):
                 dotted[k : j + 1] = [True] * len(group)
             k = j + 1
+        # The name of a source file, whatever its extension's length ("kronuz.c"): see SOURCE_EXTENSIONS.
+        source = [
+            k == len(words) - 2 and joins[k] == "." and words[k + 1].lower() in SOURCE_EXTENSIONS and len(word) >= 2
+            for k, word in enumerate(words)
+        ]
+        # A function called or declared: a word written right before an opening parenthesis ("geturl()").
+        called = [
+            (joins[k] if k < len(joins) else chunk[piece.end() :]).startswith("(") for k, piece in enumerate(pieces)
+        ]
+        # A name in a namespace ("http::geturl"); a command-line option ("-glinfo", "--zorblqx").
+        for k, join in enumerate(joins):
+            if join == "::":
+                called[k] = called[k + 1] = True
+        if pieces and chunk[: pieces[0].start()].endswith("-"):
+            called[0] = True
+        # The name of a manual page: a word, a dot and a section ("munmap.2.gz", "geturl.1", "printf.3pm").
+        for k in range(len(words) - 1):
+            rest = [w.lower() for w in words[k + 1 :]]
+            if (
+                joins[k] == "."
+                and words[k][0].isalpha()
+                and not words[k][-1].isdigit()
+                and _MAN_SECTION.fullmatch(rest[0]) is not None
+                and (len(rest) == 1 or (len(rest) == 2 and joins[k + 1] == "." and rest[1] in _COMPRESSED))
+            ):
+                called[k] = True
         for k, word in enumerate(words):
             if len(word) == 1:
                 run += 1  # spelled-out letters become one token, as in plain_words: never an identifier here
@@ -414,6 +473,8 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
                 run = 0
             flags.append(
                 dotted[k]
+                or source[k]
+                or called[k]
                 or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
                 or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
                 or _CAMEL.fullmatch(word) is not None

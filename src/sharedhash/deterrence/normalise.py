@@ -293,6 +293,21 @@ def _digits_read(text: str) -> tuple[bool, ...]:
     return tuple(flags)
 
 
+def _typed_tokens(typed: str) -> Iterator[str | list[str]]:
+    """What was typed, split as the normaliser's tokens are: a token of two or more characters as itself, and a
+    run of one-character tokens (letters spelled out one by one, or a single one alone) as one list of them."""
+    run: list[str] = []
+    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
+        if len(token) == 1:
+            run.append(token)
+            continue
+        if run:
+            yield run
+            run = []
+        if token:
+            yield token
+
+
 def number_words(text: NormalisedText) -> tuple[bool, ...]:
     """Per token of ``text``, aligned as :func:`plain_words`, whether it was typed as a number standing alone,
     digits only ("1" of "dive_1.asm", "42", "1.0"); empty when none was or the tokens cannot be aligned with what
@@ -302,17 +317,7 @@ def number_words(text: NormalisedText) -> tuple[bool, ...]:
     typed = text.typed
     if typed is None or not any(c.isdigit() for c in typed):
         return ()
-    flags: list[bool] = []
-    run: list[str] = []
-    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
-        if len(token) == 1:
-            run.append(token)
-            continue
-        if run:
-            flags.append(all(c.isdigit() for c in run))
-            run = []
-        if token:
-            flags.append(token.isdigit())
+    flags = [all(c.isdigit() for c in item) for item in _typed_tokens(typed)]
     if len(flags) != len(text.tokens) or not any(flags):
         return ()
     return tuple(flags)
@@ -338,25 +343,20 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
         if not typed.isascii():
             typed = "".join(c if c.isascii() else _other_typed(c) for c in typed)
     words: list[str] = []
-    run: list[str] = []
-    for token in [*_NON_WORD.sub(" ", _HAS_SYMBOL.sub(" ", typed)).split(), ""]:
-        if len(token) == 1:
-            run.append(token)
-            continue
-        if run:
+    for token in _typed_tokens(typed):
+        if isinstance(token, list):
             # Letters spelled out one by one are a disguise; a single letter alone is itself.
-            words.append(run[0].lower() if len(run) == 1 and run[0].lower() in _LATIN else "")
+            words.append(token[0].lower() if len(token) == 1 and token[0].lower() in _LATIN else "")
             if joins is not None:
                 joins.append(())
-            run = []
-        if token:
-            # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
-            # without a capital i ("zorbIax", with a capital i for an l, is a disguise; see _camel_case).
-            cased = token.islower() or token.isupper() or token.istitle()
-            mixed = not cased and token.isalpha() and _camel_case(token)
-            words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
-            if joins is not None:
-                joins.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
+            continue
+        # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
+        # without a capital i ("zorbIax", with a capital i for an l, is a disguise; see _camel_case).
+        cased = token.islower() or token.isupper() or token.istitle()
+        mixed = not cased and token.isalpha() and _camel_case(token)
+        words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
+        if joins is not None:
+            joins.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
     if len(words) != len(text.tokens):
         return ()
     return tuple(words)

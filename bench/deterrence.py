@@ -15,6 +15,11 @@ per 100,000 pooled over the draws' held-out halves per source (and the worst dra
 lowest family of every draw. The corpora and their halves are the same for every draw (sampled once, cached with
 ``--cache``); each draw is compiled once per size; throughput is measured on the first draw only.
 
+Vetting: a platform publishes a term list after ``sharedhash deter test --benign`` on its own text, so by default
+each draw's list is first vetted on the four real-text sources' TUNING halves: a rule that fires on one is
+replaced by a spare invented rule (vetted the same way; ``--no-vetting`` measures the lists as drawn). The
+held-out halves are never read for it; the unvetted lists' held-out false positives are reported beside.
+
 Run: ``pip install -e '.[bench]' && apt-get install wamerican wngerman wfrench wspanish witalian wdutch
 wportuguese wswedish wpolish && python bench/deterrence.py`` (``--json`` for one JSON line).
 """
@@ -388,8 +393,11 @@ def measure_draw(
     *,
     timed: bool,
     log: Callable[..., None],
+    spares: list[Rule] | None = None,
 ) -> dict[str, Figures]:
-    """Every figure of one draw of the rules, per rule-list size; throughput only if ``timed``."""
+    """Every figure of one draw of the rules, per rule-list size; throughput only if ``timed``. With ``spares``
+    (and both halves measured), the list is first vetted on the real-text sources' tuning halves
+    (:func:`vet_rules`)."""
     tuning_families, held_out_families = family_halves()
     family_sets = [("tuning", tuning_families)] + ([] if args.tuning_only else [("held_out", held_out_families)])
     out: dict[str, Figures] = {}
@@ -399,6 +407,9 @@ def measure_draw(
         matcher = Matcher(TermList.from_rules(rules), lexicon=lexicon)
         matcher.check("warm up the fuzzy index")
         compile_s = time.process_time() - start
+        vetting: Figures = {}
+        if spares is not None and not args.tuning_only:
+            matcher, rules, vetting = vet_rules(matcher, rules, spares, texts, lexicon, log)
         terms = [r for r in rules if r.kind == "term"]
         sample = random.Random(args.seed).sample(terms, min(args.recall_rules, len(terms)))
         measured_families = tuning_families if args.tuning_only else sorted(available_families())
@@ -436,7 +447,16 @@ def measure_draw(
             "lowest_family": [lowest, recall[lowest][1] / recall[lowest][0]],
             "false_positives_per_100k": fps,
         }
+        if vetting:
+            figures["vetting"] = vetting
         log(f"\n{size} rules, rule draw {label}: compiled in {compile_s:.2f} s CPU")
+        if vetting:
+            unvetted = ", ".join(f"{name} {row['held_out']:.2f} ({row['held_out_count']})"
+                                 for name, row in vetting["unvetted_false_positives_per_100k"].items())  # fmt: skip
+            log(
+                f"  vetted on the tuning halves: {vetting['replaced']} rules replaced in {vetting['rounds']} rounds,"
+                f" {vetting['dropped']} dropped; unvetted list's held-out false positives per 100,000: {unvetted}"
+            )
         log(f"  recall: tuning families {half_recall['tuning']:.2%}, held-out families {half_recall['held_out']:.2%};"
             f" lowest family {lowest} {recall[lowest][1] / recall[lowest][0]:.1%}")  # fmt: skip
         for half, names in family_sets:
@@ -477,6 +497,58 @@ def measure_draw(
     return out
 
 
+def fired_rules(matcher: Matcher, items: Iterable[str]) -> tuple[int, set[str]]:
+    """How many of ``items`` the matcher deters on, and the ids of the rules that fired on them."""
+    count, fired = 0, set[str]()
+    for text in items:
+        result = matcher.check(text)
+        if result.deter:
+            count += 1
+            fired.update(m.rule.rule_id for m in result.matches)
+    return count, fired
+
+
+def vet_rules(
+    matcher: Matcher,
+    rules: list[Rule],
+    spares: list[Rule],
+    texts: dict[str, tuple[list[str], list[str]]],
+    lexicon: Lexicon,
+    log: Callable[..., None],
+) -> tuple[Matcher, list[Rule], Figures]:
+    """The rule list as a maintainer would publish it after ``sharedhash deter test --benign`` on the platform's own
+    text: every rule that fires on a TUNING half of the four real-text sources is replaced by a spare rule (the
+    spares vetted the same way, up to three rounds; a rule still firing after them is dropped). The held-out halves
+    are not read here; the unvetted list's held-out false positives are measured and reported beside the vetted
+    list's, so what the vetting hides shows."""
+    unvetted: dict[str, dict[str, int | float]] = {}
+    for name, (_, held_out) in texts.items():
+        count, _ = fired_rules(matcher, held_out)
+        unvetted[name] = {"held_out": count / len(held_out) * 100_000, "held_out_count": count}
+    pool = iter(spares)
+    replaced = dropped = rounds = 0
+    while True:
+        risky: set[str] = set()
+        for tuning, _ in texts.values():
+            risky |= fired_rules(matcher, tuning)[1]
+        if not risky:
+            break
+        rounds += 1
+        kept = [r for r in rules if r.rule_id not in risky]
+        if rounds > 3:
+            dropped = len(rules) - len(kept)
+            rules = kept
+        else:
+            fresh = [r for _, r in zip(range(len(rules) - len(kept)), pool, strict=False)]
+            replaced += len(fresh)
+            rules = kept + fresh
+        matcher = Matcher(TermList.from_rules(rules), lexicon=lexicon)
+        if rounds > 3:
+            break
+    return matcher, rules, {"replaced": replaced, "dropped": dropped, "rounds": rounds,
+                            "unvetted_false_positives_per_100k": unvetted}  # fmt: skip
+
+
 def over_draws(draws: dict[str, dict[str, Figures]], sizes: list[int]) -> dict[str, Figures]:
     """The targets read over every draw, per size: false positives pooled over the draws' held-out (and tuning)
     texts per source, with the worst draw; recall per half and the lowest family, each draw's own."""
@@ -499,6 +571,13 @@ def over_draws(draws: dict[str, dict[str, Figures]], sizes: list[int]) -> dict[s
                 row[f"{half}_texts"] = total
                 row[f"{half}_worst"] = [worst, cells[worst][half]]
             pooled[name] = row
+        if all("vetting" in fig for fig in per.values()):
+            for name, row in pooled.items():
+                counts = [fig["vetting"]["unvetted_false_positives_per_100k"].get(name) for fig in per.values()]
+                if all(c is not None for c in counts) and "held_out_texts" in row:
+                    count = sum(c["held_out_count"] for c in counts if c is not None)
+                    row["held_out_unvetted"] = count / row["held_out_texts"] * 100_000
+                    row["held_out_unvetted_count"] = count
         recall = {label: fig["recall"] for label, fig in per.items()}
         lowest = {label: fig["lowest_family"] for label, fig in per.items()}
         checks: dict[str, bool] = {}
@@ -536,8 +615,10 @@ def log_over_draws(summary: dict[str, Figures], log: Callable[..., None]) -> Non
         log(f"  false positives per 100,000, {half.replace('_', '-')} halves, pooled over the draws (worst draw):")
         for name, row in pooled.items():
             worst_label, worst = row[f"{half}_worst"]
+            unvetted = (f"; unvetted lists {row['held_out_unvetted']:.2f} ({row['held_out_unvetted_count']:.0f})"
+                        if "held_out_unvetted" in row else "")  # fmt: skip
             log(f"    {name:<22} {row[half]:7.2f} ({row[f'{half}_count']:.0f} of {row[f'{half}_texts']:.0f});"
-                f" worst draw {worst_label} {worst:.2f}")  # fmt: skip
+                f" worst draw {worst_label} {worst:.2f}{unvetted}")  # fmt: skip
         for label in labels:
             recall = figures["recall"][label]
             low_name, low = figures["lowest_family"][label]
@@ -590,6 +671,12 @@ def main() -> None:
         action="store_true",
         help="add the vocabulary of the four sources' TUNING halves to the lexicon, as a platform adds its own",
     )
+    parser.add_argument(
+        "--no-vetting",
+        action="store_true",
+        help="measure the invented lists as drawn, without first replacing the rules that fire on the real-text"
+        " sources' TUNING halves (what `sharedhash deter test --benign` shows a maintainer)",
+    )
     parser.add_argument("--cache", type=Path, help="keep the sampled corpora in this file (read it if it exists)")
     args = parser.parse_args()
     labels = parse_rule_seeds(args)
@@ -619,7 +706,15 @@ def main() -> None:
         # The default draw takes the rules from the corpora's generator, where it stands after the corpora.
         rule_rng = rng if label == "default" else random.Random(f"rules:{label}")
         all_rules = make_rules(max(sizes), rule_rng, forbidden)
-        draws[label] = measure_draw(args, label, all_rules, sizes, texts, stress, lexicon, timed=number == 0, log=log)
+        spares = None
+        if not args.no_vetting:
+            # Drawn after the list, so the list itself is the same as without vetting.
+            taken = {normalise(t).despaced for r in all_rules for t in r.texts}
+            spares = [r for r in make_rules(max(sizes) // 10, rule_rng, forbidden)
+                      if not taken & {normalise(t).despaced for t in r.texts}]  # fmt: skip
+        draws[label] = measure_draw(
+            args, label, all_rules, sizes, texts, stress, lexicon, timed=number == 0, log=log, spares=spares
+        )
     report["draws"] = draws
     report.update(draws[labels[0]])  # the first draw's figures at the top level, as before draws were measured
     summary = over_draws(draws, sizes)

@@ -408,6 +408,7 @@ class Matcher:
                 if how is MatchHow.JOINED:
                     if numbers is None:
                         numbers = number_words(text)
+                    # The first word ending there, not ends[end] (the last): a word collapsed to nothing shares it.
                     last_word = next(i for i, e in enumerate(text.ends) if e >= end)
                     number = across_a_number(numbers, starts[start], last_word)
                 for index in target.terms:
@@ -525,7 +526,7 @@ class Matcher:
             joins: tuple[tuple[int, ...], ...] | None = None  # camel_joins(text), worked out on a glued hit
             code: tuple[bool, ...] | None = None  # identifier_words(text), worked out when needed
             attested: dict[int, bool] = {}  # token position -> an attested word, worked out on its first hit
-            beside: dict[str, bool] | None = None  # candidate -> Lexicon.next_to_word, for a dense rule's hits
+            beside: dict[str, bool] = {}  # candidate -> Lexicon.next_to_word, for a dense rule's hits
             numbers: tuple[bool, ...] | None = None  # number_words(text), worked out on a hit across words
             index_hits = self._fuzzy_hits(text, ordinary)
             if respelt:
@@ -581,8 +582,6 @@ class Matcher:
                             # Nor a plain misspelling of a rule among many lexicon words that lies next to one of
                             # them itself (see DENSE_NEIGHBOURHOOD).
                             if distance and (rule_index, part) in self._dense:
-                                if beside is None:
-                                    beside = {}
                                 if candidate not in beside:
                                     # Its skeleton (a candidate may have its repeated letters kept: "groonga").
                                     beside[candidate] = self.lexicon.next_to_word(collapse_repeats(candidate))

@@ -41,6 +41,7 @@ def _ping_when_idle(engine: Engine) -> None:
     fails its transaction as it would if the drop came just after a ping, and SQLAlchemy's disconnect handling
     then replaces the pool's connections. A connection idle for longer is pinged, and replaced before use if the
     ping fails (the pool's documented ``DisconnectionError`` retry), as with ``pool_pre_ping``."""
+
     @event.listens_for(engine, "checkin")
     def _checkin(_dbapi_connection: Any, record: Any) -> None:
         record.info["sharedhash_checked_in"] = time.monotonic()

@@ -32,7 +32,7 @@ from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.act.events import match_event
 from sharedhash.server.lookup import service as lookup_service
 from sharedhash.server.lookup.service import Query
-from sharedhash.server.memory.check_hashes import in_memory, kept
+from sharedhash.server.memory.check_hashes import KEPT_CHARS, fixed_width, in_memory
 from sharedhash.server.rules import service as rules_service
 from sharedhash.server.rules.engine import Decision, MatchFacts, RuleSpec, decide, suppressed_by_list
 from sharedhash.server.state import HubState
@@ -687,13 +687,18 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
 
 
 def _hash_rows(items: list[_Item], check_ids: list[int]) -> list[tuple[int, str, str]]:
-    """The check hashes kept of the checks: ``(check id, hash type, value)``."""
-    return [
-        (cid, t, v)
-        for item, cid in zip(items, check_ids, strict=True)
-        for t, v in (item.hashes if len(item.hashes) == 1 else set(item.hashes))
-        if kept(t, v)
-    ]
+    """The check hashes kept of the checks (:func:`kept`): ``(check id, hash type, value)``."""
+    fixed: dict[str, bool] = {}  # each type asked once
+    out = []
+    for item, cid in zip(items, check_ids, strict=True):
+        hashes = item.hashes
+        for t, v in hashes if len(hashes) == 1 else set(hashes):
+            keep = fixed.get(t)
+            if keep is None:
+                keep = fixed[t] = fixed_width(t)
+            if keep and len(v) <= KEPT_CHARS:
+                out.append((cid, t, v))
+    return out
 
 
 def _match_columns(
@@ -741,17 +746,21 @@ def _matches_answered(
     """The matches' answers by item; their actions given to ``acts`` (events, review items) and counted."""
     answer_matches: dict[int, list[dict[str, Any]]] = {}
     position = 0
+    # Counted by (list, decision's verbs) first, then into the counters (a Counter update per match cost more).
+    tally: dict[tuple[int, str], int] = {}
+    verbs_of: dict[str, list[str]] = {}
     for n in matched:
         item = items[n]
         check_id = check_ids[n]
         check_row: dict[str, Any] | None = None
         out: list[dict[str, Any]] = []
-        for m, (d, verbs, _, hooks) in zip(item.matches, decisions[n], strict=True):
+        for m, (d, verbs, verbs_json, hooks) in zip(item.matches, decisions[n], strict=True):
             match_id = match_ids[position]
             details = match_details[position]
             position += 1
-            by_list[str(m["list_id"])] += 1
-            by_action.update(verbs)
+            counted = (m["list_id"], verbs_json)
+            tally[counted] = tally.get(counted, 0) + 1
+            verbs_of[verbs_json] = verbs
             if hooks:
                 if check_row is None:
                     check_row = _check_row(org_id, item, True, words_of[n], now)
@@ -791,10 +800,15 @@ def _matches_answered(
                     "suppressed": d.suppressed,
                     "retroactive": False,
                     "created_at": now,
-                    "details": {k: details[k] for k in _VIDEO_FIELDS if k in details},
+                    # Six keys: no video fields (see _match_columns).
+                    "details": {k: details[k] for k in _VIDEO_FIELDS if k in details} if len(details) > 6 else {},
                 }
             )
         answer_matches[n] = out
+    for (list_id, verbs_json), count in tally.items():
+        by_list[str(list_id)] += count
+        for word in verbs_of[verbs_json]:
+            by_action[word] += count
     return answer_matches
 
 

@@ -270,3 +270,43 @@ def test_a_small_batch_of_replays_and_new_checks(act_hub: Hub) -> None:
     assert counts() == [5, 3, 3, 3]
     for n in (0, 2, 4):
         assert _get(act_hub, checks[n]["check_id"]) == checks[n]
+
+
+def test_a_large_batch_with_webhook_rules_answers_as_it_stores(act_hub: Hub) -> None:
+    """A large batch (COPY on PostgreSQL: the matches' answers are made while the server inserts the check hashes,
+    except when a rule sends webhooks, whose events are written through the session after it) whose matches fire a
+    webhook rule on one list and the default review on another: one event per webhook match, in the same
+    transaction; the answers are what is stored."""
+    from sharedhash.store.models import ContentMatch, OutboxEvent
+    from tests.support.act import add_endpoint, add_rule
+
+    hooked = new_list(act_hub, pdq_threshold=16)
+    quiet = new_list(act_hub, name="quiet", pdq_threshold=16)
+    add(act_hub, hooked["id"], ("pdq", pdq(0)), classification="A1")
+    add(act_hub, quiet["id"], ("pdq", pdq(1)), classification="B1")
+    add_endpoint(act_hub, "hooks")
+    add_rule(
+        act_hub,
+        name="hook",
+        conditions={"list_ids": [hooked["id"]]},
+        actions=[{"type": "webhook", "endpoint": "hooks", "event_type": "match.block"}, {"type": "review"}],
+    )
+    items = _items()  # every tenth item near pdq(0), pdq(1) or pdq(2)
+    r = act_hub.client.post("/v1/content/batch", json={"items": items}, headers=act_hub.auth("owner"))
+    assert r.status_code == 200, r.text
+    checks = r.json()["checks"]
+    hits = {n: c for n, c in enumerate(checks) if c["matched"]}
+    assert sorted(hits) == [n for n in range(0, N, 10) if n % 3 != 2]
+    assert {tuple(c["actions"]) for n, c in hits.items()} == {("block", "review"), ("review",)}
+    for n, c in hits.items():
+        (m,) = c["matches"]
+        assert m["list_id"] == (hooked["id"] if n % 3 == 0 else quiet["id"])
+        assert m["rule"] == ("hook" if n % 3 == 0 else None)
+    for n in (0, 10, 20, 21):
+        assert _get(act_hub, checks[n]["check_id"]) == checks[n]
+    with state_of(act_hub).db.reading() as s:
+        events = list(s.scalars(select(OutboxEvent)))
+        matches = list(s.scalars(select(ContentMatch)))
+        reviews = list(s.scalars(select(ReviewItem)))
+    assert len(matches) == len(hits) == len(reviews)
+    assert sorted(e.ordering_key for e in events) == sorted(f"c-{n}" for n in hits if n % 3 == 0)

@@ -373,3 +373,45 @@ def test_insert_rows_refuses_a_value_too_long_for_its_column(db: Database) -> No
 
     with pytest.raises(Exception, match="too long"):
         write()
+
+
+@pytest.mark.parametrize("rows", [3, 300])
+def test_insert_rows_runs_the_callers_work_with_the_ids(db: Database, rows: int) -> None:
+    """``meanwhile`` gets the rows' ids once (during a COPY on PostgreSQL: after the last row is sent, before the
+    server is waited for); an error there fails the insert, and the transaction leaves nothing."""
+    from sqlalchemy import func, select
+
+    from sharedhash.store.bulkwrite import BulkWriter
+    from sharedhash.store.models import AuditEvent
+
+    columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+
+    def write(meanwhile: Any) -> list[int]:
+        with db.writing() as s:
+            writer = BulkWriter(s)
+            try:
+                at = writer.db_time(utcnow())
+
+                def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
+                    return [(ids[n], None, None, "zorblax.meanwhile", "", n, "{}", at) for n in range(rows)]
+
+                return writer.insert_rows("audit_events", columns, rows, make, meanwhile)
+            finally:
+                writer.close()
+
+    def stored() -> int:
+        with db.reading() as s:
+            return int(s.scalar(select(func.count()).where(AuditEvent.action == "zorblax.meanwhile")) or 0)
+
+    seen: list[list[int]] = []
+    ids = write(seen.append)
+    assert seen == [ids]
+    assert len(ids) == rows
+    assert stored() == rows
+
+    def fail(_: list[int]) -> None:
+        raise RuntimeError("zorblax: the caller's work failed")
+
+    with pytest.raises(RuntimeError, match="zorblax"):
+        write(fail)
+    assert stored() == rows  # the failed write's rows are not there

@@ -111,8 +111,16 @@ class BulkWriter:
             found = self._labels_json[key] = json.dumps(list(key))
         return found
 
-    def _write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    def _write(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+        meanwhile: Callable[[], None] | None = None,
+    ) -> None:
         if not rows:
+            if meanwhile is not None:
+                meanwhile()
             return
         if self.is_postgres:
             sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
@@ -120,11 +128,18 @@ class BulkWriter:
             pieces = (fmt(rows[start : start + _COPY_PIECE]) for start in range(0, len(rows), _COPY_PIECE))
             if self._copier is not None:
                 self._copier.copy(sql, list(pieces))
+                if meanwhile is not None:
+                    meanwhile()
                 return
             # Sent in pieces as they are made: the server inserts one piece while the next is being formatted.
             with self.raw.cursor() as cursor, cursor.copy(sql) as copy:
                 for piece in pieces:
                     copy.write(piece)
+                # Every row is sent, the end of the COPY not yet: the server inserts what it has while the caller's
+                # work runs here (in this thread, without the connection), before the COPY's end waits for it. An
+                # error there fails the COPY, and so the transaction.
+                if meanwhile is not None:
+                    meanwhile()
             return
         marks = ", ".join("?" for _ in columns)
         cursor = self.raw.cursor()
@@ -132,6 +147,8 @@ class BulkWriter:
             cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
         finally:
             cursor.close()
+        if meanwhile is not None:
+            meanwhile()
 
     def write_rows(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         """Rows of plain values into any table (JSON already as text, times through :meth:`db_time`): the content
@@ -144,6 +161,7 @@ class BulkWriter:
         columns: Sequence[str],
         count: int,
         make: Callable[[Sequence[int | None]], list[tuple[Any, ...]]],
+        meanwhile: Callable[[list[int]], None] | None = None,
     ) -> list[int]:
         """Insert ``count`` rows made by ``make(ids)`` (plain values as :meth:`write_rows` takes them, the row's id
         first, then ``columns``); the ids in the rows' order.
@@ -152,14 +170,21 @@ class BulkWriter:
         unnest(...) WITH ORDINALITY ... ORDER BY ordinality RETURNING id``, the ids drawn by the column's default in
         the rows' order (so sorted ids are the rows' ids): one round trip instead of three (ids drawn, then a COPY
         of two). ``make`` is then given ``None`` for every id and its rows' first value is left out. Otherwise ids
-        are drawn first (:meth:`reserve_ids`) and the rows written by COPY or executemany."""
+        are drawn first (:meth:`reserve_ids`) and the rows written by COPY or executemany.
+
+        ``meanwhile(ids)``, if given, is the caller's next work that needs the ids but not the connection: on
+        PostgreSQL's COPY it runs once the rows are sent, while the server inserts them (the COPY's end waits for
+        the server after it); otherwise after the insert."""
         if count <= 0:
             return []
         if self.one_statement(count):
             rows = make([None] * count)
-            return self._insert_returning(table, tuple(columns), rows)
+            done = self._insert_returning(table, tuple(columns), rows)
+            if meanwhile is not None:
+                meanwhile(done)
+            return done
         ids = self.reserve_ids(table, count)
-        self._write(table, ("id", *columns), make(ids))
+        self._write(table, ("id", *columns), make(ids), None if meanwhile is None else lambda: meanwhile(ids))
         return ids
 
     def one_statement(self, count: int) -> bool:

@@ -8,7 +8,7 @@ three statements. Another org's checks are never found.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -151,11 +151,21 @@ _CHECK_COLUMNS = (
 _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "created_at")
 
 
-def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int]:
+def write_checks(
+    session: Session,
+    org_id: int,
+    now: datetime,
+    rows: list[CheckColumns],
+    meanwhile: Callable[[list[int]], None] | None = None,
+) -> list[int]:
     """Insert the org's checks made at ``now`` from plain tuples (the columnar path of a batch: no dict per row, no
     per-value conversion; ids drawn in one go). Their ids in the same order; :class:`DuplicateCheckError` if one
-    was recorded meanwhile by another transaction (the caller's transaction is then failed: roll it back)."""
+    was recorded meanwhile by another transaction (the caller's transaction is then failed: roll it back).
+    ``meanwhile(ids)``: the caller's work that needs the ids and not the session, run while the server inserts
+    the rows where it can (:meth:`BulkWriter.insert_rows`)."""
     if not rows:
+        if meanwhile is not None:
+            meanwhile([])
         return []
     driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
     # No savepoint (two more statements for every transaction of single checks): a duplicate leaves the caller's
@@ -163,7 +173,11 @@ def write_checks(session: Session, org_id: int, now: datetime, rows: list[CheckC
     writer = BulkWriter(session)
     try:
         ids = writer.insert_rows(
-            "checks", _CHECK_COLUMNS[1:], len(rows), lambda ids: _check_rows(writer, org_id, now, ids, rows)
+            "checks",
+            _CHECK_COLUMNS[1:],
+            len(rows),
+            lambda ids: _check_rows(writer, org_id, now, ids, rows),
+            meanwhile,
         )
     except (IntegrityError, driver_error):
         raise DuplicateCheckError("the content was checked by a concurrent request") from None
@@ -209,9 +223,18 @@ def write_new_checks(session: Session, org_id: int, now: datetime, rows: list[Ch
     return [ids.get(row[0]) for row in rows]
 
 
-def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[tuple[int, str, str]]) -> list[int]:
-    """Insert the org's check hashes ``(check id, hash type, value)`` made at ``now``; their ids in the same order."""
+def write_check_hashes(
+    session: Session,
+    org_id: int,
+    now: datetime,
+    rows: list[tuple[int, str, str]],
+    meanwhile: Callable[[list[int]], None] | None = None,
+) -> list[int]:
+    """Insert the org's check hashes ``(check id, hash type, value)`` made at ``now``; their ids in the same order.
+    ``meanwhile`` as :func:`write_checks`'s."""
     if not rows:
+        if meanwhile is not None:
+            meanwhile([])
         return []
     writer = BulkWriter(session)
     try:
@@ -220,7 +243,7 @@ def write_check_hashes(session: Session, org_id: int, now: datetime, rows: list[
         def make(ids: Sequence[int | None]) -> list[tuple[Any, ...]]:
             return [(i, c, org_id, t, v, at) for i, (c, t, v) in zip(ids, rows, strict=True)]
 
-        ids = writer.insert_rows("check_hashes", _CHECK_HASH_COLUMNS[1:], len(rows), make)
+        ids = writer.insert_rows("check_hashes", _CHECK_HASH_COLUMNS[1:], len(rows), make, meanwhile)
     finally:
         writer.close()
     return ids
@@ -290,10 +313,19 @@ def insert_matches(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 MatchColumns = tuple[int, int, int, str, int, str, str | None, str]
 
 
-def write_matches(session: Session, org_id: int, now: datetime, rows: list[MatchColumns]) -> list[int]:
+def write_matches(
+    session: Session,
+    org_id: int,
+    now: datetime,
+    rows: list[MatchColumns],
+    meanwhile: Callable[[list[int]], None] | None = None,
+) -> list[int]:
     """Insert the org's new matches made at ``now`` from plain tuples (the columnar path of a batch, as
-    :func:`write_checks`: JSON already text, one time); their ids in the same order."""
+    :func:`write_checks`: JSON already text, one time); their ids in the same order. ``meanwhile`` as
+    :func:`write_checks`'s."""
     if not rows:
+        if meanwhile is not None:
+            meanwhile([])
         return []
     writer = BulkWriter(session)
     try:
@@ -305,7 +337,7 @@ def write_matches(session: Session, org_id: int, now: datetime, rows: list[Match
                 for i, (c, lst, e, t, dist, dj, rule, aj) in zip(ids, rows, strict=True)
             ]
 
-        ids = writer.insert_rows("matches", _MATCH_COLUMNS[1:], len(rows), make)
+        ids = writer.insert_rows("matches", _MATCH_COLUMNS[1:], len(rows), make, meanwhile)
     finally:
         writer.close()
     return ids

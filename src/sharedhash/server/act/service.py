@@ -32,7 +32,7 @@ from sharedhash.limits import PDQ_THRESHOLD_MAX
 from sharedhash.server.act.events import match_event
 from sharedhash.server.lookup import service as lookup_service
 from sharedhash.server.lookup.service import Query
-from sharedhash.server.memory.check_hashes import in_memory, kept
+from sharedhash.server.memory.check_hashes import KEPT_CHARS, fixed_width, in_memory
 from sharedhash.server.rules import service as rules_service
 from sharedhash.server.rules.engine import Decision, MatchFacts, RuleSpec, decide, suppressed_by_list
 from sharedhash.server.state import HubState
@@ -629,8 +629,21 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
                     _merge(words, verbs)
             words_of[n] = words
         check_rows = [_check_columns(item, words_of.get(n)) for n, item in enumerate(items)]
+        # A batch's rows are made while the server inserts the previous table's (between a COPY's last row and its
+        # end, in this thread, without the session: BulkWriter.insert_rows): the check hashes' and matches' rows
+        # while it inserts the checks, the answers while it inserts the check hashes. A group commit's few checks
+        # are one statement each: the same steps, after it.
+        hash_rows: list[tuple[int, str, str]] = []
+        match_cols: list[store.MatchColumns] = []
+        match_details: list[dict[str, Any]] = []
+
+        def rows_of(ids: list[int]) -> None:
+            if keep_hashes:
+                hash_rows.extend(_hash_rows(items, ids))
+            _match_columns(items, matched, decisions, ids, match_cols, match_details)
+
         if not folded:
-            check_ids = store.write_checks(session, org_id, now, check_rows)
+            check_ids = store.write_checks(session, org_id, now, check_rows, rows_of)
         else:
             new_ids = store.write_new_checks(session, org_id, now, check_rows)
             kept_at = [n for n, i in enumerate(new_ids) if i is not None]
@@ -643,94 +656,26 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
                 matched = [new_at[n] for n in matched if n in new_at]
                 decisions = {new_at[n]: d for n, d in decisions.items() if n in new_at}
                 words_of = {new_at[n]: w for n, w in words_of.items() if n in new_at}
-        hash_rows: list[tuple[int, str, str]] = []
-        if keep_hashes:
-            hash_rows = [
-                (cid, t, v)
-                for item, cid in zip(items, check_ids, strict=True)
-                for t, v in (item.hashes if len(item.hashes) == 1 else set(item.hashes))
-                if kept(t, v)
-            ]
-        hash_ids = store.write_check_hashes(session, org_id, now, hash_rows)
-        details_json: dict[tuple[Any, ...], str] = {}
-        match_cols: list[store.MatchColumns] = []
-        match_details: list[dict[str, Any]] = []
-        for n in matched:
-            check_id = check_ids[n]
-            for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
-                details = {**_details(m), "suppressed": d.suppressed}
-                match_details.append(details)
-                if len(details) == 6:  # no video fields: the same facts make the same JSON
-                    key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),
-                           tuple(m["feedback"].items()), d.suppressed)  # fmt: skip
-                    text = details_json.get(key)
-                    if text is None:
-                        text = details_json[key] = orjson.dumps(details).decode()
-                else:
-                    text = orjson.dumps(details).decode()
-                match_cols.append(
-                    (check_id, m["list_id"], m["entry_id"], m["hash_type"], m["distance"], text, d.rule, verbs_json)
-                )
+            rows_of(check_ids)
         match_ids = store.write_matches(session, org_id, now, match_cols)
         acts = _Acts(session, org_id)
         by_list: Counter[str] = Counter()
         by_action: Counter[str] = Counter()
-        answer_matches: dict[int, list[dict[str, Any]]] = {}
-        position = 0
-        for n in matched:
-            item = items[n]
-            check_id = check_ids[n]
-            check_row: dict[str, Any] | None = None
-            out: list[dict[str, Any]] = []
-            for m, (d, verbs, _, hooks) in zip(item.matches, decisions[n], strict=True):
-                match_id = match_ids[position]
-                details = match_details[position]
-                position += 1
-                by_list[str(m["list_id"])] += 1
-                by_action.update(verbs)
-                if hooks:
-                    if check_row is None:
-                        check_row = _check_row(org_id, item, True, words_of[n], now)
-                        check_row["id"] = check_id
-                    match_row = {
-                        "id": match_id,
-                        "check_id": check_id,
-                        "org_id": org_id,
-                        "list_id": m["list_id"],
-                        "entry_id": m["entry_id"],
-                        "hash_type": m["hash_type"],
-                        "distance": m["distance"],
-                        "retroactive": False,
-                        "details": details,
-                        "rule": d.rule,
-                        "actions": verbs,
-                        "created_at": now,
-                        "suppressed": d.suppressed,
-                    }
-                    acts.apply(d, check_row, match_row)
-                else:
-                    acts.review(d, check_id, match_id)
-                out.append(
-                    {
-                        "match_id": match_id,
-                        "query": m["query"],
-                        "hash_type": m["hash_type"],
-                        "distance": m["distance"],
-                        "list_id": m["list_id"],
-                        "list_name": m["list_name"],
-                        "entry_id": m["entry_id"],
-                        "classification": m["classification"],
-                        "labels": list(details["labels"]),
-                        "feedback": details["feedback"],
-                        "rule": d.rule,
-                        "actions": list(verbs),
-                        "suppressed": d.suppressed,
-                        "retroactive": False,
-                        "created_at": now,
-                        "details": {k: details[k] for k in _VIDEO_FIELDS if k in details},
-                    }
-                )
-            answer_matches[n] = out
+        answers: list[dict[str, Any]] = []
+        # Webhook events are written through the session (the outbox): with any, the matches' answers come after
+        # the check hashes' insert, not during it.
+        hooked = any(found[3] for found in decided.values())
+
+        def answer(_: list[int]) -> None:
+            answer_matches = _matches_answered(
+                acts, org_id, now, items, matched, decisions, words_of, check_ids, match_ids, match_details,
+                by_list, by_action,
+            )  # fmt: skip
+            answers.extend(_answers(items, check_ids, answer_matches, words_of, now))
+
+        hash_ids = store.write_check_hashes(session, org_id, now, hash_rows, None if hooked else answer)
+        if hooked:
+            answer(hash_ids)
         reviews = acts.finish()
         # One statement (not an ORM object flushed at commit: that flush was a tenth of a single check's time).
         detail = {"kind": kind, "matched": len(matched), "events": acts.events, "reviews": reviews}
@@ -738,6 +683,143 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
     if hash_rows:
         state.check_hashes.add((i, t, v) for i, (_, t, v) in zip(hash_ids, hash_rows, strict=True))
     _count_by(state, kind, len(items), by_list, by_action)
+    return answers
+
+
+def _hash_rows(items: list[_Item], check_ids: list[int]) -> list[tuple[int, str, str]]:
+    """The check hashes kept of the checks (:func:`kept`): ``(check id, hash type, value)``."""
+    fixed: dict[str, bool] = {}  # each type asked once
+    out = []
+    for item, cid in zip(items, check_ids, strict=True):
+        hashes = item.hashes
+        for t, v in hashes if len(hashes) == 1 else set(hashes):
+            keep = fixed.get(t)
+            if keep is None:
+                keep = fixed[t] = fixed_width(t)
+            if keep and len(v) <= KEPT_CHARS:
+                out.append((cid, t, v))
+    return out
+
+
+def _match_columns(
+    items: list[_Item],
+    matched: list[int],
+    decisions: dict[int, list[tuple[Decision, list[str], str, bool]]],
+    check_ids: list[int],
+    match_cols: list[store.MatchColumns],
+    match_details: list[dict[str, Any]],
+) -> None:
+    """The new matches' rows (``match_cols``) and details (``match_details``), in the order of ``matched``."""
+    details_json: dict[tuple[Any, ...], str] = {}
+    for n in matched:
+        check_id = check_ids[n]
+        for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
+            details = {**_details(m), "suppressed": d.suppressed}
+            match_details.append(details)
+            if len(details) == 6:  # no video fields: the same facts make the same JSON
+                key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),
+                       tuple(m["feedback"].items()), d.suppressed)  # fmt: skip
+                text = details_json.get(key)
+                if text is None:
+                    text = details_json[key] = orjson.dumps(details).decode()
+            else:
+                text = orjson.dumps(details).decode()
+            match_cols.append(
+                (check_id, m["list_id"], m["entry_id"], m["hash_type"], m["distance"], text, d.rule, verbs_json)
+            )
+
+
+def _matches_answered(
+    acts: _Acts,
+    org_id: int,
+    now: datetime,
+    items: list[_Item],
+    matched: list[int],
+    decisions: dict[int, list[tuple[Decision, list[str], str, bool]]],
+    words_of: dict[int, list[str]],
+    check_ids: list[int],
+    match_ids: list[int],
+    match_details: list[dict[str, Any]],
+    by_list: Counter[str],
+    by_action: Counter[str],
+) -> dict[int, list[dict[str, Any]]]:
+    """The matches' answers by item; their actions given to ``acts`` (events, review items) and counted."""
+    answer_matches: dict[int, list[dict[str, Any]]] = {}
+    position = 0
+    # Counted by (list, decision's verbs) first, then into the counters (a Counter update per match cost more).
+    tally: dict[tuple[int, str], int] = {}
+    verbs_of: dict[str, list[str]] = {}
+    for n in matched:
+        item = items[n]
+        check_id = check_ids[n]
+        check_row: dict[str, Any] | None = None
+        out: list[dict[str, Any]] = []
+        for m, (d, verbs, verbs_json, hooks) in zip(item.matches, decisions[n], strict=True):
+            match_id = match_ids[position]
+            details = match_details[position]
+            position += 1
+            counted = (m["list_id"], verbs_json)
+            tally[counted] = tally.get(counted, 0) + 1
+            verbs_of[verbs_json] = verbs
+            if hooks:
+                if check_row is None:
+                    check_row = _check_row(org_id, item, True, words_of[n], now)
+                    check_row["id"] = check_id
+                match_row = {
+                    "id": match_id,
+                    "check_id": check_id,
+                    "org_id": org_id,
+                    "list_id": m["list_id"],
+                    "entry_id": m["entry_id"],
+                    "hash_type": m["hash_type"],
+                    "distance": m["distance"],
+                    "retroactive": False,
+                    "details": details,
+                    "rule": d.rule,
+                    "actions": verbs,
+                    "created_at": now,
+                    "suppressed": d.suppressed,
+                }
+                acts.apply(d, check_row, match_row)
+            else:
+                acts.review(d, check_id, match_id)
+            out.append(
+                {
+                    "match_id": match_id,
+                    "query": m["query"],
+                    "hash_type": m["hash_type"],
+                    "distance": m["distance"],
+                    "list_id": m["list_id"],
+                    "list_name": m["list_name"],
+                    "entry_id": m["entry_id"],
+                    "classification": m["classification"],
+                    "labels": list(details["labels"]),
+                    "feedback": details["feedback"],
+                    "rule": d.rule,
+                    "actions": list(verbs),
+                    "suppressed": d.suppressed,
+                    "retroactive": False,
+                    "created_at": now,
+                    # Six keys: no video fields (see _match_columns).
+                    "details": {k: details[k] for k in _VIDEO_FIELDS if k in details} if len(details) > 6 else {},
+                }
+            )
+        answer_matches[n] = out
+    for (list_id, verbs_json), count in tally.items():
+        by_list[str(list_id)] += count
+        for word in verbs_of[verbs_json]:
+            by_action[word] += count
+    return answer_matches
+
+
+def _answers(
+    items: list[_Item],
+    check_ids: list[int],
+    answer_matches: dict[int, list[dict[str, Any]]],
+    words_of: dict[int, list[str]],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The new checks' answers, in item order."""
     answers = []
     for n, (item, check_id) in enumerate(zip(items, check_ids, strict=True)):
         hashes = item.hashes

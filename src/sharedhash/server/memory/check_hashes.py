@@ -43,11 +43,20 @@ def in_memory(hash_type: str) -> bool:
 
 def kept(hash_type: str, value: str) -> bool:
     """Whether a check hash is kept for retroactive matching: fixed-width types (long video values are not)."""
+    return fixed_width(hash_type) and len(value) <= KEPT_CHARS
+
+
+#: The longest check hash value kept (with a type of :func:`fixed_width`).
+KEPT_CHARS = 128
+
+
+def fixed_width(hash_type: str) -> bool:
+    """Whether values of this type have a fixed width (the first half of :func:`kept`)."""
     try:
         found = get_hash_type(hash_type)
     except SharedhashError:
         return False
-    return found.hex_chars is not None and len(value) <= 128
+    return found.hex_chars is not None
 
 
 class CheckHashes:
@@ -105,11 +114,16 @@ class CheckHashes:
             with self._lock:
                 if not self.ready.is_set():
                     self._early.extend(batch)
+        skipped: set[str] = set()  # types matched by value, each asked once (a batch has 10,000 rows of one type)
         for row_id, hash_type, value in batch:
-            if in_memory(hash_type):
-                vals, ids = by_type.setdefault(hash_type, ([], []))
-                vals.append(value)
-                ids.append(row_id)
+            found = by_type.get(hash_type)
+            if found is None:
+                if hash_type in skipped or not in_memory(hash_type):
+                    skipped.add(hash_type)
+                    continue
+                found = by_type[hash_type] = ([], [])
+            found[0].append(value)
+            found[1].append(row_id)
         with self._lock:
             for hash_type, (vals, ids) in by_type.items():
                 index = self._indexes.get(hash_type)

@@ -188,6 +188,7 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
         ("src/lib/zorblqx now", (True, True, True, False)),  # a path of three or more names
         ("zorblqx/video", (False, False)),  # two words and a slash: no
         ("adapter for QUnit", (False, False, True)),  # an acronym before a capitalised word
+        ("that FileInfo is", (False, True, False)),  # camelCase with a capital i: still an identifier
     ],
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:

@@ -511,6 +511,9 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
                 or called[k]
                 or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
                 or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
+                # camelCase with a capital i too ("FileInfo"), unlike plain_words; or an acronym beside capitalised
+                # words ("QUnit", see _inner_word_starts).
+                or _CAMEL.fullmatch(word) is not None
                 or (
                     word.isalpha()
                     and not (word.islower() or word.isupper() or word.istitle())

@@ -20,6 +20,11 @@ each draw's list is first vetted on the four real-text sources' TUNING halves: a
 replaced by a spare invented rule (vetted the same way; ``--no-vetting`` measures the lists as drawn). The
 held-out halves are never read for it; the unvetted lists' held-out false positives are reported beside.
 
+Estimate (``--estimate``): the held-out figure estimated from the tuning halves alone, for work on the matcher
+that must not look at the held-out halves. Each tuning half is split in two by another hash of the text; each
+draw's lists are vetted on part A and their false positives counted on part B (and the tuning families' recall
+measured), pooled over the draws as the held-out figures are. The held-out halves and families are never read.
+
 Run: ``pip install -e '.[bench]' && apt-get install wamerican wngerman wfrench wspanish witalian wdutch
 wportuguese wswedish wpolish && python bench/deterrence.py`` (``--json`` for one JSON line).
 """

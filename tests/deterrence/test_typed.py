@@ -44,6 +44,9 @@ def fired(matcher: Matcher, query: str) -> list[str]:
         ("• Brock “zorblax” — crème", ("brock", "zorblax", "creme")),  # punctuation outside ASCII separates
         ("z\u043erblax video", ("", "video")),  # a Cyrillic look-alike: a disguise of its word only
         ("zor\u200bblax video", ("", "video")),  # an invisible character inside a word
+        ("QUnit XMLHttpRequest PangoOT", ("qunit", "xmlhttprequest", "pangoot")),  # acronyms beside capitalised words
+        ("zOrBlAx ZoRbLaX zorbfiTEN", ("", "", "")),  # random case; small letters then capitals: disguises
+        ("zorblax → video ★", ("zorblax", "video")),  # symbols the normaliser reads as separators separate
     ],
 )
 def test_plain_words(query: str, words: tuple[str, ...]) -> None:
@@ -181,6 +184,11 @@ def test_the_quick_edit_check_agrees_with_the_edit_distance(allowance: int, a: s
             (False, True, False, False, False, True, False, False, False, False),
         ),
         ("see (zorblqx) and zorblqx(p, n)", (False, False, False, True, False)),  # in brackets: no
+        ("see https://host.org/zorblqx now", (False, True, True, True, True, False)),  # a web address
+        ("src/lib/zorblqx now", (True, True, True, False)),  # a path of three or more names
+        ("zorblqx/video", (False, False)),  # two words and a slash: no
+        ("adapter for QUnit", (False, False, True)),  # an acronym before a capitalised word
+        ("that FileInfo is", (False, True, False)),  # camelCase with a capital i: still an identifier
     ],
 )
 def test_identifier_words(query: str, flags: tuple[bool, ...]) -> None:
@@ -361,3 +369,37 @@ def test_a_plain_word_with_the_skeleton_but_not_the_letters_is_weighed_as_a_miss
         # Every test of a plain misspelling still applies: "Fieinkorb_data" is an identifier of code.
         assert not matcher.check("fieinkorb_data = 1").deter
         assert not matcher.check("zorbiaxx video").deter  # an i for an l AND a letter doubled: two slips
+
+
+def test_a_symbol_read_as_no_letter_leaves_the_words_plain(typed_matcher: Matcher) -> None:
+    # "→" and "★" separate words in the normal form; taken for digits in what was typed, they made a token the
+    # normal form does not have, so no word could be aligned and every word was compared by its skeleton only:
+    # "filtfilt" (skeleton "fitfit") one edit from "ziltflilt" (skeleton "zitfit").
+    for query in ("filtfilt video", "filtfilt → video", "filtfilt ★"):
+        assert not typed_matcher.check(query).deter, query
+    assert fired(typed_matcher, "zorblqx → video") == ["zorblax"]  # a real misspelling still counts
+
+
+def test_an_acronym_beside_a_capitalised_word_is_how_names_are_typed() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    rules = [Rule.create("term", [t]) for t in ("quunglilt", "genpli")]
+    matcher = Matcher(rules, lexicon=build_lexicon(["video", "set", "new"]))
+    # "QUnit" has the skeleton "qunit", one edit from the rule's "qungit"; typed as a name, its letters are what
+    # was typed, and they are not the rule's.
+    assert not matcher.check("adapter for QUnit").deter
+    assert fired(matcher, "QUNGLILT video") == ["quunglilt"]  # the rule itself, in capitals
+    # A term inside such a word is its inner words whole ("set", "Genpin", "TT" hold no "genpli").
+    assert not matcher.check("setGenpinTT new").deter
+    assert fired(matcher, "setGenpli new") == ["genpli"]
+
+
+def test_a_plain_misspelling_inside_a_web_address_or_a_path_does_not_count() -> None:
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    matcher = Matcher([Rule.create("term", ["zorbflax"])], lexicon=build_lexicon(["video", "see"]))
+    # A web address or a path is copied, not typed: a rare name in it one edit from a rule is that name.
+    assert not matcher.check("see https://host.org/zorbflix/video").deter
+    assert not matcher.check("see src/lib/zorbflix").deter
+    assert fired(matcher, "see zorbflix video") == ["zorbflax"]  # typed: a misspelling
+    assert fired(matcher, "see https://host.org/zorbflax/video") == ["zorbflax"]  # the rule itself still counts

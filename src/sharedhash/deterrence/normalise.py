@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
+from itertools import accumulate
 
 from sharedhash.deterrence.decode import decoded_readings
 from sharedhash.deterrence.letterlike import letterlike_table
@@ -353,10 +354,10 @@ def plain_words(text: NormalisedText, joins: list[tuple[int, ...]] | None = None
         # Letters only, in one of the ways words are written: lower case, Capitalised, ALL CAPS or camelCase
         # without a capital i ("zorbIax", with a capital i for an l, is a disguise; see _camel_case).
         cased = token.islower() or token.isupper() or token.istitle()
-        mixed = not cased and token.isalpha() and _camel_case(token)
-        words.append(token.lower() if token.isalpha() and (cased or mixed) else "")
+        cuts = _inner_word_starts(token) if not cased and token.isalpha() else None
+        words.append(token.lower() if token.isalpha() and (cased or cuts) else "")
         if joins is not None:
-            joins.append(tuple(m.start() for m in _CAPITAL.finditer(token, 1)) if mixed else ())
+            joins.append(cuts or ())
     if len(words) != len(text.tokens):
         return ()
     return tuple(words)
@@ -390,6 +391,34 @@ _COMPRESSED = frozenset({"gz", "bz2", "xz", "z", "zst"})
 _CAMEL = re.compile(r"[A-Za-z][a-z]+(?:[A-Z][a-z]+)+")
 
 
+#: An inner word of an identifier in mixed case: a run of capitals not followed by a small letter (an acronym:
+#: ``XML`` of ``XMLParser``, ``Q`` of ``QUnit``, ``TT`` of ``setGenpinTT``), or small letters, after one capital
+#: or none.
+_INNER_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")
+
+
+def _inner_word_starts(token: str) -> tuple[int, ...] | None:
+    """Where the inner words of ``token`` (ASCII letters in mixed case) begin after the first, if it is written
+    as identifiers and names are: camelCase (see :func:`_camel_case`), or inner words that are each an acronym in
+    capitals or 2+ small letters after one capital or none, one of them a capitalised word (``QUnit``,
+    ``XMLHttpRequest``, ``setGenpinTT``, ``PangoOT``), with no capital i; else ``None``. Random case
+    (``zOrBlAx``, ``ZoRbLaX``) leaves inner words of one small letter, and small letters then capitals
+    (``zorbfiTEN``) have no capitalised word: disguises, compared by their skeletons. An acronym before or after
+    capitalised words was how names are typed read as a disguise (on the benchmark's tuning halves at 10,000
+    rules: ``QUnit`` misspelt by its skeleton met a rule ``quunglilt``, ``setGenpinTT`` held a term ``genpli``
+    inside it)."""
+    if _camel_case(token):
+        return tuple(m.start() for m in _CAPITAL.finditer(token, 1))
+    if "I" in token:
+        return None
+    parts = [p.group() for p in _INNER_WORD.finditer(token)]
+    if len(parts) < 2 or not all(p.isupper() or sum(c.islower() for c in p) >= 2 for p in parts):
+        return None
+    if not any(p[0].isupper() and p[1:].islower() for p in parts):
+        return None  # no capitalised word: small letters then capitals ("zorbfiTEN") is a disguise
+    return tuple(accumulate(len(p) for p in parts[:-1]))
+
+
 def _camel_case(token: str) -> bool:
     """Whether ``token`` is written in camelCase, words of 2+ letters each begun with a capital after the first
     (``FindPackage``, ``mapRun``), with no capital i (which may stand for an l). Such a word is how identifiers
@@ -409,9 +438,10 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
     ``kronuz.c``); written right before an opening parenthesis, a function called or declared (``geturl()``,
     ``memdup(p, n)``); on either side of ``::``, a name in a namespace (``http::geturl``); right after a ``-``
     that begins its chunk, a command-line option (``-glinfo``); or the name of a manual page (a dot and a
-    section after it, compressed or not: ``munmap.2.gz``, ``geturl.1``). Another one-letter extension
-    (``zorblq.x``) does not count: a dot before a word's last letter is also how a term is split apart. Empty
-    when the tokens cannot be aligned with what was typed.
+    section after it, compressed or not: ``munmap.2.gz``, ``geturl.1``); or any word of a web address (``://``
+    in its chunk) or of a path of three or more names joined by ``/`` (``github.com/Kludex/uvicorn``). Another
+    one-letter extension (``zorblq.x``) does not count: a dot before a word's last letter is also how a term is
+    split apart. Empty when the tokens cannot be aligned with what was typed.
 
     Only the shape of the text counts, never which words are in it; words separated by spaces are no identifier.
     """
@@ -438,6 +468,9 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
             ):
                 dotted[k : j + 1] = [True] * len(group)
             k = j + 1
+        # A web address or a path of three or more names ("https://host/zorblqx", "src/lib/zorblqx"): each of its
+        # words was copied, not typed.
+        path = "://" in chunk or sum(join == "/" for join in joins) >= 2
         # The name of a source file, whatever its extension's length ("kronuz.c"): see SOURCE_EXTENSIONS.
         source = [
             k == len(words) - 2 and joins[k] == "." and words[k + 1].lower() in SOURCE_EXTENSIONS and len(word) >= 2
@@ -472,12 +505,20 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
                 flags.append(False)
                 run = 0
             flags.append(
-                dotted[k]
+                path
+                or dotted[k]
                 or source[k]
                 or called[k]
                 or (k > 0 and joins[k - 1] == "_" and len(words[k - 1]) >= 2)
                 or (k < len(joins) and joins[k] == "_" and len(words[k + 1]) >= 2)
+                # camelCase with a capital i too ("FileInfo"), unlike plain_words; or an acronym beside capitalised
+                # words ("QUnit", see _inner_word_starts).
                 or _CAMEL.fullmatch(word) is not None
+                or (
+                    word.isalpha()
+                    and not (word.islower() or word.isupper() or word.istitle())
+                    and _inner_word_starts(word) is not None
+                )
             )
     if run:
         flags.append(False)
@@ -489,10 +530,15 @@ def identifier_words(text: NormalisedText) -> tuple[bool, ...]:
 @lru_cache(maxsize=4096)
 def _other_typed(char: str) -> str:
     """What a character other than an ASCII or accented Latin letter stands for in what was typed, for
-    :func:`plain_words`: a separator (``" "``) if it is punctuation or a space the normaliser reads as no letter or
-    digit ("•", "“", "—"), else a digit (``"0"``), so that its word is no plain word, as for a symbol read as a
-    letter (a look-alike, an emoji letter, an invisible character inside a word)."""
-    if unicodedata.category(char)[0] in "PZ" and not any(c.isalnum() for c in _fold_unicode(char)[0]):
+    :func:`plain_words`: a separator (``" "``) if it is punctuation, a space or a symbol the normaliser reads as no
+    letter or digit ("•", "“", "—", "→", "©"), else a digit (``"0"``), so that its word is no plain word, as for a
+    symbol read as a letter (a look-alike, an emoji letter, an invisible character inside a word).
+
+    A symbol taken for a digit made a token the normaliser does not have, so no word of the text could be aligned
+    with what was typed and every word of it was compared by its skeleton only, as if disguised (on the
+    benchmark's tuning halves at 10,000 rules: lines of Unicode's data files quoted in documentation, with "→"
+    between names in capitals, met a rule one edit from a name's skeleton)."""
+    if unicodedata.category(char)[0] in "PZS" and not any(c.isalnum() for c in _fold_unicode(char)[0]):
         return " "
     return "0"
 

@@ -61,11 +61,23 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _unnest_params(rows: list[tuple[Any, ...]], columns: int) -> list[list[str | None]]:
+def _element(value: str | None) -> str:
+    """A value as an element of PostgreSQL's array input: quoted, backslash and double quote escaped; NULL bare."""
+    if value is None:
+        return "NULL"
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if '"' in value:
+        value = value.replace('"', '\\"')
+    return f'"{value}"'
+
+
+def _unnest_params(rows: list[tuple[Any, ...]], columns: int) -> list[str]:
     """The parameters of an ``INSERT ... unnest`` statement (:meth:`BulkWriter._unnest_sql`) for rows made with
-    their id first, left out: every value sent as text (the statement casts each column to its type), one text[]
-    per column."""
-    return [[_text(row[n]) for row in rows] for n in range(1, columns + 1)]
+    their id first, left out: every value as text (the statement casts each column to its type), one text[] per
+    column, sent as the array's text input made here (psycopg's own dumper of a list of strings escaped each
+    element with a regular expression: a third of the group commit writer's CPU at 16 concurrent single checks)."""
+    return ["{" + ",".join([_element(_text(row[n])) for row in rows]) + "}" for n in range(1, columns + 1)]
 
 
 class BulkWriter:
@@ -223,7 +235,7 @@ class BulkWriter:
                 f"u.{c}" if isinstance(found.c[c].type, String) else f"u.{c}::{found.c[c].type.compile(self.dialect)}"
                 for c in columns
             )
-            arrays = ", ".join("%s::text[]" for _ in columns)
+            arrays = ", ".join("%s::text::text[]" for _ in columns)
             sql = _UNNEST_SQL[table, columns] = (
                 f"INSERT INTO {table} ({', '.join(columns)}) SELECT {casts} "  # noqa: S608 (fixed names)
                 f"FROM unnest({arrays}) WITH ORDINALITY AS u({', '.join(columns)}, ord) ORDER BY u.ord RETURNING id"

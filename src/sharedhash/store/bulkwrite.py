@@ -48,6 +48,9 @@ def _few_on_postgres(is_postgres: bool, count: int) -> bool:
 #: PostgreSQL: the ``INSERT ... unnest`` statement of each (table, columns).
 _UNNEST_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
+#: The conversion of a time column's values by SQL dialect (see :meth:`BulkWriter.db_time`).
+_TIME_PROCESSORS: weakref.WeakKeyDictionary[Any, Callable[[Any], Any] | None] = weakref.WeakKeyDictionary()
+
 #: PostgreSQL: the id sequence of each table, by driver connection (fixed by the schema's migrations).
 _SEQUENCES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
@@ -105,9 +108,14 @@ class BulkWriter:
         self._next_block: dict[str, int] = {}
         #: With a copier: lists whose ``last_seq`` this writer has counted past the value stored in the database.
         self._unsaved_seq: set[int] = set()
-        column = cast(Table, Entry.__table__).c.created_at
-        # The dialect's own conversion (SQLite stores SQLAlchemy's fixed text form), applied once per batch.
-        self._time_processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        # The dialect's own conversion (SQLite stores SQLAlchemy's fixed text form), applied once per batch; made
+        # once per dialect (a group commit of single checks makes several writers per transaction).
+        try:
+            self._time_processor = _TIME_PROCESSORS[self.dialect]
+        except KeyError:
+            column = cast(Table, Entry.__table__).c.created_at
+            processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+            self._time_processor = _TIME_PROCESSORS[self.dialect] = processor
 
     def db_time(self, moment: datetime) -> Any:
         """A timestamp as the driver stores it (SQLite: SQLAlchemy's text form; PostgreSQL COPY: ISO 8601)."""

@@ -352,6 +352,34 @@ def test_insert_rows_gives_each_row_its_id_in_order(db: Database, rows: int) -> 
         assert event.created_at == now
 
 
+def test_insert_rows_keeps_text_that_array_input_treats_specially(db: Database) -> None:
+    """PostgreSQL's one-statement insert sends each column as an array's text input: text spelled like NULL, empty,
+    with braces, commas, spaces at its ends, quotes or backslashes is stored as given (and None as NULL)."""
+    from sqlalchemy import select
+
+    from sharedhash.store.bulkwrite import BulkWriter
+    from sharedhash.store.models import AuditEvent
+
+    texts = ["NULL", "null", "", "{a,b}", " padded ", "a,b", '"', "\\", '\\"', "{", "}", *AWKWARD]
+    targets: list[str | None] = [None if n % 2 else t for n, t in enumerate(texts)]
+    with db.writing() as s:
+        writer = BulkWriter(s)
+        try:
+            at = writer.db_time(utcnow())
+            columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+            ids = writer.insert_rows(
+                "audit_events",
+                columns,
+                len(texts),
+                lambda ids: [(ids[n], None, None, t, targets[n] or "", n, "{}", at) for n, t in enumerate(texts)],
+            )
+        finally:
+            writer.close()
+    with db.reading() as s:
+        stored = {e.id: e for e in s.scalars(select(AuditEvent).where(AuditEvent.id.in_(ids)))}
+    assert [(stored[i].action, stored[i].target) for i in ids] == [(t, targets[n] or "") for n, t in enumerate(texts)]
+
+
 def test_insert_rows_refuses_a_value_too_long_for_its_column(db: Database) -> None:
     """PostgreSQL's one-statement insert of a few rows refuses an over-long text as COPY does (never cut short)."""
     from sharedhash.store.bulkwrite import BulkWriter

@@ -391,11 +391,12 @@ class SegmentedIndex(HashIndex):
         """Range search for ``(q, width)`` uint8 query rows; large batches use every core."""
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, self.width)
         limit = self._check_distance(max_distance)
-        workers = os.cpu_count() or 1
         with self._lock.read():
             # Exact queries are cheap per query, and each part would repeat the per-batch work (sorting the
             # delta's keys): measured, 5,000 PDQ queries against 1M + 100,000 rows cost twice the CPU split in two.
-            if len(queries) < _PARALLEL_MIN_BATCH or workers == 1 or limit == 0:
+            # The cores asked only for a large batch: os.cpu_count() reads a file of /sys each time (~10 µs, a
+            # few percent of a single lookup's CPU).
+            if len(queries) < _PARALLEL_MIN_BATCH or limit == 0 or (workers := os.cpu_count() or 1) == 1:
                 return self._search(queries, limit)
             parts = np.array_split(queries, workers)
             results = list(_pool().map(lambda part: self._search(np.ascontiguousarray(part), limit), parts))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from sharedhash.store.models import AuditEvent, utcnow
@@ -42,23 +43,56 @@ def record(
 
 
 def record_many(session: Session, events: Sequence[tuple[Caller | None, str, int, dict[str, Any]]]) -> None:
-    """Append many ``(caller, action, count, detail)`` events in one statement (the buffered lookup log)."""
+    """Append many ``(caller, action, count, detail)`` events in one statement (the buffered lookup log, a group
+    commit of content checks), on the session's DBAPI connection: the values converted by the columns' own
+    SQLAlchemy types as a Core insert converts them (the same stored values), without its statement handling,
+    which cost a tenth of the group commit thread's time."""
     if not events:
         return
-    now = utcnow()
+    connection = session.connection()
+    sql, detail_of, time_of = _insert_of(connection.dialect)
+    at = time_of(utcnow())
     rows = [
-        {
-            "org_id": caller.org_id if caller else None,
-            "key_id": caller.key_id if caller else None,
-            "action": action,
-            "target": "",
-            "count": count,
-            "detail": detail,
-            "created_at": now,
-        }
+        (
+            caller.org_id if caller else None,
+            caller.key_id if caller else None,
+            action,
+            "",
+            count,
+            detail_of(detail),
+            at,
+        )
         for caller, action, count, detail in events
     ]
-    session.connection().execute(insert(AuditEvent), rows)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+#: Per SQL dialect (by name and driver): the audit insert's SQL and the detail's and time's conversions.
+_INSERTS: dict[tuple[str, str], tuple[str, Callable[[Any], Any], Callable[[Any], Any]]] = {}
+
+
+def _insert_of(dialect: Dialect) -> tuple[str, Callable[[Any], Any], Callable[[Any], Any]]:
+    key = (dialect.name, dialect.driver)
+    found = _INSERTS.get(key)
+    if found is None:
+        table = cast(Table, AuditEvent.__table__)
+
+        def processor(column: str) -> Callable[[Any], Any]:
+            process = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+            return process if process is not None else (lambda value: value)
+
+        mark = "%s" if dialect.name == "postgresql" else "?"
+        columns = ("org_id", "key_id", "action", "target", "count", "detail", "created_at")
+        sql = f"INSERT INTO audit_events ({', '.join(columns)}) VALUES ({', '.join(mark for _ in columns)})"
+        found = _INSERTS[key] = (sql, processor("detail"), processor("created_at"))
+    return found
 
 
 def list_events(session: Session, caller: Caller, *, before: int | None, limit: int) -> list[AuditEvent]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sharedhash.errors import NotFoundError
 from sharedhash.hub_errors import NameTakenError
 from sharedhash.store.models import ActionRule, Suppression
-from sharedhash.store.sqlhelpers import driver_rows
+from sharedhash.store.sqlhelpers import driver_fetch, driver_rows
 
 
 def list_rules(session: Session, org_id: int) -> list[ActionRule]:
@@ -44,7 +44,7 @@ def rule_rows_and_suppressions(session: Session, org_id: int) -> tuple[list[Rule
     every transaction of content checks with a match asks both). Read in the caller's transaction, never cached."""
     rows: list[RuleRow] = []
     anything = False
-    for *rule, found in driver_rows(session, _RULES_AND_SUPPRESSIONS, (org_id, org_id)):
+    for *rule, found in driver_fetch(session, _RULES_AND_SUPPRESSIONS, (org_id, org_id)):
         anything = bool(found)
         if rule[0] is not None:  # no rule: the one row of the probe, with no rule joined
             rows.append(_rule_row(*rule))

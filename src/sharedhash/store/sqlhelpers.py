@@ -44,6 +44,21 @@ def driver_rows(session: Session, sql: str, params: tuple[Any, ...]) -> CursorRe
     return connection.exec_driver_sql(sql, params)
 
 
+def driver_fetch(session: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """:func:`driver_rows`' rows, fetched on the session's DBAPI connection without SQLAlchemy's result object (its
+    set-up cost as much as a short query's round trip on the group commit's thread): values as the driver gives
+    them, as :func:`driver_rows` does (``exec_driver_sql`` converts none either)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        sql = sql.replace("%s", "?")
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _on_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

@@ -16,10 +16,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Boolean, Integer, String, Table
-from sqlalchemy.orm import Session
 
 from sharedhash.store.copier import Copier
 from sharedhash.store.copytext import FORMATTERS, copy_text
+from sharedhash.store.db import DriverTransaction, Transaction
 from sharedhash.store.models import Entry
 
 #: Rows per SQLite ``IN (...)`` list (SQLite allows 32,766 bound parameters; a few are used by other terms).
@@ -35,10 +35,16 @@ _MAX_ID_BLOCK = 50_000
 _RETURNING_ROWS = 256
 
 
-def fits_one_statement(session: Session, count: int) -> bool:
-    """Whether a (not background) :class:`BulkWriter` of the session inserts ``count`` rows in one ``INSERT ...
+def fits_one_statement(session: Transaction, count: int) -> bool:
+    """Whether a (not background) :class:`BulkWriter` of the transaction inserts ``count`` rows in one ``INSERT ...
     unnest ... RETURNING`` (:meth:`BulkWriter.one_statement`), asked before making one."""
-    return _few_on_postgres(session.get_bind().dialect.name == "postgresql", count)
+    dialect = session.dialect if isinstance(session, DriverTransaction) else session.get_bind().dialect
+    return _few_on_postgres(dialect.name == "postgresql", count)
+
+
+def fits_one_statement_on_postgres(count: int) -> bool:
+    """:func:`fits_one_statement` on PostgreSQL, asked before a transaction is opened."""
+    return _few_on_postgres(True, count)
 
 
 def _few_on_postgres(is_postgres: bool, count: int) -> bool:
@@ -164,11 +170,15 @@ class BulkWriter:
     the server. Call :meth:`finish` before committing and :meth:`close` in any case.
     """
 
-    def __init__(self, session: Session, *, background: bool = False) -> None:
-        connection = session.connection()
-        self.dialect = connection.dialect
+    def __init__(self, session: Transaction, *, background: bool = False) -> None:
+        if isinstance(session, DriverTransaction):  # its connection and dialect already at hand
+            self.dialect = session.dialect
+            self.raw: Any = session.dbapi
+        else:
+            connection = session.connection()
+            self.dialect = connection.dialect
+            self.raw = connection.connection.dbapi_connection
         self.is_postgres = self.dialect.name == "postgresql"
-        self.raw: Any = connection.connection.dbapi_connection
         self._labels_json: dict[tuple[str, ...], str] = {}
         #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
         #: SQLite's write lock, is held from the first bump until the transaction ends).

@@ -227,13 +227,13 @@ _WRITER_THREADS = 4
 @dataclass
 class _Pending:
     """One request's checks waiting for the group commit, and what became of them. A request waits for ``done``
-    in its own thread, or (from the event loop) for ``future`` on ``loop``."""
+    in its own thread, or (from the event loop) for ``future`` on ``loop`` (no event made for it)."""
 
     state: HubState
     caller: Caller
     kind: str
     items: list[_Item]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[None] | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -278,8 +278,9 @@ class _GroupCommit:
         self.stats = GroupCommitStats()
 
     def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
-        mine = _Pending(state, caller, kind, items)
+        mine = _Pending(state, caller, kind, items, done=threading.Event())
         self._enqueue(mine)
+        assert mine.done is not None
         mine.done.wait()
         if mine.error is not None:
             raise mine.error
@@ -364,7 +365,7 @@ def _wake(batch: list[_Pending]) -> None:
     for pending in batch:
         if pending.loop is not None and pending.future is not None:
             futures[pending.loop].append(pending.future)
-        else:
+        elif pending.done is not None:
             pending.done.set()
     for loop, waiting in futures.items():
         try:

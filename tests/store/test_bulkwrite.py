@@ -257,6 +257,90 @@ def test_copy_formatters_agree_with_the_generic_form() -> None:
             assert _FORMATTERS[table](mixed) == _copy_text(mixed)
 
 
+def test_unnest_formatters_agree_with_the_generic_form() -> None:
+    """The per-column makers of PostgreSQL's one-statement insert (numbers unquoted, text joined and searched once)
+    give each column's array as the element-by-element form does (the same elements as PostgreSQL's array input
+    reads them), whatever the values: awkward text, None among text, a column of None, and values of another type
+    than the column's (taken element by element)."""
+    from sharedhash.store.bulkwrite import _any_array, _unnest_formatter
+
+    stamp = utcnow().isoformat()
+    tables: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {
+        "checks": (
+            ("org_id", "idempotency_key", "content_id", "content_type", "uploader_id", "uploaded_at", "url", "labels",
+             "hashes", "matched", "actions", "created_at"),
+            [(None, 2, "ab" * 32, "c-1", "image", "u-1", stamp, "https://example.test/1", '["zorblax"]',
+              f'[{{"type":"pdq","value":"{pdq(1)}"}}]', True, '["review"]', stamp),
+             (None, 2, "cd" * 32, "c-2", "other", None, None, None, "[]", "[]", False, "[]", stamp)],
+        ),
+        "check_hashes": (
+            ("check_id", "org_id", "hash_type", "value", "created_at"),
+            [(None, 1, 2, "pdq", pdq(1), stamp), (None, 1, 2, "md5", md5(1), stamp)],
+        ),
+        "matches": (
+            ("check_id", "org_id", "list_id", "entry_id", "hash_type", "distance", "retroactive", "details", "rule",
+             "actions", "created_at"),
+            [(None, 1, 2, 3, 4, "pdq", 5, False, '{"list_name":"known"}', None, '["review"]', stamp),
+             (None, 1, 2, 3, 5, "md5", 0, True, "{}", "block", "[]", stamp)],
+        ),
+        "review_items": (
+            ("org_id", "queue_id", "check_id", "match_id", "priority", "state", "created_at"),
+            [(None, 2, 3, 1, 1, 0, "open", stamp), (None, 2, 3, 2, None, -5, "open", stamp)],
+        ),
+    }  # fmt: skip
+    odd: list[Any] = [None, "", "NULL", "{a,b}", " padded ", "a,b", '"', "\\", '\\"', "a\x00b", 7, -3, True, 2.5]
+    odd += AWKWARD
+    for table, (columns, rows) in tables.items():
+        params = _unnest_formatter(table, columns)
+
+        def generic(rows: list[tuple[Any, ...]], columns: tuple[str, ...] = columns) -> list[list[str | None]]:
+            return [_array_input(_any_array([row[n] for row in rows])) for n in range(1, len(columns) + 1)]
+
+        def made(rows: list[tuple[Any, ...]], params: Any = params) -> list[list[str | None]]:
+            return [_array_input(text) for text in params(rows)]
+
+        assert made(rows) == generic(rows)
+        assert made(rows[:1]) == generic(rows[:1])
+        # Any column given any value, in the first row or in all of them.
+        for n in range(1, len(columns) + 1):
+            for value in odd:
+                one = [(*rows[0][:n], value, *rows[0][n + 1 :]), *rows[1:]]
+                assert made(one) == generic(one), (table, columns[n - 1], value)
+                every = [(*row[:n], value, *row[n + 1 :]) for row in rows]
+                assert made(every) == generic(every), (table, columns[n - 1], value)
+
+
+def _array_input(text: str) -> list[str | None]:
+    """The elements of a one-dimensional array's text input as PostgreSQL reads them (``array_in``): quoted
+    elements with backslash escapes, unquoted ones (spaces at their ends dropped, ``NULL`` a null)."""
+    assert text.startswith("{"), text
+    assert text.endswith("}"), text
+    out: list[str | None] = []
+    n, end = 1, len(text) - 1
+    while n < end:
+        if text[n] == '"':
+            n += 1
+            chars = []
+            while text[n] != '"':
+                if text[n] == "\\":
+                    n += 1
+                chars.append(text[n])
+                n += 1
+            out.append("".join(chars))
+            n += 1
+        else:
+            stop = text.find(",", n)
+            stop = end if stop < 0 else stop
+            bare = text[n:stop].strip()
+            assert bare, text
+            assert not set(bare) & set('"\\{}'), text
+            out.append(None if bare.upper() == "NULL" else bare)
+            n = stop
+        assert n == end or text[n] == ",", text
+        n += 1
+    return out
+
+
 def test_an_import_of_many_batches_keeps_ids_and_the_feed_dense(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     """Small batches, COPY pieces and id blocks: ids are reserved in growing blocks and the list's last_seq is
     counted by the writer (PostgreSQL) or bumped per batch (SQLite); either way the feed stays dense and later

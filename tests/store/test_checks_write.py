@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sharedhash.store import checks as store
 from sharedhash.store.db import Database
 from sharedhash.store.models import utcnow
@@ -58,3 +60,51 @@ def test_new_checks_leave_out_keys_the_org_has(db: Database) -> None:
     with db.reading() as s:
         keys = [_columns(n)[0] for n in range(3)]
         assert store.existing_checks(s, caller.org_id, keys) == {keys[0]: ids[0], keys[1]: before[0], keys[2]: ids[2]}
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_a_driver_transaction_commits_or_rolls_back_its_orm_rows_with_the_rest(db: Database) -> None:
+    """The group commit's transaction without an ORM session (PostgreSQL): rows written on the driver and rows of
+    its joined session (a webhook's outbox event) commit together, and an error leaves neither; its isolation is
+    the write sessions'."""
+    from sqlalchemy import func, select
+
+    from sharedhash.store import outbox
+    from sharedhash.store.models import ContentCheck, OutboxEvent, WebhookEndpoint
+
+    if db.is_sqlite:
+        pytest.skip("SQLite's group commit keeps its session (its BEGIN IMMEDIATE, its key look-up)")
+    caller = make_org(db, "quuxvid")
+    with db.writing() as s:
+        endpoint = WebhookEndpoint(org_id=caller.org_id, name="zorblax", url="https://127.0.0.1:9/h", secret="x")
+        s.add(endpoint)
+        s.flush()
+        endpoint_id = endpoint.id
+        isolation = s.connection().get_isolation_level()
+
+    def write(n: int, *, fail: bool) -> None:
+        with db.driver_writing() as tx:
+            assert tx.connection.get_isolation_level() == isolation
+            (check_id,) = store.write_new_checks(tx, caller.org_id, utcnow(), [_columns(n)])
+            assert check_id is not None
+            found = outbox.endpoint_by_name(tx.session(), caller.org_id, "zorblax")
+            assert found is not None
+            outbox.add_event(
+                tx.session(), org_id=caller.org_id, endpoint_id=found.id, event_type="match.block",
+                ordering_key=f"zorblax-{n}", payload={"check": check_id},
+            )  # fmt: skip
+            if fail:
+                raise _Rollback
+
+    with pytest.raises(_Rollback):
+        write(1, fail=True)
+    write(2, fail=False)
+    with db.reading() as s:
+        checks = set(s.scalars(select(ContentCheck.content_id).where(ContentCheck.org_id == caller.org_id)))
+        events = list(s.scalars(select(OutboxEvent).where(OutboxEvent.org_id == caller.org_id)))
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == len(events)
+    assert checks == {"zorblax-2"}
+    assert [(e.endpoint_id, e.ordering_key) for e in events] == [(endpoint_id, "zorblax-2")]

@@ -12,6 +12,7 @@ tombstone, plus an offsets table of 4 MB (or 135 MB).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
@@ -37,6 +38,9 @@ class PdqIndex(SegmentedIndex):
     kind: ClassVar[str] = "pdq"
     #: Use the C kernel when it was built (tests switch this off to check the numpy kernel too).
     native: bool = True
+    #: The main segment last searched and its chunk widths as the kernel takes them (made once per segment, not
+    #: per query: a single lookup converted the 16 stored widths each time).
+    _widths_of: tuple[weakref.ref[MainSegment], tuple[int, ...]] | None = None
 
     def __init__(self, *, layout: tuple[int, ...] | None = None, group_bits: int | None = None, **options: Any) -> None:
         """``layout`` forces chunk widths (summing to 256, each 1 to 24 bits) instead of choosing by size, and
@@ -144,11 +148,14 @@ class PdqIndex(SegmentedIndex):
 
     def _search_main(self, main: MainSegment, queries: np.ndarray, max_distance: int) -> Hits:
         group_bits = main.extra.get("group_bits")
+        known = self._widths_of
+        if known is None or known[0]() is not main:
+            known = self._widths_of = (weakref.ref(main), tuple(int(w) for w in main.extra["widths"]))
         return _kernels.mih(
             main.rows,
             main.extra["postings"],
             main.extra["offsets"],
-            tuple(int(w) for w in main.extra["widths"]),
+            known[1],
             0 if group_bits is None else int(group_bits[0]),
             main.tomb if main.dead else None,
             queries,

@@ -9,6 +9,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from sharedhash.store.db import DriverTransaction, Transaction
 from sharedhash.store.models import AuditEvent, utcnow
 from sharedhash.store.visibility import Caller
 
@@ -42,15 +43,19 @@ def record(
     )
 
 
-def record_many(session: Session, events: Sequence[tuple[Caller | None, str, int, dict[str, Any]]]) -> None:
+def record_many(session: Transaction, events: Sequence[tuple[Caller | None, str, int, dict[str, Any]]]) -> None:
     """Append many ``(caller, action, count, detail)`` events in one statement (the buffered lookup log, a group
-    commit of content checks), on the session's DBAPI connection: the values converted by the columns' own
+    commit of content checks), on the transaction's DBAPI connection: the values converted by the columns' own
     SQLAlchemy types as a Core insert converts them (the same stored values), without its statement handling,
     which cost a tenth of the group commit thread's time."""
     if not events:
         return
-    connection = session.connection()
-    sql, detail_of, time_of = _insert_of(connection.dialect)
+    if isinstance(session, DriverTransaction):
+        dialect, dbapi = session.dialect, session.dbapi
+    else:
+        connection = session.connection()
+        dialect, dbapi = connection.dialect, connection.connection.dbapi_connection
+    sql, detail_of, time_of = _insert_of(dialect)
     at = time_of(utcnow())
     rows = [
         (
@@ -64,7 +69,7 @@ def record_many(session: Session, events: Sequence[tuple[Caller | None, str, int
         )
         for caller, action, count, detail in events
     ]
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = dbapi.cursor()
     try:
         if len(rows) == 1:
             cursor.execute(sql, rows[0])

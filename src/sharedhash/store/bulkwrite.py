@@ -15,11 +15,11 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Boolean, Integer, String, Table
 
 from sharedhash.store.copier import Copier
 from sharedhash.store.copytext import FORMATTERS, copy_text
+from sharedhash.store.db import DriverTransaction, Transaction
 from sharedhash.store.models import Entry
 
 #: Rows per SQLite ``IN (...)`` list (SQLite allows 32,766 bound parameters; a few are used by other terms).
@@ -35,10 +35,16 @@ _MAX_ID_BLOCK = 50_000
 _RETURNING_ROWS = 256
 
 
-def fits_one_statement(session: Session, count: int) -> bool:
-    """Whether a (not background) :class:`BulkWriter` of the session inserts ``count`` rows in one ``INSERT ...
+def fits_one_statement(session: Transaction, count: int) -> bool:
+    """Whether a (not background) :class:`BulkWriter` of the transaction inserts ``count`` rows in one ``INSERT ...
     unnest ... RETURNING`` (:meth:`BulkWriter.one_statement`), asked before making one."""
-    return _few_on_postgres(session.get_bind().dialect.name == "postgresql", count)
+    dialect = session.dialect if isinstance(session, DriverTransaction) else session.get_bind().dialect
+    return _few_on_postgres(dialect.name == "postgresql", count)
+
+
+def fits_one_statement_on_postgres(count: int) -> bool:
+    """:func:`fits_one_statement` on PostgreSQL, asked before a transaction is opened."""
+    return _few_on_postgres(True, count)
 
 
 def _few_on_postgres(is_postgres: bool, count: int) -> bool:
@@ -75,12 +81,84 @@ def _element(value: str | None) -> str:
     return f'"{value}"'
 
 
-def _unnest_params(rows: list[tuple[Any, ...]], columns: int) -> list[str]:
-    """The parameters of an ``INSERT ... unnest`` statement (:meth:`BulkWriter._unnest_sql`) for rows made with
-    their id first, left out: every value as text (the statement casts each column to its type), one text[] per
-    column, sent as the array's text input made here (psycopg's own dumper of a list of strings escaped each
-    element with a regular expression: a third of the group commit writer's CPU at 16 concurrent single checks)."""
-    return ["{" + ",".join([_element(_text(row[n])) for row in rows]) + "}" for n in range(1, columns + 1)]
+def _any_array(values: Sequence[Any]) -> str:
+    """A column's values as an array's text input, element by element (any mix of types)."""
+    return "{" + ",".join([_element(_text(v)) for v in values]) + "}"
+
+
+def _int_array(values: Sequence[Any]) -> str:
+    """An integer column's values (ints only: the ids, counts and priorities the hub makes) as an array's text
+    input, unquoted (a run of digits reads the same quoted or not); anything else element by element."""
+    for v in values:
+        if type(v) is not int:
+            return _any_array(values)
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _bool_array(values: Sequence[Any]) -> str:
+    """A boolean column's values (bools only) as ``t``/``f``; anything else element by element."""
+    for v in values:
+        if type(v) is not bool:
+            return _any_array(values)
+    return "{" + ",".join(["t" if v else "f" for v in values]) + "}"
+
+
+def _text_array(values: Sequence[Any]) -> str:
+    """A text column's values as an array's text input, every element quoted (so NULL, empty text, braces, commas
+    and edge spaces are text as given), backslashes and double quotes escaped: the whole column joined once and
+    escaped at once (by a separator no text stored in PostgreSQL can hold: NUL), not value by value. A column of
+    None is NULLs; any other mix (None among text, a value not text, text holding a NUL) element by element."""
+    if None in values:
+        if values.count(None) == len(values):
+            return "{" + ",".join(["NULL"] * len(values)) + "}"
+        return _any_array(values)
+    try:
+        joined = "\0".join(values)
+    except TypeError:  # a value not text (a number, a time)
+        return _any_array(values)
+    if joined.count("\0") != len(values) - 1:  # (PostgreSQL refuses it: as psycopg's own dumper would say)
+        return _any_array(values)
+    if "\\" in joined:
+        joined = joined.replace("\\", "\\\\")
+    if '"' in joined:
+        joined = joined.replace('"', '\\"')
+    return '{"' + joined.replace("\0", '","') + '"}'
+
+
+#: PostgreSQL: the parameters' maker of each (table, columns) (:func:`_unnest_formatter`).
+_UNNEST_FORMATTERS: dict[tuple[str, tuple[str, ...]], Callable[[list[tuple[Any, ...]]], list[str]]] = {}
+
+
+def _unnest_formatter(table: str, columns: tuple[str, ...]) -> Callable[[list[tuple[Any, ...]]], list[str]]:
+    """The parameters' maker of an ``INSERT ... unnest`` statement (:meth:`BulkWriter._unnest_sql`) of these
+    columns: for rows made with their id first (left out), one text[] per column, sent as the array's text input
+    made here, each column by a formatter of its type (like COPY's per-table formatters, store/copytext.py).
+    Made once per (table, columns); the values are as :meth:`BulkWriter.write_rows` takes them, text for every
+    column the hub does not give as a number or a boolean (the statement casts each column to its type).
+
+    psycopg's own dumper of a list of strings escaped each element with a regular expression (a third of the
+    group commit writer's CPU at 16 concurrent single checks); then a generic per-value conversion, a sixth."""
+    found = _UNNEST_FORMATTERS.get((table, columns))
+    if found is not None:
+        return found
+    types = Entry.metadata.tables[table].c
+    formats: list[Callable[[Sequence[Any]], str]] = []
+    for name in columns:
+        kind = types[name].type
+        if isinstance(kind, Boolean):
+            formats.append(_bool_array)
+        elif isinstance(kind, Integer):
+            formats.append(_int_array)
+        else:
+            formats.append(_text_array)
+
+    def params(rows: list[tuple[Any, ...]]) -> list[str]:
+        by_column = zip(*rows, strict=True)
+        next(by_column)  # the ids (None)
+        return [fmt(values) for fmt, values in zip(formats, by_column, strict=True)]
+
+    _UNNEST_FORMATTERS[table, columns] = params
+    return params
 
 
 class BulkWriter:
@@ -92,11 +170,15 @@ class BulkWriter:
     the server. Call :meth:`finish` before committing and :meth:`close` in any case.
     """
 
-    def __init__(self, session: Session, *, background: bool = False) -> None:
-        connection = session.connection()
-        self.dialect = connection.dialect
+    def __init__(self, session: Transaction, *, background: bool = False) -> None:
+        if isinstance(session, DriverTransaction):  # its connection and dialect already at hand
+            self.dialect = session.dialect
+            self.raw: Any = session.dbapi
+        else:
+            connection = session.connection()
+            self.dialect = connection.dialect
+            self.raw = connection.connection.dbapi_connection
         self.is_postgres = self.dialect.name == "postgresql"
-        self.raw: Any = connection.connection.dbapi_connection
         self._labels_json: dict[tuple[str, ...], str] = {}
         #: Per list, the first and last feed ``seq`` this writer used (they are consecutive: the list's row, or
         #: SQLite's write lock, is held from the first bump until the transaction ends).
@@ -225,12 +307,12 @@ class BulkWriter:
         base = self._unnest_sql(table, cols).removesuffix(" RETURNING id")
         sql = f"{base} ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING id, {key}"
         with self.raw.cursor() as cursor:
-            cursor.execute(sql, _unnest_params(rows, len(cols)))
+            cursor.execute(sql, _unnest_formatter(table, cols)(rows))
             return {str(k): int(i) for i, k in cursor.fetchall()}
 
     def _insert_returning(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> list[int]:
         with self.raw.cursor() as cursor:
-            cursor.execute(self._unnest_sql(table, columns), _unnest_params(rows, len(columns)))
+            cursor.execute(self._unnest_sql(table, columns), _unnest_formatter(table, columns)(rows))
             return sorted(int(r[0]) for r in cursor.fetchall())
 
     def _unnest_sql(self, table: str, columns: tuple[str, ...]) -> str:

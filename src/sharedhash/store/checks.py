@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.errors import ConflictError, NotFoundError
-from sharedhash.store.bulkwrite import BulkWriter, fits_one_statement
+from sharedhash.store.bulkwrite import BulkWriter, fits_one_statement, fits_one_statement_on_postgres
+from sharedhash.store.db import Transaction, connection_of
 from sharedhash.store.models import (
     CheckHash,
     ContentCheck,
@@ -44,7 +45,7 @@ def idempotency_key(content_id: str, hashes: Iterable[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def existing_checks(session: Session, org_id: int, keys: Iterable[str]) -> dict[str, int]:
+def existing_checks(session: Transaction, org_id: int, keys: Iterable[str]) -> dict[str, int]:
     """``{idempotency key: check id}`` of the org's checks among ``keys``.
 
     Straight through the driver (the unique index on ``(org_id, idempotency_key)`` answers): on PostgreSQL one
@@ -53,7 +54,7 @@ def existing_checks(session: Session, org_id: int, keys: Iterable[str]) -> dict[
     wanted = list(set(keys))
     if not wanted:
         return {}
-    connection = session.connection()
+    connection = connection_of(session)
     if connection.dialect.name == "postgresql":
         # The keys as one text split by the server (keys are hex digests: no comma): psycopg's conversion of a
         # 10,000-string list to an array parameter cost about half of the look-up.
@@ -152,7 +153,7 @@ _CHECK_HASH_COLUMNS = ("id", "check_id", "org_id", "hash_type", "value", "create
 
 
 def write_checks(
-    session: Session,
+    session: Transaction,
     org_id: int,
     now: datetime,
     rows: list[CheckColumns],
@@ -167,10 +168,10 @@ def write_checks(
         if meanwhile is not None:
             meanwhile([])
         return []
-    driver_error = session.get_bind().dialect.dbapi.IntegrityError  # type: ignore[union-attr]
     # No savepoint (two more statements for every transaction of single checks): a duplicate leaves the caller's
     # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
     writer = BulkWriter(session)
+    driver_error = writer.dialect.dbapi.IntegrityError  # type: ignore[union-attr]
     try:
         ids = writer.insert_rows(
             "checks",
@@ -198,14 +199,19 @@ def _check_rows(
     ]
 
 
-def folds_key_lookup(session: Session, count: int) -> bool:
+def folds_key_lookup(session: Transaction, count: int) -> bool:
     """Whether :func:`write_new_checks` can write ``count`` checks (PostgreSQL, a transaction of a few: one
     statement); otherwise the caller looks the keys up first (:func:`existing_checks`) and uses
     :func:`write_checks`."""
     return fits_one_statement(session, count)
 
 
-def write_new_checks(session: Session, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int | None]:
+def folds_key_lookup_on_postgres(count: int) -> bool:
+    """:func:`folds_key_lookup` of a PostgreSQL transaction, asked before opening it."""
+    return fits_one_statement_on_postgres(count)
+
+
+def write_new_checks(session: Transaction, org_id: int, now: datetime, rows: list[CheckColumns]) -> list[int | None]:
     """Insert the org's checks made at ``now`` (as :func:`write_checks`) except those whose idempotency key the org
     has already (checked before, or by a concurrent transaction, which is waited for): their ids in the rows'
     order, ``None`` for a check left out. The key look-up and the insert in one statement (``ON CONFLICT
@@ -224,7 +230,7 @@ def write_new_checks(session: Session, org_id: int, now: datetime, rows: list[Ch
 
 
 def write_check_hashes(
-    session: Session,
+    session: Transaction,
     org_id: int,
     now: datetime,
     rows: list[tuple[int, str, str]],
@@ -314,7 +320,7 @@ MatchColumns = tuple[int, int, int, str, int, str, str | None, str]
 
 
 def write_matches(
-    session: Session,
+    session: Transaction,
     org_id: int,
     now: datetime,
     rows: list[MatchColumns],

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from sharedhash.settings import Settings
@@ -86,6 +87,70 @@ def _configure_sqlite(engine: Engine, *, autocheckpoint: bool = True) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class DriverTransaction:
+    """A write transaction on one pooled connection, for statements made on its DBAPI connection (PostgreSQL's group
+    commit of single checks: :meth:`Database.driver_writing`), without an ORM session: opening, committing and
+    closing a session, and asking it for its connection before each statement, cost more CPU than the few
+    statements' own handling. A core ``Connection`` holds the transaction (the engine's isolation, its error
+    wrapping at checkout, its rollback on an error), as a session's would.
+
+    Statements not made on the driver (a webhook's outbox event, a review queue created on first use) run in an ORM
+    session joined to the same transaction (:meth:`session`, made on first use, flushed before the commit): they
+    commit or roll back with the rest. Its session events (store/changes.py) are not those of the write sessions:
+    such a transaction writes nothing the caches hold."""
+
+    __slots__ = ("_session", "connection", "dbapi", "dialect")
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.dialect: Dialect = connection.dialect
+        self.dbapi: Any = connection.connection.dbapi_connection
+        self._session: Session | None = None
+
+    def session(self) -> Session:
+        """An ORM session in this transaction (made on first use; it never commits: the transaction does)."""
+        if self._session is None:
+            self._session = Session(
+                bind=self.connection, join_transaction_mode="rollback_only", expire_on_commit=False, autoflush=True
+            )
+        return self._session
+
+    def _finish(self, *, flush: bool) -> None:
+        if self._session is not None:
+            try:
+                if flush:
+                    self._session.flush()
+            finally:
+                self._session.close()
+                self._session = None
+
+
+#: A write transaction as the store's driver-level functions take it: an ORM session's, or a driver transaction.
+Transaction = Session | DriverTransaction
+
+
+def connection_of(tx: Transaction) -> Connection:
+    """The core connection of a transaction (a session's: asked of it)."""
+    return tx.connection if isinstance(tx, DriverTransaction) else tx.connection()
+
+
+def engine_of(tx: Transaction) -> Engine | Connection:
+    """The engine of a transaction (a session's bind: the engine its connections come from)."""
+    return tx.connection.engine if isinstance(tx, DriverTransaction) else tx.get_bind()
+
+
+def session_of(tx: Transaction) -> Session:
+    """An ORM session in the transaction (a driver transaction's joined session, made on first use)."""
+    return tx.session() if isinstance(tx, DriverTransaction) else tx
+
+
+def dbapi_of(tx: Transaction) -> Any:
+    """The DBAPI connection of a transaction."""
+    if isinstance(tx, DriverTransaction):
+        return tx.dbapi
+    return tx.connection().connection.dbapi_connection
+
+
 @dataclass
 class Database:
     """One database: an engine, and session factories for reading and for writing."""
@@ -111,6 +176,26 @@ class Database:
         """A transaction that commits when the block ends without an error and rolls back otherwise."""
         with self.write_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def driver_writing(self) -> Iterator[DriverTransaction]:
+        """:meth:`writing`'s transaction without an ORM session (:class:`DriverTransaction`): commits when the block
+        ends without an error (its joined session flushed first) and rolls back otherwise."""
+        with self.write_engine.connect() as connection, connection.begin():
+            tx = DriverTransaction(connection)
+            try:
+                yield tx
+            except BaseException:
+                tx._finish(flush=False)
+                raise
+            tx._finish(flush=True)
+
+    @property
+    def write_engine(self) -> Engine:
+        """The engine of the write sessions (SQLite's begins its transactions with BEGIN IMMEDIATE)."""
+        bind = self.write_sessions.kw["bind"]
+        assert isinstance(bind, Engine)
+        return bind
 
     def migrate(self) -> None:
         """Bring the schema up to the newest migration."""

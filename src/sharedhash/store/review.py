@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sharedhash.store.bulkwrite import BulkWriter
+from sharedhash.store.db import Transaction, engine_of, session_of
 from sharedhash.store.models import (
     ContentCheck,
     ContentMatch,
@@ -58,7 +59,7 @@ def queue_named(session: Session, org_id: int, name: str) -> ReviewQueue:
         return found
 
 
-def queue_id(session: Session, org_id: int, name: str) -> int:
+def queue_id(session: Transaction, org_id: int, name: str) -> int:
     """The id of the org's queue of that name, created on first use (:func:`queue_named`); once it exists, read
     without loading the queue as an object, and then remembered in the process (every transaction of content
     checks that enqueues an item asks: one round trip less each).
@@ -67,17 +68,19 @@ def queue_id(session: Session, org_id: int, name: str) -> int:
     either; an org is never deleted) and its id never changes: every process sharing the database finds the same
     id. Only an id read by the query is remembered, never one of a queue this session created (its transaction
     may still roll back); the memory is per database engine, so another database never sees it."""
-    known = _QUEUE_IDS.get(session.get_bind())
+    engine = engine_of(session)
+    known = _QUEUE_IDS.get(engine)
     if known is not None:
         found_id = known.get((org_id, name))
         if found_id is not None:
             return found_id
     sql = "SELECT id FROM review_queues WHERE org_id = %s AND name = %s"
     found = driver_rows(session, sql, (org_id, name)).scalar_one_or_none()
+    orm = session_of(session)
     if found is None:
-        return queue_named(session, org_id, name).id
-    if int(found) not in session.info.get(_CREATED_QUEUES, ()):
-        _QUEUE_IDS.setdefault(session.get_bind(), {})[org_id, name] = int(found)
+        return queue_named(orm, org_id, name).id
+    if int(found) not in orm.info.get(_CREATED_QUEUES, ()):
+        _QUEUE_IDS.setdefault(engine, {})[org_id, name] = int(found)
     return int(found)
 
 
@@ -109,7 +112,7 @@ def add_item(
     return item
 
 
-def enqueue_reviews(session: Session, org_id: int, items: list[tuple[int, int | None, str, int]]) -> None:
+def enqueue_reviews(session: Transaction, org_id: int, items: list[tuple[int, int | None, str, int]]) -> None:
     """Enqueue ``(check id, match id, queue name, priority)`` review items in one statement (what :func:`add_item`
     does one at a time; a batch of checks may enqueue thousands)."""
     if not items:

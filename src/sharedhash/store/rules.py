@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from sharedhash.errors import NotFoundError
 from sharedhash.hub_errors import NameTakenError
+from sharedhash.store.db import Transaction, session_of
 from sharedhash.store.models import ActionRule, Suppression
 from sharedhash.store.sqlhelpers import driver_fetch, driver_rows
 
@@ -39,7 +40,7 @@ _RULE_ROWS = (
 )
 
 
-def rule_rows_and_suppressions(session: Session, org_id: int) -> tuple[list[RuleRow], bool]:
+def rule_rows_and_suppressions(session: Transaction, org_id: int) -> tuple[list[RuleRow], bool]:
     """:func:`rule_rows` and whether the org has any suppression, in one statement (one round trip instead of two:
     every transaction of content checks with a match asks both). Read in the caller's transaction, never cached."""
     rows: list[RuleRow] = []
@@ -145,7 +146,7 @@ def remove_suppression(session: Session, org_id: int, suppression_id: int) -> Su
 
 
 def suppressed(
-    session: Session, org_id: int, hashes: Iterable[tuple[str, str]], *, any_known: bool | None = None
+    session: Transaction, org_id: int, hashes: Iterable[tuple[str, str]], *, any_known: bool | None = None
 ) -> set[tuple[str, str]]:
     """Which ``(hash type, value)`` pairs are on the org's suppression list. ``any_known``: whether the org has any
     suppression, when the caller read it in the same transaction (:func:`rule_rows_and_suppressions`); None: asked
@@ -159,11 +160,11 @@ def suppressed(
         stmt = select(Suppression.hash_type, Suppression.value).where(
             Suppression.org_id == org_id, tuple_(Suppression.hash_type, Suppression.value).in_(part)
         )
-        out.update((t, v) for t, v in session.execute(stmt))
+        out.update((t, v) for t, v in session_of(session).execute(stmt))
     return out
 
 
-def _has_suppressions(session: Session, org_id: int) -> bool:
+def _has_suppressions(session: Transaction, org_id: int) -> bool:
     """Whether the org has any suppression (asked by every transaction of checks with a match: through the
     driver)."""
     return driver_rows(session, "SELECT 1 FROM suppressions WHERE org_id = %s LIMIT 1", (org_id,)).first() is not None

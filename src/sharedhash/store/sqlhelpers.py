@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import CursorResult, Table, and_, func, insert, text
 from sqlalchemy.orm import Session
 
+from sharedhash.store.db import DriverTransaction, Transaction, connection_of
+
 
 def chunked(values: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
     """``values`` in lists of at most ``size``: IN lists stay under PostgreSQL's 65,535 bind parameters."""
@@ -34,24 +36,28 @@ def reserve_ids(session: Session, table: str, n: int) -> list[int]:
     return list(range(int(top or 0) + 1, int(top or 0) + 1 + n))
 
 
-def driver_rows(session: Session, sql: str, params: tuple[Any, ...]) -> CursorResult[*tuple[Any, ...]]:
+def driver_rows(session: Transaction, sql: str, params: tuple[Any, ...]) -> CursorResult[*tuple[Any, ...]]:
     """A small query straight through the driver (SQLAlchemy's statement handling costs more than such a query on
     the content checks' hot path); ``sql`` is written with ``%s`` placeholders (psycopg's), turned into SQLite's
     ``?``."""
-    connection = session.connection()
+    connection = connection_of(session)
     if connection.dialect.name != "postgresql":
         sql = sql.replace("%s", "?")
     return connection.exec_driver_sql(sql, params)
 
 
-def driver_fetch(session: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-    """:func:`driver_rows`' rows, fetched on the session's DBAPI connection without SQLAlchemy's result object (its
-    set-up cost as much as a short query's round trip on the group commit's thread): values as the driver gives
-    them, as :func:`driver_rows` does (``exec_driver_sql`` converts none either)."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
+def driver_fetch(session: Transaction, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """:func:`driver_rows`' rows, fetched on the transaction's DBAPI connection without SQLAlchemy's result object
+    (its set-up cost as much as a short query's round trip on the group commit's thread): values as the driver
+    gives them, as :func:`driver_rows` does (``exec_driver_sql`` converts none either)."""
+    if isinstance(session, DriverTransaction):
+        dialect, dbapi = session.dialect, session.dbapi
+    else:
+        connection = session.connection()
+        dialect, dbapi = connection.dialect, connection.connection.dbapi_connection
+    if dialect.name != "postgresql":
         sql = sql.replace("%s", "?")
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = dbapi.cursor()
     try:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()]

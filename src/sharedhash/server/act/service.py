@@ -40,6 +40,7 @@ from sharedhash.store import audit, outbox
 from sharedhash.store import checks as store
 from sharedhash.store import review as review_store
 from sharedhash.store import rules as rules_store
+from sharedhash.store.db import Database, Transaction, session_of
 from sharedhash.store.gc import paused_gc
 from sharedhash.store.models import ContentCheck, ContentMatch, Verdict, utcnow
 from sharedhash.store.visibility import Caller
@@ -226,13 +227,13 @@ _WRITER_THREADS = 4
 @dataclass
 class _Pending:
     """One request's checks waiting for the group commit, and what became of them. A request waits for ``done``
-    in its own thread, or (from the event loop) for ``future`` on ``loop``."""
+    in its own thread, or (from the event loop) for ``future`` on ``loop`` (no event made for it)."""
 
     state: HubState
     caller: Caller
     kind: str
     items: list[_Item]
-    done: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event | None = None
     loop: asyncio.AbstractEventLoop | None = None
     future: asyncio.Future[None] | None = None
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -277,8 +278,9 @@ class _GroupCommit:
         self.stats = GroupCommitStats()
 
     def write(self, state: HubState, caller: Caller, items: list[_Item], kind: str) -> dict[str, dict[str, Any]]:
-        mine = _Pending(state, caller, kind, items)
+        mine = _Pending(state, caller, kind, items, done=threading.Event())
         self._enqueue(mine)
+        assert mine.done is not None
         mine.done.wait()
         if mine.error is not None:
             raise mine.error
@@ -363,7 +365,7 @@ def _wake(batch: list[_Pending]) -> None:
     for pending in batch:
         if pending.loop is not None and pending.future is not None:
             futures[pending.loop].append(pending.future)
-        else:
+        elif pending.done is not None:
             pending.done.set()
     for loop, waiting in futures.items():
         try:
@@ -483,10 +485,11 @@ def _merge(into: list[str], words: list[str]) -> None:
 
 class _Acts:
     """The events and review items of one transaction: endpoints looked up once, one review item per (check,
-    queue) with the highest priority asked."""
+    queue) with the highest priority asked. Events and endpoints go through the ORM (the transaction's session,
+    made on first use in a driver transaction); review items through the driver."""
 
-    def __init__(self, session: Session, org_id: int) -> None:
-        self.session = session
+    def __init__(self, tx: Transaction, org_id: int) -> None:
+        self.tx = tx
         self.org_id = org_id
         self._endpoints: dict[str, int | None] = {}
         self._reviews: dict[tuple[int, str], tuple[int, int]] = {}
@@ -494,7 +497,7 @@ class _Acts:
 
     def endpoint(self, name: str) -> int | None:
         if name not in self._endpoints:
-            found = outbox.endpoint_by_name(self.session, self.org_id, name)
+            found = outbox.endpoint_by_name(session_of(self.tx), self.org_id, name)
             self._endpoints[name] = None if found is None else found.id
         return self._endpoints[name]
 
@@ -507,7 +510,7 @@ class _Acts:
                     continue
                 payload = match_event(action["event_type"], check=check, match=match, actions=decision.verbs)
                 outbox.add_event(
-                    self.session,
+                    session_of(self.tx),
                     org_id=self.org_id,
                     endpoint_id=endpoint_id,
                     event_type=action["event_type"],
@@ -533,7 +536,7 @@ class _Acts:
 
     def finish(self) -> int:
         review_store.enqueue_reviews(
-            self.session,
+            self.tx,
             self.org_id,
             [
                 (check_id, match_id, queue, priority)
@@ -570,7 +573,10 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
     now = utcnow()
     org_id = caller.org_id
     keep_hashes = state.settings.check_retention_days > 0
-    with state.db.writing() as session:
+    session: Transaction
+    # PostgreSQL, a group commit's few checks: every statement is made on the driver, in a transaction without an
+    # ORM session (one is joined to it for a webhook's events); otherwise a session's.
+    with _transaction(state.db, len(items)) as session:
         # PostgreSQL, a group commit's few checks: no look-up of the keys first, the checks' insert leaves out those
         # the org has (one round trip less per transaction); otherwise looked up here, before anything is made.
         folded = store.folds_key_lookup(session, len(items))
@@ -684,6 +690,14 @@ def _write(state: HubState, caller: Caller, items: list[_Item], *, kind: str) ->
         state.check_hashes.add((i, t, v) for i, (_, t, v) in zip(hash_ids, hash_rows, strict=True))
     _count_by(state, kind, len(items), by_list, by_action)
     return answers
+
+
+def _transaction(db: Database, count: int) -> AbstractContextManager[Transaction]:
+    """The write transaction of ``count`` checks: on the driver where every statement of :func:`_write` is (the
+    checks' insert folds the key look-up: :func:`store.folds_key_lookup`), an ORM session's otherwise."""
+    if not db.is_sqlite and store.folds_key_lookup_on_postgres(count):
+        return db.driver_writing()
+    return db.writing()
 
 
 def _hash_rows(items: list[_Item], check_ids: list[int]) -> list[tuple[int, str, str]]:

@@ -17,6 +17,7 @@ from sharedhash.server.rules.schemas import RuleIn, RuleTestIn
 from sharedhash.server.state import HubState
 from sharedhash.store import audit, outbox
 from sharedhash.store import rules as store
+from sharedhash.store.db import Transaction
 from sharedhash.store.models import ActionRule, Suppression
 from sharedhash.store.visibility import Caller
 
@@ -26,7 +27,7 @@ def specs(session: Session, org_id: int) -> list[RuleSpec]:
     return [RuleSpec(*row) for row in store.rule_rows(session, org_id)]
 
 
-def specs_and_suppressions(session: Session, org_id: int) -> tuple[list[RuleSpec], bool]:
+def specs_and_suppressions(session: Transaction, org_id: int) -> tuple[list[RuleSpec], bool]:
     """:func:`specs`, and whether the org has any suppression, read in one statement in the caller's
     transaction."""
     rows, anything = store.rule_rows_and_suppressions(session, org_id)

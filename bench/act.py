@@ -75,6 +75,14 @@ def flip(value: str, bits: int, rng: random.Random) -> str:
     return f"{n:064x}"
 
 
+def near_or_new(rng: random.Random, entries: int, n: int) -> list[str]:
+    """``n`` PDQ query values: half 8 bits from one of ``entries`` stored hashes, half unrelated."""
+    return [
+        flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
+        for _ in range(n)
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -289,10 +297,7 @@ def bench_hub(
         rng = random.Random(1)
 
         def values(n: int) -> list[str]:
-            return [
-                flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
-                for _ in range(n)
-            ]
+            return near_or_new(rng, entries, n)
 
         # Batched hash-only checks against the plain lookup of the same hashes, interleaved round by round.
         lookup_rates, check_rates, matched = [], [], 0
@@ -525,6 +530,17 @@ def bench_org(url: str, work: Path) -> tuple[int, str, Settings]:
         data_dir=work / "data", database_url=url, retroactive_seconds=3600.0, check_purge_seconds=3600.0
     )
     return org_id, token, settings
+
+
+def on_backend(args: argparse.Namespace, prefix: str, bench: Callable[[argparse.Namespace, str, Path], None]) -> None:
+    """Run an in-process bench ``bench(args, database url, work folder)`` on ``args.backend``: a SQLite file in a
+    new folder, or a scratch PostgreSQL database (:func:`scratch_postgres`) on ``args.postgres_url``."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    if args.backend == "sqlite":
+        bench(args, f"sqlite:///{work / 'bench.db'}", work)
+        return
+    with scratch_postgres(args.postgres_url) as url:
+        bench(args, url, work)
 
 
 @contextmanager

@@ -25,14 +25,13 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import BATCH, PG_DEFAULT, _import, bench_org, flip, pdq, scratch_postgres  # noqa: E402
+from act import BATCH, PG_DEFAULT, _import, bench_org, near_or_new, on_backend, pdq  # noqa: E402
 
 
 def main() -> None:
@@ -43,12 +42,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the check service's batches here")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-batch-"))
-    if args.backend == "sqlite":
-        bench(args, f"sqlite:///{work / 'bench.db'}", work)
-        return
-    with scratch_postgres(args.postgres_url) as url:
-        bench(args, url, work)
+    on_backend(args, "sharedhash-bench-batch-", bench)
 
 
 def bench(args: argparse.Namespace, url: str, work: Path) -> None:
@@ -81,10 +75,7 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
         rng = random.Random(1)
 
         def values(n: int) -> list[str]:
-            return [
-                flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
-                for _ in range(n)
-            ]
+            return near_or_new(rng, entries, n)
 
         # One match first: the org's review queue is created, the caches are warm.
         client.post("/v1/content/batch", json={"items": [{"content_id": "warm", "hashes": [

@@ -19,7 +19,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import PG_DEFAULT, bench_org, flip, pdq, scratch_postgres  # noqa: E402
+from act import PG_DEFAULT, bench_org, flip, on_backend, pdq  # noqa: E402
 
 
 def main() -> None:
@@ -45,12 +44,7 @@ def main() -> None:
     from sharedhash.server.act.service import GROUP_COMMIT_WRITERS_POSTGRES
 
     args.writers = (args.writers or [GROUP_COMMIT_WRITERS_POSTGRES]) if args.backend == "postgres" else [1]
-    work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-group-"))
-    if args.backend == "sqlite":
-        bench(args, f"sqlite:///{work / 'bench.db'}", work)
-        return
-    with scratch_postgres(args.postgres_url) as url:
-        bench(args, url, work)
+    on_backend(args, "sharedhash-bench-group-", bench)
 
 
 def bench(args: argparse.Namespace, url: str, work: Path) -> None:

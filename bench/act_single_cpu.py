@@ -21,7 +21,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import MutableMapping
@@ -30,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from act import PG_DEFAULT, bench_org, flip, pdq, scratch_postgres  # noqa: E402
+from act import PG_DEFAULT, bench_org, near_or_new, on_backend, pdq  # noqa: E402
 
 
 def main() -> None:
@@ -43,12 +42,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", help="write cProfile stats of the checks to PREFIX.loop and PREFIX.writer")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="sharedhash-bench-single-"))
-    if args.backend == "sqlite":
-        bench(args, f"sqlite:///{work / 'bench.db'}", work)
-        return
-    with scratch_postgres(args.postgres_url) as url:
-        bench(args, url, work)
+    on_backend(args, "sharedhash-bench-single-", bench)
 
 
 def bench(args: argparse.Namespace, url: str, work: Path) -> None:
@@ -68,10 +62,7 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
         )
         client.post(f"/v1/hash-lists/{lst['id']}/import", content=lines, headers=auth).raise_for_status()
         rng = random.Random(1)
-        singles = [
-            flip(pdq(rng.randrange(entries)), 8, rng) if rng.random() < 0.5 else pdq(entries + rng.randrange(10**9))
-            for _ in range(5000)
-        ]
+        singles = near_or_new(rng, entries, 5000)
         # One match first (the org's default review queue), and warm caches (keys, lists).
         for i in range(20):
             body = {

@@ -650,6 +650,22 @@ def log_over_draws(summary: dict[str, Figures], log: Callable[..., None]) -> Non
             log(f"  {'met    ' if met else 'NOT MET'} {check}")
 
 
+def draw_rules(
+    label: str, rng: random.Random, count: int, forbidden: set[str], *, spares: bool
+) -> tuple[list[Rule], list[Rule] | None]:
+    """A draw's ``count`` invented rules and, if asked, its spares for vetting (a tenth as many, none sharing a
+    rule's skeleton). The default draw takes the rules from the corpora's generator ``rng``, where it stands after
+    the corpora; another from its own seed. The spares are drawn after the list, so the list itself is the same
+    without vetting."""
+    rule_rng = rng if label == "default" else random.Random(f"rules:{label}")
+    rules = make_rules(count, rule_rng, forbidden)
+    if not spares:
+        return rules, None
+    taken = {normalise(t).despaced for r in rules for t in r.texts}
+    return rules, [r for r in make_rules(count // 10, rule_rng, forbidden)
+                   if not taken & {normalise(t).despaced for t in r.texts}]  # fmt: skip
+
+
 def estimate_draw(
     args: argparse.Namespace,
     rules_all: list[Rule],
@@ -746,11 +762,8 @@ def run_estimate(
         " it), 'held out' their part B (counted on); held-out families are not measured")  # fmt: skip
     draws: dict[str, dict[str, Figures]] = {}
     for label in labels:
-        rule_rng = rng if label == "default" else random.Random(f"rules:{label}")
-        all_rules = make_rules(max(sizes), rule_rng, forbidden)
-        taken = {normalise(t).despaced for r in all_rules for t in r.texts}
-        spares = [r for r in make_rules(max(sizes) // 10, rule_rng, forbidden)
-                  if not taken & {normalise(t).despaced for t in r.texts}]  # fmt: skip
+        all_rules, spares = draw_rules(label, rng, max(sizes), forbidden, spares=True)
+        assert spares is not None
         draws[label] = estimate_draw(args, all_rules, spares, sizes, parts, lexicon, log)
         for size in sizes:
             fig = draws[label][str(size)]
@@ -864,15 +877,7 @@ def main() -> None:
         return
     draws: dict[str, dict[str, Figures]] = {}
     for number, label in enumerate(labels):
-        # The default draw takes the rules from the corpora's generator, where it stands after the corpora.
-        rule_rng = rng if label == "default" else random.Random(f"rules:{label}")
-        all_rules = make_rules(max(sizes), rule_rng, forbidden)
-        spares = None
-        if not args.no_vetting:
-            # Drawn after the list, so the list itself is the same as without vetting.
-            taken = {normalise(t).despaced for r in all_rules for t in r.texts}
-            spares = [r for r in make_rules(max(sizes) // 10, rule_rng, forbidden)
-                      if not taken & {normalise(t).despaced for t in r.texts}]  # fmt: skip
+        all_rules, spares = draw_rules(label, rng, max(sizes), forbidden, spares=not args.no_vetting)
         draws[label] = measure_draw(
             args, label, all_rules, sizes, texts, stress, lexicon, timed=number == 0, log=log, spares=spares
         )

@@ -165,9 +165,7 @@ def write_checks(
     ``meanwhile(ids)``: the caller's work that needs the ids and not the session, run while the server inserts
     the rows where it can (:meth:`BulkWriter.insert_rows`)."""
     if not rows:
-        if meanwhile is not None:
-            meanwhile([])
-        return []
+        return _none_written(meanwhile)
     # No savepoint (two more statements for every transaction of single checks): a duplicate leaves the caller's
     # transaction failed, and the caller rolls it back and tries again without the check taken meanwhile.
     writer = BulkWriter(session)
@@ -185,6 +183,13 @@ def write_checks(
     finally:
         writer.close()
     return ids
+
+
+def _none_written(meanwhile: Callable[[list[int]], None] | None) -> list[int]:
+    """The ids of no rows written: the caller's ``meanwhile`` work still runs (given no ids)."""
+    if meanwhile is not None:
+        meanwhile([])
+    return []
 
 
 def _check_rows(
@@ -239,9 +244,7 @@ def write_check_hashes(
     """Insert the org's check hashes ``(check id, hash type, value)`` made at ``now``; their ids in the same order.
     ``meanwhile`` as :func:`write_checks`'s."""
     if not rows:
-        if meanwhile is not None:
-            meanwhile([])
-        return []
+        return _none_written(meanwhile)
     writer = BulkWriter(session)
     try:
         at = writer.db_time(now)
@@ -330,9 +333,7 @@ def write_matches(
     :func:`write_checks`: JSON already text, one time); their ids in the same order. ``meanwhile`` as
     :func:`write_checks`'s."""
     if not rows:
-        if meanwhile is not None:
-            meanwhile([])
-        return []
+        return _none_written(meanwhile)
     writer = BulkWriter(session)
     try:
         at = writer.db_time(now)

@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import CursorResult, Table, and_, func, insert, text
+from sqlalchemy import Connection, CursorResult, Table, and_, func, insert, text
 from sqlalchemy.orm import Session
 
-from sharedhash.store.db import DriverTransaction, Transaction, connection_of
+from sharedhash.store.db import Transaction, connection_of
 
 
 def chunked(values: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
@@ -41,28 +41,26 @@ def driver_rows(session: Transaction, sql: str, params: tuple[Any, ...]) -> Curs
     the content checks' hot path); ``sql`` is written with ``%s`` placeholders (psycopg's), turned into SQLite's
     ``?``."""
     connection = connection_of(session)
-    if connection.dialect.name != "postgresql":
-        sql = sql.replace("%s", "?")
-    return connection.exec_driver_sql(sql, params)
+    return connection.exec_driver_sql(_placeholders(connection, sql), params)
 
 
 def driver_fetch(session: Transaction, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
     """:func:`driver_rows`' rows, fetched on the transaction's DBAPI connection without SQLAlchemy's result object
     (its set-up cost as much as a short query's round trip on the group commit's thread): values as the driver
     gives them, as :func:`driver_rows` does (``exec_driver_sql`` converts none either)."""
-    if isinstance(session, DriverTransaction):
-        dialect, dbapi = session.dialect, session.dbapi
-    else:
-        connection = session.connection()
-        dialect, dbapi = connection.dialect, connection.connection.dbapi_connection
-    if dialect.name != "postgresql":
-        sql = sql.replace("%s", "?")
-    cursor = dbapi.cursor()
+    connection = connection_of(session)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    sql = _placeholders(connection, sql)
     try:
         cursor.execute(sql, params)
         return [tuple(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+def _placeholders(connection: Connection, sql: str) -> str:
+    """``sql`` written with psycopg's ``%s`` placeholders, for the connection's driver (SQLite's: ``?``)."""
+    return sql if connection.dialect.name == "postgresql" else sql.replace("%s", "?")
 
 
 def _on_postgres(session: Session) -> bool:

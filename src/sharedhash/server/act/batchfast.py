@@ -153,7 +153,7 @@ def plain_item(item: Any, known: frozenset[str] | None = None) -> Item | None:
         if not ((value.isascii() and "\x00" not in value) or _text_problem(value) is None):
             return None
         pairs.append((hash_type, value))
-    # Positional: a frozen dataclass's keyword call cost twice as much.
+    # Positional: a call by keyword costs more.
     meta = service.ContentMeta(content_id, content_type, uploader_id, uploaded_at, url, tuple(labels))
     return meta, pairs
 

@@ -53,7 +53,7 @@ _VIDEO_FIELDS = ("matched_hash_type", "query_percent", "listed_percent", "query_
 
 class ContentMeta(NamedTuple):
     """What the platform says about its content. (A named tuple: made once per item of a batch, where a frozen
-    dataclass's construction cost three times as much.)"""
+    dataclass's construction cost about twice as much.)"""
 
     content_id: str
     content_type: str = "other"

@@ -9,13 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
 from sharedhash.errors import SharedhashError
 from sharedhash.server.act import batchfast, service
+from sharedhash.server.act.fast import _plain_check
 from sharedhash.server.act.routes import _BATCH_OUT, _meta
-from sharedhash.server.act.schemas import ContentBatchIn
+from sharedhash.server.act.schemas import ContentBatchIn, ContentCheckOut, ContentHashesIn
 from sharedhash.server.lookup.service import validate_queries
 from sharedhash.store.models import ContentCheck
 from sharedhash.store.visibility import Caller
@@ -24,6 +25,7 @@ from tests.support.api import add, assert_error, flip, md5, new_list, pdq
 from tests.support.hub import Hub, state_of
 
 _HASH = {"hash_type": "md5", "value": md5(1)}
+_CHECK_OUT = TypeAdapter(ContentCheckOut)
 
 
 def _item(**fields: Any) -> dict[str, Any]:
@@ -91,6 +93,27 @@ def test_the_hand_check_takes_what_the_model_accepts_unchanged(body: Any) -> Non
     assert fast == [(_meta(i), [(h.hash_type, h.value) for h in i.hashes]) for i in model.items]
 
 
+@pytest.mark.parametrize(
+    "item",
+    [b["items"][0] for b in _BODIES if isinstance(b, dict) and isinstance(b.get("items"), list) and b["items"]]
+    + [_item(content_id="e\u0301", hashes=[{"hash_type": "md5", "value": "\u00e9"}]), _item(url="é" * 2000), "c-1"],
+)
+def test_a_single_checks_hand_check_takes_what_the_model_accepts_unchanged(item: Any) -> None:
+    """``POST /v1/content``'s fast path reads its body by the batch's item check (server/act/fast.py)."""
+    raw = json.dumps(item).encode()
+    fast = _plain_check(raw)
+    try:
+        model = ContentHashesIn.model_validate(json.loads(raw))
+    except ValidationError:
+        assert fast is None  # the model then refuses it, and the route answers
+        return
+    if fast is None:  # only when the service refuses a hash
+        with pytest.raises(SharedhashError):
+            validate_queries([(h.hash_type, h.value) for h in model.hashes], 10_000)
+        return
+    assert fast == (_meta(model), [(h.hash_type, h.value) for h in model.hashes])
+
+
 def test_bodies_that_are_not_json_take_the_route() -> None:
     assert batchfast.plain_batch_body(b"{") is None
     assert batchfast.plain_batch_body(b'{"items": [{"content_id": "\\ud800", "hashes": []}]}') is None
@@ -140,9 +163,38 @@ def test_answers_serialise_byte_for_byte_as_the_model(act_hub: Hub) -> None:
         )
         for m in odd["matches"]
     ]
-    for batch in (answers, replayed, [odd]):
+    # Answers not in the models' shape (fields in another order, one more, feedback with more) are put into it:
+    # those in it are serialised as they are.
+    shuffled = {k: answers[0][k] for k in reversed(answers[0])}
+    extra = dict(answers[1], key="zorblax")
+    more = dict(answers[0], matches=[dict(m, feedback={**m["feedback"], "zorblax": 1}) for m in answers[0]["matches"]])
+    reordered = dict(answers[0], matches=[{k: m[k] for k in sorted(m)} for m in answers[0]["matches"]])
+    for batch in (answers, replayed, [odd], [shuffled, extra, more, reordered]):
         expected = _BATCH_OUT.dump_json(_BATCH_OUT.validate_python({"checks": batch}))
         assert batchfast.batch_answer_json(batch) == expected
+        for one in batch:
+            assert batchfast.check_answer_json(one) == _CHECK_OUT.dump_json(_CHECK_OUT.validate_python(one))
+    assert [batchfast._in_shape(a) for a in answers + replayed] == [True] * 6
+    assert not any(batchfast._in_shape(a) for a in (shuffled, extra, more, reordered))
+
+
+def test_a_batch_answers_each_item_its_own_answer_without_its_key(act_hub: Hub) -> None:
+    """A batch written alone (over the group commit's size) answers with its own dicts, the key taken out; a
+    content given twice gets two equal answers, not one dict twice."""
+    state = state_of(act_hub)
+    caller = _caller(act_hub)
+    items = [(service.ContentMeta(f"c-{n}"), [("md5", md5(n))]) for n in range(service.GROUP_COMMIT_MAX_ITEMS + 4)]
+    items.append(items[3])
+    answers = service.check_hashes(state, caller, items)
+    assert [a["content_id"] for a in answers] == [m.content_id for m, _ in items]
+    assert not any("key" in a for a in answers)
+    assert answers[-1] == answers[3]
+    assert answers[-1] is not answers[3]
+    replayed = service.check_hashes(state, caller, items)
+    assert [a["replayed"] for a in replayed] == [True] * len(items)
+    assert not any("key" in a for a in replayed)
+    assert replayed[-1] == replayed[3]
+    assert replayed[-1] is not replayed[3]
 
 
 def _post(hub: Hub, items: list[dict[str, Any]]) -> Any:

@@ -84,9 +84,8 @@ def plain_batch_body(body: bytes) -> list[Item] | None:
     """The items of a batch body that ``ContentBatchIn`` accepts unchanged, or None for anything else.
 
     Checked by hand rather than by the model (a model per item, and per hash, took a large part of a batch's time):
-    the same fields, types, lengths and text rule (:func:`sharedhash.limits.text_problem`); times go through the
-    model's own time type. Anything the model would refuse or coerce returns None and takes the route, so every
-    error of the body comes from there."""
+    each item as :func:`plain_item`. Anything the model would refuse or coerce returns None and takes the route, so
+    every error of the body comes from there."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -97,61 +96,75 @@ def plain_batch_body(body: bytes) -> list[Item] | None:
     if type(raw) is not list or not raw:
         return None
     known = _known_types()
-    text_problem = limits.text_problem
     out: list[Item] = []
     for item in raw:
-        if type(item) is not dict or not _ITEM_FIELDS.issuperset(item):
+        plain = plain_item(item, known)
+        if plain is None:
             return None
-        content_id = item.get("content_id")
-        if type(content_id) is not str or not 1 <= len(content_id) <= 500 or text_problem(content_id) is not None:
-            return None
-        content_type = item.get("content_type", "other")
-        if type(content_type) is not str or content_type not in _CONTENT_TYPES:
-            return None
-        uploader_id, url = item.get("uploader_id"), item.get("url")
-        if not (_optional_text(uploader_id, 500) and _optional_text(url, 2000)):
-            return None
-        labels = item.get("labels", [])
-        if type(labels) is not list or len(labels) > limits.MAX_LABELS:
-            return None
-        if not all(label is not None and _optional_text(label, limits.MAX_LABEL_CHARS) for label in labels):
-            return None
-        uploaded_at: datetime | None = None
-        if item.get("uploaded_at") is not None:
-            try:
-                uploaded_at = _TIME.validate_python(item["uploaded_at"])
-            except ValidationError:
-                return None
-        hashes = item.get("hashes")
-        if type(hashes) is not list or not 1 <= len(hashes) <= limits.MAX_HASHES_PER_ENTRY:
-            return None
-        pairs: list[tuple[str, str]] = []
-        for h in hashes:
-            if type(h) is not dict or len(h) != 2:
-                return None
-            hash_type, value = h.get("hash_type"), h.get("value")
-            if hash_type not in known or type(value) is not str or not 0 < len(value) <= ANY_HASH_VALUE_MAX:
-                return None
-            if text_problem(value) is not None:
-                return None
-            pairs.append((hash_type, value))
-        meta = service.ContentMeta(
-            content_id=content_id,
-            content_type=content_type,
-            uploader_id=uploader_id,
-            uploaded_at=uploaded_at,
-            url=url,
-            labels=tuple(labels),
-        )
-        out.append((meta, pairs))
+        out.append(plain)
     return out
 
 
-def _optional_text(value: Any, most: int) -> bool:
-    """Whether ``value`` is None or text of 1 to ``most`` characters the hub may store."""
-    if value is None:
-        return True
-    return type(value) is str and 1 <= len(value) <= most and limits.text_problem(value) is None
+def plain_item(item: Any, known: frozenset[str] | None = None) -> Item | None:
+    """One check (an item of a batch, or a single check's body: ``ContentHashesIn``) as the service takes it, if
+    the model accepts it unchanged; None for anything else.
+
+    The model's fields, types, lengths and text rule (:func:`sharedhash.limits.text_problem`, whose ASCII case,
+    the usual one, is written out here: no NUL); times go through the model's own time type."""
+    if type(item) is not dict or not _ITEM_FIELDS.issuperset(item):
+        return None
+    get = item.get
+    content_id = get("content_id")
+    if (
+        type(content_id) is not str
+        or not 1 <= len(content_id) <= 500
+        or not ((content_id.isascii() and "\x00" not in content_id) or _text_problem(content_id) is None)
+    ):
+        return None
+    content_type = get("content_type", "other")
+    if type(content_type) is not str or content_type not in _CONTENT_TYPES:
+        return None
+    uploader_id, url = get("uploader_id"), get("url")
+    if (uploader_id is not None and not _text(uploader_id, 500)) or (url is not None and not _text(url, 2000)):
+        return None
+    labels = get("labels", _NO_LABELS)
+    if type(labels) is not list or len(labels) > limits.MAX_LABELS:
+        return None
+    if labels and not all(_text(label, limits.MAX_LABEL_CHARS) for label in labels):
+        return None
+    uploaded_at: datetime | None = None
+    if get("uploaded_at") is not None:
+        try:
+            uploaded_at = _TIME.validate_python(item["uploaded_at"])
+        except ValidationError:
+            return None
+    hashes = get("hashes")
+    if type(hashes) is not list or not 1 <= len(hashes) <= limits.MAX_HASHES_PER_ENTRY:
+        return None
+    if known is None:
+        known = _known_types()
+    pairs: list[tuple[str, str]] = []
+    for h in hashes:
+        if type(h) is not dict or len(h) != 2:
+            return None
+        hash_type, value = h.get("hash_type"), h.get("value")
+        if hash_type not in known or type(value) is not str or not 0 < len(value) <= ANY_HASH_VALUE_MAX:
+            return None
+        if not ((value.isascii() and "\x00" not in value) or _text_problem(value) is None):
+            return None
+        pairs.append((hash_type, value))
+    # Positional: a call by keyword costs more.
+    meta = service.ContentMeta(content_id, content_type, uploader_id, uploaded_at, url, tuple(labels))
+    return meta, pairs
+
+
+_NO_LABELS: list[str] = []
+_text_problem = limits.text_problem
+
+
+def _text(value: Any, most: int) -> bool:
+    """Whether ``value`` is text of 1 to ``most`` characters the hub may store."""
+    return type(value) is str and 1 <= len(value) <= most and _text_problem(value) is None
 
 
 @lru_cache(maxsize=1)
@@ -166,12 +179,34 @@ _OPTIONS = orjson.OPT_UTC_Z
 def batch_answer_json(answers: list[dict[str, Any]]) -> bytes:
     """``ContentBatchOut`` of the service's answers as JSON, byte for byte what the model serialises (its fields
     in order), without a model per check and match."""
-    return orjson.dumps({"checks": [_check_out(a) for a in answers]}, option=_OPTIONS)
+    return orjson.dumps({"checks": [a if _in_shape(a) else _check_out(a) for a in answers]}, option=_OPTIONS)
 
 
 def check_answer_json(answer: dict[str, Any]) -> bytes:
     """``ContentCheckOut`` of one of the service's answers as JSON, byte for byte what the model serialises."""
-    return orjson.dumps(_check_out(answer), option=_OPTIONS)
+    return orjson.dumps(answer if _in_shape(answer) else _check_out(answer), option=_OPTIONS)
+
+
+_CHECK_FIELDS = (
+    "check_id", "content_id", "content_type", "matched", "actions", "matches", "replayed", "checked_at", "hash_types",
+)  # fmt: skip
+_MATCH_FIELDS = (
+    "match_id", "query", "hash_type", "distance", "list_id", "list_name", "entry_id", "classification", "labels",
+    "feedback", "rule", "actions", "suppressed", "retroactive", "created_at", "details",
+)  # fmt: skip
+_FEEDBACK_FIELDS = ("confirm", "dispute")
+
+
+def _in_shape(a: dict[str, Any]) -> bool:
+    """Whether an answer already is what :func:`_check_out` makes of it (the models' fields, in their order, and
+    nothing else; a list of matches likewise): serialised as it is, the same bytes without a copy of each dict.
+    The service's answers are (tests/server/test_act_batchfast.py); anything else is copied into shape."""
+    if tuple(a) != _CHECK_FIELDS or type(a["matches"]) is not list:
+        return False
+    for m in a["matches"]:
+        if tuple(m) != _MATCH_FIELDS or tuple(m["feedback"]) != _FEEDBACK_FIELDS:
+            return False
+    return True
 
 
 def _check_out(a: dict[str, Any]) -> dict[str, Any]:

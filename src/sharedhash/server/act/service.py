@@ -18,14 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 import anyio.to_thread
 import numpy as np
 import orjson
 from sqlalchemy.orm import Session
 
-from sharedhash.errors import LimitExceededError
+from sharedhash.errors import InvalidInputError, LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
 from sharedhash.hashing.types.base import IndexKind
 from sharedhash.limits import PDQ_THRESHOLD_MAX
@@ -51,9 +51,9 @@ log = logging.getLogger(__name__)
 _VIDEO_FIELDS = ("matched_hash_type", "query_percent", "listed_percent", "query_seconds", "listed_seconds")
 
 
-@dataclass(frozen=True, slots=True)
-class ContentMeta:
-    """What the platform says about its content."""
+class ContentMeta(NamedTuple):
+    """What the platform says about its content. (A named tuple: made once per item of a batch, where a frozen
+    dataclass's construction cost about twice as much.)"""
 
     content_id: str
     content_type: str = "other"
@@ -66,11 +66,12 @@ class ContentMeta:
 @dataclass
 class _Item:
     """One piece of content to check: its metadata, its hashes (canonical) and the queries to look up (a file's
-    dihedral variants are queries past its hashes)."""
+    dihedral variants are queries past its hashes; None: its hashes, each at its own position, as for every
+    hash-only check, which then makes no query object of its own)."""
 
     meta: ContentMeta
     hashes: list[tuple[str, str]]
-    queries: list[Query]
+    queries: list[Query] | None
     key: str = ""
     matches: list[dict[str, Any]] = field(default_factory=list)
 
@@ -109,20 +110,35 @@ def _hash_items(state: HubState, items: list[tuple[ContentMeta, list[tuple[str, 
     limit = state.settings.max_lookup_hashes
     if total > limit:
         raise LimitExceededError(f"{total} hashes in one request; the limit is {limit}")
-    flat = lookup_service.validate_queries([h for _, hashes in items for h in hashes], limit)
+    pairs = _canonical_pairs([h for _, hashes in items for h in hashes], limit)
     out: list[_Item] = []
     start = 0
     for meta, hashes in items:
-        if len(hashes) == 1:  # the usual item: no slices or comprehensions
-            q = flat[start]
+        if len(hashes) == 1:  # the usual item: no slices
+            out.append(_Item(meta, [pairs[start]], None))
             start += 1
-            out.append(_Item(meta, [(q.hash_type, q.value)], [Query(0, q.hash_type, q.value)]))
             continue
-        valid = flat[start : start + len(hashes)]
+        out.append(_Item(meta, pairs[start : start + len(hashes)], None))
         start += len(hashes)
-        canonical = [(q.hash_type, q.value) for q in valid]
-        out.append(_Item(meta, canonical, [Query(i, t, v) for i, (t, v) in enumerate(canonical)]))
     return out
+
+
+def _canonical_pairs(pairs: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """Every ``(hash type, value)`` canonical, as :func:`lookup_service.validate_queries` makes them (its errors,
+    naming the bad hash's position), without a query object per hash: a batch of one fixed-width type is checked
+    in one call, as there."""
+    types = {hash_type for hash_type, _ in pairs}
+    if len(types) == 1 and len(pairs) <= limit:
+        (name,) = types
+        try:
+            found = get_hash_type(name)
+            if found.hex_chars is not None:
+                if len(pairs) == 1:  # a single check: the batch form's arrays cost more than the one value
+                    return [(name, found.validate(pairs[0][1]))]
+                return [(name, value) for value in found.validate_many([value for _, value in pairs])]
+        except InvalidInputError:
+            pass  # validate_queries below names the bad one
+    return [(q.hash_type, q.value) for q in lookup_service.validate_queries(pairs, limit)]
 
 
 #: Hash-only checks of at most this many hashes in all may be made from the event loop
@@ -185,7 +201,7 @@ def _run(state: HubState, caller: Caller, items: list[_Item], *, kind: str) -> l
     missing = [i.key for i in items if i.key not in answers]
     if missing:
         answers.update(_read_back(state, caller, missing))
-    return _in_order(items, answers)
+    return _in_order(items, answers, owned=not grouped)
 
 
 def _read_back(state: HubState, caller: Caller, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -194,11 +210,19 @@ def _read_back(state: HubState, caller: Caller, keys: list[str]) -> dict[str, di
         return _stored_answers(session, store.existing_checks(session, caller.org_id, keys))
 
 
-def _in_order(items: list[_Item], answers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _in_order(items: list[_Item], answers: dict[str, dict[str, Any]], *, owned: bool = False) -> list[dict[str, Any]]:
+    """The answers of ``items`` in their order, without their keys. ``owned``: the answers are this request's alone
+    (not a group commit's, whose requests may share one), so each is answered as it is, its key taken out, and
+    copied only for a second item of the same content."""
     out = []
     for item in items:
-        answer = dict(answers[item.key])
-        answer.pop("key")
+        answer = answers[item.key]
+        if owned and "key" in answer:
+            del answer["key"]
+        else:
+            answer = dict(answer)
+            if not owned:  # (owned: a second item of the same content, its answer's key taken out already)
+                del answer["key"]
         out.append(answer)
     return out
 
@@ -402,10 +426,16 @@ def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
     owner: list[tuple[int, int]] = []
     for n, item in enumerate(items):
         queries = item.queries
-        if len(queries) == 1:  # the usual item: no inner loop
-            q = queries[0]
-            owner.append((n, q.position))
-            flat.append(Query(len(flat), q.hash_type, q.value))
+        if queries is None:  # its hashes, each at its own position
+            hashes = item.hashes
+            if len(hashes) == 1:  # the usual item: no inner loop
+                hash_type, value = hashes[0]
+                owner.append((n, 0))
+                flat.append(Query(len(flat), hash_type, value))
+                continue
+            for position, (hash_type, value) in enumerate(hashes):
+                owner.append((n, position))
+                flat.append(Query(len(flat), hash_type, value))
             continue
         for q in queries:
             owner.append((n, q.position))
@@ -413,13 +443,18 @@ def _match(state: HubState, caller: Caller, items: list[_Item]) -> None:
     if not flat:
         return
     found = lookup_service.lookup(state.db, state.indexes, state.caches, caller, flat, audit_log=state.audit)
-    per_item: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    per_item: dict[int, list[dict[str, Any]]] = {}
     for m in found:
         n, position = owner[m["query"]]
-        per_item[n].append({**m, "query": position})
+        m["query"] = position  # (the lookup's own dict: made for this call alone)
+        mine = per_item.get(n)
+        if mine is None:
+            per_item[n] = [m]
+        else:
+            mine.append(m)
     for n, matches in per_item.items():
         item = items[n]
-        if len(matches) == 1 and len(item.queries) == len(item.hashes):
+        if len(matches) == 1 and (item.queries is None or len(item.queries) == len(item.hashes)):
             item.matches = matches  # one match of one of its own hashes: nothing to fold
         else:
             item.matches = lookup_service.fold_variants(matches, item.hashes)

@@ -3,6 +3,7 @@
     python bench/act_batch.py                                  # SQLite, 100,000 stored entries (PDQ + md5)
     python bench/act_batch.py --entries 1000000 --backend postgres
     python bench/act_batch.py --profile /tmp/batch.prof        # cProfile of the check service's batches
+    python bench/act_batch.py --prior-checks 1000000           # the check tables holding a million checks first
 
 Each round builds 10,000 PDQ hashes (half 8 bits from a stored hash, half unrelated, as ``bench/act.py``) and
 times, interleaved:
@@ -11,6 +12,10 @@ times, interleaved:
   content id, through the whole ASGI app in this process (``TestClient``: no sockets, bodies encoded beforehand);
 - the services alone: ``lookup_service.lookup`` and ``act.service.check_hashes`` on the same hashes (no HTTP, no
   body parsing or answer serialisation).
+
+``--prior-checks N`` first stores N one-PDQ-hash checks with their check hashes (through the store's own writers,
+as a hub keeps its checks for the retention period): the inserts then maintain indexes of that size, as on a hub
+that has run for a while, instead of tables that start empty.
 
 What ``bench/act.py`` measures over real HTTP is the first pair plus the server's socket work and the client's;
 this script shows where a batch's time goes without the load generator sharing the cores.
@@ -41,6 +46,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", type=Path, help="write a cProfile of the check service's batches here")
+    parser.add_argument("--prior-checks", type=int, default=0, help="one-PDQ-hash checks stored before the rounds")
     args = parser.parse_args()
     on_backend(args, "sharedhash-bench-batch-", bench)
 
@@ -56,6 +62,10 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
     from sharedhash.store.visibility import Caller
 
     org_id, token, settings = bench_org(url, work)
+    if args.prior_checks:
+        began = time.perf_counter()
+        store_prior_checks(url, org_id, args.prior_checks)
+        print(f"stored {args.prior_checks:,} prior checks in {time.perf_counter() - began:.1f} s", file=sys.stderr)
     entries = args.entries
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with TestClient(create_app(settings)) as client:
@@ -153,6 +163,32 @@ def bench(args: argparse.Namespace, url: str, work: Path) -> None:
     http = statistics.median(times["http check"]) / statistics.median(times["http lookup"])
     alone = statistics.median(times["check"]) / statistics.median(times["lookup"])
     print(f"\nratio check / lookup: HTTP {http:.2f}, services {alone:.2f}")
+
+
+def store_prior_checks(url: str, org_id: int, n: int) -> None:
+    """``n`` one-PDQ-hash checks of ``org_id`` made a day ago, each with its check hash (random values), 100,000 a
+    transaction through the store's writers."""
+    from datetime import timedelta
+
+    from sharedhash.store import checks as store
+    from sharedhash.store.db import open_database
+    from sharedhash.store.models import utcnow
+
+    db = open_database(url)
+    at = utcnow() - timedelta(days=1)
+    rng = random.Random(7)
+    try:
+        for first in range(0, n, 100_000):
+            values = [f"{rng.getrandbits(256):064x}" for _ in range(first, min(first + 100_000, n))]
+            with db.writing() as s:
+                rows: list[store.CheckColumns] = [
+                    (f"p{first + i}", f"p{first + i}", "image", None, None, None, "[]", "[]", False, "[]")
+                    for i in range(len(values))
+                ]
+                ids = store.write_checks(s, org_id, at, rows)
+                store.write_check_hashes(s, org_id, at, [(c, "pdq", v) for c, v in zip(ids, values, strict=True)])
+    finally:
+        db.dispose()
 
 
 if __name__ == "__main__":

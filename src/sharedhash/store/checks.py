@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import delete, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,8 @@ from sharedhash.store.models import (
     OutboxState,
     QuarantineFile,
     ReviewItem,
+    check_hash_value_indexed,
+    near_match_types,
 )
 from sharedhash.store.sqlhelpers import chunked
 
@@ -409,11 +411,16 @@ def check_hashes_by_value(
     session: Session, hash_type: str, values: list[str], since: datetime
 ) -> list[tuple[int, int, int, str]]:
     """``(check hash id, check id, org id, value)`` of check hashes of this type with one of ``values``, from checks
-    made since ``since`` (the retention cut-off)."""
+    made since ``since`` (the retention cut-off). Only for the types matched by value: the near-match types' rows
+    are not in the value index (migration 0017; they are found through the in-memory index, by id)."""
+    if hash_type in near_match_types():
+        raise ValueError(f"check hashes of type {hash_type} are matched by the in-memory index, not by value")
     out: list[tuple[int, int, int, str]] = []
     for start in range(0, len(values), 5000):
         stmt = select(CheckHash.id, CheckHash.check_id, CheckHash.org_id, CheckHash.value).where(
             CheckHash.hash_type == hash_type,
+            # The partial index's own condition, term for term: SQLite uses the index only so.
+            text(check_hash_value_indexed()),
             CheckHash.value.in_(values[start : start + 5000]),
             CheckHash.created_at >= since,
         )

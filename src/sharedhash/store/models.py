@@ -6,6 +6,7 @@ in-memory indexes can rely on "an id, once dead, stays dead".
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from sharedhash.hashing import IndexKind, get_hash_type, hash_type_names
 from sharedhash.limits import PDQ_THRESHOLD_DEFAULT, VIDEO_LISTED_PERCENT_DEFAULT, VIDEO_QUERY_PERCENT_DEFAULT
 
 # SQLite only auto-increments INTEGER PRIMARY KEY columns; PostgreSQL gets real 64-bit ids.
@@ -930,6 +932,26 @@ class Suppression(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+def near_match_types() -> list[str]:
+    """The hash types whose check hashes are matched through the node's in-memory index (near matches), not by
+    value in SQL: their rows are left out of ``ix_check_hashes_value`` (:func:`check_hash_value_indexed`)."""
+    return [name for name in hash_type_names() if get_hash_type(name).index_kind is IndexKind.HAMMING256]
+
+
+def check_hash_value_indexed() -> str:
+    """The predicate of the partial index ``ix_check_hashes_value``: every hash type but the near-match ones.
+
+    Written as SQL text so that a query can repeat it term for term: SQLite uses a partial index only for a query
+    whose WHERE clause contains the index's condition itself (it does not prove ``hash_type = ?`` implies it);
+    PostgreSQL proves it from the query's constants either way. The same text on both backends, from the hash
+    types' traits (no type named here); a new near-match type needs a migration re-creating the index
+    (tests/store/test_check_hash_index.py compares the database's predicate with this one)."""
+    names = near_match_types()
+    if not all(re.fullmatch(r"[a-z0-9_]+", name) for name in names):
+        raise ValueError("hash type names are lowercase letters, digits and underscores")
+    return f"hash_type NOT IN ({', '.join(repr(name) for name in names)})" if names else "hash_type IS NOT NULL"
+
+
 class CheckHash(Base):
     """One fixed-width hash of a check, for retroactive matching: exact types are found by value in SQL, near-match
     types through the node's in-memory index of check hashes (server/memory/check_hashes.py). Purged with its check.
@@ -937,7 +959,14 @@ class CheckHash(Base):
 
     __tablename__ = "check_hashes"
     __table_args__ = (
-        Index("ix_check_hashes_value", "hash_type", "value"),
+        # Partial (migration 0017): the near-match types' rows, nearly all of a hub's, are never read by value.
+        Index(
+            "ix_check_hashes_value",
+            "hash_type",
+            "value",
+            postgresql_where=text(check_hash_value_indexed()),
+            sqlite_where=text(check_hash_value_indexed()),
+        ),
         Index("ix_check_hashes_check", "check_id"),
         Index("ix_check_hashes_created", "created_at"),
     )

@@ -79,7 +79,13 @@ def test_sql_lives_only_in_store(package: str) -> None:
 def test_no_hash_type_names_in_store_or_server(package: str) -> None:
     """A new hash type is one file plus a registration line: store/ and server/ use the types' traits."""
     names = frozenset(hash_type_names())
-    offenders = {name: found for name, tree in _modules(package) if (found := hash_type_literals(tree, names))}
+    # Migrations are exempt: each is a snapshot of the schema as it was made, so a condition naming the types of
+    # its day is frozen there (0017), not derived from today's registry.
+    offenders = {
+        name: found
+        for name, tree in _modules(package)
+        if not name.startswith("store/migrations/") and (found := hash_type_literals(tree, names))
+    }
     assert offenders == {}, "use the hash type's traits (hex_chars, quality_gated, max_distance, dihedral...)"
 
 

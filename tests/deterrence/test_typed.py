@@ -268,6 +268,26 @@ def test_a_common_word_with_a_letter_or_two_added_is_not_a_plain_misspelling() -
     assert "the common word 'garden' with a letter or two added" in miss.reason
 
 
+def test_two_frequent_english_words_run_together_are_not_a_plain_misspelling() -> None:
+    from sharedhash.deterrence.frequent import frequent_compound
+    from sharedhash.deterrence.lexicon import build_lexicon
+
+    assert frequent_compound("dryrun") == ("dry", "run")
+    assert frequent_compound("dryrux") is None
+    assert frequent_compound("xrun") is None  # a single letter is no word of a compound
+    rules = [Rule.create("term", [t]) for t in ("dryrux", "toform")]
+    matcher = Matcher(rules, lexicon=build_lexicon(["video"]))
+    assert not matcher.check("dryrun video").deter  # "dry" + "run", one edit from "dryrux"
+    assert matcher.compound_of_frequent_words("dryrun", "dryrux")
+    assert fired(matcher, "dryrax video") == ["dryrux"]  # a misspelling that makes no compound
+    assert fired(matcher, "dryrux video") == ["dryrux"]  # the rule itself
+    assert fired(matcher, "dRyRuN video") == ["dryrux"]  # through a disguise (mixed case) the skeleton decides
+    assert fired(matcher, "tofrom video") == ["toform"]  # the rule is "to" + "form" itself: no evidence
+    assert fired(Matcher(rules, lexicon=Lexicon()), "dryrun video") == ["dryrux"]  # no lexicon: never refused
+    (miss,) = explain(matcher, "dryrun video", rule=rules[0]).near_misses
+    assert "two frequent English words run together" in miss.reason
+
+
 def test_a_camel_case_word_is_compared_as_written() -> None:
     from sharedhash.deterrence.lexicon import build_lexicon
 

@@ -204,6 +204,11 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 f"typed without disguise as {typed!r}, the common word {added_to!r} with a letter or two added,"
                 " which the rule does not hold: a word formed from it, not the rule misspelt"
             )
+        if matcher.compound_of_frequent_words(typed, written):
+            return (
+                f"typed without disguise as {typed!r}, two frequent English words run together, as identifiers and"
+                " compounds are written, while the rule is not: that compound, not the rule misspelt"
+            )
     if written and 0 < distance <= allowance and part.words == 1 and part.identifier():
         return (
             "typed as an identifier of code (joined to another word by '_' or by dots, or in camelCase):"

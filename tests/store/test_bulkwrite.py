@@ -257,6 +257,22 @@ def test_copy_formatters_agree_with_the_generic_form() -> None:
             assert _FORMATTERS[table](mixed) == _copy_text(mixed)
 
 
+def test_copy_escape_search_is_the_four_characters() -> None:
+    """Whether a text needs COPY's escapes: exactly when it holds a backslash, tab, newline or carriage return (as
+    the regular expression it replaced found), each escaped by the generic form whatever else the text holds."""
+    import re
+
+    from sharedhash.store.copytext import _special
+    from sharedhash.store.copytext import copy_text as _copy_text
+
+    pattern = re.compile(r"[\\\t\n\r]")
+    texts = [*AWKWARD, "", "plain", "a\x00b", "\x0b\x0c", "\u2028", "\u0085", "\\", "\t", "\n", "\r", "x" * 600 + "\r"]
+    for text in texts:
+        assert _special(text) == bool(pattern.search(text)), text
+    row = (1, "back\\slash", "tab\there", "new\nline\r\n", None, "zorblax")
+    assert _copy_text([row]) == "1\tback\\\\slash\ttab\\there\tnew\\nline\\r\\n\t\\N\tzorblax\n"
+
+
 def test_unnest_formatters_agree_with_the_generic_form() -> None:
     """The per-column makers of PostgreSQL's one-statement insert (numbers unquoted, text joined and searched once)
     give each column's array as the element-by-element form does (the same elements as PostgreSQL's array input

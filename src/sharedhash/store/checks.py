@@ -36,15 +36,20 @@ from sharedhash.store.sqlhelpers import chunked
 _checks = ContentCheck.__table__
 _matches = ContentMatch.__table__
 _check_hashes = CheckHash.__table__
+_sha256 = hashlib.sha256
 
 
 def idempotency_key(content_id: str, hashes: Iterable[tuple[str, str]]) -> str:
-    """The key of a check: one per (content id, set of hashes); the org is the other half of the unique key."""
-    digest = hashlib.sha256(content_id.encode())
-    pairs = hashes if isinstance(hashes, list) and len(hashes) == 1 else sorted(set(hashes))
-    for hash_type, value in pairs:
-        digest.update(b"\n" + hash_type.encode() + b":" + value.encode())
-    return digest.hexdigest()
+    """The key of a check: one per (content id, set of hashes); the org is the other half of the unique key.
+
+    The SHA-256 (hex) of the content id followed by ``"\\n" + type + ":" + value`` for each distinct hash in sorted
+    order, all UTF-8. Stored checks are found by it, so its value never changes; the text is encoded and hashed
+    in one go (one call for the usual one-hash item, not an update per hash)."""
+    if isinstance(hashes, list) and len(hashes) == 1:
+        hash_type, value = hashes[0]
+        return _sha256(f"{content_id}\n{hash_type}:{value}".encode()).hexdigest()
+    text = content_id + "".join([f"\n{hash_type}:{value}" for hash_type, value in sorted(set(hashes))])
+    return _sha256(text.encode()).hexdigest()
 
 
 def existing_checks(session: Transaction, org_id: int, keys: Iterable[str]) -> dict[str, int]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+def _special(text: str) -> bool:
+    """Whether ``text`` holds a character COPY's text format must escape (backslash, tab, newline, carriage
+    return). Four substring tests, each a fast C scan: together about 5x faster than a regular expression's search
+    for the four (measured: the search of 10,000 check rows' free text 5.3 ms -> under 1 ms)."""
+    return "\\" in text or "\t" in text or "\n" in text or "\r" in text
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -19,7 +23,7 @@ def _copy_field(value: Any) -> str:
     if value is None:
         return _NULL
     text = value if isinstance(value, str) else str(value)
-    return text.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(text) else text
+    return text.translate(_COPY_ESCAPES) if _special(text) else text
 
 
 def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
@@ -32,7 +36,7 @@ def copy_text(rows: Sequence[tuple[Any, ...]]) -> str:
 # must escape (hash values, numbers, times, classifications and kinds are checked or made by the hub); they are
 # searched together, once per piece, and a piece where one does is formatted the generic way.
 def _entries_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[5]}{r[6] or ''}" for r in rows])):
+    if _special("".join([f"{r[3]}{r[5]}{r[6] or ''}" for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join(
@@ -45,14 +49,14 @@ def _entries_text(rows: Sequence[tuple[Any, ...]]) -> str:
 
 
 def _hashes_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[4]}" for r in rows])):
+    if _special("".join([f"{r[3]}{r[4]}" for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join([f"{i}\t{e}\t{li}\t{t}\t{v}\t{n if q is None else q}\t{at}\n" for i, e, li, t, v, q, at in rows])
 
 
 def _changes_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[2]}{r[4] or ''}" for r in rows])):
+    if _special("".join([f"{r[2]}{r[4] or ''}" for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join([f"{li}\t{seq}\t{k}\t{e}\t{n if j is None else j}\t{at}\n" for li, seq, k, e, j, at in rows])
@@ -61,7 +65,7 @@ def _changes_text(rows: Sequence[tuple[Any, ...]]) -> str:
 # Content checks (store/checks.py, store/review.py): a batch of 10,000 checks spent more time in the generic
 # formatter (a regular-expression search per field) than PostgreSQL spent inserting the rows.
 def _checks_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[2]}{r[3]}{r[4]}{r[5] or ''}{r[7] or ''}{r[8]}{r[9]}{r[11]}" for r in rows])):
+    if _special("".join([f"{r[2]}{r[3]}{r[4]}{r[5] or ''}{r[7] or ''}{r[8]}{r[9]}{r[11]}" for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join(
@@ -74,13 +78,13 @@ def _checks_text(rows: Sequence[tuple[Any, ...]]) -> str:
 
 
 def _check_hashes_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[3]}{r[4]}" for r in rows])):
+    if _special("".join([f"{r[3]}{r[4]}" for r in rows])):
         return copy_text(rows)
     return "".join([f"{i}\t{c}\t{o}\t{t}\t{v}\t{at}\n" for i, c, o, t, v, at in rows])
 
 
 def _matches_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([f"{r[5]}{r[8]}{r[9] or ''}{r[10]}" for r in rows])):
+    if _special("".join([f"{r[5]}{r[8]}{r[9] or ''}{r[10]}" for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join(
@@ -92,7 +96,7 @@ def _matches_text(rows: Sequence[tuple[Any, ...]]) -> str:
 
 
 def _review_items_text(rows: Sequence[tuple[Any, ...]]) -> str:
-    if _COPY_SPECIAL.search("".join([str(r[6]) for r in rows])):
+    if _special("".join([str(r[6]) for r in rows])):
         return copy_text(rows)
     n = _NULL
     return "".join(

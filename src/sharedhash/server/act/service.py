@@ -763,7 +763,18 @@ def _match_columns(
     for n in matched:
         check_id = check_ids[n]
         for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
-            details = {**_details(m), "suppressed": d.suppressed}
+            # _details(m) and "suppressed", made in one dict (the same keys in the same order).
+            details = {
+                "query": m["query"],
+                "list_name": m["list_name"],
+                "classification": m["classification"],
+                "labels": list(m["labels"]),
+                "feedback": dict(m["feedback"]),
+            }
+            for k in _VIDEO_FIELDS:
+                if m.get(k) is not None:
+                    details[k] = m[k]
+            details["suppressed"] = d.suppressed
             match_details.append(details)
             if len(details) == 6:  # no video fields: the same facts make the same JSON
                 key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),
@@ -830,7 +841,7 @@ def _matches_answered(
                     "suppressed": d.suppressed,
                 }
                 acts.apply(d, check_row, match_row)
-            else:
+            elif d.actions:  # no webhooks: its review items, if any
                 acts.review(d, check_id, match_id)
             out.append(
                 {

@@ -14,6 +14,7 @@ from sharedhash.store.db import Database, downgrade, upgrade
 from sharedhash.store.lists import create_list
 from sharedhash.store.models import CheckHash, ContentCheck, ContentMatch, ReviewItem, utcnow
 from sharedhash.store.review import enqueue_reviews
+from tests.support.db import BACKENDS
 from tests.support.store import make_org, pdq
 
 #: The keys 0016 drops on PostgreSQL: (table, column, referenced table).
@@ -97,7 +98,7 @@ def test_the_purge_keeps_checks_under_review_and_deletes_the_rest_whole(db: Data
     assert _rows(db, ids[2]) == (0, 0, 0, 0)
 
 
-@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+@pytest.mark.parametrize("database_url", [p for p in BACKENDS if p.id == "postgres"], indirect=True)
 def test_the_purge_leaves_a_check_a_retroactive_match_holds(db: Database) -> None:
     """PostgreSQL (SQLite has one writer at a time): a check locked by a retroactive match's transaction is left
     for a later round, without waiting; the lock leaves out a check purged before it was granted."""

@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sharedhash.errors import SharedhashError
 from sharedhash.server.act import batchfast, service
 from sharedhash.server.act.fast import _plain_check
-from sharedhash.server.act.routes import _BATCH_OUT, _meta
-from sharedhash.server.act.schemas import ContentBatchIn, ContentCheckOut, ContentHashesIn
+from sharedhash.server.act.routes import _BATCH_OUT
+from sharedhash.server.act.schemas import ContentBatchIn, ContentCheckOut, ContentHashesIn, content_meta
 from sharedhash.server.lookup.service import validate_queries
 from sharedhash.store.models import ContentCheck
 from sharedhash.store.visibility import Caller
@@ -90,7 +90,7 @@ def test_the_hand_check_takes_what_the_model_accepts_unchanged(body: Any) -> Non
         with pytest.raises(SharedhashError):
             validate_queries(flat, 10_000)
         return
-    assert fast == [(_meta(i), [(h.hash_type, h.value) for h in i.hashes]) for i in model.items]
+    assert fast == [(content_meta(i), [(h.hash_type, h.value) for h in i.hashes]) for i in model.items]
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_a_single_checks_hand_check_takes_what_the_model_accepts_unchanged(item:
         with pytest.raises(SharedhashError):
             validate_queries([(h.hash_type, h.value) for h in model.hashes], 10_000)
         return
-    assert fast == (_meta(model), [(h.hash_type, h.value) for h in model.hashes])
+    assert fast == (content_meta(model), [(h.hash_type, h.value) for h in model.hashes])
 
 
 def test_bodies_that_are_not_json_take_the_route() -> None:

@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from sharedhash.server.act import service
 from sharedhash.server.act.batchfast import Item, check_answer_json, plain_item
-from sharedhash.server.act.schemas import ContentHashesIn
+from sharedhash.server.act.schemas import ContentHashesIn, content_meta
 from sharedhash.server.fastpath import FastJsonPost
 
 #: Bodies up to this size are taken here (a single check's is a few hundred bytes); larger ones (many hashes, long
@@ -44,15 +44,7 @@ class FastContentCheck(FastJsonPost):
                 parsed = ContentHashesIn.model_validate_json(body)
             except ValidationError:
                 return None  # the route refuses it, with the field and the reason
-            meta = service.ContentMeta(
-                content_id=parsed.content_id,
-                content_type=parsed.content_type,
-                uploader_id=parsed.uploader_id,
-                uploaded_at=parsed.uploaded_at,
-                url=parsed.url,
-                labels=tuple(parsed.labels),
-            )
-            item = (meta, [(h.hash_type, h.value) for h in parsed.hashes])
+            item = (content_meta(parsed), [(h.hash_type, h.value) for h in parsed.hashes])
         items = [item]
         if service.inline(items):
             # Matched on the loop like a lookup of as many hashes; the write is the group commit's thread's.

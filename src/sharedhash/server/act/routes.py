@@ -20,6 +20,7 @@ from sharedhash.server.act.schemas import (
     ContentCheckOut,
     ContentHashesIn,
     ContentMetaIn,
+    content_meta,
 )
 from sharedhash.server.deps import IdPath, Reader, State
 from sharedhash.server.review import quarantine
@@ -58,17 +59,6 @@ _BODY: dict[str, Any] = {
         },
     }
 }
-
-
-def _meta(body: ContentMetaIn) -> service.ContentMeta:
-    return service.ContentMeta(
-        content_id=body.content_id,
-        content_type=body.content_type,
-        uploader_id=body.uploader_id,
-        uploaded_at=body.uploaded_at,
-        url=body.url,
-        labels=tuple(body.labels),
-    )
 
 
 def _invalid(exc: ValidationError, where: str) -> RequestValidationError:
@@ -113,7 +103,7 @@ async def _file_check(request: Request, state: Any, caller: Any) -> dict[str, An
             await run_in_threadpool(quarantine.ready, state, caller)
             quarantine.check_media_type(upload.content_type or "")
             quarantine.check_size(state.settings, upload.size or 0)
-        answer = await run_in_threadpool(service.check_file, state, caller, _meta(meta), upload.file)
+        answer = await run_in_threadpool(service.check_file, state, caller, content_meta(meta), upload.file)
         if keep:
             await run_in_threadpool(
                 quarantine.put_file, state, caller, answer["check_id"], upload.file, upload.content_type
@@ -137,7 +127,7 @@ async def check_content(request: Request, state: State, caller: Reader) -> Conte
         body = ContentHashesIn.model_validate_json(await request.body())
     except ValidationError as exc:
         raise _invalid(exc, "body") from None
-    items = [(_meta(body), [(h.hash_type, h.value) for h in body.hashes])]
+    items = [(content_meta(body), [(h.hash_type, h.value) for h in body.hashes])]
     (answer,) = await run_in_threadpool(service.check_hashes, state, caller, items)
     return ContentCheckOut(**answer)
 
@@ -148,7 +138,7 @@ def check_batch(body: ContentBatchIn, state: State, caller: Reader) -> Response:
     # The collector stays paused until the answers are freed (resumed between the service and the answer, its
     # first collection walked the batch's living answers).
     with service.quiet_gc(sum(len(item.hashes) for item in body.items)):
-        items = [(_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
+        items = [(content_meta(item), [(h.hash_type, h.value) for h in item.hashes]) for item in body.items]
         answers = service.check_hashes(state, caller, items)
         # Validated and serialised in one call (no model per check, no second validation by FastAPI).
         content = _BATCH_OUT.dump_json(_BATCH_OUT.validate_python({"checks": answers}))

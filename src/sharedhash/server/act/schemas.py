@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from sharedhash import limits
+from sharedhash.server.act.service import ContentMeta
 from sharedhash.server.lookup.schemas import LookupHashIn
 from sharedhash.server.schemas import AwareTime, FeedbackCounts, Strict
 
@@ -24,6 +25,18 @@ class ContentMetaIn(Strict):
     uploaded_at: AwareTime | None = None
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     labels: list[Label] = Field(default_factory=list, max_length=limits.MAX_LABELS)
+
+
+def content_meta(body: ContentMetaIn) -> ContentMeta:
+    """The service's record of what the platform said (the route's and the fast path's one conversion)."""
+    return ContentMeta(
+        content_id=body.content_id,
+        content_type=body.content_type,
+        uploader_id=body.uploader_id,
+        uploaded_at=body.uploaded_at,
+        url=body.url,
+        labels=tuple(body.labels),
+    )
 
 
 class ContentHashesIn(ContentMetaIn):

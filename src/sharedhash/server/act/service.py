@@ -501,15 +501,22 @@ def _check_row(org_id: int, item: _Item, matched: bool, actions: list[str], now:
     }
 
 
-def _details(match: dict[str, Any]) -> dict[str, Any]:
-    return {
+def _details(match: dict[str, Any], suppressed: bool | None = None) -> dict[str, Any]:
+    """A match row's details: what the lookup said of it (and, for a stored match, whether it was suppressed, last),
+    made in one dict."""
+    details = {
         "query": match["query"],
         "list_name": match["list_name"],
         "classification": match["classification"],
         "labels": list(match["labels"]),
         "feedback": dict(match["feedback"]),
-        **{k: match[k] for k in _VIDEO_FIELDS if match.get(k) is not None},
     }
+    for k in _VIDEO_FIELDS:
+        if match.get(k) is not None:
+            details[k] = match[k]
+    if suppressed is not None:
+        details["suppressed"] = suppressed
+    return details
 
 
 def _merge(into: list[str], words: list[str]) -> None:
@@ -763,18 +770,7 @@ def _match_columns(
     for n in matched:
         check_id = check_ids[n]
         for m, (d, _, verbs_json, _) in zip(items[n].matches, decisions[n], strict=True):
-            # _details(m) and "suppressed", made in one dict (the same keys in the same order).
-            details = {
-                "query": m["query"],
-                "list_name": m["list_name"],
-                "classification": m["classification"],
-                "labels": list(m["labels"]),
-                "feedback": dict(m["feedback"]),
-            }
-            for k in _VIDEO_FIELDS:
-                if m.get(k) is not None:
-                    details[k] = m[k]
-            details["suppressed"] = d.suppressed
+            details = _details(m, d.suppressed)
             match_details.append(details)
             if len(details) == 6:  # no video fields: the same facts make the same JSON
                 key = (m["query"], m["list_name"], m["classification"], tuple(m["labels"]),

@@ -25,7 +25,7 @@ import numpy as np
 import orjson
 from sqlalchemy.orm import Session
 
-from sharedhash.errors import InvalidInputError, LimitExceededError
+from sharedhash.errors import LimitExceededError
 from sharedhash.hashing import get_hash_type, hash_type_names
 from sharedhash.hashing.types.base import IndexKind
 from sharedhash.limits import PDQ_THRESHOLD_MAX
@@ -110,7 +110,7 @@ def _hash_items(state: HubState, items: list[tuple[ContentMeta, list[tuple[str, 
     limit = state.settings.max_lookup_hashes
     if total > limit:
         raise LimitExceededError(f"{total} hashes in one request; the limit is {limit}")
-    pairs = _canonical_pairs([h for _, hashes in items for h in hashes], limit)
+    pairs = lookup_service.canonical_pairs([h for _, hashes in items for h in hashes], limit)
     out: list[_Item] = []
     start = 0
     for meta, hashes in items:
@@ -121,24 +121,6 @@ def _hash_items(state: HubState, items: list[tuple[ContentMeta, list[tuple[str, 
         out.append(_Item(meta, pairs[start : start + len(hashes)], None))
         start += len(hashes)
     return out
-
-
-def _canonical_pairs(pairs: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
-    """Every ``(hash type, value)`` canonical, as :func:`lookup_service.validate_queries` makes them (its errors,
-    naming the bad hash's position), without a query object per hash: a batch of one fixed-width type is checked
-    in one call, as there."""
-    types = {hash_type for hash_type, _ in pairs}
-    if len(types) == 1 and len(pairs) <= limit:
-        (name,) = types
-        try:
-            found = get_hash_type(name)
-            if found.hex_chars is not None:
-                if len(pairs) == 1:  # a single check: the batch form's arrays cost more than the one value
-                    return [(name, found.validate(pairs[0][1]))]
-                return [(name, value) for value in found.validate_many([value for _, value in pairs])]
-        except InvalidInputError:
-            pass  # validate_queries below names the bad one
-    return [(q.hash_type, q.value) for q in lookup_service.validate_queries(pairs, limit)]
 
 
 #: Hash-only checks of at most this many hashes in all may be made from the event loop

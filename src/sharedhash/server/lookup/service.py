@@ -55,33 +55,61 @@ def too_many_hashes(count: int, limit: int) -> LimitExceededError:
     return LimitExceededError(f"{count} hashes in one lookup; the limit is {limit}")
 
 
-def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
-    """Canonicalise every hash of a request; any bad one fails the whole request, naming its position."""
+def _one_fixed_width_type(items: list[tuple[str, str]]) -> tuple[str, list[str]] | None:
+    """The usual batch, hashes of one fixed-width type: ``(type, canonical values)``, validated in one call, which is
+    much faster for hex types. ``None`` for several types, a long-valued type (checked one by one, its length
+    first) or a bad value (:func:`_canonical` then names its position)."""
+    types = {hash_type for hash_type, _ in items}
+    if len(types) != 1:
+        return None
+    (name,) = types
+    try:
+        found = get_hash_type(name)
+        if found.hex_chars is None:
+            return None
+        if len(items) == 1:  # a single hash: the batch form's arrays cost more than the one value
+            return name, [found.validate(items[0][1])]
+        return name, found.validate_many([value for _, value in items])
+    except InvalidInputError:
+        return None
+
+
+def _canonical(position: int, hash_type: str, value: str) -> str:
+    """One hash's canonical value; its error names its position in the request."""
+    try:
+        found = get_hash_type(hash_type)
+        if len(value) > found.max_value_chars:
+            raise HashValueTooLongError(f"a {hash_type} value is at most {found.max_value_chars:,} characters")
+        return found.validate(value)
+    except InvalidInputError as exc:
+        raise type(exc)(f"hash {position}: {exc.message}", hint=exc.hint, position=position) from None
+
+
+def canonical_pairs(items: list[tuple[str, str]], limit: int) -> list[tuple[str, str]]:
+    """Every ``(hash type, value)`` of a request canonical; any bad one fails the whole request, naming its
+    position. The content check takes these pairs as they are, without a query object per hash."""
     if len(items) > limit:
         raise too_many_hashes(len(items), limit)
-    types = {hash_type for hash_type, _ in items}
-    if len(types) == 1:
-        # The usual batch (one hash type): validated in one call, which is much faster for hex types.
-        (name,) = types
-        try:
-            found = get_hash_type(name)
-            if found.hex_chars is None:  # long-valued types are checked one by one below (their length first)
-                raise InvalidInputError("not a fixed-width type")
-            values = found.validate_many([value for _, value in items])
-        except InvalidInputError:
-            pass  # found again below, where the error names the position
-        else:
-            return [Query(position, name, value) for position, value in enumerate(values)]
-    out = []
-    for position, (hash_type, value) in enumerate(items):
-        try:
-            found = get_hash_type(hash_type)
-            if len(value) > found.max_value_chars:
-                raise HashValueTooLongError(f"a {hash_type} value is at most {found.max_value_chars:,} characters")
-            out.append(Query(position, hash_type, found.validate(value)))
-        except InvalidInputError as exc:
-            raise type(exc)(f"hash {position}: {exc.message}", hint=exc.hint, position=position) from None
-    return out
+    fast = _one_fixed_width_type(items)
+    if fast is not None:
+        name, values = fast
+        return [(name, value) for value in values]
+    return [(hash_type, _canonical(position, hash_type, value)) for position, (hash_type, value) in enumerate(items)]
+
+
+def validate_queries(items: list[tuple[str, str]], limit: int) -> list[Query]:
+    """Canonicalise every hash of a request, as :func:`canonical_pairs` does, each a query with its position.
+    (Not made from the pairs: a list of 10,000 pairs more cost 6 ms per 10,000 hashes, measured.)"""
+    if len(items) > limit:
+        raise too_many_hashes(len(items), limit)
+    fast = _one_fixed_width_type(items)
+    if fast is not None:
+        name, values = fast
+        return [Query(position, name, value) for position, value in enumerate(values)]
+    return [
+        Query(position, hash_type, _canonical(position, hash_type, value))
+        for position, (hash_type, value) in enumerate(items)
+    ]
 
 
 def lookup(

@@ -199,12 +199,13 @@ def _in_order(items: list[_Item], answers: dict[str, dict[str, Any]], *, owned: 
     out = []
     for item in items:
         answer = answers[item.key]
-        if owned and "key" in answer:
-            del answer["key"]
-        else:
+        if not owned:  # a group commit's answer, which another request may share: a copy
             answer = dict(answer)
-            if not owned:  # (owned: a second item of the same content, its answer's key taken out already)
-                del answer["key"]
+            del answer["key"]
+        elif "key" in answer:  # this request's own answer, answered as it is
+            del answer["key"]
+        else:  # a second item of the same content, whose key went with the first's: a copy
+            answer = dict(answer)
         out.append(answer)
     return out
 

@@ -6,7 +6,10 @@ inside ordinary queries; the families are split into a tuning and a held-out hal
 and only the tuning half's misses are ever printed. False positives: real text nobody here wrote, of four kinds
 found on this machine (file names of installed packages, Debian and Python package descriptions, documentation
 sentences, source-code comments), each split in two by a hash of the text; only tuning-half false positives are
-printed. The held-out Debian word-list figure of the first issue is kept as a stress test.
+printed. ``--descriptions DIR`` adds to the package descriptions what ``bench/fetch_descriptions.py`` fetched
+(Debian's other releases and a sample of PyPI's summaries: about 2.5 times as many texts, for a finer figure;
+a text keeps its half, the halves being split by its own hash). The held-out Debian word-list figure of the
+first issue is kept as a stress test.
 
 Rule draws: the invented rules are one random list; a figure that holds for it may be luck. By default every
 figure is measured for five draws (``--rule-seeds default,7,11,13,17``: the rules from the corpora's generator,
@@ -166,8 +169,9 @@ def _apt_packages() -> Iterator[str]:
         yield data.decode("utf-8", errors="replace")
 
 
-def package_descriptions() -> Iterator[str]:
-    """One-line descriptions of every Debian package in the apt lists and of every installed Python distribution."""
+def package_descriptions(more: Path | None = None) -> Iterator[str]:
+    """One-line descriptions of every Debian package in the apt lists and of every installed Python distribution,
+    and those ``bench/fetch_descriptions.py`` fetched into ``more`` (other Debian releases, PyPI summaries)."""
     for text in _apt_packages():
         for line in text.splitlines():
             if line.startswith("Description: "):
@@ -176,6 +180,26 @@ def package_descriptions() -> Iterator[str]:
         summary = dist.metadata["Summary"]
         if summary:
             yield summary
+    if more is None:
+        return
+    for path in sorted(more.glob("debian-*.txt")):
+        yield from path.read_text(encoding="utf-8").splitlines()
+    pypi = more / "pypi.jsonl"
+    if pypi.exists():
+        for line in pypi.read_text(encoding="utf-8").splitlines():
+            summary = json.loads(line)["summary"].strip()
+            if summary:
+                yield summary
+
+
+def descriptions_manifest(more: Path | None) -> object:
+    """What ``--descriptions`` adds, as the corpora cache's settings record it (``None`` without it)."""
+    if more is None:
+        return None
+    manifest = more / "manifest.json"
+    if not manifest.exists():
+        raise SystemExit(f"--descriptions {more}: no manifest.json; run bench/fetch_descriptions.py --out {more}")
+    return json.loads(manifest.read_text(encoding="utf-8"))
 
 
 def _sentences(text: str) -> Iterator[str]:
@@ -227,6 +251,10 @@ def code_comments() -> Iterator[str]:
                 if match and " " in match.group(1) and len(match.group(1)) >= 10:
                     yield match.group(1)
 
+
+#: With ``--descriptions``: the part of the package descriptions found on this machine, the source as measured
+#: before ``--descriptions`` existed; its figures are reported beside the whole source's, not as a target.
+LOCAL_DESCRIPTIONS = "package_descriptions_local"
 
 SOURCES: dict[str, Callable[[], Iterable[str]]] = {
     "file_names": file_names,
@@ -328,6 +356,9 @@ def load_corpora(
     """The four real-text sources (tuning, held-out halves), the Debian stress queries, and the skeletons no
     invented rule may have; from ``args.cache`` when it holds them for the same settings."""
     settings = [args.per_source, args.debian, args.seed, "forbidden: tuning-text words too"]
+    more = descriptions_manifest(args.descriptions)
+    if more is not None:  # the settings of a cache made without --descriptions stay as they were
+        settings += [more, f"{LOCAL_DESCRIPTIONS} too"]
     if args.cache and args.cache.exists():
         data = json.loads(gzip.decompress(args.cache.read_bytes()))
         if data["settings"] == settings:
@@ -337,11 +368,16 @@ def load_corpora(
             return cached, data["stress"], set(data["forbidden"])
     texts: dict[str, tuple[list[str], list[str]]] = {}
     for name, source in SOURCES.items():
-        items = sorted(set(source()))
+        items = sorted(set(package_descriptions(args.descriptions) if name == "package_descriptions" else source()))
         if len(items) > args.per_source:
             items = random.Random(f"{args.seed}:{name}").sample(items, args.per_source)
         texts[name] = halves(items)
         log(f"source {name}: {len(items)} texts (tuning {len(texts[name][0])}, held out {len(texts[name][1])})")
+    if more is not None:
+        # The package descriptions as measured without --descriptions, reported beside (in the same halves).
+        texts[LOCAL_DESCRIPTIONS] = halves(package_descriptions())
+        local = texts[LOCAL_DESCRIPTIONS]
+        log(f"  of which found here ({LOCAL_DESCRIPTIONS}): tuning {len(local[0])}, held out {len(local[1])}")
     debian = debian_words()
     debian_tuning: dict[str, list[str]] = {}
     debian_held_out: dict[str, list[str]] = {}
@@ -488,10 +524,11 @@ def measure_draw(
             held = (f"  {row['held_out']:7.2f} ({row['held_out_count']:.0f} of {row['held_out_texts']:.0f})"
                     if "held_out" in row else "  (not measured)")  # fmt: skip
             tuned = f"{row['tuning']:7.2f} ({row['tuning_count']:.0f} of {row['tuning_texts']:.0f})"
-            log(f"    {name:<22} {tuned}{held}")
+            log(f"    {name:<26} {tuned}{held}")
         if timed:
             timing_short = random.Random(1).sample(stress["debian_held_out"], min(args.timing, args.debian))
-            mixed = [t for name in texts for t in texts[name][1][: args.timing // len(texts)]]
+            sources = [name for name in texts if name != LOCAL_DESCRIPTIONS]
+            mixed = [t for name in sources for t in texts[name][1][: args.timing // len(sources)]]
             qps = {
                 "word_queries": time_queries(matcher.check, timing_short),
                 "real_texts": time_queries(matcher.check, mixed),
@@ -604,7 +641,7 @@ def over_draws(draws: dict[str, dict[str, Figures]], sizes: list[int]) -> dict[s
         lowest = {label: fig["lowest_family"] for label, fig in per.items()}
         checks: dict[str, bool] = {}
         for name, row in pooled.items():
-            if "held_out" in row:
+            if "held_out" in row and name != LOCAL_DESCRIPTIONS:
                 limit = TARGET_FP_STRESS if name == STRESS else TARGET_FP_REAL
                 checks[f"false positives per 100,000, {name}, held out, pooled <= {limit:g}"] = row["held_out"] <= limit
         for half in ("tuning", "held_out"):
@@ -639,8 +676,9 @@ def log_over_draws(summary: dict[str, Figures], log: Callable[..., None]) -> Non
             worst_label, worst = row[f"{half}_worst"]
             unvetted = (f"; unvetted lists {row['held_out_unvetted']:.2f} ({row['held_out_unvetted_count']:.0f})"
                         if "held_out_unvetted" in row else "")  # fmt: skip
-            log(f"    {name:<22} {row[half]:7.2f} ({row[f'{half}_count']:.0f} of {row[f'{half}_texts']:.0f});"
-                f" worst draw {worst_label} {worst:.2f}{unvetted}")  # fmt: skip
+            note = " (part of package_descriptions; not a target)" if name == LOCAL_DESCRIPTIONS else ""
+            log(f"    {name:<26} {row[half]:7.2f} ({row[f'{half}_count']:.0f} of {row[f'{half}_texts']:.0f});"
+                f" worst draw {worst_label} {worst:.2f}{unvetted}{note}")  # fmt: skip
         for label in labels:
             recall = figures["recall"][label]
             low_name, low = figures["lowest_family"][label]
@@ -847,6 +885,12 @@ def main() -> None:
         " 'tuning' and 'held out'); the held-out halves and families are never read",
     )
     parser.add_argument("--cache", type=Path, help="keep the sampled corpora in this file (read it if it exists)")
+    parser.add_argument(
+        "--descriptions",
+        type=Path,
+        help="add the package descriptions bench/fetch_descriptions.py fetched into this directory (Debian's other"
+        " releases, PyPI summaries) to the package-description source",
+    )
     args = parser.parse_args()
     labels = parse_rule_seeds(args)
     if args.estimate and args.tuning_only:

@@ -60,6 +60,50 @@ def test_kernel_handles_swaps_and_long_words() -> None:
     assert index.lookup("x" * 300) == ()
 
 
+def _damerau_levenshtein(a: str, b: str) -> int:
+    """The unrestricted Damerau-Levenshtein distance (Lowrance and Wagner's algorithm), for reference."""
+    big = len(a) + len(b)
+    d = [[big] * (len(b) + 2) for _ in range(len(a) + 2)]
+    for i in range(len(a) + 1):
+        d[i + 1][0], d[i + 1][1] = big, i
+    for j in range(len(b) + 1):
+        d[0][j + 1], d[1][j + 1] = big, j
+    last_row: dict[str, int] = {}
+    for i in range(1, len(a) + 1):
+        last_col = 0
+        for j in range(1, len(b) + 1):
+            k, col = last_row.get(b[j - 1], 0), last_col
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            if not cost:
+                last_col = j
+            d[i + 1][j + 1] = min(d[i][j] + cost, d[i + 1][j] + 1, d[i][j + 1] + 1,
+                                  d[k][col] + (i - k - 1) + 1 + (j - col - 1))  # fmt: skip
+        last_row[a[i - 1]] = i
+    return d[len(a) + 1][len(b) + 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_words, b=_words)
+def test_the_edit_distance_is_damerau_levenshtein_up_to_two_edits(a: str, b: str) -> None:
+    # Two slips one after the other: a swap with a letter inserted or left out between is two edits, not three.
+    true = _damerau_levenshtein(a, b)
+    for limit in (0, 1, 2):
+        assert edit_distance(a, b, limit) == min(true, limit + 1)
+    assert edit_distance(a, b, 2, spanning=False) >= edit_distance(a, b, 2)
+
+
+@needs_kernel
+def test_a_swap_across_an_inserted_letter_is_two_edits_in_both_look_ups() -> None:
+    words = ["zorbaxquvidmer"]
+    assert edit_distance("zorbaxqvtuidmer", words[0], 2, spanning=False) == 3  # optimal string alignment
+    for native in (True, False):
+        index = _index(words, native)
+        assert set(index.lookup("zorbaxqvtuidmer")) == {(0, 2)}  # "uv" swapped, "t" typed between
+        assert set(index.lookup("zorbaxvqidmer")) == {(0, 2)}  # "qu" swapped across a "u" left out
+    matcher = Matcher(TermList.from_lines(["term zorbaxquvidmer"]), lexicon=build_lexicon(["video", "free"]))
+    assert matcher.check("free zorbaxqvtuidmer video").deter
+
+
 @needs_kernel
 def test_words_added_after_a_look_up_are_found() -> None:
     index = _index(["zorblax"], True)
@@ -114,7 +158,7 @@ def test_one_kernel_scan_per_query_answers_as_the_python_look_ups(rule_words: li
 @given(st.lists(_words, min_size=1, max_size=6, unique=True), st.lists(_words, max_size=30))
 @settings(max_examples=80, deadline=None)
 def test_neighbourhood_sizes_native_python_and_brute_force_agree(words: list[str], others: list[str]) -> None:
-    expected = [sum(1 for o in others if o != w and edit_distance(o, w, 2) <= 2) for w in words]
+    expected = [sum(1 for o in others if o != w and edit_distance(o, w, 2, spanning=False) <= 2) for w in words]
     native = fuzzy.NATIVE
     try:
         fuzzy.NATIVE = None

@@ -1,9 +1,9 @@
 /* Deletion-neighbourhood look-up for deterrence fuzzy matching (see fuzzy.py, which runs the same algorithm in
  * Python when this extension was not built).
  *
- * Index(words, edits) hashes every deletion of every word (up to that word's edit allowance) into one
+ * Index(words, edits, spanning=False) hashes every deletion of every word (up to that word's edit allowance) into one
  * open-addressing table of posting lists; lookup(candidate, depth) hashes the candidate's deletions up to depth,
- * collects the words they reach and confirms each with the optimal-string-alignment distance. A hash collision
+ * collects the words they reach and confirms each with the edit distance (see osa). A hash collision
  * can only add a candidate, never lose one, and every candidate is confirmed exactly, so no collision changes an
  * answer. The index is read-only after construction: lookups keep their state on the stack (thread-safe).
  */
@@ -33,6 +33,7 @@ typedef struct {
     uint32_t *chars;        /* every word's code points, back to back */
     Py_ssize_t *offsets;    /* n_words + 1 */
     uint8_t *edits;         /* allowance per word */
+    int spanning;           /* a swap across a letter inserted or left out counts two edits (see osa) */
     uint64_t *slot_hash;    /* open-addressing table; 0 means empty (hash 0 is remapped to 1) */
     uint32_t *slot_start;   /* postings start per slot */
     uint32_t *slot_count;
@@ -102,13 +103,16 @@ static inline Py_ssize_t deletion_count(Py_ssize_t n, int depth) {
     return k;
 }
 
-/* Optimal-string-alignment distance, or limit + 1 when larger. */
-static int osa(const uint32_t *a, Py_ssize_t n, const uint32_t *b, Py_ssize_t m, int limit) {
+/* Optimal-string-alignment distance, or limit + 1 when larger. With spanning, also a swap of two letters with one
+ * letter inserted or left out between them counts two edits, as in the unrestricted Damerau-Levenshtein distance
+ * ("riz" -> "zr": two slips, one after the other); the result is that distance whenever it is at most 2, and a
+ * valid edit count otherwise (see fuzzy.py's edit_distance). */
+static int osa(const uint32_t *a, Py_ssize_t n, const uint32_t *b, Py_ssize_t m, int limit, int spanning) {
     if (n - m > limit || m - n > limit) return limit + 1;
-    int stack[3 * 256];
-    int *buf = (m + 1 <= 256) ? stack : (int *)malloc(sizeof(int) * 3 * (size_t)(m + 1));
+    int stack[4 * 256];
+    int *buf = (m + 1 <= 256) ? stack : (int *)malloc(sizeof(int) * 4 * (size_t)(m + 1));
     if (!buf) return limit + 1;
-    int *prev2 = buf, *prev = buf + (m + 1), *cur = buf + 2 * (m + 1);
+    int *prev3 = buf, *prev2 = buf + (m + 1), *prev = buf + 2 * (m + 1), *cur = buf + 3 * (m + 1);
     for (Py_ssize_t j = 0; j <= m; j++) prev[j] = (int)j;
     for (Py_ssize_t i = 1; i <= n; i++) {
         cur[0] = (int)i;
@@ -120,14 +124,24 @@ static int osa(const uint32_t *a, Py_ssize_t n, const uint32_t *b, Py_ssize_t m,
             if (prev[j - 1] + cost < v) v = prev[j - 1] + cost;
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && prev2[j - 2] + 1 < v)
                 v = prev2[j - 2] + 1;
+            if (spanning) {
+                /* a[i-3..i-1] = x ? y against b[j-2..j-1] = y x, and a[i-2..i-1] = x y against b[j-3..j-1] = y ? x */
+                if (i > 2 && j > 1 && a[i - 1] == b[j - 2] && a[i - 3] == b[j - 1] && prev3[j - 2] + 2 < v)
+                    v = prev3[j - 2] + 2;
+                if (i > 1 && j > 2 && a[i - 1] == b[j - 3] && a[i - 2] == b[j - 1] && prev2[j - 3] + 2 < v)
+                    v = prev2[j - 3] + 2;
+            }
             cur[j] = v;
             if (v < best) best = v;
         }
+        /* Every swap (spanning or not) that reaches back past this row costs at least one more than a value of this
+         * row, so no later row falls to the limit once this one's minimum is over it. */
         if (best > limit) {
             if (buf != stack) free(buf);
             return limit + 1;
         }
-        int *t = prev2;
+        int *t = prev3;
+        prev3 = prev2;
         prev2 = prev;
         prev = cur;
         cur = t;
@@ -175,8 +189,10 @@ static void Index_dealloc(IndexObject *self) {
 
 static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
     PyObject *words, *edits;
-    static char *kwlist[] = {"words", "edits", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!", kwlist, &PyList_Type, &words, &PyList_Type, &edits))
+    int spanning = 0;
+    static char *kwlist[] = {"words", "edits", "spanning", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!O!|p", kwlist, &PyList_Type, &words, &PyList_Type, &edits,
+                                     &spanning))
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(words);
     if (PyList_GET_SIZE(edits) != n) {
@@ -188,6 +204,7 @@ static int Index_init(IndexObject *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     self->n_words = n;
+    self->spanning = spanning;
     self->offsets = (Py_ssize_t *)PyMem_Calloc((size_t)n + 1, sizeof(Py_ssize_t));
     self->edits = (uint8_t *)PyMem_Calloc((size_t)n + 1, 1);
     if (!self->offsets || !self->edits) {
@@ -360,7 +377,7 @@ static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n,
             Py_ssize_t len = self->offsets[id + 1] - self->offsets[id];
             if (len == n && memcmp(word, s, sizeof(uint32_t) * (size_t)n) == 0) continue;
             int limit = self->edits[id];
-            int d = osa(s, n, word, len, limit);
+            int d = osa(s, n, word, len, limit, self->spanning);
             if (d <= limit) {
                 if (n_hits == cap_hits) {
                     Hit *grown = (Hit *)PyMem_Malloc(sizeof(Hit) * (size_t)cap_hits * 2);
@@ -530,7 +547,7 @@ static PyTypeObject IndexType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedhash.deterrence._fuzzykernel.Index",
     .tp_basicsize = sizeof(IndexObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Index(words, edits): a read-only deletion-neighbourhood index of words with edit allowances 0-2.",
+    .tp_doc = "Index(words, edits, spanning=False): a read-only deletion-neighbourhood index of words with edit allowances 0-2.",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)Index_init,
     .tp_dealloc = (destructor)Index_dealloc,

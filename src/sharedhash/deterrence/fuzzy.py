@@ -58,10 +58,16 @@ def deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal-string-alignment distance (a swap of neighbours counts one edit), or ``limit + 1`` if larger."""
+def edit_distance(a: str, b: str, limit: int, *, spanning: bool = True) -> int:
+    """The edit distance of ``a`` and ``b``, or ``limit + 1`` if larger: a letter inserted, left out or replaced, or
+    two neighbours swapped, each one edit (optimal string alignment), and with ``spanning`` also two letters swapped
+    with one letter inserted or left out between them, two edits ("riz" -> "zr"). Optimal string alignment edits
+    no substring twice, so it counts that as three; a typist's two slips, one after the other, make it (the
+    unrestricted Damerau-Levenshtein distance, which this equals whenever it is at most 2, the largest
+    allowance). Without ``spanning``: optimal string alignment, as the lexicon's neighbourhood counts were set."""
     if abs(len(a) - len(b)) > limit:
         return limit + 1
+    prev3: list[int] = []
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i in range(1, len(a) + 1):
@@ -72,11 +78,17 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             value = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 value = min(value, prev2[j - 2] + 1)
+            if spanning:
+                if i > 2 and j > 1 and a[i - 1] == b[j - 2] and a[i - 3] == b[j - 1]:
+                    value = min(value, prev3[j - 2] + 2)
+                if i > 1 and j > 2 and a[i - 1] == b[j - 3] and a[i - 2] == b[j - 1]:
+                    value = min(value, prev2[j - 3] + 2)
             cur[j] = value
             best = min(best, value)
+        # Any swap reaching back past this row costs one more than a value of it: no later row gets back under.
         if best > limit:
             return limit + 1
-        prev2, prev = prev, cur
+        prev3, prev2, prev = prev2, prev, cur
     return min(prev[len(b)], limit + 1)
 
 
@@ -123,7 +135,7 @@ class DeletionIndex:
         """Build the C kernel's tables now rather than on the first look-up (a few hundred ms for 10,000 rules)."""
         if self.native and self._kernel is None and self._words:
             assert NATIVE is not None
-            self._kernel = NATIVE.Index(self._words, self._edits)
+            self._kernel = NATIVE.Index(self._words, self._edits, spanning=True)
 
     def kernel(self) -> Any:
         """The C kernel's index when look-ups go to it directly (native, built, no cache), else ``None``."""
@@ -208,7 +220,7 @@ def neighbourhood_sizes(words: list[str], others: Iterable[str], edits: int = 2)
         if shortest <= len(other) <= longest:
             found = {ident for key in deletions(other, edits) for ident in keys.get(key, ())}
             for ident in found:
-                if words[ident] != other and edit_distance(other, words[ident], edits) <= edits:
+                if words[ident] != other and edit_distance(other, words[ident], edits, spanning=False) <= edits:
                     counts[ident] += 1
     return counts
 

@@ -925,10 +925,10 @@ def typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:
 
 
 def _within(a: str, b: str, allowance: int) -> bool:
-    """Whether ``a`` is within ``allowance`` edits of ``b`` (optimal string alignment, as
-    :func:`~sharedhash.deterrence.fuzzy.edit_distance`). Up to one edit is decided by comparing the strings
-    around their first difference, without the dynamic programme: this runs on every fuzzy hit of a query typed
-    without disguise (see ``bench/deterrence.py``'s throughput part)."""
+    """Whether ``a`` is within ``allowance`` edits of ``b``, counted as
+    :func:`~sharedhash.deterrence.fuzzy.edit_distance` counts them. Up to one edit is decided by comparing the
+    strings around their first difference, without the dynamic programme: this runs on every fuzzy hit of a query
+    typed without disguise (see ``bench/deterrence.py``'s throughput part)."""
     if a == b:
         return True
     if allowance > 1:

@@ -169,9 +169,8 @@ def _apt_packages() -> Iterator[str]:
         yield data.decode("utf-8", errors="replace")
 
 
-def package_descriptions(more: Path | None = None) -> Iterator[str]:
-    """One-line descriptions of every Debian package in the apt lists and of every installed Python distribution,
-    and those ``bench/fetch_descriptions.py`` fetched into ``more`` (other Debian releases, PyPI summaries)."""
+def package_descriptions() -> Iterator[str]:
+    """One-line descriptions of every Debian package in the apt lists and of every installed Python distribution."""
     for text in _apt_packages():
         for line in text.splitlines():
             if line.startswith("Description: "):
@@ -180,8 +179,11 @@ def package_descriptions(more: Path | None = None) -> Iterator[str]:
         summary = dist.metadata["Summary"]
         if summary:
             yield summary
-    if more is None:
-        return
+
+
+def fetched_descriptions(more: Path) -> Iterator[str]:
+    """The package descriptions ``bench/fetch_descriptions.py`` fetched into ``more`` (other Debian releases, PyPI
+    summaries), for ``--descriptions``."""
     for path in sorted(more.glob("debian-*.txt")):
         yield from path.read_text(encoding="utf-8").splitlines()
     pypi = more / "pypi.jsonl"
@@ -367,17 +369,21 @@ def load_corpora(
             cached = {k: (v[0], v[1]) for k, v in data["texts"].items()}
             return cached, data["stress"], set(data["forbidden"])
     texts: dict[str, tuple[list[str], list[str]]] = {}
+    local: set[str] = set()
     for name, source in SOURCES.items():
-        items = sorted(set(package_descriptions(args.descriptions) if name == "package_descriptions" else source()))
+        found = set(source())
+        if name == "package_descriptions" and args.descriptions is not None:
+            local = found
+            found = local | set(fetched_descriptions(args.descriptions))
+        items = sorted(found)
         if len(items) > args.per_source:
             items = random.Random(f"{args.seed}:{name}").sample(items, args.per_source)
         texts[name] = halves(items)
         log(f"source {name}: {len(items)} texts (tuning {len(texts[name][0])}, held out {len(texts[name][1])})")
     if more is not None:
         # The package descriptions as measured without --descriptions, reported beside (in the same halves).
-        texts[LOCAL_DESCRIPTIONS] = halves(package_descriptions())
-        local = texts[LOCAL_DESCRIPTIONS]
-        log(f"  of which found here ({LOCAL_DESCRIPTIONS}): tuning {len(local[0])}, held out {len(local[1])}")
+        tuning, held_out = texts[LOCAL_DESCRIPTIONS] = halves(local)
+        log(f"  of which found here ({LOCAL_DESCRIPTIONS}): tuning {len(tuning)}, held out {len(held_out)}")
     debian = debian_words()
     debian_tuning: dict[str, list[str]] = {}
     debian_held_out: dict[str, list[str]] = {}

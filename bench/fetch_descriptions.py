@@ -25,7 +25,6 @@ import json
 import lzma
 import random
 import re
-import sys
 from pathlib import Path
 
 import httpx
@@ -70,8 +69,8 @@ def pypi_names(client: httpx.Client) -> list[str]:
     return sorted({a or b for a, b in _PROJECT.findall(response.text)})
 
 
-async def fetch_pypi(out: Path, names: list[str], progress: Progress, connections: int) -> int:
-    """The summaries of ``names`` not yet in ``pypi.jsonl``, appended as they come; returns the lines written."""
+async def fetch_pypi(out: Path, names: list[str], progress: Progress, connections: int) -> None:
+    """The summaries of ``names`` not yet in ``pypi.jsonl``, appended as they come."""
     path = out / "pypi.jsonl"
     done: set[str] = set()
     if path.exists():
@@ -79,12 +78,10 @@ async def fetch_pypi(out: Path, names: list[str], progress: Progress, connection
     todo = [n for n in names if n not in done]
     task = progress.add_task("PyPI summaries", total=len(names), completed=len(names) - len(todo))
     gate = asyncio.Semaphore(connections)
-    written = 0
     limits = httpx.Limits(max_connections=connections)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
 
         async def one(name: str, sink: list[str]) -> None:
-            nonlocal written
             async with gate:
                 for attempt in range(4):
                     try:
@@ -100,7 +97,6 @@ async def fetch_pypi(out: Path, names: list[str], progress: Progress, connection
                 summary = (response.json().get("info") or {}).get("summary") or ""
             # A name that has gone (404) is recorded too, with no summary, so a resumed run does not ask again.
             sink.append(json.dumps({"name": name, "summary": summary}))
-            written += 1
             progress.advance(task)
 
         with path.open("a", encoding="utf-8") as file:
@@ -109,7 +105,6 @@ async def fetch_pypi(out: Path, names: list[str], progress: Progress, connection
                 await asyncio.gather(*(one(name, sink) for name in todo[start : start + 1000]))
                 file.write("".join(f"{line}\n" for line in sink))
                 file.flush()
-    return written
 
 
 def main() -> None:
@@ -145,7 +140,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(manifest))
     else:
-        print(json.dumps(manifest, indent=1, sort_keys=True), file=sys.stdout)
+        print(json.dumps(manifest, indent=1, sort_keys=True))
 
 
 if __name__ == "__main__":

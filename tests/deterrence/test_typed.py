@@ -14,7 +14,7 @@ from sharedhash.deterrence import Matcher, MatchHow, Rule, normalise
 from sharedhash.deterrence.explain import explain
 from sharedhash.deterrence.fuzzy import edit_distance
 from sharedhash.deterrence.lexicon import Lexicon, vocabulary
-from sharedhash.deterrence.matcher import _within, typed_within
+from sharedhash.deterrence.matcher import _within, digits_as_letters, typed_within
 from sharedhash.deterrence.normalise import identifier_words, number_words, plain_words
 
 
@@ -423,3 +423,32 @@ def test_a_plain_misspelling_inside_a_web_address_or_a_path_does_not_count() -> 
     assert not matcher.check("see src/lib/zorbflix").deter
     assert fired(matcher, "see zorbflix video") == ["zorbflax"]  # typed: a misspelling
     assert fired(matcher, "see https://host.org/zorbflax/video") == ["zorbflax"]  # the rule itself still counts
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        ("gliffpo 11", ("gliffpoii", "gliffpoil", "gliffpoli", "gliffpoll")),  # "1" typed as an i or an l
+        ("zorblax 42", ("zorblaxa2",)),  # "2" is read as no letter: it stands for itself
+        ("z0rb-lax", ("zorblax",)),
+        ("zorblax", ()),  # no digits: compared as written (see as_written)
+        ("zörblax 7", ()),  # anything but ASCII: compared by its skeleton
+        ("1111111", ()),  # no letters
+    ],
+)
+def test_digits_as_letters(text: str, readings: tuple[str, ...]) -> None:
+    assert digits_as_letters(text) == readings
+
+
+def test_a_rule_with_digits_misspelt_in_letters_is_misspelt_from_a_reading_of_its_digits() -> None:
+    rule = Rule.create("term", ["gliffpo 11"])
+    matcher = Matcher([rule], lexicon=Lexicon())
+    # Its skeleton is one edit from "giftool"'s ("l" is "i", repeats written once), but no reading of the rule's
+    # letters is: an ordinary word, not the rule.
+    assert not matcher.check("use giftool instead").deter
+    (miss,) = explain(matcher, "giftool", rule=rule).near_misses
+    assert "reading of the rule's digits" in miss.reason
+    # Typed with letters for its digits, misspelt or not, and with its digits, misspelt or not: the rule.
+    for query in ("gliffpoll video", "glifpoll video", "gliffpoil", "gliffpo 11", "glifpo 11 video", "gliffpo 1l"):
+        assert fired(matcher, query) == ["gliffpo 11"], query
+    assert fired(matcher, "glyffpoll video") == ["gliffpo 11"]  # a letter replaced (9 letters: one edit)

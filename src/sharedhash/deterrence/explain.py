@@ -21,6 +21,7 @@ from sharedhash.deterrence.matcher import (
     Matcher,
     across_a_number,
     as_written,
+    digits_as_letters,
     typed_within,
 )
 from sharedhash.deterrence.normalise import (
@@ -176,6 +177,14 @@ def _why_not(matcher: Matcher, rule: Rule, skeleton: str, closest: str, distance
                 f"typed without disguise as {typed!r}, which is not the rule as written ({written!r}) or within"
                 f" {allowance} edit(s) of it: the skeleton reads l as i and writes repeats once, but plain text"
                 " must hold the rule's own letters (a doubled or undoubled letter is a slip of its own)"
+            )
+    with_digits = digits_as_letters(rule.texts[0])
+    if with_digits and typed and 0 < distance <= allowance:
+        if not any(typed_within(typed, letters, allowance, part.words == 1) for letters in with_digits):
+            return (
+                f"typed in letters only as {typed!r}, which is within {allowance} edit(s) of no reading of the"
+                f" rule's digits as letters ({', '.join(repr(x) for x in with_digits[:4])}): a rule written with"
+                " digits, typed with letters for them, must be misspelt from one of those readings"
             )
     if written and typed and 0 < distance <= allowance and len(written) < FIRST_LETTER_FROM:
         if typed[:1] != written[:1]:

@@ -329,7 +329,7 @@ static int cmp_hit(const void *x, const void *y) {
  * equal to s excluded): (id, distance) when cand is NULL, else (candidate text, first, last, id, distance), the
  * text built from s only on a hit. Returns 0, or -1 with an exception set. */
 static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n, int depth, PyObject *out, int with_text,
-                       Py_ssize_t first, Py_ssize_t last) {
+                       Py_ssize_t first, Py_ssize_t last, PyObject *whole) {
     uint64_t hashes_stack[512];
     size_t need = (size_t)deletion_count(n, depth) + 3 * (size_t)n + 4;
     uint64_t *hashes = need <= 512 ? hashes_stack : (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * need);
@@ -402,7 +402,8 @@ static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n,
         PyObject *item;
         if (with_text) {
             if (!text && !(text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n))) goto fail;
-            item = Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
+            item = whole ? Py_BuildValue("(OnnOIi)", text, first, last, whole, hits[h].id, hits[h].distance)
+                         : Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
         } else {
             item = Py_BuildValue("(Ii)", hits[h].id, hits[h].distance);
         }
@@ -441,12 +442,68 @@ static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
     uint32_t *s = as_ucs4(candidate, &n);
     if (!s) return NULL;
     PyObject *out = PyList_New(0);
-    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0) < 0) {
+    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0, NULL) < 0) {
         Py_XDECREF(out);
         out = NULL;
     }
     PyMem_Free(s);
     return out;
+}
+
+/* The whole-word candidates of one word position first (see Index_scan) looked up, appended to out. kept and
+ * kept_cap: a scratch buffer for the uncollapsed words joined; whole: NULL for 5-tuples, else the value of the
+ * 6-tuples' whole field. Returns 0, or -1 with an exception set. */
+static int scan_runs(const IndexObject *self, const uint32_t *text, Py_ssize_t n, PyObject *starts, PyObject *ends,
+                     PyObject *uncollapsed, const char *known, Py_ssize_t count, Py_ssize_t first,
+                     Py_ssize_t max_joined, Py_ssize_t longest, Py_ssize_t min_len, Py_ssize_t max_len,
+                     Py_ssize_t one_from, Py_ssize_t two_from, uint32_t **kept_buf, Py_ssize_t *kept_cap,
+                     PyObject *out, PyObject *whole) {
+    int ordinary = 1;
+    Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
+    if (start == -1 && PyErr_Occurred()) return -1;
+    Py_ssize_t kept_len = 0;
+    for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
+        ordinary = ordinary && known[last];
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
+        if (end == -1 && PyErr_Occurred()) return -1;
+        if (start < 0 || end > n || end < start) {
+            PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
+            return -1;
+        }
+        /* The uncollapsed words first..last joined, kept up to date as last grows. */
+        PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
+            return -1;
+        }
+        Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
+        if (kept_len + wlen + 1 > *kept_cap) {
+            Py_ssize_t cap = 2 * (kept_len + wlen + 1);
+            uint32_t *grown = (uint32_t *)PyMem_Realloc(*kept_buf, sizeof(uint32_t) * (size_t)cap);
+            if (!grown) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            *kept_buf = grown;
+            *kept_cap = cap;
+        }
+        uint32_t *kept = *kept_buf;
+        if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), *kept_cap - kept_len, 0)) return -1;
+        kept_len += wlen;
+        Py_ssize_t len = end - start;
+        if (len > longest) break;
+        if (ordinary) continue;
+        const uint32_t *cand = text + start;
+        if (len >= min_len && len <= max_len &&
+            lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last, whole) < 0)
+            return -1;
+        if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
+            kept_len <= max_len &&
+            lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last,
+                        whole) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The look-ups of fuzzy.py's whole-word candidates, for one query in one call (see Matcher._fuzzy_candidates):
@@ -470,63 +527,207 @@ static PyObject *Index_scan(IndexObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "starts, ends, uncollapsed and known differ in length");
         return NULL;
     }
+    char *flags = (char *)PyMem_Malloc((size_t)count + 1);
+    if (!flags) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, i));
+        if (is_known < 0) {
+            PyMem_Free(flags);
+            return NULL;
+        }
+        flags[i] = (char)is_known;
+    }
     Py_ssize_t n;
     uint32_t *text = as_ucs4(despaced, &n);
-    if (!text) return NULL;
+    if (!text) {
+        PyMem_Free(flags);
+        return NULL;
+    }
     PyObject *out = PyList_New(0);
     uint32_t *kept = NULL;
     Py_ssize_t kept_cap = 0;
     if (!out) goto fail;
-    for (Py_ssize_t first = 0; first < count; first++) {
-        int ordinary = 1;
-        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
-        if (start == -1 && PyErr_Occurred()) goto fail;
-        Py_ssize_t kept_len = 0;
-        for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
-            int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, last));
-            if (is_known < 0) goto fail;
-            ordinary = ordinary && is_known;
-            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
-            if (end == -1 && PyErr_Occurred()) goto fail;
-            if (start < 0 || end > n || end < start) {
-                PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
-                goto fail;
-            }
-            /* The uncollapsed words first..last joined, kept up to date as last grows. */
-            PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
-            if (!PyUnicode_Check(word)) {
-                PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
-                goto fail;
-            }
-            Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
-            if (kept_len + wlen + 1 > kept_cap) {
-                Py_ssize_t cap = 2 * (kept_len + wlen + 1);
-                uint32_t *grown = (uint32_t *)PyMem_Realloc(kept, sizeof(uint32_t) * (size_t)cap);
-                if (!grown) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                kept = grown;
-                kept_cap = cap;
-            }
-            if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), kept_cap - kept_len, 0)) goto fail;
-            kept_len += wlen;
-            Py_ssize_t len = end - start;
-            if (len > longest) break;
-            if (ordinary) continue;
-            const uint32_t *cand = text + start;
-            if (len >= min_len && len <= max_len &&
-                lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last) < 0)
-                goto fail;
-            if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
-                kept_len <= max_len && lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last) < 0)
-                goto fail;
-        }
-    }
+    for (Py_ssize_t first = 0; first < count; first++)
+        if (scan_runs(self, text, n, starts, ends, uncollapsed, flags, count, first, max_joined, longest, min_len,
+                      max_len, one_from, two_from, &kept, &kept_cap, out, NULL) < 0)
+            goto fail;
+    PyMem_Free(flags);
     PyMem_Free(text);
     PyMem_Free(kept);
     return out;
 fail:
+    PyMem_Free(flags);
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+static int is_ordinary(PyObject *token, PyObject *words, PyObject *prefixes, PyObject *suffixes, int affixes,
+                       Py_ssize_t min_part, Py_ssize_t max_affix, Py_ssize_t min_stem);
+static int slice_in(PyObject *words, PyObject *token, Py_ssize_t start, Py_ssize_t end);
+
+/* Whether token[q:] (after) or token[:q] (before) is in the glue set, each rest at least min_glued characters;
+ * worked out once per q on first use (memo: -1 unknown). 1, 0, or -1 with an exception set. */
+static int glue_at(PyObject *set, PyObject *token, Py_ssize_t n, Py_ssize_t q, int after, Py_ssize_t min_glued,
+                   signed char *memo) {
+    if (q < 0 || q > n) return 0;
+    if (memo[q] < 0) {
+        if (after ? n - q < min_glued : q < min_glued) {
+            memo[q] = 0;
+        } else {
+            int found = after ? slice_in(set, token, q, n) : slice_in(set, token, 0, q);
+            if (found < 0) return -1;
+            memo[q] = (signed char)found;
+        }
+    }
+    return memo[q];
+}
+
+#define GLUE(var, set, q, after, memo)                                                  \
+    do {                                                                                \
+        var = glue_at((set), token, n, (q), (after), min_glued, (memo));                \
+        if (var < 0) goto fail;                                                         \
+    } while (0)
+
+#define LOOKUP(buf, at, size)                                                                                   \
+    do {                                                                                                        \
+        if (lookup_into(self, (buf) + (at), (size), (size) >= two_from ? 2 : (size) >= one_from, out, 1, position, \
+                        position, Py_False) < 0)                                                                \
+            goto fail;                                                                                          \
+    } while (0)
+
+/* Matcher._glued_candidates (matcher.py, the reference) for the word at position, each looked up as
+ * Matcher._fuzzy_hits does, hits appended to out in the same order. Returns 0, or -1 with an exception set. */
+static int glued_hits(const IndexObject *self, PyObject *token, PyObject *kept_word, Py_ssize_t position,
+                      PyObject *glue_after, PyObject *glue_before, Py_ssize_t longest, Py_ssize_t low,
+                      Py_ssize_t min_glued, Py_ssize_t one_from, Py_ssize_t two_from, PyObject *out) {
+    Py_ssize_t n, size_n;
+    uint32_t *tok = NULL, *kept = NULL;
+    int *run = NULL;
+    signed char *after = NULL, *before = NULL;
+    int a, b, status = -1;
+    if (!(tok = as_ucs4(token, &n)) || !(kept = as_ucs4(kept_word, &size_n))) goto fail;
+    after = (signed char *)PyMem_Malloc((size_t)n + 1);
+    before = (signed char *)PyMem_Malloc((size_t)n + 1);
+    run = (int *)PyMem_Malloc(sizeof(int) * ((size_t)size_n + 1));
+    if (!after || !before || !run) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memset(after, -1, (size_t)n + 1);
+    memset(before, -1, (size_t)n + 1);
+    Py_ssize_t top = n - min_glued < longest ? n - min_glued : longest;
+    for (Py_ssize_t size = low; size <= top; size++) {
+        /* A letter shared at the junction was written once: the rest is also tried with it given back. */
+        GLUE(a, glue_after, size, 1, after);
+        if (!a) GLUE(a, glue_after, size - 1, 1, after);
+        if (a) LOOKUP(tok, 0, size);
+        GLUE(b, glue_before, n - size, 0, before);
+        if (!b) GLUE(b, glue_before, n - size + 1, 0, before);
+        if (b) LOOKUP(tok, n - size, size);
+    }
+    if (size_n != n || memcmp(tok, kept, sizeof(uint32_t) * (size_t)n) != 0) {
+        /* run[p]: the position in token of kept[p]'s letter, so kept[p:] collapses to token[run[p]:]. */
+        int q = -1;
+        for (Py_ssize_t p = 0; p < size_n; p++) {
+            if (!p || kept[p] != kept[p - 1]) q++;
+            run[p] = q;
+        }
+        Py_ssize_t kept_top = size_n - min_glued < longest ? size_n - min_glued : longest;
+        for (Py_ssize_t size = low; size <= kept_top; size++) {
+            GLUE(a, glue_after, run[size], 1, after);
+            if (a) LOOKUP(kept, 0, size);
+            GLUE(b, glue_before, run[size_n - size - 1] + 1, 0, before);
+            if (b) LOOKUP(kept, size_n - size, size);
+        }
+    }
+    status = 0;
+fail:
+    PyMem_Free(tok);
+    PyMem_Free(kept);
+    PyMem_Free(run);
+    PyMem_Free(after);
+    PyMem_Free(before);
+    return status;
+}
+
+#undef GLUE
+#undef LOOKUP
+
+/* Every fuzzy index hit of one query, in one call, in the order Matcher._fuzzy_hits (matcher.py, the reference)
+ * yields them: (text, first, last, whole, id, distance). Per word position, the whole-word runs from it (see
+ * Index_scan; known: the words in the lexicon's words), then, with glued and for a word of more than
+ * anchored_from letters, glued_min_kept+ letters uncollapsed, not in words and not ordinary (see is_ordinary,
+ * with the lexicon's affixes), the look-ups of its glued candidates (see glued_hits). */
+static PyObject *Index_hits(IndexObject *self, PyObject *args) {
+    PyObject *tokens, *despaced, *starts, *ends, *uncollapsed, *words, *prefixes, *suffixes, *glue_after,
+        *glue_before;
+    int glued;
+    Py_ssize_t max_joined, longest, min_len, max_len, one_from, two_from, anchored_from, glued_min_kept, low,
+        min_glued, min_part, max_affix, min_stem;
+    if (!PyArg_ParseTuple(args, "O!UO!O!O!OOOOOpnnnnnnnnnnnnn", &PyTuple_Type, &tokens, &despaced, &PyTuple_Type,
+                          &starts, &PyTuple_Type, &ends, &PyTuple_Type, &uncollapsed, &words, &prefixes, &suffixes,
+                          &glue_after, &glue_before, &glued, &max_joined, &longest, &min_len, &max_len, &one_from,
+                          &two_from, &anchored_from, &glued_min_kept, &low, &min_glued, &min_part, &max_affix,
+                          &min_stem))
+        return NULL;
+    if (!PyAnySet_Check(words) || !PyAnySet_Check(prefixes) || !PyAnySet_Check(suffixes) ||
+        !PyAnySet_Check(glue_after) || !PyAnySet_Check(glue_before)) {
+        PyErr_SetString(PyExc_TypeError, "hits: words, prefixes, suffixes and the glue sets must be sets or frozensets");
+        return NULL;
+    }
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(tokens);
+    if (PyTuple_GET_SIZE(starts) != count || PyTuple_GET_SIZE(ends) != count ||
+        PyTuple_GET_SIZE(uncollapsed) != count) {
+        PyErr_SetString(PyExc_ValueError, "tokens, starts, ends and uncollapsed differ in length");
+        return NULL;
+    }
+    if (min_part < 1 || max_affix < 0 || min_stem < 0 || min_glued < 1 || low < 1) {
+        PyErr_SetString(PyExc_ValueError, "min_part, min_glued and the glued length must be >= 1");
+        return NULL;
+    }
+    char *known = (char *)PyMem_Malloc((size_t)count + 1);
+    if (!known) return PyErr_NoMemory();
+    Py_ssize_t n;
+    uint32_t *text = NULL, *kept = NULL;
+    Py_ssize_t kept_cap = 0;
+    PyObject *out = NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *token = PyTuple_GET_ITEM(tokens, i);
+        if (!PyUnicode_Check(token) || !PyUnicode_Check(PyTuple_GET_ITEM(uncollapsed, i))) {
+            PyErr_SetString(PyExc_TypeError, "tokens and uncollapsed words must be str");
+            goto fail;
+        }
+        int found = PySet_Contains(words, token);
+        if (found < 0) goto fail;
+        known[i] = (char)found;
+    }
+    if (!(text = as_ucs4(despaced, &n)) || !(out = PyList_New(0))) goto fail;
+    for (Py_ssize_t first = 0; first < count; first++) {
+        if (scan_runs(self, text, n, starts, ends, uncollapsed, known, count, first, max_joined, longest, min_len,
+                      max_len, one_from, two_from, &kept, &kept_cap, out, Py_True) < 0)
+            goto fail;
+        if (!glued || known[first]) continue;
+        PyObject *token = PyTuple_GET_ITEM(tokens, first), *kept_word = PyTuple_GET_ITEM(uncollapsed, first);
+        if (PyUnicode_GET_LENGTH(token) <= anchored_from || PyUnicode_GET_LENGTH(kept_word) < glued_min_kept)
+            continue;
+        int found = is_ordinary(token, words, prefixes, suffixes, 1, min_part, max_affix, min_stem);
+        if (found < 0) goto fail;
+        if (!found && glued_hits(self, token, kept_word, first, glue_after, glue_before, longest, low, min_glued,
+                                 one_from, two_from, out) < 0)
+            goto fail;
+    }
+    PyMem_Free(known);
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    return out;
+fail:
+    PyMem_Free(known);
     PyMem_Free(text);
     PyMem_Free(kept);
     Py_XDECREF(out);
@@ -540,6 +741,11 @@ static PyMethodDef Index_methods[] = {
     {"scan", (PyCFunction)Index_scan, METH_VARARGS,
      "scan(despaced, starts, ends, uncollapsed, known, max_joined, longest, min_len, max_len, one_from, two_from) -> "
      "[(text, first, last, id, distance)]: the look-ups of a query's whole-word candidates in one call."},
+    {"hits", (PyCFunction)Index_hits, METH_VARARGS,
+     "hits(tokens, despaced, starts, ends, uncollapsed, words, prefixes, suffixes, glue_after, glue_before, glued, "
+     "max_joined, longest, min_len, max_len, one_from, two_from, anchored_from, glued_min_kept, glued_from, "
+     "min_glued, min_part, max_affix, min_stem) -> [(text, first, last, whole, id, distance)]: every fuzzy hit of "
+     "one query, whole-word runs and glued candidates, in Matcher._fuzzy_hits' order."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -566,13 +772,46 @@ static int slice_in(PyObject *words, PyObject *token, Py_ssize_t start, Py_ssize
 #define SLICE_IN(set, a, b)                              \
     do {                                                 \
         found = slice_in((set), token, (a), (b));        \
-        if (found < 0) return NULL;                      \
+        if (found) return found;                         \
+    } while (0)
+
+#define SLICE_IN_THEN(set, a, b)                         \
+    do {                                                 \
+        found = slice_in((set), token, (a), (b));        \
+        if (found < 0) return -1;                        \
     } while (0)
 
 /* Lexicon.ordinary (lexicon.py, whose Python code is the reference and the fallback) with the same set look-ups
  * in the same order, without the interpreter's cost per slice: a lexicon word, two lexicon words of min_part+
  * letters run together (the junction letter possibly written once), or, with affixes, a lexicon word with one
- * of the lexicon's prefixes or suffixes of 1 to max_affix letters on a stem of min_stem+ letters. */
+ * of the lexicon's prefixes or suffixes of 1 to max_affix letters on a stem of min_stem+ letters. 1, 0, or -1
+ * with an exception set. */
+static int is_ordinary(PyObject *token, PyObject *words, PyObject *prefixes, PyObject *suffixes, int affixes,
+                       Py_ssize_t min_part, Py_ssize_t max_affix, Py_ssize_t min_stem) {
+    int found = PySet_Contains(words, token);
+    if (found) return found;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
+    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
+        SLICE_IN_THEN(words, 0, i);
+        if (!found) continue;
+        SLICE_IN(words, i, n);
+        SLICE_IN(words, i - 1, n);
+    }
+    if (affixes) {
+        Py_ssize_t last = n - min_stem < max_affix ? n - min_stem : max_affix;
+        for (Py_ssize_t k = 1; k <= last; k++) {
+            SLICE_IN_THEN(suffixes, n - k, n);
+            if (found) SLICE_IN(words, 0, n - k);
+            SLICE_IN_THEN(prefixes, 0, k);
+            if (found) SLICE_IN(words, k, n);
+        }
+    }
+    return 0;
+}
+
+#undef SLICE_IN
+#undef SLICE_IN_THEN
+
 static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 8) {
@@ -600,36 +839,11 @@ static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_ValueError, "ordinary: min_part must be >= 1, max_affix and min_stem >= 0");
         return NULL;
     }
-    int found = PySet_Contains(words, token);
-    if (found) return found < 0 ? NULL : Py_NewRef(Py_True);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
-    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
-        SLICE_IN(words, 0, i);
-        if (!found) continue;
-        SLICE_IN(words, i, n);
-        if (found) Py_RETURN_TRUE;
-        SLICE_IN(words, i - 1, n);
-        if (found) Py_RETURN_TRUE;
-    }
-    if (affixes) {
-        Py_ssize_t last = n - min_stem < max_affix ? n - min_stem : max_affix;
-        for (Py_ssize_t k = 1; k <= last; k++) {
-            SLICE_IN(suffixes, n - k, n);
-            if (found) {
-                SLICE_IN(words, 0, n - k);
-                if (found) Py_RETURN_TRUE;
-            }
-            SLICE_IN(prefixes, 0, k);
-            if (found) {
-                SLICE_IN(words, k, n);
-                if (found) Py_RETURN_TRUE;
-            }
-        }
-    }
-    Py_RETURN_FALSE;
+    int found = is_ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem);
+    if (found < 0) return NULL;
+    return Py_NewRef(found ? Py_True : Py_False);
 }
 
-#undef SLICE_IN
 
 static PyMethodDef module_methods[] = {
     {"ordinary", (PyCFunction)(void (*)(void))ordinary, METH_FASTCALL,

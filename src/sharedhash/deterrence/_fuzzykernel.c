@@ -845,10 +845,161 @@ static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t na
 }
 
 
+/* normalise.normalise (normalise.py, the reference and the fallback) for a str of ASCII characters holding none of
+ * the symbols leetspeak reads as letters (@ $ ! | +; returns None for one): lower case, digits and "l" read as
+ * letters, separators (anything but a letter or digit) to word breaks, runs of one-character words joined, repeated
+ * letters written once (with collapse) and the words run together, a letter repeated across a word boundary written
+ * once. Returns (tokens, despaced, starts, ends, uncollapsed, digits_read, control): digits_read as
+ * normalise._digits_read gives it (number_from: NUMBER_READ_FROM), or () when no word was read so; control: whether
+ * the text holds an ASCII control character other than tab, newline and carriage return. */
+static PyObject *normalise_ascii(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "normalise_ascii(text: str, collapse, number_from) takes 3 arguments");
+        return NULL;
+    }
+    PyObject *source = args[0];
+    if (!PyUnicode_IS_ASCII(source)) {
+        PyErr_SetString(PyExc_ValueError, "normalise_ascii: text must be ASCII");
+        return NULL;
+    }
+    int collapse = PyObject_IsTrue(args[1]);
+    if (collapse < 0) return NULL;
+    Py_ssize_t number_from = PyLong_AsSsize_t(args[2]);
+    if (number_from == -1 && PyErr_Occurred()) return NULL;
+    const unsigned char *in = PyUnicode_1BYTE_DATA(source);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(source);
+    static const char leet[128] = {['0'] = 'o', ['1'] = 'i', ['l'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's',
+                                   ['6'] = 'b', ['7'] = 't', ['8'] = 'b', ['9'] = 'g'};
+    int control = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = in[i];
+        if (c == '@' || c == '$' || c == '!' || c == '|' || c == '+') Py_RETURN_NONE;
+        if ((c <= 0x08) || c == 0x0b || c == 0x0c || (c >= 0x0e && c <= 0x1f) || c == 0x7f) control = 1;
+    }
+    /* Words: maximal runs of letters and digits, as (start, end) in the text; then groups of them (one word, or a
+     * run of one-character words joined) as ranges of words. */
+    Py_ssize_t cap = n / 2 + 2;
+    Py_ssize_t *wstart = (Py_ssize_t *)PyMem_Malloc(sizeof(Py_ssize_t) * 4 * (size_t)cap);
+    char *buf = (char *)PyMem_Malloc((size_t)n + 1);    /* the groups' letters, translated, back to back */
+    char *coll = (char *)PyMem_Malloc((size_t)n + 1);   /* the same with repeats collapsed */
+    PyObject *tokens = NULL, *raw = NULL, *starts = NULL, *ends = NULL, *flags = NULL, *despaced = NULL,
+             *result = NULL;
+    char *dbuf = NULL;
+    if (!wstart || !buf || !coll) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *wend = wstart + cap, *gfirst = wstart + 2 * cap, *glast = wstart + 3 * cap;
+    Py_ssize_t words = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        unsigned char c = in[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && ((in[j] >= 'a' && in[j] <= 'z') || (in[j] >= 'A' && in[j] <= 'Z') || (in[j] >= '0' && in[j] <= '9')))
+            j++;
+        wstart[words] = i;
+        wend[words] = j;
+        words++;
+        i = j;
+    }
+    Py_ssize_t groups = 0;
+    for (Py_ssize_t w = 0; w < words;) {
+        Py_ssize_t v = w + 1;
+        if (wend[w] - wstart[w] == 1)
+            while (v < words && wend[v] - wstart[v] == 1) v++;
+        gfirst[groups] = w;
+        glast[groups] = v;  /* exclusive */
+        groups++;
+        w = v;
+    }
+    if (!(tokens = PyTuple_New(groups)) || !(raw = PyTuple_New(groups)) || !(starts = PyTuple_New(groups)) ||
+        !(ends = PyTuple_New(groups)))
+        goto done;
+    dbuf = (char *)PyMem_Malloc((size_t)n + 1);
+    if (!dbuf) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int any_digits = 0;
+    Py_ssize_t pos = 0;
+    char last = 0;
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        Py_ssize_t len = 0, digits = 0;
+        for (Py_ssize_t w = gfirst[g]; w < glast[g]; w++)
+            for (Py_ssize_t i = wstart[w]; i < wend[w]; i++) {
+                unsigned char c = in[i];
+                if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+                if (c >= '0' && c <= '9') digits++;
+                buf[len++] = leet[c] ? leet[c] : (char)c;
+            }
+        /* normalise._digits_read: a run of one-character words with a digit among 2+; a word of digits only from
+         * number_from digits; any other word holding a digit. */
+        int read;
+        if (glast[g] - gfirst[g] > 1 || len == 1)
+            read = glast[g] - gfirst[g] > 1 && digits > 0;
+        else
+            read = digits == len ? len >= number_from : digits > 0;
+        if (read) any_digits = 1;
+        Py_ssize_t clen = len;
+        const char *tok = buf;
+        if (collapse) {
+            clen = 0;
+            for (Py_ssize_t i = 0; i < len; i++)
+                if (!i || buf[i] != buf[i - 1]) coll[clen++] = buf[i];
+            tok = coll;
+        }
+        PyObject *r = PyUnicode_FromStringAndSize(buf, len);
+        if (!r) goto done;
+        PyTuple_SET_ITEM(raw, g, r);
+        PyObject *t = collapse ? PyUnicode_FromStringAndSize(coll, clen) : Py_NewRef(r);
+        if (!t) goto done;
+        PyTuple_SET_ITEM(tokens, g, t);
+        /* A letter repeated across the boundary is written once (see normalise._despace). */
+        Py_ssize_t skip = collapse && g > 0 && tok[0] == last ? 1 : 0;
+        PyObject *st = PyLong_FromSsize_t(pos - skip);
+        if (!st) goto done;
+        PyTuple_SET_ITEM(starts, g, st);
+        memcpy(dbuf + pos, tok + skip, (size_t)(clen - skip));
+        pos += clen - skip;
+        PyObject *en = PyLong_FromSsize_t(pos);
+        if (!en) goto done;
+        PyTuple_SET_ITEM(ends, g, en);
+        last = tok[clen - 1];
+        wstart[g] = read; /* the group's flag, kept where its words' starts were (no longer needed: g <= w) */
+    }
+    if (any_digits) {
+        if (!(flags = PyTuple_New(groups))) goto done;
+        for (Py_ssize_t g = 0; g < groups; g++) PyTuple_SET_ITEM(flags, g, Py_NewRef(wstart[g] ? Py_True : Py_False));
+    } else if (!(flags = PyTuple_New(0)))
+        goto done;
+    if (!(despaced = PyUnicode_FromStringAndSize(dbuf, pos))) goto done;
+    result = Py_BuildValue("(OOOOOOO)", tokens, despaced, starts, ends, raw, flags, control ? Py_True : Py_False);
+done:
+    Py_XDECREF(tokens);
+    Py_XDECREF(raw);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(flags);
+    Py_XDECREF(despaced);
+    PyMem_Free(wstart);
+    PyMem_Free(buf);
+    PyMem_Free(coll);
+    PyMem_Free(dbuf);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"ordinary", (PyCFunction)(void (*)(void))ordinary, METH_FASTCALL,
      "ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem) -> bool: "
      "Lexicon.ordinary in C (see lexicon.py)."},
+    {"normalise_ascii", (PyCFunction)(void (*)(void))normalise_ascii, METH_FASTCALL,
+     "normalise_ascii(text, collapse, number_from) -> (tokens, despaced, starts, ends, uncollapsed, digits_read, "
+     "control) or None: normalise.normalise of ASCII text without leetspeak symbols, in C (see normalise.py)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -226,3 +226,23 @@ def test_one_kernel_call_rejects_bad_arguments_clearly() -> None:
         kernel.hits(text.tokens[:1], *good[1:])
     with pytest.raises(ValueError, match=">= 1"):
         kernel.hits(*good[:-3], 0, 5, 3)
+
+
+@needs_kernel
+@settings(max_examples=100, deadline=None)
+@given(members=st.sets(_words, max_size=200), others=st.lists(_words, max_size=50))
+def test_the_kernels_set_filter_never_loses_a_member(members: set[str], others: list[str]) -> None:
+    # A Bloom filter: every member may be in it; a string it rules out is no member.
+    assert fuzzy.NATIVE is not None
+    kept = fuzzy.NATIVE.Filter(frozenset(members))
+    assert all(kept.maybe(word) for word in members)
+    assert not any(word in members for word in others if not kept.maybe(word))
+
+
+@needs_kernel
+def test_the_kernels_set_filter_keeps_everything_for_a_set_of_other_things() -> None:
+    assert fuzzy.NATIVE is not None
+    assert fuzzy.NATIVE.Filter(frozenset({1, "zorblax"})).maybe("quuxvid")
+    assert not fuzzy.NATIVE.Filter(frozenset()).maybe("quuxvid")
+    with pytest.raises(TypeError, match="set or frozenset"):
+        fuzzy.NATIVE.Filter(["zorblax"])

@@ -19,6 +19,7 @@ import ahocorasick
 
 from sharedhash.deterrence.frequent import frequent_compound
 from sharedhash.deterrence.fuzzy import (
+    NATIVE,
     ONE_EDIT_FROM,
     TWO_EDITS_FROM,
     DeletionIndex,
@@ -784,11 +785,19 @@ class Matcher:
         # the Python loop around the kernel, Lexicon.ordinary's call and _glued_candidates' set look-ups were a
         # third of a query's time): the same look-ups in the same order as _fuzzy_hits_scan, the reference.
         lexicon, longest = self.lexicon, index.max_length + 2
+        sets = (lexicon.words, lexicon.prefixes, lexicon.suffixes, self._glue_common_after, self._glue_common_before)
+        filters = self.__dict__.get("_kernel_filters")
+        if filters is None or filters[0] != sets:  # the same sets: compared by identity, in C
+            # Bloom filters of the sets, built on the first query (0.2 s CPU for the default lexicon): most slices
+            # of a word are in none of them, and the filter says so without a str built and a set probed, a cache
+            # miss in 600,000+ words (measured on the bench's word queries).
+            assert NATIVE is not None  # the kernel's index came from it
+            filters = self.__dict__["_kernel_filters"] = (sets, tuple(NATIVE.Filter(s) for s in sets))
         return kernel.hits(  # type: ignore[no-any-return]
-            text.tokens, text.despaced, text.starts, text.ends, text.uncollapsed, lexicon.words, lexicon.prefixes,
-            lexicon.suffixes, self._glue_common_after, self._glue_common_before, bool(lexicon), MAX_JOINED_WORDS,
-            longest, ONE_EDIT_FROM - 1, longest, ONE_EDIT_FROM, TWO_EDITS_FROM, ANCHORED_FROM,
+            text.tokens, text.despaced, text.starts, text.ends, text.uncollapsed, *sets, bool(lexicon),
+            MAX_JOINED_WORDS, longest, ONE_EDIT_FROM - 1, longest, ONE_EDIT_FROM, TWO_EDITS_FROM, ANCHORED_FROM,
             GLUED_CANDIDATE_FROM + MIN_GLUED, GLUED_CANDIDATE_FROM, MIN_GLUED, MIN_COMPOUND_PART, MAX_AFFIX, MIN_STEM,
+            filters[1],
         )  # fmt: skip
 
     def _fuzzy_hits_python(

@@ -210,6 +210,15 @@ def normalise(
         text, control = _fold_unicode(text, trace)
         if control:
             notes.append(QueryNote.CONTROL_CHARACTERS)
+        if _NATIVE_ASCII is not None and trace is None and text.isascii():
+            # Folded to ASCII (accented Latin letters, look-alikes read): the rest in the C kernel, as above. Its
+            # control flag is not used: folding turned control characters into spaces, and they were noted above.
+            parts = _NATIVE_ASCII(text, collapse, NUMBER_READ_FROM)
+            if parts is not None:
+                tokens, despaced, starts, ends, raw, digits_read, _ = parts
+                if not tokens:
+                    return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
+                return NormalisedText(tokens, despaced, starts, ends, tuple(notes), raw, digits_read, (), typed)
     beside_symbols: tuple[bool, ...] = ()
     if _HAS_SYMBOL.search(text):
         if symbols_as_letters:

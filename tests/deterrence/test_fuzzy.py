@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from sharedhash.deterrence import Matcher, TermList, fuzzy
 from sharedhash.deterrence.fuzzy import DeletionIndex, allowed_edits, deletions, edit_distance, lookup_depth
 from sharedhash.deterrence.lexicon import build_lexicon
+from sharedhash.deterrence.normalise import normalise
 
 needs_kernel = pytest.mark.skipif(fuzzy.NATIVE is None, reason="the C kernel was not built")
 
@@ -167,3 +168,81 @@ def test_neighbourhood_sizes_native_python_and_brute_force_agree(words: list[str
         fuzzy.NATIVE = native
     if native is not None:
         assert fuzzy.neighbourhood_sizes(words, others) == expected
+
+
+# Long query words glued from rule-like syllables and common words, with doubled letters, so that glued candidates
+# (beginnings and ends of a long word that is no ordinary word) and their look-ups are frequent.
+_glue_syllables = ["zor", "blax", "quu", "xvid", "plim", "mer", "bolt", "video", "free", "garden", "zz", "oo", "q"]
+_long_words = st.lists(st.sampled_from(_glue_syllables), min_size=1, max_size=6).map("".join)
+
+
+@needs_kernel
+@settings(max_examples=150, deadline=None)
+@given(
+    rule_words=st.lists(_rule_words, min_size=1, max_size=12, unique=True),
+    queries=st.lists(st.lists(_long_words, min_size=1, max_size=4).map(" ".join), min_size=1, max_size=12),
+    empty_lexicon=st.booleans(),
+)
+def test_one_kernel_call_gives_every_hit_in_the_reference_order(
+    rule_words: list[str], queries: list[str], empty_lexicon: bool
+) -> None:
+    # The kernel's hits (whole-word runs and glued candidates, with Lexicon.ordinary) equal the hits of the
+    # kernel's scan plus the glued candidates worked out in Python, hit for hit and in the same order.
+    lines = [f"term {w}" for w in rule_words]
+    lexicon = build_lexicon([] if empty_lexicon else ["free", "video", "garden", "mer", "bolt", "gardenvideo"])
+    matcher = Matcher(TermList.from_lines(lines), lexicon=lexicon)
+    kernel = matcher._fuzzy.kernel()
+    assert kernel is not None
+    for query in queries:
+        text = normalise(query)
+        expected = list(matcher._fuzzy_hits_scan(text, {}, kernel))
+        assert matcher._fuzzy_hits(text, {}) == expected
+        python = Matcher(TermList.from_lines(lines), lexicon=lexicon)
+        python._fuzzy.native = False
+        assert python.check(query) == matcher.check(query)
+
+
+@needs_kernel
+def test_one_kernel_call_finds_a_misspelt_term_glued_to_a_word() -> None:
+    matcher = Matcher(TermList.from_lines(["term zorblaxquu"]), lexicon=build_lexicon(["video", "garden"]))
+    text = normalise("zorblqxquuvideo")
+    hits = list(matcher._fuzzy_hits(text, {}))
+    assert hits == list(matcher._fuzzy_hits_scan(text, {}, matcher._fuzzy.kernel()))
+    assert ("zorbiqxqu", 0, 0, False, 0, 1) in hits  # the skeleton's beginning, glued to "video"
+    assert matcher.check("zorblqxquuvideo").deter
+
+
+@needs_kernel
+def test_one_kernel_call_rejects_bad_arguments_clearly() -> None:
+    matcher = Matcher(TermList.from_lines(["term zorblaxquu"]), lexicon=build_lexicon(["video"]))
+    kernel = matcher._fuzzy.kernel()
+    text = normalise("zorblqx video")
+    good = [text.tokens, text.despaced, text.starts, text.ends, text.uncollapsed, frozenset(), frozenset(),
+            frozenset(), frozenset(), frozenset(), True, 3, 20, 4, 20, 5, 9, 7, 9, 7, 2, 4, 5, 3]  # fmt: skip
+    assert kernel.hits(*good) == []
+    with pytest.raises(TypeError, match="sets or frozensets"):
+        kernel.hits(*good[:5], ["video"], *good[6:])
+    with pytest.raises(ValueError, match="differ in length"):
+        kernel.hits(text.tokens[:1], *good[1:])
+    with pytest.raises(ValueError, match=">= 1"):
+        kernel.hits(*good[:-3], 0, 5, 3)
+
+
+@needs_kernel
+@settings(max_examples=100, deadline=None)
+@given(members=st.sets(_words, max_size=200), others=st.lists(_words, max_size=50))
+def test_the_kernels_set_filter_never_loses_a_member(members: set[str], others: list[str]) -> None:
+    # A Bloom filter: every member may be in it; a string it rules out is no member.
+    assert fuzzy.NATIVE is not None
+    kept = fuzzy.NATIVE.Filter(frozenset(members))
+    assert all(kept.maybe(word) for word in members)
+    assert not any(word in members for word in others if not kept.maybe(word))
+
+
+@needs_kernel
+def test_the_kernels_set_filter_keeps_everything_for_a_set_of_other_things() -> None:
+    assert fuzzy.NATIVE is not None
+    assert fuzzy.NATIVE.Filter(frozenset({1, "zorblax"})).maybe("quuxvid")
+    assert not fuzzy.NATIVE.Filter(frozenset()).maybe("quuxvid")
+    with pytest.raises(TypeError, match="set or frozenset"):
+        fuzzy.NATIVE.Filter(["zorblax"])

@@ -329,7 +329,7 @@ static int cmp_hit(const void *x, const void *y) {
  * equal to s excluded): (id, distance) when cand is NULL, else (candidate text, first, last, id, distance), the
  * text built from s only on a hit. Returns 0, or -1 with an exception set. */
 static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n, int depth, PyObject *out, int with_text,
-                       Py_ssize_t first, Py_ssize_t last) {
+                       Py_ssize_t first, Py_ssize_t last, PyObject *whole) {
     uint64_t hashes_stack[512];
     size_t need = (size_t)deletion_count(n, depth) + 3 * (size_t)n + 4;
     uint64_t *hashes = need <= 512 ? hashes_stack : (uint64_t *)PyMem_Malloc(sizeof(uint64_t) * need);
@@ -402,7 +402,8 @@ static int lookup_into(const IndexObject *self, const uint32_t *s, Py_ssize_t n,
         PyObject *item;
         if (with_text) {
             if (!text && !(text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, s, n))) goto fail;
-            item = Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
+            item = whole ? Py_BuildValue("(OnnOIi)", text, first, last, whole, hits[h].id, hits[h].distance)
+                         : Py_BuildValue("(OnnIi)", text, first, last, hits[h].id, hits[h].distance);
         } else {
             item = Py_BuildValue("(Ii)", hits[h].id, hits[h].distance);
         }
@@ -441,12 +442,68 @@ static PyObject *Index_lookup(IndexObject *self, PyObject *args) {
     uint32_t *s = as_ucs4(candidate, &n);
     if (!s) return NULL;
     PyObject *out = PyList_New(0);
-    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0) < 0) {
+    if (!out || lookup_into(self, s, n, depth, out, 0, 0, 0, NULL) < 0) {
         Py_XDECREF(out);
         out = NULL;
     }
     PyMem_Free(s);
     return out;
+}
+
+/* The whole-word candidates of one word position first (see Index_scan) looked up, appended to out. kept and
+ * kept_cap: a scratch buffer for the uncollapsed words joined; whole: NULL for 5-tuples, else the value of the
+ * 6-tuples' whole field. Returns 0, or -1 with an exception set. */
+static int scan_runs(const IndexObject *self, const uint32_t *text, Py_ssize_t n, PyObject *starts, PyObject *ends,
+                     PyObject *uncollapsed, const char *known, Py_ssize_t count, Py_ssize_t first,
+                     Py_ssize_t max_joined, Py_ssize_t longest, Py_ssize_t min_len, Py_ssize_t max_len,
+                     Py_ssize_t one_from, Py_ssize_t two_from, uint32_t **kept_buf, Py_ssize_t *kept_cap,
+                     PyObject *out, PyObject *whole) {
+    int ordinary = 1;
+    Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
+    if (start == -1 && PyErr_Occurred()) return -1;
+    Py_ssize_t kept_len = 0;
+    for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
+        ordinary = ordinary && known[last];
+        Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
+        if (end == -1 && PyErr_Occurred()) return -1;
+        if (start < 0 || end > n || end < start) {
+            PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
+            return -1;
+        }
+        /* The uncollapsed words first..last joined, kept up to date as last grows. */
+        PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
+        if (!PyUnicode_Check(word)) {
+            PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
+            return -1;
+        }
+        Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
+        if (kept_len + wlen + 1 > *kept_cap) {
+            Py_ssize_t cap = 2 * (kept_len + wlen + 1);
+            uint32_t *grown = (uint32_t *)PyMem_Realloc(*kept_buf, sizeof(uint32_t) * (size_t)cap);
+            if (!grown) {
+                PyErr_NoMemory();
+                return -1;
+            }
+            *kept_buf = grown;
+            *kept_cap = cap;
+        }
+        uint32_t *kept = *kept_buf;
+        if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), *kept_cap - kept_len, 0)) return -1;
+        kept_len += wlen;
+        Py_ssize_t len = end - start;
+        if (len > longest) break;
+        if (ordinary) continue;
+        const uint32_t *cand = text + start;
+        if (len >= min_len && len <= max_len &&
+            lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last, whole) < 0)
+            return -1;
+        if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
+            kept_len <= max_len &&
+            lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last,
+                        whole) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The look-ups of fuzzy.py's whole-word candidates, for one query in one call (see Matcher._fuzzy_candidates):
@@ -470,63 +527,356 @@ static PyObject *Index_scan(IndexObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "starts, ends, uncollapsed and known differ in length");
         return NULL;
     }
+    char *flags = (char *)PyMem_Malloc((size_t)count + 1);
+    if (!flags) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < count; i++) {
+        int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, i));
+        if (is_known < 0) {
+            PyMem_Free(flags);
+            return NULL;
+        }
+        flags[i] = (char)is_known;
+    }
     Py_ssize_t n;
     uint32_t *text = as_ucs4(despaced, &n);
-    if (!text) return NULL;
+    if (!text) {
+        PyMem_Free(flags);
+        return NULL;
+    }
     PyObject *out = PyList_New(0);
     uint32_t *kept = NULL;
     Py_ssize_t kept_cap = 0;
     if (!out) goto fail;
-    for (Py_ssize_t first = 0; first < count; first++) {
-        int ordinary = 1;
-        Py_ssize_t start = PyLong_AsSsize_t(PyTuple_GET_ITEM(starts, first));
-        if (start == -1 && PyErr_Occurred()) goto fail;
-        Py_ssize_t kept_len = 0;
-        for (Py_ssize_t last = first; last < count && last < first + max_joined; last++) {
-            int is_known = PyObject_IsTrue(PyList_GET_ITEM(known, last));
-            if (is_known < 0) goto fail;
-            ordinary = ordinary && is_known;
-            Py_ssize_t end = PyLong_AsSsize_t(PyTuple_GET_ITEM(ends, last));
-            if (end == -1 && PyErr_Occurred()) goto fail;
-            if (start < 0 || end > n || end < start) {
-                PyErr_SetString(PyExc_ValueError, "word offsets outside the despaced text");
-                goto fail;
-            }
-            /* The uncollapsed words first..last joined, kept up to date as last grows. */
-            PyObject *word = PyTuple_GET_ITEM(uncollapsed, last);
-            if (!PyUnicode_Check(word)) {
-                PyErr_SetString(PyExc_TypeError, "uncollapsed words must be str");
-                goto fail;
-            }
-            Py_ssize_t wlen = PyUnicode_GET_LENGTH(word);
-            if (kept_len + wlen + 1 > kept_cap) {
-                Py_ssize_t cap = 2 * (kept_len + wlen + 1);
-                uint32_t *grown = (uint32_t *)PyMem_Realloc(kept, sizeof(uint32_t) * (size_t)cap);
-                if (!grown) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                kept = grown;
-                kept_cap = cap;
-            }
-            if (!PyUnicode_AsUCS4(word, (Py_UCS4 *)(kept + kept_len), kept_cap - kept_len, 0)) goto fail;
-            kept_len += wlen;
-            Py_ssize_t len = end - start;
-            if (len > longest) break;
-            if (ordinary) continue;
-            const uint32_t *cand = text + start;
-            if (len >= min_len && len <= max_len &&
-                lookup_into(self, cand, len, len >= two_from ? 2 : len >= one_from, out, 1, first, last) < 0)
-                goto fail;
-            if ((kept_len != len || memcmp(kept, cand, sizeof(uint32_t) * (size_t)len) != 0) && kept_len >= min_len &&
-                kept_len <= max_len && lookup_into(self, kept, kept_len, kept_len >= two_from ? 2 : kept_len >= one_from, out, 1, first, last) < 0)
-                goto fail;
-        }
-    }
+    for (Py_ssize_t first = 0; first < count; first++)
+        if (scan_runs(self, text, n, starts, ends, uncollapsed, flags, count, first, max_joined, longest, min_len,
+                      max_len, one_from, two_from, &kept, &kept_cap, out, NULL) < 0)
+            goto fail;
+    PyMem_Free(flags);
     PyMem_Free(text);
     PyMem_Free(kept);
     return out;
 fail:
+    PyMem_Free(flags);
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    Py_XDECREF(out);
+    return NULL;
+}
+
+/* A blocked Bloom filter of a set of strings, hashed from their code points: a slice of a query word absent from it
+ * is absent from the set, answered without building the slice as a str and probing the set (a cache miss in a set
+ * of 600,000+ words; measured on the bench's word queries). A slice it may hold is looked up in the set. */
+typedef struct {
+    PyObject_HEAD
+    uint64_t *bits;
+    uint64_t mask;
+    int all;  /* a member that is no str: every string may be in the set */
+} FilterObject;
+
+static inline uint64_t chars_hash(const uint32_t *s, Py_ssize_t n) {
+    uint64_t h = FNV_OFFSET;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= FNV_PRIME;
+    }
+    return mix(h, n);
+}
+
+static inline int filter_maybe(const FilterObject *f, const uint32_t *s, Py_ssize_t n) {
+    if (f->all) return 1;
+    uint64_t h = chars_hash(s, n), bits = bloom_bits(h);
+    return (f->bits[h & f->mask] & bits) == bits;
+}
+
+static void Filter_dealloc(FilterObject *self) {
+    PyMem_Free(self->bits);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Filter_init(FilterObject *self, PyObject *args, PyObject *kwds) {
+    PyObject *strings;
+    static char *kwlist[] = {"strings", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O", kwlist, &strings)) return -1;
+    if (!PyAnySet_Check(strings)) {
+        PyErr_SetString(PyExc_TypeError, "Filter: strings must be a set or frozenset");
+        return -1;
+    }
+    if (self->bits) {
+        PyErr_SetString(PyExc_RuntimeError, "Filter is already initialised");
+        return -1;
+    }
+    /* About 16 bits per string, in 64-bit words. */
+    uint64_t words = 1;
+    while (words * 4 < (uint64_t)PySet_GET_SIZE(strings)) words *= 2;
+    self->bits = (uint64_t *)PyMem_Calloc((size_t)words, sizeof(uint64_t));
+    if (!self->bits) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->mask = words - 1;
+    uint32_t stack[256];
+    PyObject *it = PyObject_GetIter(strings), *item;
+    if (!it) return -1;
+    while ((item = PyIter_Next(it))) {
+        if (!PyUnicode_Check(item)) {
+            self->all = 1;
+            Py_DECREF(item);
+            continue;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(item);
+        uint32_t *chars = n < 256 ? stack : (uint32_t *)PyMem_Malloc(sizeof(uint32_t) * (size_t)(n + 1));
+        if (!chars || !PyUnicode_AsUCS4(item, (Py_UCS4 *)chars, n + 1, 0)) {
+            if (!chars) PyErr_NoMemory();
+            if (chars && chars != stack) PyMem_Free(chars);
+            Py_DECREF(item);
+            Py_DECREF(it);
+            return -1;
+        }
+        uint64_t h = chars_hash(chars, n);
+        self->bits[h & self->mask] |= bloom_bits(h);
+        if (chars != stack) PyMem_Free(chars);
+        Py_DECREF(item);
+    }
+    Py_DECREF(it);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *Filter_maybe(FilterObject *self, PyObject *arg) {
+    Py_ssize_t n;
+    if (!self->bits) {
+        PyErr_SetString(PyExc_RuntimeError, "Filter is not initialised");
+        return NULL;
+    }
+    uint32_t *s = as_ucs4(arg, &n);
+    if (!s) return NULL;
+    int maybe = filter_maybe(self, s, n);
+    PyMem_Free(s);
+    return Py_NewRef(maybe ? Py_True : Py_False);
+}
+
+static PyMethodDef Filter_methods[] = {
+    {"maybe", (PyCFunction)Filter_maybe, METH_O, "maybe(string) -> bool: False only if string is not in the set."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FilterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "sharedhash.deterrence._fuzzykernel.Filter",
+    .tp_basicsize = sizeof(FilterObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Filter(strings): a Bloom filter of a set of strings, for Index.hits' set look-ups.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Filter_init,
+    .tp_dealloc = (destructor)Filter_dealloc,
+    .tp_methods = Filter_methods,
+};
+
+/* Filters of (words, prefixes, suffixes, glue_after, glue_before), or NULLs. */
+typedef struct {
+    const FilterObject *words, *prefixes, *suffixes, *after, *before;
+} Filters;
+
+static int is_ordinary(PyObject *token, PyObject *words, PyObject *prefixes, PyObject *suffixes, int affixes,
+                       Py_ssize_t min_part, Py_ssize_t max_affix, Py_ssize_t min_stem, const Filters *filters,
+                       const uint32_t *chars);
+static int slice_in(PyObject *words, PyObject *token, Py_ssize_t start, Py_ssize_t end);
+
+/* slice_in, answered by the filter f (may be NULL) when it does not hold chars[start:end]. */
+static inline int slice_in_f(PyObject *set, const FilterObject *f, PyObject *token, const uint32_t *chars,
+                             Py_ssize_t start, Py_ssize_t end) {
+    if (f && chars && !filter_maybe(f, chars + start, end - start)) return 0;
+    return slice_in(set, token, start, end);
+}
+
+/* Whether token[q:] (after) or token[:q] (before) is in the glue set, each rest at least min_glued characters;
+ * worked out once per q on first use (memo: -1 unknown). 1, 0, or -1 with an exception set. */
+static int glue_at(PyObject *set, const FilterObject *f, PyObject *token, const uint32_t *chars, Py_ssize_t n,
+                   Py_ssize_t q, int after, Py_ssize_t min_glued, signed char *memo) {
+    if (q < 0 || q > n) return 0;
+    if (memo[q] < 0) {
+        if (after ? n - q < min_glued : q < min_glued) {
+            memo[q] = 0;
+        } else {
+            int found = after ? slice_in_f(set, f, token, chars, q, n) : slice_in_f(set, f, token, chars, 0, q);
+            if (found < 0) return -1;
+            memo[q] = (signed char)found;
+        }
+    }
+    return memo[q];
+}
+
+#define GLUE(var, set, q, is_after, memo)                                                              \
+    do {                                                                                               \
+        var = glue_at((set), (is_after) ? filters->after : filters->before, token, tok, n, (q), (is_after), \
+                      min_glued, (memo));                                                              \
+        if (var < 0) goto fail;                                                                        \
+    } while (0)
+
+#define LOOKUP(buf, at, size)                                                                                   \
+    do {                                                                                                        \
+        if (lookup_into(self, (buf) + (at), (size), (size) >= two_from ? 2 : (size) >= one_from, out, 1, position, \
+                        position, Py_False) < 0)                                                                \
+            goto fail;                                                                                          \
+    } while (0)
+
+/* Matcher._glued_candidates (matcher.py, the reference) for the word at position, each looked up as
+ * Matcher._fuzzy_hits does, hits appended to out in the same order. Returns 0, or -1 with an exception set. */
+static int glued_hits(const IndexObject *self, PyObject *token, PyObject *kept_word, Py_ssize_t position,
+                      PyObject *glue_after, PyObject *glue_before, Py_ssize_t longest, Py_ssize_t low,
+                      Py_ssize_t min_glued, Py_ssize_t one_from, Py_ssize_t two_from, PyObject *out,
+                      const Filters *filters) {
+    Py_ssize_t n, size_n;
+    uint32_t *tok = NULL, *kept = NULL;
+    int *run = NULL;
+    signed char *after = NULL, *before = NULL;
+    int a, b, status = -1;
+    if (!(tok = as_ucs4(token, &n)) || !(kept = as_ucs4(kept_word, &size_n))) goto fail;
+    after = (signed char *)PyMem_Malloc((size_t)n + 1);
+    before = (signed char *)PyMem_Malloc((size_t)n + 1);
+    run = (int *)PyMem_Malloc(sizeof(int) * ((size_t)size_n + 1));
+    if (!after || !before || !run) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memset(after, -1, (size_t)n + 1);
+    memset(before, -1, (size_t)n + 1);
+    Py_ssize_t top = n - min_glued < longest ? n - min_glued : longest;
+    for (Py_ssize_t size = low; size <= top; size++) {
+        /* A letter shared at the junction was written once: the rest is also tried with it given back. */
+        GLUE(a, glue_after, size, 1, after);
+        if (!a) GLUE(a, glue_after, size - 1, 1, after);
+        if (a) LOOKUP(tok, 0, size);
+        GLUE(b, glue_before, n - size, 0, before);
+        if (!b) GLUE(b, glue_before, n - size + 1, 0, before);
+        if (b) LOOKUP(tok, n - size, size);
+    }
+    if (size_n != n || memcmp(tok, kept, sizeof(uint32_t) * (size_t)n) != 0) {
+        /* run[p]: the position in token of kept[p]'s letter, so kept[p:] collapses to token[run[p]:]. */
+        int q = -1;
+        for (Py_ssize_t p = 0; p < size_n; p++) {
+            if (!p || kept[p] != kept[p - 1]) q++;
+            run[p] = q;
+        }
+        Py_ssize_t kept_top = size_n - min_glued < longest ? size_n - min_glued : longest;
+        for (Py_ssize_t size = low; size <= kept_top; size++) {
+            GLUE(a, glue_after, run[size], 1, after);
+            if (a) LOOKUP(kept, 0, size);
+            GLUE(b, glue_before, run[size_n - size - 1] + 1, 0, before);
+            if (b) LOOKUP(kept, size_n - size, size);
+        }
+    }
+    status = 0;
+fail:
+    PyMem_Free(tok);
+    PyMem_Free(kept);
+    PyMem_Free(run);
+    PyMem_Free(after);
+    PyMem_Free(before);
+    return status;
+}
+
+#undef GLUE
+#undef LOOKUP
+
+/* Every fuzzy index hit of one query, in one call, in the order Matcher._fuzzy_hits (matcher.py, the reference)
+ * yields them: (text, first, last, whole, id, distance). Per word position, the whole-word runs from it (see
+ * Index_scan; known: the words in the lexicon's words), then, with glued and for a word of more than
+ * anchored_from letters, glued_min_kept+ letters uncollapsed, not in words and not ordinary (see is_ordinary,
+ * with the lexicon's affixes), the look-ups of its glued candidates (see glued_hits). */
+static PyObject *Index_hits(IndexObject *self, PyObject *args) {
+    PyObject *tokens, *despaced, *starts, *ends, *uncollapsed, *words, *prefixes, *suffixes, *glue_after,
+        *glue_before, *filter_tuple = Py_None;
+    int glued;
+    Py_ssize_t max_joined, longest, min_len, max_len, one_from, two_from, anchored_from, glued_min_kept, low,
+        min_glued, min_part, max_affix, min_stem;
+    if (!PyArg_ParseTuple(args, "O!UO!O!O!OOOOOpnnnnnnnnnnnnn|O", &PyTuple_Type, &tokens, &despaced,
+                          &PyTuple_Type, &starts, &PyTuple_Type, &ends, &PyTuple_Type, &uncollapsed, &words, &prefixes,
+                          &suffixes, &glue_after, &glue_before, &glued, &max_joined, &longest, &min_len, &max_len,
+                          &one_from, &two_from, &anchored_from, &glued_min_kept, &low, &min_glued, &min_part,
+                          &max_affix, &min_stem, &filter_tuple))
+        return NULL;
+    /* filters: None, or Filters of (words, prefixes, suffixes, glue_after, glue_before), each exactly of its set. */
+    Filters filters = {NULL, NULL, NULL, NULL, NULL};
+    if (filter_tuple != Py_None) {
+        if (!PyTuple_Check(filter_tuple) || PyTuple_GET_SIZE(filter_tuple) != 5) {
+            PyErr_SetString(PyExc_TypeError, "hits: filters must be None or a tuple of 5 Filters");
+            return NULL;
+        }
+        for (int i = 0; i < 5; i++)
+            if (!PyObject_TypeCheck(PyTuple_GET_ITEM(filter_tuple, i), &FilterType)) {
+                PyErr_SetString(PyExc_TypeError, "hits: filters must be None or a tuple of 5 Filters");
+                return NULL;
+            }
+        filters.words = (const FilterObject *)PyTuple_GET_ITEM(filter_tuple, 0);
+        filters.prefixes = (const FilterObject *)PyTuple_GET_ITEM(filter_tuple, 1);
+        filters.suffixes = (const FilterObject *)PyTuple_GET_ITEM(filter_tuple, 2);
+        filters.after = (const FilterObject *)PyTuple_GET_ITEM(filter_tuple, 3);
+        filters.before = (const FilterObject *)PyTuple_GET_ITEM(filter_tuple, 4);
+        for (int i = 0; i < 5; i++)
+            if (!((const FilterObject *)PyTuple_GET_ITEM(filter_tuple, i))->bits) {
+                PyErr_SetString(PyExc_RuntimeError, "Filter is not initialised");
+                return NULL;
+            }
+    }
+    if (!PyAnySet_Check(words) || !PyAnySet_Check(prefixes) || !PyAnySet_Check(suffixes) ||
+        !PyAnySet_Check(glue_after) || !PyAnySet_Check(glue_before)) {
+        PyErr_SetString(PyExc_TypeError, "hits: words, prefixes, suffixes and the glue sets must be sets or frozensets");
+        return NULL;
+    }
+    if (!self->chars) {
+        PyErr_SetString(PyExc_RuntimeError, "Index is not initialised");
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(tokens);
+    if (PyTuple_GET_SIZE(starts) != count || PyTuple_GET_SIZE(ends) != count ||
+        PyTuple_GET_SIZE(uncollapsed) != count) {
+        PyErr_SetString(PyExc_ValueError, "tokens, starts, ends and uncollapsed differ in length");
+        return NULL;
+    }
+    if (min_part < 1 || max_affix < 0 || min_stem < 0 || min_glued < 1 || low < 1) {
+        PyErr_SetString(PyExc_ValueError, "min_part, min_glued and the glued length must be >= 1");
+        return NULL;
+    }
+    char *known = (char *)PyMem_Malloc((size_t)count + 1);
+    if (!known) return PyErr_NoMemory();
+    Py_ssize_t n;
+    uint32_t *text = NULL, *kept = NULL;
+    Py_ssize_t kept_cap = 0;
+    PyObject *out = NULL;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *token = PyTuple_GET_ITEM(tokens, i);
+        if (!PyUnicode_Check(token) || !PyUnicode_Check(PyTuple_GET_ITEM(uncollapsed, i))) {
+            PyErr_SetString(PyExc_TypeError, "tokens and uncollapsed words must be str");
+            goto fail;
+        }
+        int found = PySet_Contains(words, token);
+        if (found < 0) goto fail;
+        known[i] = (char)found;
+    }
+    if (!(text = as_ucs4(despaced, &n)) || !(out = PyList_New(0))) goto fail;
+    for (Py_ssize_t first = 0; first < count; first++) {
+        if (scan_runs(self, text, n, starts, ends, uncollapsed, known, count, first, max_joined, longest, min_len,
+                      max_len, one_from, two_from, &kept, &kept_cap, out, Py_True) < 0)
+            goto fail;
+        if (!glued || known[first]) continue;
+        PyObject *token = PyTuple_GET_ITEM(tokens, first), *kept_word = PyTuple_GET_ITEM(uncollapsed, first);
+        if (PyUnicode_GET_LENGTH(token) <= anchored_from || PyUnicode_GET_LENGTH(kept_word) < glued_min_kept)
+            continue;
+        Py_ssize_t token_len;
+        uint32_t *chars = filters.words ? as_ucs4(token, &token_len) : NULL;
+        if (filters.words && !chars) goto fail;
+        int found = is_ordinary(token, words, prefixes, suffixes, 1, min_part, max_affix, min_stem, &filters, chars);
+        PyMem_Free(chars);
+        if (found < 0) goto fail;
+        if (!found && glued_hits(self, token, kept_word, first, glue_after, glue_before, longest, low, min_glued,
+                                 one_from, two_from, out, &filters) < 0)
+            goto fail;
+    }
+    PyMem_Free(known);
+    PyMem_Free(text);
+    PyMem_Free(kept);
+    return out;
+fail:
+    PyMem_Free(known);
     PyMem_Free(text);
     PyMem_Free(kept);
     Py_XDECREF(out);
@@ -540,6 +890,11 @@ static PyMethodDef Index_methods[] = {
     {"scan", (PyCFunction)Index_scan, METH_VARARGS,
      "scan(despaced, starts, ends, uncollapsed, known, max_joined, longest, min_len, max_len, one_from, two_from) -> "
      "[(text, first, last, id, distance)]: the look-ups of a query's whole-word candidates in one call."},
+    {"hits", (PyCFunction)Index_hits, METH_VARARGS,
+     "hits(tokens, despaced, starts, ends, uncollapsed, words, prefixes, suffixes, glue_after, glue_before, glued, "
+     "max_joined, longest, min_len, max_len, one_from, two_from, anchored_from, glued_min_kept, glued_from, "
+     "min_glued, min_part, max_affix, min_stem) -> [(text, first, last, whole, id, distance)]: every fuzzy hit of "
+     "one query, whole-word runs and glued candidates, in Matcher._fuzzy_hits' order."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -563,16 +918,50 @@ static int slice_in(PyObject *words, PyObject *token, Py_ssize_t start, Py_ssize
     return found;
 }
 
-#define SLICE_IN(set, a, b)                              \
-    do {                                                 \
-        found = slice_in((set), token, (a), (b));        \
-        if (found < 0) return NULL;                      \
+#define SLICE_IN(set, f, a, b)                                                   \
+    do {                                                                         \
+        found = slice_in_f((set), filters ? filters->f : NULL, token, chars, (a), (b)); \
+        if (found) return found;                                                 \
+    } while (0)
+
+#define SLICE_IN_THEN(set, f, a, b)                                              \
+    do {                                                                         \
+        found = slice_in_f((set), filters ? filters->f : NULL, token, chars, (a), (b)); \
+        if (found < 0) return -1;                                                \
     } while (0)
 
 /* Lexicon.ordinary (lexicon.py, whose Python code is the reference and the fallback) with the same set look-ups
  * in the same order, without the interpreter's cost per slice: a lexicon word, two lexicon words of min_part+
  * letters run together (the junction letter possibly written once), or, with affixes, a lexicon word with one
- * of the lexicon's prefixes or suffixes of 1 to max_affix letters on a stem of min_stem+ letters. */
+ * of the lexicon's prefixes or suffixes of 1 to max_affix letters on a stem of min_stem+ letters. 1, 0, or -1
+ * with an exception set. */
+static int is_ordinary(PyObject *token, PyObject *words, PyObject *prefixes, PyObject *suffixes, int affixes,
+                       Py_ssize_t min_part, Py_ssize_t max_affix, Py_ssize_t min_stem, const Filters *filters,
+                       const uint32_t *chars) {
+    int found;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
+    SLICE_IN(words, words, 0, n);
+    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
+        SLICE_IN_THEN(words, words, 0, i);
+        if (!found) continue;
+        SLICE_IN(words, words, i, n);
+        SLICE_IN(words, words, i - 1, n);
+    }
+    if (affixes) {
+        Py_ssize_t last = n - min_stem < max_affix ? n - min_stem : max_affix;
+        for (Py_ssize_t k = 1; k <= last; k++) {
+            SLICE_IN_THEN(suffixes, suffixes, n - k, n);
+            if (found) SLICE_IN(words, words, 0, n - k);
+            SLICE_IN_THEN(prefixes, prefixes, 0, k);
+            if (found) SLICE_IN(words, words, k, n);
+        }
+    }
+    return 0;
+}
+
+#undef SLICE_IN
+#undef SLICE_IN_THEN
+
 static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
     if (nargs != 8) {
@@ -600,41 +989,167 @@ static PyObject *ordinary(PyObject *module, PyObject *const *args, Py_ssize_t na
         PyErr_SetString(PyExc_ValueError, "ordinary: min_part must be >= 1, max_affix and min_stem >= 0");
         return NULL;
     }
-    int found = PySet_Contains(words, token);
-    if (found) return found < 0 ? NULL : Py_NewRef(Py_True);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(token);
-    for (Py_ssize_t i = min_part; i <= n - min_part; i++) {
-        SLICE_IN(words, 0, i);
-        if (!found) continue;
-        SLICE_IN(words, i, n);
-        if (found) Py_RETURN_TRUE;
-        SLICE_IN(words, i - 1, n);
-        if (found) Py_RETURN_TRUE;
-    }
-    if (affixes) {
-        Py_ssize_t last = n - min_stem < max_affix ? n - min_stem : max_affix;
-        for (Py_ssize_t k = 1; k <= last; k++) {
-            SLICE_IN(suffixes, n - k, n);
-            if (found) {
-                SLICE_IN(words, 0, n - k);
-                if (found) Py_RETURN_TRUE;
-            }
-            SLICE_IN(prefixes, 0, k);
-            if (found) {
-                SLICE_IN(words, k, n);
-                if (found) Py_RETURN_TRUE;
-            }
-        }
-    }
-    Py_RETURN_FALSE;
+    int found = is_ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem, NULL, NULL);
+    if (found < 0) return NULL;
+    return Py_NewRef(found ? Py_True : Py_False);
 }
 
-#undef SLICE_IN
+
+/* normalise.normalise (normalise.py, the reference and the fallback) for a str of ASCII characters holding none of
+ * the symbols leetspeak reads as letters (@ $ ! | +; returns None for one): lower case, digits and "l" read as
+ * letters, separators (anything but a letter or digit) to word breaks, runs of one-character words joined, repeated
+ * letters written once (with collapse) and the words run together, a letter repeated across a word boundary written
+ * once. Returns (tokens, despaced, starts, ends, uncollapsed, digits_read, control): digits_read as
+ * normalise._digits_read gives it (number_from: NUMBER_READ_FROM), or () when no word was read so; control: whether
+ * the text holds an ASCII control character other than tab, newline and carriage return. */
+static PyObject *normalise_ascii(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "normalise_ascii(text: str, collapse, number_from) takes 3 arguments");
+        return NULL;
+    }
+    PyObject *source = args[0];
+    if (!PyUnicode_IS_ASCII(source)) {
+        PyErr_SetString(PyExc_ValueError, "normalise_ascii: text must be ASCII");
+        return NULL;
+    }
+    int collapse = PyObject_IsTrue(args[1]);
+    if (collapse < 0) return NULL;
+    Py_ssize_t number_from = PyLong_AsSsize_t(args[2]);
+    if (number_from == -1 && PyErr_Occurred()) return NULL;
+    const unsigned char *in = PyUnicode_1BYTE_DATA(source);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(source);
+    static const char leet[128] = {['0'] = 'o', ['1'] = 'i', ['l'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's',
+                                   ['6'] = 'b', ['7'] = 't', ['8'] = 'b', ['9'] = 'g'};
+    int control = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = in[i];
+        if (c == '@' || c == '$' || c == '!' || c == '|' || c == '+') Py_RETURN_NONE;
+        if ((c <= 0x08) || c == 0x0b || c == 0x0c || (c >= 0x0e && c <= 0x1f) || c == 0x7f) control = 1;
+    }
+    /* Words: maximal runs of letters and digits, as (start, end) in the text; then groups of them (one word, or a
+     * run of one-character words joined) as ranges of words. */
+    Py_ssize_t cap = n / 2 + 2;
+    Py_ssize_t *wstart = (Py_ssize_t *)PyMem_Malloc(sizeof(Py_ssize_t) * 4 * (size_t)cap);
+    char *buf = (char *)PyMem_Malloc((size_t)n + 1);    /* the groups' letters, translated, back to back */
+    char *coll = (char *)PyMem_Malloc((size_t)n + 1);   /* the same with repeats collapsed */
+    PyObject *tokens = NULL, *raw = NULL, *starts = NULL, *ends = NULL, *flags = NULL, *despaced = NULL,
+             *result = NULL;
+    char *dbuf = NULL;
+    if (!wstart || !buf || !coll) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *wend = wstart + cap, *gfirst = wstart + 2 * cap, *glast = wstart + 3 * cap;
+    Py_ssize_t words = 0;
+    for (Py_ssize_t i = 0; i < n;) {
+        unsigned char c = in[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alnum) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && ((in[j] >= 'a' && in[j] <= 'z') || (in[j] >= 'A' && in[j] <= 'Z') || (in[j] >= '0' && in[j] <= '9')))
+            j++;
+        wstart[words] = i;
+        wend[words] = j;
+        words++;
+        i = j;
+    }
+    Py_ssize_t groups = 0;
+    for (Py_ssize_t w = 0; w < words;) {
+        Py_ssize_t v = w + 1;
+        if (wend[w] - wstart[w] == 1)
+            while (v < words && wend[v] - wstart[v] == 1) v++;
+        gfirst[groups] = w;
+        glast[groups] = v;  /* exclusive */
+        groups++;
+        w = v;
+    }
+    if (!(tokens = PyTuple_New(groups)) || !(raw = PyTuple_New(groups)) || !(starts = PyTuple_New(groups)) ||
+        !(ends = PyTuple_New(groups)))
+        goto done;
+    dbuf = (char *)PyMem_Malloc((size_t)n + 1);
+    if (!dbuf) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int any_digits = 0;
+    Py_ssize_t pos = 0;
+    char last = 0;
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        Py_ssize_t len = 0, digits = 0;
+        for (Py_ssize_t w = gfirst[g]; w < glast[g]; w++)
+            for (Py_ssize_t i = wstart[w]; i < wend[w]; i++) {
+                unsigned char c = in[i];
+                if (c >= 'A' && c <= 'Z') c = (unsigned char)(c - 'A' + 'a');
+                if (c >= '0' && c <= '9') digits++;
+                buf[len++] = leet[c] ? leet[c] : (char)c;
+            }
+        /* normalise._digits_read: a run of one-character words with a digit among 2+; a word of digits only from
+         * number_from digits; any other word holding a digit. */
+        int read;
+        if (glast[g] - gfirst[g] > 1 || len == 1)
+            read = glast[g] - gfirst[g] > 1 && digits > 0;
+        else
+            read = digits == len ? len >= number_from : digits > 0;
+        if (read) any_digits = 1;
+        Py_ssize_t clen = len;
+        const char *tok = buf;
+        if (collapse) {
+            clen = 0;
+            for (Py_ssize_t i = 0; i < len; i++)
+                if (!i || buf[i] != buf[i - 1]) coll[clen++] = buf[i];
+            tok = coll;
+        }
+        PyObject *r = PyUnicode_FromStringAndSize(buf, len);
+        if (!r) goto done;
+        PyTuple_SET_ITEM(raw, g, r);
+        PyObject *t = collapse ? PyUnicode_FromStringAndSize(coll, clen) : Py_NewRef(r);
+        if (!t) goto done;
+        PyTuple_SET_ITEM(tokens, g, t);
+        /* A letter repeated across the boundary is written once (see normalise._despace). */
+        Py_ssize_t skip = collapse && g > 0 && tok[0] == last ? 1 : 0;
+        PyObject *st = PyLong_FromSsize_t(pos - skip);
+        if (!st) goto done;
+        PyTuple_SET_ITEM(starts, g, st);
+        memcpy(dbuf + pos, tok + skip, (size_t)(clen - skip));
+        pos += clen - skip;
+        PyObject *en = PyLong_FromSsize_t(pos);
+        if (!en) goto done;
+        PyTuple_SET_ITEM(ends, g, en);
+        last = tok[clen - 1];
+        wstart[g] = read; /* the group's flag, kept where its words' starts were (no longer needed: g <= w) */
+    }
+    if (any_digits) {
+        if (!(flags = PyTuple_New(groups))) goto done;
+        for (Py_ssize_t g = 0; g < groups; g++) PyTuple_SET_ITEM(flags, g, Py_NewRef(wstart[g] ? Py_True : Py_False));
+    } else if (!(flags = PyTuple_New(0)))
+        goto done;
+    if (!(despaced = PyUnicode_FromStringAndSize(dbuf, pos))) goto done;
+    result = Py_BuildValue("(OOOOOOO)", tokens, despaced, starts, ends, raw, flags, control ? Py_True : Py_False);
+done:
+    Py_XDECREF(tokens);
+    Py_XDECREF(raw);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(flags);
+    Py_XDECREF(despaced);
+    PyMem_Free(wstart);
+    PyMem_Free(buf);
+    PyMem_Free(coll);
+    PyMem_Free(dbuf);
+    return result;
+}
 
 static PyMethodDef module_methods[] = {
     {"ordinary", (PyCFunction)(void (*)(void))ordinary, METH_FASTCALL,
      "ordinary(token, words, prefixes, suffixes, affixes, min_part, max_affix, min_stem) -> bool: "
      "Lexicon.ordinary in C (see lexicon.py)."},
+    {"normalise_ascii", (PyCFunction)(void (*)(void))normalise_ascii, METH_FASTCALL,
+     "normalise_ascii(text, collapse, number_from) -> (tokens, despaced, starts, ends, uncollapsed, digits_read, "
+     "control) or None: normalise.normalise of ASCII text without leetspeak symbols, in C (see normalise.py)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -644,12 +1159,18 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__fuzzykernel(void) {
-    if (PyType_Ready(&IndexType) < 0) return NULL;
+    if (PyType_Ready(&IndexType) < 0 || PyType_Ready(&FilterType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
     Py_INCREF(&IndexType);
     if (PyModule_AddObject(m, "Index", (PyObject *)&IndexType) < 0) {
         Py_DECREF(&IndexType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&FilterType);
+    if (PyModule_AddObject(m, "Filter", (PyObject *)&FilterType) < 0) {
+        Py_DECREF(&FilterType);
         Py_DECREF(m);
         return NULL;
     }

@@ -27,7 +27,7 @@ _ESCAPE = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|x[0-9A-Fa-f]{2}|u\{[
 _PUNYCODE = re.compile(r"(?i)\bxn--([a-z0-9-]+)")
 _PLUS = re.compile(r"(?<=\w)\+(?=\w)")
 #: A cheap test for "maybe encoded": only queries holding one of these characters are looked at further.
-_MARKS = re.compile(r"[%&\\+]|xn--", re.IGNORECASE)
+MARKS = re.compile(r"[%&\\+]|xn--", re.IGNORECASE)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -94,7 +94,7 @@ def decoded_readings(query: str) -> list[Reading]:
     """The query as received, then every distinct text its decodings give, breadth first, at most
     ``MAX_ROUNDS`` decodings deep and ``MAX_READINGS`` readings in all."""
     readings = [Reading(query)]
-    if not _MARKS.search(query):
+    if not MARKS.search(query):
         return readings
     seen = {query}
     frontier = readings

@@ -13,11 +13,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import chain, zip_longest
+from typing import Any
 
 import ahocorasick
 
 from sharedhash.deterrence.frequent import frequent_compound
 from sharedhash.deterrence.fuzzy import (
+    NATIVE,
     ONE_EDIT_FROM,
     TWO_EDITS_FROM,
     DeletionIndex,
@@ -26,7 +28,7 @@ from sharedhash.deterrence.fuzzy import (
     lookup_depth,
     neighbourhood_sizes,
 )
-from sharedhash.deterrence.lexicon import Lexicon, default_lexicon
+from sharedhash.deterrence.lexicon import MAX_AFFIX, MIN_COMPOUND_PART, MIN_STEM, Lexicon, default_lexicon
 from sharedhash.deterrence.normalise import (
     NormalisedText,
     QueryNote,
@@ -35,6 +37,7 @@ from sharedhash.deterrence.normalise import (
     identifier_words,
     normalise,
     number_words,
+    only_reading,
     plain_words,
     readings,
 )
@@ -337,6 +340,10 @@ class Matcher:
         Every reading of the query (see :func:`~sharedhash.deterrence.normalise.readings`: its decodings, and
         symbols read as letters and as separators) is checked; a rule fires if it fires on any of them.
         """
+        only = only_reading(query, max_chars=self.max_query_chars)
+        if only is not None:
+            # One reading, the query as received (the common case): its answer, without the loop below (measured).
+            return self.check_normalised(only)
         first: CheckResult | None = None
         kept: list[RuleMatch] = []
         suppressed: list[RuleMatch] = []
@@ -348,7 +355,9 @@ class Matcher:
             # it into one, and a term across that join ("name@host" read as "nameahost") is glued AND disguised,
             # two disguises stacked; a term inside a word the symbol did not touch is found by the other reading.
             ambiguous = reading.ambiguous
-            result = self.check_normalised(reading.text, reading.label, fuzzy=not ambiguous, inside=not ambiguous)
+            # The label of the query as received without building it (the common case; measured).
+            label = "as received" if reading.symbols_as_letters and not reading.decodings else reading.label
+            result = self.check_normalised(reading.text, label, fuzzy=not ambiguous, inside=not ambiguous)
             if first is None:
                 first = result
             kept += result.matches
@@ -775,20 +784,51 @@ class Matcher:
 
     def _fuzzy_hits(
         self, text: NormalisedText, memo: dict[int, bool]
-    ) -> Iterator[tuple[str, int, int, bool, int, int]]:
+    ) -> Iterable[tuple[str, int, int, bool, int, int]]:
         """Fuzzy index hits of the query's candidates (see :meth:`_fuzzy_candidates`), in their order:
         (candidate, first word, last word, whether it is whole words, fuzzy word id, edits).
 
-        With the C kernel (and no cache), one kernel call per query looks up every whole-word candidate; the
+        With the C kernel (and no cache), one kernel call per query (``hits``) looks up every candidate: the
         glued candidates of each long word follow that word's runs, exactly as the Python code orders them.
         """
         index = self._fuzzy
         kernel = index.kernel()
         if kernel is None:
-            for candidate, first, last, whole in self._fuzzy_candidates(text, memo):
-                for ident, distance in index.lookup(candidate):
-                    yield candidate, first, last, whole, ident, distance
-            return
+            return self._fuzzy_hits_python(text, memo)
+        # Every hit, glued candidates too, in one kernel call (measured on the bench's word queries at 10,000 rules:
+        # the Python loop around the kernel, Lexicon.ordinary's call and _glued_candidates' set look-ups were a
+        # third of a query's time): the same look-ups in the same order as _fuzzy_hits_scan, the reference.
+        lexicon, longest = self.lexicon, index.max_length + 2
+        sets = (lexicon.words, lexicon.prefixes, lexicon.suffixes, self._glue_common_after, self._glue_common_before)
+        filters = self.__dict__.get("_kernel_filters")
+        if filters is None or filters[0] != sets:  # the same sets: compared by identity, in C
+            # Bloom filters of the sets, built on the first query (0.2 s CPU for the default lexicon): most slices
+            # of a word are in none of them, and the filter says so without a str built and a set probed, a cache
+            # miss in 600,000+ words (measured on the bench's word queries).
+            assert NATIVE is not None  # the kernel's index came from it
+            filters = self.__dict__["_kernel_filters"] = (sets, tuple(NATIVE.Filter(s) for s in sets))
+        return kernel.hits(  # type: ignore[no-any-return]
+            text.tokens, text.despaced, text.starts, text.ends, text.uncollapsed, *sets, bool(lexicon),
+            MAX_JOINED_WORDS, longest, ONE_EDIT_FROM - 1, longest, ONE_EDIT_FROM, TWO_EDITS_FROM, ANCHORED_FROM,
+            GLUED_CANDIDATE_FROM + MIN_GLUED, GLUED_CANDIDATE_FROM, MIN_GLUED, MIN_COMPOUND_PART, MAX_AFFIX, MIN_STEM,
+            filters[1],
+        )  # fmt: skip
+
+    def _fuzzy_hits_python(
+        self, text: NormalisedText, memo: dict[int, bool]
+    ) -> Iterator[tuple[str, int, int, bool, int, int]]:
+        """:meth:`_fuzzy_hits` without the C kernel (or with the fuzzy cache): the reference."""
+        index = self._fuzzy
+        for candidate, first, last, whole in self._fuzzy_candidates(text, memo):
+            for ident, distance in index.lookup(candidate):
+                yield candidate, first, last, whole, ident, distance
+
+    def _fuzzy_hits_scan(
+        self, text: NormalisedText, memo: dict[int, bool], kernel: Any
+    ) -> Iterator[tuple[str, int, int, bool, int, int]]:
+        """:meth:`_fuzzy_hits` with the kernel's whole-word ``scan`` and the glued candidates in Python: the
+        reference the kernel's ``hits`` is tested against."""
+        index = self._fuzzy
         tokens, lexicon = text.tokens, self.lexicon
         words = lexicon.words
         known = [t in words for t in tokens]

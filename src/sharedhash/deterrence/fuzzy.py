@@ -105,7 +105,11 @@ class DeletionIndex:
         self.cache_size = cache_size
         self._words: list[str] = []
         self._edits: list[int] = []
+        # The Python look-up's deletion keys, built on its first look-up (see _python_keys): the C kernel builds its
+        # own tables from the words. Built with every word added, they were a third of a 10,000-rule list's compile
+        # time with the kernel, with the garbage collections their million small lists set off (measured).
         self._keys: dict[str, list[int]] = {}
+        self._keyed = 0  # how many words _keys holds the deletions of
         self._cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self.max_length = 0
 
@@ -117,8 +121,6 @@ class DeletionIndex:
         ident = len(self._words)
         self._words.append(word)
         self._edits.append(edits)
-        for key in deletions(word, edits):
-            self._keys.setdefault(key, []).append(ident)
         self.max_length = max(self.max_length, len(word))
         self._cache.clear()
         self._kernel = None
@@ -180,7 +182,7 @@ class DeletionIndex:
             return self._kernel.lookup(candidate, depth)  # type: ignore[no-any-return]
         seen: set[int] = set()
         out: list[tuple[int, int]] = []
-        keys = self._keys
+        keys = self._python_keys()
         for key in deletions(candidate, depth):
             for ident in keys.get(key, ()):
                 if ident in seen:
@@ -194,6 +196,15 @@ class DeletionIndex:
                     out.append((ident, distance))
         out.sort(key=_fewest_edits)
         return out
+
+    def _python_keys(self) -> dict[str, list[int]]:
+        """Every indexed word's deletions up to its allowance, to the ids of the words they come from."""
+        keys = self._keys
+        for ident in range(self._keyed, len(self._words)):
+            for key in deletions(self._words[ident], self._edits[ident]):
+                keys.setdefault(key, []).append(ident)
+        self._keyed = len(self._words)
+        return keys
 
 
 def neighbourhood_sizes(words: list[str], others: Iterable[str], edits: int = 2) -> list[int]:

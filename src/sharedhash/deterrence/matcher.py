@@ -30,6 +30,7 @@ from sharedhash.deterrence.fuzzy import (
 )
 from sharedhash.deterrence.lexicon import MAX_AFFIX, MIN_COMPOUND_PART, MIN_STEM, Lexicon, default_lexicon
 from sharedhash.deterrence.normalise import (
+    DIGIT_LETTERS,
     NormalisedText,
     QueryNote,
     camel_joins,
@@ -299,6 +300,8 @@ class Matcher:
         # productive affixes, or another rule's term.
         self._glue_common_before = (self.lexicon.common - self.lexicon.productive_prefixes) | self._term_keys
         self._glue_common_after = (self.lexicon.common - self.lexicon.productive_suffixes) | self._term_keys
+        # The sets Index.hits looks slices up in, and Bloom filters of them, built on the first query (see _fuzzy_hits).
+        self._kernel_sets: tuple[tuple[frozenset[str], ...], tuple[Any, ...]] | None = None
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -355,9 +358,7 @@ class Matcher:
             # it into one, and a term across that join ("name@host" read as "nameahost") is glued AND disguised,
             # two disguises stacked; a term inside a word the symbol did not touch is found by the other reading.
             ambiguous = reading.ambiguous
-            # The label of the query as received without building it (the common case; measured).
-            label = "as received" if reading.symbols_as_letters and not reading.decodings else reading.label
-            result = self.check_normalised(reading.text, label, fuzzy=not ambiguous, inside=not ambiguous)
+            result = self.check_normalised(reading.text, reading.label, fuzzy=not ambiguous, inside=not ambiguous)
             if first is None:
                 first = result
             kept += result.matches
@@ -799,19 +800,25 @@ class Matcher:
         # the Python loop around the kernel, Lexicon.ordinary's call and _glued_candidates' set look-ups were a
         # third of a query's time): the same look-ups in the same order as _fuzzy_hits_scan, the reference.
         lexicon, longest = self.lexicon, index.max_length + 2
-        sets = (lexicon.words, lexicon.prefixes, lexicon.suffixes, self._glue_common_after, self._glue_common_before)
-        filters = self.__dict__.get("_kernel_filters")
-        if filters is None or filters[0] != sets:  # the same sets: compared by identity, in C
-            # Bloom filters of the sets, built on the first query (0.2 s CPU for the default lexicon): most slices
-            # of a word are in none of them, and the filter says so without a str built and a set probed, a cache
-            # miss in 600,000+ words (measured on the bench's word queries).
+        if self._kernel_sets is None:
+            # The sets, with Bloom filters of them built on the first query (0.2 s CPU for the default lexicon):
+            # most slices of a word are in none of them, and the filter says so without a str built and a set
+            # probed, a cache miss in 600,000+ words (measured on the bench's word queries).
             assert NATIVE is not None  # the kernel's index came from it
-            filters = self.__dict__["_kernel_filters"] = (sets, tuple(NATIVE.Filter(s) for s in sets))
+            looked_up = (
+                lexicon.words,
+                lexicon.prefixes,
+                lexicon.suffixes,
+                self._glue_common_after,
+                self._glue_common_before,
+            )
+            self._kernel_sets = (looked_up, tuple(NATIVE.Filter(s) for s in looked_up))
+        sets, filters = self._kernel_sets
         return kernel.hits(  # type: ignore[no-any-return]
             text.tokens, text.despaced, text.starts, text.ends, text.uncollapsed, *sets, bool(lexicon),
             MAX_JOINED_WORDS, longest, ONE_EDIT_FROM - 1, longest, ONE_EDIT_FROM, TWO_EDITS_FROM, ANCHORED_FROM,
             GLUED_CANDIDATE_FROM + MIN_GLUED, GLUED_CANDIDATE_FROM, MIN_GLUED, MIN_COMPOUND_PART, MAX_AFFIX, MIN_STEM,
-            filters[1],
+            filters,
         )  # fmt: skip
 
     def _fuzzy_hits_python(
@@ -951,11 +958,10 @@ def as_written(form: NormalisedText) -> str:
     return "".join(words) if words and all(words) else ""
 
 
-#: The letters a digit is typed as when it stands for one, as the normaliser reads it (see ``normalise``'s
-#: leetspeak step, where "1" and "l" are both "i"); a digit it does not read as a letter stands for itself.
-_DIGIT_LETTERS = {"0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "6": "b", "7": "t", "8": "b", "9": "g"}
 #: At most this many readings of a rule's digits as letters are kept (2 for each "1").
 _MAX_DIGIT_READINGS = 16
+#: What a rule text written with digits may hold besides ASCII letters, digits and spaces (see digits_as_letters).
+_RULE_PUNCTUATION = frozenset("-_.,'/")
 
 
 def digits_as_letters(text: str) -> tuple[str, ...]:
@@ -975,14 +981,12 @@ def digits_as_letters(text: str) -> tuple[str, ...]:
         if char.isalpha():
             readings = [r + char for r in readings]
         elif char.isdigit():
-            readings = [r + letter for r in readings for letter in _DIGIT_LETTERS.get(char, char)]
+            # The letters typed for it (normalise.DIGIT_LETTERS); a digit read as no letter stands for itself.
+            readings = [r + letter for r in readings for letter in DIGIT_LETTERS.get(char, char)]
             readings = readings[:_MAX_DIGIT_READINGS]
         elif not (char.isspace() or char in _RULE_PUNCTUATION):
             return ()
     return tuple(readings)
-
-
-_RULE_PUNCTUATION = frozenset("-_.,'/")
 
 
 def typed_within(typed: str, written: str, allowance: int, whole: bool) -> bool:

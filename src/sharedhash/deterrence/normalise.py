@@ -42,6 +42,13 @@ _HAS_SYMBOL = re.compile(r"[@$!|+€£¢]")
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _LATIN = frozenset("abcdefghijklmnopqrstuvwxyz")
+#: Per digit the leetspeak step reads as a letter, the letters that read the same, as typed for it ("1": "il");
+#: a digit it leaves alone ("2") is in none.
+DIGIT_LETTERS = {
+    digit: "".join(c for c in sorted(_LATIN) if c.translate(_LEET_ALNUM) == read)
+    for digit in "0123456789"
+    if (read := digit.translate(_LEET_ALNUM)) != digit
+}
 _REPEATS = re.compile(r"(.)\1+")
 #: A word's last letter repeated as the next word's first, in words joined by single spaces (see _despace).
 _REPEAT_ACROSS = re.compile(r"(.) \1")
@@ -187,12 +194,9 @@ def normalise(
         parts = _NATIVE_ASCII(text, collapse, NUMBER_READ_FROM)
         if parts is not None:  # None: a symbol leetspeak reads as a letter, read below
             notes: list[QueryNote] = [] if text is query else [QueryNote.TRUNCATED]
-            tokens, despaced, starts, ends, raw, digits_read, control = parts
-            if control:
+            if parts[-1]:  # a control character
                 notes.append(QueryNote.CONTROL_CHARACTERS)
-            if not tokens:
-                return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
-            return NormalisedText(tokens, despaced, starts, ends, tuple(notes), raw, digits_read, (), text)
+            return _from_kernel(parts, notes, text)
     text, notes = decode_query(query)
     if max_chars is not None and len(text) > max_chars:
         text = text[:max_chars]
@@ -215,10 +219,7 @@ def normalise(
             # control flag is not used: folding turned control characters into spaces, and they were noted above.
             parts = _NATIVE_ASCII(text, collapse, NUMBER_READ_FROM)
             if parts is not None:
-                tokens, despaced, starts, ends, raw, digits_read, _ = parts
-                if not tokens:
-                    return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
-                return NormalisedText(tokens, despaced, starts, ends, tuple(notes), raw, digits_read, (), typed)
+                return _from_kernel(parts, notes, typed)
     beside_symbols: tuple[bool, ...] = ()
     if _HAS_SYMBOL.search(text):
         if symbols_as_letters:
@@ -271,6 +272,14 @@ def normalise(
     return result
 
 
+def _from_kernel(parts: Any, notes: list[QueryNote], typed: str | None) -> NormalisedText:
+    """The normal form from the kernel's ``normalise_ascii`` answer (its control flag already noted in ``notes``)."""
+    tokens, despaced, starts, ends, raw, digits_read, _ = parts
+    if not tokens:
+        return NormalisedText((), "", (), (), (*notes, QueryNote.EMPTY))
+    return NormalisedText(tokens, despaced, starts, ends, tuple(notes), raw, digits_read, (), typed)
+
+
 @dataclass(frozen=True, slots=True)
 class QueryReading:
     """One way to read a query: the decodings applied, how symbols were read, and the normalised text."""
@@ -295,12 +304,9 @@ def readings(query: str | bytes, *, max_chars: int | None = None) -> Iterator[Qu
     arrived encoded (see :mod:`~sharedhash.deterrence.decode`) and, when it holds a symbol leetspeak reads as a
     letter, that symbol read as a separator too ("zorb|ax" is "zorbiax" and "zorb ax"). Readings with the same
     normal form are given once."""
-    text, _ = decode_query(query)
-    if max_chars is not None and len(text) > max_chars:
-        text = text[:max_chars]
-    if not _MARKS.search(text) and not _HAS_SYMBOL.search(text):
-        # Nothing to decode and no symbol to read two ways: the one reading the loop below gives, without its
-        # bookkeeping (the common case; measured).
+    text = _received(query, max_chars)
+    if _one_reading(text):
+        # The one reading the loop below gives, without its bookkeeping (the common case; measured).
         yield QueryReading((), True, normalise(query, max_chars=max_chars))
         return
     seen: set[tuple[str, ...]] = set()
@@ -319,12 +325,18 @@ def only_reading(query: str | bytes, *, max_chars: int | None = None) -> Normali
     """The normal form of ``query`` when it has one reading only, the query as received (nothing to decode, no
     symbol to read two ways: the common case), else ``None``; exactly the text of :func:`readings`' one reading
     then, without building it (measured)."""
+    return normalise(query, max_chars=max_chars) if _one_reading(_received(query, max_chars)) else None
+
+
+def _received(query: str | bytes, max_chars: int | None) -> str:
+    """The query as text, cut to ``max_chars``: what its readings are read from."""
     text, _ = decode_query(query)
-    if max_chars is not None and len(text) > max_chars:
-        text = text[:max_chars]
-    if _MARKS.search(text) or _HAS_SYMBOL.search(text):
-        return None
-    return normalise(query, max_chars=max_chars)
+    return text if max_chars is None or len(text) <= max_chars else text[:max_chars]
+
+
+def _one_reading(text: str) -> bool:
+    """Whether ``text`` has one reading only: nothing to decode and no symbol to read two ways."""
+    return not _MARKS.search(text) and not _HAS_SYMBOL.search(text)
 
 
 def collapse_repeats(text: str) -> str:
